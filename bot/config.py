@@ -1,0 +1,170 @@
+"""Configuration from the environment (and a `.env` file), checked once at start.
+
+Every problem becomes a :class:`ConfigError` whose message is one line naming the
+variable and what to do about it; the CLI prints that line instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import load_dotenv
+
+from bot.errors import ConfigError
+
+SLACK_API_DEFAULT = "https://slack.com/api/"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE = PROJECT_ROOT / "data" / "heart.db"
+DEFAULT_CONTENT = PROJECT_ROOT / "content"
+
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything heart-bot reads from its environment."""
+
+    bot_token: str | None = None
+    signing_secret: str | None = None
+    app_token: str | None = None
+    slack_api_url: str = SLACK_API_DEFAULT
+    port: int = 3000
+    database_path: Path = DEFAULT_DATABASE
+    content_dir: Path = DEFAULT_CONTENT
+    timezone: str = "America/New_York"
+    coordinator_ids: frozenset[str] = field(default_factory=frozenset)
+    log_level: str = "INFO"
+
+    @property
+    def socket_mode(self) -> bool:
+        """True when an app-level token is set: connect over Socket Mode, not HTTP."""
+        return bool(self.app_token)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The community's home time zone."""
+        return ZoneInfo(self.timezone)
+
+    def require_slack(self) -> None:
+        """Raise unless the variables needed to talk to Slack are present.
+
+        The offline shell and the CLI never call this; serving Slack does.
+        """
+        if not self.bot_token:
+            raise ConfigError(
+                "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-...) from "
+                "your Slack app's OAuth & Permissions page into .env"
+            )
+        if self.socket_mode:
+            if not self.app_token or not self.app_token.startswith("xapp-"):
+                raise ConfigError(
+                    "SLACK_APP_TOKEN must be an app-level token starting with xapp-: create one "
+                    "with the connections:write scope under Basic Information"
+                )
+        elif not self.signing_secret:
+            raise ConfigError(
+                "SLACK_SIGNING_SECRET is not set: copy the Signing Secret from your Slack app's "
+                "Basic Information page into .env (or set SLACK_APP_TOKEN for Socket Mode)"
+            )
+
+
+def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
+    """Read settings from ``environ`` (default: the process environment plus `.env`).
+
+    :raises ConfigError: on a malformed value, with a one-line explanation.
+    """
+    if environ is None:
+        if dotenv:
+            load_dotenv(PROJECT_ROOT / ".env", override=False)
+        environ = os.environ
+
+    def get(name: str) -> str | None:
+        value = environ.get(name, "").strip()
+        return value or None
+
+    return Settings(
+        bot_token=get("SLACK_BOT_TOKEN"),
+        signing_secret=get("SLACK_SIGNING_SECRET"),
+        app_token=get("SLACK_APP_TOKEN"),
+        slack_api_url=_api_url(get("SLACK_API_URL")),
+        port=_port(get("PORT")),
+        database_path=Path(get("DATABASE_PATH") or DEFAULT_DATABASE),
+        content_dir=Path(get("CONTENT_DIR") or DEFAULT_CONTENT),
+        timezone=_timezone(get("HEART_TIMEZONE")),
+        coordinator_ids=_user_ids(get("COORDINATOR_IDS")),
+        log_level=_log_level(get("LOG_LEVEL")),
+    )
+
+
+def _api_url(value: str | None) -> str:
+    if value is None:
+        return SLACK_API_DEFAULT
+    if not re.match(r"^https?://[^\s/]+", value):
+        raise ConfigError(
+            f"SLACK_API_URL must be an http(s) URL such as {SLACK_API_DEFAULT} (got {value!r})"
+        )
+    # WebClient joins method names with urljoin: without the trailing slash the last
+    # path segment ("api") would be dropped.
+    return value if value.endswith("/") else value + "/"
+
+
+def _port(value: str | None) -> int:
+    if value is None:
+        return 3000
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise ConfigError(f"PORT must be a number from 1 to 65535 (got {value!r})")
+    return int(value)
+
+
+def _timezone(value: str | None) -> str:
+    name = value or "America/New_York"
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"HEART_TIMEZONE must be an IANA time zone name such as America/New_York (got {name!r})"
+        ) from None
+    return name
+
+
+def _user_ids(value: str | None) -> frozenset[str]:
+    if value is None:
+        return frozenset()
+    ids = [part.strip() for part in value.split(",") if part.strip()]
+    bad = [user_id for user_id in ids if not _USER_ID.match(user_id)]
+    if bad:
+        raise ConfigError(
+            "COORDINATOR_IDS must be Slack member ids separated by commas, like U012ABCDEF "
+            f"(find one under a profile's ... > Copy member ID); not valid: {', '.join(bad)}"
+        )
+    return frozenset(ids)
+
+
+def _log_level(value: str | None) -> str:
+    level = (value or "INFO").upper()
+    if level not in _LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)} (got {value!r})")
+    return level
+
+
+# Slack's libraries log whole request and response bodies at DEBUG, and those carry
+# members' words. They stay at INFO whatever LOG_LEVEL says.
+_CHATTY_LIBRARIES = ("slack_bolt", "slack_sdk", "urllib3")
+
+
+def configure_logging(settings: Settings) -> None:
+    """Set up plain logging at the configured level, never letting payloads through."""
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,
+    )
+    for name in _CHATTY_LIBRARIES:
+        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLevelName(settings.log_level)))

@@ -1,0 +1,124 @@
+"""Engagement events: what members look up and do, recorded without blocking the ack.
+
+An event holds a kind, a member id, a time and, for lookups, the normalized query and
+the entry it found. It never holds free text a member typed beyond the normalized
+glossary query, which is what coordinators need to see what the glossary is missing.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+
+from sqlite_utils import Migrations
+
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+migrations = Migrations("heart.events")
+
+
+@migrations()
+def create_events(db) -> None:
+    db["events"].create(
+        {
+            "id": int,
+            "at": float,
+            "kind": str,
+            "user_id": str,
+            "subject": str,
+            "query": str,
+            "hit": int,
+        },
+        pk="id",
+        not_null={"at", "kind"},
+    )
+    db["events"].create_index(["kind", "at"])
+    db["events"].create_index(["at", "user_id"])
+
+
+GLOSSARY_LOOKUP = "glossary_lookup"
+TIPSHEET_VIEW = "tipsheet_view"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing a member did. ``subject`` is an entry id, sheet slug or similar."""
+
+    kind: str
+    user_id: str | None
+    subject: str | None = None
+    query: str | None = None
+    hit: bool | None = None
+    at: float = field(default_factory=time.time)
+
+
+class EventRecorder:
+    """Writes events on a background thread, in batches, so handlers never wait on disk.
+
+    ``record`` only puts the event on a queue. ``flush`` waits until everything queued
+    so far is committed (tests and shutdown use it).
+    """
+
+    BATCH = 500
+
+    def __init__(self, store: Store):
+        self._store = store
+        self._queue: queue.Queue[Event | threading.Event | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="event-recorder", daemon=True)
+        self._thread.start()
+
+    def record(self, event: Event) -> None:
+        """Queue ``event`` for writing; returns at once."""
+        self._queue.put(event)
+
+    def flush(self, timeout: float = 10.0) -> None:
+        """Block until every event queued before this call is in the database."""
+        done = threading.Event()
+        self._queue.put(done)
+        done.wait(timeout)
+
+    def close(self) -> None:
+        """Write what is queued and stop the writer thread."""
+        self._queue.put(None)
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            batch: list[Event] = []
+            markers: list[threading.Event] = []
+            stop = False
+            while True:
+                if item is None:
+                    stop = True
+                elif isinstance(item, threading.Event):
+                    markers.append(item)
+                else:
+                    batch.append(item)
+                if len(batch) >= self.BATCH:
+                    break
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+            self._write(batch)
+            for marker in markers:
+                marker.set()
+            if stop:
+                self._store.close()
+                return
+
+    def _write(self, batch: list[Event]) -> None:
+        if not batch:
+            return
+        rows = [{**asdict(event), "hit": None if event.hit is None else int(event.hit)} for event in batch]
+        try:
+            with self._store.transaction() as db:
+                db["events"].insert_all(rows, batch_size=self.BATCH)
+        except Exception:  # a lost engagement count must never take the bot down
+            log.exception("could not record %d events", len(batch))

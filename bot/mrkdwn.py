@@ -1,0 +1,100 @@
+"""Markdown (as content editors write it) to Slack's mrkdwn, section by section.
+
+markdown-it-py parses; this module only maps its tokens to mrkdwn: ``**bold**`` ->
+``*bold*``, ``*italic*`` -> ``_italic_``, ``[text](url)`` -> ``<url|text>``, bullets ->
+``•``. Text is escaped, so content can never carry a mention or a broadcast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from bot.text import escape
+
+_parser = MarkdownIt("commonmark")
+
+_INLINE_MARKS = {
+    "strong_open": "*",
+    "strong_close": "*",
+    "em_open": "_",
+    "em_close": "_",
+    "s_open": "~",
+    "s_close": "~",
+}
+
+
+@dataclass
+class Section:
+    """A heading (None before the first one) and the mrkdwn paragraphs under it."""
+
+    heading: str | None
+    paragraphs: list[str] = field(default_factory=list)
+
+
+def to_sections(markdown: str) -> list[Section]:
+    """Split Markdown into headed sections of mrkdwn paragraphs (a list item is one paragraph)."""
+    sections: list[Section] = [Section(None)]
+    list_stack: list[list[int]] = []  # [next number] for ordered lists, [] for bullets
+    in_heading = False
+    for token in _parser.parse(markdown):
+        if token.type == "heading_open":
+            in_heading = True
+        elif token.type == "heading_close":
+            in_heading = False
+        elif token.type == "bullet_list_open":
+            list_stack.append([])
+        elif token.type == "ordered_list_open":
+            list_stack.append([int(token.attrGet("start") or 1)])
+        elif token.type in ("bullet_list_close", "ordered_list_close"):
+            list_stack.pop()
+        elif token.type == "list_item_open":
+            sections[-1].paragraphs.append(_bullet(list_stack))
+        elif token.type == "inline":
+            text = render_inline(token.children or [])
+            if in_heading:
+                sections.append(Section(_plain(token.children or [])))
+            elif list_stack and sections[-1].paragraphs and sections[-1].paragraphs[-1].endswith(" "):
+                sections[-1].paragraphs[-1] += text
+            else:
+                sections[-1].paragraphs.append(text)
+    return [s for s in sections if s.heading or s.paragraphs]
+
+
+def _bullet(list_stack: list[list[int]]) -> str:
+    numbering = list_stack[-1] if list_stack else []
+    if numbering:
+        number = numbering[0]
+        numbering[0] += 1
+        return f"{number}. "
+    return "• "
+
+
+def render_inline(children: list[Token]) -> str:
+    """Render one inline run of Markdown tokens as mrkdwn."""
+    parts: list[str] = []
+    link_href: list[str] = []
+    for child in children:
+        if child.type == "text":
+            parts.append(escape(child.content))
+        elif child.type == "code_inline":
+            parts.append(f"`{escape(child.content)}`")
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" " if child.type == "softbreak" else "\n")
+        elif child.type in _INLINE_MARKS:
+            parts.append(_INLINE_MARKS[child.type])
+        elif child.type == "link_open":
+            link_href.append(str(child.attrGet("href") or ""))
+            parts.append("\x00")  # where the link text starts
+        elif child.type == "link_close":
+            href = link_href.pop()
+            start = len(parts) - 1 - parts[::-1].index("\x00")
+            label = "".join(parts[start + 1 :])
+            parts[start:] = [f"<{escape(href)}|{label}>" if href.startswith(("http://", "https://", "mailto:")) else label]
+    return "".join(parts)
+
+
+def _plain(children: list[Token]) -> str:
+    return "".join(child.content for child in children if child.type in ("text", "code_inline"))

@@ -1,0 +1,11 @@
+"""The list of migration sets that make heart-bot's schema, applied in this order.
+
+A feature that owns tables declares ``migrations = sqlite_utils.Migrations("heart.<feature>")``
+in its own module and adds it here.
+"""
+
+from bot import events
+
+MIGRATION_SETS = [
+    events.migrations,
+]

@@ -1,0 +1,92 @@
+"""The SQLite store: one file, one connection per thread, schema by sqlite-utils migrations.
+
+Each feature module that owns tables declares its own ``sqlite_utils.Migrations`` set
+and lists it in :data:`bot.schema.MIGRATION_SETS`; :meth:`Store.migrate` applies them all,
+idempotently, in that order.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlite_utils
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+class Store:
+    """A SQLite database file shared safely by Bolt's listener threads and the scheduler.
+
+    sqlite3 connections refuse to cross threads, so each thread gets its own
+    ``sqlite_utils.Database`` on first use. SQLite itself serialises writers; the busy
+    timeout lets a writer wait for another instead of failing at once.
+    """
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self._local = threading.local()
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """This thread's connection, opened and tuned on first use."""
+        database = getattr(self._local, "db", None)
+        if database is None:
+            database = sqlite_utils.Database(self._connect())
+            self._local.db = database
+        return database
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
+        connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        # WAL lets readers go on while one writer writes; FULL keeps every commit that
+        # a member was told was saved, even on power loss.
+        connection.execute("PRAGMA synchronous = FULL")
+        connection.execute("PRAGMA foreign_keys = ON")
+        return connection
+
+    def migrate(self) -> None:
+        """Create or upgrade the schema (safe to run at every start, from any process)."""
+        from bot.schema import MIGRATION_SETS
+
+        database = self.db
+        if database.journal_mode != "wal":
+            database.enable_wal()
+        for migrations in MIGRATION_SETS:
+            migrations.apply(database)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite_utils.Database]:
+        """A write transaction that takes the write lock at once (``BEGIN IMMEDIATE``).
+
+        Taking the lock up front means a read-then-write (a claim, an upsert with a
+        check) can never be interleaved with another writer's.
+        """
+        database = self.db
+        connection = database.conn
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield database
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+
+    def healthy(self) -> bool:
+        """True when the database answers a trivial query."""
+        try:
+            self.db.execute("select 1").fetchone()
+        except sqlite3.Error:
+            return False
+        return True
+
+    def close(self) -> None:
+        """Close this thread's connection (other threads close theirs on exit)."""
+        database = getattr(self._local, "db", None)
+        if database is not None:
+            database.close()
+            self._local.db = None

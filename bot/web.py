@@ -1,0 +1,91 @@
+"""HTTP serving: Slack's one Request URL and a health check, on gunicorn.
+
+``POST /slack/events`` takes slash commands, interactivity and events (Bolt verifies
+each request's signature and age); ``GET /healthz`` answers 200 when the database
+does, 503 otherwise. One gunicorn worker with several threads: one process, so one
+scheduler.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+from typing import Any
+
+from flask import Flask, jsonify, request
+from gunicorn.app.base import BaseApplication
+from slack_bolt import App
+from slack_bolt.adapter.flask import SlackRequestHandler
+
+from bot.config import Settings, configure_logging, load_settings
+from bot.runtime import Heart, build_heart
+
+log = logging.getLogger(__name__)
+
+THREADS = 8
+
+
+def create_flask_app(heart: Heart, bolt_app: App) -> Flask:
+    """The WSGI app around a ready Bolt app."""
+    flask_app = Flask("heart-bot")
+    slack_handler = SlackRequestHandler(bolt_app)
+
+    @flask_app.post("/slack/events")
+    def slack_events():
+        return slack_handler.handle(request)
+
+    @flask_app.get("/healthz")
+    def healthz():
+        if heart.store.healthy():
+            return jsonify(status="ok")
+        return jsonify(status="database unavailable"), 503
+
+    return flask_app
+
+
+def create_wsgi_app(settings: Settings | None = None) -> Flask:
+    """Build everything from the environment and start background services.
+
+    Any WSGI server can serve the result; heart-bot's own ``serve`` uses gunicorn.
+    """
+    from bot.app import create_app
+
+    settings = settings or load_settings()
+    configure_logging(settings)
+    settings.require_slack()
+    heart = build_heart(settings)
+    bolt_app = create_app(heart)
+    heart.start_services()
+    atexit.register(heart.close)
+    return create_flask_app(heart, bolt_app)
+
+
+class HeartServer(BaseApplication):
+    """gunicorn, configured in code: one worker, ``THREADS`` threads, bound to ``PORT``."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        super().__init__()
+
+    def load_config(self) -> None:
+        options: dict[str, Any] = {
+            "bind": f"0.0.0.0:{self.settings.port}",
+            "workers": 1,
+            "worker_class": "gthread",
+            "threads": THREADS,
+            "timeout": 0,  # slow Slack calls run after the ack; never kill the one worker
+            "graceful_timeout": 10,
+            "accesslog": None,  # access logs would carry query strings; ids only here
+            "loglevel": self.settings.log_level.lower(),
+        }
+        for key, value in options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        # Runs in the worker, after the fork: threads and SQLite connections start here.
+        return create_wsgi_app(self.settings)
+
+
+def serve(settings: Settings) -> None:
+    """Serve Slack over HTTP with gunicorn until stopped."""
+    HeartServer(settings).run()

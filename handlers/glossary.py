@@ -1,0 +1,75 @@
+"""/glossary: look up a term, browse the list, share an entry in the channel."""
+
+from __future__ import annotations
+
+import re
+
+from slack_bolt import Ack, App, Respond
+
+from bot import events
+from bot.blocks import glossary as views
+from bot.blocks import notice
+from bot.glossary import Outcome, match_category
+from bot.runtime import Heart
+from bot.text import escape, normalize
+from handlers.payloads import Click, Command
+
+SUGGESTIONS_BLOCK = "glossary_suggestions"
+
+
+def register(app: App, heart: Heart) -> None:
+    """Listen for /glossary and its buttons."""
+
+    @app.command("/glossary")
+    def glossary_command(ack: Ack, command: dict) -> None:
+        request = Command.from_payload(command)
+        if request.verb in ("", "help"):
+            ack(views.help_message(list(heart.content.categories), heart.glossary).to_dict())
+        elif request.verb == "list":
+            ack(_list_reply(heart, request.rest).to_dict())
+        else:
+            ack(_lookup_reply(heart, request.text, request.user_id).to_dict())
+
+    @app.action(re.compile(rf"^{views.LOOKUP_ACTION}(:|$)"))
+    def glossary_lookup_clicked(ack: Ack, action: dict, body: dict, respond: Respond) -> None:
+        ack()
+        click = Click.from_payload(action, body)
+        entry = heart.glossary.get(click.value)
+        if entry is None:
+            respond(notice("That entry is no longer in the glossary. Try `/glossary list`.").to_dict(), replace_original=False)
+            return
+        heart.record(events.Event(events.GLOSSARY_LOOKUP, click.user_id, entry.id, normalize(entry.term), True))
+        message = views.entry_message(entry, heart.glossary, heart.categories[entry.category])
+        respond(message.to_dict(), replace_original=click.block_id == SUGGESTIONS_BLOCK)
+
+    @app.action(views.SHARE_ACTION)
+    def glossary_share_clicked(ack: Ack, action: dict, body: dict, respond: Respond) -> None:
+        ack()
+        click = Click.from_payload(action, body)
+        entry = heart.glossary.get(click.value)
+        if entry is None:
+            respond(notice("That entry is no longer in the glossary.").to_dict(), replace_original=False)
+            return
+        shared = views.entry_message(entry, heart.glossary, heart.categories[entry.category], shared_by=click.user_id)
+        respond(shared.to_dict(), replace_original=False)
+
+
+def _lookup_reply(heart: Heart, typed: str, user_id: str):
+    lookup = heart.glossary.lookup(typed)
+    entry_id = lookup.entry.id if lookup.entry else None
+    heart.record(events.Event(events.GLOSSARY_LOOKUP, user_id, entry_id, lookup.query, lookup.outcome is Outcome.HIT))
+    message = views.lookup_message(lookup, typed, heart.glossary, heart.categories)
+    if lookup.outcome is Outcome.SUGGEST:
+        message.blocks[-1].block_id = SUGGESTIONS_BLOCK
+    return message
+
+
+def _list_reply(heart: Heart, typed_category: str):
+    categories = list(heart.content.categories)
+    if not typed_category:
+        return views.list_message(categories, heart.glossary)
+    category = match_category(categories, typed_category)
+    if category is None:
+        names = ", ".join(f"`{c.id}`" for c in categories)
+        return notice(f"There is no category called *{escape(typed_category[:100])}*. Try one of: {names}.")
+    return views.list_message([category], heart.glossary)
