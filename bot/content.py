@@ -121,6 +121,8 @@ def _read_yaml(path: Path, problems: _Problems) -> Any:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else ""
         problems.add(path, where, f"not valid YAML ({getattr(error, 'problem', error)})")
+    except ValueError as error:  # e.g. a date like 2026-13-01
+        problems.add(path, "", f"has an impossible value ({error})")
     return None
 
 
@@ -241,7 +243,7 @@ def _load_tipsheets(folder: Path, problems: _Problems) -> list[TipSheet]:
         try:
             post = frontmatter.loads(path.read_text(encoding="utf-8"))
         except (yaml.YAMLError, ValueError) as error:
-            problems.add(path, "front matter", f"not valid YAML ({error})")
+            problems.add(path, "front matter", f"not valid ({error})")
             continue
         meta = post.metadata
         title = str(meta.get("title") or "").strip()

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlparse
 
 BOT_USER_ID = "UHEARTBOT"
-TEAM_ID = "THEART"
+from bot.slack_requests import TEAM_ID
 
 
 @dataclass
@@ -133,6 +133,20 @@ class LocalSlack:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise TimeoutError(f"expected {count} {method} call(s), got {len(found)}")
+                self._condition.wait(remaining)
+
+    def responses(self, response_url: str, count: int = 1, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """Wait for ``count`` posts to ``response_url`` and return their bodies."""
+        path = urlparse(response_url).path
+        deadline = time.monotonic() + timeout
+        with self._condition:
+            while True:
+                found = [call.args for call in self.calls if call.method == "response_url" and call.path == path]
+                if len(found) >= count:
+                    return found
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"expected {count} post(s) to {path}, got {len(found)}")
                 self._condition.wait(remaining)
 
     def clear(self) -> None:

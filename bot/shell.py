@@ -12,16 +12,14 @@ import dataclasses
 import json
 import secrets
 import sys
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TextIO
-from urllib.parse import urlencode
 
 from slack_bolt import App, BoltRequest
-from slack_sdk.signature import SignatureVerifier
 
-from bot.localslack import TEAM_ID, Call, LocalSlack
+from bot import slack_requests
+from bot.localslack import Call, LocalSlack
 from bot.render_text import Clickable, render_message
 from bot.config import Settings
 from bot.runtime import Heart, build_heart
@@ -52,58 +50,32 @@ class OfflineSlack:
         self.user_id = user_id
         self.local = local_slack
         self._secret = secrets.token_hex(16)
-        self._verifier = SignatureVerifier(self._secret)
         self.app: App = create_app(heart, token=SHELL_TOKEN, signing_secret=self._secret, process_before_response=True)
 
     def command(self, line: str) -> list[Reply]:
         """Run a slash command line such as ``/glossary tic``."""
         name, _, text = line.strip().partition(" ")
-        form = {
-            "command": name,
-            "text": text.strip(),
-            "user_id": self.user_id,
-            "user_name": self.user_id.lower(),
-            "team_id": TEAM_ID,
-            "channel_id": SHELL_CHANNEL,
-            "channel_name": "shell",
-            "response_url": self.local.response_url(),
-            "trigger_id": f"shell.{secrets.token_hex(8)}",
-            "api_app_id": "AHEART",
-        }
-        return self._dispatch(urlencode(form), "application/x-www-form-urlencoded")
+        body = slack_requests.command_body(
+            name, text.strip(), user_id=self.user_id, response_url=self.local.response_url(), channel_id=SHELL_CHANNEL
+        )
+        return self._dispatch(body)
 
     def click(self, clickable: Clickable) -> list[Reply]:
         """Press a button the bot showed."""
-        payload = {
-            "type": "block_actions",
-            "team": {"id": TEAM_ID},
-            "user": {"id": self.user_id},
-            "api_app_id": "AHEART",
-            "channel": {"id": SHELL_CHANNEL},
-            "trigger_id": f"shell.{secrets.token_hex(8)}",
-            "response_url": self.local.response_url(),
-            "container": {"type": "message"},
-            "actions": [
-                {
-                    "type": "button",
-                    "action_id": clickable.action_id,
-                    "block_id": clickable.block_id,
-                    "value": clickable.value,
-                    "action_ts": f"{time.time():.6f}",
-                }
-            ],
-        }
-        return self._dispatch(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
+        body = slack_requests.block_actions_body(
+            clickable.action_id,
+            clickable.value,
+            user_id=self.user_id,
+            response_url=self.local.response_url(),
+            block_id=clickable.block_id,
+            channel_id=SHELL_CHANNEL,
+        )
+        return self._dispatch(body)
 
-    def _dispatch(self, body: str, content_type: str) -> list[Reply]:
+    def _dispatch(self, body: str) -> list[Reply]:
         seen = len(self.local.calls)
-        timestamp = str(int(time.time()))
-        headers = {
-            "content-type": content_type,
-            "x-slack-request-timestamp": timestamp,
-            "x-slack-signature": self._verifier.generate_signature(timestamp=timestamp, body=body),
-        }
-        response = self.app.dispatch(BoltRequest(body=body, headers=headers))
+        headers = slack_requests.signed_headers(self._secret, body)
+        response = self.app.dispatch(BoltRequest(body=body, headers={k.lower(): v for k, v in headers.items()}))
         replies: list[Reply] = []
         if response.body and response.body.lstrip().startswith("{"):
             acked = json.loads(response.body)

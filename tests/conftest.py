@@ -1,0 +1,43 @@
+"""Shared fixtures: a local Slack Web API, and the real bot running over HTTP against it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.localslack import LocalSlack
+from tests.harness import ROOT, BotServer
+
+FIXTURE_CONTENT = ROOT / "tests" / "fixtures" / "content"
+REAL_CONTENT = ROOT / "content"
+
+
+@pytest.fixture(scope="session")
+def local_slack() -> Iterator[LocalSlack]:
+    """One local Slack Web API on 127.0.0.1 for the whole run."""
+    with LocalSlack() as slack:
+        yield slack
+
+
+@pytest.fixture
+def slack(local_slack: LocalSlack) -> LocalSlack:
+    """The local Slack, with nothing recorded or scripted from earlier tests."""
+    local_slack.clear()
+    return local_slack
+
+
+@pytest.fixture(scope="module")
+def server(local_slack: LocalSlack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotServer]:
+    """The bot, started as the Procfile starts it, once per test module."""
+    bot = BotServer(local_slack, tmp_path_factory.mktemp("server") / "heart.db").start()
+    yield bot
+    bot.stop()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings for in-process tests: the test content and a fresh database file."""
+    return Settings(database_path=tmp_path / "heart.db", content_dir=FIXTURE_CONTENT, coordinator_ids=frozenset({"UCOORD1"}))

@@ -1,0 +1,87 @@
+"""Content validation: every problem is reported as file, entry and what to fix."""
+
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from bot.content import load_content
+from bot.errors import ContentError
+from tests.conftest import FIXTURE_CONTENT
+from tests.harness import ROOT
+
+
+@pytest.fixture
+def content_dir(tmp_path: Path) -> Path:
+    target = tmp_path / "content"
+    shutil.copytree(FIXTURE_CONTENT, target)
+    return target
+
+
+def write(path: Path, text: str) -> None:
+    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+
+
+def test_the_fixture_content_is_valid(content_dir):
+    content = load_content(content_dir)
+    assert len(content.glossary) == 6
+    assert [s.slug for s in content.tipsheets] == ["best-practices-for-collaboration", "addressing-barriers-to-collaboration"]
+
+
+def test_related_entries_become_ids(content_dir):
+    content = load_content(content_dir)
+    tic = next(e for e in content.glossary if e.term == "Trauma-informed approach")
+    assert tic.related == ("trauma", "secondary-traumatic-stress")
+
+
+@pytest.mark.parametrize(
+    "entry, problem",
+    [
+        ("- term: Burnout\n  definition: Tired.\n  sources: [X]\n  reviewed: 2026-13-01\n", "impossible value (month must be in 1..12)"),
+        ("- term: Burnout\n  sources: [X]\n  reviewed: 2026-11-01\n", "needs a definition"),
+        ("- term: Burnout\n  definition: Tired.\n  reviewed: 2026-11-01\n", "needs at least one source"),
+        ("- term: Burnout\n  definition: Tired.\n  sources: [X]\n  related: [Nothing like it]\n  reviewed: 2026-11-01\n", "related entry 'Nothing like it' is not a term"),
+        ("- term: Burnout\n  definition: Tired.\n  sources: [X]\n  aliases: [TIC]\n  reviewed: 2026-11-01\n", "'TIC' is also used by 'Trauma-informed approach'"),
+        ("- term: Burnout\n  definition: Tired.\n  sources: [X]\n  reviewed: soon\n", "reviewed must be a date"),
+        ("- term: Burnout\n  definition: Tired.\n  sources: [X]\n  colour: red\n  reviewed: 2026-11-01\n", "unknown field(s) colour"),
+        ("- term: Burnout\n  definition: [unclosed\n", "not valid YAML"),
+    ],
+)
+def test_each_problem_names_file_entry_and_fix(content_dir, entry, problem):
+    write(content_dir / "glossary" / "wellness-equity.yml", entry)
+    with pytest.raises(ContentError) as error:
+        load_content(content_dir)
+    assert "wellness-equity.yml" in str(error.value)
+    assert problem in str(error.value)
+
+
+def test_an_unknown_category_file_is_reported(content_dir):
+    write(content_dir / "glossary" / "misc.yml", "[]\n")
+    with pytest.raises(ContentError, match="misc.yml: file name must be a category id"):
+        load_content(content_dir)
+
+
+def test_a_tip_sheet_without_a_title_is_reported(content_dir):
+    write(content_dir / "tipsheets" / "untitled.md", "---\nsummary: s\nreviewed: 2026-11-01\n---\n\nBody\n")
+    with pytest.raises(ContentError, match="untitled.md: front matter needs a title"):
+        load_content(content_dir)
+
+
+def test_check_command_fails_with_a_precise_message(content_dir):
+    write(content_dir / "glossary" / "wellness-equity.yml", "- term: Burnout\n  definition: Tired.\n  reviewed: 2026-11-01\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "check"], cwd=ROOT, capture_output=True, text=True,
+        env={"PATH": "/usr/bin:/bin", "CONTENT_DIR": str(content_dir), "HOME": str(content_dir)},
+    )
+    assert result.returncode == 1
+    assert "glossary/wellness-equity.yml: Burnout: needs at least one source" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_check_command_passes_on_the_real_content():
+    result = subprocess.run([sys.executable, "-m", "bot", "check"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "content ok" in result.stdout
