@@ -75,24 +75,26 @@ def _bullet(list_stack: list[list[int]]) -> str:
 def render_inline(children: list[Token]) -> str:
     """Render one inline run of Markdown tokens as mrkdwn."""
     parts: list[str] = []
-    link_href: list[str] = []
+    open_links: list[tuple[str, int]] = []  # (href, index in parts where the label starts)
     for child in children:
-        if child.type == "text":
+        if child.type in ("text", "html_inline"):  # inline HTML shows as the text it is
             parts.append(escape(child.content))
         elif child.type == "code_inline":
             parts.append(f"`{escape(child.content)}`")
-        elif child.type in ("softbreak", "hardbreak"):
-            parts.append(" " if child.type == "softbreak" else "\n")
+        elif child.type == "softbreak":
+            parts.append(" ")
+        elif child.type == "hardbreak":
+            parts.append("\n")
         elif child.type in _INLINE_MARKS:
             parts.append(_INLINE_MARKS[child.type])
         elif child.type == "link_open":
-            link_href.append(str(child.attrGet("href") or ""))
-            parts.append("\x00")  # where the link text starts
-        elif child.type == "link_close":
-            href = link_href.pop()
-            start = len(parts) - 1 - parts[::-1].index("\x00")
-            label = "".join(parts[start + 1 :])
-            parts[start:] = [f"<{escape(href)}|{label}>" if href.startswith(("http://", "https://", "mailto:")) else label]
+            open_links.append((str(child.attrGet("href") or ""), len(parts)))
+        elif child.type == "link_close" and open_links:
+            href, start = open_links.pop()
+            label = "".join(parts[start:])
+            # Only web and mail links become Slack links; anything else stays plain text.
+            safe = href.startswith(("http://", "https://", "mailto:"))
+            parts[start:] = [f"<{escape(href)}|{label}>" if safe else label]
     return "".join(parts)
 
 

@@ -1,0 +1,120 @@
+"""The real content: complete, consistent, findable with typos, and renderable in Slack."""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from bot.blocks import MAX_MESSAGE_BLOCKS
+from bot.blocks import glossary as glossary_views
+from bot.blocks import tipsheets as tipsheet_views
+from bot.content import load_content
+from bot.glossary import GlossaryIndex, Outcome
+from tests.conftest import REAL_CONTENT
+from tests.harness import ROOT
+
+content = load_content(REAL_CONTENT)
+index = GlossaryIndex(content.glossary)
+categories = {c.id: c for c in content.categories}
+
+
+def test_the_glossary_covers_every_category_generously():
+    per_category = Counter(entry.category for entry in content.glossary)
+    assert len(content.glossary) >= 90
+    assert set(per_category) == set(categories)
+    assert min(per_category.values()) >= 10
+
+
+def test_the_six_tip_sheets_are_there():
+    assert [sheet.slug for sheet in content.tipsheets] == [
+        "best-practices-for-collaboration",
+        "addressing-barriers-to-collaboration",
+        "ways-to-support-advocacy",
+        "staff-wellness",
+        "running-a-peer-support-hour",
+        "using-heart-bot",
+    ]
+
+
+@pytest.mark.parametrize("sheet", content.tipsheets, ids=lambda s: s.slug)
+def test_each_tip_sheet_has_6_to_12_points_and_sources(sheet):
+    body, _, learn_more = sheet.body.partition("## Learn more")
+    points = re.findall(r"^\s*(?:-|\d+\.) ", body, flags=re.M)
+    assert 6 <= len(points) <= 12
+    assert re.findall(r"^- ", learn_more, flags=re.M), "a Learn more list naming sources"
+
+
+@pytest.mark.parametrize("entry", content.glossary, ids=lambda e: e.id)
+def test_every_term_and_alias_finds_its_own_entry(entry):
+    for text in (entry.term, *entry.aliases):
+        found = index.lookup(text)
+        assert found.outcome is Outcome.HIT and found.entry.id == entry.id, text
+
+
+def typos(word: str, rng: random.Random) -> list[str]:
+    """One dropped, one doubled and one swapped letter, at random letter positions."""
+    letters = [i for i, ch in enumerate(word) if ch.isalpha()]
+    drop, double, swap = (rng.choice(letters) for _ in range(3))
+    swappable = [i for i in letters if i + 1 < len(word) and word[i + 1].isalpha() and word[i] != word[i + 1]]
+    out = [word[:drop] + word[drop + 1 :], word[:double] + word[double] + word[double:]]
+    if swappable:
+        i = rng.choice(swappable)
+        out.append(word[:i] + word[i + 1] + word[i] + word[i + 2 :])
+    return out
+
+
+def test_realistic_typos_find_the_right_entry():
+    rng = random.Random(2026)
+    answered = offered = total = 0
+    for entry in content.glossary:
+        for typo in typos(entry.term, rng):
+            found = index.lookup(typo)
+            total += 1
+            answered += found.outcome is Outcome.HIT and found.entry.id == entry.id
+            offered += (found.entry and found.entry.id == entry.id) or entry in found.suggestions
+    print(f"\nglossary typo hit rate: {answered / total:.1%} answered outright, {offered / total:.1%} offered ({total} typos)")
+    assert answered / total >= 0.95
+    assert offered == total
+
+
+@pytest.mark.parametrize("entry", content.glossary, ids=lambda e: e.id)
+def test_every_entry_renders_within_block_kit_limits(entry):
+    message = glossary_views.entry_message(entry, index, categories[entry.category]).to_dict()
+    assert len(message["blocks"]) <= MAX_MESSAGE_BLOCKS
+    shared = glossary_views.entry_message(entry, index, categories[entry.category], shared_by="U1").to_dict()
+    assert shared["response_type"] == "in_channel"
+
+
+@pytest.mark.parametrize("sheet", content.tipsheets, ids=lambda s: s.slug)
+def test_every_tip_sheet_renders_within_block_kit_limits(sheet):
+    message = tipsheet_views.sheet_message(sheet).to_dict()
+    text = " ".join(b["text"]["text"] for b in message["blocks"] if b["type"] == "section")
+    assert "**" not in text, "Markdown bold became Slack bold"
+    assert len(message["blocks"]) <= MAX_MESSAGE_BLOCKS
+
+
+def test_the_list_and_help_render():
+    glossary_views.list_message(list(content.categories), index).to_dict()
+    glossary_views.help_message(list(content.categories), index).to_dict()
+    tipsheet_views.list_message(content.tipsheets).to_dict()
+
+
+def crisis_texts() -> list[tuple[Path, str]]:
+    files = [*REAL_CONTENT.rglob("*.yml"), *REAL_CONTENT.rglob("*.md"), *(ROOT / "bot").rglob("*.py"), *(ROOT / "handlers").rglob("*.py")]
+    return [(path, path.read_text(encoding="utf-8")) for path in files]
+
+
+@pytest.mark.parametrize("path, text", crisis_texts(), ids=lambda v: v.name if isinstance(v, Path) else "")
+def test_crisis_resources_are_stated_exactly(path, text):
+    flat = " ".join(text.split())
+    if re.search(r"\b988\b", flat):
+        assert "call or text 988" in flat, "988: call or text 988"
+        assert "988lifeline.org" in flat, "988: chat at 988lifeline.org"
+    if "741741" in flat:
+        assert "HOME to 741741" in flat
+    assert not re.search(r"press 3", flat, flags=re.I), "the 988 'press 3' option ended in July 2025"
+    assert "1-800-273-TALK" not in flat
