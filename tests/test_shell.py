@@ -1,0 +1,42 @@
+"""The offline shell, run as a member would run it: a subprocess fed commands on stdin."""
+
+import os
+import subprocess
+import sys
+
+from tests.harness import ROOT
+
+
+def run_shell(tmp_path, commands: str, *args: str) -> subprocess.CompletedProcess:
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "DATABASE_PATH": str(tmp_path / "shell.db")}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "shell", *args], cwd=ROOT, input=commands, capture_output=True, text=True, env=env, timeout=60
+    )
+
+
+def test_the_shell_answers_commands_without_slack(tmp_path):
+    result = run_shell(tmp_path, "/glossary TIC\n/tipsheet barriers\n")
+    assert result.returncode == 0, result.stderr
+    assert "> /glossary TIC" in result.stdout
+    assert "TRAUMA-INFORMED" in result.stdout
+    assert "ADDRESSING POSSIBLE BARRIERS TO COLLABORATION" in result.stdout
+    assert "[1] " in result.stdout
+
+
+def test_pressing_a_button_by_number_shares_in_channel(tmp_path):
+    result = run_shell(tmp_path, "/tipsheet barriers\n1\n")
+    assert "--- channel ---" in result.stdout
+    assert "Shared by @UMEMBER1" in result.stdout
+
+
+def test_the_shell_is_kind_about_mistakes_and_ends_cleanly(tmp_path):
+    result = run_shell(tmp_path, "hello\n7\n/glossary <!channel>\n")
+    assert result.returncode == 0
+    assert "Start with a slash command" in result.stdout
+    assert "There is no button 7" in result.stdout
+    assert "<!channel>" in result.stdout  # shown as typed, unescaped for reading, never sent to Slack
+
+
+def test_the_shell_can_act_as_another_member(tmp_path):
+    result = run_shell(tmp_path, "/tipsheet barriers\n1\n", "--user", "UOTHER42")
+    assert "Shared by @UOTHER42" in result.stdout
