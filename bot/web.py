@@ -15,7 +15,7 @@ from typing import Any
 from flask import Flask, jsonify, request
 from gunicorn.app.base import BaseApplication
 from slack_bolt import App
-from slack_bolt.adapter.flask import SlackRequestHandler
+from slack_bolt.adapter.flask.handler import to_bolt_request, to_flask_response
 
 from bot.config import Settings, configure_logging, load_settings
 from bot.runtime import Heart, build_heart
@@ -28,11 +28,14 @@ THREADS = 8
 def create_flask_app(heart: Heart, bolt_app: App) -> Flask:
     """The WSGI app around a ready Bolt app."""
     flask_app = Flask("heart-bot")
-    slack_handler = SlackRequestHandler(bolt_app)
 
     @flask_app.post("/slack/events")
     def slack_events():
-        return slack_handler.handle(request)
+        try:
+            bolt_request = to_bolt_request(request)
+        except ValueError:  # a body that is not the form or JSON Slack sends
+            return jsonify(error="malformed request"), 400
+        return to_flask_response(bolt_app.dispatch(bolt_request))
 
     @flask_app.get("/healthz")
     def healthz():

@@ -44,7 +44,7 @@ def register(app: App, heart: Heart) -> None:
         if response is None:  # already acknowledged: say sorry through the response_url, if any
             if respond is not None:
                 try:
-                    respond(notice(SORRY).to_dict(), replace_original=False)
+                    respond(notice(SORRY).to_response())
                 except Exception:  # the apology is best effort; the failure is logged above
                     log.warning("could not send the apology for %s", _where(body))
             return None

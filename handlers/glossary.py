@@ -36,11 +36,11 @@ def register(app: App, heart: Heart) -> None:
         click = Click.from_payload(action, body)
         entry = heart.glossary.get(click.value)
         if entry is None:
-            respond(notice("That entry is no longer in the glossary. Try `/glossary list`.").to_dict(), replace_original=False)
+            respond(notice("That entry is no longer in the glossary. Try `/glossary list`.").to_response())
             return
         heart.record(events.Event(events.GLOSSARY_LOOKUP, click.user_id, entry.id, normalize(entry.term), True))
         message = views.entry_message(entry, heart.glossary, heart.categories[entry.category])
-        respond(message.to_dict(), replace_original=click.block_id == SUGGESTIONS_BLOCK)
+        respond(message.to_response(replace_original=click.block_id == SUGGESTIONS_BLOCK))
 
     @app.action(views.SHARE_ACTION)
     def glossary_share_clicked(ack: Ack, action: dict, body: dict, respond: Respond) -> None:
@@ -48,10 +48,10 @@ def register(app: App, heart: Heart) -> None:
         click = Click.from_payload(action, body)
         entry = heart.glossary.get(click.value)
         if entry is None:
-            respond(notice("That entry is no longer in the glossary.").to_dict(), replace_original=False)
+            respond(notice("That entry is no longer in the glossary.").to_response())
             return
         shared = views.entry_message(entry, heart.glossary, heart.categories[entry.category], shared_by=click.user_id)
-        respond(shared.to_dict(), replace_original=False)
+        respond(shared.to_response())
 
 
 def _lookup_reply(heart: Heart, typed: str, user_id: str):

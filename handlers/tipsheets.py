@@ -36,12 +36,12 @@ def register(app: App, heart: Heart) -> None:
         slug, _, page = click.value.partition(":")
         sheet = heart.tipsheets.get(slug)
         if sheet is None:
-            respond(notice("That tip sheet is no longer available. Try `/tipsheet`.").to_dict(), replace_original=False)
+            respond(notice("That tip sheet is no longer available. Try `/tipsheet`.").to_response())
             return
         page_number = int(page) if page.isdigit() else 1
         if click.action_id.startswith(views.SHARE_ACTION):
             shared = views.sheet_message(sheet, page_number, shared_by=click.user_id)
-            respond(shared.to_dict(), replace_original=False)
+            respond(shared.to_response())
             return
         heart.record(events.Event(events.TIPSHEET_VIEW, click.user_id, sheet.slug))
-        respond(views.sheet_message(sheet, page_number).to_dict(), replace_original=False)
+        respond(views.sheet_message(sheet, page_number).to_response())

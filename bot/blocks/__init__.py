@@ -52,6 +52,11 @@ class Message:
             "response_type": "in_channel" if self.in_channel else "ephemeral",
         }
 
+    def to_response(self, *, replace_original: bool = False) -> dict[str, Any]:
+        """The message for a response_url post (Bolt's ``respond``), replacing the
+        message the member clicked in, or posting a new one beside it."""
+        return {**self.to_dict(), "replace_original": replace_original}
+
 
 def header(text: str) -> HeaderBlock:
     """A header block, cut to Slack's 150 characters."""
