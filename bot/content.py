@@ -47,6 +47,22 @@ class GlossaryEntry:
     sources: tuple[str, ...] = ()
     reviewed: dt.date | None = None
 
+    @property
+    def distinct_aliases(self) -> list[str]:
+        """Aliases worth showing: one spelling of each, none that only restates the term.
+
+        Editors list plural and hyphenated variants so members find the entry; readers
+        need to see each name once.
+        """
+        seen = {normalize(self.term)}
+        shown = []
+        for alias in self.aliases:
+            key = normalize(alias)
+            if key not in seen:
+                seen.add(key)
+                shown.append(alias)
+        return shown
+
 
 @dataclass(frozen=True)
 class TipSheet:

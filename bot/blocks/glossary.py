@@ -22,8 +22,8 @@ def entry_message(entry: GlossaryEntry, index: GlossaryIndex, category: Category
     only make sense to the member who looked it up.
     """
     details = [f"*{escape(category.name)}*"]
-    if entry.aliases:
-        details.append("Also: " + ", ".join(escape(a) for a in entry.aliases))
+    if entry.distinct_aliases:
+        details.append("Also: " + ", ".join(escape(a) for a in entry.distinct_aliases))
     blocks = [
         header(entry.term),
         section(escape(entry.definition)),
