@@ -1,0 +1,85 @@
+"""Configuration: sensible defaults, and one clear line for every mistake."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from bot.config import SLACK_API_DEFAULT, load_settings
+from bot.errors import ConfigError
+from tests.harness import ROOT
+
+
+def test_defaults_need_nothing_set():
+    settings = load_settings({})
+    assert settings.port == 3000
+    assert settings.timezone == "America/New_York"
+    assert settings.slack_api_url == SLACK_API_DEFAULT
+    assert not settings.socket_mode
+
+
+def test_values_are_read_and_tidied():
+    settings = load_settings(
+        {"PORT": "8080", "SLACK_API_URL": "http://127.0.0.1:9000/api", "COORDINATOR_IDS": "U012ABC, W0XYZ99 ,", "LOG_LEVEL": "debug", "SLACK_APP_TOKEN": "xapp-1"}
+    )
+    assert settings.port == 8080
+    assert settings.slack_api_url == "http://127.0.0.1:9000/api/"  # WebClient needs the slash
+    assert settings.coordinator_ids == {"U012ABC", "W0XYZ99"}
+    assert settings.log_level == "DEBUG"
+    assert settings.socket_mode
+
+
+@pytest.mark.parametrize(
+    "environ, names",
+    [
+        ({"PORT": "eighty"}, "PORT"),
+        ({"PORT": "70000"}, "PORT"),
+        ({"HEART_TIMEZONE": "Boston"}, "HEART_TIMEZONE"),
+        ({"COORDINATOR_IDS": "alice,U012ABC"}, "COORDINATOR_IDS"),
+        ({"SLACK_API_URL": "slack.com/api"}, "SLACK_API_URL"),
+        ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+    ],
+)
+def test_a_malformed_value_names_the_variable(environ, names):
+    with pytest.raises(ConfigError) as error:
+        load_settings(environ)
+    message = str(error.value)
+    assert message.startswith(names)
+    assert "\n" not in message
+
+
+def test_serving_without_tokens_says_what_to_do(tmp_path):
+    for environ, expected in (
+        ({}, "SLACK_BOT_TOKEN is not set"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET is not set"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "nope"}, "SLACK_APP_TOKEN must be an app-level token"),
+    ):
+        with pytest.raises(ConfigError, match=expected):
+            load_settings(environ).require_slack()
+
+
+def run_bot(tmp_path, *args, **environ):
+    # Empty values, not missing ones: a developer's own .env must not fill them in.
+    blank = {"SLACK_BOT_TOKEN": "", "SLACK_SIGNING_SECRET": "", "SLACK_APP_TOKEN": ""}
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "DATABASE_PATH": str(tmp_path / "h.db"), **blank, **environ}
+    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, capture_output=True, text=True, env=env, timeout=60)
+
+
+def test_serve_refuses_to_start_without_configuration_and_without_a_traceback(tmp_path):
+    result = run_bot(tmp_path, "serve")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "Error: SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-...) from your Slack app's "
+        "OAuth & Permissions page into .env"
+    ]
+
+
+def test_serve_refuses_invalid_content_with_the_check_message(tmp_path):
+    broken = tmp_path / "content"
+    (broken / "glossary").mkdir(parents=True)
+    (broken / "glossary" / "categories.yml").write_text("- id: x\n")
+    result = run_bot(tmp_path, "serve", SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s", CONTENT_DIR=str(broken))
+    assert result.returncode == 1
+    assert "glossary/categories.yml: must be a list of items with an id and a name" in result.stderr
+    assert "Traceback" not in result.stderr
