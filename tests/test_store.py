@@ -1,0 +1,61 @@
+"""The SQLite store: migrations apply once, WAL is on, transactions are all-or-nothing."""
+
+import threading
+
+import pytest
+
+from bot.events import Event, EventRecorder
+from bot.store import Store
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = Store(tmp_path / "heart.db")
+    store.migrate()
+    return store
+
+
+def test_migrations_are_idempotent(store):
+    store.migrate()
+    names = [row["name"] for row in store.db["_sqlite_migrations"].rows]
+    assert names.count("create_events") == 1
+
+
+def test_the_database_uses_wal(store):
+    assert store.db.journal_mode == "wal"
+
+
+def test_a_failed_transaction_leaves_nothing_behind(store):
+    with pytest.raises(RuntimeError):
+        with store.transaction() as db:
+            db["events"].insert({"at": 1.0, "kind": "test"})
+            raise RuntimeError("stop")
+    assert store.db["events"].count == 0
+
+
+def test_each_thread_gets_its_own_connection(store):
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append((store.db, store.db["events"].count)))
+    thread.start()
+    thread.join()
+    other_connection, count_there = seen[0]
+    assert other_connection is not store.db
+    assert count_there == 0
+
+
+def test_events_are_written_in_the_background_and_flushed_on_demand(store):
+    recorder = EventRecorder(store)
+    for n in range(1200):
+        recorder.record(Event("glossary_lookup", f"U{n % 7}", "trauma", "trauma", True))
+    recorder.flush()
+    assert store.db["events"].count == 1200
+    recorder.close()
+
+
+def test_health_reflects_the_database(tmp_path):
+    store = Store(tmp_path / "heart.db")
+    assert store.healthy()
+    store.close()
+    broken = Store(tmp_path / "missing-dir-is-a-file")
+    (tmp_path / "missing-dir-is-a-file").mkdir()
+    assert not broken.healthy()
