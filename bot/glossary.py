@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import DamerauLevenshtein
@@ -29,7 +29,7 @@ CLEAR_WINNER = 90.0  # WRatio at or above this answers outright...
 CLEAR_MARGIN = 6.0  # ...when the next entry trails by at least this much
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     """How a lookup ended."""
 
     HIT = "hit"  # one entry answers the query

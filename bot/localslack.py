@@ -81,7 +81,7 @@ class LocalSlack:
         """A fresh response URL served here."""
         return f"{self.url}response/{name or next(self._counter)}"
 
-    def start(self) -> "LocalSlack":
+    def start(self) -> LocalSlack:
         """Serve in a background thread."""
         self._thread = threading.Thread(target=self._server.serve_forever, name="local-slack", daemon=True)
         self._thread.start()
@@ -92,7 +92,7 @@ class LocalSlack:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> "LocalSlack":
+    def __enter__(self) -> LocalSlack:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

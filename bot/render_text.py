@@ -40,7 +40,9 @@ def mrkdwn_to_text(text: str) -> str:
 def _wrap(text: str, indent: str = "") -> list[str]:
     lines: list[str] = []
     for line in text.splitlines() or [""]:
-        lines.extend(textwrap.wrap(line, WIDTH, initial_indent=indent, subsequent_indent=indent + "  ", break_on_hyphens=False) or [indent])
+        lines.extend(
+            textwrap.wrap(line, WIDTH, initial_indent=indent, subsequent_indent=indent + "  ", break_on_hyphens=False) or [indent]
+        )
     return lines
 
 

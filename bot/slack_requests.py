@@ -95,7 +95,9 @@ def block_actions_body(
     return _interaction(payload)
 
 
-def view_submission_body(callback_id: str, values: dict[str, dict[str, Any]], *, user_id: str, view_id: str = "V0", private_metadata: str = "") -> str:
+def view_submission_body(
+    callback_id: str, values: dict[str, dict[str, Any]], *, user_id: str, view_id: str = "V0", private_metadata: str = ""
+) -> str:
     """The form body of a modal's submission; ``values`` is ``{block_id: {action_id: value}}``."""
     payload = {
         "type": "view_submission",

@@ -17,7 +17,7 @@ class Command:
     trigger_id: str | None
 
     @classmethod
-    def from_payload(cls, payload: dict[str, Any]) -> "Command":
+    def from_payload(cls, payload: dict[str, Any]) -> Command:
         return cls(
             name=str(payload.get("command") or ""),
             text=str(payload.get("text") or "").strip(),
@@ -49,7 +49,7 @@ class Click:
     trigger_id: str | None
 
     @classmethod
-    def from_payload(cls, action: dict[str, Any], body: dict[str, Any]) -> "Click":
+    def from_payload(cls, action: dict[str, Any], body: dict[str, Any]) -> Click:
         selected = action.get("selected_option") or {}
         return cls(
             action_id=str(action.get("action_id") or ""),

@@ -83,7 +83,7 @@ class BotServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 20.0) -> "BotServer":
+    def start(self, timeout: float = 20.0) -> BotServer:
         """Start and wait until ``/healthz`` answers 200."""
         env = {
             **os.environ,

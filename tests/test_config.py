@@ -21,7 +21,13 @@ def test_defaults_need_nothing_set():
 
 def test_values_are_read_and_tidied():
     settings = load_settings(
-        {"PORT": "8080", "SLACK_API_URL": "http://127.0.0.1:9000/api", "COORDINATOR_IDS": "U012ABC, W0XYZ99 ,", "LOG_LEVEL": "debug", "SLACK_APP_TOKEN": "xapp-1"}
+        {
+            "PORT": "8080",
+            "SLACK_API_URL": "http://127.0.0.1:9000/api",
+            "COORDINATOR_IDS": "U012ABC, W0XYZ99 ,",
+            "LOG_LEVEL": "debug",
+            "SLACK_APP_TOKEN": "xapp-1",
+        }
     )
     assert settings.port == 8080
     assert settings.slack_api_url == "http://127.0.0.1:9000/api/"  # WebClient needs the slash

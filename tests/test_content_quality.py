@@ -111,7 +111,12 @@ def test_the_list_and_help_render():
 
 
 def crisis_texts() -> list[tuple[Path, str]]:
-    files = [*REAL_CONTENT.rglob("*.yml"), *REAL_CONTENT.rglob("*.md"), *(ROOT / "bot").rglob("*.py"), *(ROOT / "handlers").rglob("*.py")]
+    files = [
+        *REAL_CONTENT.rglob("*.yml"),
+        *REAL_CONTENT.rglob("*.md"),
+        *(ROOT / "bot").rglob("*.py"),
+        *(ROOT / "handlers").rglob("*.py"),
+    ]
     return [(path, path.read_text(encoding="utf-8")) for path in files]
 
 

@@ -40,13 +40,25 @@ def test_related_entries_become_ids(content_dir):
 @pytest.mark.parametrize(
     "entry, problem",
     [
-        ("- term: Burnout\n  definition: Tired.\n  sources: [X]\n  reviewed: 2026-13-01\n", "impossible value (month must be in 1..12)"),
+        (
+            "- term: Burnout\n  definition: Tired.\n  sources: [X]\n  reviewed: 2026-13-01\n",
+            "impossible value (month must be in 1..12)",
+        ),
         ("- term: Burnout\n  sources: [X]\n  reviewed: 2026-11-01\n", "needs a definition"),
         ("- term: Burnout\n  definition: Tired.\n  reviewed: 2026-11-01\n", "needs at least one source"),
-        ("- term: Burnout\n  definition: Tired.\n  sources: [X]\n  related: [Nothing like it]\n  reviewed: 2026-11-01\n", "related entry 'Nothing like it' is not a term"),
-        ("- term: Burnout\n  definition: Tired.\n  sources: [X]\n  aliases: [TIC]\n  reviewed: 2026-11-01\n", "'TIC' is also used by 'Trauma-informed approach'"),
+        (
+            "- term: Burnout\n  definition: Tired.\n  sources: [X]\n  related: [Nothing like it]\n  reviewed: 2026-11-01\n",
+            "related entry 'Nothing like it' is not a term",
+        ),
+        (
+            "- term: Burnout\n  definition: Tired.\n  sources: [X]\n  aliases: [TIC]\n  reviewed: 2026-11-01\n",
+            "'TIC' is also used by 'Trauma-informed approach'",
+        ),
         ("- term: Burnout\n  definition: Tired.\n  sources: [X]\n  reviewed: soon\n", "reviewed must be a date"),
-        ("- term: Burnout\n  definition: Tired.\n  sources: [X]\n  colour: red\n  reviewed: 2026-11-01\n", "unknown field(s) colour"),
+        (
+            "- term: Burnout\n  definition: Tired.\n  sources: [X]\n  colour: red\n  reviewed: 2026-11-01\n",
+            "unknown field(s) colour",
+        ),
         ("- term: Burnout\n  definition: [unclosed\n", "not valid YAML"),
     ],
 )
@@ -73,7 +85,10 @@ def test_a_tip_sheet_without_a_title_is_reported(content_dir):
 def test_check_command_fails_with_a_precise_message(content_dir):
     write(content_dir / "glossary" / "wellness-equity.yml", "- term: Burnout\n  definition: Tired.\n  reviewed: 2026-11-01\n")
     result = subprocess.run(
-        [sys.executable, "-m", "bot", "check"], cwd=ROOT, capture_output=True, text=True,
+        [sys.executable, "-m", "bot", "check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
         env={"PATH": "/usr/bin:/bin", "CONTENT_DIR": str(content_dir), "HOME": str(content_dir)},
     )
     assert result.returncode == 1

@@ -12,7 +12,15 @@ index = GlossaryIndex(content.glossary)
 
 @pytest.mark.parametrize(
     "query",
-    ["TIC", "tic", "trauma informed care", "Trauma-Informed Care", "trauma-informed cares", "  TRAUMA   informed  approach ", "traumainformed care"],
+    [
+        "TIC",
+        "tic",
+        "trauma informed care",
+        "Trauma-Informed Care",
+        "trauma-informed cares",
+        "  TRAUMA   informed  approach ",
+        "traumainformed care",
+    ],
 )
 def test_spellings_of_one_term_meet(query):
     found = index.lookup(query)

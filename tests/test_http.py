@@ -55,7 +55,10 @@ def test_glossary_answers_an_abbreviation_ephemerally(server):
 
 
 def test_every_spelling_finds_the_same_entry(server):
-    headers = {server.command("/glossary", text).json["blocks"][0]["text"]["text"] for text in ("TIC", "trauma informed care", "Trauma-Informed Care")}
+    headers = {
+        server.command("/glossary", text).json["blocks"][0]["text"]["text"]
+        for text in ("TIC", "trauma informed care", "Trauma-Informed Care")
+    }
     assert len(headers) == 1
 
 

@@ -59,7 +59,12 @@ def test_blocks_render_as_text_with_numbered_buttons():
             "blocks": [
                 {"type": "header", "text": {"type": "plain_text", "text": "Burnout"}},
                 {"type": "section", "text": {"type": "mrkdwn", "text": "See <https://x.org|this> &amp; <@U1>"}},
-                {"type": "actions", "elements": [{"type": "button", "text": {"type": "plain_text", "text": "Share"}, "action_id": "a", "value": "v"}]},
+                {
+                    "type": "actions",
+                    "elements": [
+                        {"type": "button", "text": {"type": "plain_text", "text": "Share"}, "action_id": "a", "value": "v"}
+                    ],
+                },
             ]
         },
         clickables,

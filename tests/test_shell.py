@@ -10,7 +10,13 @@ from tests.harness import ROOT
 def run_shell(tmp_path, commands: str, *args: str) -> subprocess.CompletedProcess:
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "DATABASE_PATH": str(tmp_path / "shell.db")}
     return subprocess.run(
-        [sys.executable, "-m", "bot", "shell", *args], cwd=ROOT, input=commands, capture_output=True, text=True, env=env, timeout=60
+        [sys.executable, "-m", "bot", "shell", *args],
+        cwd=ROOT,
+        input=commands,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
     )
 
 

@@ -26,10 +26,9 @@ def test_the_database_uses_wal(store):
 
 
 def test_a_failed_transaction_leaves_nothing_behind(store):
-    with pytest.raises(RuntimeError):
-        with store.transaction() as db:
-            db["events"].insert({"at": 1.0, "kind": "test"})
-            raise RuntimeError("stop")
+    with pytest.raises(RuntimeError), store.transaction() as db:
+        db["events"].insert({"at": 1.0, "kind": "test"})
+        raise RuntimeError("stop")
     assert store.db["events"].count == 0
 
 

@@ -43,11 +43,13 @@ def entry_message(entry: GlossaryEntry, index: GlossaryIndex, category: Category
 
 
 def suggestions_message(lookup: Lookup, typed: str) -> Message:
-    """"Did you mean" buttons for an unclear query."""
+    """ "Did you mean" buttons for an unclear query."""
     where = "Those words appear in" if lookup.in_definitions else "Did you mean"
     lead = f"I couldn't find *{escape(truncate(typed, 100))}* in the glossary. {where}:"
     buttons = [button(e.term, f"{LOOKUP_ACTION}:{e.id}", e.id) for e in lookup.suggestions]
-    return Message(text=f"Did you mean: {', '.join(e.term for e in lookup.suggestions)}?", blocks=[section(lead), actions(buttons)])
+    return Message(
+        text=f"Did you mean: {', '.join(e.term for e in lookup.suggestions)}?", blocks=[section(lead), actions(buttons)]
+    )
 
 
 def miss_message(typed: str) -> Message:
