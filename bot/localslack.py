@@ -19,8 +19,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlparse
 
-BOT_USER_ID = "UHEARTBOT"
 from bot.slack_requests import TEAM_ID
+
+BOT_USER_ID = "UHEARTBOT"
 
 
 @dataclass
@@ -199,7 +200,8 @@ class LocalSlack:
             return {"ok": True, "view": {**view, "id": f"V{next(self._counter):08d}", "hash": ts}}
         if method == "users.info":
             user_id = str(args.get("user") or "")
-            user = self.users.get(user_id) or {"id": user_id, "name": user_id.lower(), "real_name": user_id, "tz": "America/New_York"}
+            default = {"id": user_id, "name": user_id.lower(), "real_name": user_id, "tz": "America/New_York"}
+            user = self.users.get(user_id) or default
             return {"ok": True, "user": user}
         if method == "usergroups.users.list":
             return {"ok": True, "users": self.usergroups.get(str(args.get("usergroup")), [])}
