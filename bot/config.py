@@ -25,6 +25,7 @@ DEFAULT_CONTENT = PROJECT_ROOT / "content"
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+MIN_SECRET_LENGTH = 32
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,9 @@ class Settings:
     timezone: str = "America/New_York"
     coordinator_ids: frozenset[str] = field(default_factory=frozenset)
     log_level: str = "INFO"
+    # Keys the hash that lets the author of an "anonymous to everyone" share-out find it again.
+    shareout_hash_secret: str | None = field(default=None, repr=False)
+    shareout_retention_days: int | None = None
 
     @property
     def socket_mode(self) -> bool:
@@ -73,6 +77,12 @@ class Settings:
                 "SLACK_SIGNING_SECRET is not set: copy the Signing Secret from your Slack app's "
                 "Basic Information page into .env (or set SLACK_APP_TOKEN for Socket Mode)"
             )
+        if not self.shareout_hash_secret:
+            raise ConfigError(
+                "SHAREOUT_HASH_SECRET is not set: anonymous share-outs need a secret key of at least "
+                f"{MIN_SECRET_LENGTH} characters; generate one with "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(32))'` and keep it out of the database"
+            )
 
 
 def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
@@ -100,6 +110,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         timezone=_timezone(get("HEART_TIMEZONE")),
         coordinator_ids=_user_ids(get("COORDINATOR_IDS")),
         log_level=_log_level(get("LOG_LEVEL")),
+        shareout_hash_secret=_secret(get("SHAREOUT_HASH_SECRET")),
+        shareout_retention_days=_days(get("SHAREOUT_RETENTION_DAYS")),
     )
 
 
@@ -152,6 +164,25 @@ def _log_level(value: str | None) -> str:
     if level not in _LOG_LEVELS:
         raise ConfigError(f"LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)} (got {value!r})")
     return level
+
+
+def _secret(value: str | None) -> str | None:
+    if value is not None and len(value) < MIN_SECRET_LENGTH:
+        raise ConfigError(
+            f"SHAREOUT_HASH_SECRET must be at least {MIN_SECRET_LENGTH} characters (got {len(value)}); generate one with "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+        )
+    return value
+
+
+def _days(value: str | None) -> int | None:
+    if value is None:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigError(
+            f"SHAREOUT_RETENTION_DAYS must be a whole number of days, 1 or more (got {value!r}); leave it unset to keep texts"
+        )
+    return int(value)
 
 
 # Slack's libraries log whole request and response bodies at DEBUG, and those carry

@@ -25,6 +25,7 @@ from bot.localslack import LocalSlack
 ROOT = Path(__file__).resolve().parent.parent
 SIGNING_SECRET = "test-signing-secret-0123456789"
 BOT_TOKEN = "xoxb-test-token-0123456789"
+SHAREOUT_HASH_SECRET = "test-shareout-hash-secret-0123456789abcdef"
 
 
 def free_port() -> int:
@@ -92,6 +93,7 @@ class BotServer:
             "SLACK_API_URL": self.local_slack.api_url,
             "SLACK_BOT_TOKEN": BOT_TOKEN,
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SHAREOUT_HASH_SECRET": SHAREOUT_HASH_SECRET,
             "SLACK_APP_TOKEN": "",
             "LOG_LEVEL": "INFO",
             "PYTHONUNBUFFERED": "1",

@@ -67,7 +67,7 @@ def test_serving_without_tokens_says_what_to_do(tmp_path):
 
 def run_bot(tmp_path, *args, **environ):
     # Empty values, not missing ones: a developer's own .env must not fill them in.
-    blank = {"SLACK_BOT_TOKEN": "", "SLACK_SIGNING_SECRET": "", "SLACK_APP_TOKEN": ""}
+    blank = {"SLACK_BOT_TOKEN": "", "SLACK_SIGNING_SECRET": "", "SLACK_APP_TOKEN": "", "SHAREOUT_HASH_SECRET": ""}
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "DATABASE_PATH": str(tmp_path / "h.db"), **blank, **environ}
     return subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, capture_output=True, text=True, env=env, timeout=60)
 
@@ -85,7 +85,8 @@ def test_serve_refuses_invalid_content_with_the_check_message(tmp_path):
     broken = tmp_path / "content"
     (broken / "glossary").mkdir(parents=True)
     (broken / "glossary" / "categories.yml").write_text("- id: x\n")
-    result = run_bot(tmp_path, "serve", SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s", CONTENT_DIR=str(broken))
+    tokens = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "SHAREOUT_HASH_SECRET": "k" * 32}
+    result = run_bot(tmp_path, "serve", CONTENT_DIR=str(broken), **tokens)
     assert result.returncode == 1
     assert "glossary/categories.yml: must be a list of items with an id and a name" in result.stderr
     assert "Traceback" not in result.stderr
