@@ -18,6 +18,7 @@ import frontmatter
 import yaml
 
 from bot.errors import ContentError
+from bot.shareout_content import ShareoutContent, load_shareout_content
 from bot.text import normalize
 
 ENTRY_FIELDS = {"term", "definition", "aliases", "related", "sources", "reviewed"}
@@ -85,6 +86,7 @@ class Content:
     glossary: tuple[GlossaryEntry, ...]
     tipsheets: tuple[TipSheet, ...]
     root: Path = field(default=Path("content"))
+    shareout: ShareoutContent = field(default_factory=ShareoutContent)
 
     def category_name(self, category_id: str) -> str:
         """The display name of a category id."""
@@ -124,8 +126,9 @@ def load_content(root: Path) -> Content:
     categories = _load_categories(root / "glossary" / "categories.yml", problems)
     glossary = _load_glossary(root / "glossary", categories, problems)
     tipsheets = _load_tipsheets(root / "tipsheets", problems)
+    shareout = load_shareout_content(root, lambda path: _read_yaml(path, problems), problems.add)
     problems.raise_if_any()
-    return Content(tuple(categories), tuple(glossary), tuple(tipsheets), root)
+    return Content(tuple(categories), tuple(glossary), tuple(tipsheets), root, shareout)
 
 
 def _read_yaml(path: Path, problems: _Problems) -> Any:
