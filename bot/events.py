@@ -43,6 +43,9 @@ def create_events(db) -> None:
 
 GLOSSARY_LOOKUP = "glossary_lookup"
 TIPSHEET_VIEW = "tipsheet_view"
+SHAREOUT = "shareout"  # user_id NULL for "anonymous to everyone"; subject = occurrence id or NULL
+SAFETY_NET = "safety_net"  # a count only: no user id, no text
+CHECKIN_REQUEST = "checkin_request"  # user_id only when the member chose to give their name
 
 
 @dataclass(frozen=True)
