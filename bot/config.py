@@ -24,6 +24,7 @@ DEFAULT_DATABASE = PROJECT_ROOT / "data" / "heart.db"
 DEFAULT_CONTENT = PROJECT_ROOT / "content"
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_USERGROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 MIN_SECRET_LENGTH = 32
 
@@ -45,6 +46,10 @@ class Settings:
     # Keys the hash that lets the author of an "anonymous to everyone" share-out find it again.
     shareout_hash_secret: str | None = field(default=None, repr=False)
     shareout_retention_days: int | None = None
+    # A Slack user group whose members are coordinators too (resolved with usergroups.users.list).
+    coordinator_group: str | None = None
+    # Reports show counts from 1 to this minus one as "<N", so no member can be singled out.
+    small_count_threshold: int = 3
 
     @property
     def socket_mode(self) -> bool:
@@ -112,6 +117,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         log_level=_log_level(get("LOG_LEVEL")),
         shareout_hash_secret=_secret(get("SHAREOUT_HASH_SECRET")),
         shareout_retention_days=_days(get("SHAREOUT_RETENTION_DAYS")),
+        coordinator_group=_usergroup_id(get("COORDINATOR_GROUP")),
+        small_count_threshold=_threshold(get("SMALL_COUNT_THRESHOLD")),
     )
 
 
@@ -157,6 +164,26 @@ def _user_ids(value: str | None) -> frozenset[str]:
             f"(find one under a profile's ... > Copy member ID); not valid: {', '.join(bad)}"
         )
     return frozenset(ids)
+
+
+def _usergroup_id(value: str | None) -> str | None:
+    if value is not None and not _USERGROUP_ID.match(value):
+        raise ConfigError(
+            "COORDINATOR_GROUP must be a Slack user group id like S012ABCDEF, not its @handle "
+            f"(find it in the group's URL under People > User groups); got {value!r}"
+        )
+    return value
+
+
+def _threshold(value: str | None) -> int:
+    if value is None:
+        return 3
+    if not value.isdigit() or not 1 <= int(value) <= 100:
+        raise ConfigError(
+            f"SMALL_COUNT_THRESHOLD must be a whole number from 1 to 100 (got {value!r}); counts below it "
+            "are shown as \"<N\" in reports, and 1 shows every count"
+        )
+    return int(value)
 
 
 def _log_level(value: str | None) -> str:
