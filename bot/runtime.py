@@ -12,6 +12,7 @@ from typing import Protocol
 
 from bot.config import Settings
 from bot.content import Category, Content, load_content
+from bot.coordinators import Coordinators
 from bot.events import Event, EventRecorder
 from bot.glossary import GlossaryIndex
 from bot.store import Store
@@ -38,6 +39,7 @@ class Heart:
     glossary: GlossaryIndex
     tipsheets: TipSheetLibrary
     recorder: EventRecorder
+    coordinators: Coordinators
     services: list[Service] = field(default_factory=list)
 
     @property
@@ -46,8 +48,11 @@ class Heart:
         return {category.id: category for category in self.content.categories}
 
     def is_coordinator(self, user_id: str | None) -> bool:
-        """True when ``user_id`` may use coordinator commands (checked on every request)."""
-        return bool(user_id) and user_id in self.settings.coordinator_ids
+        """True when ``user_id`` may use coordinator commands (checked on every request).
+
+        Coordinators are ``COORDINATOR_IDS`` plus the members of ``COORDINATOR_GROUP``.
+        """
+        return self.coordinators.is_coordinator(user_id)
 
     def record(self, event: Event) -> None:
         """Record an engagement event without waiting for the disk."""
@@ -80,6 +85,7 @@ def build_heart(settings: Settings) -> Heart:
         glossary=GlossaryIndex(content.glossary),
         tipsheets=TipSheetLibrary(content.tipsheets),
         recorder=EventRecorder(store),
+        coordinators=Coordinators.from_settings(settings),
     )
     log.info(
         "content loaded: %d glossary entries, %d tip sheets; database %s",
