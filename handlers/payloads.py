@@ -47,6 +47,8 @@ class Click:
     block_id: str
     user_id: str
     trigger_id: str | None
+    channel_id: str | None = None  # the channel of the message clicked in
+    view_id: str | None = None  # the modal clicked in, when the button was in one
 
     @classmethod
     def from_payload(cls, action: dict[str, Any], body: dict[str, Any]) -> Click:
@@ -57,4 +59,58 @@ class Click:
             block_id=str(action.get("block_id") or ""),
             user_id=str((body.get("user") or {}).get("id") or ""),
             trigger_id=body.get("trigger_id"),
+            channel_id=_dict(body.get("channel")).get("id") or _dict(body.get("container")).get("channel_id"),
+            view_id=_dict(body.get("view")).get("id"),
         )
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A modal's submission: which view, who sent it, and what each input holds.
+
+    Inputs are read by block id; each input block holds one element. Anything missing
+    or malformed reads as empty, so a tampered payload becomes a field error, not a crash.
+    """
+
+    callback_id: str
+    view_id: str
+    view_hash: str
+    user_id: str
+    private_metadata: str
+    values: dict[str, Any]
+
+    @classmethod
+    def from_payload(cls, body: dict[str, Any]) -> Submission:
+        view = _dict(body.get("view"))
+        return cls(
+            callback_id=str(view.get("callback_id") or ""),
+            view_id=str(view.get("id") or ""),
+            view_hash=str(view.get("hash") or ""),
+            user_id=str(_dict(body.get("user")).get("id") or ""),
+            private_metadata=str(view.get("private_metadata") or ""),
+            values=_dict(_dict(view.get("state")).get("values")),
+        )
+
+    def _state(self, block_id: str) -> dict[str, Any]:
+        return _dict(next(iter(_dict(self.values.get(block_id)).values()), None))
+
+    def text(self, block_id: str) -> str:
+        """A text input's value ("" when empty)."""
+        value = self._state(block_id).get("value")
+        return value if isinstance(value, str) else ""
+
+    def choice(self, block_id: str) -> str | None:
+        """The value of the option chosen in a select menu or radio buttons, if any."""
+        value = _dict(self._state(block_id).get("selected_option")).get("value")
+        return value if isinstance(value, str) else None
+
+    def choices(self, block_id: str) -> tuple[str, ...]:
+        """The values of the options chosen in a multi-select menu."""
+        options = self._state(block_id).get("selected_options")
+        if not isinstance(options, list):
+            return ()
+        return tuple(v for option in options if isinstance(v := _dict(option).get("value"), str))
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
