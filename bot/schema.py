@@ -4,8 +4,9 @@ A feature that owns tables declares ``migrations = sqlite_utils.Migrations("hear
 in its own module and adds it here.
 """
 
-from bot import events
+from bot import events, shareouts
 
 MIGRATION_SETS = [
     events.migrations,
+    shareouts.migrations,
 ]

@@ -14,6 +14,7 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
+    ConfirmObject,
     ContextBlock,
     HeaderBlock,
     MarkdownTextObject,
@@ -73,14 +74,23 @@ def context(*mrkdwn: str) -> ContextBlock:
     return ContextBlock(elements=[MarkdownTextObject(text=truncate(part, MAX_SECTION_TEXT)) for part in mrkdwn])
 
 
-def button(text: str, action_id: str, value: str = "", *, style: str | None = None, url: str | None = None) -> ButtonElement:
-    """A button; ``value`` travels back in the action payload."""
+def button(
+    text: str,
+    action_id: str,
+    value: str = "",
+    *,
+    style: str | None = None,
+    url: str | None = None,
+    confirm: ConfirmObject | None = None,
+) -> ButtonElement:
+    """A button; ``value`` travels back in the action payload; ``confirm`` asks first."""
     return ButtonElement(
         text=PlainTextObject(text=truncate(text, MAX_BUTTON_TEXT), emoji=True),
         action_id=action_id,
         value=value or None,
         style=style,
         url=url,
+        confirm=confirm,
     )
 
 
