@@ -4,9 +4,10 @@ A feature that owns tables declares ``migrations = sqlite_utils.Migrations("hear
 in its own module and adds it here.
 """
 
-from bot import events, shareouts
+from bot import engagement, events, shareouts
 
 MIGRATION_SETS = [
     events.migrations,
     shareouts.migrations,
+    engagement.migrations,  # indexes on the tables above: keep it after them
 ]

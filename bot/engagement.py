@@ -1,0 +1,542 @@
+"""The engagement report: one function computes every figure coordinators see, in Slack,
+on the command line, in charts and in exports.
+
+It reads the sessions, RSVPs, share-outs and events tables through their indexes (a
+report must stay well under half a second with a million share-outs and two million
+events), and reports only what exists: a table another feature has not created yet
+counts as empty.
+
+Small numbers are suppressed wherever a breakdown could single a member out (share-outs
+by session, sector, theme or visibility, glossary searches, safety-net triggers): a count
+from 1 to ``threshold - 1`` is shown as ``"<threshold"`` and never leaves this module as
+a number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlite_utils
+
+from bot import events
+from bot.periods import Period, SeriesInfo
+from bot.store import Store
+
+migrations = sqlite_utils.Migrations("heart.engagement")
+
+TOP = 10  # rows in each "top" list
+NO_SESSION = "Not about a session"
+NO_SECTOR = "Not given"
+
+
+@migrations()
+def index_events_for_reports(db: sqlite_utils.Database) -> None:
+    # Every report figure over events filters on (kind, at) and reads hit, subject or
+    # query: with them in the index, SQLite never visits the table.
+    db["events"].create_index(["kind", "at", "hit", "subject", "query"], index_name="events_report", if_not_exists=True)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """One row of a breakdown: what is counted and its count as shown.
+
+    ``count`` is None when the count is small enough to be suppressed; ``shown`` is what
+    every face prints (``"12"`` or ``"<3"``).
+    """
+
+    key: str
+    label: str
+    shown: str
+    count: int | None
+
+
+@dataclass(frozen=True)
+class Trend:
+    """A headline figure now and in the previous period of the same length."""
+
+    name: str
+    current: int
+    previous: int
+
+    @property
+    def change(self) -> str:
+        """The change in words: ``"+25%"``, ``"-10%"``, ``"no change"`` or ``"new"``."""
+        if self.current == self.previous:
+            return "no change"
+        if self.previous == 0:
+            return "new"
+        percent = round((self.current - self.previous) * 100 / self.previous)
+        return f"{percent:+d}%"
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """One session in the period, with its RSVPs, attendance and share-outs."""
+
+    id: str
+    series_id: str | None
+    title: str
+    starts_at: datetime  # aware, UTC
+    status: str
+    held: bool
+    going: int
+    not_going: int
+    attended: int
+    shareouts: Tally
+
+
+@dataclass(frozen=True)
+class Report:
+    """Every figure for one period; the faces only format it."""
+
+    period: Period
+    previous: Period
+    threshold: int
+    generated_at: datetime
+    sessions_held: int
+    sessions_cancelled: int
+    sessions_upcoming: int
+    rsvps_going: int
+    rsvps_not_going: int
+    members_engaged: int
+    repeat_participants: int
+    shareouts: int
+    glossary_lookups: int
+    glossary_misses: int
+    tipsheet_views: int
+    safety_net: Tally
+    trend: tuple[Trend, ...]
+    sessions: tuple[SessionRow, ...]
+    shareouts_by_session: tuple[Tally, ...]
+    shareouts_by_sector: tuple[Tally, ...]
+    shareouts_by_theme: tuple[Tally, ...]
+    shareouts_by_visibility: tuple[Tally, ...]
+    top_lookups: tuple[Tally, ...]
+    top_misses: tuple[Tally, ...]
+    top_tipsheets: tuple[Tally, ...]
+
+    @property
+    def community_wide(self) -> bool:
+        """False for a series report, which leaves out glossary and tip-sheet figures."""
+        return self.period.series_id is None
+
+    def headline(self) -> list[tuple[str, str]]:
+        """The summary figures as (name, value) pairs, in the order every face shows them."""
+        pairs = [
+            ("Sessions held", str(self.sessions_held)),
+            ("Sessions cancelled", str(self.sessions_cancelled)),
+            ("Sessions upcoming", str(self.sessions_upcoming)),
+            ("RSVPs going", str(self.rsvps_going)),
+            ("RSVPs not going", str(self.rsvps_not_going)),
+            ("Members engaged", str(self.members_engaged)),
+            ("Repeat participants", str(self.repeat_participants)),
+            ("Share-outs", str(self.shareouts)),
+            ("Safety-net triggers", self.safety_net.shown),
+        ]
+        if self.community_wide:
+            pairs += [
+                ("Glossary lookups", str(self.glossary_lookups)),
+                ("Glossary misses", str(self.glossary_misses)),
+                ("Tip-sheet views", str(self.tipsheet_views)),
+            ]
+        return pairs
+
+    def breakdowns(self) -> list[tuple[str, tuple[Tally, ...]]]:
+        """The breakdowns as (title, rows), in the order every face shows them."""
+        found = [
+            ("Share-outs by session", self.shareouts_by_session),
+            ("Share-outs by sector", self.shareouts_by_sector),
+            ("Share-outs by theme", self.shareouts_by_theme),
+            ("Share-outs by visibility", self.shareouts_by_visibility),
+        ]
+        if self.community_wide:
+            found += [
+                ("Top glossary lookups", self.top_lookups),
+                ("Top glossary misses (content backlog)", self.top_misses),
+                ("Tip-sheet views", self.top_tipsheets),
+            ]
+        return found
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as plain JSON-ready data (``python -m bot report --format json``)."""
+        data = asdict(self)
+        data["period"] = _period_dict(self.period)
+        data["previous"] = _period_dict(self.previous)
+        data["generated_at"] = self.generated_at.isoformat()
+        data["trend"] = [{**asdict(t), "change": t.change} for t in self.trend]
+        for row, session in zip(data["sessions"], self.sessions, strict=True):
+            row["starts_at"] = session.starts_at.isoformat()
+        return data
+
+
+def _period_dict(period: Period) -> dict[str, Any]:
+    return {
+        "label": period.label,
+        "start": period.start.isoformat(),
+        "end": period.end.isoformat(),
+        "timezone": period.timezone,
+        "days": period.days,
+        "series_id": period.series_id,
+    }
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Names to show for stored ids (sectors, themes, glossary entries, tip sheets)."""
+
+    sectors: Mapping[str, str] = field(default_factory=dict)
+    themes: Mapping[str, str] = field(default_factory=dict)
+    entries: Mapping[str, str] = field(default_factory=dict)
+    tipsheets: Mapping[str, str] = field(default_factory=dict)
+
+
+VISIBILITY_LABELS = {
+    "coordinators": "Coordinators only",
+    "channel_anonymous": "Anonymously in the channel",
+    "channel_named": "With name in the channel",
+    "anonymous": "Anonymous to everyone",
+}
+
+
+class Suppressor:
+    """Turns counts into :class:`Tally` rows, hiding those from 1 to ``threshold - 1``."""
+
+    def __init__(self, threshold: int):
+        self.threshold = threshold
+
+    def tally(self, key: str, label: str, count: int) -> Tally:
+        """One row; small counts become ``"<threshold"`` with no number kept."""
+        if 0 < count < self.threshold:
+            return Tally(key, label, f"<{self.threshold}", None)
+        return Tally(key, label, str(count), count)
+
+    def tallies(self, counts: Iterable[tuple[str, int]], label: Callable[[str], str]) -> tuple[Tally, ...]:
+        """Rows for ``(key, count)`` pairs, largest first."""
+        ordered = sorted(counts, key=lambda pair: (-pair[1], label(pair[0]).casefold()))
+        return tuple(self.tally(key, label(key), count) for key, count in ordered)
+
+
+# --------------------------------------------------------------------------- the core
+
+
+def compute(
+    store: Store,
+    period: Period,
+    *,
+    threshold: int,
+    labels: Labels = Labels(),
+    now: datetime | None = None,
+) -> Report:
+    """Compute the whole report for ``period`` (and its trend against the period before).
+
+    :param threshold: counts from 1 to ``threshold - 1`` in breakdowns are shown as ``"<threshold"``.
+    :param now: decides which sessions count as held rather than upcoming (default: now).
+    """
+    now = now or datetime.now(UTC)
+    db = store.db
+    tables = _Tables(db)
+    suppress = Suppressor(threshold)
+    previous = period.previous()
+    current, before = _totals(db, tables, period, now), _totals(db, tables, previous, now)
+    sessions = _sessions(db, tables, period, now, suppress)
+    lookups = _event_groups(db, tables, period, events.GLOSSARY_LOOKUP, "subject", hit=1)
+    misses = _event_groups(db, tables, period, events.GLOSSARY_LOOKUP, "query", hit=0)
+    sheets = _event_groups(db, tables, period, events.TIPSHEET_VIEW, "subject")
+    titles = {row.id: _session_label(row, period) for row in sessions}
+    return Report(
+        period=period,
+        previous=previous,
+        threshold=threshold,
+        generated_at=now,
+        sessions_held=current["sessions_held"],
+        sessions_cancelled=current["sessions_cancelled"],
+        sessions_upcoming=sum(1 for row in sessions if row.status != "cancelled" and not row.held),
+        rsvps_going=current["rsvps_going"],
+        rsvps_not_going=current["rsvps_not_going"],
+        members_engaged=current["members_engaged"],
+        repeat_participants=_repeat_participants(db, tables, period, now),
+        shareouts=current["shareouts"],
+        glossary_lookups=current["glossary_lookups"],
+        glossary_misses=current["glossary_misses"],
+        tipsheet_views=current["tipsheet_views"],
+        safety_net=suppress.tally(events.SAFETY_NET, "Safety-net triggers", current["safety_net"]),
+        trend=tuple(
+            Trend(name, current[key], before[key]) for key, name in _TREND if period.series_id is None or key in _SERIES_TREND
+        ),
+        sessions=tuple(sessions),
+        shareouts_by_session=suppress.tallies(
+            _shareout_groups(db, tables, period, "occurrence_id"),
+            lambda key: titles.get(key) or _occurrence_label(db, tables, key, period),
+        ),
+        shareouts_by_sector=suppress.tallies(
+            _shareout_groups(db, tables, period, "sector"), lambda key: labels.sectors.get(key, key) if key else NO_SECTOR
+        ),
+        shareouts_by_theme=suppress.tallies(_theme_groups(db, tables, period), lambda key: labels.themes.get(key, key)),
+        shareouts_by_visibility=suppress.tallies(
+            _shareout_groups(db, tables, period, "visibility"), lambda key: VISIBILITY_LABELS.get(key, key)
+        ),
+        top_lookups=suppress.tallies(lookups[:TOP], lambda key: labels.entries.get(key, key)),
+        top_misses=suppress.tallies(misses[:TOP], lambda key: key),
+        top_tipsheets=suppress.tallies(sheets[:TOP], lambda key: labels.tipsheets.get(key, key)),
+    )
+
+
+_TREND = (
+    ("sessions_held", "Sessions held"),
+    ("rsvps_going", "RSVPs going"),
+    ("members_engaged", "Members engaged"),
+    ("shareouts", "Share-outs"),
+    ("glossary_lookups", "Glossary lookups"),
+    ("tipsheet_views", "Tip-sheet views"),
+)
+_SERIES_TREND = {"sessions_held", "rsvps_going", "members_engaged", "shareouts"}
+
+
+class _Tables:
+    """Which of the tables a report reads exist yet (features land at different times)."""
+
+    def __init__(self, db: sqlite_utils.Database):
+        names = set(db.table_names())
+        self.sessions = {"series", "occurrences", "rsvps"} <= names
+        self.shareouts = "shareouts" in names
+        self.themes = "shareout_themes" in names
+        self.events = "events" in names
+
+
+def _window(period: Period) -> dict[str, Any]:
+    return {"lo": period.start_ts, "hi": period.end_ts, "series": period.series_id}
+
+
+def _occurrences(period: Period) -> str:
+    """SQL for the ids of occurrences starting in the period (of its series, if it has one)."""
+    series = " and series_id = :series" if period.series_id else ""
+    return f"select id from occurrences where starts_at >= :lo and starts_at < :hi{series}"
+
+
+def _shareouts(period: Period) -> str:
+    """SQL condition for share-outs created in the period (about its series' sessions, if it has one)."""
+    series = " and occurrence_id in (select id from occurrences where series_id = :series)" if period.series_id else ""
+    return f"created_at >= :lo and created_at < :hi{series}"
+
+
+def _totals(db: sqlite_utils.Database, tables: _Tables, period: Period, now: datetime) -> dict[str, int]:
+    """The headline counts of one period (computed for the period and for the one before)."""
+    window = _window(period)
+    totals = dict.fromkeys(
+        (
+            "sessions_held",
+            "sessions_cancelled",
+            "rsvps_going",
+            "rsvps_not_going",
+            "members_engaged",
+            "shareouts",
+            "glossary_lookups",
+            "glossary_misses",
+            "tipsheet_views",
+            "safety_net",
+        ),
+        0,
+    )
+    if tables.sessions:
+        held, cancelled = db.execute(
+            "select coalesce(sum(status != 'cancelled' and starts_at <= :now), 0), coalesce(sum(status = 'cancelled'), 0) "
+            f"from occurrences where id in ({_occurrences(period)})",
+            {**window, "now": now.timestamp()},
+        ).fetchone()
+        going, not_going = db.execute(
+            "select coalesce(sum(response = 'going'), 0), coalesce(sum(response = 'not_going'), 0) "
+            f"from rsvps where occurrence_id in ({_occurrences(period)} and status != 'cancelled')",
+            window,
+        ).fetchone()
+        totals |= {"sessions_held": held, "sessions_cancelled": cancelled, "rsvps_going": going, "rsvps_not_going": not_going}
+    if tables.shareouts:
+        totals["shareouts"] = db.execute(f"select count(*) from shareouts where {_shareouts(period)}", window).fetchone()[0]
+    totals["members_engaged"] = _members_engaged(db, tables, period)
+    if tables.events and period.series_id is None:
+        kinds = (events.GLOSSARY_LOOKUP, events.TIPSHEET_VIEW, events.SAFETY_NET)
+        rows = db.execute(
+            "select kind, count(*), coalesce(sum(hit = 0), 0) from events "
+            f"where kind in ({', '.join('?' * len(kinds))}) and at >= ? and at < ? group by kind",
+            (*kinds, period.start_ts, period.end_ts),
+        ).fetchall()
+        found = {kind: (count, misses) for kind, count, misses in rows}
+        totals["glossary_lookups"], totals["glossary_misses"] = found.get(events.GLOSSARY_LOOKUP, (0, 0))
+        totals["tipsheet_views"] = found.get(events.TIPSHEET_VIEW, (0, 0))[0]
+        totals["safety_net"] = found.get(events.SAFETY_NET, (0, 0))[0]
+    return totals
+
+
+def _members_engaged(db: sqlite_utils.Database, tables: _Tables, period: Period) -> int:
+    """Distinct members who did anything in the period: any event, an RSVP to one of its
+    sessions, a share-out under their id (anonymous share-outs cannot be counted).
+
+    A series report counts only RSVPs to and share-outs about its sessions.
+    """
+    window = _window(period)
+    parts: list[str] = []
+    if period.series_id is None and tables.events:
+        parts.append("select user_id from events where at >= :lo and at < :hi and user_id is not null")
+    if tables.sessions:
+        parts.append(f"select user_id from rsvps where occurrence_id in ({_occurrences(period)})")
+    if tables.shareouts:
+        parts.append(f"select user_id from shareouts where {_shareouts(period)} and user_id is not null")
+    if not parts:
+        return 0
+    return db.execute(f"select count(*) from ({' union '.join(parts)})", window).fetchone()[0]
+
+
+def _participation(tables: _Tables, period: Period) -> str | None:
+    """SQL for (user_id, occurrence_id) pairs of members who took part in a held session
+    of the period: RSVP'd going, or shared out about it under their id."""
+    if not tables.sessions:
+        return None
+    held = f"{_occurrences(period)} and status != 'cancelled' and starts_at <= :now"
+    parts = [f"select user_id, occurrence_id from rsvps where response = 'going' and occurrence_id in ({held})"]
+    if tables.shareouts:
+        parts.append(f"select user_id, occurrence_id from shareouts where user_id is not null and occurrence_id in ({held})")
+    return " union ".join(parts)
+
+
+def _repeat_participants(db: sqlite_utils.Database, tables: _Tables, period: Period, now: datetime) -> int:
+    """Members who took part in two or more held sessions in the period."""
+    pairs = _participation(tables, period)
+    if pairs is None:
+        return 0
+    sql = f"select count(*) from (select user_id from ({pairs}) group by user_id having count(*) >= 2)"
+    return db.execute(sql, {**_window(period), "now": now.timestamp()}).fetchone()[0]
+
+
+def _sessions(
+    db: sqlite_utils.Database, tables: _Tables, period: Period, now: datetime, suppress: Suppressor
+) -> list[SessionRow]:
+    """The sessions that start in the period, oldest first, with their per-session counts."""
+    if not tables.sessions:
+        return []
+    window = {**_window(period), "now": now.timestamp()}
+    rows = db.execute(
+        "select o.id, o.series_id, coalesce(nullif(o.topic, ''), s.title, o.series_id, 'Session'), o.starts_at, o.status "
+        "from occurrences o left join series s on s.id = o.series_id "
+        f"where o.id in ({_occurrences(period)}) order by o.starts_at",
+        window,
+    ).fetchall()
+    if not rows:
+        return []
+    rsvps: dict[tuple[str, str], int] = {
+        (occurrence, response): count
+        for occurrence, response, count in db.execute(
+            f"select occurrence_id, response, count(*) from rsvps where occurrence_id in ({_occurrences(period)}) group by 1, 2",
+            window,
+        )
+    }
+    attended: dict[str, int] = {
+        occurrence: count
+        for occurrence, count in db.execute(
+            f"select occurrence_id, count(*) from ({_participation(tables, period)}) group by 1", window
+        )
+    }
+    shared: dict[str, int] = {}
+    if tables.shareouts:
+        shared = dict(
+            db.execute(
+                f"select occurrence_id, count(*) from shareouts where occurrence_id in ({_occurrences(period)}) group by 1",
+                window,
+            )
+        )
+    found = []
+    for occurrence_id, series_id, title, starts_at, status in rows:
+        found.append(
+            SessionRow(
+                id=occurrence_id,
+                series_id=series_id,
+                title=str(title),
+                starts_at=datetime.fromtimestamp(starts_at, UTC),
+                status=status,
+                held=status != "cancelled" and starts_at <= now.timestamp(),
+                going=rsvps.get((occurrence_id, "going"), 0),
+                not_going=rsvps.get((occurrence_id, "not_going"), 0),
+                attended=attended.get(occurrence_id, 0),
+                shareouts=suppress.tally(occurrence_id, str(title), shared.get(occurrence_id, 0)),
+            )
+        )
+    return found
+
+
+def _session_label(row: SessionRow, period: Period) -> str:
+    local = row.starts_at.astimezone(period.tz)
+    return f"{local:%b} {local.day} · {row.title}"
+
+
+def _occurrence_label(db: sqlite_utils.Database, tables: _Tables, occurrence_id: str, period: Period) -> str:
+    """A label for a session outside the period (a late share-out about an earlier one)."""
+    if not occurrence_id:
+        return NO_SESSION
+    if tables.sessions:
+        row = db.execute(
+            "select o.starts_at, coalesce(nullif(o.topic, ''), s.title, o.series_id) from occurrences o "
+            "left join series s on s.id = o.series_id where o.id = ?",
+            (occurrence_id,),
+        ).fetchone()
+        if row:
+            local = datetime.fromtimestamp(row[0], UTC).astimezone(period.tz)
+            return f"{local:%b} {local.day} · {row[1]}"
+    return occurrence_id
+
+
+def _shareout_groups(db: sqlite_utils.Database, tables: _Tables, period: Period, column: str) -> list[tuple[str, int]]:
+    """Share-outs created in the period, counted by one of their columns."""
+    if not tables.shareouts:
+        return []
+    rows = db.execute(
+        f"select coalesce({column}, ''), count(*) from shareouts where {_shareouts(period)} group by 1", _window(period)
+    )
+    return [(str(key), count) for key, count in rows]
+
+
+def _theme_groups(db: sqlite_utils.Database, tables: _Tables, period: Period) -> list[tuple[str, int]]:
+    """Share-outs created in the period, counted by theme (one share-out may have several)."""
+    if not (tables.shareouts and tables.themes):
+        return []
+    rows = db.execute(
+        "select t.theme, count(*) from shareouts join shareout_themes t on t.shareout_id = shareouts.id "
+        f"where {_shareouts(period)} group by 1",
+        _window(period),
+    )
+    return [(str(key), count) for key, count in rows]
+
+
+def _event_groups(
+    db: sqlite_utils.Database, tables: _Tables, period: Period, kind: str, column: str, hit: int | None = None
+) -> list[tuple[str, int]]:
+    """Events of one kind in the period counted by ``subject`` or ``query``, most first."""
+    if not tables.events or period.series_id is not None:
+        return []
+    rows = db.execute(
+        f"select {column}, count(*) from events where kind = ? and at >= ? and at < ? and (? is null or hit = ?) "
+        f"and {column} is not null group by 1 order by 2 desc, 1 limit {TOP}",
+        (kind, period.start_ts, period.end_ts, hit, hit),
+    )
+    return [(str(key), count) for key, count in rows]
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def series_catalog(store: Store) -> dict[str, SeriesInfo]:
+    """Known series by id, with their zone and the local date of their first session."""
+    db = store.db
+    if not _Tables(db).sessions:
+        return {}
+    rows = db.execute(
+        "select s.id, coalesce(s.title, s.id), coalesce(s.timezone, ''), min(o.starts_at) "
+        "from series s left join occurrences o on o.series_id = s.id group by s.id"
+    ).fetchall()
+    catalog = {}
+    for series_id, title, timezone, first in rows:
+        zone = timezone or "UTC"
+        first_day = None if first is None else datetime.fromtimestamp(first, ZoneInfo(zone)).date()
+        catalog[str(series_id)] = SeriesInfo(str(series_id), str(title), zone, first_day)
+    return catalog

@@ -1,0 +1,139 @@
+"""The engagement core, against a hand-counted community (tests/engagement_data.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.engagement import Labels, Suppressor, Trend, compute, series_catalog
+from bot.periods import parse_period
+from bot.store import Store
+from tests.engagement_data import NOVEMBER, NOW, OCTOBER_TAIL, SERIES, SERIES_TITLE, build_community
+
+LABELS = Labels(
+    sectors={"school-staff": "School staff", "school-clinician": "School-based clinician"},
+    themes={"win": "A win", "barrier": "A barrier", "resource": "A resource to share"},
+    entries={"trauma-informed-approach": "Trauma-informed approach"},
+    tipsheets={"staff-wellness": "Staff Wellness"},
+)
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = Store(tmp_path / "heart.db")
+    store.migrate()
+    build_community(store)
+    return store
+
+
+def november(store, text="2026-11", threshold=3):
+    period = parse_period(text, NOW, "America/New_York", series_catalog(store))
+    return compute(store, period, threshold=threshold, labels=LABELS, now=NOW)
+
+
+def shown(tallies):
+    return {tally.label: tally.shown for tally in tallies}
+
+
+def test_headline_figures_match_the_hand_count(store):
+    report = november(store)
+    assert {key: getattr(report, key) for key in NOVEMBER} == NOVEMBER
+
+
+def test_a_session_at_2330_new_york_on_november_30_belongs_to_november(store):
+    report = november(store)
+    assert [row.id for row in report.sessions] == ["nov-10", "nov-17", "nov-24", "nov-30-late"]
+    december = november(store, "2026-12-01..2026-12-05")
+    assert [row.id for row in december.sessions] == ["dec-01-early"]
+
+
+def test_each_session_has_rsvps_attendance_and_share_outs(store):
+    rows = {row.id: row for row in november(store).sessions}
+    assert (rows["nov-10"].going, rows["nov-10"].not_going, rows["nov-10"].attended) == (3, 1, 4)
+    assert rows["nov-10"].shareouts.shown == "3"
+    assert rows["nov-17"].held is False and rows["nov-17"].status == "cancelled"
+    assert rows["nov-30-late"].shareouts.shown == "<3"  # the one made on Dec 1 is about it
+
+
+def test_the_trend_compares_with_the_thirty_days_before(store):
+    report = november(store)
+    assert (report.previous.start_day.isoformat(), report.previous.end_day.isoformat()) == ("2026-10-02", "2026-11-01")
+    trend = {t.name: (t.current, t.previous) for t in report.trend}
+    assert trend["Sessions held"] == (3, OCTOBER_TAIL["sessions_held"])
+    assert trend["RSVPs going"] == (6, OCTOBER_TAIL["rsvps_going"])
+    assert trend["Share-outs"] == (5, OCTOBER_TAIL["shareouts"])
+    assert trend["Glossary lookups"] == (8, OCTOBER_TAIL["glossary_lookups"])
+
+
+def test_trend_changes_read_as_words():
+    assert Trend("x", 5, 4).change == "+25%"
+    assert Trend("x", 3, 4).change == "-25%"
+    assert Trend("x", 4, 4).change == "no change"
+    assert Trend("x", 2, 0).change == "new"
+
+
+def test_small_counts_in_breakdowns_are_shown_as_less_than_three(store):
+    report = november(store)
+    assert shown(report.shareouts_by_sector) == {"School staff": "4", "School-based clinician": "<3"}
+    assert shown(report.shareouts_by_theme) == {"A win": "4", "A barrier": "<3", "A resource to share": "<3"}
+    assert set(shown(report.shareouts_by_visibility).values()) == {"<3"}
+    assert shown(report.shareouts_by_session) == {
+        f"Nov 10 · {SERIES_TITLE}": "3",
+        f"Nov 24 · {SERIES_TITLE}": "<3",
+        "Not about a session": "<3",
+    }
+    assert report.safety_net.shown == "<3" and report.safety_net.count is None
+
+
+def test_a_suppressed_count_keeps_no_number(store):
+    report = november(store)
+    hidden = [t for t in report.shareouts_by_theme if t.shown == "<3"]
+    assert hidden and all(t.count is None for t in hidden)
+    assert "'count': 1" not in repr(report.to_dict()["shareouts_by_theme"])
+
+
+def test_the_threshold_is_configurable(store):
+    assert shown(november(store, threshold=1).shareouts_by_theme) == {"A win": "4", "A barrier": "1", "A resource to share": "1"}
+    assert shown(november(store, threshold=5).shareouts_by_sector) == {"School staff": "<5", "School-based clinician": "<5"}
+
+
+def test_top_lookups_misses_and_tip_sheets(store):
+    report = november(store)
+    assert [(t.label, t.shown) for t in report.top_lookups] == [("Trauma-informed approach", "4")]
+    assert [(t.label, t.shown) for t in report.top_misses] == [("zoom fatigue", "3"), ("ppt", "<3")]
+    assert [(t.label, t.shown) for t in report.top_tipsheets] == [("Staff Wellness", "3")]
+
+
+def test_a_series_report_uses_the_series_sessions_and_leaves_out_glossary_figures(store):
+    report = november(store, f"series {SERIES} 2026-11")
+    assert report.period.series_id == SERIES
+    assert report.sessions_held == 3 and report.shareouts == 4  # the share-out about no session is not the series'
+    assert report.members_engaged == 7  # RSVPs and named share-outs about its sessions: UA UB UC UD UE UF UG
+    assert not report.community_wide
+    assert "Glossary lookups" not in dict(report.headline())
+
+
+def test_a_series_alone_covers_all_its_sessions(store):
+    report = november(store, SERIES)
+    assert report.period.start_day.isoformat() == "2026-10-27"
+    assert report.sessions_held == 5
+
+
+def test_an_empty_database_reports_zeros(tmp_path):
+    store = Store(tmp_path / "empty.db")
+    store.migrate()
+    report = compute(store, parse_period("last 30 days", NOW, "America/New_York"), threshold=3, now=NOW)
+    assert report.sessions_held == 0 and report.shareouts == 0 and report.members_engaged == 0
+    assert report.shareouts_by_sector == ()
+
+
+def test_suppressor_leaves_zero_and_large_counts_alone():
+    suppress = Suppressor(3)
+    assert [suppress.tally("k", "k", n).shown for n in (0, 1, 2, 3, 40)] == ["0", "<3", "<3", "3", "40"]
+
+
+def test_the_report_is_plain_json_data(store):
+    import json
+
+    data = json.loads(json.dumps(november(store).to_dict()))
+    assert data["period"]["label"] == "November 2026 (Nov 1 – Nov 30, 2026)"
+    assert data["sessions"][0]["starts_at"].startswith("2026-11-10T20:30")
