@@ -320,10 +320,15 @@ def notice_view(text: str) -> View:
     return View(type="modal", callback_id=SAVED_CALLBACK, title="Share out", close="Close", blocks=[section(text)])
 
 
-def safety_message(shareout_id: int, check_in: CheckIn) -> Message:
-    """The safety net on its own, once the confirmation it belonged to is gone."""
+def safety_message(check_in: CheckIn) -> Message:
+    """The safety net on its own (its share-out is gone), once a coordinator was asked."""
     text = "Crisis resources: call or text 988, or chat at 988lifeline.org; text HOME to 741741; call 911 in immediate danger."
-    return Message(text=text, blocks=safety_blocks(shareout_id, check_in))
+    return Message(text=text, blocks=safety_blocks(0, check_in))
+
+
+def safety_view(check_in: CheckIn) -> View:
+    """:func:`safety_message` as a modal."""
+    return View(type="modal", callback_id=SAVED_CALLBACK, title="Share out", close="Close", blocks=safety_blocks(0, check_in))
 
 
 def too_long_message(text: str) -> Message:

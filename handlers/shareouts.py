@@ -1,0 +1,377 @@
+"""/shareout: share a reflection, see, edit, export and delete your own, and the safety net's check-in.
+
+Every reply about a share-out goes to its author alone (ephemeral, a DM, or their own
+modal). Only a share-out the member chose to put in a channel is posted there, by the
+bot in its own name, and an anonymous one carries nothing of its author.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.views import View
+
+from bot import deidentify, events
+from bot import shareouts as core
+from bot.blocks import Message, notice
+from bot.blocks import shareouts as views
+from bot.blocks.shareouts import CheckIn
+from bot.runtime import Heart
+from bot.shareouts import Draft, Field, Owner, Shareout, Visibility
+from handlers.payloads import Click, Command, Submission
+
+log = logging.getLogger(__name__)
+
+CHECKIN_ACTIONS = re.compile(rf"^({views.CHECKIN_NAMED_ACTION}|{views.CHECKIN_ANONYMOUS_ACTION})$")
+GONE = "That share-out has been deleted. Type `/shareout mine` to see the ones you have."
+PURGED = "That share-out's text was removed after the retention period, so there is nothing to edit."
+
+
+@dataclass(frozen=True)
+class FormState:
+    """What the share-out form carries between opening and submission (its private_metadata)."""
+
+    editing: int | None = None  # the share-out being edited, if any
+    channel: str | None = None  # where the member opened the form
+    warned: bool = False  # the de-identification note was shown once already
+
+    def dumps(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def loads(cls, raw: str) -> FormState:
+        """Read the metadata back; anything malformed reads as a fresh form."""
+        try:
+            data = json.loads(raw or "{}")
+        except ValueError:
+            data = {}
+        data = data if isinstance(data, dict) else {}
+        editing, channel = data.get("editing"), data.get("channel")
+        return cls(
+            editing=editing if isinstance(editing, int) else None,
+            channel=channel if isinstance(channel, str) else None,
+            warned=data.get("warned") is True,
+        )
+
+
+def register(app: App, heart: Heart) -> None:
+    """Listen for /shareout, its buttons, and the share-out form."""
+
+    @app.command("/shareout")
+    def shareout_command(ack: Ack, command: dict, client: WebClient) -> None:
+        request = Command.from_payload(command)
+        word = request.text.casefold()
+        if not request.text:
+            ack()
+            default = core.default_session(heart.store, _now())
+            draft = Draft("", occurrence_id=default.id if default else None)
+            _open_form(heart, client, request.trigger_id, draft, FormState(channel=request.channel_id))
+        elif word == "help":
+            ack(views.help_message().to_dict())
+        elif word == "mine":
+            ack(_mine(heart, _owner(heart, request.user_id)).to_dict())
+        elif word == "export":
+            _export(heart, ack, client, request.user_id)
+        else:
+            _quick_shareout(heart, ack, request)
+
+    @app.action(views.OPEN_ACTION)
+    def shareout_open_clicked(ack: Ack, action: dict, body: dict, client: WebClient) -> None:
+        ack()
+        click = Click.from_payload(action, body)
+        now = _now()
+        chosen = click.value if any(o.id == click.value for o in core.session_choices(heart.store, now)) else None
+        default = core.default_session(heart.store, now)
+        draft = Draft("", occurrence_id=chosen or (default.id if default else None))
+        _open_form(heart, client, click.trigger_id, draft, FormState(channel=click.channel_id))
+
+    @app.action(views.EDIT_ACTION)
+    def shareout_edit_clicked(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond) -> None:
+        ack()
+        click = Click.from_payload(action, body)
+        shareout = core.get(heart.store, _shareout_id(click.value), _owner(heart, click.user_id))
+        if shareout is None:
+            respond(notice(GONE).to_response())
+        elif shareout.text is None:
+            respond(notice(PURGED).to_response())
+        else:
+            state = FormState(editing=shareout.id, channel=shareout.channel_id or click.channel_id)
+            _open_form(heart, client, click.trigger_id, shareout.draft, state)
+
+    @app.action(views.DELETE_ACTION)
+    def shareout_delete_clicked(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond) -> None:
+        ack()
+        click = Click.from_payload(action, body)
+        owner = _owner(heart, click.user_id)
+        shareout = core.get(heart.store, _shareout_id(click.value), owner)
+        if shareout is None:
+            respond(_mine(heart, owner, note=GONE).to_response(replace_original=True))
+            return
+        if not _remove_post(client, shareout):
+            respond(notice("I couldn't remove its post in the channel, so nothing was deleted. Please try again.").to_response())
+            return
+        core.delete(heart.store, shareout.id, owner)
+        post = " and its post in the channel" if shareout.message_ts else ""
+        note = f":wastebasket: Your share-out{post} is deleted."
+        respond(_mine(heart, owner, note=note).to_response(replace_original=True))
+
+    @app.action(views.PAGE_ACTION)
+    def shareout_page_clicked(ack: Ack, action: dict, body: dict, respond: Respond) -> None:
+        ack()
+        click = Click.from_payload(action, body)
+        offset = int(click.value) if click.value.isdigit() else 0
+        respond(_mine(heart, _owner(heart, click.user_id), offset).to_response(replace_original=True))
+
+    @app.action(CHECKIN_ACTIONS)
+    def shareout_checkin_clicked(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond) -> None:
+        ack()
+        click = Click.from_payload(action, body)
+        named = click.action_id == views.CHECKIN_NAMED_ACTION
+        check_in = _ask_coordinators(heart, client, click.user_id if named else None)
+        shareout = core.get(heart.store, _shareout_id(click.value), _owner(heart, click.user_id))
+        if shareout is None:  # deleted meanwhile: the resources stay in view all the same
+            if click.view_id:
+                client.views_update(view_id=click.view_id, view=views.safety_view(check_in))
+            else:
+                respond(views.safety_message(check_in).to_response(replace_original=True))
+            return
+        described = core.describe(heart.store, heart.content.shareout, shareout, None)
+        if click.view_id:
+            client.views_update(view_id=click.view_id, view=views.confirmation_view(described, edited=False, check_in=check_in))
+        else:
+            respond(views.confirmation_message(described, check_in=check_in).to_response(replace_original=True))
+
+    @app.view(views.FORM_CALLBACK)
+    def shareout_submitted(ack: Ack, body: dict, client: WebClient) -> None:
+        _submit(heart, ack, client, Submission.from_payload(body))
+
+
+# ----------------------------------------------------------------------------- capture
+
+
+def _quick_shareout(heart: Heart, ack: Ack, request: Command) -> None:
+    """``/shareout TEXT``: save at once for coordinators only, then confirm."""
+    store, content, now = heart.store, heart.content.shareout, _now()
+    default = core.default_session(store, now)
+    draft = Draft(request.text, occurrence_id=default.id if default else None)
+    problems = core.check(store, content, draft, now=now, origin_channel=request.channel_id)
+    if Field.TEXT in problems:
+        ack(views.too_long_message(request.text).to_dict())
+        return
+    if Field.SESSION in problems:  # the default session closed a moment ago: save it without one
+        draft = replace(draft, occurrence_id=None)
+    # Slack gives each command its own trigger id: a repeat of the same request saves nothing new.
+    saved = core.save(store, draft, _owner(heart, request.user_id), request_key=f"command:{request.trigger_id}", now=now)
+    crisis = content.crisis.matches(draft.text)
+    described = core.describe(store, content, saved.shareout, request.channel_id)
+    message = views.confirmation_message(
+        described, concerns=deidentify.concerns(draft.text), check_in=CheckIn.OFFERED if crisis else None
+    )
+    ack(message.to_dict())
+    if saved.created:
+        _record(heart, saved.shareout, crisis)
+
+
+def _submit(heart: Heart, ack: Ack, client: WebClient, submission: Submission) -> None:
+    """The form's Save: field errors, the de-identification note once, or save and confirm."""
+    store, content, now = heart.store, heart.content.shareout, _now()
+    state = FormState.loads(submission.private_metadata)
+    owner = _owner(heart, submission.user_id)
+    current = core.get(store, state.editing, owner) if state.editing is not None else None
+    if state.editing is not None and current is None:
+        ack(response_action="update", view=views.notice_view(GONE))
+        return
+    draft, problems = _draft(submission)
+    problems = core.check(store, content, draft, now=now, origin_channel=state.channel, current=current) | problems
+    if problems:
+        ack(response_action="errors", errors={field.value: problem for field, problem in problems.items()})
+        return
+    concerns = deidentify.concerns(draft.text)
+    if concerns and not state.warned:
+        view = _form(heart, draft, replace(state, warned=True), concerns=concerns)
+        ack(response_action="update", view=view)
+        return
+    if current is None:
+        saved = core.save(store, draft, owner, request_key=f"view:{submission.view_id}:{submission.view_hash}", now=now)
+        shareout, changed = saved.shareout, saved.created
+    else:
+        if draft.visibility is Visibility.ANONYMOUS:
+            heart.recorder.flush()  # the event that counted it must be on disk to lose its member id
+        shareout, changed = core.update(store, current.id, owner, draft, now=now), True
+        if shareout is None:  # deleted from another window a moment ago
+            ack(response_action="update", view=views.notice_view(GONE))
+            return
+    crisis = content.crisis.matches(draft.text)
+    described = core.describe(store, content, shareout, state.channel)
+    check_in = CheckIn.OFFERED if crisis else None
+    ack(response_action="update", view=views.confirmation_view(described, edited=current is not None, check_in=check_in))
+    if changed:  # not a repeat of a request already saved
+        if current is None:
+            _record(heart, shareout, crisis)
+        elif crisis:
+            heart.record(events.Event(events.SAFETY_NET, None))
+        _sync_post(heart, client, current, shareout, state.channel, submission.user_id)
+
+
+def _draft(submission: Submission) -> tuple[Draft, dict[Field, str]]:
+    """The form's inputs as a draft, and the problems no draft can express (a missing choice)."""
+    session = submission.choice(Field.SESSION)
+    visibility = submission.choice(Field.VISIBILITY)
+    problems: dict[Field, str] = {}
+    if visibility not in {v.value for v in Visibility}:
+        problems[Field.VISIBILITY] = "Please choose who can see it."
+    draft = Draft(
+        text=submission.text(Field.TEXT),
+        visibility=Visibility(visibility) if not problems else Visibility.COORDINATORS,
+        occurrence_id=None if session in (None, views.NO_SESSION) else session,
+        sector=submission.choice(Field.SECTOR),
+        themes=submission.choices(Field.THEMES),
+    )
+    return draft, problems
+
+
+def _record(heart: Heart, shareout: Shareout, crisis: bool) -> None:
+    """Count a new share-out (at its own created time) and, when it was shown, the safety net."""
+    heart.record(events.Event(events.SHAREOUT, shareout.user_id, shareout.occurrence_id, at=shareout.created_at.timestamp()))
+    if crisis:
+        heart.record(events.Event(events.SAFETY_NET, None))
+
+
+def _form(heart: Heart, draft: Draft, state: FormState, **options: Any) -> View:
+    sessions = core.session_choices(heart.store, _now(), keep=draft.occurrence_id)
+    return views.form_view(
+        draft,
+        sessions=sessions,
+        content=heart.content.shareout,
+        metadata=state.dumps(),
+        editing=state.editing is not None,
+        **options,
+    )
+
+
+def _open_form(heart: Heart, client: WebClient, trigger_id: str | None, draft: Draft, state: FormState) -> None:
+    client.views_open(trigger_id=trigger_id, view=_form(heart, draft, state))
+
+
+# ----------------------------------------------------------------------------- the channel post
+
+
+def _sync_post(
+    heart: Heart, client: WebClient, before: Shareout | None, after: Shareout, origin: str | None, member: str
+) -> None:
+    """Make the channel show ``after`` as its author chose: post it, update it, or take the old post down.
+
+    A post changes in place only while its visibility stays the same; otherwise it is
+    removed and posted afresh, so a post that lost its author's name never shows "edited".
+    """
+    target = core.channel_for(heart.store, after.draft, origin) if after.visibility.in_channel else None
+    keep = bool(before and before.message_ts and before.channel_id == target and before.visibility == after.visibility)
+    if before and before.message_ts and not keep:
+        _remove_post(client, before)
+        core.record_post(heart.store, after.id, None, None)
+    if target is None:
+        return
+    message = views.channel_post(core.describe(heart.store, heart.content.shareout, after, origin))
+    try:
+        if keep and before and before.message_ts:
+            client.chat_update(channel=target, ts=before.message_ts, **_content(message))
+        else:
+            # The bot's own name and icon, no metadata, no mention unless the author chose one.
+            posted = client.chat_postMessage(channel=target, **_content(message), unfurl_links=False, unfurl_media=False)
+            core.record_post(heart.store, after.id, target, posted["ts"])
+    except SlackApiError as error:
+        log.warning("could not post share-out %s in %s (%s)", after.id, target, error.response.get("error"))
+        _dm(client, member, views.post_failed_message(target))
+
+
+def _remove_post(client: WebClient, shareout: Shareout) -> bool:
+    """Delete the share-out's channel post, if it has one; False if Slack refused."""
+    if not (shareout.message_ts and shareout.channel_id):
+        return True
+    try:
+        client.chat_delete(channel=shareout.channel_id, ts=shareout.message_ts)
+    except SlackApiError as error:
+        reason = error.response.get("error")
+        if reason not in ("message_not_found", "channel_not_found"):  # already gone is fine
+            log.warning("could not delete the post of share-out %s (%s)", shareout.id, reason)
+            return False
+    return True
+
+
+# ----------------------------------------------------------------------------- yours
+
+
+def _mine(heart: Heart, owner: Owner, offset: int = 0, note: str | None = None) -> Message:
+    page = core.mine(heart.store, owner, limit=views.PAGE_SIZE, offset=offset)
+    sessions = core.occurrences_by_id(heart.store, (s.occurrence_id for s in page.shareouts))
+    return views.mine_message(page, sessions, note=note)
+
+
+def _export(heart: Heart, ack: Ack, client: WebClient, user_id: str) -> None:
+    """Send the member their share-outs as CSV and JSON files in a DM."""
+    rows = core.export_rows(heart.store, heart.content.shareout, _owner(heart, user_id))
+    if not rows:
+        ack(notice("You have no share-outs to export yet. Type `/shareout` to share a reflection.").to_dict())
+        return
+    ack(notice("Your export is on its way: look for a DM from heart-bot with two files, CSV and JSON.").to_dict())
+    channel = client.conversations_open(users=user_id)["channel"]["id"]
+    stamp = _now().strftime("%Y-%m-%d")
+    client.files_upload_v2(
+        channel=channel,
+        initial_comment=views.export_comment(len(rows)),
+        file_uploads=[
+            {"content": core.export_csv(rows), "filename": f"heart-shareouts-{stamp}.csv", "title": "Your share-outs (CSV)"},
+            {"content": core.export_json(rows), "filename": f"heart-shareouts-{stamp}.json", "title": "Your share-outs (JSON)"},
+        ],
+    )
+
+
+# ----------------------------------------------------------------------------- the safety net
+
+
+def _ask_coordinators(heart: Heart, client: WebClient, user_id: str | None) -> CheckIn:
+    """DM every coordinator that someone asked for a check-in (named only if they chose); never the text."""
+    heart.record(events.Event(events.CHECKIN_REQUEST, user_id))
+    told = 0
+    for coordinator in sorted(heart.coordinators.all()):
+        try:
+            _dm(client, coordinator, views.checkin_request_message(user_id))
+            told += 1
+        except SlackApiError as error:
+            log.warning("could not tell coordinator %s of a check-in request (%s)", coordinator, error.response.get("error"))
+    if not told:
+        return CheckIn.NOBODY_TO_TELL
+    return CheckIn.TOLD_NAMED if user_id else CheckIn.TOLD_ANONYMOUS
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _content(message: Message) -> dict[str, Any]:
+    """A message's text and blocks, as chat.postMessage and chat.update take them."""
+    body = message.to_dict()
+    return {"text": body["text"], "blocks": body["blocks"]}
+
+
+def _dm(client: WebClient, user_id: str, message: Message) -> None:
+    client.chat_postMessage(channel=user_id, **_content(message))
+
+
+def _owner(heart: Heart, user_id: str) -> Owner:
+    return Owner.of(user_id, heart.settings.shareout_hash_secret)
+
+
+def _shareout_id(value: str) -> int:
+    return int(value) if value.isdigit() else -1
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
