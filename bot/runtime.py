@@ -15,6 +15,7 @@ from bot.content import Category, Content, load_content
 from bot.coordinators import Coordinators
 from bot.events import Event, EventRecorder
 from bot.glossary import GlossaryIndex
+from bot.shareouts import RetentionJob
 from bot.store import Store
 from bot.tipsheets import TipSheetLibrary
 
@@ -87,6 +88,8 @@ def build_heart(settings: Settings) -> Heart:
         recorder=EventRecorder(store),
         coordinators=Coordinators.from_settings(settings),
     )
+    if settings.shareout_retention_days:
+        heart.services.append(RetentionJob(store, settings.shareout_retention_days))
     log.info(
         "content loaded: %d glossary entries, %d tip sheets; database %s",
         len(content.glossary),
