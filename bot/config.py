@@ -226,3 +226,11 @@ def configure_logging(settings: Settings) -> None:
     )
     for name in _CHATTY_LIBRARIES:
         logging.getLogger(name).setLevel(max(logging.INFO, logging.getLevelName(settings.log_level)))
+    # Bolt copies the root level onto each logger it makes ("slack_bolt.App" logs every
+    # response body at DEBUG), so the handlers drop those records too.
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_quiet_libraries)
+
+
+def _quiet_libraries(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.INFO or not record.name.startswith(_CHATTY_LIBRARIES)
