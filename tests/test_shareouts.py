@@ -1,0 +1,440 @@
+"""Share-outs as a member meets them: the real bot over signed HTTP, a real SQLite file, LocalSlack."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from bot import slack_requests
+from tests.harness import BotServer
+
+COORDINATORS = ("UCOORD1", "UCOORD2")
+# Share-out texts in this module carry this word, so the log can be searched for it.
+MARK = "quokka"
+
+
+@pytest.fixture(scope="module")
+def server(local_slack, tmp_path_factory):
+    """The bot with two coordinators, logging at DEBUG (to prove no share-out text reaches the log)."""
+    env = {"COORDINATOR_IDS": ",".join(COORDINATORS), "LOG_LEVEL": "DEBUG"}
+    bot = BotServer(local_slack, tmp_path_factory.mktemp("shareouts") / "heart.db", env=env).start()
+    yield bot
+    bot.stop()
+
+
+def form(
+    text: str | None,
+    *,
+    visibility: str = "coordinators",
+    session: str = "none",
+    sector: str | None = None,
+    themes: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """The state Slack sends when the share-out form is submitted."""
+    return {
+        "session": {"session": {"type": "static_select", "selected_option": {"value": session}}},
+        "sector": {"sector": {"type": "static_select", "selected_option": {"value": sector} if sector else None}},
+        "themes": {"themes": {"type": "multi_static_select", "selected_options": [{"value": t} for t in themes]}},
+        "text": {"text": {"type": "plain_text_input", "value": text}},
+        "visibility": {"visibility": {"type": "radio_buttons", "selected_option": {"value": visibility}}},
+    }
+
+
+def metadata(editing: int | None = None, channel: str | None = "C0HEART", warned: bool = False) -> str:
+    return json.dumps({"editing": editing, "channel": channel, "warned": warned})
+
+
+_views = iter(range(1, 10**6))
+
+
+def submit(
+    server: BotServer,
+    text: str | None,
+    *,
+    user: str = "UMEMBER1",
+    view_id: str | None = None,
+    meta: str | None = None,
+    **choices: Any,
+):
+    """Submit the share-out form as ``user`` (a fresh view unless ``view_id`` is given)."""
+    return server.submit(
+        "shareout_form",
+        form(text, **choices),
+        user=user,
+        view_id=view_id or f"VFORM{next(_views):05d}",
+        private_metadata=meta if meta is not None else metadata(),
+    )
+
+
+def query(server: BotServer, sql: str, *params: Any) -> list[tuple]:
+    with sqlite3.connect(server.database_path) as db:
+        return db.execute(sql, params).fetchall()
+
+
+def eventually(probe: Callable[[], Any], timeout: float = 10.0) -> Any:
+    """Poll until ``probe`` returns something truthy (events are written in the background)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = probe()
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
+
+
+def texts_of(user: str, server: BotServer) -> list[str]:
+    return [row[0] for row in query(server, "select text from shareouts where user_id = ? order by id", user)]
+
+
+def view_of(call) -> dict[str, Any]:
+    view = call.args["view"]
+    return json.loads(view) if isinstance(view, str) else view
+
+
+def element(view: dict[str, Any], block_id: str) -> dict[str, Any]:
+    return next(b["element"] for b in view["blocks"] if b.get("block_id") == block_id)
+
+
+def buttons(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {e["text"]["text"]: e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]}
+
+
+# ----------------------------------------------------------------------------- the form
+
+
+def test_shareout_opens_the_form_at_once_with_private_defaults(server, slack):
+    answer = server.command("/shareout")
+    assert answer.status == 200
+    (call,) = slack.wait_for("views.open")
+    view = view_of(call)
+    assert view["callback_id"] == "shareout_form"
+    reflection = element(view, "text")
+    assert reflection["multiline"] is True and reflection["max_length"] == 2000
+    visibility = element(view, "visibility")
+    assert [o["value"] for o in visibility["options"]] == ["coordinators", "channel_anonymous", "channel_named", "anonymous"]
+    assert visibility["initial_option"]["value"] == "coordinators"
+    assert element(view, "session")["initial_option"]["text"]["text"] == "Not about a session"
+    assert len(element(view, "sector")["options"]) == 7
+    assert json.loads(view["private_metadata"])["channel"] == "C0HEART"
+
+
+def test_the_form_round_trip_saves_once_and_confirms_exactly_what_and_for_whom(server, slack):
+    answer = submit(
+        server,
+        f"A win: the {MARK} check-in routine worked.",
+        user="UROUND",
+        sector="school-staff",
+        themes=("win", "staff-wellness"),
+    )
+    reply = answer.json
+    assert reply["response_action"] == "update"
+    confirmation = json.dumps(reply["view"])
+    assert "Your share-out is saved." in confirmation
+    assert "Only the coordinators can read it, and they can see it's from you." in confirmation
+    assert "School staff" in confirmation and "A win, Staff wellness and burnout" in confirmation
+    assert f"the {MARK} check-in routine worked" in confirmation
+    row = query(server, "select sector, visibility, text, user_id, author_hash from shareouts where user_id = 'UROUND'")
+    assert row == [("school-staff", "coordinators", f"A win: the {MARK} check-in routine worked.", "UROUND", None)]
+    (shareout_id,) = query(server, "select id from shareouts where user_id = 'UROUND'")[0]
+    assert query(server, "select theme from shareout_themes where shareout_id = ? order by theme", shareout_id) == [
+        ("staff-wellness",),
+        ("win",),
+    ]
+    assert eventually(lambda: query(server, "select subject from events where kind = 'shareout' and user_id = 'UROUND'"))
+    assert slack.calls_to("chat.postMessage") == []  # coordinators only: nothing is posted
+
+
+@pytest.mark.parametrize(
+    "text, block, words",
+    [
+        (None, "text", "Please write your reflection"),
+        ("   \n\t ", "text", "Please write your reflection"),
+        ("x" * 2001, "text", "That's 2,001 characters; a share-out holds up to 2,000. Please shorten it by 1."),
+    ],
+)
+def test_a_missing_or_over_long_reflection_is_a_field_error(server, text, block, words):
+    answer = submit(server, text, user="UERRORS")
+    assert answer.json["response_action"] == "errors"
+    assert list(answer.json["errors"]) == [block] and answer.json["errors"][block].startswith(words)
+    assert texts_of("UERRORS", server) == []
+
+
+@pytest.mark.parametrize(
+    "choices, block, words",
+    [
+        ({"session": "no-such-session"}, "session", "That session no longer exists"),
+        ({"sector": "astronaut"}, "sector", "Please choose a role or sector from the list"),
+        ({"themes": ("win", "not-a-theme")}, "themes", "Please choose themes from the list"),
+        ({"visibility": "everyone-forever"}, "visibility", "Please choose who can see it"),
+    ],
+)
+def test_a_choice_that_is_not_on_the_form_is_a_field_error(server, choices, block, words):
+    answer = submit(server, f"{MARK} fine text", user="UERRORS", **choices)
+    assert answer.json["response_action"] == "errors"
+    assert words in answer.json["errors"][block]
+    assert texts_of("UERRORS", server) == []
+
+
+def test_sharing_in_a_channel_needs_a_channel(server):
+    answer = submit(server, f"{MARK} from a DM", user="UERRORS", visibility="channel_named", meta=metadata(channel="D0DM"))
+    assert "use /shareout in the channel you want to share in" in answer.json["errors"]["visibility"]
+
+
+def test_a_name_or_phone_number_gets_a_gentle_note_once_then_saves(server):
+    first = submit(server, f"{MARK}: Maria Lopez called me at 413-555-0123", user="UDEID", view_id="VDEID")
+    assert first.json["response_action"] == "update"
+    view = first.json["view"]
+    assert "a student's full name or a phone number" in json.dumps(view)
+    assert element(view, "text")["initial_value"] == f"{MARK}: Maria Lopez called me at 413-555-0123"
+    assert texts_of("UDEID", server) == []
+    second = submit(
+        server, f"{MARK}: Maria Lopez called me at 413-555-0123", user="UDEID", view_id="VDEID", meta=view["private_metadata"]
+    )
+    assert "Your share-out is saved." in json.dumps(second.json["view"])
+    assert len(texts_of("UDEID", server)) == 1
+
+
+def test_a_double_submit_or_a_retry_makes_one_row(server):
+    body = slack_requests.view_submission_body(
+        "shareout_form", form(f"{MARK} said twice"), user_id="UTWICE", view_id="VTWICE", private_metadata=metadata()
+    )
+    answers: list = []
+    threads = [threading.Thread(target=lambda: answers.append(server.post(body))) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all("Your share-out is saved." in a.body for a in answers)
+    assert texts_of("UTWICE", server) == [f"{MARK} said twice"]
+    time.sleep(0.3)
+    assert len(query(server, "select 1 from events where kind = 'shareout' and user_id = 'UTWICE'")) == 1
+
+
+# ----------------------------------------------------------------------------- the quick path
+
+
+def test_the_quick_path_saves_for_coordinators_and_confirms_with_add_details(server, slack):
+    answer = server.command("/shareout", f"Our {MARK} group found a new resource <!channel>", user="UQUICK")
+    reply = answer.json
+    assert reply["response_type"] == "ephemeral"
+    assert "Your share-out is saved." in answer.body
+    assert "Only the coordinators can read it" in answer.body
+    assert "&lt;!channel&gt;" in answer.body and "<!channel>" not in answer.body
+    assert texts_of("UQUICK", server) == [f"Our {MARK} group found a new resource <!channel>"]
+    add_details = buttons(reply)["Add details"]
+    server.click(add_details["action_id"], add_details["value"], user="UQUICK")
+    (call,) = slack.wait_for("views.open")
+    view = view_of(call)
+    assert element(view, "text")["initial_value"] == f"Our {MARK} group found a new resource <!channel>"
+    assert json.loads(view["private_metadata"])["editing"] == int(add_details["value"])
+    edited = submit(
+        server,
+        f"Our {MARK} group found a new resource",
+        user="UQUICK",
+        meta=view["private_metadata"],
+        themes=("resource",),
+        sector="community-organization",
+    )
+    assert "Your changes are saved." in json.dumps(edited.json["view"])
+    assert texts_of("UQUICK", server) == [f"Our {MARK} group found a new resource"]
+
+
+def test_the_same_slash_command_delivered_twice_saves_once(server):
+    response_url = server.local_slack.response_url()
+    body = slack_requests.command_body("/shareout", f"{MARK} once only", user_id="UQTWICE", response_url=response_url)
+    assert "saved" in server.post(body).body
+    assert "saved" in server.post(body).body
+    assert texts_of("UQTWICE", server) == [f"{MARK} once only"]
+
+
+def test_an_over_long_quick_share_out_is_refused_with_the_text_given_back(server):
+    text = f"{MARK} " + "word " * 500
+    answer = server.command("/shareout", text, user="UQLONG")
+    assert "That's 2,506 characters; a share-out holds up to 2,000, so nothing was saved yet." in answer.body
+    assert "word word word" in answer.body
+    assert texts_of("UQLONG", server) == []
+
+
+# ----------------------------------------------------------------------------- in the channel
+
+
+def test_a_named_share_out_is_posted_escaped_with_the_authors_mention(server, slack):
+    submit(server, f"{MARK} shout-out to <@U999> & <!here>", user="UNAMED", visibility="channel_named")
+    (post,) = slack.wait_for("chat.postMessage")
+    assert post.args["channel"] == "C0HEART"
+    body = json.dumps(post.args)
+    assert "<@UNAMED>" in body
+    assert "&lt;@U999&gt; &amp; &lt;!here&gt;" in body and "<@U999>" not in body and "<!here>" not in body
+    assert eventually(lambda: query(server, "select message_ts from shareouts where user_id = 'UNAMED'")[0][0])
+
+
+def test_an_anonymous_channel_post_carries_no_trace_of_its_author(server, slack):
+    answer = submit(server, f"{MARK} something I could not say out loud", user="UCHANANON", visibility="channel_anonymous")
+    assert "without your name" in answer.body
+    (post,) = slack.wait_for("chat.postMessage")
+    assert "UCHANANON" not in json.dumps(post.args)
+    assert set(post.args) - {"_token", "team_id"} == {"channel", "text", "blocks", "unfurl_links", "unfurl_media"}
+    assert "An anonymous share-out" in post.args["text"]
+
+
+def test_anonymous_to_everyone_leaves_the_author_nowhere(server, slack):
+    author = "UANON7X"
+    answer = submit(server, f"{MARK} only I should know this is mine", user=author, visibility="anonymous")
+    assert "nobody, not even coordinators, can tell it's from you" in answer.body
+    (row,) = query(server, "select user_id, author_hash, visibility from shareouts where text like '%only I should know%'")
+    assert row[0] is None and len(row[1]) == 64 and row[2] == "anonymous"
+    assert eventually(lambda: query(server, "select user_id from events where kind = 'shareout' and user_id is null"))
+    mine = server.command("/shareout", "mine", user=author)
+    assert "only I should know this is mine" in mine.body
+    assert "only I should know" not in server.command("/shareout", "mine", user="USOMEONE").body
+    server.command("/shareout", "export", user=author)
+    uploads = slack.wait_for("file_upload", 2)
+    assert all(author.encode() not in call.args["bytes"] for call in uploads)
+    assert any(b"only I should know this is mine" in call.args["bytes"] for call in uploads)
+    assert slack.calls_to("chat.postMessage") == []
+    for suffix in ("", "-wal", "-shm"):
+        path = server.database_path.with_name(server.database_path.name + suffix)
+        if path.exists():
+            assert author.encode() not in path.read_bytes()
+
+
+def test_turning_a_share_out_anonymous_forgets_who_wrote_it_everywhere(server):
+    author = "UTURNANON"
+    submit(server, f"{MARK} first with my name", user=author)
+    (shareout_id,) = query(server, "select id from shareouts where user_id = ?", author)[0]
+    eventually(lambda: query(server, "select 1 from events where kind = 'shareout' and user_id = ?", author))
+    submit(server, f"{MARK} now anonymous", user=author, visibility="anonymous", meta=metadata(editing=shareout_id))
+    assert query(server, "select user_id from shareouts where id = ?", shareout_id) == [(None,)]
+    assert query(server, "select 1 from events where user_id = ?", author) == []
+
+
+# ----------------------------------------------------------------------------- yours to see, export and delete
+
+
+def test_mine_lists_your_share_outs_with_edit_and_delete_and_delete_removes_the_post(server, slack):
+    author = "UMINE"
+    submit(server, f"{MARK} posted then deleted", user=author, visibility="channel_named")
+    (post,) = slack.wait_for("chat.postMessage")
+    eventually(lambda: query(server, "select message_ts from shareouts where user_id = ?", author)[0][0])
+    mine = server.command("/shareout", "mine", user=author)
+    assert "Your share-outs" in mine.body and "posted then deleted" in mine.body
+    assert "Share with my name in the channel" in mine.body
+    delete = buttons(mine.json)["Delete"]
+    assert delete["confirm"]["confirm"]["text"] == "Delete"
+    assert server.click(delete["action_id"], delete["value"], user="USTRANGER").status == 200
+    assert len(texts_of(author, server)) == 1  # nobody else can delete it
+    click = server.click(delete["action_id"], delete["value"], user=author)
+    assert "and its post in the channel is deleted" in json.dumps(slack.responses(click.response_url))
+    (removed,) = slack.wait_for("chat.delete")
+    assert removed.args["ts"] == post.args.get("ts", removed.args["ts"]) and removed.args["channel"] == "C0HEART"
+    assert query(server, "select 1 from shareouts where user_id = ?", author) == []
+
+
+def test_export_sends_csv_and_json_by_dm(server, slack):
+    author = "UEXPORT"
+    submit(server, f"=SUM(1) {MARK} exported", user=author, themes=("ask",), sector="lived-experience")
+    answer = server.command("/shareout", "export", user=author)
+    assert "on its way" in answer.body
+    uploads = slack.wait_for("file_upload", 2)
+    (complete,) = slack.wait_for("files.completeUploadExternal")
+    assert complete.args["channel_id"].startswith("D")
+    files = {call.path: call.args["bytes"].decode() for call in uploads}
+    csv_text = next(text for text in files.values() if text.startswith("id,"))
+    json_text = next(text for text in files.values() if text.startswith("{"))
+    (row,) = list(csv.DictReader(io.StringIO(csv_text)))
+    assert row["text"] == f"'=SUM(1) {MARK} exported"  # a spreadsheet will not run it
+    assert row["themes"] == "An ask for help or ideas" and row["sector"] == "Family or lived experience"
+    (record,) = json.loads(json_text)["shareouts"]
+    assert record["text"] == f"=SUM(1) {MARK} exported" and record["visibility"] == "coordinators"
+
+
+def test_export_with_nothing_to_export_says_so(server, slack):
+    assert "no share-outs to export yet" in server.command("/shareout", "export", user="UNOTHING").body
+
+
+# ----------------------------------------------------------------------------- the safety net
+
+CRISIS_FACTS = (
+    "988 Suicide &amp; Crisis Lifeline*: call or text 988, or chat at 988lifeline.org",
+    "Crisis Text Line*: text HOME to 741741",
+    "call 911 if you or someone else is in immediate danger",
+    "not a crisis service",
+)
+
+
+def test_crisis_words_bring_the_resources_privately_and_still_save(server, slack):
+    answer = server.command("/shareout", f"{MARK} honestly I want to end my life", user="UCRISIS")
+    assert answer.json["response_type"] == "ephemeral"
+    for fact in CRISIS_FACTS:
+        assert fact in answer.body
+    assert "press 3" not in answer.body.lower()
+    assert texts_of("UCRISIS", server) == [f"{MARK} honestly I want to end my life"]
+    assert eventually(lambda: query(server, "select user_id, subject, query from events where kind = 'safety_net'"))
+    assert query(server, "select user_id, subject, query from events where kind = 'safety_net'") == [(None, None, None)]
+    assert slack.calls_to("chat.postMessage") == []  # nothing escalated by itself
+
+
+def test_let_a_coordinator_know_with_my_name_tells_every_coordinator_but_never_the_text(server, slack):
+    reply = server.command("/shareout", f"{MARK} I feel like I can't go on", user="UCHECKIN").json
+    ask = buttons(reply)["Let a coordinator know, with my name"]
+    click = server.click(ask["action_id"], ask["value"], user="UCHECKIN")
+    dms = slack.wait_for("chat.postMessage", 2)
+    assert sorted(call.args["channel"] for call in dms) == sorted(COORDINATORS)
+    assert all("<@UCHECKIN>" in json.dumps(call.args) and MARK not in json.dumps(call.args) for call in dms)
+    (updated,) = slack.responses(click.response_url)
+    assert updated["replace_original"] is True and "The coordinators know you'd like a check-in" in json.dumps(updated)
+    assert "Let a coordinator know" not in json.dumps(updated)
+    assert eventually(lambda: query(server, "select user_id from events where kind = 'checkin_request' and user_id = 'UCHECKIN'"))
+
+
+def test_let_a_coordinator_know_without_my_name_sends_no_name(server, slack):
+    reply = server.command("/shareout", f"{MARK} thinking about suicide lately", user="UQUIET").json
+    ask = buttons(reply)["Let a coordinator know, without my name"]
+    server.click(ask["action_id"], ask["value"], user="UQUIET")
+    dms = slack.wait_for("chat.postMessage", 2)
+    assert all("UQUIET" not in json.dumps(call.args) and "Someone would like a check-in" in call.args["text"] for call in dms)
+    assert eventually(lambda: query(server, "select 1 from events where kind = 'checkin_request' and user_id is null"))
+    assert ("UQUIET",) not in query(server, "select user_id from events where kind = 'checkin_request'")
+
+
+def test_the_safety_net_in_the_form_updates_the_modal_when_a_coordinator_is_asked(server, slack):
+    answer = submit(server, f"{MARK} some days I wish I was dead", user="UFORMCRISIS")
+    view = answer.json["view"]
+    for fact in CRISIS_FACTS:
+        assert fact in json.dumps(view)
+    ask = buttons(view)["Let a coordinator know, with my name"]
+    server.click(ask["action_id"], ask["value"], user="UFORMCRISIS", view={"id": "VSAVED1", "blocks": view["blocks"]})
+    (update,) = slack.wait_for("views.update")
+    assert update.args["view_id"] == "VSAVED1"
+    assert "The coordinators know you'd like a check-in" in json.dumps(view_of(update))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"{MARK} we were killing it today",
+        f"I'm dying to try the {MARK} breathing exercise",
+        f"{MARK} suicide prevention training went well",
+    ],
+)
+def test_idioms_and_work_talk_do_not_trip_the_safety_net(server, text):
+    assert "988" not in server.command("/shareout", text, user="UIDIOM").body
+
+
+# ----------------------------------------------------------------------------- privacy of the log
+
+
+def test_no_share_out_text_reaches_the_log_even_at_debug(server):
+    server.command("/shareout", f"{MARK} private words for the log test", user="ULOG")
+    submit(server, f"{MARK} more private words", user="ULOG", visibility="anonymous")
+    time.sleep(0.3)
+    log = server.log()
+    assert "share-out" in log  # ids are logged...
+    assert MARK not in log  # ...words never
