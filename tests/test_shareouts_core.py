@@ -1,0 +1,294 @@
+"""The share-out core, the crisis phrase list and the de-identification check, in-process."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import shutil
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.blocks import shareouts as views
+from bot.blocks.shareouts import CheckIn
+from bot.content import load_content
+from bot.deidentify import Concern, concerns
+from bot.errors import ContentError
+from bot.safety import CrisisPhrases
+from bot.shareouts import (
+    MAX_TEXT,
+    Draft,
+    Field,
+    Owner,
+    RetentionJob,
+    Visibility,
+    all_mine,
+    check,
+    delete,
+    describe,
+    export_csv,
+    export_json,
+    export_rows,
+    get,
+    mine,
+    purge_texts,
+    save,
+    update,
+)
+from bot.store import Store
+from bot.text import escape
+from tests.conftest import FIXTURE_CONTENT, REAL_CONTENT
+
+NOW = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
+SECRET = "a-test-secret-that-is-long-enough-0123456789"
+ALICE = Owner.of("UALICE", SECRET)
+BOB = Owner.of("UBOB", SECRET)
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = Store(tmp_path / "heart.db")
+    store.migrate()
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def content():
+    return load_content(REAL_CONTENT).shareout
+
+
+def test_one_request_saves_one_row(store):
+    first = save(store, Draft("hello"), ALICE, request_key="view:V1:h1", now=NOW)
+    again = save(store, Draft("hello again"), ALICE, request_key="view:V1:h1", now=NOW)
+    assert first.created and not again.created
+    assert again.shareout == first.shareout
+    assert store.db["shareouts"].count == 1
+
+
+def test_anonymous_to_everyone_stores_only_the_keyed_hash(store):
+    saved = save(store, Draft("mine alone", Visibility.ANONYMOUS), ALICE, request_key="k", now=NOW).shareout
+    row = store.db["shareouts"].get(saved.id)
+    assert row["user_id"] is None and row["author_hash"] == ALICE.author_hash
+    assert ALICE.author_hash != Owner.of("UALICE", "another-secret-of-the-same-length-0123456789").author_hash
+    assert get(store, saved.id, ALICE) == saved
+    assert get(store, saved.id, BOB) is None
+    assert mine(store, BOB).total == 0 and delete(store, saved.id, BOB) is None
+    assert delete(store, saved.id, ALICE) == saved
+    assert store.db["shareouts"].count == 0
+
+
+def test_an_edit_moves_the_author_between_id_and_hash(store):
+    saved = save(store, Draft("named first", themes=("win",)), ALICE, request_key="k", now=NOW).shareout
+    store.db["events"].insert({"at": saved.created_at.timestamp(), "kind": "shareout", "user_id": "UALICE"})
+    hidden = update(store, saved.id, ALICE, Draft("now hidden", Visibility.ANONYMOUS, themes=("ask", "barrier")), now=NOW)
+    assert hidden is not None and hidden.user_id is None and hidden.themes == ("ask", "barrier")
+    assert store.db.execute("select count(*) from events where user_id = 'UALICE'").fetchone()[0] == 0
+    shown = update(store, saved.id, ALICE, Draft("named again", Visibility.CHANNEL_NAMED), now=NOW)
+    assert shown is not None and shown.user_id == "UALICE"
+    assert store.db["shareouts"].get(saved.id)["author_hash"] is None
+    assert update(store, saved.id, BOB, Draft("not yours"), now=NOW) is None
+
+
+def test_mine_pages_newest_first(store):
+    for day in range(12):
+        save(store, Draft(f"day {day}"), ALICE, request_key=f"k{day}", now=NOW + timedelta(days=day))
+    save(store, Draft("bob's"), BOB, request_key="bob", now=NOW)
+    first = mine(store, ALICE, limit=10)
+    assert first.total == 12 and first.shareouts[0].text == "day 11" and len(first.shareouts) == 10
+    assert [s.text for s in mine(store, ALICE, limit=10, offset=10).shareouts] == ["day 1", "day 0"]
+
+
+def test_retention_removes_old_texts_and_keeps_the_rows(store):
+    save(store, Draft("old words", themes=("win",)), ALICE, request_key="old", now=NOW - timedelta(days=40))
+    save(store, Draft("new words"), ALICE, request_key="new", now=NOW - timedelta(days=5))
+    assert RetentionJob(store, days=30).run_once(NOW) == 1
+    assert [s.text for s in all_mine(store, ALICE)] == [None, "new words"]
+    assert store.db["shareout_themes"].count == 1
+    assert purge_texts(store, older_than=NOW) == 1
+
+
+def test_the_retention_job_purges_at_start_and_stops_cleanly(store):
+    save(store, Draft("very old"), ALICE, request_key="old", now=datetime(2020, 1, 1, tzinfo=UTC))
+    job = RetentionJob(store, days=30)
+    job.start()
+    job.stop()
+    assert store.db["shareouts"].get(1)["text"] is None
+
+
+def test_the_export_has_labels_no_member_id_and_is_safe_in_a_spreadsheet(store, content):
+    save(
+        store,
+        Draft("=1+1 started with a formula", Visibility.ANONYMOUS, sector="other", themes=("ask",)),
+        ALICE,
+        request_key="k",
+        now=NOW,
+    )
+    rows = export_rows(store, content, ALICE)
+    for text in (export_csv(rows), export_json(rows)):
+        assert "UALICE" not in text and ALICE.author_hash not in text
+    (record,) = csv.DictReader(io.StringIO(export_csv(rows)))
+    assert record["text"] == "'=1+1 started with a formula" and record["sector"] == "Other"
+    assert json.loads(export_json(rows))["shareouts"][0]["themes"] == ["An ask for help or ideas"]
+
+
+def test_every_check_names_its_field(store, content):
+    def problems(draft, origin="C0HEART"):
+        return set(check(store, content, draft, now=NOW, origin_channel=origin))
+
+    assert problems(Draft("fine")) == set()
+    assert problems(Draft(" \n ")) == {Field.TEXT}
+    assert problems(Draft("x" * (MAX_TEXT + 1))) == {Field.TEXT}
+    assert problems(Draft("x" * MAX_TEXT)) == set()
+    assert problems(Draft("fine", occurrence_id="gone")) == {Field.SESSION}
+    assert problems(Draft("fine", sector="pilot")) == {Field.SECTOR}
+    assert problems(Draft("fine", themes=("win", "nope"))) == {Field.THEMES}
+    assert problems(Draft("fine", Visibility.CHANNEL_NAMED), origin="D0DM") == {Field.VISIBILITY}
+    assert problems(Draft("fine", Visibility.CHANNEL_NAMED), origin="G0PRIVATE") == set()
+
+
+# ----------------------------------------------------------------------------- the safety net
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I want to die",
+        "Honestly I can't go on like this",
+        "I CANT GO ON",
+        "thinking about suicide",
+        "I have been Suicidal lately",
+        "sometimes I think everyone would be better off without me",
+        "I don’t want to be here anymore",
+        "I keep wanting to hurt myself",
+        "self-harm has been on my mind",
+        "I'm dying inside",
+    ],
+)
+def test_crisis_phrases_are_found(content, text):
+    assert content.crisis.matches(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We were killing it with the new schedule",
+        "I'm dying to try the grounding exercise",
+        "I'm dying to know how the pilot went",
+        "The new cafe has cookies to die for",
+        "Our suicide prevention training was useful",
+        "We reviewed the suicide risk assessment protocol",
+        "Call the 988 Suicide & Crisis Lifeline poster is up in the office",
+        "overdose prevention kits arrived",
+        "the deadline is killing me",
+        "my laptop died mid-session",
+        "",
+    ],
+)
+def test_idioms_and_work_talk_are_not_crisis_phrases(content, text):
+    assert not content.crisis.matches(text)
+
+
+def test_an_ignored_idiom_never_hides_a_phrase_elsewhere_in_the_text():
+    phrases = CrisisPhrases(phrases=("dying",), ignore=("dying to try",))
+    assert not phrases.matches("dying to try it")
+    assert phrases.matches("dying to try it, and honestly dying")
+    assert phrases.matches("Dying.")
+
+
+def test_the_crisis_resources_are_exactly_the_published_ones():
+    text = json.dumps([b.to_dict() for b in views.safety_blocks(1, CheckIn.OFFERED)])
+    assert "*988 Suicide &amp; Crisis Lifeline*: call or text 988, or chat at 988lifeline.org" in text
+    assert "*Crisis Text Line*: text HOME to 741741" in text
+    assert "call 911 if you or someone else is in immediate danger" in text
+    assert "not a crisis service" in text
+    assert "press" not in text.lower()
+
+
+@pytest.mark.parametrize(
+    "text, found",
+    [
+        ("Maria Lopez was so proud today", {Concern.NAME}),
+        ("Seán O'Brien-Walsh asked for help", {Concern.NAME}),
+        ("call her mom at (413) 555-0123", {Concern.PHONE}),
+        ("text 413.555.0123 or +1 413 555 0123", {Concern.PHONE}),
+        ("a 9th grader, M.L., was so proud today", set()),
+        ("We met at the New England Peer Support Hour on Monday", set()),
+        ("My IEP meeting with DCF went well", set()),
+        ("call or text 988, or text HOME to 741741", set()),
+        ("we meet 2026-11-28 at 3:30", set()),
+    ],
+)
+def test_names_and_phone_numbers_are_spotted_gently(text, found):
+    assert concerns(text) == found
+
+
+# ----------------------------------------------------------------------------- content checks
+
+
+@pytest.mark.parametrize(
+    "file, text, problem",
+    [
+        ("shareout.yml", "sectors: []\nthemes: [{id: win, label: A win}]\n", "sectors: must be a list of 1 to 100 items"),
+        ("shareout.yml", "sectors: [{id: Bad Id, label: X}]\nthemes: [{id: win, label: A win}]\n", "id 'Bad Id' must be"),
+        (
+            "shareout.yml",
+            "sectors: [{id: a, label: A}, {id: a, label: B}]\nthemes: [{id: w, label: W}]\n",
+            "id 'a' is used twice",
+        ),
+        ("shareout.yml", f"sectors: [{{id: a, label: {'L' * 76}}}]\nthemes: [{{id: w, label: W}}]\n", "label must be 1 to 75"),
+        ("crisis.yml", "reviewed: 2026-11-28\nphrases: []\n", "phrases: must be a list of phrases"),
+        ("crisis.yml", "reviewed: soon\nphrases: [suicide]\n", "reviewed: must be a date"),
+        ("crisis.yml", "reviewed: 2026-11-28\nphrases: [suicide]\nignore: [Suicide]\n", "'suicide' is also a phrase"),
+        ("crisis.yml", "reviewed: 2026-11-28\nphrases: [suicide]\ncolour: red\n", "unknown field(s) colour"),
+    ],
+)
+def test_share_out_content_problems_are_named(tmp_path, file, text, problem):
+    root = tmp_path / "content"
+    shutil.copytree(FIXTURE_CONTENT, root)
+    (root / file).write_text(text)
+    with pytest.raises(ContentError) as error:
+        load_content(root)
+    assert problem in str(error.value) and file in str(error.value)
+
+
+# ----------------------------------------------------------------------------- any text at all
+
+any_text = st.text(max_size=MAX_TEXT).filter(lambda t: t.strip())
+SLACK_CONTROL = re.compile(r"<[@#!]")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=any_text, visibility=st.sampled_from(list(Visibility)))
+def test_any_text_survives_the_form_the_store_and_every_message(tmp_path_factory, content, text, visibility):
+    store = Store(tmp_path_factory.mktemp("prop") / "heart.db")
+    store.migrate()
+    try:
+        draft = Draft(text, visibility, themes=("win",))
+        views.form_view(draft, sessions=[], content=content, metadata="{}").to_dict()
+        saved = save(store, draft, ALICE, request_key="k", now=NOW).shareout
+        assert get(store, saved.id, ALICE).text == text
+        described = describe(store, content, saved, "C0HEART")
+        for message in (
+            views.confirmation_message(described, concerns=concerns(text), check_in=CheckIn.OFFERED),
+            views.channel_post(described),
+            views.mine_message(mine(store, ALICE), {}),
+            views.too_long_message(text * 2),
+        ):
+            body = json.dumps(message.to_dict()["blocks"])
+            ours = ("<@UALICE>", "<#C0HEART>", "<!date^")  # the bot's own mention, channel link and dates
+            assert not SLACK_CONTROL.search(re.sub("|".join(map(re.escape, ours)), "", body))
+        views.confirmation_view(described, edited=True).to_dict()
+    finally:
+        store.close()
+
+
+@given(st.text())
+def test_escaped_text_can_never_open_a_slack_control_sequence(text):
+    escaped = escape(text)
+    assert "<" not in escaped and ">" not in escaped
+    assert re.sub(r"&(amp|lt|gt);", "", escaped).count("&") == 0
