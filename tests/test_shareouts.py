@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -14,7 +17,7 @@ from typing import Any
 import pytest
 
 from bot import slack_requests
-from tests.harness import BotServer
+from tests.harness import ROOT, BotServer
 
 COORDINATORS = ("UCOORD1", "UCOORD2")
 # Share-out texts in this module carry this word, so the log can be searched for it.
@@ -438,3 +441,21 @@ def test_no_share_out_text_reaches_the_log_even_at_debug(server):
     log = server.log()
     assert "share-out" in log  # ids are logged...
     assert MARK not in log  # ...words never
+
+
+def test_the_offline_shell_confirms_a_quick_share_out(tmp_path):
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "DATABASE_PATH": str(tmp_path / "shell.db")}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "shell"],
+        cwd=ROOT,
+        input=f"/shareout the {MARK} circle helped me today\n/shareout mine\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Your share-out is saved." in result.stdout
+    assert "Only the coordinators can read it" in result.stdout
+    assert "[1] Add details" in result.stdout
+    assert "YOUR SHARE-OUTS" in result.stdout and f"the {MARK} circle helped me today" in result.stdout
