@@ -6,18 +6,24 @@ import csv
 import io
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from bot import slack_requests
-from tests.harness import ROOT, BotServer
+from bot.config import load_settings
+from bot.errors import ConfigError
+from bot.shareouts import Draft, Owner, save
+from bot.store import Store
+from tests.harness import ROOT, SHAREOUT_HASH_SECRET, BotServer
 
 COORDINATORS = ("UCOORD1", "UCOORD2")
 # Share-out texts in this module carry this word, so the log can be searched for it.
@@ -459,3 +465,43 @@ def test_the_offline_shell_confirms_a_quick_share_out(tmp_path):
     assert "Only the coordinators can read it" in result.stdout
     assert "[1] Add details" in result.stdout
     assert "YOUR SHARE-OUTS" in result.stdout and f"the {MARK} circle helped me today" in result.stdout
+
+
+# ----------------------------------------------------------------------------- configuration and retention
+
+
+def test_serving_without_a_hash_secret_is_refused_in_one_clear_line():
+    with pytest.raises(ConfigError) as error:
+        load_settings({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}).require_slack()
+    assert str(error.value).startswith("SHAREOUT_HASH_SECRET is not set") and "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "environ, words",
+    [
+        ({"SHAREOUT_HASH_SECRET": "short"}, "SHAREOUT_HASH_SECRET must be at least 32 characters (got 5)"),
+        ({"SHAREOUT_RETENTION_DAYS": "0"}, "SHAREOUT_RETENTION_DAYS must be a whole number of days, 1 or more"),
+        ({"SHAREOUT_RETENTION_DAYS": "a year"}, "SHAREOUT_RETENTION_DAYS must be a whole number of days, 1 or more"),
+    ],
+)
+def test_malformed_share_out_settings_name_the_variable(environ, words):
+    with pytest.raises(ConfigError, match=re.escape(words)):
+        load_settings(environ)
+
+
+def test_retention_removes_old_texts_when_the_bot_starts_and_keeps_the_counts(local_slack, tmp_path):
+    store = Store(tmp_path / "heart.db")
+    store.migrate()
+    owner = Owner.of("UOLD", SHAREOUT_HASH_SECRET)
+    long_ago = datetime.now(UTC) - timedelta(days=45)
+    save(store, Draft(f"{MARK} from long ago", themes=("win",)), owner, request_key="old", now=long_ago)
+    save(store, Draft(f"{MARK} from this week"), owner, request_key="new", now=datetime.now(UTC))
+    store.close()
+    bot = BotServer(local_slack, tmp_path / "heart.db", env={"SHAREOUT_RETENTION_DAYS": "30"}).start()
+    try:
+        assert eventually(lambda: query(bot, "select count(*) from shareouts where text is null")[0][0] == 1)
+        assert query(bot, "select text from shareouts order by created_at") == [(None,), (f"{MARK} from this week",)]
+        assert query(bot, "select count(*) from shareout_themes") == [(1,)]
+        assert "The text was removed after the retention period" in bot.command("/shareout", "mine", user="UOLD").body
+    finally:
+        bot.stop()
