@@ -275,8 +275,10 @@ def _sync_post(
     target = core.channel_for(heart.store, after.draft, origin) if after.visibility.in_channel else None
     keep = bool(before and before.message_ts and before.channel_id == target and before.visibility == after.visibility)
     if before and before.message_ts and not keep:
-        _remove_post(client, before)
-        core.record_post(heart.store, after.id, None, None)
+        if _remove_post(client, before):
+            core.record_post(heart.store, after.id, None, None)
+        else:  # the old post stays on record, so deleting the share-out later tries again
+            _dm(client, member, views.post_not_removed_message(before.channel_id or ""))
     if target is None:
         return
     message = views.channel_post(core.describe(heart.store, heart.content.shareout, after, origin))

@@ -21,6 +21,7 @@ import pytest
 from bot import slack_requests
 from bot.config import load_settings
 from bot.errors import ConfigError
+from bot.localslack import Failure
 from bot.shareouts import Draft, Owner, save
 from bot.store import Store
 from tests.harness import ROOT, SHAREOUT_HASH_SECRET, BotServer
@@ -291,6 +292,16 @@ def test_an_anonymous_channel_post_carries_no_trace_of_its_author(server, slack)
     assert "UCHANANON" not in json.dumps(post.args)
     assert set(post.args) - {"_token", "team_id"} == {"channel", "text", "blocks", "unfurl_links", "unfurl_media"}
     assert "An anonymous share-out" in post.args["text"]
+
+
+def test_a_post_the_channel_refuses_is_still_saved_and_the_member_is_told(server, slack):
+    slack.fail_next("chat.postMessage", Failure(error="not_in_channel"))
+    answer = submit(server, f"{MARK} for a channel without the bot", user="UNOTIN", visibility="channel_named")
+    assert "Your share-out is saved." in answer.body
+    failed, told = slack.wait_for("chat.postMessage", 2)
+    assert failed.args["_failed"] == "not_in_channel"
+    assert told.args["channel"] == "UNOTIN" and "couldn't post it in <#C0HEART>" in json.dumps(told.args)
+    assert texts_of("UNOTIN", server) == [f"{MARK} for a channel without the bot"]
 
 
 def test_anonymous_to_everyone_leaves_the_author_nowhere(server, slack):

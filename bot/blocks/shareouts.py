@@ -433,6 +433,15 @@ def post_failed_message(channel_id: str) -> Message:
     )
 
 
+def post_not_removed_message(channel_id: str) -> Message:
+    """Tells a member that the earlier channel post of their edited share-out is still up."""
+    text = (
+        f"Your changes are saved, but I couldn't remove the earlier post in <#{channel_id}>. "
+        "Please delete it there, or use `/shareout mine` and *Delete* to try again."
+    )
+    return Message(text=text, blocks=[section(text)])
+
+
 def help_message() -> Message:
     """How to share out, who sees what, and how to manage your share-outs."""
     text = (
