@@ -14,6 +14,7 @@ a number.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -38,6 +39,17 @@ def index_events_for_reports(db: sqlite_utils.Database) -> None:
     # Every report figure over events filters on (kind, at) and reads hit, subject or
     # query: with them in the index, SQLite never visits the table.
     db["events"].create_index(["kind", "at", "hit", "subject", "query"], index_name="events_report", if_not_exists=True)
+
+
+@migrations()
+def index_shareouts_for_reports(db: sqlite_utils.Database) -> None:
+    # Breakdowns read share-outs of a period by session, sector and visibility, and count
+    # members: covering indexes keep the (long) text rows out of it. The second serves
+    # attendance, which reads share-outs by session.
+    db["shareouts"].create_index(
+        ["created_at", "occurrence_id", "sector", "visibility", "user_id"], index_name="shareouts_report", if_not_exists=True
+    )
+    db["shareouts"].create_index(["occurrence_id", "user_id"], index_name="shareouts_by_session", if_not_exists=True)
 
 
 @dataclass(frozen=True)
@@ -242,7 +254,10 @@ def compute(
     suppress = Suppressor(threshold)
     previous = period.previous()
     current, before = _totals(db, tables, period, now), _totals(db, tables, previous, now)
-    sessions = _sessions(db, tables, period, now, suppress)
+    pairs = _participation(db, tables, period, now)
+    per_member = Counter(user for user, _ in pairs)
+    sessions = _sessions(db, tables, period, now, suppress, Counter(occurrence for _, occurrence in pairs))
+    shared = _shareout_counts(db, tables, period)
     lookups = _event_groups(db, tables, period, events.GLOSSARY_LOOKUP, "subject", hit=1)
     misses = _event_groups(db, tables, period, events.GLOSSARY_LOOKUP, "query", hit=0)
     sheets = _event_groups(db, tables, period, events.TIPSHEET_VIEW, "subject")
@@ -258,7 +273,7 @@ def compute(
         rsvps_going=current["rsvps_going"],
         rsvps_not_going=current["rsvps_not_going"],
         members_engaged=current["members_engaged"],
-        repeat_participants=_repeat_participants(db, tables, period, now),
+        repeat_participants=sum(1 for count in per_member.values() if count >= 2),
         shareouts=current["shareouts"],
         glossary_lookups=current["glossary_lookups"],
         glossary_misses=current["glossary_misses"],
@@ -269,16 +284,13 @@ def compute(
         ),
         sessions=tuple(sessions),
         shareouts_by_session=suppress.tallies(
-            _shareout_groups(db, tables, period, "occurrence_id"),
-            lambda key: titles.get(key) or _occurrence_label(db, tables, key, period),
+            shared["occurrence_id"].items(), lambda key: titles.get(key) or _occurrence_label(db, tables, key, period)
         ),
         shareouts_by_sector=suppress.tallies(
-            _shareout_groups(db, tables, period, "sector"), lambda key: labels.sectors.get(key, key) if key else NO_SECTOR
+            shared["sector"].items(), lambda key: labels.sectors.get(key, key) if key else NO_SECTOR
         ),
         shareouts_by_theme=suppress.tallies(_theme_groups(db, tables, period), lambda key: labels.themes.get(key, key)),
-        shareouts_by_visibility=suppress.tallies(
-            _shareout_groups(db, tables, period, "visibility"), lambda key: VISIBILITY_LABELS.get(key, key)
-        ),
+        shareouts_by_visibility=suppress.tallies(shared["visibility"].items(), lambda key: VISIBILITY_LABELS.get(key, key)),
         top_lookups=suppress.tallies(lookups[:TOP], lambda key: labels.entries.get(key, key)),
         top_misses=suppress.tallies(misses[:TOP], lambda key: key),
         top_tipsheets=suppress.tallies(sheets[:TOP], lambda key: labels.tipsheets.get(key, key)),
@@ -371,47 +383,40 @@ def _totals(db: sqlite_utils.Database, tables: _Tables, period: Period, now: dat
 
 
 def _members_engaged(db: sqlite_utils.Database, tables: _Tables, period: Period) -> int:
-    """Distinct members who did anything in the period: any event, an RSVP to one of its
-    sessions, a share-out under their id (anonymous share-outs cannot be counted).
+    """Distinct members with any interaction recorded in the period (every feature records
+    its interactions as events: lookups, tip sheets, RSVPs, share-outs under a name...).
 
-    A series report counts only RSVPs to and share-outs about its sessions.
+    A series report counts the members who RSVP'd to, or shared out under their name
+    about, its sessions.
     """
-    window = _window(period)
-    parts: list[str] = []
-    if period.series_id is None and tables.events:
-        parts.append("select user_id from events where at >= :lo and at < :hi and user_id is not null")
-    if tables.sessions:
-        parts.append(f"select user_id from rsvps where occurrence_id in ({_occurrences(period)})")
+    if period.series_id is None:
+        if not tables.events:
+            return 0
+        sql = "select count(distinct user_id) from events where at >= :lo and at < :hi"
+        return db.execute(sql, _window(period)).fetchone()[0]
+    parts = [f"select user_id from rsvps where occurrence_id in ({_occurrences(period)})"] if tables.sessions else []
     if tables.shareouts:
         parts.append(f"select user_id from shareouts where {_shareouts(period)} and user_id is not null")
     if not parts:
         return 0
-    return db.execute(f"select count(*) from ({' union '.join(parts)})", window).fetchone()[0]
+    return db.execute(f"select count(*) from ({' union '.join(parts)})", _window(period)).fetchone()[0]
 
 
-def _participation(tables: _Tables, period: Period) -> str | None:
-    """SQL for (user_id, occurrence_id) pairs of members who took part in a held session
-    of the period: RSVP'd going, or shared out about it under their id."""
+def _participation(db: sqlite_utils.Database, tables: _Tables, period: Period, now: datetime) -> set[tuple[str, str]]:
+    """(member, session) pairs for the held sessions of the period: the member RSVP'd going
+    or shared out about the session under their id. Attendance and repeat participants
+    are counted from these."""
     if not tables.sessions:
-        return None
+        return set()
     held = f"{_occurrences(period)} and status != 'cancelled' and starts_at <= :now"
     parts = [f"select user_id, occurrence_id from rsvps where response = 'going' and occurrence_id in ({held})"]
     if tables.shareouts:
         parts.append(f"select user_id, occurrence_id from shareouts where user_id is not null and occurrence_id in ({held})")
-    return " union ".join(parts)
-
-
-def _repeat_participants(db: sqlite_utils.Database, tables: _Tables, period: Period, now: datetime) -> int:
-    """Members who took part in two or more held sessions in the period."""
-    pairs = _participation(tables, period)
-    if pairs is None:
-        return 0
-    sql = f"select count(*) from (select user_id from ({pairs}) group by user_id having count(*) >= 2)"
-    return db.execute(sql, {**_window(period), "now": now.timestamp()}).fetchone()[0]
+    return set(db.execute(" union ".join(parts), {**_window(period), "now": now.timestamp()}).fetchall())
 
 
 def _sessions(
-    db: sqlite_utils.Database, tables: _Tables, period: Period, now: datetime, suppress: Suppressor
+    db: sqlite_utils.Database, tables: _Tables, period: Period, now: datetime, suppress: Suppressor, attended: Counter[str]
 ) -> list[SessionRow]:
     """The sessions that start in the period, oldest first, with their per-session counts."""
     if not tables.sessions:
@@ -430,12 +435,6 @@ def _sessions(
         for occurrence, response, count in db.execute(
             f"select occurrence_id, response, count(*) from rsvps where occurrence_id in ({_occurrences(period)}) group by 1, 2",
             window,
-        )
-    }
-    attended: dict[str, int] = {
-        occurrence: count
-        for occurrence, count in db.execute(
-            f"select occurrence_id, count(*) from ({_participation(tables, period)}) group by 1", window
         )
     }
     shared: dict[str, int] = {}
@@ -486,14 +485,22 @@ def _occurrence_label(db: sqlite_utils.Database, tables: _Tables, occurrence_id:
     return occurrence_id
 
 
-def _shareout_groups(db: sqlite_utils.Database, tables: _Tables, period: Period, column: str) -> list[tuple[str, int]]:
-    """Share-outs created in the period, counted by one of their columns."""
+def _shareout_counts(db: sqlite_utils.Database, tables: _Tables, period: Period) -> dict[str, Counter[str]]:
+    """Share-outs created in the period, counted by session, by sector and by visibility
+    (one pass over the covering index ``shareouts_report``)."""
+    counts: dict[str, Counter[str]] = {"occurrence_id": Counter(), "sector": Counter(), "visibility": Counter()}
     if not tables.shareouts:
-        return []
+        return counts
     rows = db.execute(
-        f"select coalesce({column}, ''), count(*) from shareouts where {_shareouts(period)} group by 1", _window(period)
+        "select coalesce(occurrence_id, ''), coalesce(sector, ''), visibility, count(*) "
+        f"from shareouts where {_shareouts(period)} group by 1, 2, 3",
+        _window(period),
     )
-    return [(str(key), count) for key, count in rows]
+    for occurrence_id, sector, visibility, count in rows:
+        counts["occurrence_id"][str(occurrence_id)] += count
+        counts["sector"][str(sector)] += count
+        counts["visibility"][str(visibility)] += count
+    return counts
 
 
 def _theme_groups(db: sqlite_utils.Database, tables: _Tables, period: Period) -> list[tuple[str, int]]:
@@ -540,3 +547,55 @@ def series_catalog(store: Store) -> dict[str, SeriesInfo]:
         first_day = None if first is None else datetime.fromtimestamp(first, ZoneInfo(zone)).date()
         catalog[str(series_id)] = SeriesInfo(str(series_id), str(title), zone, first_day)
     return catalog
+
+
+# --------------------------------------------------------------------------- day by day
+
+
+@dataclass(frozen=True)
+class Day:
+    """The figures of one local day (for the daily export)."""
+
+    day: str  # ISO date in the period's zone
+    members_engaged: int
+    shareouts: int
+    glossary_lookups: int
+    glossary_misses: int
+    tipsheet_views: int
+    safety_net: Tally
+
+
+def daily(store: Store, period: Period, *, threshold: int) -> list[Day]:
+    """The period day by day, each day running from local midnight to local midnight.
+
+    Members engaged, glossary and tip-sheet figures are community-wide, so a series
+    report leaves them at 0.
+    """
+    db = store.db
+    tables = _Tables(db)
+    suppress = Suppressor(threshold)
+    starts = period.day_starts()
+    params: dict[str, Any] = {"series": period.series_id}
+    for n, (start, end) in enumerate(zip(starts, [*starts[1:], period.end], strict=True)):
+        params |= {f"d{n}": start.date().isoformat(), f"l{n}": start.timestamp(), f"h{n}": end.timestamp()}
+    days = ", ".join(f"(:d{n}, :l{n}, :h{n})" for n in range(len(starts)))
+    community = tables.events and period.series_id is None
+    series = " and occurrence_id in (select id from occurrences where series_id = :series)" if period.series_id else ""
+    in_day = "created_at >= d.lo and created_at < d.hi"
+
+    def events_of(kind: str, extra: str = "") -> str:
+        return f"(select count(*) from events where kind = '{kind}' and at >= d.lo and at < d.hi{extra})" if community else "0"
+
+    engaged = "(select count(distinct user_id) from events where at >= d.lo and at < d.hi)" if community else "0"
+    shareouts = f"(select count(*) from shareouts where {in_day}{series})" if tables.shareouts else "0"
+    # One row a day; every count is a range lookup on an index.
+    rows = db.execute(
+        f"with d(day, lo, hi) as (values {days}) select day, {engaged}, {shareouts}, {events_of(events.GLOSSARY_LOOKUP)}, "
+        f"{events_of(events.GLOSSARY_LOOKUP, ' and hit = 0')}, {events_of(events.TIPSHEET_VIEW)}, {events_of(events.SAFETY_NET)} "
+        "from d order by day",
+        params,
+    ).fetchall()
+    return [
+        Day(day, members, shared, lookups, misses, views, suppress.tally(events.SAFETY_NET, "Safety-net triggers", net))
+        for day, members, shared, lookups, misses, views, net in rows
+    ]

@@ -76,7 +76,11 @@ def add_session(
 
 
 def add_rsvp(db: sqlite_utils.Database, occurrence_id: str, user_id: str, response: str = "going") -> None:
-    db["rsvps"].insert({"occurrence_id": occurrence_id, "user_id": user_id, "response": response, "updated_at": NOW.timestamp()})
+    """An RSVP, made two days before the session, and its event (as the sessions feature records it)."""
+    starts_at = db["occurrences"].get(occurrence_id)["starts_at"]
+    made = starts_at - 2 * 86400
+    db["rsvps"].insert({"occurrence_id": occurrence_id, "user_id": user_id, "response": response, "updated_at": made})
+    add_event(db, made, "rsvp", user_id, occurrence_id, response)
 
 
 _shareout_number = 0
@@ -108,6 +112,7 @@ def add_shareout(
     shareout_id = db["shareouts"].insert(row).last_pk
     for theme in themes:
         db["shareout_themes"].insert({"shareout_id": shareout_id, "theme": theme})
+    add_event(db, created_at, events.SHAREOUT, row["user_id"], occurrence_id)
     return shareout_id
 
 
@@ -138,7 +143,7 @@ NOVEMBER = {
     "sessions_cancelled": 1,
     "rsvps_going": 6,  # 3 + 2 + 1; the cancelled session's RSVP does not count
     "rsvps_not_going": 2,
-    "members_engaged": 9,  # UA UB UC UD UE UF UG UH UI
+    "members_engaged": 10,  # UA UB UC UD UE UF UG UH UI, and UZ who RSVP'd on Nov 29 to a December session
     "repeat_participants": 3,  # UA (3 sessions), UB (2), UC (RSVP to one, share-out about another)
     "shareouts": 5,
     "glossary_lookups": 8,
