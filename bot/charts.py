@@ -12,13 +12,13 @@ import json
 from dataclasses import dataclass
 
 from bot.engagement import Report
+from bot.text import truncate
 
 # Colour-blind-safe (Okabe-Ito) and distinct in greyscale too.
 COLOURS = {"RSVPs going": "#0072B2", "Attended": "#E69F00", "Share-outs": "#009E73"}
 MAX_LABELLED_SESSIONS = 16  # beyond this, only every n-th session's date is written under the axis
 FOOTNOTE = (
-    "Attended: members who RSVP'd going or shared out about the session. "
-    "Hatched bars: fewer than {threshold}, not shown exactly."
+    "Attended: members who RSVP'd going or shared out about the session. Hatched bars: fewer than {threshold}, not shown exactly."
 )
 
 
@@ -34,6 +34,17 @@ class Chart:
     def filename(self) -> str:
         return "heart-engagement.png"
 
+    @property
+    def alt_text(self) -> str:
+        """The chart in words, for screen readers (Slack's ``alt_txt``, at most 1,000 characters)."""
+        if not self.sessions:
+            return "No sessions were held in this period."
+        parts = [
+            f"{label}: " + ", ".join(f"{values[n]} {name.lower()}" for name, values in self.series.items())
+            for n, label in enumerate(self.sessions)
+        ]
+        return truncate("RSVPs going, attended and share-outs per session. " + "; ".join(parts) + ".", 1000)
+
 
 def render(report: Report) -> Chart:
     """Draw the held sessions of ``report``: RSVPs going, attended and share-outs, per session."""
@@ -42,7 +53,9 @@ def render(report: Report) -> Chart:
     from matplotlib.figure import Figure
 
     held = [row for row in report.sessions if row.held]
-    labels = tuple(f"{row.starts_at.astimezone(report.period.tz):%b} {row.starts_at.astimezone(report.period.tz).day}" for row in held)
+    labels = tuple(
+        f"{row.starts_at.astimezone(report.period.tz):%b} {row.starts_at.astimezone(report.period.tz).day}" for row in held
+    )
     series = {
         "RSVPs going": tuple(str(row.going) for row in held),
         "Attended": tuple(str(row.attended) for row in held),
@@ -80,7 +93,12 @@ def _draw_bars(axes, labels: tuple[str, ...], series: dict[str, tuple[str, ...]]
         if len(labels) <= MAX_LABELLED_SESSIONS * 2:
             axes.bar_label(bars, labels=list(values), padding=2, fontsize=8 if len(labels) > 8 else 9, color="#333333")
     step = max(1, -(-len(labels) // MAX_LABELLED_SESSIONS))
-    axes.set_xticks(list(positions)[::step], labels[::step], rotation=45 if len(labels) > 8 else 0, ha="right" if len(labels) > 8 else "center")
+    axes.set_xticks(
+        list(positions)[::step],
+        labels[::step],
+        rotation=45 if len(labels) > 8 else 0,
+        ha="right" if len(labels) > 8 else "center",
+    )
     axes.set_ylabel("Count")
     axes.yaxis.get_major_locator().set_params(integer=True)
     axes.margins(y=0.15)

@@ -112,3 +112,39 @@ def check() -> None:
         f"{len(content.tipsheets)} tip sheets"
     )
     click.echo(f"configuration ok: {'Socket Mode' if settings.socket_mode else 'HTTP'}; database {settings.database_path}")
+
+
+@main.command()
+@click.option(
+    "--period", default="", help="e.g. 'last month', 2026-11, 2026-11-01..2026-11-15, or a series id (default: last 30 days)."
+)
+@click.option(
+    "--format", "output", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True, help="How to print it."
+)
+@click.option(
+    "--chart",
+    "chart_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Also draw the session chart to this PNG file.",
+)
+@click.option("--db", "database_path", type=click.Path(path_type=Path), help="SQLite file (default: DATABASE_PATH).")
+@friendly
+def report(period: str, output: str, chart_path: Path | None, database_path: Path | None) -> None:
+    """Print the engagement report: the same figures coordinators get with /heart report."""
+    from bot.engagement import report_for
+    from bot.report_formats import FORMATS
+    from bot.runtime import build_heart
+
+    settings = _settings(database_path=database_path, log_level="WARNING")
+    configure_logging(settings)
+    heart = build_heart(settings)
+    try:
+        result = report_for(heart, period)
+    finally:
+        heart.close()
+    click.echo(FORMATS[output](result), nl=False)
+    if chart_path is not None:
+        from bot.charts import render
+
+        chart_path.write_bytes(render(result).png)
+        click.echo(f"chart written to {chart_path}", err=True)

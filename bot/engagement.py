@@ -18,14 +18,18 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
 from bot import events
-from bot.periods import Period, SeriesInfo
+from bot.content import Content
+from bot.periods import Period, SeriesInfo, parse_period
 from bot.store import Store
+
+if TYPE_CHECKING:  # the runtime builds on this module's migrations
+    from bot.runtime import Heart
 
 migrations = sqlite_utils.Migrations("heart.engagement")
 
@@ -599,3 +603,23 @@ def daily(store: Store, period: Period, *, threshold: int) -> list[Day]:
         Day(day, members, shared, lookups, misses, views, suppress.tally(events.SAFETY_NET, "Safety-net triggers", net))
         for day, members, shared, lookups, misses, views, net in rows
     ]
+
+
+def labels_for(content: Content) -> Labels:
+    """Names for the ids a report shows, from the community's content."""
+    return Labels(
+        sectors={choice.id: choice.label for choice in content.shareout.sectors},
+        themes={choice.id: choice.label for choice in content.shareout.themes},
+        entries={entry.id: entry.term for entry in content.glossary},
+        tipsheets={sheet.slug: sheet.title for sheet in content.tipsheets},
+    )
+
+
+def report_for(heart: Heart, text: str = "", now: datetime | None = None) -> Report:
+    """The report for a period typed by a coordinator (Slack and the CLI both call this).
+
+    :raises PeriodError: when ``text`` is not a period (the message says what works).
+    """
+    now = now or datetime.now(UTC)
+    period = parse_period(text, now, heart.settings.timezone, series_catalog(heart.store))
+    return compute(heart.store, period, threshold=heart.settings.small_count_threshold, labels=labels_for(heart.content), now=now)

@@ -1,0 +1,154 @@
+"""/heart for coordinators: help, the engagement report, a chart and CSV exports by DM,
+and the report's buttons (also on a coordinator's Home tab).
+
+Every command and every button asks :meth:`Heart.is_coordinator` first, on the server:
+a member who replays a coordinator's button gets the same polite refusal, with no figure.
+Work that takes a moment (counting, drawing, uploading) runs after the ack.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import charts, exports
+from bot.blocks import Message, notice
+from bot.blocks import engagement as views
+from bot.engagement import Report, labels_for, report_for
+from bot.errors import HeartError
+from bot.runtime import Heart
+from handlers.payloads import Click, Command
+
+log = logging.getLogger(__name__)
+
+VERBS = ("help", "report", "chart", "export")
+
+
+class Reply:
+    """Where a coordinator reads the bot's answer: the response URL of the message or
+    command they used, or nowhere (a click on the Home tab or in a modal, where the DM
+    itself is the answer)."""
+
+    def __init__(self, respond: Any, body: dict[str, Any]):
+        self._respond = respond if body.get("response_url") else None
+
+    def __call__(self, message: Message, *, replace_original: bool = False) -> None:
+        if self._respond is not None:
+            self._respond(message.to_response(replace_original=replace_original))
+
+
+def register(app: App, heart: Heart) -> None:
+    """Listen for /heart and the coordinator buttons."""
+
+    @app.command("/heart")
+    def heart_command(ack: Ack, command: dict, respond: Any, client: WebClient) -> None:
+        ack()  # the role check may ask Slack, and a report takes a moment: answer after
+        request = Command.from_payload(command)
+        reply = Reply(respond, command)
+        if not heart.is_coordinator(request.user_id):
+            log.info("refused /heart for non-coordinator %s", request.user_id)
+            reply(views.refusal())
+            return
+        verb, period = request.verb, request.rest
+        if verb not in VERBS and request.text:
+            verb, period = "report", request.text  # "/heart last month" is a report
+        if verb in ("", "help"):
+            reply(views.help_message())
+        elif verb == "report":
+            _report(heart, reply, period)
+        else:
+            _send_by_dm(heart, client, reply, request.user_id, verb, period)
+
+    @app.action(views.REPORT_ACTION)
+    def report_clicked(ack: Ack, action: dict, body: dict, respond: Any, client: WebClient) -> None:
+        ack()
+        click = Click.from_payload(action, body)
+        reply = Reply(respond, body)
+        if not heart.is_coordinator(click.user_id):
+            reply(views.refusal())
+            return
+        if click.trigger_id and not body.get("response_url"):
+            # From the Home tab: a modal, opened at once while the trigger is fresh.
+            opened = client.views_open(trigger_id=click.trigger_id, view=views.report_modal(None))
+            report = _compute(heart, reply, click.value)
+            if report is not None:
+                client.views_update(view_id=opened["view"]["id"], view=views.report_modal(report))
+            return
+        _report(heart, reply, click.value)
+
+    @app.action(views.PERIOD_ACTION)
+    def period_chosen(ack: Ack, action: dict, body: dict, respond: Any, client: WebClient) -> None:
+        ack()
+        click = Click.from_payload(action, body)
+        reply = Reply(respond, body)
+        if not heart.is_coordinator(click.user_id):
+            reply(views.refusal())
+            return
+        report = _compute(heart, reply, click.value)
+        if report is None:
+            return
+        if click.view_id and (body.get("view") or {}).get("type") == "modal":
+            client.views_update(view_id=click.view_id, view=views.report_modal(report))
+        else:
+            reply(views.report_message(report), replace_original=True)
+
+    @app.action(re.compile(rf"^({views.CHART_ACTION}|{views.EXPORT_ACTION})$"))
+    def send_clicked(ack: Ack, action: dict, body: dict, respond: Any, client: WebClient) -> None:
+        ack()
+        click = Click.from_payload(action, body)
+        reply = Reply(respond, body)
+        if not heart.is_coordinator(click.user_id):
+            reply(views.refusal())
+            return
+        verb = "chart" if click.action_id == views.CHART_ACTION else "export"
+        _send_by_dm(heart, client, reply, click.user_id, verb, click.value)
+
+
+def _compute(heart: Heart, reply: Reply, period: str) -> Report | None:
+    """The report for ``period``, or None after telling the coordinator what was wrong."""
+    try:
+        return report_for(heart, period)
+    except HeartError as error:  # a period the parser could not read
+        reply(views.problem(str(error)))
+        return None
+
+
+def _report(heart: Heart, reply: Reply, period: str) -> None:
+    report = _compute(heart, reply, period)
+    if report is not None:
+        reply(views.report_message(report))
+
+
+def _send_by_dm(heart: Heart, client: WebClient, reply: Reply, user_id: str, verb: str, period: str) -> None:
+    """Compute, render and upload a chart or the CSV exports to the coordinator's DM."""
+    report = _compute(heart, reply, period)
+    if report is None:
+        return
+    what = "chart" if verb == "chart" else "export"
+    reply(views.on_its_way(what, report))
+    if verb == "chart":
+        chart = charts.render(report)
+        uploads = [
+            {
+                "file": chart.png,
+                "filename": chart.filename,
+                "title": f"Engagement chart, {report.period.label}",
+                "alt_txt": chart.alt_text,
+            }
+        ]
+    else:
+        files = exports.export(heart.store, report, labels_for(heart.content))
+        uploads = [{"file": f.content, "filename": f.name, "title": f.name} for f in files]
+    try:
+        channel = client.conversations_open(users=user_id)["channel"]["id"]
+        client.files_upload_v2(channel=channel, file_uploads=uploads, initial_comment=f"Your {what} for {report.period.label}.")
+    except SlackApiError as error:
+        log.warning("could not send the %s to %s: %s", what, user_id, error.response.get("error"))
+        reply(notice(f"Sorry, Slack would not take the {what} just now, so nothing was sent. Please try again in a moment."))
+        return
+    log.info("sent the %s (%d files) to coordinator %s", what, len(uploads), user_id)
