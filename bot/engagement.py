@@ -184,6 +184,8 @@ class Report:
         data["previous"] = _period_dict(self.previous)
         data["generated_at"] = self.generated_at.isoformat()
         data["trend"] = [{**asdict(t), "change": t.change} for t in self.trend]
+        data["summary"] = dict(self.headline())  # as every face shows it
+        data["breakdowns"] = {title: [[row.label, row.shown] for row in rows] for title, rows in self.breakdowns()}
         for row, session in zip(data["sessions"], self.sessions, strict=True):
             row["starts_at"] = session.starts_at.isoformat()
         return data

@@ -1,0 +1,92 @@
+"""The chart and the CSV exports, from the hand-counted community."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from PIL import Image
+
+from bot.charts import render
+from bot.engagement import compute
+from bot.exports import export
+from bot.periods import parse_period
+from bot.store import Store
+from tests.engagement_data import NOW, build_community
+from tests.test_engagement import LABELS
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    store = Store(tmp_path_factory.mktemp("files") / "heart.db")
+    store.migrate()
+    build_community(store)
+    return store
+
+
+def report(store, text="2026-11"):
+    return compute(store, parse_period(text, NOW, "America/New_York"), threshold=3, labels=LABELS, now=NOW)
+
+
+def rows(file):
+    return list(csv.DictReader(io.StringIO(file.content.decode("utf-8-sig"))))
+
+
+def test_the_chart_is_a_png_with_the_three_series_per_held_session(store):
+    chart = render(report(store))
+    image = Image.open(io.BytesIO(chart.png))
+    image.verify()
+    assert image.format == "PNG" and image.size[0] >= 800
+    drawn = json.loads(Image.open(io.BytesIO(chart.png)).text["Description"])
+    assert drawn["sessions"] == ["Nov 10", "Nov 24", "Nov 30"]
+    assert drawn["series"] == {"RSVPs going": ["3", "2", "1"], "Attended": ["4", "3", "1"], "Share-outs": ["3", "<3", "<3"]}
+    assert "Nov 10: 3 rsvps going, 4 attended, 3 share-outs" in chart.alt_text
+
+
+def test_a_period_without_sessions_still_makes_a_chart(store):
+    chart = render(report(store, "2026-11-01..2026-11-05"))
+    assert chart.png.startswith(b"\x89PNG") and chart.sessions == ()
+    assert chart.alt_text == "No sessions were held in this period."
+
+
+def test_the_export_is_four_csv_files_that_parse(store):
+    files = {f.name.rsplit("-", 1)[-1]: f for f in export(store, report(store), LABELS)}
+    assert sorted(files) == ["daily.csv", "rsvps.csv", "sessions.csv", "shareouts.csv"]
+    assert all(f.name.startswith("heart-2026-11-01_2026-11-30") for f in files.values())
+    assert len(rows(files["daily.csv"])) == 30
+    assert [r["session_id"] for r in rows(files["sessions.csv"])] == ["nov-10", "nov-17", "nov-24", "nov-30-late"]
+    assert {r["response"] for r in rows(files["rsvps.csv"])} == {"going", "not_going"}
+    assert len(rows(files["shareouts.csv"])) == 5
+
+
+def test_anonymous_share_outs_carry_no_member_id_in_any_file(store):
+    files = export(store, report(store), LABELS)
+    for file in files:
+        assert b"USECRET" not in file.content and b"hash-of" not in file.content
+    shareouts = rows(next(f for f in files if f.name.endswith("shareouts.csv")))
+    by_visibility = {r["visibility"]: r for r in shareouts}
+    assert by_visibility["Anonymous to everyone"]["user_id"] == ""
+    assert by_visibility["Anonymously in the channel"]["user_id"] == ""
+    assert by_visibility["With name in the channel"]["user_id"] == "UA"
+    assert by_visibility["Anonymous to everyone"]["text"] == "A reflection"  # coordinators may read it, not who wrote it
+
+
+def test_daily_figures_follow_new_york_days_and_suppress_the_safety_net(store):
+    daily = {r["date"]: r for r in rows(next(f for f in export(store, report(store)) if f.name.endswith("daily.csv")))}
+    assert daily["2026-11-30"]["shareouts"] == "1"  # 23:30 in New York, December in UTC
+    assert daily["2026-11-24"]["safety_net_triggers"] == "<3"
+    assert daily["2026-11-06"]["glossary_misses"] == "3"
+
+
+def test_text_removed_by_retention_and_formulas_are_handled(store, tmp_path):
+    from tests.engagement_data import add_shareout, at
+
+    other = Store(tmp_path / "other.db")
+    other.migrate()
+    build_community(other)
+    add_shareout(other.db, at(2026, 11, 2), user_id="UX", text="=HYPERLINK(\"http://x\")")
+    add_shareout(other.db, at(2026, 11, 3), user_id="UY", text=None)
+    texts = [r["text"] for r in rows(next(f for f in export(other, report(other)) if f.name.endswith("shareouts.csv")))]
+    assert "'=HYPERLINK(\"http://x\")" in texts and "" in texts
