@@ -45,24 +45,36 @@ def ensure_session_tables(db: sqlite_utils.Database) -> None:
     )
 
 
+def _insert(db: sqlite_utils.Database, table: str, row: dict) -> None:
+    """Insert the columns the table has (the contract's, or the sessions feature's fuller ones)."""
+    columns = db[table].columns_dict
+    db[table].insert({key: value for key, value in row.items() if key in columns}, alter=False)
+
+
 def add_series(db: sqlite_utils.Database, series_id: str, title: str, timezone: str = "America/New_York") -> None:
-    db["series"].insert(
+    _insert(
+        db,
+        "series",
         {
             "id": series_id,
             "title": title,
             "channel_id": "C0HEART",
             "timezone": timezone,
             "duration_minutes": 60,
+            "frequency": "weekly",
+            "first_start": "2026-10-27T15:30:00",
+            "reminder_offsets": "[1440, 15]",
             "status": "active",
         },
-        alter=False,
     )
 
 
 def add_session(
     db: sqlite_utils.Database, occurrence_id: str, starts_at: float, status: str = "scheduled", series_id: str = SERIES
 ) -> None:
-    db["occurrences"].insert(
+    _insert(
+        db,
+        "occurrences",
         {
             "id": occurrence_id,
             "series_id": series_id,
@@ -71,7 +83,6 @@ def add_session(
             "topic": "",
             "status": status,
         },
-        alter=False,
     )
 
 
