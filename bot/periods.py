@@ -153,7 +153,7 @@ def parse_period(text: str, now: datetime, timezone: str, series: Mapping[str, S
         raise PeriodError("That range ends before it starts. Try e.g. `2026-11-01..2026-11-15`.")
     if end > today + timedelta(days=1):  # the part that has happened so far
         end = today + timedelta(days=1)
-        name = f"{name} (to date)" if name else ""
+        name = f"{name}, to date" if name else ""
     if (end - start).days > MAX_DAYS:
         raise PeriodError(f"That period is longer than {MAX_DAYS // 366} years; please choose a shorter one.")
     return Period(start, end, zone, name, chosen.id if chosen else None, chosen.title if chosen else None)

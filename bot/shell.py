@@ -99,6 +99,11 @@ def _reply_from_call(call: Call) -> Reply | None:
         return Reply("DM" if str(args.get("channel", "")).startswith(("D", "U")) else "channel", args)
     if call.method == "chat.postEphemeral":
         return Reply("only you", args)
+    if call.method == "files.completeUploadExternal":
+        files = args.get("files")
+        files = json.loads(files) if isinstance(files, str) else (files or [])
+        names = ", ".join(str(f.get("title")) for f in files)
+        return Reply("DM", {"text": f"{args.get('initial_comment') or 'Files'}\n(files: {names})"})
     if call.method in ("views.open", "views.push", "views.update"):
         view = args.get("view")
         view = json.loads(view) if isinstance(view, str) else view

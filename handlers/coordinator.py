@@ -58,7 +58,7 @@ def register(app: App, heart: Heart) -> None:
         if verb not in VERBS and request.text:
             verb, period = "report", request.text  # "/heart last month" is a report
         if verb in ("", "help"):
-            reply(views.help_message())
+            reply(views.help_message(heart.settings.small_count_threshold))
         elif verb == "report":
             _report(heart, reply, period)
         else:

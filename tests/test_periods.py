@@ -57,7 +57,7 @@ def test_boundaries_are_midnight_in_the_community_zone():
 
 def test_a_month_in_progress_is_reported_to_date():
     period = parse_period("this month", NOW, NEW_YORK)
-    assert period.label == "November 2026 (to date) (Nov 1 – Nov 15, 2026)"
+    assert period.label == "November 2026, to date (Nov 1 – Nov 15, 2026)"
 
 
 def test_the_previous_period_has_the_same_length():

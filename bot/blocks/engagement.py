@@ -41,8 +41,8 @@ def refusal() -> Message:
     return notice(REFUSAL)
 
 
-def help_message() -> Message:
-    """``/heart`` alone: what coordinators can ask for."""
+def help_message(threshold: int) -> Message:
+    """``/heart`` alone: what coordinators can ask for (``threshold``: see SMALL_COUNT_THRESHOLD)."""
     return Message(
         text="heart-bot for coordinators: /heart report, /heart chart, /heart export",
         blocks=[
@@ -54,10 +54,7 @@ def help_message() -> Message:
                 "`/heart help`: this message."
             ),
             section(PERIOD_HELP),
-            context(
-                "Counts from 1 to 2 are shown as <3 wherever they could point to someone. "
-                "The same report is on the command line: `python -m bot report`."
-            ),
+            context(_suppression(threshold) + " The same report is on the command line: `python -m bot report`."),
         ],
     )
 
@@ -145,23 +142,27 @@ def _period_value(report: Report) -> str:
 
 def _field(name: str, value: str, trend: Trend | None) -> MarkdownTextObject:
     change = f"  _{trend.change} (was {trend.previous})_" if trend and trend.change != "no change" else ""
-    return MarkdownTextObject(text=f"*{name}*\n{value}{change}")
+    return MarkdownTextObject(text=f"*{name}*\n{escape(value)}{change}")
 
 
 def _rows(rows: tuple[Tally, ...]) -> str:
     if not rows:
         return "_None in this period._"
-    lines = [f"• {escape(truncate(row.label, 80))}: {row.shown}" for row in rows[:MAX_ROWS]]
+    lines = [f"• {escape(truncate(row.label, 80))}: {escape(row.shown)}" for row in rows[:MAX_ROWS]]
     if len(rows) > MAX_ROWS:
         lines.append(f"_…and {len(rows) - MAX_ROWS} more in the export._")
     return "\n".join(lines)
 
 
+def _suppression(threshold: int) -> str:
+    if threshold <= 1:
+        return "Every count is shown exactly (SMALL_COUNT_THRESHOLD=1)."
+    return f"Counts from 1 to {threshold - 1} are shown as &lt;{threshold} so no member can be singled out."
+
+
 def _footnote(report: Report) -> str:
     parts = [
-        f"Counts from 1 to {report.threshold - 1} are shown as <{report.threshold} so no member can be singled out."
-        if report.threshold > 1
-        else "Every count is shown exactly (SMALL_COUNT_THRESHOLD=1).",
+        _suppression(report.threshold),
         "Members engaged: anyone who used heart-bot in the period (anonymous share-outs cannot be counted).",
         "Repeat participants: members who RSVP'd going to, or shared out about, two or more sessions.",
     ]

@@ -1,0 +1,166 @@
+"""/heart over signed HTTP, against the real bot and a hand-counted community: who may ask,
+what the report says, and what arrives by DM (a chart, CSV files) with nobody exposed."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+from bot.store import Store
+from tests.engagement_data import build_community
+from tests.harness import BotServer
+
+COORDINATOR = "UCOORD1"
+GROUP_MEMBER = "UGROUPIE"
+MEMBER = "UMEMBER1"
+# A past stretch of the hand-built community (tests/engagement_data.py), so "now" does not matter.
+PERIOD = "2026-11-01..2026-11-25"
+
+
+@pytest.fixture(scope="module")
+def server(local_slack, tmp_path_factory):
+    database = tmp_path_factory.mktemp("coordinator") / "heart.db"
+    store = Store(database)
+    store.migrate()
+    build_community(store)
+    store.close()
+    local_slack.usergroups["SCOORDS"] = [GROUP_MEMBER]
+    bot = BotServer(local_slack, database, env={"COORDINATOR_IDS": COORDINATOR, "COORDINATOR_GROUP": "SCOORDS"}).start()
+    yield bot
+    bot.stop()
+
+
+def reply(server, slack, text, user=COORDINATOR):
+    answer = server.command("/heart", text, user=user)
+    assert answer.status == 200
+    return slack.responses(answer.response_url)[-1]
+
+
+def summary(message) -> dict[str, str]:
+    """The report's headline figures as Slack shows them: {name: value}."""
+    found = {}
+    for block in message["blocks"]:
+        for field in block.get("fields") or []:
+            name, _, rest = field["text"].partition("\n")
+            found[name.strip("*")] = rest.split()[0].replace("&lt;", "<")
+    return found
+
+
+def uploads(slack) -> dict[str, bytes]:
+    """The files of the last upload to the local Slack, by title."""
+    sent = {call.path.rsplit("/", 1)[-1]: call.args["bytes"] for call in slack.calls_to("file_upload")}
+    files = slack.calls_to("files.completeUploadExternal")[-1].args["files"]
+    files = json.loads(files) if isinstance(files, str) else files
+    return {f["title"]: sent[f["id"]] for f in files}
+
+
+def test_a_member_is_refused_politely_with_no_figure(server, slack):
+    message = reply(server, slack, f"report {PERIOD}", user=MEMBER)
+    text = json.dumps(message)
+    assert "coordinators' toolkit" in text
+    assert "Sessions held" not in text and not re.search(r"\b\d+\b", message["blocks"][0]["text"]["text"])
+
+
+def test_a_coordinator_group_member_gets_the_report(server, slack):
+    message = reply(server, slack, f"report {PERIOD}", user=GROUP_MEMBER)
+    assert summary(message)["Sessions held"] == "2"  # the group came from usergroups.users.list (cached)
+
+
+def test_heart_alone_shows_help(server, slack):
+    assert "/heart report [period]" in json.dumps(reply(server, slack, ""))
+
+
+def test_the_report_shows_the_hand_counted_figures(server, slack):
+    message = reply(server, slack, f"report {PERIOD}")
+    assert message["response_type"] == "ephemeral"
+    figures = summary(message)
+    assert {
+        k: figures[k] for k in ("Sessions held", "Sessions cancelled", "RSVPs going", "Share-outs", "Safety-net triggers")
+    } == {
+        "Sessions held": "2",
+        "Sessions cancelled": "1",
+        "RSVPs going": "5",
+        "Share-outs": "4",
+        "Safety-net triggers": "<3",
+    }
+    assert "School-based clinician: &lt;3" in json.dumps(message, ensure_ascii=False)
+
+
+def test_an_unreadable_period_gets_a_kind_message(server, slack):
+    text = json.dumps(reply(server, slack, "report <!channel> someday"))
+    assert "can't read" in text and "<!channel>" not in text
+
+
+def test_the_cli_prints_the_same_numbers_as_slack(server, slack):
+    message = reply(server, slack, f"report {PERIOD}")
+    result = CliRunner().invoke(main, ["report", "--db", str(server.database_path), "--period", PERIOD, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    cli = json.loads(result.output)
+    assert summary(message) == cli["summary"]
+    slack_text = json.dumps(message, ensure_ascii=False).replace("&lt;", "<")
+    for title, rows in cli["breakdowns"].items():
+        for label, shown in rows:
+            assert f"{label}: {shown}" in slack_text, (title, label)
+
+
+def test_the_chart_arrives_by_dm_as_a_png(server, slack):
+    message = reply(server, slack, f"chart {PERIOD}")
+    assert "on its way" in json.dumps(message)
+    slack.wait_for("files.completeUploadExternal")
+    assert slack.calls_to("conversations.open")[-1].args["users"] == COORDINATOR
+    complete = slack.calls_to("files.completeUploadExternal")[-1]
+    assert complete.args["channel_id"] == "D" + COORDINATOR
+    (png,) = uploads(slack).values()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_the_export_arrives_by_dm_and_exposes_no_anonymous_author(server, slack):
+    reply(server, slack, f"export {PERIOD}")
+    slack.wait_for("files.completeUploadExternal")
+    files = uploads(slack)
+    assert sorted(name.split("-")[-1] for name in files) == ["daily.csv", "rsvps.csv", "sessions.csv", "shareouts.csv"]
+    for content in files.values():
+        assert b"USECRET" not in content and b"hash-of-" not in content
+    shareouts = next(content for name, content in files.items() if name.endswith("shareouts.csv"))
+    rows = list(csv.DictReader(io.StringIO(shareouts.decode("utf-8-sig"))))
+    anonymous = [row for row in rows if row["visibility"] in ("Anonymous to everyone", "Anonymously in the channel")]
+    assert anonymous and all(row["user_id"] == "" for row in anonymous)
+
+
+def test_a_member_replaying_a_coordinator_button_is_refused(server, slack):
+    for action in ("heart_export", "heart_chart", "heart_report"):
+        click = server.click(action, PERIOD, user=MEMBER)
+        assert click.status == 200
+        (posted,) = slack.responses(click.response_url)
+        assert "coordinators' toolkit" in json.dumps(posted)
+    assert slack.calls_to("files.getUploadURLExternal") == []
+    assert slack.calls_to("conversations.open") == []
+
+
+def test_the_export_button_sends_the_files(server, slack):
+    click = server.click("heart_export", PERIOD, user=COORDINATOR)
+    assert "on its way" in json.dumps(slack.responses(click.response_url)[0])
+    assert len(slack.wait_for("file_upload", 4)) == 4
+
+
+def test_another_period_replaces_the_report(server, slack):
+    click = server.click("heart_report_period", "last month", user=COORDINATOR, selected=True)
+    (posted,) = slack.responses(click.response_url)
+    assert posted["replace_original"] is True
+    assert posted["blocks"][0]["text"]["text"] == "Engagement report"
+
+
+def test_the_report_button_on_the_home_tab_opens_a_modal(server, slack):
+    home = {"id": "VHOME", "type": "home", "blocks": []}
+    assert server.click("heart_report", PERIOD, user=COORDINATOR, view=home).status == 200
+    (opened,) = slack.wait_for("views.open")
+    (updated,) = slack.wait_for("views.update")
+    view = json.loads(updated.args["view"]) if isinstance(updated.args["view"], str) else updated.args["view"]
+    assert view["type"] == "modal" and view["blocks"][0]["text"]["text"] == "Engagement report"
+    assert opened.args["trigger_id"]
