@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
 from slack_sdk.errors import SlackApiError
 
+from bot.config import load_settings
 from bot.coordinators import Coordinators, slack_group_lookup
+from bot.errors import ConfigError
 from bot.localslack import Failure
 
 
@@ -87,3 +90,17 @@ def test_a_slack_error_locks_out_only_the_group(slack, settings):
     coordinators = Coordinators(settings.coordinator_ids, "SCOORDS", slack_group_lookup(settings))
     assert coordinators.is_coordinator("UCOORD1")
     assert not coordinators.is_coordinator("UGROUP1")
+
+
+def test_coordinator_settings_are_read_and_checked():
+    settings = load_settings({"COORDINATOR_GROUP": "S012ABCDEF", "SMALL_COUNT_THRESHOLD": "5"})
+    assert (settings.coordinator_group, settings.small_count_threshold) == ("S012ABCDEF", 5)
+    assert load_settings({}).small_count_threshold == 3
+    for environ, name in (
+        ({"COORDINATOR_GROUP": "@coordinators"}, "COORDINATOR_GROUP"),
+        ({"SMALL_COUNT_THRESHOLD": "0"}, "SMALL_COUNT_THRESHOLD"),
+        ({"SMALL_COUNT_THRESHOLD": "three"}, "SMALL_COUNT_THRESHOLD"),
+    ):
+        with pytest.raises(ConfigError) as error:
+            load_settings(environ)
+        assert str(error.value).startswith(name) and "\n" not in str(error.value)
