@@ -67,11 +67,9 @@ def register(app: App, heart: Heart) -> None:
     @app.action(views.REPORT_ACTION)
     def report_clicked(ack: Ack, action: dict, body: dict, respond: Any, client: WebClient) -> None:
         ack()
-        click = Click.from_payload(action, body)
-        reply = Reply(respond, body)
-        if not heart.is_coordinator(click.user_id):
-            reply(views.refusal())
+        if (checked := _coordinator_click(heart, action, body, respond)) is None:
             return
+        click, reply = checked
         if click.trigger_id and not body.get("response_url"):
             # From the Home tab: a modal, opened at once while the trigger is fresh.
             opened = client.views_open(trigger_id=click.trigger_id, view=views.report_modal(None))
@@ -84,11 +82,9 @@ def register(app: App, heart: Heart) -> None:
     @app.action(views.PERIOD_ACTION)
     def period_chosen(ack: Ack, action: dict, body: dict, respond: Any, client: WebClient) -> None:
         ack()
-        click = Click.from_payload(action, body)
-        reply = Reply(respond, body)
-        if not heart.is_coordinator(click.user_id):
-            reply(views.refusal())
+        if (checked := _coordinator_click(heart, action, body, respond)) is None:
             return
+        click, reply = checked
         report = _compute(heart, reply, click.value)
         if report is None:
             return
@@ -100,13 +96,23 @@ def register(app: App, heart: Heart) -> None:
     @app.action(re.compile(rf"^({views.CHART_ACTION}|{views.EXPORT_ACTION})$"))
     def send_clicked(ack: Ack, action: dict, body: dict, respond: Any, client: WebClient) -> None:
         ack()
-        click = Click.from_payload(action, body)
-        reply = Reply(respond, body)
-        if not heart.is_coordinator(click.user_id):
-            reply(views.refusal())
+        if (checked := _coordinator_click(heart, action, body, respond)) is None:
             return
+        click, reply = checked
         verb = "chart" if click.action_id == views.CHART_ACTION else "export"
         _send_by_dm(heart, client, reply, click.user_id, verb, click.value)
+
+
+def _coordinator_click(heart: Heart, action: dict, body: dict, respond: Any) -> tuple[Click, Reply] | None:
+    """The click and where to answer it, or None after politely refusing a non-coordinator
+    (whatever button they pressed or replayed)."""
+    click = Click.from_payload(action, body)
+    reply = Reply(respond, body)
+    if heart.is_coordinator(click.user_id):
+        return click, reply
+    log.info("refused %s for non-coordinator %s", click.action_id, click.user_id)
+    reply(views.refusal())
+    return None
 
 
 def _compute(heart: Heart, reply: Reply, period: str) -> Report | None:
