@@ -50,6 +50,11 @@ class Settings:
     coordinator_group: str | None = None
     # Reports show counts from 1 to this minus one as "<N", so no member can be singled out.
     small_count_threshold: int = 3
+    # Sessions: the channel for series in content/sessions.yml that name none, how fast
+    # reminder DMs go out, and how often the scheduler re-reads the database.
+    peerhour_channel: str | None = None
+    reminder_dm_per_second: float = 4.0
+    reconcile_seconds: int = 60
 
     @property
     def socket_mode(self) -> bool:
@@ -119,6 +124,9 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         shareout_retention_days=_days(get("SHAREOUT_RETENTION_DAYS")),
         coordinator_group=_usergroup_id(get("COORDINATOR_GROUP")),
         small_count_threshold=_threshold(get("SMALL_COUNT_THRESHOLD")),
+        peerhour_channel=_channel_id(get("PEERHOUR_CHANNEL")),
+        reminder_dm_per_second=_dm_rate(get("REMINDER_DM_PER_SECOND")),
+        reconcile_seconds=_reconcile_seconds(get("HEART_RECONCILE_SECONDS")),
     )
 
 
@@ -183,6 +191,38 @@ def _threshold(value: str | None) -> int:
             f"SMALL_COUNT_THRESHOLD must be a whole number from 1 to 100 (got {value!r}); counts below it "
             "are shown as \"<N\" in reports, and 1 shows every count"
         )
+    return int(value)
+
+
+def _channel_id(value: str | None) -> str | None:
+    if value is not None and not re.match(r"^[CG][A-Z0-9]{2,}$", value):
+        raise ConfigError(
+            "PEERHOUR_CHANNEL must be a Slack channel id like C012ABCDEF, not its #name "
+            f"(find it under the channel's name > About); got {value!r}"
+        )
+    return value
+
+
+def _dm_rate(value: str | None) -> float:
+    if value is None:
+        return 4.0
+    try:
+        rate = float(value)
+    except ValueError:
+        rate = 0.0
+    if not 0.1 <= rate <= 100:
+        raise ConfigError(
+            f"REMINDER_DM_PER_SECOND must be a number from 0.1 to 100 (got {value!r}); Slack allows a few hundred "
+            "messages a minute per workspace, so keep the default 4 unless Slack raised your limits"
+        )
+    return rate
+
+
+def _reconcile_seconds(value: str | None) -> int:
+    if value is None:
+        return 60
+    if not value.isdigit() or not 1 <= int(value) <= 3600:
+        raise ConfigError(f"HEART_RECONCILE_SECONDS must be a whole number of seconds from 1 to 3600 (got {value!r})")
     return int(value)
 
 

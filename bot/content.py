@@ -18,6 +18,8 @@ import frontmatter
 import yaml
 
 from bot.errors import ContentError
+from bot.session_form import load_session_content
+from bot.sessions import Series
 from bot.shareout_content import ShareoutContent, load_shareout_content
 from bot.text import normalize
 
@@ -87,6 +89,7 @@ class Content:
     tipsheets: tuple[TipSheet, ...]
     root: Path = field(default=Path("content"))
     shareout: ShareoutContent = field(default_factory=ShareoutContent)
+    sessions: tuple[Series, ...] = ()  # series declared in sessions.yml
 
     def category_name(self, category_id: str) -> str:
         """The display name of a category id."""
@@ -127,8 +130,9 @@ def load_content(root: Path) -> Content:
     glossary = _load_glossary(root / "glossary", categories, problems)
     tipsheets = _load_tipsheets(root / "tipsheets", problems)
     shareout = load_shareout_content(root, lambda path: _read_yaml(path, problems), problems.add)
+    sessions = load_session_content(root, lambda path: _read_yaml(path, problems), problems.add)
     problems.raise_if_any()
-    return Content(tuple(categories), tuple(glossary), tuple(tipsheets), root, shareout)
+    return Content(tuple(categories), tuple(glossary), tuple(tipsheets), root, shareout, sessions)
 
 
 def _read_yaml(path: Path, problems: _Problems) -> Any:

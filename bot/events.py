@@ -46,6 +46,10 @@ TIPSHEET_VIEW = "tipsheet_view"
 SHAREOUT = "shareout"  # user_id NULL for "anonymous to everyone"; subject = occurrence id or NULL
 SAFETY_NET = "safety_net"  # a count only: no user id, no text
 CHECKIN_REQUEST = "checkin_request"  # user_id only when the member chose to give their name
+RSVP = "rsvp"  # subject = occurrence id; query = 'going' or 'not_going'
+SUBSCRIBE = "subscribe"  # subject = series id (DM reminders on)
+UNSUBSCRIBE = "unsubscribe"  # subject = series id (DM reminders off)
+PEERHOUR_VIEW = "peerhour_view"  # someone looked at the upcoming sessions
 
 
 @dataclass(frozen=True)

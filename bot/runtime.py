@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Protocol
 
 from bot.config import Settings
@@ -15,6 +16,8 @@ from bot.content import Category, Content, load_content
 from bot.coordinators import Coordinators
 from bot.events import Event, EventRecorder
 from bot.glossary import GlossaryIndex
+from bot.scheduler import SessionScheduler
+from bot.sessions import expand_all, import_series
 from bot.shareouts import RetentionJob
 from bot.store import Store
 from bot.tipsheets import TipSheetLibrary
@@ -90,6 +93,11 @@ def build_heart(settings: Settings) -> Heart:
     )
     if settings.shareout_retention_days:
         heart.services.append(RetentionJob(store, settings.shareout_retention_days))
+    # Sessions declared in content/sessions.yml, and every series' sessions up to the horizon.
+    now = datetime.now(UTC)
+    import_series(store, list(content.sessions), now=now, default_channel=settings.peerhour_channel)
+    expand_all(store, now)
+    heart.services.append(SessionScheduler(heart))
     log.info(
         "content loaded: %d glossary entries, %d tip sheets; database %s",
         len(content.glossary),
