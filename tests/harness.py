@@ -79,6 +79,8 @@ class BotServer:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
     log_path: Path | None = None
+    # What to run with this interpreter; the benchmarks serve their bare Bolt floor app the same way.
+    program: tuple[str, ...] = ("-m", "bot", "serve")
 
     @property
     def url(self) -> str:
@@ -102,7 +104,7 @@ class BotServer:
         self.log_path = self.log_path or self.database_path.with_suffix(f".{self.port}.log")
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            [sys.executable, *self.program], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -1,0 +1,108 @@
+"""What every figure shares: the plan (full or quick), the local Slack, a scratch folder,
+the load generator, and the app servers it starts."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+from bench.load import LoadGenerator
+from bot.localslack import LocalSlack
+from tests.harness import BotServer
+
+FLOOR_APP = ("-m", "bench.floor_app")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How big and how long each measurement is."""
+
+    quick: bool
+    runs: int  # each figure is the median of this many runs
+    connections: int = 16
+    seconds: float = 20.0  # closed-loop throughput run
+    warmup_seconds: float = 2.0
+    rate: float = 100.0  # offered requests a second for latency
+    latency_seconds: float = 10.0
+    startups: int = 5
+    glossary_entries: int = 10_000
+    glossary_queries: int = 1_000
+    shareouts: int = 1_000_000
+    events: int = 2_000_000
+    report_repeats: int = 5
+    subscribers: int = 1_000
+    dm_rate: float = 50.0
+
+    @classmethod
+    def full(cls) -> Plan:
+        return cls(quick=False, runs=3)
+
+    @classmethod
+    def smoke(cls) -> Plan:
+        """About a minute: every figure once, small and short (numbers are not comparable)."""
+        return cls(
+            quick=True,
+            runs=1,
+            seconds=3.0,
+            warmup_seconds=1.0,
+            latency_seconds=3.0,
+            startups=1,
+            glossary_queries=300,
+            shareouts=50_000,
+            events=100_000,
+            report_repeats=2,
+            subscribers=100,
+        )
+
+
+@dataclass
+class Bench:
+    """One benchmark run's shared state."""
+
+    plan: Plan
+    slack: LocalSlack
+    workdir: Path
+    load: LoadGenerator
+    notes: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    def note(self, figure: str, text: str) -> None:
+        """Add a line under a figure's table."""
+        self.notes[figure].append(text)
+
+    def server(self, name: str, *, floor: bool = False, env: dict[str, str] | None = None) -> BotServer:
+        """A server (heart-bot, or the bare Bolt floor app) with its own fresh database, not started."""
+        folder = self.workdir / name
+        folder.mkdir(parents=True, exist_ok=True)
+        server = BotServer(self.slack, folder / "heart.db", env=env or {})
+        if floor:
+            server.program = FLOOR_APP
+        return server
+
+    @contextmanager
+    def serving(self, name: str, *, floor: bool = False, env: dict[str, str] | None = None) -> Iterator[BotServer]:
+        """Start a server for the block, and stop it after."""
+        server = self.server(name, floor=floor, env=env).start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+def started_in(server: BotServer) -> float:
+    """Start ``server`` and return the seconds until ``/healthz`` answered 200."""
+    began = time.perf_counter()
+    server.start()
+    return time.perf_counter() - began
+
+
+def resident_mb(server: BotServer) -> float:
+    """Resident memory of the server's whole process tree (gunicorn's arbiter and worker), in MB."""
+    root = psutil.Process(server.process.pid)
+    processes = [root, *root.children(recursive=True)]
+    return sum(process.memory_info().rss for process in processes) / 1e6
