@@ -6,6 +6,7 @@ app, the offline shell and the CLI all start from it, so they share one core.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,7 +19,7 @@ from bot.events import Event, EventRecorder
 from bot.glossary import GlossaryIndex
 from bot.scheduler import SessionScheduler
 from bot.sessions import expand_all, import_series
-from bot.shareouts import RetentionJob
+from bot.shareouts import RETENTION_JOB, purge_expired
 from bot.store import Store
 from bot.tipsheets import TipSheetLibrary
 
@@ -91,13 +92,14 @@ def build_heart(settings: Settings) -> Heart:
         recorder=EventRecorder(store),
         coordinators=Coordinators.from_settings(settings),
     )
-    if settings.shareout_retention_days:
-        heart.services.append(RetentionJob(store, settings.shareout_retention_days))
     # Sessions declared in content/sessions.yml, and every series' sessions up to the horizon.
     now = datetime.now(UTC)
     import_series(store, list(content.sessions), now=now, default_channel=settings.peerhour_channel)
     expand_all(store, now)
-    heart.services.append(SessionScheduler(heart))
+    scheduler = SessionScheduler(heart)
+    if settings.shareout_retention_days:
+        scheduler.every_day(RETENTION_JOB, functools.partial(purge_expired, store, settings.shareout_retention_days))
+    heart.services.append(scheduler)
     log.info(
         "content loaded: %d glossary entries, %d tip sheets; database %s",
         len(content.glossary),

@@ -133,6 +133,11 @@ class SessionScheduler:
         assert self.deliverer is not None
         self.deliverer.refresh_posts(occurrence_id)
 
+    def every_day(self, job_id: str, func: Callable[[], object]) -> None:
+        """Run ``func`` when the scheduler starts and then once a day (housekeeping, such as the
+        share-out retention purge). Call before :meth:`start`."""
+        self._scheduler.add_job(func, IntervalTrigger(days=1), id=job_id, replace_existing=True, next_run_time=self._now())
+
     def changed(self) -> None:
         """Sessions changed (added, moved, cancelled): reconcile now rather than at the next round."""
         if self.running:

@@ -22,26 +22,18 @@ import hmac
 import io
 import json
 import logging
-import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlite_utils
 
-from bot import events
+from bot import events, sessions
+from bot.sessions import Occurrence
 from bot.shareout_content import ShareoutContent
 from bot.store import Store
-
-try:  # Sessions are built alongside share-outs; until they land there are no sessions to choose.
-    from bot import sessions
-except ImportError:  # pragma: no cover
-    sessions = None  # type: ignore[assignment]
-
-if TYPE_CHECKING:
-    from bot.sessions import Occurrence
 
 log = logging.getLogger(__name__)
 
@@ -198,28 +190,26 @@ class Page:
 # ------------------------------------------------------------------------- sessions
 
 
-def _occurrence(store: Store, occurrence_id: str) -> Occurrence | None:
-    return sessions.get_occurrence(store, occurrence_id) if sessions else None
-
-
 def session_choices(store: Store, now: datetime, keep: str | None = None) -> list[Occurrence]:
     """The sessions a share-out can be about (newest first), plus ``keep`` if it is not among them."""
-    found = list(sessions.shareable_occurrences(store, now)) if sessions else []
-    if keep and all(o.id != keep for o in found) and (kept := _occurrence(store, keep)) is not None:
+    found = sessions.shareable_occurrences(store, now)
+    if keep and all(o.id != keep for o in found) and (kept := sessions.get_occurrence(store, keep)) is not None:
         found.append(kept)
     return found
 
 
-def default_session(store: Store, now: datetime) -> Occurrence | None:
-    """The session running now or the one that ended most recently (within a day), or None."""
-    return sessions.shareout_default_occurrence(store, now) if sessions else None
+def default_session_id(store: Store, now: datetime) -> str | None:
+    """The session a new share-out is about unless the member says otherwise: the one running
+    now or the one that ended most recently (within a day), if any."""
+    occurrence = sessions.shareout_default_occurrence(store, now)
+    return occurrence.id if occurrence else None
 
 
 def occurrences_by_id(store: Store, occurrence_ids: Iterable[str | None]) -> dict[str, Occurrence]:
     """The occurrences behind ``occurrence_ids`` that still exist, by id."""
     found = {}
     for occurrence_id in {i for i in occurrence_ids if i}:
-        if (occurrence := _occurrence(store, occurrence_id)) is not None:
+        if (occurrence := sessions.get_occurrence(store, occurrence_id)) is not None:
             found[occurrence_id] = occurrence
     return found
 
@@ -265,7 +255,7 @@ def check(
 
 
 def _session_problem(store: Store, occurrence_id: str, now: datetime) -> str | None:
-    occurrence = _occurrence(store, occurrence_id)
+    occurrence = sessions.get_occurrence(store, occurrence_id)
     if occurrence is None:
         return "That session no longer exists. Please choose another, or “Not about a session”."
     if all(o.id != occurrence_id for o in session_choices(store, now)):
@@ -280,7 +270,7 @@ def describe(store: Store, content: ShareoutContent, shareout: Shareout, origin_
         channel = shareout.channel_id or channel_for(store, shareout.draft, origin_channel)
     return Description(
         shareout=shareout,
-        session=_occurrence(store, shareout.occurrence_id) if shareout.occurrence_id else None,
+        session=sessions.get_occurrence(store, shareout.occurrence_id) if shareout.occurrence_id else None,
         sector=content.sector_label(shareout.sector),
         themes=tuple(content.theme_label(theme) for theme in shareout.themes),
         channel_id=channel,
@@ -289,7 +279,7 @@ def describe(store: Store, content: ShareoutContent, shareout: Shareout, origin_
 
 def channel_for(store: Store, draft: Draft, origin_channel: str | None) -> str | None:
     """Where an in-channel share-out is posted: its session's channel, else the channel it came from."""
-    if draft.occurrence_id and (occurrence := _occurrence(store, draft.occurrence_id)) and occurrence.channel_id:
+    if draft.occurrence_id and (occurrence := sessions.get_occurrence(store, draft.occurrence_id)) and occurrence.channel_id:
         return occurrence.channel_id
     # Only channels (C...) and private channels (G...): a DM with the bot is nobody's audience.
     if origin_channel and origin_channel[:1] in ("C", "G"):
@@ -514,39 +504,10 @@ def _cell(value: Any) -> Any:
 
 # ------------------------------------------------------------------------- retention
 
+RETENTION_JOB = "shareout-retention"
 
-class RetentionJob:
-    """Removes share-out texts older than the retention period: at start, then daily.
 
-    A background service (see :class:`bot.runtime.Service`); the serving process starts it.
-    """
-
-    def __init__(self, store: Store, days: int, *, every: timedelta = timedelta(days=1)):
-        self.store = store
-        self.days = days
-        self.every = every
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def run_once(self, now: datetime | None = None) -> int:
-        """Purge now; returns how many texts were removed."""
-        now = now or datetime.now(UTC)
-        return purge_texts(self.store, older_than=now - timedelta(days=self.days))
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="shareout-retention", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._thread:
-            self._thread.join(timeout=10)
-
-    def _loop(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                self.run_once()
-            except Exception:  # a failed purge is retried on the next round, never fatal
-                log.exception("retention: purging share-out texts failed")
-            self._stopping.wait(self.every.total_seconds())
-        self.store.close()
+def purge_expired(store: Store, days: int, now: datetime | None = None) -> int:
+    """Remove the texts older than ``days`` (``SHAREOUT_RETENTION_DAYS``); the scheduler runs this daily."""
+    now = now or datetime.now(UTC)
+    return purge_texts(store, older_than=now - timedelta(days=days))

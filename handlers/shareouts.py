@@ -71,8 +71,7 @@ def register(app: App, heart: Heart) -> None:
         word = request.text.casefold()
         if not request.text:
             ack()
-            default = core.default_session(heart.store, _now())
-            draft = Draft("", occurrence_id=default.id if default else None)
+            draft = Draft("", occurrence_id=core.default_session_id(heart.store, _now()))
             _open_form(heart, client, request.trigger_id, draft, FormState(channel=request.channel_id))
         elif word == "help":
             ack(views.help_message().to_dict())
@@ -89,8 +88,7 @@ def register(app: App, heart: Heart) -> None:
         click = Click.from_payload(action, body)
         now = _now()
         chosen = click.value if any(o.id == click.value for o in core.session_choices(heart.store, now)) else None
-        default = core.default_session(heart.store, now)
-        draft = Draft("", occurrence_id=chosen or (default.id if default else None))
+        draft = Draft("", occurrence_id=chosen or core.default_session_id(heart.store, now))
         _open_form(heart, client, click.trigger_id, draft, FormState(channel=click.channel_id))
 
     @app.action(views.EDIT_ACTION)
@@ -160,8 +158,7 @@ def register(app: App, heart: Heart) -> None:
 def _quick_shareout(heart: Heart, ack: Ack, request: Command) -> None:
     """``/shareout TEXT``: save at once for coordinators only, then confirm."""
     store, content, now = heart.store, heart.content.shareout, _now()
-    default = core.default_session(store, now)
-    draft = Draft(request.text, occurrence_id=default.id if default else None)
+    draft = Draft(request.text, occurrence_id=core.default_session_id(store, now))
     problems = core.check(store, content, draft, now=now, origin_channel=request.channel_id)
     if Field.TEXT in problems:
         ack(views.too_long_message(request.text).to_dict())

@@ -24,7 +24,6 @@ from bot.shareouts import (
     Draft,
     Field,
     Owner,
-    RetentionJob,
     Visibility,
     all_mine,
     check,
@@ -35,6 +34,7 @@ from bot.shareouts import (
     export_rows,
     get,
     mine,
+    purge_expired,
     purge_texts,
     save,
     update,
@@ -106,18 +106,10 @@ def test_mine_pages_newest_first(store):
 def test_retention_removes_old_texts_and_keeps_the_rows(store):
     save(store, Draft("old words", themes=("win",)), ALICE, request_key="old", now=NOW - timedelta(days=40))
     save(store, Draft("new words"), ALICE, request_key="new", now=NOW - timedelta(days=5))
-    assert RetentionJob(store, days=30).run_once(NOW) == 1
+    assert purge_expired(store, 30, NOW) == 1
     assert [s.text for s in all_mine(store, ALICE)] == [None, "new words"]
     assert store.db["shareout_themes"].count == 1
     assert purge_texts(store, older_than=NOW) == 1
-
-
-def test_the_retention_job_purges_at_start_and_stops_cleanly(store):
-    save(store, Draft("very old"), ALICE, request_key="old", now=datetime(2020, 1, 1, tzinfo=UTC))
-    job = RetentionJob(store, days=30)
-    job.start()
-    job.stop()
-    assert store.db["shareouts"].get(1)["text"] is None
 
 
 def test_the_export_has_labels_no_member_id_and_is_safe_in_a_spreadsheet(store, content):

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
@@ -30,12 +29,10 @@ from slack_sdk.models.views import View
 from bot.blocks import MAX_SECTION_TEXT, Message, actions, button, context, header, section, sections_from_paragraphs
 from bot.deidentify import Concern
 from bot.safety import NOT_A_CRISIS_SERVICE, RESOURCES
+from bot.sessions import Occurrence
 from bot.shareout_content import ShareoutContent
 from bot.shareouts import MAX_TEXT, Description, Draft, Field, Page, Shareout, Visibility
 from bot.text import escape, truncate
-
-if TYPE_CHECKING:
-    from bot.sessions import Occurrence
 
 FORM_CALLBACK = "shareout_form"
 SAVED_CALLBACK = "shareout_saved"
