@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+
 from slack_sdk.models.blocks import Block, DividerBlock
 
 from bot.blocks import MAX_MESSAGE_BLOCKS, Message, actions, button, context, header, section, sections_from_paragraphs
 from bot.content import TipSheet
-from bot.mrkdwn import to_sections
+from bot.mrkdwn import Section, to_sections
 from bot.text import escape, truncate
 
 OPEN_ACTION = "tipsheet_open"  # value: "slug" or "slug:page"
@@ -43,9 +45,15 @@ def not_found_message(typed: str, sheets: tuple[TipSheet, ...], candidates: tupl
 def body_blocks(sheet: TipSheet) -> list[Block]:
     """The sheet's Markdown as sections, each within Slack's 3,000 characters."""
     blocks: list[Block] = []
-    for part in to_sections(sheet.body):
+    for part in _parsed(sheet.body):
         blocks.extend(sections_from_paragraphs(part.paragraphs, heading=part.heading))
     return blocks
+
+
+@functools.lru_cache(maxsize=128)
+def _parsed(markdown: str) -> tuple[Section, ...]:
+    # Parsing was most of the work of showing a sheet; sheets never change while the bot runs.
+    return tuple(to_sections(markdown))
 
 
 def sheet_message(sheet: TipSheet, page: int = 1, *, shared_by: str | None = None) -> Message:
