@@ -15,10 +15,12 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import Block
 
 from bot import charts, exports
-from bot.blocks import Message, notice
+from bot.blocks import Message, home, notice
 from bot.blocks import engagement as views
+from bot.blocks import sessions as session_views
 from bot.engagement import Report, labels_for, report_for
 from bot.errors import HeartError
 from bot.runtime import Heart
@@ -27,6 +29,7 @@ from handlers.payloads import Click, Command
 log = logging.getLogger(__name__)
 
 VERBS = ("help", "report", "chart", "export")
+HOME_PERIOD = "last 30 days"
 
 
 class Reply:
@@ -43,7 +46,8 @@ class Reply:
 
 
 def register(app: App, heart: Heart) -> None:
-    """Listen for /heart and the coordinator buttons."""
+    """Listen for /heart and the coordinator buttons; add the coordinators' Home section."""
+    home.add_section(home.HomeSection("coordinator", 5, _home_section, coordinators_only=True))
 
     @app.command("/heart")
     def heart_command(ack: Ack, command: dict, respond: Any, client: WebClient) -> None:
@@ -101,6 +105,13 @@ def register(app: App, heart: Heart) -> None:
         click, reply = checked
         verb = "chart" if click.action_id == views.CHART_ACTION else "export"
         _send_by_dm(heart, client, reply, click.user_id, verb, click.value)
+
+
+def _home_section(visit: home.HomeVisit) -> list[Block]:
+    """The last 30 days at a glance, with report, chart, export and "Add session" buttons."""
+    report = report_for(visit.heart, HOME_PERIOD, visit.now)
+    # The sessions feature reads the block id's prefix to redraw the Home tab after an add.
+    return views.home_section(report, add_session_action=session_views.ADD_ACTION, block_id=f"{session_views.HOME}|heart")
 
 
 def _coordinator_click(heart: Heart, action: dict, body: dict, respond: Any) -> tuple[Click, Reply] | None:

@@ -164,3 +164,28 @@ def test_the_report_button_on_the_home_tab_opens_a_modal(server, slack):
     view = json.loads(updated.args["view"]) if isinstance(updated.args["view"], str) else updated.args["view"]
     assert view["type"] == "modal" and view["blocks"][0]["text"]["text"] == "Engagement report"
     assert opened.args["trigger_id"]
+
+
+def home_tab(server, slack, user):
+    assert server.event({"type": "app_home_opened", "user": user, "tab": "home", "channel": "D0HOME"}).status == 200
+    (published,) = slack.wait_for("views.publish")
+    view = published.args["view"]
+    return json.loads(view) if isinstance(view, str) else view
+
+
+def test_a_coordinators_home_tab_shows_the_last_30_days_and_their_buttons(server, slack):
+    view = home_tab(server, slack, COORDINATOR)
+    assert view["blocks"][0]["text"]["text"] == "For coordinators"
+    coordinator_actions = next(b for b in view["blocks"] if b["type"] == "actions" and b.get("block_id", "").endswith("|heart"))
+    assert [e["action_id"] for e in coordinator_actions["elements"]] == [
+        "heart_report",
+        "heart_chart",
+        "heart_export",
+        "peerhour_add",
+    ]
+    assert "Members engaged" in json.dumps(view)
+
+
+def test_a_members_home_tab_has_no_coordinator_figures(server, slack):
+    view = json.dumps(home_tab(server, slack, MEMBER))
+    assert "For coordinators" not in view and "Members engaged" not in view and "heart_report" not in view

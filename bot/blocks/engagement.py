@@ -111,7 +111,7 @@ def report_actions(period: str) -> Block:
     return actions([button("Chart to my DM", CHART_ACTION, period), button("Export CSV to my DM", EXPORT_ACTION, period), menu])
 
 
-def home_section(report: Report, add_session_action: str | None = None) -> list[Block]:
+def home_section(report: Report, *, add_session_action: str | None = None, block_id: str | None = None) -> list[Block]:
     """The coordinator's part of the Home tab: the last 30 days in a few figures, and buttons."""
     trend = {t.name: t for t in report.trend}
     wanted = ("Sessions held", "RSVPs going", "Members engaged", "Share-outs", "Glossary lookups", "Glossary misses")
@@ -128,7 +128,7 @@ def home_section(report: Report, add_session_action: str | None = None) -> list[
         header("For coordinators"),
         context(f"Engagement, *{escape(report.period.label)}* · compared with the {report.previous.days} days before"),
         SectionBlock(fields=fields),
-        actions(buttons, block_id="heart_coordinator_home"),
+        actions(buttons, block_id=block_id),
     ]
 
 
