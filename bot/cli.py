@@ -111,6 +111,8 @@ def check() -> None:
         f"content ok: {len(content.glossary)} glossary entries in {len(content.categories)} categories, "
         f"{len(content.tipsheets)} tip sheets"
     )
+    for series in content.sessions:
+        click.echo(f"series ok: {series.id}: {series.recurrence.describe()}")
     click.echo(f"configuration ok: {'Socket Mode' if settings.socket_mode else 'HTTP'}; database {settings.database_path}")
 
 
@@ -148,3 +150,157 @@ def report(period: str, output: str, chart_path: Path | None, database_path: Pat
 
         chart_path.write_bytes(render(result).png)
         click.echo(f"chart written to {chart_path}", err=True)
+
+
+# ---------------------------------------------------------------------------- sessions
+
+
+@main.group()
+def sessions() -> None:
+    """Peer support hour sessions: add, list, cancel and move them (the same core as /peerhour).
+
+    The running bot tells members: its scheduler reads changes within HEART_RECONCILE_SECONDS
+    (a minute by default), then posts the notices and reminders.
+    """
+
+
+def _session_heart(database_path: Path | None):
+    from bot.runtime import build_heart
+
+    settings = _settings(database_path=database_path, log_level="WARNING")
+    configure_logging(settings)
+    return build_heart(settings)
+
+
+def _form_problems(invalid: Any) -> click.ClickException:
+    options = {"reminders": "remind", "date": "date", "time": "time"}
+    lines = [f"--{options.get(name, name)}: {message}" for name, message in invalid.problems.items()]
+    return click.ClickException("\n".join(lines))
+
+
+_DB_OPTION = click.option("--db", "database_path", type=click.Path(path_type=Path), help="SQLite file (default: DATABASE_PATH).")
+
+
+@sessions.command("add")
+@click.option("--title", required=True, help="What members see, e.g. 'Peer Support Hour'.")
+@click.option("--date", "first_date", required=True, help="The first session's date, YYYY-MM-DD.")
+@click.option("--time", "start_time", required=True, help="Its start, HH:MM on a 24-hour clock, in --timezone.")
+@click.option("--timezone", default="", help="IANA time zone, e.g. America/New_York (default: HEART_TIMEZONE).")
+@click.option("--duration", default="60", show_default=True, help="Length in minutes.")
+@click.option("--repeat", default="once", show_default=True, help="once, weekly, biweekly, monthly (same weekday: 2nd Tuesday) or monthly-last.")
+@click.option("--until", default="", help="For a series: no session after this date (YYYY-MM-DD).")
+@click.option("--count", default="", help="For a series: this many sessions in all.")
+@click.option("--channel", default="", help="Channel id for reminders, like C0123ABCD (invite the bot to it).")
+@click.option("--link", default="", help="Join link, https://...")
+@click.option("--topic", default="", help="The first session's topic.")
+@click.option("--description", default="", help="What the sessions are about.")
+@click.option("--facilitator", default="", help="Who facilitates.")
+@click.option("--remind", default="1d,15m", show_default=True, help="Reminders before the start, e.g. 1w,1d,2h,15m ('' for none).")
+@_DB_OPTION
+@friendly
+def sessions_add(database_path: Path | None, first_date: str, start_time: str, remind: str, **fields: str) -> None:
+    """Schedule a session, or a series of them."""
+    from datetime import UTC, datetime
+
+    from bot import sessions as core
+    from bot.session_form import InvalidForm, SessionForm, check_form
+
+    heart = _session_heart(database_path)
+    try:
+        now = datetime.now(UTC)
+        form = SessionForm(date=first_date, time=start_time, reminders=remind, **fields)
+        try:
+            checked = check_form(form, now=now, default_timezone=heart.settings.timezone)
+        except InvalidForm as invalid:
+            raise _form_problems(invalid) from None
+        series = core.add_series(heart.store, checked.series, now=now, created_by="cli", topic=checked.topic)
+        coming = core.upcoming(heart.store, now, limit=200, series_id=series.id)
+    finally:
+        heart.close()
+    click.echo(f"added series {series.id}: {series.recurrence.describe()}")
+    for occurrence in coming[:5]:
+        click.echo(f"  {occurrence.id}")
+    if len(coming) > 5:
+        click.echo(f"  ... {len(coming)} sessions in the next four months")
+
+
+@sessions.command("list")
+@click.option("--days", default=60, show_default=True, help="How far ahead to look.")
+@click.option("--all", "show_all", is_flag=True, help="Include cancelled sessions.")
+@_DB_OPTION
+@friendly
+def sessions_list(database_path: Path | None, days: int, show_all: bool) -> None:
+    """List the coming sessions with their ids, times (in each series' zone) and RSVPs."""
+    from datetime import UTC, datetime, timedelta
+
+    from bot import sessions as core
+    from bot.blocks.sessions import local_text
+
+    heart = _session_heart(database_path)
+    try:
+        now = datetime.now(UTC)
+        found = [o for o in core.occurrences_between(heart.store, now - timedelta(hours=2), now + timedelta(days=days)) if show_all or o.live]
+        rows = [(o, core.rsvp_counts(heart.store, o.id)) for o in found if o.ends_at > now]
+    finally:
+        heart.close()
+    if not rows:
+        click.echo(f"No sessions in the next {days} days.")
+        return
+    width = max(len(o.id) for o, _ in rows)
+    for occurrence, counts in rows:
+        topic = f" · {occurrence.topic}" if occurrence.topic else ""
+        click.echo(
+            f"{occurrence.id:<{width}}  {local_text(occurrence):<26} {occurrence.status:<9} {counts.going:>3} going  "
+            f"{occurrence.title}{topic}"
+        )
+
+
+@sessions.command("cancel")
+@click.argument("occurrence_id")
+@click.option("--note", default="", help="A note for members, e.g. 'We will meet again next month.'")
+@_DB_OPTION
+@friendly
+def sessions_cancel(occurrence_id: str, note: str, database_path: Path | None) -> None:
+    """Cancel one session (its id from `sessions list`); the channel and everyone going are told."""
+    from datetime import UTC, datetime
+
+    from bot import sessions as core
+    from bot.session_form import InvalidForm, check_note
+
+    heart = _session_heart(database_path)
+    try:
+        try:
+            checked_note = check_note(note)
+        except InvalidForm as invalid:
+            raise _form_problems(invalid) from None
+        occurrence = core.cancel_occurrence(heart.store, occurrence_id, by="cli", now=datetime.now(UTC), reason=checked_note)
+    finally:
+        heart.close()
+    click.echo(f"cancelled {occurrence.id}; the running bot tells the channel and everyone going.")
+
+
+@sessions.command("move")
+@click.argument("occurrence_id")
+@click.option("--date", "new_date", required=True, help="New date, YYYY-MM-DD.")
+@click.option("--time", "new_time", required=True, help="New start, HH:MM (24-hour), in the series' time zone.")
+@click.option("--note", default="", help="A note for members.")
+@_DB_OPTION
+@friendly
+def sessions_move(occurrence_id: str, new_date: str, new_time: str, note: str, database_path: Path | None) -> None:
+    """Move one session to a new date and time; RSVPs stay and everyone going is told."""
+    from datetime import UTC, datetime
+
+    from bot import sessions as core
+    from bot.blocks.sessions import local_text
+    from bot.session_form import InvalidForm, check_new_time, check_note
+
+    heart = _session_heart(database_path)
+    try:
+        try:
+            start, checked_note = check_new_time(new_date, new_time), check_note(note)
+        except InvalidForm as invalid:
+            raise _form_problems(invalid) from None
+        occurrence = core.move_occurrence(heart.store, occurrence_id, start, by="cli", now=datetime.now(UTC), note=checked_note)
+    finally:
+        heart.close()
+    click.echo(f"moved {occurrence.id} to {local_text(occurrence)}; the running bot tells the channel and everyone going.")

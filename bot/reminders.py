@@ -313,7 +313,7 @@ def retry_after(error: SlackApiError) -> float:
 class Outcome:
     """What became of one recipient's message."""
 
-    state: str  # sent | failed | skipped, or "taken" (someone else has it), "stopped", "lost"
+    state: str  # sent | failed | skipped, or "already handled" (by this slot before, or another process), "stopped", "lost"
     detail: str | None = None
 
 
@@ -399,7 +399,7 @@ class Deliverer:
     def _deliver_to(self, slot: Slot, series: Series, recipient: str) -> Outcome:
         claim = self.claims.take(slot.occurrence_id, slot.kind, recipient)
         if claim is None:
-            return Outcome("taken")
+            return Outcome("already handled")
         # Built at send time: the counts, topic and link are as of now.
         occurrence = sessions.get_occurrence(self.store, slot.occurrence_id)
         if occurrence is None:

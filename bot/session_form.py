@@ -80,17 +80,24 @@ class InvalidForm(HeartError):
         super().__init__("; ".join(f"{name}: {message}" for name, message in problems.items()))
 
 
+class _Problems(dict):
+    """Collects the first problem of each field."""
+
+    def __call__(self, name: str, message: str) -> None:
+        self.setdefault(name, message)
+
+    def raise_if_any(self) -> None:
+        if self:
+            raise InvalidForm(dict(self))
+
+
 def check_form(form: SessionForm, *, now: dt.datetime | None, default_timezone: str, series_id: str = "") -> CheckedForm:
     """Check every field and build the series.
 
     :param now: refuse a first session that has already started (None: no such check, for content).
     :raises InvalidForm: listing every problem found.
     """
-    problems: dict[str, str] = {}
-
-    def fail(name: str, message: str) -> None:
-        problems.setdefault(name, message)
-
+    problems = fail = _Problems()
     title = " ".join(form.title.split())
     if not title:
         fail("title", "Give the session a title.")
@@ -126,8 +133,9 @@ def check_form(form: SessionForm, *, now: dt.datetime | None, default_timezone: 
     offsets = parse_offsets(form.reminders, fail)
     if series_id and not _SERIES_ID.match(series_id):
         fail("id", "An id is lower-case letters, digits and hyphens (at most 48), like ne-peer-support-hour.")
-    if problems or first_start is None:
-        raise InvalidForm(problems or {"date": "Choose a date and a time."})
+    fail.raise_if_any()
+    if first_start is None:  # unreachable: a missing date or time is a problem above
+        raise InvalidForm({"date": "Choose a date and a time."})
     frequency = MONTHLY if repeat == MONTHLY_LAST else repeat
     nth = (LAST if repeat == MONTHLY_LAST else week_of_month(first_start.date())) if frequency == MONTHLY else None
     recurrence = Recurrence(
@@ -147,6 +155,36 @@ def check_form(form: SessionForm, *, now: dt.datetime | None, default_timezone: 
     return CheckedForm(series, topic)
 
 
+def check_new_time(date_text: str, time_text: str) -> dt.datetime:
+    """A moved session's new start as a naive wall-clock time (fields ``date`` and ``time``).
+
+    :raises InvalidForm: if either is missing or malformed.
+    """
+    fail = _Problems()
+    day, start = _date(date_text, "date", fail, required=True), _time(time_text, fail)
+    fail.raise_if_any()
+    return dt.datetime.combine(day, start)  # type: ignore[arg-type]
+
+
+def check_edit(topic: str, link: str) -> tuple[str | None, str | None]:
+    """A session's topic and join link as edited (fields ``topic`` and ``link``).
+
+    :raises InvalidForm: if the topic is too long or the link is not a web address.
+    """
+    fail = _Problems()
+    checked = _text(topic, "topic", MAX_TOPIC, fail), check_link(link, fail)
+    fail.raise_if_any()
+    return checked
+
+
+def check_note(note: str) -> str | None:
+    """A coordinator's note to members about a move or a cancellation (field ``note``)."""
+    fail = _Problems()
+    checked = _text(note, "note", MAX_TOPIC, fail)
+    fail.raise_if_any()
+    return checked
+
+
 def check_link(value: str, fail: Callable[[str, str], None], name: str = "link") -> str | None:
     """A join link: empty, or an http(s) address Slack can show as a link."""
     link = value.strip()
@@ -156,11 +194,6 @@ def check_link(value: str, fail: Callable[[str, str], None], name: str = "link")
         fail(name, "The link must be a web address starting with https:// (no spaces).")
         return None
     return link
-
-
-def check_topic(value: str, fail: Callable[[str, str], None], name: str = "topic") -> str | None:
-    """A session's topic: one line of at most :data:`MAX_TOPIC` characters, or None."""
-    return _text(value, name, MAX_TOPIC, fail)
 
 
 def parse_offsets(value: str, fail: Callable[[str, str], None], name: str = "reminders") -> tuple[int, ...]:

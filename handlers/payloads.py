@@ -104,6 +104,12 @@ class Submission:
         value = _dict(self._state(block_id).get("selected_option")).get("value")
         return value if isinstance(value, str) else None
 
+    def picked(self, block_id: str, key: str) -> str:
+        """A picker's value by its state key (``selected_date``, ``selected_time``,
+        ``selected_conversation``...), "" when nothing was picked."""
+        value = self._state(block_id).get(key)
+        return value if isinstance(value, str) else ""
+
     def choices(self, block_id: str) -> tuple[str, ...]:
         """The values of the options chosen in a multi-select menu."""
         options = self._state(block_id).get("selected_options")

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 from slack_sdk.models.blocks import Block, DividerBlock
 from slack_sdk.models.views import View
 
-from bot.blocks import MAX_VIEW_BLOCKS, context
+from bot.blocks import MAX_VIEW_BLOCKS, context, header, section
+from bot.text import escape
 
 if TYPE_CHECKING:
     from bot.runtime import Heart
@@ -76,3 +77,20 @@ def home_view(visit: HomeVisit) -> View:
     if not blocks:
         blocks.append(context("Nothing to show yet."))
     return View(type="home", callback_id=HOME_CALLBACK, blocks=blocks)
+
+
+def resources_blocks(tipsheet_titles: list[str]) -> list[Block]:
+    """Quick links to the glossary and the tip sheets."""
+    sheets = ", ".join(f"_{escape(title)}_" for title in tipsheet_titles)
+    return [
+        header("Look things up"),
+        section(
+            ":book: *Glossary of Mental Health Terms*: type `/glossary` and a term, like `/glossary trauma-informed care`, "
+            "or `/glossary list` to browse."
+        ),
+        section(f":page_facing_up: *Tip sheets*: type `/tipsheet` to open one{': ' + sheets if sheets else ''}."),
+        context(
+            "heart-bot is peer support, not a crisis service. In a crisis call or text *988*, text HOME to *741741*, "
+            "or call *911* in immediate danger."
+        ),
+    ]

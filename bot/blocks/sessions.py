@@ -257,7 +257,7 @@ def reminder_message(occurrence: Occurrence, counts: Counts, *, dm: bool) -> Mes
     """A reminder before a session, in the channel (counts kept live) or by DM."""
     if not occurrence.live:
         return _cancelled_post(occurrence)
-    text = f"Reminder: {occurrence.title} starts {local_text(occurrence)}"
+    text = f"Reminder: {escape(occurrence.title)} starts {local_text(occurrence)}"
     elements = [
         *_rsvp_buttons(occurrence, None),
         button("Add to calendar", CALENDAR_ACTION, occurrence.id),
@@ -283,7 +283,7 @@ def starting_message(occurrence: Occurrence, counts: Counts) -> Message:
         return _cancelled_post(occurrence)
     title = escape(occurrence.title)
     link = f"\n:link: <{occurrence.join_url}|Join now>" if occurrence.join_url else ""
-    text = f"{occurrence.title} is starting now."
+    text = f"{escape(occurrence.title)} is starting now."
     blocks: list[Block] = [section(f":large_green_circle: *{title}* is starting now.{link}"), context(counts_text(counts))]
     if occurrence.join_url:
         blocks.append(actions([button("Join now", f"{LINK_ACTION}:join", url=occurrence.join_url, style="primary")]))
@@ -293,7 +293,7 @@ def starting_message(occurrence: Occurrence, counts: Counts) -> Message:
 def shareout_prompt_message(occurrence: Occurrence) -> Message:
     """After a session: invite a share-out (the share-outs feature opens its form)."""
     title = escape(occurrence.title)
-    text = f"Thank you for joining {occurrence.title}. Share a reflection: a win, a barrier, a resource or an ask."
+    text = f"Thank you for joining {escape(occurrence.title)}. Share a reflection: a win, a barrier, a resource or an ask."
     body = (
         f":seedling: Thank you for joining *{title}*.\nShare a reflection: a win, a barrier, a resource or an ask. "
         "It goes to the coordinators only unless you choose otherwise, and you can share anonymously."
@@ -303,7 +303,7 @@ def shareout_prompt_message(occurrence: Occurrence) -> Message:
 
 
 def _cancelled_post(occurrence: Occurrence) -> Message:
-    text = f"{occurrence.title} ({local_text(occurrence)}) is cancelled."
+    text = f"{escape(occurrence.title)} ({local_text(occurrence)}) is cancelled."
     return Message(
         text=text,
         blocks=[section(details(occurrence)), context("This session is cancelled. Type `/peerhour` to see what's next.")],
@@ -313,7 +313,7 @@ def _cancelled_post(occurrence: Occurrence) -> Message:
 def cancelled_message(occurrence: Occurrence) -> Message:
     """Tells the channel and everyone going that a session is cancelled."""
     title = escape(occurrence.title)
-    text = f"{occurrence.title} on {local_text(occurrence)} is cancelled."
+    text = f"{escape(occurrence.title)} on {local_text(occurrence)} is cancelled."
     lines = [f":x: *{title}* on {moment(occurrence.starts_at, occurrence.timezone)} is cancelled."]
     if occurrence.change_note:
         lines.append(f"Note from the coordinators: {escape(occurrence.change_note)}")
@@ -324,7 +324,7 @@ def cancelled_message(occurrence: Occurrence) -> Message:
 def moved_message(occurrence: Occurrence, counts: Counts) -> Message:
     """Tells the channel and everyone going that a session moved, with its buttons."""
     title = escape(occurrence.title)
-    text = f"{occurrence.title} has moved to {local_text(occurrence)}."
+    text = f"{escape(occurrence.title)} has moved to {local_text(occurrence)}."
     previous = moment(occurrence.previous_starts_at or occurrence.starts_at, occurrence.timezone)
     lines = [f":arrows_counterclockwise: *{title}* has moved from {previous} to *{when(occurrence)}*."]
     if occurrence.change_note:
@@ -341,7 +341,7 @@ def moved_message(occurrence: Occurrence, counts: Counts) -> Message:
 def channel_problem_message(series: Series, occurrence: Occurrence, error: str) -> Message:
     """Tells a coordinator, once, that the bot cannot post in a series' channel."""
     channel = f"<#{series.channel_id}>" if series.channel_id else "its channel"
-    text = f"heart-bot could not post the reminder for {series.title} in its channel ({error})."
+    text = f"heart-bot could not post the reminder for {escape(series.title)} in its channel ({escape(error)})."
     body = (
         f":warning: I couldn't post the reminder for *{escape(series.title)}* ({local_text(occurrence)}) in {channel}: "
         f"Slack said `{escape(error)}`.\nInvite me with `/invite @heart-bot` in that channel (or give the series another "

@@ -1,0 +1,241 @@
+"""Reminders in-process against the local Slack: who gets what, claims, failures, and resuming.
+
+The end-to-end versions (the real app as a subprocess, kill -9, two processes) are in
+test_reminders_e2e.py.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot import reminders, sessions
+from bot.localslack import Failure, LocalSlack
+from bot.reminders import Claims, Deliverer, Pacer
+from bot.store import Store
+from tests.session_helpers import migrated, one_session
+
+NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(tmp_path) -> Store:
+    return migrated(tmp_path / "heart.db")
+
+
+def deliverer(store: Store, slack: LocalSlack, *, owner: str = "test:1", rate: float = 50.0, clock=time.time) -> Deliverer:
+    stopping = threading.Event()
+    return Deliverer(
+        store,
+        reminders.delivery_client("xoxb-test", slack.api_url),
+        claims=Claims(store, owner, clock=clock),
+        pacer=Pacer(rate, stopping),
+        coordinators=lambda: ["UCOORD1", "UCOORD2"],
+        stopping=stopping,
+        clock=clock,
+    )
+
+
+def posted(slack: LocalSlack) -> list:
+    """Successful chat.postMessage calls."""
+    return [call for call in slack.calls_to("chat.postMessage") if "_failed" not in call.args]
+
+
+def state(store: Store, occurrence_id: str, kind: str, recipient: str) -> tuple:
+    return store.db.execute(
+        "select state, attempts, detail from deliveries where occurrence_id = ? and kind = ? and recipient = ?",
+        (occurrence_id, kind, recipient),
+    ).fetchone()
+
+
+def subscribe(store: Store, series_id: str, *members: str) -> None:
+    for member in members:
+        sessions.set_subscription(store, series_id, member, True, now=NOW)
+
+
+# ----------------------------------------------------------------------------- slots
+
+
+def test_a_reminder_missed_while_down_is_sent_if_the_session_has_not_started(store):
+    occurrence = one_session(store, NOW + timedelta(minutes=5))
+    slots = reminders.slots_for(occurrence, (1440, 15))
+    day_before, quarter = slots[0], slots[1]
+    assert reminders.skip_reason(quarter, occurrence, slots, NOW) is None
+    assert reminders.skip_reason(day_before, occurrence, slots, NOW) == "superseded by a later reminder"
+    assert reminders.skip_reason(quarter, occurrence, slots, NOW + timedelta(minutes=5)) == "too late"
+
+
+def test_starting_now_is_useful_for_ten_minutes_and_the_share_out_prompt_for_hours(store):
+    occurrence = one_session(store, NOW)
+    slots = {slot.base: slot for slot in reminders.slots_for(occurrence, (15,))}
+    assert reminders.skip_reason(slots["starting"], occurrence, list(slots.values()), NOW + timedelta(minutes=9)) is None
+    assert reminders.skip_reason(slots["starting"], occurrence, list(slots.values()), NOW + timedelta(minutes=10)) == "too late"
+    assert reminders.skip_reason(slots["shareout"], occurrence, list(slots.values()), NOW + timedelta(hours=3)) is None
+
+
+def test_a_session_added_late_skips_the_reminders_that_fell_due_before_it_existed(store):
+    occurrence = one_session(store, NOW + timedelta(hours=2), created=NOW)
+    slots = reminders.slots_for(occurrence, (1440, 15))
+    assert reminders.skip_reason(slots[0], occurrence, slots, NOW) == "due before the session was scheduled"
+
+
+def test_a_moved_session_gets_fresh_reminders_and_a_notice(store):
+    occurrence = one_session(store, NOW + timedelta(days=3))
+    moved = sessions.move_occurrence(store, occurrence.id, datetime(2026, 12, 4, 14, 0), by="UCOORD1", now=NOW)
+    kinds = [slot.kind for slot in reminders.slots_for(moved, (1440, 15))]
+    assert kinds == ["moved.r1", "reminder-1440.r1", "reminder-15.r1", "starting.r1", "shareout.r1"]
+    cancelled = sessions.cancel_occurrence(store, occurrence.id, by="UCOORD1", now=NOW, reason="Snow day")
+    assert [slot.kind for slot in reminders.slots_for(cancelled, (1440, 15))] == ["cancelled"]
+
+
+# ----------------------------------------------------------------------------- claims
+
+
+def test_a_claim_is_taken_once_and_taken_over_only_after_its_lease_runs_out(store):
+    clock = [1000.0]
+    first = Claims(store, "host:1", lease=60, clock=lambda: clock[0])
+    second = Claims(store, "host:2", lease=60, clock=lambda: clock[0])
+    claim = first.take("s:1", "reminder-15", "U1")
+    assert claim is not None
+    assert second.take("s:1", "reminder-15", "U1") is None
+    clock[0] += 61  # host 1 died holding it
+    taken_over = second.take("s:1", "reminder-15", "U1")
+    assert taken_over is not None and taken_over.id == claim.id
+    assert not first.renew(claim)  # host 1, had it survived, may not send any more
+    second.finish(taken_over, reminders.SENT)
+    clock[0] += 1000
+    assert second.take("s:1", "reminder-15", "U1") is None  # sent is final
+
+
+def test_twenty_threads_on_two_connections_race_for_one_claim_and_one_wins(tmp_path):
+    path = tmp_path / "heart.db"
+    migrated(path)
+    stores = [Store(path), Store(path)]
+    won: list = []
+    barrier = threading.Barrier(20)
+
+    def race(index: int) -> None:
+        claims = Claims(stores[index % 2], f"host:{index}")
+        barrier.wait()
+        if claims.take("s:1", "starting", "channel"):
+            won.append(index)
+
+    threads = [threading.Thread(target=race, args=(i,)) for i in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(won) == 1
+
+
+# ----------------------------------------------------------------------------- delivery
+
+
+def test_a_reminder_goes_to_the_channel_and_to_subscribers_except_those_who_declined(store, slack):
+    occurrence = one_session(store, datetime.now(UTC) + timedelta(minutes=10), title="Peer <!channel> Hour")
+    subscribe(store, occurrence.series_id, "UANA", "UBEN", "UCAL")
+    sessions.set_rsvp(store, occurrence.id, "UBEN", sessions.NOT_GOING, now=datetime.now(UTC))
+    sessions.set_rsvp(store, occurrence.id, "UDEE", sessions.GOING, now=datetime.now(UTC))
+    assert deliverer(store, slack).deliver(occurrence.id, "reminder-15") == "3 sent"
+    calls = posted(slack)
+    assert [call.args["channel"] for call in calls] == ["C0PEER", "UANA", "UCAL"]
+    channel_post, dm = json.dumps(calls[0].args), json.dumps(calls[1].args)
+    assert "<!channel>" not in channel_post and "&lt;!channel&gt;" in channel_post
+    assert "1 going" in channel_post
+    assert "Stop DM reminders" in dm and "Stop DM reminders" not in channel_post
+    assert deliverer(store, slack, owner="test:2").deliver(occurrence.id, "reminder-15") == "busy"
+    assert len(posted(slack)) == 3
+
+
+def test_429_with_retry_after_then_500s_still_delivers_exactly_once(store, slack):
+    occurrence = one_session(store, datetime.now(UTC) + timedelta(minutes=10), offsets=(15,))
+    slack.fail_next("chat.postMessage", Failure(status=429, retry_after=1), Failure(status=500), Failure(status=503))
+    assert deliverer(store, slack).deliver(occurrence.id, "reminder-15") == "1 sent"
+    assert len(posted(slack)) == 1
+    assert state(store, occurrence.id, "reminder-15", "channel")[:2] == ("sent", 4)
+    rate_limited, retried = slack.calls_to("chat.postMessage")[:2]
+    assert retried.at - rate_limited.at >= 1  # Retry-After: 1 was honoured
+
+
+def test_a_dropped_connection_is_retried(store, slack):
+    occurrence = one_session(store, datetime.now(UTC) + timedelta(minutes=10), offsets=(15,))
+    slack.fail_next("chat.postMessage", Failure(drop=True))
+    deliverer(store, slack).deliver(occurrence.id, "reminder-15")
+    assert len(posted(slack)) == 1
+
+
+def test_a_failure_that_never_ends_gives_up_once_the_message_is_useless(store, slack):
+    # "Starting now" is useful for 10 minutes: this session started 9 minutes 57 seconds ago.
+    occurrence = one_session(store, datetime.now(UTC) - timedelta(minutes=9, seconds=57), offsets=())
+    slack.fail_next("chat.postMessage", *[Failure(status=500)] * 50)
+    deliverer(store, slack).deliver(occurrence.id, "starting")
+    assert state(store, occurrence.id, "starting", "channel")[0::2] == ("failed", "gave up: no longer useful")
+    assert posted(slack) == []
+
+
+def test_not_in_channel_marks_the_series_and_tells_the_coordinators_once(store, slack):
+    occurrence = one_session(store, datetime.now(UTC) + timedelta(minutes=10))
+    slack.fail_next("chat.postMessage", Failure(error="not_in_channel"))
+    deliverer(store, slack).deliver(occurrence.id, "reminder-15")
+    assert sessions.get_series(store, occurrence.series_id).channel_problem == "not_in_channel"
+    told = posted(slack)
+    assert sorted(call.args["channel"] for call in told) == ["UCOORD1", "UCOORD2"]
+    assert "/invite @heart-bot" in json.dumps(told[0].args)
+    slack.clear()
+    slack.fail_next("chat.postMessage", Failure(error="not_in_channel"))
+    deliverer(store, slack).deliver(occurrence.id, "starting")
+    assert posted(slack) == []  # already told
+
+
+def test_a_fan_out_cut_short_by_a_crash_resumes_without_sending_twice(store, slack):
+    occurrence = one_session(store, datetime.now(UTC) + timedelta(minutes=10), channel=None, offsets=(15,))
+    members = [f"UM{n:03d}" for n in range(10)]
+    subscribe(store, occurrence.series_id, *members)
+    crashed = Claims(store, "host:dead", lease=60)
+    whole = crashed.take(occurrence.id, "reminder-15", "*")
+    for member in members[:4]:  # reached before the crash
+        crashed.finish(crashed.take(occurrence.id, "reminder-15", member), reminders.SENT)
+    crashed.take(occurrence.id, "reminder-15", members[4])  # claimed when it died, never answered
+    assert whole is not None
+    later = time.time() + 61
+    assert deliverer(store, slack, clock=lambda: later).deliver(occurrence.id, "reminder-15") == "4 already handled, 6 sent"
+    assert [call.args["channel"] for call in posted(slack)] == members[4:]
+
+
+def test_rsvp_counts_in_channel_posts_are_redrawn_in_place(store, slack):
+    occurrence = one_session(store, datetime.now(UTC) + timedelta(minutes=10), offsets=(15,))
+    sender = deliverer(store, slack)
+    sender.deliver(occurrence.id, "reminder-15")
+    post = posted(slack)[0]
+    sessions.set_rsvp(store, occurrence.id, "UANA", sessions.GOING, now=datetime.now(UTC))
+    sessions.set_rsvp(store, occurrence.id, "UBEN", sessions.GOING, now=datetime.now(UTC))
+    assert sender.refresh_posts(occurrence.id) == 1
+    update = slack.calls_to("chat.update")[0]
+    assert update.args["channel"] == "C0PEER" and update.args["ts"] == post.args.get("ts", update.args["ts"])
+    assert "2 going" in json.dumps(update.args)
+
+
+def test_the_share_out_prompt_carries_the_share_out_button(store, slack):
+    occurrence = one_session(store, datetime.now(UTC) - timedelta(minutes=61), offsets=())
+    sessions_going = ["UANA"]
+    with store.transaction() as db:  # RSVPs made before the session ended
+        db.execute("insert into rsvps values (?, ?, 'going', 0)", (occurrence.id, sessions_going[0]))
+    assert deliverer(store, slack).deliver(occurrence.id, "shareout") == "2 sent"
+    share = posted(slack)[0].blocks()[-1]["elements"][0]
+    assert (share["action_id"], share["value"]) == ("shareout_open", occurrence.id)
+
+
+def test_the_pacer_spaces_calls_and_waits_out_a_pause():
+    clock = [0.0]
+    pacer = Pacer(10, threading.Event(), clock=lambda: clock[0])
+    pacer.stopping.wait = lambda delay: clock.__setitem__(0, clock[0] + delay) or False  # time passes instantly
+    for _ in range(5):
+        assert pacer.wait_turn()
+    assert clock[0] == pytest.approx(0.4)
+    pacer.pause(2)
+    pacer.wait_turn()
+    assert clock[0] == pytest.approx(2.4)
