@@ -189,3 +189,10 @@ def test_a_coordinators_home_tab_shows_the_last_30_days_and_their_buttons(server
 def test_a_members_home_tab_has_no_coordinator_figures(server, slack):
     view = json.dumps(home_tab(server, slack, MEMBER))
     assert "For coordinators" not in view and "Members engaged" not in view and "heart_report" not in view
+
+
+def test_another_period_in_the_report_modal_redraws_the_modal(server, slack):
+    modal = {"id": "VMODAL1", "type": "modal", "blocks": []}
+    assert server.click("heart_report_period", "last month", user=COORDINATOR, selected=True, view=modal).status == 200
+    (updated,) = slack.wait_for("views.update")
+    assert updated.args["view_id"] == "VMODAL1"

@@ -86,7 +86,31 @@ def test_text_removed_by_retention_and_formulas_are_handled(store, tmp_path):
     other = Store(tmp_path / "other.db")
     other.migrate()
     build_community(other)
-    add_shareout(other.db, at(2026, 11, 2), user_id="UX", text="=HYPERLINK(\"http://x\")")
+    add_shareout(other.db, at(2026, 11, 2), user_id="UX", text='=HYPERLINK("http://x")')
     add_shareout(other.db, at(2026, 11, 3), user_id="UY", text=None)
     texts = [r["text"] for r in rows(next(f for f in export(other, report(other)) if f.name.endswith("shareouts.csv")))]
-    assert "'=HYPERLINK(\"http://x\")" in texts and "" in texts
+    assert '\'=HYPERLINK("http://x")' in texts and "" in texts
+
+
+def test_the_cli_prints_a_table_and_draws_the_chart(store, tmp_path):
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    chart = tmp_path / "chart.png"
+    result = CliRunner().invoke(
+        main, ["report", "--db", str(store.path), "--period", "2026-11-01..2026-11-25", "--chart", str(chart)]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Engagement report: Nov 1 – Nov 25, 2026")
+    assert "School-based clinician" in result.output and "<3" in result.output
+    assert chart.read_bytes().startswith(b"\x89PNG")
+
+
+def test_the_cli_explains_a_period_it_cannot_read(store):
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    result = CliRunner().invoke(main, ["report", "--db", str(store.path), "--period", "someday"])
+    assert result.exit_code == 1 and "can't read" in result.output
