@@ -198,9 +198,12 @@ def session_choices(store: Store, now: datetime, keep: str | None = None) -> lis
     return found
 
 
-def default_session_id(store: Store, now: datetime) -> str | None:
-    """The session a new share-out is about unless the member says otherwise: the one running
+def default_session_id(store: Store, now: datetime, preferred: str | None = None) -> str | None:
+    """The session a new share-out is about unless the member says otherwise: ``preferred`` (the
+    session a post-session button names) while share-outs for it are open, else the one running
     now or the one that ended most recently (within a day), if any."""
+    if preferred and any(o.id == preferred for o in sessions.shareable_occurrences(store, now)):
+        return preferred
     occurrence = sessions.shareout_default_occurrence(store, now)
     return occurrence.id if occurrence else None
 

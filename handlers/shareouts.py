@@ -86,9 +86,7 @@ def register(app: App, heart: Heart) -> None:
     def shareout_open_clicked(ack: Ack, action: dict, body: dict, client: WebClient) -> None:
         ack()
         click = Click.from_payload(action, body)
-        now = _now()
-        chosen = click.value if any(o.id == click.value for o in core.session_choices(heart.store, now)) else None
-        draft = Draft("", occurrence_id=chosen or core.default_session_id(heart.store, now))
+        draft = Draft("", occurrence_id=core.default_session_id(heart.store, _now(), preferred=click.value))
         _open_form(heart, client, click.trigger_id, draft, FormState(channel=click.channel_id))
 
     @app.action(views.EDIT_ACTION)
