@@ -309,7 +309,7 @@ def _remove_post(client: WebClient, shareout: Shareout) -> bool:
 def _mine(heart: Heart, owner: Owner, offset: int = 0, note: str | None = None) -> Message:
     page = core.mine(heart.store, owner, limit=views.PAGE_SIZE, offset=offset)
     sessions = core.occurrences_by_id(heart.store, (s.occurrence_id for s in page.shareouts))
-    return views.mine_message(page, sessions, note=note)
+    return views.mine_message(page, sessions, heart.settings.timezone, note=note)
 
 
 def _export(heart: Heart, ack: Ack, client: WebClient, user_id: str) -> None:

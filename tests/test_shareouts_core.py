@@ -268,7 +268,7 @@ def test_any_text_survives_the_form_the_store_and_every_message(tmp_path_factory
         for message in (
             views.confirmation_message(described, concerns=concerns(text), check_in=CheckIn.OFFERED),
             views.channel_post(described),
-            views.mine_message(mine(store, ALICE), {}),
+            views.mine_message(mine(store, ALICE), {}, "America/New_York"),
             views.too_long_message(text * 2),
         ):
             body = json.dumps(message.to_dict()["blocks"])

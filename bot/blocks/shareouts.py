@@ -7,9 +7,7 @@ anyone or pose as a link.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
     Block,
@@ -27,6 +25,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.blocks import MAX_SECTION_TEXT, Message, actions, button, context, header, section, sections_from_paragraphs
+from bot.blocks.sessions import local_text, moment
 from bot.deidentify import Concern
 from bot.safety import NOT_A_CRISIS_SERVICE, RESOURCES
 from bot.sessions import Occurrence
@@ -77,10 +76,8 @@ class CheckIn(StrEnum):
 
 
 def session_label(occurrence: Occurrence) -> str:
-    """A session as plain text in its own time zone: ``Peer Support Hour · Tue Nov 12, 3:30 PM``."""
-    local = occurrence.starts_at.astimezone(ZoneInfo(occurrence.timezone))
-    when = f"{local:%a %b} {local.day}, {local.hour % 12 or 12}:{local:%M %p}"
-    return truncate(f"{occurrence.title} · {when}", MAX_OPTION_TEXT)
+    """A session as plain text in its own time zone: ``Peer Support Hour · Tue, Dec 8, 3:30 PM EST``."""
+    return truncate(f"{occurrence.title} · {local_text(occurrence)}", MAX_OPTION_TEXT)
 
 
 def _option(value: str, text: str, description: str | None = None) -> Option:
@@ -179,11 +176,6 @@ def concern_text(concerns: Iterable[Concern]) -> str:
 
 
 # ----------------------------------------------------------------------------- confirmation
-
-
-def _when(moment: datetime) -> str:
-    """A time every reader sees in their own zone (with a UTC fallback)."""
-    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} at {{time}}|{moment:%Y-%m-%d %H:%M} UTC>"
 
 
 def audience(visibility: Visibility, channel_id: str | None) -> str:
@@ -352,7 +344,7 @@ def _delete_button(shareout: Shareout) -> ButtonElement:
     return button("Delete", DELETE_ACTION, str(shareout.id), confirm=confirm)
 
 
-def mine_message(page: Page, sessions: dict[str, Occurrence], *, note: str | None = None) -> Message:
+def mine_message(page: Page, sessions: dict[str, Occurrence], timezone: str, *, note: str | None = None) -> Message:
     """A page of the member's own share-outs, each with Edit and Delete."""
     blocks: list[Block] = [header("Your share-outs")]
     if note:
@@ -368,7 +360,8 @@ def mine_message(page: Page, sessions: dict[str, Occurrence], *, note: str | Non
             first = "_The text was removed after the retention period._"
         else:
             first = f">{escape(truncate(shareout.first_line, 150))}"
-        blocks.append(section(f"*{_when(shareout.created_at)}* · {about} · {VISIBILITY_LABELS[shareout.visibility]}\n{first}"))
+        saved_at = moment(shareout.created_at, timezone)
+        blocks.append(section(f"*{saved_at}* · {about} · {VISIBILITY_LABELS[shareout.visibility]}\n{first}"))
         buttons = [button("Edit", EDIT_ACTION, str(shareout.id))] if shareout.text is not None else []
         blocks.append(actions([*buttons, _delete_button(shareout)]))
     paging = []
