@@ -79,6 +79,10 @@ class SessionScheduler:
             stopping=self.stopping,
             clock=self.clock,
         )
+        # APScheduler logs every run of every job at INFO (the reconcile runs each minute);
+        # what was delivered or skipped is logged by bot.reminders instead.
+        for name in ("apscheduler.scheduler", "apscheduler.executors.default"):
+            logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
         self._scheduler.start()
         self._scheduler.add_job(
             self.reconcile,

@@ -493,11 +493,13 @@ def _reschedule(db: sqlite_utils.Database, series: Series, now: datetime) -> Non
             )
             continue
         end = start + timedelta(minutes=series.duration_minutes)
-        if (starts, ends) != (_ts(start), _ts(end)):
+        if starts != _ts(start):  # a new time: reminders follow it (a new revision)
             db.execute(
                 "update occurrences set starts_at = ?, ends_at = ?, revision = revision + 1, scheduled_at = ? where id = ?",
                 (_ts(start), _ts(end), now.timestamp(), occurrence_id),
             )
+        elif ends != _ts(end):
+            db.execute("update occurrences set ends_at = ? where id = ?", (_ts(end), occurrence_id))
 
 
 def mark_channel_problem(store: Store, series_id: str, error: str) -> bool:

@@ -1,0 +1,153 @@
+"""Reminders end to end: the real app (``python -m bot serve``) against the local Slack, with a
+real SQLite file and the real scheduler. Never missed, never doubled: through a kill -9, with
+two processes on one database, through 429s and 500s, and for 300 subscribers at once.
+
+Each test writes a session straight into the database, due a few seconds ahead, then starts
+the bot; waits are for events (messages arriving, deliveries settling), never fixed sleeps.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot import sessions
+from bot.localslack import Failure, LocalSlack
+from bot.store import Store
+from tests.harness import BotServer
+from tests.session_helpers import migrated, one_session, soon
+
+ENV = {"HEART_RECONCILE_SECONDS": "1", "REMINDER_DM_PER_SECOND": "100", "COORDINATOR_IDS": "UCOORD1"}
+
+
+def wait_until(check: Callable[[], object], timeout: float = 30, what: str = "it") -> object:
+    """Poll ``check`` until it returns something truthy (no fixed sleeps in the tests)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := check():
+            return result
+        time.sleep(0.05)
+    raise TimeoutError(f"waited {timeout}s for {what}")
+
+
+def delivered(slack: LocalSlack) -> Counter:
+    """How many times each channel or member got a message (answers Slack accepted)."""
+    return Counter(call.args["channel"] for call in slack.calls_to("chat.postMessage") if "_failed" not in call.args)
+
+
+def settled(store: Store, occurrence_id: str, kind: str) -> bool:
+    """True once the slot as a whole is recorded as done."""
+    row = store.db.execute(
+        "select state from deliveries where occurrence_id = ? and kind = ? and recipient = '*'", (occurrence_id, kind)
+    ).fetchone()
+    return bool(row) and row[0] != "claimed"
+
+
+def subscribe(store: Store, series_id: str, members: list[str]) -> None:
+    with store.transaction() as db:
+        db["subscriptions"].insert_all([{"series_id": series_id, "user_id": m, "created_at": 0} for m in members])
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "heart.db"
+
+
+def test_the_running_app_posts_a_reminder_when_it_falls_due(slack, db_path):
+    store = migrated(db_path)
+    occurrence = one_session(store, soon(60 + 4), offsets=(1,))  # the 1-minute reminder is due in 4 s
+    subscribe(store, occurrence.series_id, ["UANA", "UBEN"])
+    bot = BotServer(slack, db_path, env=ENV).start()
+    try:
+        wait_until(lambda: settled(store, occurrence.id, "reminder-1"), what="the reminder")
+    finally:
+        bot.stop()
+    assert delivered(slack) == {"C0PEER": 1, "UANA": 1, "UBEN": 1}
+    first = slack.calls_to("chat.postMessage")[0]
+    assert first.at >= (occurrence.starts_at.timestamp() - 60)  # not before it was due
+    assert "Reminder" in first.args["text"] and "<!date^" in str(first.args["blocks"])
+
+
+def test_killed_before_the_reminder_and_started_after_it_sends_exactly_one(slack, db_path):
+    store = migrated(db_path)
+    occurrence = one_session(store, soon(60 + 10), offsets=(1,))
+    due = occurrence.starts_at.timestamp() - 60
+    first = BotServer(slack, db_path, env=ENV).start()
+    first.kill()  # kill -9: no goodbye, the job it had scheduled dies with it
+    assert delivered(slack) == {}
+    wait_until(lambda: time.time() > due + 1, what="the reminder's time to pass")
+    second = BotServer(slack, db_path, env=ENV).start()
+    try:
+        wait_until(lambda: settled(store, occurrence.id, "reminder-1"), what="the catch-up")
+    finally:
+        second.stop()
+    assert delivered(slack) == {"C0PEER": 1}
+
+
+def test_a_reminder_missed_until_the_session_started_is_recorded_as_skipped(slack, db_path):
+    store = migrated(db_path)
+    occurrence = one_session(store, datetime.now(UTC).replace(microsecond=0), offsets=(15,))  # starting now
+    bot = BotServer(slack, db_path, env=ENV).start()
+    try:
+        wait_until(lambda: settled(store, occurrence.id, "starting") and settled(store, occurrence.id, "reminder-15"))
+    finally:
+        bot.stop()
+    skipped = store.db.execute(
+        "select state, detail from deliveries where occurrence_id = ? and kind = 'reminder-15' and recipient = '*'", (occurrence.id,)
+    ).fetchone()
+    assert skipped == ("skipped", "too late")
+    assert delivered(slack) == {"C0PEER": 1}  # "starting now" only
+    assert "starting now" in slack.calls_to("chat.postMessage")[0].args["text"]
+
+
+def test_two_app_processes_on_one_database_send_each_message_once(slack, db_path):
+    store = migrated(db_path)
+    occurrence = one_session(store, soon(60 + 8), offsets=(1,))
+    members = [f"UM{n:03d}" for n in range(20)]
+    subscribe(store, occurrence.series_id, members)
+    bots = [BotServer(slack, db_path, env=ENV).start(), BotServer(slack, db_path, env=ENV).start()]
+    try:
+        wait_until(lambda: settled(store, occurrence.id, "reminder-1"), what="the reminder")
+    finally:
+        for bot in bots:
+            bot.stop()
+    assert delivered(slack) == {channel: 1 for channel in ["C0PEER", *members]}
+
+
+def test_429_with_retry_after_then_500s_deliver_exactly_once(slack, db_path):
+    store = migrated(db_path)
+    occurrence = one_session(store, soon(60 + 4), offsets=(1,))
+    slack.fail_next("chat.postMessage", Failure(status=429, retry_after=1), Failure(status=500), Failure(status=500))
+    bot = BotServer(slack, db_path, env=ENV).start()
+    try:
+        wait_until(lambda: settled(store, occurrence.id, "reminder-1"), what="the reminder")
+    finally:
+        bot.stop()
+    assert delivered(slack) == {"C0PEER": 1}
+    assert [call.args.get("_failed") for call in slack.calls_to("chat.postMessage")] == [429, 500, 500, None]
+
+
+def test_300_subscribers_against_a_rate_limited_slack_are_each_reached_once(slack, db_path):
+    store = migrated(db_path)
+    occurrence = one_session(store, soon(60 + 4), offsets=(1,))
+    members = [f"UM{n:04d}" for n in range(300)]
+    subscribe(store, occurrence.series_id, members)
+    slack.rate_limit("chat.postMessage", 50)  # beyond 50 a second: 429 with Retry-After
+    bot = BotServer(slack, db_path, env=ENV).start()
+    try:
+        wait_until(lambda: len(delivered(slack)) >= 20, what="the fan-out to start")
+        answer = bot.command("/peerhour")  # members are still answered while it runs
+        assert answer.status == 200 and "Peer Support Hour" in answer.text
+        wait_until(lambda: settled(store, occurrence.id, "reminder-1"), timeout=60, what="the fan-out")
+    finally:
+        bot.stop()
+    assert delivered(slack) == {channel: 1 for channel in ["C0PEER", *members]}
+    assert any(call.args.get("_failed") == "ratelimited" for call in slack.calls_to("chat.postMessage"))  # it was pushed
+    sent = store.db.execute("select count(*) from deliveries where occurrence_id = ? and state = 'sent'", (occurrence.id,)).fetchone()
+    assert sent == (302,)  # 300 members, the channel, and the fan-out as a whole
+    assert sessions.get_series(store, occurrence.series_id).channel_problem is None

@@ -1,0 +1,131 @@
+"""Sessions at the terminal (`python -m bot sessions ...`), in the offline shell, and in content:
+the same core as Slack, with the same checks."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from click.testing import CliRunner
+
+from bot import sessions
+from bot.cli import main
+from bot.content import load_content
+from bot.errors import ContentError
+from bot.sessions import SessionError
+from bot.store import Store
+from tests.conftest import FIXTURE_CONTENT, REAL_CONTENT
+from tests.session_helpers import migrated, one_session
+from tests.test_shell import run_shell
+
+NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
+
+
+def cli(tmp_path, *args: str):
+    result = CliRunner().invoke(main, ["sessions", *args, "--db", str(tmp_path / "heart.db")])
+    return result
+
+
+def in_days(days: int) -> str:
+    return (datetime.now(UTC) + timedelta(days=days)).date().isoformat()
+
+
+def test_add_list_move_and_cancel_from_the_command_line(tmp_path):
+    added = cli(tmp_path, "add", "--title", "Counselor circle", "--date", in_days(3), "--time", "12:00", "--repeat", "weekly", "--count", "3")
+    assert added.exit_code == 0, added.output
+    assert "Weekly on" in added.output and "3 sessions in all" in added.output
+    first, second, third = [line.strip() for line in added.output.splitlines()[1:4]]
+    listed = cli(tmp_path, "list").output
+    assert first in listed and "Counselor circle" in listed and "12:00 PM" in listed
+    moved = cli(tmp_path, "move", second, "--date", in_days(11), "--time", "13:30", "--note", "Room change")
+    assert moved.exit_code == 0 and "1:30 PM" in moved.output
+    assert cli(tmp_path, "cancel", third, "--note", "Holiday").exit_code == 0
+    listed = cli(tmp_path, "list").output
+    assert third not in listed and "moved" in listed
+    assert "cancelled" in cli(tmp_path, "list", "--all").output
+    store = Store(tmp_path / "heart.db")
+    assert sessions.get_occurrence(store, third).change_note == "Holiday"
+
+
+def test_the_command_line_names_each_bad_option(tmp_path):
+    result = cli(tmp_path, "add", "--title", "", "--date", "2026-02-30", "--time", "7pm", "--remind", "tomorrow")
+    assert result.exit_code == 1
+    assert "--title: Give the session a title." in result.output
+    assert "--date: '2026-02-30' is not a date" in result.output
+    assert "--time:" in result.output and "--remind:" in result.output
+    assert "Traceback" not in result.output
+    assert "There is no session nope" in cli(tmp_path, "cancel", "nope").output
+
+
+def test_the_offline_shell_shows_upcoming_sessions_and_a_coordinators_form(tmp_path):
+    result = run_shell(tmp_path, "/peerhour\n1\n/peerhour add\n", "--coordinator")
+    assert result.returncode == 0, result.stderr
+    assert "UPCOMING PEER SUPPORT HOURS" in result.stdout
+    assert "New England School Mental Health Peer Support Hour" in result.stdout
+    assert "3:30 PM" in result.stdout and "✓ Going" in result.stdout
+    assert "--- form: Add a session ---" in result.stdout and "Date of the first session: (datepicker)" in result.stdout
+
+
+def test_the_default_series_is_imported_once_and_follows_its_content(tmp_path):
+    store = migrated(tmp_path / "heart.db")
+    declared = list(load_content(REAL_CONTENT).sessions)
+    assert [s.recurrence.describe() for s in declared] == ["Monthly on the 2nd Tuesday at 3:30 PM (America/New_York)"]
+    sessions.import_series(store, declared, now=NOW, default_channel="C0PEER")
+    sessions.import_series(store, declared, now=NOW, default_channel="C0PEER")
+    coming = sessions.upcoming(store, NOW, limit=10)
+    assert [o.id.rsplit(":", 1)[1] for o in coming] == ["2026-12-08", "2027-01-12", "2027-02-09", "2027-03-09"]
+    assert {o.channel_id for o in coming} == {"C0PEER"}
+    sessions.set_rsvp(store, coming[0].id, "UANA", sessions.GOING, now=NOW)
+    later = [dataclasses.replace(series, duration_minutes=90) for series in declared]
+    sessions.import_series(store, later, now=NOW)
+    again = sessions.upcoming(store, NOW, limit=10)
+    assert [o.id for o in again] == [o.id for o in coming]  # same sessions, RSVPs kept
+    assert again[0].ends_at - again[0].starts_at == timedelta(minutes=90)
+    assert again[0].revision == 0  # same start: reminders already sent stay sent
+    assert sessions.responders(store, again[0].id) == ["UANA"]
+
+
+@pytest.mark.parametrize(
+    "yaml_text, problem",
+    [
+        ("series:\n  - id: x\n    title: T\n    timezone: America/New_York\n    date: 2026-12-08\n    time: 15:30\n", 'write it in quotes'),
+        ("series:\n  - id: x\n    title: T\n    date: 2026-12-08\n    time: '15:30'\n", "timezone: name the series' time zone"),
+        ("series:\n  - id: Bad Id\n    title: T\n    timezone: Mars/Base\n    date: 2026-12-08\n    time: '15:30'\n", "not a time zone"),
+        ("series:\n  - id: x\n    title: T\n    timezone: UTC\n    date: 2026-12-08\n    time: '15:30'\n    repeat: daily\n", "repeat:"),
+        ("series:\n  - id: x\n    title: T\n    timezone: UTC\n    date: 2026-12-08\n    time: '15:30'\n    colour: red\n", "unknown field"),
+        ("series: nope\n", "must be a mapping with a list called series"),
+    ],
+)
+def test_sessions_content_is_checked_like_everything_else(tmp_path, yaml_text, problem):
+    root = tmp_path / "content"
+    shutil.copytree(FIXTURE_CONTENT, root)
+    (root / "sessions.yml").write_text(yaml_text)
+    with pytest.raises(ContentError) as raised:
+        load_content(root)
+    assert "sessions.yml" in str(raised.value) and problem in str(raised.value)
+
+
+def test_the_contract_other_features_read(tmp_path):
+    store = migrated(tmp_path / "heart.db")
+    ended = one_session(store, NOW - timedelta(hours=3), title="Ended")
+    running = one_session(store, NOW - timedelta(minutes=20), title="Running")
+    one_session(store, NOW - timedelta(days=40), title="Long ago")
+    later = one_session(store, NOW + timedelta(days=1), title="Tomorrow")
+    assert sessions.shareout_default_occurrence(store, NOW).id == running.id
+    assert sessions.shareout_default_occurrence(store, NOW + timedelta(hours=2)).id == running.id
+    assert sessions.shareout_default_occurrence(store, NOW + timedelta(days=2)).id == later.id  # ended 23 hours before
+    assert [o.title for o in sessions.shareable_occurrences(store, NOW)] == ["Running", "Ended"]
+    assert [o.title for o in sessions.occurrences_between(store, NOW - timedelta(days=1), NOW + timedelta(days=2))] == [
+        "Ended",
+        "Running",
+        "Tomorrow",
+    ]
+    assert sessions.get_occurrence(store, ended.id).starts_at == NOW - timedelta(hours=3)
+    assert sessions.get_occurrence(store, "nope") is None
+    sessions.cancel_occurrence(store, later.id, by="UCOORD1", now=NOW)
+    with pytest.raises(SessionError, match="cancelled"):
+        sessions.set_rsvp(store, later.id, "UANA", sessions.GOING, now=NOW)
+    with pytest.raises(SessionError, match="over"):
+        sessions.set_rsvp(store, ended.id, "UANA", sessions.GOING, now=NOW)
