@@ -14,6 +14,7 @@ import json
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -125,29 +126,24 @@ class LocalSlack:
 
         :raises TimeoutError: if they do not arrive in time.
         """
-        deadline = time.monotonic() + timeout
-        with self._condition:
-            while True:
-                found = [call for call in self.calls if call.method == method]
-                if len(found) >= count:
-                    return found
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError(f"expected {count} {method} call(s), got {len(found)}")
-                self._condition.wait(remaining)
+        return self._wait(lambda call: call.method == method, count, timeout, f"{method} call(s)")
 
     def responses(self, response_url: str, count: int = 1, timeout: float = 10.0) -> list[dict[str, Any]]:
         """Wait for ``count`` posts to ``response_url`` and return their bodies."""
         path = urlparse(response_url).path
+        found = self._wait(lambda call: call.method == "response_url" and call.path == path, count, timeout, f"post(s) to {path}")
+        return [call.args for call in found]
+
+    def _wait(self, matches: Callable[[Call], bool], count: int, timeout: float, what: str) -> list[Call]:
         deadline = time.monotonic() + timeout
         with self._condition:
             while True:
-                found = [call.args for call in self.calls if call.method == "response_url" and call.path == path]
+                found = [call for call in self.calls if matches(call)]
                 if len(found) >= count:
                     return found
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise TimeoutError(f"expected {count} post(s) to {path}, got {len(found)}")
+                    raise TimeoutError(f"expected {count} {what}, got {len(found)}")
                 self._condition.wait(remaining)
 
     def clear(self) -> None:

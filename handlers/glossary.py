@@ -7,8 +7,9 @@ import re
 from slack_bolt import Ack, App, Respond
 
 from bot import events
+from bot.blocks import Message, notice
 from bot.blocks import glossary as views
-from bot.blocks import notice
+from bot.content import GlossaryEntry
 from bot.glossary import Outcome, match_category
 from bot.runtime import Heart
 from bot.text import escape, normalize
@@ -34,27 +35,29 @@ def register(app: App, heart: Heart) -> None:
     def glossary_lookup_clicked(ack: Ack, action: dict, body: dict, respond: Respond) -> None:
         ack()
         click = Click.from_payload(action, body)
-        entry = heart.glossary.get(click.value)
-        if entry is None:
-            respond(notice("That entry is no longer in the glossary. Try `/glossary list`.").to_response())
-            return
-        heart.record(events.Event(events.GLOSSARY_LOOKUP, click.user_id, entry.id, normalize(entry.term), True))
-        message = views.entry_message(entry, heart.glossary, heart.categories[entry.category])
-        respond(message.to_response(replace_original=click.block_id == SUGGESTIONS_BLOCK))
+        if entry := _entry_or_apology(heart, click, respond):
+            heart.record(events.Event(events.GLOSSARY_LOOKUP, click.user_id, entry.id, normalize(entry.term), True))
+            message = views.entry_message(entry, heart.glossary, heart.categories[entry.category])
+            respond(message.to_response(replace_original=click.block_id == SUGGESTIONS_BLOCK))
 
     @app.action(views.SHARE_ACTION)
     def glossary_share_clicked(ack: Ack, action: dict, body: dict, respond: Respond) -> None:
         ack()
         click = Click.from_payload(action, body)
-        entry = heart.glossary.get(click.value)
-        if entry is None:
-            respond(notice("That entry is no longer in the glossary.").to_response())
-            return
-        shared = views.entry_message(entry, heart.glossary, heart.categories[entry.category], shared_by=click.user_id)
-        respond(shared.to_response())
+        if entry := _entry_or_apology(heart, click, respond):
+            shared = views.entry_message(entry, heart.glossary, heart.categories[entry.category], shared_by=click.user_id)
+            respond(shared.to_response())
 
 
-def _lookup_reply(heart: Heart, typed: str, user_id: str):
+def _entry_or_apology(heart: Heart, click: Click, respond: Respond) -> GlossaryEntry | None:
+    """The entry a button names, or None after telling the member it is gone."""
+    entry = heart.glossary.get(click.value)
+    if entry is None:
+        respond(notice("That entry is no longer in the glossary. Try `/glossary list`.").to_response())
+    return entry
+
+
+def _lookup_reply(heart: Heart, typed: str, user_id: str) -> Message:
     lookup = heart.glossary.lookup(typed)
     entry_id = lookup.entry.id if lookup.entry else None
     heart.record(events.Event(events.GLOSSARY_LOOKUP, user_id, entry_id, lookup.query, lookup.outcome is Outcome.HIT))
@@ -64,7 +67,7 @@ def _lookup_reply(heart: Heart, typed: str, user_id: str):
     return message
 
 
-def _list_reply(heart: Heart, typed_category: str):
+def _list_reply(heart: Heart, typed_category: str) -> Message:
     categories = list(heart.content.categories)
     if not typed_category:
         return views.list_message(categories, heart.glossary)
