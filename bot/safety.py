@@ -73,6 +73,11 @@ class Resource:
 NOT_A_CRISIS_SERVICE = (
     "heart-bot and this community are peer support, not a crisis service, and nobody watches share-outs as they arrive."
 )
+# The one-line reminder shown wherever the bot mentions crisis help in passing.
+IN_A_CRISIS = (
+    "heart-bot is peer support, not a crisis service. In a crisis, call or text 988 (or chat at 988lifeline.org), "
+    "text HOME to 741741, or call 911 in immediate danger."
+)
 RESOURCES = (
     Resource("988 Suicide & Crisis Lifeline", "call or text 988, or chat at 988lifeline.org (24/7, free, confidential)"),
     Resource("Crisis Text Line", "text HOME to 741741 (24/7, free)"),

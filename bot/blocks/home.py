@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import Block, DividerBlock
 from slack_sdk.models.views import View
 
 from bot.blocks import MAX_VIEW_BLOCKS, context, header, section
+from bot.safety import IN_A_CRISIS
 from bot.text import escape
 
 if TYPE_CHECKING:
@@ -89,8 +90,5 @@ def resources_blocks(tipsheet_titles: list[str]) -> list[Block]:
             "or `/glossary list` to browse."
         ),
         section(f":page_facing_up: *Tip sheets*: type `/tipsheet` to open one{': ' + sheets if sheets else ''}."),
-        context(
-            "heart-bot is peer support, not a crisis service. In a crisis call or text *988*, text HOME to *741741*, "
-            "or call *911* in immediate danger."
-        ),
+        context(IN_A_CRISIS),
     ]

@@ -27,7 +27,7 @@ from slack_sdk.models.views import View
 from bot.blocks import MAX_SECTION_TEXT, Message, actions, button, context, header, section, sections_from_paragraphs
 from bot.blocks.sessions import local_text, moment
 from bot.deidentify import Concern
-from bot.safety import NOT_A_CRISIS_SERVICE, RESOURCES
+from bot.safety import IN_A_CRISIS, NOT_A_CRISIS_SERVICE, RESOURCES
 from bot.sessions import Occurrence
 from bot.shareout_content import ShareoutContent
 from bot.shareouts import MAX_TEXT, Description, Draft, Field, Page, Shareout, Visibility
@@ -153,7 +153,7 @@ def form_view(
                 initial_option=next(o for o in visibility_options if o.value == draft.visibility),
             ),
         ),
-        context("This is peer support, not a crisis service. In a crisis, call or text *988*; in danger, call *911*."),
+        context(IN_A_CRISIS),
     ]
     return View(
         type="modal",
@@ -311,8 +311,7 @@ def notice_view(text: str) -> View:
 
 def safety_message(check_in: CheckIn) -> Message:
     """The safety net on its own (its share-out is gone), once a coordinator was asked."""
-    text = "Crisis resources: call or text 988, or chat at 988lifeline.org; text HOME to 741741; call 911 in immediate danger."
-    return Message(text=text, blocks=safety_blocks(0, check_in))
+    return Message(text=IN_A_CRISIS, blocks=safety_blocks(0, check_in))
 
 
 def safety_view(check_in: CheckIn) -> View:
