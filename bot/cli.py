@@ -187,7 +187,12 @@ _DB_OPTION = click.option("--db", "database_path", type=click.Path(path_type=Pat
 @click.option("--time", "start_time", required=True, help="Its start, HH:MM on a 24-hour clock, in --timezone.")
 @click.option("--timezone", default="", help="IANA time zone, e.g. America/New_York (default: HEART_TIMEZONE).")
 @click.option("--duration", default="60", show_default=True, help="Length in minutes.")
-@click.option("--repeat", default="once", show_default=True, help="once, weekly, biweekly, monthly (same weekday: 2nd Tuesday) or monthly-last.")
+@click.option(
+    "--repeat",
+    default="once",
+    show_default=True,
+    help="once, weekly, biweekly, monthly (same weekday: 2nd Tuesday) or monthly-last.",
+)
 @click.option("--until", default="", help="For a series: no session after this date (YYYY-MM-DD).")
 @click.option("--count", default="", help="For a series: this many sessions in all.")
 @click.option("--channel", default="", help="Channel id for reminders, like C0123ABCD (invite the bot to it).")
@@ -195,7 +200,9 @@ _DB_OPTION = click.option("--db", "database_path", type=click.Path(path_type=Pat
 @click.option("--topic", default="", help="The first session's topic.")
 @click.option("--description", default="", help="What the sessions are about.")
 @click.option("--facilitator", default="", help="Who facilitates.")
-@click.option("--remind", default="1d,15m", show_default=True, help="Reminders before the start, e.g. 1w,1d,2h,15m ('' for none).")
+@click.option(
+    "--remind", default="1d,15m", show_default=True, help="Reminders before the start, e.g. 1w,1d,2h,15m ('' for none)."
+)
 @_DB_OPTION
 @friendly
 def sessions_add(database_path: Path | None, first_date: str, start_time: str, remind: str, **fields: str) -> None:
@@ -239,8 +246,8 @@ def sessions_list(database_path: Path | None, days: int, show_all: bool) -> None
     heart = _session_heart(database_path)
     try:
         now = datetime.now(UTC)
-        found = [o for o in core.occurrences_between(heart.store, now - timedelta(hours=2), now + timedelta(days=days)) if show_all or o.live]
-        rows = [(o, core.rsvp_counts(heart.store, o.id)) for o in found if o.ends_at > now]
+        found = core.occurrences_between(heart.store, now - timedelta(days=1), now + timedelta(days=days))
+        rows = [(o, core.rsvp_counts(heart.store, o.id)) for o in found if o.ends_at > now and (show_all or o.live)]
     finally:
         heart.close()
     if not rows:

@@ -218,8 +218,8 @@ class Claims:
             ).fetchone()
             if row is None:
                 cursor = db.execute(
-                    "insert into deliveries (occurrence_id, kind, recipient, state, attempts, claimed_by, lease_until, created_at, "
-                    "updated_at) values (?, ?, ?, 'claimed', 0, ?, ?, ?, ?)",
+                    "insert into deliveries (occurrence_id, kind, recipient, state, attempts, claimed_by, lease_until, "
+                    "created_at, updated_at) values (?, ?, ?, 'claimed', 0, ?, ?, ?, ?)",
                     (occurrence_id, kind, recipient, self.owner, now + self.lease, now, now),
                 )
                 return Claim(cursor.lastrowid, occurrence_id, kind, recipient)  # type: ignore[arg-type]
@@ -251,7 +251,8 @@ class Claims:
         """Record the outcome: ``sent`` (with where), ``skipped`` or ``failed`` (with why)."""
         with self.store.transaction() as db:
             db.execute(
-                "update deliveries set state = ?, detail = ?, channel = ?, ts = ?, updated_at = ?, lease_until = null where id = ?",
+                "update deliveries set state = ?, detail = ?, channel = ?, ts = ?, updated_at = ?, lease_until = null "
+                "where id = ?",
                 (state, detail, channel, ts, self.clock(), claim.id),
             )
 

@@ -262,7 +262,8 @@ def occurrences_to_watch(store: Store, start: datetime, end: datetime, *, change
     session whose cancellation or move since ``changed_since`` members must hear of."""
     return _query(
         store,
-        "where (o.starts_at >= :start and o.starts_at < :end) or (o.notify = 1 and o.changed_at >= :changed) order by o.starts_at",
+        "where (o.starts_at >= :start and o.starts_at < :end) or (o.notify = 1 and o.changed_at >= :changed) "
+        "order by o.starts_at",
         {"start": _ts(start), "end": _ts(end), "changed": changed_since.timestamp()},
     )
 
@@ -327,7 +328,8 @@ def all_series(store: Store, *, active_only: bool = True) -> list[Series]:
 def rsvp_counts(store: Store, occurrence_id: str) -> Counts:
     """How many said Going and Can't make it."""
     going, not_going = store.db.execute(
-        "select coalesce(sum(response = 'going'), 0), coalesce(sum(response = 'not_going'), 0) from rsvps where occurrence_id = ?",
+        "select coalesce(sum(response = 'going'), 0), coalesce(sum(response = 'not_going'), 0) "
+        "from rsvps where occurrence_id = ?",
         (occurrence_id,),
     ).fetchone()
     return Counts(going, not_going)
@@ -596,7 +598,8 @@ def cancel_occurrence(store: Store, occurrence_id: str, *, by: str, now: datetim
     with store.transaction() as db:
         _changeable(store, occurrence_id, now)
         db.execute(
-            "update occurrences set status = 'cancelled', changed_at = ?, changed_by = ?, change_note = ?, notify = 1 where id = ?",
+            "update occurrences set status = 'cancelled', changed_at = ?, changed_by = ?, change_note = ?, notify = 1 "
+            "where id = ?",
             (now.timestamp(), by, reason or None, occurrence_id),
         )
     return get_occurrence(store, occurrence_id)  # type: ignore[return-value]
@@ -620,8 +623,8 @@ def move_occurrence(
             raise SessionError("That is the session's time already.")
         end = start + (occurrence.ends_at - occurrence.starts_at)
         db.execute(
-            "update occurrences set status = 'moved', starts_at = ?, ends_at = ?, previous_starts_at = ?, revision = revision + 1, "
-            "scheduled_at = ?, changed_at = ?, changed_by = ?, change_note = ?, notify = 1 where id = ?",
+            "update occurrences set status = 'moved', starts_at = ?, ends_at = ?, previous_starts_at = ?, "
+            "revision = revision + 1, scheduled_at = ?, changed_at = ?, changed_by = ?, change_note = ?, notify = 1 where id = ?",
             (_ts(start), _ts(end), _ts(occurrence.starts_at), now.timestamp(), now.timestamp(), by, note or None, occurrence_id),
         )
     return get_occurrence(store, occurrence_id)  # type: ignore[return-value]

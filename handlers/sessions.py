@@ -103,18 +103,14 @@ def register(app: App, heart: Heart) -> None:
     @app.action(views.ADD_ACTION)
     def add_clicked(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond) -> None:
         ack()
-        click = Click.from_payload(action, body)
-        if not heart.is_coordinator(click.user_id):
-            _tell(client, respond, click, COORDINATORS_ONLY)
-            return
-        client.views_open(trigger_id=click.trigger_id, view=_add_view(heart, None, metadata=_surface(click)))
+        if click := _coordinator_click(heart, client, respond, action, body):
+            client.views_open(trigger_id=click.trigger_id, view=_add_view(heart, None, metadata=_surface(click)))
 
     @app.action(views.MANAGE_ACTION)
     def manage_chosen(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond) -> None:
         ack()
-        click = Click.from_payload(action, body)
-        if not heart.is_coordinator(click.user_id):
-            _tell(client, respond, click, COORDINATORS_ONLY)
+        click = _coordinator_click(heart, client, respond, action, body)
+        if click is None:
             return
         verb, _, occurrence_id = click.value.partition("|")
         occurrence = sessions.get_occurrence(heart.store, occurrence_id)
@@ -154,13 +150,17 @@ def register(app: App, heart: Heart) -> None:
             note = check_note(submission.text("note"))
             return sessions.move_occurrence(heart.store, occurrence_id, start, by=submission.user_id, now=_now(), note=note)
 
-        _change_submitted(heart, ack, body, client, change, "Session moved", "moved to {when}. The channel and everyone going are told.")
+        _change_submitted(
+            heart, ack, body, client, change, "Session moved", "moved to {when}. The channel and everyone going are told."
+        )
 
     @app.view(views.EDIT_CALLBACK)
     def edit_submitted(ack: Ack, body: dict, client: WebClient) -> None:
         def change(submission: Submission, occurrence_id: str) -> sessions.Occurrence:
             topic, link = check_edit(submission.text("topic"), submission.text("link"))
-            return sessions.edit_occurrence(heart.store, occurrence_id, topic=topic, join_url=link, by=submission.user_id, now=_now())
+            return sessions.edit_occurrence(
+                heart.store, occurrence_id, topic=topic, join_url=link, by=submission.user_id, now=_now()
+            )
 
         _change_submitted(heart, ack, body, client, change, "Session updated", "on {when} is updated.")
 
@@ -170,7 +170,15 @@ def register(app: App, heart: Heart) -> None:
             note = check_note(submission.text("note"))
             return sessions.cancel_occurrence(heart.store, occurrence_id, by=submission.user_id, now=_now(), reason=note)
 
-        _change_submitted(heart, ack, body, client, change, "Session cancelled", "on {when} is cancelled. The channel and everyone going are told.")
+        _change_submitted(
+            heart,
+            ack,
+            body,
+            client,
+            change,
+            "Session cancelled",
+            "on {when} is cancelled. The channel and everyone going are told.",
+        )
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -200,6 +208,15 @@ def _refresh(heart: Heart, client: WebClient, respond: Respond, click: Click, an
         respond(answer.to_response())
 
 
+def _coordinator_click(heart: Heart, client: WebClient, respond: Respond, action: dict, body: dict) -> Click | None:
+    """The click, if a coordinator made it; otherwise the member is told, and None."""
+    click = Click.from_payload(action, body)
+    if heart.is_coordinator(click.user_id):
+        return click
+    _tell(client, respond, click, COORDINATORS_ONLY)
+    return None
+
+
 def _tell(client: WebClient, respond: Respond, click: Click, text: str) -> None:
     """A private note to the member who clicked: beside the message, or by DM from the Home tab."""
     if respond.response_url:
@@ -217,7 +234,7 @@ def _send_calendar_file(client: WebClient, user_id: str, occurrence: sessions.Oc
             content=calendar.ics(occurrence),
             filename=calendar.ics_filename(occurrence),
             title=f"{occurrence.title} ({views.local_text(occurrence)})",
-            initial_comment=f"Open the file to add *{escape(occurrence.title)}* to your calendar, or <{google_url}|add it to Google Calendar>.",
+            initial_comment=views.calendar_file_comment(occurrence, google_url),
         )
     except SlackApiError as error:
         log.warning("could not send the calendar file of %s to %s: %s", occurrence.id, user_id, error.response.get("error"))

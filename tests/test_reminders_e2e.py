@@ -48,6 +48,16 @@ def settled(store: Store, occurrence_id: str, kind: str) -> bool:
     return bool(row) and row[0] != "claimed"
 
 
+def serve_until(slack: LocalSlack, db_path: Path, done: Callable[[], object], *, processes: int = 1, what: str = "it") -> None:
+    """Run the bot (``processes`` of them on one database) until ``done()``, then stop it gracefully."""
+    bots = [BotServer(slack, db_path, env=ENV).start() for _ in range(processes)]
+    try:
+        wait_until(done, timeout=60, what=what)
+    finally:
+        for bot in bots:
+            bot.stop()
+
+
 def subscribe(store: Store, series_id: str, members: list[str]) -> None:
     with store.transaction() as db:
         db["subscriptions"].insert_all([{"series_id": series_id, "user_id": m, "created_at": 0} for m in members])
@@ -62,11 +72,7 @@ def test_the_running_app_posts_a_reminder_when_it_falls_due(slack, db_path):
     store = migrated(db_path)
     occurrence = one_session(store, soon(60 + 4), offsets=(1,))  # the 1-minute reminder is due in 4 s
     subscribe(store, occurrence.series_id, ["UANA", "UBEN"])
-    bot = BotServer(slack, db_path, env=ENV).start()
-    try:
-        wait_until(lambda: settled(store, occurrence.id, "reminder-1"), what="the reminder")
-    finally:
-        bot.stop()
+    serve_until(slack, db_path, lambda: settled(store, occurrence.id, "reminder-1"), what="the reminder")
     assert delivered(slack) == {"C0PEER": 1, "UANA": 1, "UBEN": 1}
     first = slack.calls_to("chat.postMessage")[0]
     assert first.at >= (occurrence.starts_at.timestamp() - 60)  # not before it was due
@@ -81,24 +87,19 @@ def test_killed_before_the_reminder_and_started_after_it_sends_exactly_one(slack
     first.kill()  # kill -9: no goodbye, the job it had scheduled dies with it
     assert delivered(slack) == {}
     wait_until(lambda: time.time() > due + 1, what="the reminder's time to pass")
-    second = BotServer(slack, db_path, env=ENV).start()
-    try:
-        wait_until(lambda: settled(store, occurrence.id, "reminder-1"), what="the catch-up")
-    finally:
-        second.stop()
+    serve_until(slack, db_path, lambda: settled(store, occurrence.id, "reminder-1"), what="the catch-up")
     assert delivered(slack) == {"C0PEER": 1}
 
 
 def test_a_reminder_missed_until_the_session_started_is_recorded_as_skipped(slack, db_path):
     store = migrated(db_path)
     occurrence = one_session(store, datetime.now(UTC).replace(microsecond=0), offsets=(15,))  # starting now
-    bot = BotServer(slack, db_path, env=ENV).start()
-    try:
-        wait_until(lambda: settled(store, occurrence.id, "starting") and settled(store, occurrence.id, "reminder-15"))
-    finally:
-        bot.stop()
+    serve_until(
+        slack, db_path, lambda: settled(store, occurrence.id, "starting") and settled(store, occurrence.id, "reminder-15")
+    )
     skipped = store.db.execute(
-        "select state, detail from deliveries where occurrence_id = ? and kind = 'reminder-15' and recipient = '*'", (occurrence.id,)
+        "select state, detail from deliveries where occurrence_id = ? and kind = 'reminder-15' and recipient = '*'",
+        (occurrence.id,),
     ).fetchone()
     assert skipped == ("skipped", "too late")
     assert delivered(slack) == {"C0PEER": 1}  # "starting now" only
@@ -110,12 +111,7 @@ def test_two_app_processes_on_one_database_send_each_message_once(slack, db_path
     occurrence = one_session(store, soon(60 + 8), offsets=(1,))
     members = [f"UM{n:03d}" for n in range(20)]
     subscribe(store, occurrence.series_id, members)
-    bots = [BotServer(slack, db_path, env=ENV).start(), BotServer(slack, db_path, env=ENV).start()]
-    try:
-        wait_until(lambda: settled(store, occurrence.id, "reminder-1"), what="the reminder")
-    finally:
-        for bot in bots:
-            bot.stop()
+    serve_until(slack, db_path, lambda: settled(store, occurrence.id, "reminder-1"), processes=2, what="the reminder")
     assert delivered(slack) == {channel: 1 for channel in ["C0PEER", *members]}
 
 
@@ -123,11 +119,7 @@ def test_429_with_retry_after_then_500s_deliver_exactly_once(slack, db_path):
     store = migrated(db_path)
     occurrence = one_session(store, soon(60 + 4), offsets=(1,))
     slack.fail_next("chat.postMessage", Failure(status=429, retry_after=1), Failure(status=500), Failure(status=500))
-    bot = BotServer(slack, db_path, env=ENV).start()
-    try:
-        wait_until(lambda: settled(store, occurrence.id, "reminder-1"), what="the reminder")
-    finally:
-        bot.stop()
+    serve_until(slack, db_path, lambda: settled(store, occurrence.id, "reminder-1"), what="the reminder")
     assert delivered(slack) == {"C0PEER": 1}
     assert [call.args.get("_failed") for call in slack.calls_to("chat.postMessage")] == [429, 500, 500, None]
 
@@ -148,6 +140,8 @@ def test_300_subscribers_against_a_rate_limited_slack_are_each_reached_once(slac
         bot.stop()
     assert delivered(slack) == {channel: 1 for channel in ["C0PEER", *members]}
     assert any(call.args.get("_failed") == "ratelimited" for call in slack.calls_to("chat.postMessage"))  # it was pushed
-    sent = store.db.execute("select count(*) from deliveries where occurrence_id = ? and state = 'sent'", (occurrence.id,)).fetchone()
+    sent = store.db.execute(
+        "select count(*) from deliveries where occurrence_id = ? and state = 'sent'", (occurrence.id,)
+    ).fetchone()
     assert sent == (302,)  # 300 members, the channel, and the fan-out as a whole
     assert sessions.get_series(store, occurrence.series_id).channel_problem is None

@@ -88,10 +88,15 @@ def store(tmp_path) -> Store:
 
 
 def test_slots_of_a_session_on_the_day_clocks_fall_back(store):
-    series = Series(id="", title="Peer Support Hour", recurrence=Recurrence(ONCE, datetime(2026, 11, 1, 15, 30), "America/New_York"))
+    series = Series(
+        id="", title="Peer Support Hour", recurrence=Recurrence(ONCE, datetime(2026, 11, 1, 15, 30), "America/New_York")
+    )
     saved = sessions.add_series(store, series, now=datetime(2026, 10, 20, tzinfo=UTC), created_by="UCOORD1")
     occurrence = sessions.upcoming(store, datetime(2026, 10, 20, tzinfo=UTC), series_id=saved.id)[0]
-    due = {slot.kind: f"{slot.due_at.astimezone(EASTERN):%m-%d %H:%M %Z}" for slot in reminders.slots_for(occurrence, saved.reminder_offsets)}
+    due = {
+        slot.kind: f"{slot.due_at.astimezone(EASTERN):%m-%d %H:%M %Z}"
+        for slot in reminders.slots_for(occurrence, saved.reminder_offsets)
+    }
     assert due == {
         "reminder-1440": "10-31 15:30 EDT",
         "reminder-15": "11-01 15:15 EST",

@@ -33,7 +33,20 @@ def in_days(days: int) -> str:
 
 
 def test_add_list_move_and_cancel_from_the_command_line(tmp_path):
-    added = cli(tmp_path, "add", "--title", "Counselor circle", "--date", in_days(3), "--time", "12:00", "--repeat", "weekly", "--count", "3")
+    added = cli(
+        tmp_path,
+        "add",
+        "--title",
+        "Counselor circle",
+        "--date",
+        in_days(3),
+        "--time",
+        "12:00",
+        "--repeat",
+        "weekly",
+        "--count",
+        "3",
+    )
     assert added.exit_code == 0, added.output
     assert "Weekly on" in added.output and "3 sessions in all" in added.output
     first, second, third = [line.strip() for line in added.output.splitlines()[1:4]]
@@ -90,11 +103,23 @@ def test_the_default_series_is_imported_once_and_follows_its_content(tmp_path):
 @pytest.mark.parametrize(
     "yaml_text, problem",
     [
-        ("series:\n  - id: x\n    title: T\n    timezone: America/New_York\n    date: 2026-12-08\n    time: 15:30\n", 'write it in quotes'),
+        (
+            "series:\n  - id: x\n    title: T\n    timezone: America/New_York\n    date: 2026-12-08\n    time: 15:30\n",
+            "write it in quotes",
+        ),
         ("series:\n  - id: x\n    title: T\n    date: 2026-12-08\n    time: '15:30'\n", "timezone: name the series' time zone"),
-        ("series:\n  - id: Bad Id\n    title: T\n    timezone: Mars/Base\n    date: 2026-12-08\n    time: '15:30'\n", "not a time zone"),
-        ("series:\n  - id: x\n    title: T\n    timezone: UTC\n    date: 2026-12-08\n    time: '15:30'\n    repeat: daily\n", "repeat:"),
-        ("series:\n  - id: x\n    title: T\n    timezone: UTC\n    date: 2026-12-08\n    time: '15:30'\n    colour: red\n", "unknown field"),
+        (
+            "series:\n  - id: Bad Id\n    title: T\n    timezone: Mars/Base\n    date: 2026-12-08\n    time: '15:30'\n",
+            "not a time zone",
+        ),
+        (
+            "series:\n  - id: x\n    title: T\n    timezone: UTC\n    date: 2026-12-08\n    time: '15:30'\n    repeat: daily\n",
+            "repeat:",
+        ),
+        (
+            "series:\n  - id: x\n    title: T\n    timezone: UTC\n    date: 2026-12-08\n    time: '15:30'\n    colour: red\n",
+            "unknown field",
+        ),
         ("series: nope\n", "must be a mapping with a list called series"),
     ],
 )

@@ -50,7 +50,11 @@ def recorded(store: Store, kind: str, subject: str) -> list[tuple]:
 
 
 def posts_to(slack: LocalSlack, channel: str) -> list[str]:
-    return [text_of(c.args) for c in slack.calls_to("chat.postMessage") if c.args.get("channel") == channel and "_failed" not in c.args]
+    return [
+        text_of(c.args)
+        for c in slack.calls_to("chat.postMessage")
+        if c.args.get("channel") == channel and "_failed" not in c.args
+    ]
 
 
 # ----------------------------------------------------------------------------- members
@@ -137,7 +141,9 @@ def test_rsvps_to_a_channel_reminder_update_its_counts_in_place(bot, slack, stor
     reply = slack.responses(answer.response_url)[0]
     assert reply["replace_original"] is False and "You're going" in text_of(reply)
     update = slack.wait_for("chat.update")[0]
-    ts = store.db.execute("select ts from deliveries where occurrence_id = ? and recipient = 'channel'", (occurrence.id,)).fetchone()[0]
+    ts = store.db.execute(
+        "select ts from deliveries where occurrence_id = ? and recipient = 'channel'", (occurrence.id,)
+    ).fetchone()[0]
     assert (update.args["channel"], update.args["ts"]) == ("C0PEER", ts)
     assert "1 going" in text_of(update.args)
 
@@ -148,8 +154,20 @@ def test_rsvps_to_a_channel_reminder_update_its_counts_in_place(bot, slack, stor
 def add_form(**fields: str) -> dict:
     """The add form's state as Slack sends it."""
     day = (datetime.now(UTC) + timedelta(days=12)).date().isoformat()
-    values = {"title": "Book club for counselors", "date": day, "time": "16:00", "timezone": "America/Chicago", "repeat": "weekly"}
-    values |= {"duration": "45", "count": "2", "channel": "C0BOOK", "link": "https://meet.example.org/book", "reminders": ["1440"]}
+    values = {
+        "title": "Book club for counselors",
+        "date": day,
+        "time": "16:00",
+        "timezone": "America/Chicago",
+        "repeat": "weekly",
+    }
+    values |= {
+        "duration": "45",
+        "count": "2",
+        "channel": "C0BOOK",
+        "link": "https://meet.example.org/book",
+        "reminders": ["1440"],
+    }
     values |= fields
     return {
         "title": {"title": {"type": "plain_text_input", "value": values["title"]}},
@@ -184,7 +202,15 @@ def test_a_coordinator_opens_the_add_form_and_gets_each_problem_by_field(bot, sl
     view = slack.wait_for("views.open")[0].args["view"]
     view = json.loads(view) if isinstance(view, str) else view
     assert view["callback_id"] == "peerhour_add"
-    assert {block["block_id"] for block in view["blocks"]} >= {"title", "date", "time", "timezone", "repeat", "channel", "reminders"}
+    assert {block["block_id"] for block in view["blocks"]} >= {
+        "title",
+        "date",
+        "time",
+        "timezone",
+        "repeat",
+        "channel",
+        "reminders",
+    }
     answer = bot.submit("peerhour_add", add_form(title=" ", date="2020-01-06", link="javascript:alert(1)"), user=COORDINATOR)
     assert answer.json["response_action"] == "errors"
     assert set(answer.json["errors"]) == {"title", "date", "link"}
@@ -239,4 +265,6 @@ def test_moving_a_session_keeps_rsvps_and_tells_everyone_going(bot, slack, store
     wait_until(lambda: posts_to(slack, "C0PEER") and posts_to(slack, "UMOVER"))
     assert "has moved from" in posts_to(slack, "C0PEER")[0]
     bad = {**values, "time": {"time": {"type": "timepicker", "selected_time": None}}}
-    assert "time" in bot.submit("peerhour_move", bad, user=COORDINATOR, private_metadata=f"ph_list|{occurrence.id}").json["errors"]
+    assert (
+        "time" in bot.submit("peerhour_move", bad, user=COORDINATOR, private_metadata=f"ph_list|{occurrence.id}").json["errors"]
+    )

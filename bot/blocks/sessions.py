@@ -83,20 +83,20 @@ PAST_TENSE = {GOING: "going", NOT_GOING: "not able to make it"}
 # ----------------------------------------------------------------------------- pieces
 
 
-def when(occurrence: Occurrence) -> str:
-    """Start and end as Slack date tokens: each reader sees their own zone."""
-    start, end = occurrence.starts_at.astimezone(occurrence.tz), occurrence.ends_at.astimezone(occurrence.tz)
-    fallback = f"{start:%a, %b} {start.day} at {clock(start)}"
-    return (
-        f"<!date^{int(start.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
-        f"–<!date^{int(end.timestamp())}^{{time}}|{clock(end)} {end.tzname()}>"
-    )
+def _date_token(at: datetime, template: str, fallback: str) -> str:
+    return f"<!date^{int(at.timestamp())}^{template}|{fallback}>"
 
 
 def moment(at: datetime, timezone_name: str) -> str:
-    """One moment as a date token (fallback in ``timezone_name``)."""
+    """One moment as a date token: "today at 3:30 PM" in the reader's zone (fallback in ``timezone_name``)."""
     local = at.astimezone(ZoneInfo(timezone_name))
-    return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} at {{time}}|{local:%a, %b} {local.day} at {clock(local)} {local.tzname()}>"
+    return _date_token(at, "{date_short_pretty} at {time}", f"{local:%a, %b} {local.day} at {clock(local)} {local.tzname()}")
+
+
+def when(occurrence: Occurrence) -> str:
+    """Start and end as Slack date tokens: each reader sees their own zone."""
+    end = occurrence.ends_at.astimezone(occurrence.tz)
+    return f"{moment(occurrence.starts_at, occurrence.timezone)}–{_date_token(end, '{time}', f'{clock(end)} {end.tzname()}')}"
 
 
 def local_text(occurrence: Occurrence) -> str:
@@ -250,6 +250,11 @@ def calendar_message(occurrence: Occurrence, google_url: str, sent_file: bool) -
     return Message(text=text, blocks=[section(f"*{escape(occurrence.title)}*, {when(occurrence)}\n{text}"), actions([link])])
 
 
+def calendar_file_comment(occurrence: Occurrence, google_url: str) -> str:
+    """The words beside the .ics file in the member's DM."""
+    return f"Open the file to add *{escape(occurrence.title)}* to your calendar, or <{google_url}|add it to Google Calendar>."
+
+
 # ----------------------------------------------------------------------------- posts
 
 
@@ -345,12 +350,19 @@ def channel_problem_message(series: Series, occurrence: Occurrence, error: str) 
     body = (
         f":warning: I couldn't post the reminder for *{escape(series.title)}* ({local_text(occurrence)}) in {channel}: "
         f"Slack said `{escape(error)}`.\nInvite me with `/invite @heart-bot` in that channel (or give the series another "
-        "channel). Members who asked for DM reminders still get theirs. I'll tell you again only if it happens after a post works."
+        "channel). Members who asked for DM reminders still get theirs. "
+        "I'll tell you again only if it happens after a post works."
     )
     return Message(text=text, blocks=[section(body)])
 
 
 # ----------------------------------------------------------------------------- forms
+
+
+def _form(callback_id: str, title: str, submit: str, close: str, metadata: str, blocks: list[Block]) -> View:
+    return View(
+        type="modal", callback_id=callback_id, title=title, submit=submit, close=close, private_metadata=metadata, blocks=blocks
+    )
 
 
 def _input(block_id: str, label: str, element, *, optional: bool = False, hint: str | None = None) -> InputBlock:
@@ -429,15 +441,7 @@ def add_session_view(form: SessionForm, *, channel_id: str | None, metadata: str
             hint="Posted in the channel, and sent by DM to members who ask. A 'starting now' post always goes out.",
         ),
     ]
-    return View(
-        type="modal",
-        callback_id=ADD_CALLBACK,
-        title="Add a session",
-        submit="Add",
-        close="Cancel",
-        private_metadata=metadata,
-        blocks=blocks,
-    )
+    return _form(ADD_CALLBACK, "Add a session", "Add", "Cancel", metadata, blocks)
 
 
 def _offset_words(reminders: str) -> set[str]:
@@ -456,15 +460,7 @@ def move_view(occurrence: Occurrence, *, metadata: str) -> View:
         _input("note", "Note for members", PlainTextInputElement(action_id="note", max_length=MAX_TOPIC), optional=True),
         context("The channel and everyone going are told. RSVPs stay; reminders follow the new time."),
     ]
-    return View(
-        type="modal",
-        callback_id=MOVE_CALLBACK,
-        title="Move session",
-        submit="Move",
-        close="Back",
-        private_metadata=metadata,
-        blocks=blocks,
-    )
+    return _form(MOVE_CALLBACK, "Move session", "Move", "Back", metadata, blocks)
 
 
 def edit_view(occurrence: Occurrence, *, metadata: str) -> View:
@@ -484,15 +480,7 @@ def edit_view(occurrence: Occurrence, *, metadata: str) -> View:
             optional=True,
         ),
     ]
-    return View(
-        type="modal",
-        callback_id=EDIT_CALLBACK,
-        title="Edit session",
-        submit="Save",
-        close="Back",
-        private_metadata=metadata,
-        blocks=blocks,
-    )
+    return _form(EDIT_CALLBACK, "Edit session", "Save", "Back", metadata, blocks)
 
 
 def cancel_view(occurrence: Occurrence, *, metadata: str) -> View:
@@ -502,10 +490,7 @@ def cancel_view(occurrence: Occurrence, *, metadata: str) -> View:
         _input("note", "Note for members", PlainTextInputElement(action_id="note", max_length=MAX_TOPIC), optional=True),
         context("The channel and everyone going are told. Other sessions of the series stay as they are."),
     ]
-    return View(
-        type="modal", callback_id=CANCEL_CALLBACK, title="Cancel session", submit="Cancel session", close="Keep it",
-        private_metadata=metadata, blocks=blocks,
-    )  # fmt: skip
+    return _form(CANCEL_CALLBACK, "Cancel session", "Cancel session", "Keep it", metadata, blocks)
 
 
 def done_view(title: str, text: str) -> View:
