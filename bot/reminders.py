@@ -350,7 +350,7 @@ class Deliverer:
     def deliver(self, occurrence_id: str, kind: str) -> str:
         """Send slot ``kind`` of an occurrence to everyone it owes, unless done or no longer useful.
 
-        :returns: what happened, for the log: ``sent 12``, ``skipped: too late``, ``busy``, ``gone``...
+        :returns: what happened, for the log: ``12 sent``, ``skipped: too late``, ``busy``, ``gone``...
         """
         occurrence = sessions.get_occurrence(self.store, occurrence_id)
         series = sessions.get_series(self.store, occurrence.series_id) if occurrence else None
@@ -371,6 +371,8 @@ class Deliverer:
             self.claims.finish(whole, SKIPPED, detail=reason)
             log.info("skipped %s %s: %s", occurrence_id, kind, reason)
             return f"skipped: {reason}"
+        # Counts as of now; the channel post's are kept live afterwards (refresh_posts).
+        messages = {dm: post_message(self.store, slot.base, occurrence, dm=dm) for dm in (False, True)}
         tally: dict[str, int] = {}
         renewed = time.monotonic()
         for recipient in self._recipients(slot, occurrence, series):
@@ -378,7 +380,7 @@ class Deliverer:
                 if not self.claims.renew(whole):
                     return "lost"
                 renewed = time.monotonic()
-            outcome = self._deliver_to(slot, series, recipient)
+            outcome = self._deliver_to(slot, occurrence, series, recipient, messages[recipient != CHANNEL])
             if outcome.state == "stopped":
                 self.claims.release(whole)
                 return "stopped"
@@ -397,16 +399,10 @@ class Deliverer:
             members = sessions.responders(self.store, occurrence.id, sessions.GOING)
         return found + members
 
-    def _deliver_to(self, slot: Slot, series: Series, recipient: str) -> Outcome:
+    def _deliver_to(self, slot: Slot, occurrence: Occurrence, series: Series, recipient: str, message: Message) -> Outcome:
         claim = self.claims.take(slot.occurrence_id, slot.kind, recipient)
         if claim is None:
             return Outcome("already handled")
-        # Built at send time: the counts, topic and link are as of now.
-        occurrence = sessions.get_occurrence(self.store, slot.occurrence_id)
-        if occurrence is None:
-            self.claims.finish(claim, SKIPPED, detail="session deleted")
-            return Outcome(SKIPPED)
-        message = post_message(self.store, slot.base, occurrence, dm=recipient != CHANNEL)
         channel = occurrence.channel_id if recipient == CHANNEL else recipient
         outcome = self._send(claim, channel or "", message, slot.useful_until)
         if recipient == CHANNEL and outcome.state == SENT and series.channel_problem:
@@ -464,6 +460,7 @@ class Deliverer:
     def _report_channel_problem(self, series: Series, occurrence: Occurrence, error: str) -> None:
         if not sessions.mark_channel_problem(self.store, series.id, error):
             return  # already told
+        log.warning("series %s cannot post in channel %s (%s): telling the coordinators", series.id, series.channel_id, error)
         message = views.channel_problem_message(series, occurrence, error)
         until = self._now() + NOTICE_USEFUL
         for coordinator in sorted(self.coordinators()):

@@ -12,8 +12,9 @@ from click.testing import CliRunner
 
 from bot import sessions
 from bot.cli import main
+from bot.config import load_settings
 from bot.content import load_content
-from bot.errors import ContentError
+from bot.errors import ConfigError, ContentError
 from bot.sessions import SessionError
 from bot.store import Store
 from tests.conftest import FIXTURE_CONTENT, REAL_CONTENT
@@ -154,3 +155,20 @@ def test_the_contract_other_features_read(tmp_path):
         sessions.set_rsvp(store, later.id, "UANA", sessions.GOING, now=NOW)
     with pytest.raises(SessionError, match="over"):
         sessions.set_rsvp(store, ended.id, "UANA", sessions.GOING, now=NOW)
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [("PEERHOUR_CHANNEL", "#peer-support"), ("REMINDER_DM_PER_SECOND", "500"), ("HEART_RECONCILE_SECONDS", "0")],
+)
+def test_session_settings_refuse_bad_values_in_one_line(name, value):
+    with pytest.raises(ConfigError) as raised:
+        load_settings({name: value})
+    message = str(raised.value)
+    assert message.startswith(name) and "\n" not in message
+
+
+def test_session_settings_are_read():
+    settings = load_settings({"PEERHOUR_CHANNEL": "C0PEER", "REMINDER_DM_PER_SECOND": "2.5", "HEART_RECONCILE_SECONDS": "30"})
+    assert (settings.peerhour_channel, settings.reminder_dm_per_second, settings.reconcile_seconds) == ("C0PEER", 2.5, 30)
+    assert (load_settings({}).reminder_dm_per_second, load_settings({}).reconcile_seconds) == (4.0, 60)
