@@ -421,11 +421,12 @@ class Deliverer:
             if self._now() >= useful_until:
                 self.claims.finish(claim, FAILED, detail="gave up: no longer useful")
                 return Outcome(FAILED, "gave up")
-            if not self.claims.renew(claim, attempt=True):
-                return Outcome("lost")
             if not self.pacer.wait_turn():
                 self.claims.release(claim)
                 return Outcome("stopped")
+            # Renewed after any wait (a Retry-After may outlast a lease), just before the call.
+            if not self.claims.renew(claim, attempt=True):
+                return Outcome("lost")
             try:
                 payload = message.to_dict()
                 response = self.client.chat_postMessage(
