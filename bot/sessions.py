@@ -158,6 +158,7 @@ class Occurrence:
     changed_at: datetime | None = None
     change_note: str | None = None
     notify: bool = False
+    channel_problem: str | None = None  # why the series' channel cannot be posted in, if it cannot
 
     @property
     def tz(self) -> ZoneInfo:
@@ -201,14 +202,14 @@ def _at(seconds: float | None) -> datetime | None:
 _OCCURRENCE_SQL = """
 select o.id, o.series_id, s.title, o.starts_at, o.ends_at, o.topic, o.status, s.channel_id,
        coalesce(o.join_url, s.join_url), s.timezone, s.description, s.facilitator, o.revision,
-       o.scheduled_at, o.previous_starts_at, o.changed_at, o.change_note, o.notify
+       o.scheduled_at, o.previous_starts_at, o.changed_at, o.change_note, o.notify, s.channel_problem
 from occurrences o join series s on s.id = o.series_id
 """
 
 
 def _occurrence(row: tuple) -> Occurrence:
     (id_, series_id, title, starts, ends, topic, status, channel, link, tz, description, facilitator, revision,
-     scheduled, previous, changed, note, notify) = row  # fmt: skip
+     scheduled, previous, changed, note, notify, channel_problem) = row  # fmt: skip
     return Occurrence(
         id=id_,
         series_id=series_id,
@@ -228,6 +229,7 @@ def _occurrence(row: tuple) -> Occurrence:
         changed_at=_at(changed),
         change_note=note,
         notify=bool(notify),
+        channel_problem=channel_problem,
     )
 
 

@@ -14,8 +14,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot import reminders, sessions
+from bot.blocks import sessions as views
 from bot.localslack import Failure, LocalSlack
 from bot.reminders import Claims, Deliverer, Pacer
+from bot.sessions import SessionView
 from bot.store import Store
 from tests.session_helpers import migrated, one_session
 
@@ -185,6 +187,8 @@ def test_not_in_channel_marks_the_series_and_tells_the_coordinators_once(store, 
     told = posted(slack)
     assert sorted(call.args["channel"] for call in told) == ["UCOORD1", "UCOORD2"]
     assert "/invite @heart-bot" in json.dumps(told[0].args)
+    card = views.session_blocks(SessionView(sessions.get_occurrence(store, occurrence.id)), surface=views.LIST, coordinator=True)
+    assert "can't post in <#C0PEER>" in json.dumps([block.to_dict() for block in card])
     slack.clear()
     slack.fail_next("chat.postMessage", Failure(error="not_in_channel"))
     deliverer(store, slack).deliver(occurrence.id, "starting")

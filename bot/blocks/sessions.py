@@ -170,9 +170,16 @@ def session_blocks(view: SessionView, *, surface: str, coordinator: bool = False
         button("Add to calendar", CALENDAR_ACTION, occurrence.id),
     ]
     elements += _join_button(occurrence)
+    blocks: list[Block] = [section(details(occurrence)), context(" · ".join(state))]
     if coordinator:
         elements.append(_manage_menu(occurrence))
-    return [section(details(occurrence)), context(" · ".join(state)), actions(elements, block_id=f"{surface}|{occurrence.id}")]
+        if occurrence.channel_problem:
+            blocks.append(
+                context(
+                    f":warning: heart-bot can't post in <#{occurrence.channel_id}> (`{occurrence.channel_problem}`): invite it."
+                )
+            )
+    return [*blocks, actions(elements, block_id=f"{surface}|{occurrence.id}")]
 
 
 def upcoming_blocks(views: Sequence[SessionView], *, surface: str, coordinator: bool) -> list[Block]:
