@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -245,7 +245,8 @@ def _send_calendar_file(client: WebClient, user_id: str, occurrence: sessions.Oc
 def _add_view(heart: Heart, channel_id: str | None, *, metadata: str = views.LIST):
     settings = heart.settings
     today = _now().astimezone(settings.tz).date()
-    form = SessionForm(date=views.first_date_default(today), time="15:30", timezone=settings.timezone)
+    a_week_on = (today + timedelta(days=7)).isoformat()
+    form = SessionForm(date=a_week_on, time="15:30", timezone=settings.timezone)
     return views.add_session_view(form, channel_id=settings.peerhour_channel, metadata=metadata)
 
 

@@ -8,7 +8,7 @@ coordinator typed (titles, topics, notes) is escaped before it is shown.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
@@ -390,7 +390,7 @@ def add_session_view(form: SessionForm, *, channel_id: str | None, metadata: str
     """The coordinators' form for a new session or series (block ids are the form's field names)."""
     zones = dict(TIMEZONES)
     zones.setdefault(form.timezone, form.timezone)
-    chosen_offsets = {str(m) for m in REMINDER_CHOICES if describe_offset(m) in _offset_words(form.reminders)}
+    chosen_offsets = {str(minutes) for minutes in parse_offsets(form.reminders, lambda *_: None)}
     offsets = [_option(str(m), f"{describe_offset(m)} before") for m in REMINDER_CHOICES]
     channel = ConversationSelectElement(
         action_id="channel",
@@ -449,10 +449,6 @@ def add_session_view(form: SessionForm, *, channel_id: str | None, metadata: str
         ),
     ]
     return _form(ADD_CALLBACK, "Add a session", "Add", "Cancel", metadata, blocks)
-
-
-def _offset_words(reminders: str) -> set[str]:
-    return {describe_offset(m) for m in parse_offsets(reminders, lambda *_: None)}
 
 
 def move_view(occurrence: Occurrence, *, metadata: str) -> View:
@@ -517,8 +513,3 @@ def added_text(series: Series, first: Occurrence | None, count: int) -> str:
     else:
         lines.append("No channel was chosen: only members who ask for DM reminders get them.")
     return "\n".join(lines)
-
-
-def first_date_default(today: date) -> str:
-    """The add form's initial date: a week from today."""
-    return (today + timedelta(days=7)).isoformat()
