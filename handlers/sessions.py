@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.models.views import View
 
 from bot import calendar, events, sessions
 from bot.blocks import Message, notice
@@ -51,7 +52,7 @@ def register(app: App, heart: Heart) -> None:
                 ack(notice(COORDINATORS_ONLY).to_dict())
                 return
             ack()
-            client.views_open(trigger_id=request.trigger_id, view=_add_view(heart, request.channel_id))
+            client.views_open(trigger_id=request.trigger_id, view=_add_view(heart))
         else:
             ack(notice(f"I don't know *{escape(request.verb[:40])}*. {UNKNOWN}").to_dict())
 
@@ -104,7 +105,7 @@ def register(app: App, heart: Heart) -> None:
     def add_clicked(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond) -> None:
         ack()
         if click := _coordinator_click(heart, client, respond, action, body):
-            client.views_open(trigger_id=click.trigger_id, view=_add_view(heart, None, metadata=_surface(click)))
+            client.views_open(trigger_id=click.trigger_id, view=_add_view(heart, metadata=_surface(click)))
 
     @app.action(views.MANAGE_ACTION)
     def manage_chosen(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond) -> None:
@@ -242,7 +243,8 @@ def _send_calendar_file(client: WebClient, user_id: str, occurrence: sessions.Oc
     return True
 
 
-def _add_view(heart: Heart, channel_id: str | None, *, metadata: str = views.LIST):
+def _add_view(heart: Heart, *, metadata: str = views.LIST) -> View:
+    """The add form: a week from today at 3:30 pm in the home zone, reminders a day and 15 minutes before."""
     settings = heart.settings
     today = _now().astimezone(settings.tz).date()
     a_week_on = (today + timedelta(days=7)).isoformat()
@@ -269,7 +271,10 @@ def _form(submission: Submission) -> SessionForm:
     )
 
 
-def _change_submitted(heart: Heart, ack: Ack, body: dict, client: WebClient, change: Any, title: str, done: str) -> None:
+Change = Callable[[Submission, str], sessions.Occurrence]
+
+
+def _change_submitted(heart: Heart, ack: Ack, body: dict, client: WebClient, change: Change, title: str, done: str) -> None:
     """Check the role, apply ``change`` (edit, move or cancel), and confirm in place of the form."""
     submission = Submission.from_payload(body)
     surface, _, occurrence_id = submission.private_metadata.partition("|")
