@@ -26,7 +26,7 @@ from bot.errors import HeartError
 from bot.recurrence import HORIZON, Recurrence, to_utc
 from bot.store import Store
 
-ACTIVE, ENDED = "active", "ended"
+ACTIVE = "active"  # a series is active or ended ("ended": no new sessions are made)
 SCHEDULED, CANCELLED, MOVED = "scheduled", "cancelled", "moved"
 LIVE_STATUSES = (SCHEDULED, MOVED)  # a moved session still takes place, at its new time
 GOING, NOT_GOING = "going", "not_going"
