@@ -38,6 +38,10 @@ LOOKAHEAD = timedelta(hours=6)  # slots due this soon get a job; later ones wait
 EXPAND_EVERY = timedelta(hours=1)
 COUNTS_DELAY = timedelta(seconds=2)  # RSVPs arriving together make one chat.update
 WORKERS = 4
+# Slack counts calls as they arrive: paced at exactly its limit, a few milliseconds of
+# network jitter put one call too many into some second, and each 429 stalls the whole
+# fan-out for its Retry-After. DMs therefore go out a little under REMINDER_DM_PER_SECOND.
+DM_RATE_HEADROOM = 0.95
 JOB_DEFAULTS = {
     "coalesce": True,  # a job that missed several runs runs once
     "max_instances": 1,  # never two runs of one job at a time in this process
@@ -74,7 +78,7 @@ class SessionScheduler:
             self.store,
             reminders.delivery_client(settings.bot_token, settings.slack_api_url),
             claims=Claims(self.store, reminders.process_token(), clock=self.clock),
-            pacer=Pacer(settings.reminder_dm_per_second, self.stopping),
+            pacer=Pacer(settings.reminder_dm_per_second * DM_RATE_HEADROOM, self.stopping),
             coordinators=self.heart.coordinators.all,
             stopping=self.stopping,
             clock=self.clock,
