@@ -59,7 +59,7 @@ def miss_message(typed: str) -> Message:
         "I've noted the search so the team can consider adding it.\n"
         "Try a shorter word, or browse with `/glossary list`."
     )
-    return Message(text=f"No glossary entry for {truncate(typed, 100)} yet.", blocks=[section(text)])
+    return Message(text=f"No glossary entry for {escape(truncate(typed, 100))} yet.", blocks=[section(text)])
 
 
 def lookup_message(lookup: Lookup, typed: str, index: GlossaryIndex, categories: dict[str, Category]) -> Message:
