@@ -24,7 +24,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.blocks import MAX_SECTION_TEXT, Message, actions, button, context, header, section, sections_from_paragraphs
+from bot.blocks import MAX_MESSAGE_BLOCKS, MAX_SECTION_TEXT, Message, actions, button, context, header, section, sections_from_paragraphs
 from bot.blocks.sessions import local_text, moment
 from bot.deidentify import Concern
 from bot.safety import IN_A_CRISIS, NOT_A_CRISIS_SERVICE, RESOURCES
@@ -325,7 +325,10 @@ def too_long_message(text: str) -> Message:
         f"That's {len(text):,} characters; a share-out holds up to {MAX_TEXT:,}, so nothing was saved yet. "
         f"Here is your text to shorten (by {len(text) - MAX_TEXT:,} characters) and send again:"
     )
-    return Message(text=lead, blocks=[section(lead), *quoted(text)])
+    blocks = [section(lead), *quoted(text)]
+    if len(blocks) > MAX_MESSAGE_BLOCKS:  # tens of thousands of characters: give back what one message holds
+        blocks = [*blocks[: MAX_MESSAGE_BLOCKS - 1], context("_The rest is too long to show here._")]
+    return Message(text=lead, blocks=blocks)
 
 
 # ----------------------------------------------------------------------------- mine
