@@ -17,6 +17,7 @@ from gunicorn.app.base import BaseApplication
 from slack_bolt import App
 from slack_bolt.adapter.flask.handler import to_bolt_request, to_flask_response
 
+from bot import slack_shape
 from bot.config import Settings, configure_logging, load_settings
 from bot.runtime import Heart, build_heart
 
@@ -31,11 +32,14 @@ def create_flask_app(heart: Heart, bolt_app: App) -> Flask:
 
     @flask_app.post("/slack/events")
     def slack_events():
-        try:
-            bolt_request = to_bolt_request(request)
-        except ValueError:  # a body that is not the form or JSON Slack sends
+        raw = request.get_data(as_text=True)
+        if problem := slack_shape.timestamp_problem(request.headers) or slack_shape.problem(raw, request.content_type):
+            # Not a body Slack sends: refused before Bolt reads it (Bolt would fail with a 500).
+            if not slack_shape.verified(raw, request.headers, str(heart.settings.signing_secret)):
+                return jsonify(error="invalid request"), 401
+            log.info("refused a malformed request: %s", problem)
             return jsonify(error="malformed request"), 400
-        return to_flask_response(bolt_app.dispatch(bolt_request))
+        return to_flask_response(bolt_app.dispatch(to_bolt_request(request)))
 
     @flask_app.get("/healthz")
     def healthz():

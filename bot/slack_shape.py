@@ -1,0 +1,99 @@
+"""The shape every request from Slack has, checked before Bolt reads it.
+
+Bolt trusts a signed request to look like Slack's: it indexes ``actions[0]["action_id"]``,
+``event["type"]`` or ``user["id"]`` without checking, so a body of another shape would make
+it fail with an HTTP 500. Slack never sends such a body; anything else that does gets a
+plain 400 (or 401 when it is not signed), and nothing of it is logged.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from slack_sdk.signature import SignatureVerifier
+
+# Keys Slack always sends as an object (or, for a few, as a plain id string).
+_OBJECTS = ("view", "container", "message", "previous_message", "state")
+_OBJECT_OR_ID = ("user", "team", "enterprise", "channel")
+_LISTS_OF_OBJECTS = ("actions", "authorizations")
+_STRINGS = ("type", "callback_id", "command", "action_id", "trigger_id", "response_url")
+
+
+def problem(raw: str, content_type: str | None) -> str | None:
+    """What is wrong with the body's shape, or None when Slack could have sent it.
+
+    Mirrors Bolt's own parsing (JSON, a form with a ``payload`` field, or a plain form).
+    """
+    try:
+        body = _parse(raw, content_type)
+    except ValueError:
+        return "not JSON or a form"
+    if not isinstance(body, dict):
+        return "not an object"
+    return _object_problem(body, "body")
+
+
+def verified(raw: str, headers: Mapping[str, str], signing_secret: str) -> bool:
+    """True when the request carries a valid signature no older than 5 minutes (a timestamp
+    that is not a number is simply invalid, where Bolt's own check would raise)."""
+    timestamp = headers.get("X-Slack-Request-Timestamp", "")
+    if not timestamp.isdigit():
+        return False
+    return SignatureVerifier(signing_secret).is_valid(raw, timestamp, headers.get("X-Slack-Signature"))
+
+
+def timestamp_problem(headers: Mapping[str, str]) -> str | None:
+    """A request timestamp that is there but is not a number (Bolt would raise reading it)."""
+    timestamp = headers.get("X-Slack-Request-Timestamp")
+    return "malformed timestamp" if timestamp is not None and not timestamp.isdigit() else None
+
+
+def _parse(raw: str, content_type: str | None) -> Any:
+    if not raw:
+        return {}
+    if content_type == "application/json" or raw.startswith("{"):
+        return json.loads(raw)
+    if "payload" in raw:
+        payload = dict(parse_qsl(raw, keep_blank_values=True)).get("payload")
+        return json.loads(payload) if payload is not None else {}
+    return dict(parse_qsl(raw, keep_blank_values=True))
+
+
+def _object_problem(body: dict[str, Any], where: str) -> str | None:
+    for key in _OBJECTS:
+        if key in body and not isinstance(body[key], dict):
+            return f"{where}.{key} is not an object"
+    for key in _OBJECT_OR_ID:
+        value = body.get(key)
+        if value is not None and not isinstance(value, str) and not (isinstance(value, dict) and _ids_are_text(value)):
+            return f"{where}.{key} is not an object or an id"
+    for key in _LISTS_OF_OBJECTS:
+        if key in body and not (isinstance(body[key], list) and all(isinstance(item, dict) for item in body[key])):
+            return f"{where}.{key} is not a list of objects"
+    for key in _STRINGS:
+        if key in body and not isinstance(body[key], str):
+            return f"{where}.{key} is not text"
+    if body.get("type") == "block_actions":
+        actions = body.get("actions")
+        if not actions or not isinstance(actions[0].get("action_id"), str):
+            return f"{where}.actions has no action id"
+    if body.get("type") in ("view_submission", "view_closed"):
+        view = body.get("view")
+        if not isinstance(view, dict) or not isinstance(view.get("callback_id"), str):
+            return f"{where}.view has no callback id"
+    if "event" in body:
+        event = body["event"]
+        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+            return f"{where}.event has no type"
+        return _object_problem(event, f"{where}.event")
+    for nested in ("message", "previous_message", "view"):
+        if isinstance(body.get(nested), dict) and (found := _object_problem(body[nested], f"{where}.{nested}")):
+            return found
+    return None
+
+
+def _ids_are_text(value: dict[str, Any]) -> bool:
+    return all(isinstance(value[key], str) for key in ("id", "team_id", "enterprise_id") if value.get(key) is not None)
