@@ -10,9 +10,12 @@ import json
 import logging
 import re
 import traceback
+from collections.abc import Callable
+from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_bolt.response import BoltResponse
+from slack_sdk import WebClient
 
 from bot.blocks import notice
 from bot.runtime import Heart
@@ -23,8 +26,44 @@ log = logging.getLogger("heart.errors")
 SORRY = "Sorry, something went wrong on our side and nothing was changed. Please try again in a moment."
 
 
+class RespondOrDM(Respond):
+    """Bolt's ``respond``, answering by DM where a response URL cannot: when the request has
+    none (a button in a modal or on the Home tab), or Slack refuses it (used five times
+    already, or older than 30 minutes), or it cannot be reached. ``response_url`` stays None when there is none, so
+    listeners can still tell where the member clicked."""
+
+    def __init__(self, respond: Respond, client: WebClient, user_id: str | None):
+        super().__init__(response_url=respond.response_url, proxy=respond.proxy, ssl=respond.ssl)
+        self.client = client
+        self.user_id = user_id
+
+    def __call__(self, text: str | dict = "", blocks: Any = None, **options: Any) -> Any:  # type: ignore[override]
+        if self.response_url:
+            try:
+                answer = super().__call__(text, blocks, **options)
+            except (ValueError, OSError) as error:  # not a URL, or unreachable
+                log.warning("response URL failed (%s); answering %s by DM", type(error).__name__, self.user_id)
+            else:
+                if answer.status_code == 200:
+                    return answer
+                log.warning("response URL refused with HTTP %s; answering %s by DM", answer.status_code, self.user_id)
+        if not self.user_id:  # Slack always says who acted; a request that doesn't gets no answer
+            log.warning("nowhere to answer a request with no response URL and no member")
+            return None
+        message = text if isinstance(text, dict) else {"text": text, "blocks": blocks}
+        return self.client.chat_postMessage(
+            channel=self.user_id, text=message.get("text") or "", blocks=message.get("blocks"), unfurl_links=False
+        )
+
+
 def register(app: App, heart: Heart) -> None:
     """Register the unknown-command reply and the global error handler (last of all)."""
+
+    @app.middleware
+    def respond_anywhere(context: BoltContext, client: WebClient, next: Callable[[], None]) -> None:
+        if isinstance(context.respond, Respond):
+            context["respond"] = RespondOrDM(context.respond, client, context.user_id)
+        next()
 
     @app.command(re.compile(r".*"))
     def unknown_command(ack: Ack, command: dict) -> None:
