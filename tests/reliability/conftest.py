@@ -1,0 +1,22 @@
+"""Fixtures for the reliability tests: the bot they attack, run once per test module."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from bot.localslack import LocalSlack
+from tests.harness import BotServer
+
+COORDINATOR = "UCOORD1"
+MEMBER = "UMEMBER1"
+
+
+@pytest.fixture(scope="module")
+def bot(local_slack: LocalSlack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotServer]:
+    """One bot for the whole module, with a coordinator, logging at DEBUG."""
+    env = {"COORDINATOR_IDS": COORDINATOR, "LOG_LEVEL": "DEBUG"}
+    server = BotServer(local_slack, tmp_path_factory.mktemp("reliability") / "heart.db", env=env).start()
+    yield server
+    server.stop()
