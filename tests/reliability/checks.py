@@ -46,8 +46,25 @@ RAW_PING = re.compile(r"<(?:!channel|!here|!everyone|!subteam\^|@UEVIL|#CEVIL|!d
 
 # Keys whose strings Slack never renders as mrkdwn: ids, hidden state, and what a member edits.
 _NOT_RENDERED = frozenset(
-    "private_metadata value action_id block_id callback_id initial_value trigger_id view_id hash _token ts channel "
-    "user user_id users usergroup challenge".split()
+    [
+        "private_metadata",
+        "value",
+        "action_id",
+        "block_id",
+        "callback_id",
+        "initial_value",
+        "trigger_id",
+        "view_id",
+        "hash",
+        "_token",
+        "ts",
+        "channel",
+        "user",
+        "user_id",
+        "users",
+        "usergroup",
+        "challenge",
+    ]
 )
 
 

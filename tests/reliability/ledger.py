@@ -31,6 +31,7 @@ class Row:
     cases: int
     outcome: str
     test: str  # module.py::test_name
+    line: int = 0  # where the test is, to list rows in the order of the files
 
     def markdown(self) -> str:
         cells = (self.tried, f"{self.cases:,}", self.outcome, f"`{self.test}`")
@@ -50,7 +51,7 @@ def proves(area: str, tried: str, cases: int, outcome: str) -> Callable[[F], F]:
 
     def declare(test: F) -> F:
         module = test.__module__.rsplit(".", 1)[-1]
-        ROWS.append(Row(area, tried, cases, outcome, f"{module}.py::{test.__name__}"))
+        ROWS.append(Row(area, tried, cases, outcome, f"{module}.py::{test.__name__}", test.__code__.co_firstlineno))
         return test
 
     return declare
@@ -71,7 +72,7 @@ def collect() -> list[Row]:
     for name in reliability_modules():
         importlib.import_module(name)
     unique = {(row.area, row.test, row.tried): row for row in ROWS}
-    return sorted(unique.values(), key=lambda row: (AREAS.index(row.area), row.test, row.tried))
+    return sorted(unique.values(), key=lambda row: (AREAS.index(row.area), row.test.split("::")[0], row.line, row.tried))
 
 
 INTRO = """\

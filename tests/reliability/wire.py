@@ -51,6 +51,9 @@ class Wire:
                 if attempt == 2:
                     raise
                 continue
+            except Exception:
+                self.close()  # a request that could not be sent leaves the connection unusable
+                raise
             if response.getheader("Connection", "").lower() == "close":
                 self.close()
             return Answer(response.status, raw.decode("utf-8", "replace"), dict(response.getheaders()))
