@@ -9,7 +9,6 @@ that only prints its version.
 
 from __future__ import annotations
 
-import dataclasses
 import subprocess
 import sys
 import time
@@ -38,7 +37,7 @@ def run(bench: Bench) -> list[Row]:
         f"{community.occurrences:,} sessions over two years in {community.seconds:.0f} s, through the features' own "
         "migrations; the report is timed in process, as /heart report computes it, the CLI as a new process.",
     )
-    settings = dataclasses.replace(Settings(), database_path=community.path, log_level="WARNING")
+    settings = Settings(database_path=community.path, log_level="WARNING")
     heart = build_heart(settings)
     rows = []
     try:
