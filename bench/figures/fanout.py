@@ -109,7 +109,7 @@ def _fan_out(bench: Bench, name: str, pace: float) -> tuple[float, LoadResult, L
         bench.note(
             FIGURE,
             f"{name.capitalize()}: first DM {min(call.at for call in accepted) - due.timestamp():.2f} s after the "
-            f"reminder fell due, last at {total:.2f} s; Slack answered {rate_limited} calls with 429.",
+            f"reminder fell due, last at {total:.2f} s; 429 answers from Slack: {rate_limited}.",
         )
     return total, quiet, busy, problems
 
