@@ -44,11 +44,17 @@ SCRATCH = ROOT / "bench" / "out" / "BENCHMARKS.md"
     help="Throughput load: wrk when installed (auto), or the Python generator.",
 )
 @click.option(
+    "--profile",
+    is_flag=True,
+    help="Also record a py-spy flame graph of the serving worker during each command's first throughput run "
+    "(bench/out/profiles/*.svg; needs permission to trace processes).",
+)
+@click.option(
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Where to write the report (default: docs/BENCHMARKS.md for a full run, bench/out/ otherwise).",
 )
-def main(quick: bool, only: tuple[str, ...], runs: int | None, generator: str, output: Path | None) -> None:
+def main(quick: bool, only: tuple[str, ...], runs: int | None, generator: str, profile: bool, output: Path | None) -> None:
     """Measure heart-bot's speed and scale against floors, and write the report.
 
     Exits non-zero when a figure could not be measured or a check failed (a lost or
@@ -62,7 +68,9 @@ def main(quick: bool, only: tuple[str, ...], runs: int | None, generator: str, o
     began = time.monotonic()
     rows: list[Row] = []
     with LocalSlack() as slack, tempfile.TemporaryDirectory(prefix="heart-bench-") as scratch:
-        bench = Bench(plan, slack, Path(scratch), LoadGenerator(generator))
+        bench = Bench(
+            plan, slack, Path(scratch), LoadGenerator(generator), profiles=SCRATCH.parent / "profiles" if profile else None
+        )
         for name in names:
             click.echo(f"bench: {name}...", err=True)
             started = time.monotonic()

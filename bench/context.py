@@ -3,6 +3,9 @@ the load generator, and the app servers it starts."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -70,6 +73,7 @@ class Bench:
     workdir: Path
     load: LoadGenerator
     notes: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    profiles: Path | None = None  # where to write py-spy flame graphs of the serving worker, if wanted
 
     def note(self, figure: str, text: str) -> None:
         """Add a line under a figure's table."""
@@ -99,6 +103,36 @@ def started_in(server: BotServer) -> float:
     began = time.perf_counter()
     server.start()
     return time.perf_counter() - began
+
+
+@contextmanager
+def profiling(bench: Bench, server: BotServer, name: str, seconds: float) -> Iterator[None]:
+    """Record a py-spy flame graph of the server's worker for the block (when ``bench.profiles`` is set)."""
+    if bench.profiles is None:
+        yield
+        return
+    bench.profiles.mkdir(parents=True, exist_ok=True)
+    worker = psutil.Process(server.process.pid).children()[0].pid
+    output = bench.profiles / f"{name}.svg"
+    spy = subprocess.Popen(
+        [
+            shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy",
+            "record",
+            "--pid",
+            str(worker),
+            "--duration",
+            str(max(1, round(seconds))),
+            "--nonblocking",
+            "--output",
+            str(output),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield
+    finally:
+        spy.wait(timeout=seconds + 30)
 
 
 def resident_mb(server: BotServer) -> float:

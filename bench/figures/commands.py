@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.context import Bench, resident_mb
+from bench.context import Bench, profiling, resident_mb
 from bench.load import LoadResult, write_requests
 from bench.results import Bar, Row
 from bot import slack_requests
@@ -124,7 +125,9 @@ def _throughput_run(
 ) -> LoadResult:
     count = distinct if target.stores_shareouts else 64
     path = _requests_file(bench, target, tag, count)
-    result = bench.load.closed(server.url + "/slack/events", path, connections=bench.plan.connections, seconds=seconds)
+    name = f"{target.command.strip('/')}-{tag}"
+    with profiling(bench, server, name, seconds) if tag == "t0" else nullcontext():
+        result = bench.load.closed(server.url + "/slack/events", path, connections=bench.plan.connections, seconds=seconds)
     _check(server, target, tag, result)
     path.unlink()
     return result
