@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
@@ -11,6 +13,11 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.runtime import Heart
+
+# Bolt runs listeners on a pool (5 threads unless told), and a listener keeps its thread after
+# the ack while it finishes slow work (a write the database made wait, an upload). Enough
+# threads that such work never keeps another request from being acknowledged.
+LISTENER_THREADS = 32
 
 
 def web_client(heart: Heart, token: str | None = None) -> WebClient:
@@ -47,6 +54,7 @@ def create_app(
         client=client,
         signing_secret=signing_secret or heart.settings.signing_secret,
         process_before_response=process_before_response,
+        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
         # Bolt answers url_verification and ssl_check itself, and 404s what no listener
         # matches; the catch-all in handlers.errors turns unknown commands into a reply.
     )
