@@ -21,6 +21,7 @@ from bot.scheduler import scheduler_of
 from bot.session_form import InvalidForm, SessionForm, check_edit, check_form, check_new_time, check_note
 from bot.sessions import GOING, NOT_GOING, SessionError
 from bot.text import escape
+from handlers import ack_budget
 from handlers.home import publish_home
 from handlers.payloads import Click, Command, Submission
 
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 UPCOMING = 5
 COORDINATORS_ONLY = "Only coordinators can add, edit, move or cancel sessions. Type `/peerhour` to see what's coming up."
 UNKNOWN = "`/peerhour` shows the next sessions; `/peerhour help` says more."
+SAVING = "Saving… the database is busy for a moment. This form will show the outcome as soon as it's saved."
 
 
 def _now() -> datetime:
@@ -131,16 +133,22 @@ def register(app: App, heart: Heart) -> None:
         now = _now()
         try:
             checked = check_form(_form(submission), now=now, default_timezone=heart.settings.timezone)
-            series = sessions.add_series(heart.store, checked.series, now=now, created_by=submission.user_id, topic=checked.topic)
         except InvalidForm as invalid:
             ack(response_action="errors", errors=invalid.problems)
             return
+        answer = ack_budget.FormAnswer(ack, client, submission.view_id)
+        adding = ack_budget.start(
+            lambda: sessions.add_series(heart.store, checked.series, now=now, created_by=submission.user_id, topic=checked.topic)
+        )
+        answer.wait(adding, views.done_view("Adding the session", SAVING))
+        try:
+            series = adding.result()
         except SessionError as error:
-            ack(response_action="errors", errors={"date": str(error)})
+            answer.errors({"date": str(error)}, lambda problem: views.done_view("Session not added", escape(problem)))
             return
         coming = sessions.upcoming(heart.store, now, limit=200, series_id=series.id)
         text = views.added_text(series, coming[0] if coming else None, len(coming))
-        ack(response_action="update", view=views.done_view("Session added", text))
+        answer.show(views.done_view("Session added", text))
         log.info("series %s added by %s", series.id, submission.user_id)
         _after_change(heart, client, submission, None)
 
@@ -282,16 +290,20 @@ def _change_submitted(heart: Heart, ack: Ack, body: dict, client: WebClient, cha
     if not heart.is_coordinator(submission.user_id):
         ack(response_action="errors", errors={first_field: COORDINATORS_ONLY})
         return
+    answer = ack_budget.FormAnswer(ack, client, submission.view_id)
+    changing = ack_budget.start(lambda: change(submission, occurrence_id))
+    answer.wait(changing, views.done_view("Saving", SAVING))
+    not_changed = f"{title.split()[0]} not {title.split()[-1]}"  # "Session not moved"
     try:
-        occurrence = change(submission, occurrence_id)
+        occurrence = changing.result()
     except InvalidForm as invalid:
-        ack(response_action="errors", errors=invalid.problems)
+        answer.errors(invalid.problems, lambda problem: views.done_view(not_changed, escape(problem)))
         return
     except SessionError as error:
-        ack(response_action="errors", errors={first_field: str(error)})
+        answer.errors({first_field: str(error)}, lambda problem: views.done_view(not_changed, escape(problem)))
         return
     text = f"*{escape(occurrence.title)}* " + done.format(when=views.when(occurrence))
-    ack(response_action="update", view=views.done_view(title, text))
+    answer.show(views.done_view(title, text))
     log.info("%s: %s by %s", title.lower(), occurrence.id, submission.user_id)
     if scheduler := scheduler_of(heart):
         scheduler.rsvps_changed(occurrence.id)

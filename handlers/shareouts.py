@@ -26,12 +26,14 @@ from bot.blocks import shareouts as views
 from bot.blocks.shareouts import CheckIn
 from bot.runtime import Heart
 from bot.shareouts import Draft, Field, Owner, Shareout, Visibility
+from handlers import ack_budget
 from handlers.payloads import Click, Command, Submission
 
 log = logging.getLogger(__name__)
 
 CHECKIN_ACTIONS = re.compile(rf"^({views.CHECKIN_NAMED_ACTION}|{views.CHECKIN_ANONYMOUS_ACTION})$")
 GONE = "That share-out has been deleted. Type `/shareout mine` to see the ones you have."
+SAVING = "Saving your share-out… it's taking a moment longer than usual. I'll confirm here once it's saved."
 PURGED = "That share-out's text was removed after the retention period, so there is nothing to edit."
 
 
@@ -66,7 +68,7 @@ def register(app: App, heart: Heart) -> None:
     """Listen for /shareout, its buttons, and the share-out form."""
 
     @app.command("/shareout")
-    def shareout_command(ack: Ack, command: dict, client: WebClient) -> None:
+    def shareout_command(ack: Ack, command: dict, client: WebClient, respond: Respond) -> None:
         request = Command.from_payload(command)
         word = request.text.casefold()
         if not request.text:
@@ -80,7 +82,7 @@ def register(app: App, heart: Heart) -> None:
         elif word == "export":
             _export(heart, ack, client, request.user_id)
         else:
-            _quick_shareout(heart, ack, request)
+            _quick_shareout(heart, ack, respond, request)
 
     @app.action(views.OPEN_ACTION)
     def shareout_open_clicked(ack: Ack, action: dict, body: dict, client: WebClient) -> None:
@@ -153,8 +155,9 @@ def register(app: App, heart: Heart) -> None:
 # ----------------------------------------------------------------------------- capture
 
 
-def _quick_shareout(heart: Heart, ack: Ack, request: Command) -> None:
-    """``/shareout TEXT``: save at once for coordinators only, then confirm."""
+def _quick_shareout(heart: Heart, ack: Ack, respond: Respond, request: Command) -> None:
+    """``/shareout TEXT``: save at once for coordinators only, then confirm (after the ack if the
+    database is busy: the confirmation never says "saved" before the row is committed)."""
     store, content, now = heart.store, heart.content.shareout, _now()
     draft = Draft(request.text, occurrence_id=core.default_session_id(store, now))
     problems = core.check(store, content, draft, now=now, origin_channel=request.channel_id)
@@ -164,13 +167,21 @@ def _quick_shareout(heart: Heart, ack: Ack, request: Command) -> None:
     if Field.SESSION in problems:  # the default session closed a moment ago: save it without one
         draft = replace(draft, occurrence_id=None)
     # Slack gives each command its own trigger id: a repeat of the same request saves nothing new.
-    saved = core.save(store, draft, _owner(heart, request.user_id), request_key=f"command:{request.trigger_id}", now=now)
+    owner, key = _owner(heart, request.user_id), f"command:{request.trigger_id}"
+    saving = ack_budget.start(lambda: core.save(store, draft, owner, request_key=key, now=now))
+    late = not ack_budget.done_in_time(saving)
+    if late:
+        ack(notice(SAVING).to_dict())
+    saved = saving.result()
     crisis = content.crisis.matches(draft.text)
     described = core.describe(store, content, saved.shareout, request.channel_id)
     message = views.confirmation_message(
         described, concerns=deidentify.concerns(draft.text), check_in=CheckIn.OFFERED if crisis else None
     )
-    ack(message.to_dict())
+    if late:
+        respond(message.to_response(replace_original=True))
+    else:
+        ack(message.to_dict())
     if saved.created:
         _record(heart, saved.shareout, crisis)
 
@@ -194,26 +205,38 @@ def _submit(heart: Heart, ack: Ack, client: WebClient, submission: Submission) -
         view = _form(heart, draft, replace(state, warned=True), concerns=concerns)
         ack(response_action="update", view=view)
         return
-    if current is None:
-        saved = core.save(store, draft, owner, request_key=f"view:{submission.view_id}:{submission.view_hash}", now=now)
-        shareout, changed = saved.shareout, saved.created
-    else:
-        if draft.visibility is Visibility.ANONYMOUS:
-            heart.recorder.flush()  # the event that counted it must be on disk to lose its member id
-        shareout, changed = core.update(store, current.id, owner, draft, now=now), True
-        if shareout is None:  # deleted from another window a moment ago
-            ack(response_action="update", view=views.notice_view(GONE))
-            return
+    # A busy database: the form shows "saving" at once, and the outcome when it is written.
+    answer = ack_budget.FormAnswer(ack, client, submission.view_id)
+    writing = ack_budget.start(lambda: _write(heart, submission, draft, owner, current, now))
+    answer.wait(writing, views.notice_view(SAVING))
+    shareout, changed = writing.result()
+    if shareout is None:  # deleted from another window a moment ago
+        answer.show(views.notice_view(GONE))
+        return
     crisis = content.crisis.matches(draft.text)
     described = core.describe(store, content, shareout, state.channel)
     check_in = CheckIn.OFFERED if crisis else None
-    ack(response_action="update", view=views.confirmation_view(described, edited=current is not None, check_in=check_in))
+    answer.show(views.confirmation_view(described, edited=current is not None, check_in=check_in))
     if changed:  # not a repeat of a request already saved
         if current is None:
             _record(heart, shareout, crisis)
         elif crisis:
             heart.record(events.Event(events.SAFETY_NET, None))
         _sync_post(heart, client, current, shareout, state.channel, submission.user_id)
+
+
+def _write(
+    heart: Heart, submission: Submission, draft: Draft, owner: Owner, current: Shareout | None, now: datetime
+) -> tuple[Shareout | None, bool]:
+    """Save a new share-out (once per view and its state) or replace ``current``: the share-out
+    (None if it was deleted meanwhile) and whether anything changed."""
+    if current is None:
+        key = f"view:{submission.view_id}:{submission.view_hash}"
+        saved = core.save(heart.store, draft, owner, request_key=key, now=now)
+        return saved.shareout, saved.created
+    if draft.visibility is Visibility.ANONYMOUS:
+        heart.recorder.flush()  # the event that counted it must be on disk to lose its member id
+    return core.update(heart.store, current.id, owner, draft, now=now), True
 
 
 def _draft(submission: Submission) -> tuple[Draft, dict[Field, str]]:
