@@ -3,8 +3,9 @@
 The offline shell points the bot's WebClient at it (``SLACK_API_URL``), and so do the
 tests. It records every call, answers each method the way Slack does for a healthy
 workspace, and can be scripted to misbehave: a rate limit per method (HTTP 429 with
-``Retry-After``), queued failures (``ratelimited``, 500s, ``not_in_channel``...), or
-delays.
+``Retry-After``), queued failures (``ratelimited``, 500s, ``not_in_channel``...), delays
+or dropped connections. Its response URLs keep Slack's rule: 5 posts within 30 minutes,
+then HTTP 404 (``used_url``, ``expired_url``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from urllib.parse import parse_qsl, urlparse
 from bot.slack_requests import TEAM_ID
 
 BOT_USER_ID = "UHEARTBOT"
+# Slack takes up to 5 posts to one response URL, within 30 minutes; beyond, it answers 404.
+RESPONSE_URL_POSTS = 5
+RESPONSE_URL_LIFETIME = 30 * 60
 
 
 @dataclass
@@ -60,6 +64,7 @@ class LocalSlack:
         self.usergroups: dict[str, list[str]] = {}
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
         self._limits: dict[str, tuple[float, deque[float]]] = {}
+        self._response_urls: dict[str, tuple[float, int]] = {}  # path: (issued at, posts taken)
         self._lock = threading.Lock()
         self._counter = itertools.count(1)
         self._condition = threading.Condition(self._lock)
@@ -80,8 +85,11 @@ class LocalSlack:
         return self.url + "api/"
 
     def response_url(self, name: str = "") -> str:
-        """A fresh response URL served here."""
-        return f"{self.url}response/{name or next(self._counter)}"
+        """A fresh response URL served here: like Slack's, it takes 5 posts within 30 minutes."""
+        path = f"/response/{name or next(self._counter)}"
+        with self._lock:
+            self._response_urls.setdefault(path, (time.monotonic(), 0))
+        return self.url.rstrip("/") + path
 
     def start(self) -> LocalSlack:
         """Serve in a background thread."""
@@ -170,6 +178,16 @@ class LocalSlack:
             recent.append(now)
         return None
 
+    def _spend_response_url(self, path: str) -> Failure | None:
+        """Count a post to a response URL; past 5 posts or 30 minutes, Slack's 404 (called under the lock)."""
+        issued, posts = self._response_urls.get(path, (time.monotonic(), 0))
+        if time.monotonic() - issued > RESPONSE_URL_LIFETIME:
+            return Failure(status=404, error="expired_url")
+        if posts >= RESPONSE_URL_POSTS:
+            return Failure(status=404, error="used_url")
+        self._response_urls[path] = (issued, posts + 1)
+        return None
+
     def _record(self, call: Call) -> None:
         with self._condition:
             self.calls.append(call)
@@ -240,6 +258,8 @@ class LocalSlack:
                     args.setdefault("_token", self.headers["Authorization"].removeprefix("Bearer "))
                 with local._lock:
                     failure = local._admit(method)
+                    if failure is None and method == "response_url":
+                        failure = local._spend_response_url(path)
                 if failure and failure.delay:
                     time.sleep(failure.delay)
                 if failure and failure.drop:
