@@ -24,7 +24,17 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.blocks import MAX_MESSAGE_BLOCKS, MAX_SECTION_TEXT, Message, actions, button, context, header, section, sections_from_paragraphs
+from bot.blocks import (
+    MAX_MESSAGE_BLOCKS,
+    MAX_SECTION_TEXT,
+    Message,
+    actions,
+    button,
+    context,
+    header,
+    section,
+    sections_from_paragraphs,
+)
 from bot.blocks.sessions import local_text, moment
 from bot.deidentify import Concern
 from bot.safety import IN_A_CRISIS, NOT_A_CRISIS_SERVICE, RESOURCES
