@@ -1,0 +1,251 @@
+"""Faults: the host kills the bot under load, restarts it again and again across reminder times,
+Slack misbehaves in every way it can, and another process holds the database's write lock.
+The real bot (``python -m bot serve``), a real SQLite file, the real scheduler, the local Slack.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot import slack_requests
+from bot.localslack import Failure, LocalSlack
+from bot.store import Store
+from tests.harness import BotServer
+from tests.reliability.checks import eventually, log_problems
+from tests.reliability.conftest import COORDINATOR, MEMBER
+from tests.reliability.ledger import proves, ran
+from tests.reliability.wire import SLACK_TIMEOUT, Wire
+from tests.session_helpers import migrated, one_session, soon
+from tests.test_sessions_http import add_form
+from tests.test_shareouts import form as shareout_state
+
+FAST = {"HEART_RECONCILE_SECONDS": "1", "REMINDER_DM_PER_SECOND": "100", "COORDINATOR_IDS": COORDINATOR}
+SAVED = "Share-out saved"
+
+
+def shareout_rows(database: Path) -> Counter:
+    """How many rows hold each share-out text."""
+    with sqlite3.connect(database) as db:
+        return Counter(dict(db.execute("select text, count(*) from shareouts group by text").fetchall()))
+
+
+def integrity(database: Path) -> str:
+    with sqlite3.connect(database) as db:
+        return db.execute("pragma integrity_check").fetchone()[0]
+
+
+def quick_shareout(slack: LocalSlack, text: str, user: str = MEMBER) -> str:
+    """A ``/shareout TEXT`` body with its own trigger id: sent again, it is the same request."""
+    return slack_requests.command_body("/shareout", text, user_id=user, response_url=slack.response_url())
+
+
+# ----------------------------------------------------------------------------- kill -9 under load
+
+CLIENTS = 8
+KILLS = 3
+
+
+@proves(
+    "Fault",
+    f"kill -9 under load: {CLIENTS} clients send distinct quick share-outs (/shareout TEXT) without pause while the "
+    f"bot is killed with SIGKILL and restarted, {KILLS} times; a request cut off is sent again as is",
+    KILLS,
+    'every share-out confirmed "saved" is in the database exactly once, none twice; PRAGMA integrity_check ok',
+)
+def test_kill_9_under_load_loses_no_confirmed_shareout(local_slack, tmp_path):
+    database = tmp_path / "heart.db"
+    bot = BotServer(local_slack, database).start()
+    confirmed: set[str] = set()
+    cut_off = []
+    stop = threading.Event()
+
+    def client(n: int) -> None:
+        with Wire(bot.port, timeout=SLACK_TIMEOUT * 3) as wire:
+            for i in range(100_000):
+                text = f"load c{n} n{i}: what helped today"
+                body = quick_shareout(local_slack, text)
+                while not stop.is_set():
+                    try:
+                        answer = wire.post(body)
+                    except OSError:  # the bot is down: the same request again, once it is back
+                        cut_off.append(text)
+                        wire.close()
+                        time.sleep(0.05)
+                        continue
+                    if answer.status == 200 and SAVED in answer.body:
+                        confirmed.add(text)
+                    break
+                if stop.is_set():
+                    return
+
+    clients = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(CLIENTS)]
+    for thread in clients:
+        thread.start()
+    try:
+        for _ in range(KILLS):
+            eventually(lambda: len(confirmed) >= 20, what="share-outs to be confirmed")
+            time.sleep(random.uniform(0.2, 0.8))
+            bot.kill()
+            bot.start()
+        eventually(lambda: len(confirmed) >= 20 * (KILLS + 1), what="more share-outs after the last restart")
+    finally:
+        stop.set()
+        for thread in clients:
+            thread.join(30)
+        bot.stop()
+    stored = shareout_rows(database)
+    missing = [text for text in confirmed if stored[text] != 1]
+    assert missing == [], f"{len(missing)} confirmed share-outs not stored exactly once"
+    assert [text for text, count in stored.items() if count > 1] == []
+    assert integrity(database) == "ok"
+    assert cut_off, "no request was in flight when the bot was killed"
+    ran(KILLS, KILLS, "kills")
+
+
+# ----------------------------------------------------------------------------- database busy
+
+HOLD_SECONDS = 4.0
+LOCK_HOLDER = """
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
+db.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+db.execute("COMMIT")
+"""
+
+
+class WriteLock:
+    """Another process holding the database's write lock (``BEGIN IMMEDIATE``) for a while."""
+
+    def __init__(self, database: Path, seconds: float):
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", LOCK_HOLDER, str(database), str(seconds)], stdout=subprocess.PIPE, text=True
+        )
+        assert self.process.stdout is not None and self.process.stdout.readline().strip() == "locked"
+
+    def released(self) -> bool:
+        return self.process.poll() is not None
+
+
+@pytest.fixture
+def busy_bot(local_slack: LocalSlack, tmp_path: Path) -> Iterator[BotServer]:
+    bot = BotServer(local_slack, tmp_path / "heart.db", env={"COORDINATOR_IDS": COORDINATOR}).start()
+    yield bot
+    bot.stop()
+
+
+@proves(
+    "Fault",
+    f"Database busy: another process holds the write lock (BEGIN IMMEDIATE) for {HOLD_SECONDS:.0f} s while members "
+    "send quick share-outs, submit the share-out form, RSVP, look up the glossary and list sessions, and a "
+    "coordinator asks for a report, adds a session and cancels one",
+    10,
+    "every request acknowledged within Slack's 3 s; every write done once the lock is released (share-outs "
+    "saved once and confirmed, the RSVP and the lookups recorded); nothing lost",
+)
+def test_requests_are_acknowledged_in_time_while_another_process_holds_the_write_lock(busy_bot, local_slack):
+    bot, slack = busy_bot, local_slack
+    store = Store(bot.database_path)
+    occurrence = eventually(lambda: store.db.execute("select id from occurrences limit 1").fetchone())[0]
+    later = one_session(store, soon(3 * 86400), title="Busy hour", offsets=()).id
+    requests: dict[str, tuple[str, str]] = {
+        "quick share-out 1": (quick_shareout(slack, "busy quick one"), slack_requests.FORM),
+        "quick share-out 2": (quick_shareout(slack, "busy quick two", user="UMEMBER2"), slack_requests.FORM),
+        "share-out form": (
+            slack_requests.view_submission_body(
+                "shareout_form", shareout_state("busy form"), user_id=MEMBER, view_id="VBUSY1", private_metadata=""
+            ),
+            slack_requests.FORM,
+        ),
+        "RSVP": (
+            slack_requests.block_actions_body("peerhour_going", occurrence, user_id=MEMBER, response_url=slack.response_url()),
+            slack_requests.FORM,
+        ),
+        "glossary 1": (
+            slack_requests.command_body("/glossary", "TIC", user_id=MEMBER, response_url=slack.response_url()),
+            slack_requests.FORM,
+        ),
+        "glossary 2": (
+            slack_requests.command_body("/glossary", "resilience", user_id=MEMBER, response_url=slack.response_url()),
+            slack_requests.FORM,
+        ),
+        "sessions": (
+            slack_requests.command_body("/peerhour", "", user_id=MEMBER, response_url=slack.response_url()),
+            slack_requests.FORM,
+        ),
+        "add a session": (
+            slack_requests.view_submission_body(
+                "peerhour_add", add_form(title="Busy circle"), user_id=COORDINATOR, view_id="VBUSY2"
+            ),
+            slack_requests.FORM,
+        ),
+        "cancel a session": (
+            slack_requests.view_submission_body(
+                "peerhour_cancel", {"note": {"note": {"value": "busy"}}}, user_id=COORDINATOR, private_metadata=f"ph_list|{later}"
+            ),
+            slack_requests.FORM,
+        ),
+        "report": (
+            slack_requests.command_body("/heart", "report", user_id=COORDINATOR, response_url=slack.response_url()),
+            slack_requests.FORM,
+        ),
+    }
+    answers: dict[str, Any] = {}
+
+    def send(name: str) -> None:
+        body, content_type = requests[name]
+        with Wire(bot.port, timeout=SLACK_TIMEOUT) as wire:  # Slack waits 3 s, then shows the member an error
+            try:
+                answers[name] = wire.post(body, content_type)
+            except TimeoutError:
+                answers[name] = "no answer within 3 s"
+
+    lock = WriteLock(bot.database_path, HOLD_SECONDS)
+    threads = [threading.Thread(target=send, args=(name,)) for name in requests]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not lock.released(), "the lock was let go before every request was answered"
+    late = {name: answer for name, answer in answers.items() if isinstance(answer, str) or answer.status != 200}
+    assert late == {}
+    assert all("doesn't know" not in answer.body for answer in answers.values())
+    eventually(lock.released, what="the lock holder to finish")
+    # Once the lock is free every write lands, once.
+    stored = eventually(
+        lambda: (
+            {t: n for t, n in shareout_rows(bot.database_path).items() if t.startswith("busy")}
+            if len(shareout_rows(bot.database_path)) >= 3
+            else None
+        ),
+        what="the share-outs",
+    )
+    assert stored == {"busy quick one": 1, "busy quick two": 1, "busy form": 1}
+    eventually(lambda: [t for (t,) in store.db.execute("select title from series")].count("Busy circle") == 1, what="the series")
+    assert store.db.execute("select status from occurrences where id = ?", (later,)).fetchone() == ("cancelled",)
+    assert len(slack.calls_to("views.update")) >= 3  # each form shows its outcome once it is written
+    with sqlite3.connect(bot.database_path) as db:
+        eventually(
+            lambda: db.execute("select count(*) from rsvps where user_id = ?", (MEMBER,)).fetchone()[0] == 1, what="the RSVP"
+        )
+        eventually(
+            lambda: db.execute("select count(*) from events where kind = 'glossary_lookup'").fetchone()[0] == 2,
+            what="the lookups",
+        )
+    # A member whose share-out waited for the lock is told it is saved, once it is.
+    told = [answers["quick share-out 1"].body, *[str(r) for r in slack.calls_to("response_url")]]
+    assert any("saved" in text for text in told)
+    assert log_problems(bot.log()) == []
+    ran(len(answers), 10, "requests during the lock")
