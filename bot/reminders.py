@@ -9,7 +9,9 @@ Exactly once: before anything is sent, ``(occurrence, kind, recipient)`` is clai
 ``deliveries`` table inside a ``BEGIN IMMEDIATE`` transaction (a unique key); only the
 claimer sends, and it records ``sent``, ``skipped`` or ``failed``. A claim carries a lease:
 a process that dies holding one leaves it ``claimed``, and another takes it over only once
-the lease has run out, so recipients already marked ``sent`` are never sent again. The
+the lease has run out, so recipients already marked ``sent`` are never sent again; one
+whose message was on its way to Slack when its process died is recorded ``skipped``, as it
+may have been posted. The
 slot as a whole is claimed the same way (recipient ``*``), so two processes do not both
 work through the same fan-out. Another process, a restart or a retried job can therefore
 never double a message; the one case left open is a send whose answer was lost (a
@@ -85,6 +87,8 @@ CHANNEL = "channel"
 REMINDER, STARTING, SHAREOUT, CANCELLED, MOVED = "reminder", "starting", "shareout", "cancelled", "moved"
 CHANNEL_PROBLEM = "channel-problem"
 LEASE_SECONDS = 60.0
+SENDING = "sending"  # a claim's detail while its message is on its way to Slack
+OUTCOME_UNKNOWN = "not sent again: the bot stopped while Slack was answering, so it may have been posted"
 STARTING_USEFUL = timedelta(minutes=10)  # "starting now" is still worth posting this late
 SHAREOUT_USEFUL = timedelta(hours=12)
 NOTICE_USEFUL = timedelta(days=7)  # for notices with no session time to go by
@@ -213,7 +217,7 @@ class Claims:
         now = self.clock()
         with self.store.transaction() as db:
             row = db.execute(
-                "select id, state, lease_until from deliveries where occurrence_id = ? and kind = ? and recipient = ?",
+                "select id, state, lease_until, detail from deliveries where occurrence_id = ? and kind = ? and recipient = ?",
                 (occurrence_id, kind, recipient),
             ).fetchone()
             if row is None:
@@ -223,8 +227,17 @@ class Claims:
                     (occurrence_id, kind, recipient, self.owner, now + self.lease, now, now),
                 )
                 return Claim(cursor.lastrowid, occurrence_id, kind, recipient)  # type: ignore[arg-type]
-            delivery_id, state, lease_until = row
+            delivery_id, state, lease_until, detail = row
             if state != CLAIMED or (lease_until or 0) > now:
+                return None
+            if detail == SENDING:
+                # Its holder died while Slack was answering, so the message may be posted: sending
+                # it again could double it, recording it skipped cannot.
+                db.execute(
+                    "update deliveries set state = ?, detail = ?, lease_until = null, updated_at = ? where id = ?",
+                    (SKIPPED, OUTCOME_UNKNOWN, now, delivery_id),
+                )
+                log.warning("delivery %s (%s %s %s): %s", delivery_id, occurrence_id, kind, recipient, OUTCOME_UNKNOWN)
                 return None
             # A claim whose holder died: take it over.
             db.execute(
@@ -235,15 +248,22 @@ class Claims:
             return Claim(delivery_id, occurrence_id, kind, recipient)
 
     def renew(self, claim: Claim, *, attempt: bool = False) -> bool:
-        """Extend the lease (counting an attempt if ``attempt``); False if the claim was lost."""
+        """Extend the lease; False if the claim was lost. With ``attempt``, count an attempt and
+        mark the message as on its way to Slack until :meth:`answered` or :meth:`finish`."""
         now = self.clock()
         with self.store.transaction() as db:
             cursor = db.execute(
-                "update deliveries set lease_until = ?, updated_at = ?, attempts = attempts + ? "
+                "update deliveries set lease_until = ?, updated_at = ?, attempts = attempts + ?, "
+                "detail = case when ? then ? else detail end "
                 "where id = ? and state = 'claimed' and claimed_by = ?",
-                (now + self.lease, now, int(attempt), claim.id, self.owner),
+                (now + self.lease, now, int(attempt), attempt, SENDING, claim.id, self.owner),
             )
             return cursor.rowcount > 0
+
+    def answered(self, claim: Claim) -> None:
+        """Slack answered the attempt (with an error to retry): it is no longer on its way."""
+        with self.store.transaction() as db:
+            db.execute("update deliveries set detail = null where id = ? and claimed_by = ?", (claim.id, self.owner))
 
     def finish(
         self, claim: Claim, state: str, *, detail: str | None = None, channel: str | None = None, ts: str | None = None
@@ -436,6 +456,7 @@ class Deliverer:
                 status, code = error.response.status_code, str(error.response.get("error") or "")
                 if status == 429 or code == "ratelimited":
                     self.pacer.pause(retry_after(error))
+                    self.claims.answered(claim)
                     continue
                 if status < 500 and code not in TRANSIENT_ERRORS:
                     log.warning("delivery %s to %s failed: %s", claim.id, claim.recipient, code)
@@ -449,6 +470,7 @@ class Deliverer:
             else:
                 self.claims.finish(claim, SENT, channel=response.get("channel"), ts=response.get("ts"))
                 return Outcome(SENT)
+            self.claims.answered(claim)
             self._back_off(failures, useful_until)
 
     def _back_off(self, failures: int, useful_until: datetime) -> None:
