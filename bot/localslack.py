@@ -300,6 +300,9 @@ class LocalSlack:
                 for name, value in (headers or {}).items():
                     self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):  # the caller went away; as on Slack, the call stands
+                    self.close_connection = True
 
         return Handler
