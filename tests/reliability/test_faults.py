@@ -13,6 +13,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -249,3 +250,125 @@ def test_requests_are_acknowledged_in_time_while_another_process_holds_the_write
     assert any("saved" in text for text in told)
     assert log_problems(bot.log()) == []
     ran(len(answers), 10, "requests during the lock")
+
+
+# ----------------------------------------------------------------------------- restart storms
+
+STORM_SESSIONS = 6
+STORM_SEED = 8
+
+
+def messages(slack: LocalSlack) -> Counter:
+    """Messages Slack accepted, by (channel or member, first words of the text)."""
+    return Counter(
+        (call.args["channel"], call.args.get("text", "")[:40])
+        for call in slack.calls_to("chat.postMessage")
+        if "_failed" not in call.args
+    )
+
+
+def deliveries(store: Store, kind: str) -> dict[tuple[str, str], str]:
+    rows = store.db.execute("select occurrence_id, recipient, state from deliveries where kind = ?", (kind,)).fetchall()
+    return {(occurrence, recipient): state for occurrence, recipient, state in rows}
+
+
+def settled(store: Store, kind: str, count: int) -> bool:
+    states = [s for (_, r), s in deliveries(store, kind).items() if r == "*"]
+    return len(states) == count and all(s != "claimed" for s in states)
+
+
+def leases_run_out(store: Store) -> None:
+    """What a minute's wait would do: every claim a killed process held may be taken over."""
+    with store.transaction() as db:
+        db.execute("update deliveries set lease_until = 0 where state = 'claimed'")
+
+
+def assert_once_or_skipped(
+    store: Store, slack: LocalSlack, kind: str, channels: dict[str, str], members: dict[str, list[str]]
+) -> int:
+    """Each recipient got the message exactly once where its delivery says sent, never otherwise, never twice."""
+    sent = Counter(call.args["channel"] for call in slack.calls_to("chat.postMessage") if "_failed" not in call.args)
+    states = deliveries(store, kind)
+    checked = 0
+    for occurrence, channel in channels.items():
+        slot = states[(occurrence, "*")]
+        for recipient, target in [("channel", channel), *[(m, m) for m in members[occurrence]]]:
+            state = states.get((occurrence, recipient), slot)
+            assert sent[target] == (1 if state == "sent" else 0), (occurrence, recipient, state, sent[target])
+            checked += 1
+    return checked
+
+
+@proves(
+    "Fault",
+    f"Restart storm across reminder times: {STORM_SESSIONS} sessions' reminders fall due 2 s apart (a channel post "
+    "and 2 subscriber DMs each) while the bot is killed (kill -9, or stopped) and restarted every 0.2-1.5 s until "
+    "past the last one",
+    STORM_SESSIONS * 3,
+    "each of the 18 messages delivered exactly once where recorded sent, none where recorded skipped; never twice",
+)
+def test_a_restart_storm_across_reminder_times_never_doubles_a_reminder(slack, tmp_path):
+    database = tmp_path / "heart.db"
+    store = migrated(database)
+    first = soon(60 + 3)
+    channels, members = {}, {}
+    for k in range(STORM_SESSIONS):
+        occurrence = one_session(store, first + timedelta(seconds=2 * k), title=f"Storm {k}", offsets=(1,), channel=f"C0STORM{k}")
+        channels[occurrence.id] = f"C0STORM{k}"
+        members[occurrence.id] = [f"USTORM{k}A", f"USTORM{k}B"]
+        with store.transaction() as db:
+            db["subscriptions"].insert_all(
+                {"series_id": occurrence.series_id, "user_id": m, "created_at": 0} for m in members[occurrence.id]
+            )
+    storm = random.Random(STORM_SEED)
+    bot = BotServer(slack, database, env=FAST)
+    restarts = 0
+    last_due = (first + timedelta(seconds=2 * (STORM_SESSIONS - 1) - 60)).timestamp()
+    while time.time() < last_due + 2:
+        bot.start()
+        time.sleep(storm.uniform(0.2, 1.5))
+        bot.kill() if storm.random() < 0.7 else bot.stop()
+        restarts += 1
+    leases_run_out(store)
+    bot.start()
+    try:
+        eventually(lambda: settled(store, "reminder-1", STORM_SESSIONS), timeout=60, what="every reminder to be settled")
+    finally:
+        bot.stop()
+    assert restarts >= 5
+    ran(assert_once_or_skipped(store, slack, "reminder-1", channels, members), STORM_SESSIONS * 3, "storm messages")
+    assert log_problems(bot.log()) == []
+
+
+@proves(
+    "Fault",
+    "kill -9 while Slack is still answering a reminder post (it is slow: 2 s), then a restart after the dead "
+    "process's claim has run out",
+    1,
+    "the reminder is not posted a second time: exactly once, or recorded as skipped, never twice",
+)
+def test_killed_while_slack_answers_a_reminder_it_is_not_sent_twice(slack, tmp_path):
+    database = tmp_path / "heart.db"
+    store = migrated(database)
+    occurrence = one_session(store, soon(60 + 3), title="Slow Slack hour", offsets=(1,), channel="C0SLOW")
+    slack.fail_next("chat.postMessage", Failure(delay=2.0))  # accepted, but answered 2 s late
+    bot = BotServer(slack, database, env=FAST).start()
+
+    def in_flight() -> bool:
+        row = store.db.execute(
+            "select attempts from deliveries where occurrence_id = ? and recipient = 'channel'", (occurrence.id,)
+        ).fetchone()
+        return bool(row and row[0] >= 1)
+
+    eventually(in_flight, what="the post to be on its way")
+    bot.kill()
+    eventually(lambda: slack.calls_to("chat.postMessage"), what="Slack to take the post")
+    leases_run_out(store)
+    bot.start()
+    try:
+        eventually(lambda: settled(store, "reminder-1", 1), what="the reminder to be settled")
+    finally:
+        bot.stop()
+    assert len(slack.calls_to("chat.postMessage")) == 1
+    state = deliveries(store, "reminder-1")[(occurrence.id, "channel")]
+    assert state in ("sent", "skipped")
