@@ -73,7 +73,11 @@ class Store:
         """
         database = self.db
         connection = database.conn
-        with self._writer:
+        # Bounded like SQLite's own wait: no writer queues here without limit behind one
+        # that is stuck on another process's lock.
+        if not self._writer.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
+            raise sqlite3.OperationalError("database is locked")
+        try:
             connection.execute("BEGIN IMMEDIATE")
             try:
                 yield database
@@ -81,6 +85,8 @@ class Store:
                 connection.execute("ROLLBACK")
                 raise
             connection.execute("COMMIT")
+        finally:
+            self._writer.release()
 
     def healthy(self) -> bool:
         """True when the database answers a trivial query."""
