@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
@@ -14,8 +15,6 @@ from bot.glossary import Outcome, match_category
 from bot.runtime import Heart
 from bot.text import escape, normalize
 from handlers.payloads import Click, Command
-
-SUGGESTIONS_BLOCK = "glossary_suggestions"
 
 
 def register(app: App, heart: Heart) -> None:
@@ -29,7 +28,7 @@ def register(app: App, heart: Heart) -> None:
         elif request.verb == "list":
             ack(_list_reply(heart, request.rest).to_dict())
         else:
-            ack(_lookup_reply(heart, request.text, request.user_id).to_dict())
+            ack(_lookup_reply(heart, request.text, request.user_id))
 
     @app.action(re.compile(rf"^{views.LOOKUP_ACTION}(:|$)"))
     def glossary_lookup_clicked(ack: Ack, action: dict, body: dict, respond: Respond) -> None:
@@ -38,7 +37,7 @@ def register(app: App, heart: Heart) -> None:
         if entry := _entry_or_apology(heart, click, respond):
             heart.record(events.Event(events.GLOSSARY_LOOKUP, click.user_id, entry.id, normalize(entry.term), True))
             message = views.entry_message(entry, heart.glossary, heart.categories[entry.category])
-            respond(message.to_response(replace_original=click.block_id == SUGGESTIONS_BLOCK))
+            respond(message.to_response(replace_original=click.block_id == views.SUGGESTIONS_BLOCK))
 
     @app.action(views.SHARE_ACTION)
     def glossary_share_clicked(ack: Ack, action: dict, body: dict, respond: Respond) -> None:
@@ -57,14 +56,11 @@ def _entry_or_apology(heart: Heart, click: Click, respond: Respond) -> GlossaryE
     return entry
 
 
-def _lookup_reply(heart: Heart, typed: str, user_id: str) -> Message:
+def _lookup_reply(heart: Heart, typed: str, user_id: str) -> dict[str, Any]:
     lookup = heart.glossary.lookup(typed)
     entry_id = lookup.entry.id if lookup.entry else None
     heart.record(events.Event(events.GLOSSARY_LOOKUP, user_id, entry_id, lookup.query, lookup.outcome is Outcome.HIT))
-    message = views.lookup_message(lookup, typed, heart.glossary, heart.categories)
-    if lookup.outcome is Outcome.SUGGEST:
-        message.blocks[-1].block_id = SUGGESTIONS_BLOCK
-    return message
+    return views.lookup_reply(lookup, typed, heart.glossary, heart.categories)
 
 
 def _list_reply(heart: Heart, typed_category: str) -> Message:

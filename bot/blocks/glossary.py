@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 from slack_sdk.models.blocks import Option, PlainTextObject, StaticSelectElement
 
 from bot.blocks import Message, actions, button, context, header, section
@@ -13,6 +16,7 @@ LOOKUP_ACTION = "glossary_lookup"  # a button or select whose value is an entry 
 SHARE_ACTION = "glossary_share"
 MAX_SELECT_OPTIONS = 100
 MAX_RELATED_BUTTONS = 4
+SUGGESTIONS_BLOCK = "glossary_suggestions"  # an entry chosen from here replaces the suggestions
 
 
 def entry_message(entry: GlossaryEntry, index: GlossaryIndex, category: Category, *, shared_by: str | None = None) -> Message:
@@ -48,7 +52,8 @@ def suggestions_message(lookup: Lookup, typed: str) -> Message:
     lead = f"I couldn't find *{escape(truncate(typed, 100))}* in the glossary. {where}:"
     buttons = [button(e.term, f"{LOOKUP_ACTION}:{e.id}", e.id) for e in lookup.suggestions]
     return Message(
-        text=f"Did you mean: {', '.join(e.term for e in lookup.suggestions)}?", blocks=[section(lead), actions(buttons)]
+        text=f"Did you mean: {', '.join(e.term for e in lookup.suggestions)}?",
+        blocks=[section(lead), actions(buttons, block_id=SUGGESTIONS_BLOCK)],
     )
 
 
@@ -62,13 +67,21 @@ def miss_message(typed: str) -> Message:
     return Message(text=f"No glossary entry for {escape(truncate(typed, 100))} yet.", blocks=[section(text)])
 
 
-def lookup_message(lookup: Lookup, typed: str, index: GlossaryIndex, categories: dict[str, Category]) -> Message:
-    """The reply to ``/glossary TERM`` for any outcome."""
+def lookup_reply(lookup: Lookup, typed: str, index: GlossaryIndex, categories: dict[str, Category]) -> dict[str, Any]:
+    """The reply to ``/glossary TERM`` for any outcome, as Slack's JSON."""
     if lookup.outcome is Outcome.HIT and lookup.entry:
-        return entry_message(lookup.entry, index, categories[lookup.entry.category])
+        # A fresh top level each time: Bolt rewrites the keys of the reply it is given.
+        return dict(_entry_reply(lookup.entry, index, categories[lookup.entry.category]))
     if lookup.outcome is Outcome.SUGGEST:
-        return suggestions_message(lookup, typed)
-    return miss_message(typed)
+        return suggestions_message(lookup, typed).to_dict()
+    return miss_message(typed).to_dict()
+
+
+@functools.lru_cache(maxsize=1024)
+def _entry_reply(entry: GlossaryEntry, index: GlossaryIndex, category: Category) -> dict[str, Any]:
+    # An entry reads the same for every member and never changes while the bot runs;
+    # building and validating its blocks was a third of a lookup's work.
+    return entry_message(entry, index, category).to_dict()
 
 
 def help_message(categories: list[Category], index: GlossaryIndex) -> Message:
