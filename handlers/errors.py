@@ -1,29 +1,42 @@
-"""The safety nets: a kind reply to commands nobody handles, and the global error handler.
+"""The safety nets: a kind reply to commands nobody handles, answers where a response URL
+can't go, and the global error handler.
 
 The error handler logs the failure with ids only (never payload text, which may be a
-member's words) and gives the member a kind message instead of Slack's bare error.
+member's words) and gives the member a kind message instead of Slack's bare error: what
+went wrong in plain words when Slack or the database failed (logged as a warning), a
+general apology for anything else (a bug, logged with its stack).
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import re
+import sqlite3
 import traceback
 from collections.abc import Callable
 from typing import Any
+from urllib.error import URLError
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.models.views import View
 
-from bot.blocks import notice
+from bot.blocks import notice, section
 from bot.runtime import Heart
 from bot.text import escape
 
 log = logging.getLogger("heart.errors")
 
 SORRY = "Sorry, something went wrong on our side and nothing was changed. Please try again in a moment."
+SLACK_TROUBLE = "Sorry, Slack isn't answering heart-bot properly just now, so that didn't go through. Please try again soon."
+FORM_TOO_SLOW = "Sorry, that form took too long to open, so Slack didn't show it. Please try again."
+DATABASE_BUSY = "Sorry, heart-bot is busy for a moment and nothing was saved. Please try again in a minute."
+# views.open's answers when a trigger id is too old or already used (and dialog.open's names for them).
+TRIGGER_ERRORS = {"expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id", "trigger_expired", "trigger_exchanged"}
 
 
 class RespondOrDM(Respond):
@@ -72,26 +85,56 @@ def register(app: App, heart: Heart) -> None:
 
     @app.error
     def handle_error(error: Exception, body: dict, response: BoltResponse | None, respond) -> BoltResponse | None:
-        log.error(
-            "listener failed: %s in %s (team=%s user=%s)\n%s",
-            type(error).__name__,
-            _where(body),
+        apology, expected = _apology(error)
+        who = (
             (body.get("team") or {}).get("id") if isinstance(body.get("team"), dict) else body.get("team_id"),
             (body.get("user") or {}).get("id") if isinstance(body.get("user"), dict) else body.get("user_id"),
-            "".join(traceback.format_tb(error.__traceback__)),
         )
+        if expected:  # Slack or the database failed us: nothing to debug, the member is told
+            log.warning("%s in %s (team=%s user=%s): %s", type(error).__name__, _where(body), *who, _code(error))
+        else:
+            log.error(
+                "listener failed: %s in %s (team=%s user=%s)\n%s",
+                type(error).__name__,
+                _where(body),
+                *who,
+                "".join(traceback.format_tb(error.__traceback__)),
+            )
         if response is None:  # already acknowledged: say sorry through the response_url, if any
             if respond is not None:
                 try:
-                    respond(notice(SORRY).to_response())
+                    respond(notice(apology).to_response())
                 except Exception:  # the apology is best effort; the failure is logged above
                     log.warning("could not send the apology for %s", _where(body))
             return None
-        return BoltResponse(
-            status=200,
-            body=json.dumps(notice(SORRY).to_dict()),
-            headers={"content-type": ["application/json;charset=utf-8"]},
-        )
+        if body.get("type") == "view_submission":  # a form takes a view in its ack, not a message
+            answer: dict[str, Any] = {"response_action": "update", "view": _apology_view(apology).to_dict()}
+        else:
+            answer = notice(apology).to_dict()
+        return BoltResponse(status=200, body=json.dumps(answer), headers={"content-type": ["application/json;charset=utf-8"]})
+
+
+def _apology(error: Exception) -> tuple[str, bool]:
+    """What to tell the member, and whether the failure was Slack's or the database's (expected)
+    rather than a bug."""
+    if isinstance(error, SlackApiError):
+        return (FORM_TOO_SLOW if _code(error) in TRIGGER_ERRORS else SLACK_TROUBLE), True
+    if isinstance(error, SlackClientError | URLError | TimeoutError | ConnectionError | http.client.HTTPException):
+        return SLACK_TROUBLE, True
+    if isinstance(error, sqlite3.OperationalError) and ("locked" in str(error) or "busy" in str(error)):
+        return DATABASE_BUSY, True
+    return SORRY, False
+
+
+def _code(error: Exception) -> str:
+    """Slack's error code, or the kind of failure (never a message, which may quote a payload)."""
+    if isinstance(error, SlackApiError):
+        return str(error.response.get("error") or error.response.status_code)
+    return type(error).__name__
+
+
+def _apology_view(text: str) -> View:
+    return View(type="modal", title="heart-bot", close="Close", blocks=[section(text)])
 
 
 def _where(body: dict) -> str:
