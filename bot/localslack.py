@@ -65,6 +65,7 @@ class LocalSlack:
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
         self._limits: dict[str, tuple[float, deque[float]]] = {}
         self._response_urls: dict[str, tuple[float, int]] = {}  # path: (issued at, posts taken)
+        self._refused_channels: dict[str, str] = {}  # channel: the error every call to it gets
         self._lock = threading.Lock()
         self._counter = itertools.count(1)
         self._condition = threading.Condition(self._lock)
@@ -119,6 +120,11 @@ class LocalSlack:
         with self._lock:
             self._limits[method] = (per_second, deque())
 
+    def refuse_channel(self, channel: str, error: str = "not_in_channel") -> None:
+        """Answer every call about ``channel`` with ``error`` (the bot was removed from it, it was archived...)."""
+        with self._lock:
+            self._refused_channels[channel] = error
+
     def add_user(self, user_id: str, *, tz: str = "America/New_York", name: str | None = None) -> None:
         """Make ``users.info`` know a member."""
         self.users[user_id] = {"id": user_id, "name": name or user_id.lower(), "real_name": name or user_id, "tz": tz}
@@ -155,11 +161,12 @@ class LocalSlack:
                 self._condition.wait(remaining)
 
     def clear(self) -> None:
-        """Forget recorded calls, scripted failures and limits."""
+        """Forget recorded calls, scripted failures, limits and refused channels."""
         with self._lock:
             self.calls.clear()
             self._failures.clear()
             self._limits.clear()
+            self._refused_channels.clear()
 
     # ----------------------------------------------------------------- serving
     def _admit(self, method: str) -> Failure | None:
@@ -260,6 +267,8 @@ class LocalSlack:
                     failure = local._admit(method)
                     if failure is None and method == "response_url":
                         failure = local._spend_response_url(path)
+                    if failure is None and str(args.get("channel")) in local._refused_channels:
+                        failure = Failure(error=local._refused_channels[str(args.get("channel"))])
                 if failure and failure.delay:
                     time.sleep(failure.delay)
                 if failure and failure.drop:
