@@ -10,14 +10,17 @@ from typing import Any
 
 from bot.localslack import Call
 
-# A failure nobody handled: a traceback, the global error handler's report, or an ERROR line
-# (heart-bot's own format, "... ERROR name: message", and gunicorn's "[ERROR]").
+# A failure nobody handled: a traceback, the global error handler's report of a bug, or an ERROR
+# line (heart-bot's own format, "... ERROR name: message", and gunicorn's "[ERROR]").
 _PROBLEM = re.compile(r"Traceback|listener failed|\sERROR\s|\[ERROR\]|\sCRITICAL\s|\[CRITICAL\]")
+# slack_sdk logs each dropped connection or timeout at ERROR before raising it to the caller,
+# which handles it (a retry, or a message to the member).
+_HANDLED = re.compile(r"ERROR slack_sdk\.web\.base_client: Failed to send a request to Slack API server")
 
 
 def log_problems(log: str) -> list[str]:
     """The lines of ``log`` that show an unhandled failure."""
-    return [line for line in log.splitlines() if _PROBLEM.search(line)]
+    return [line for line in log.splitlines() if _PROBLEM.search(line) and not _HANDLED.search(line)]
 
 
 # What a member could type to make the bot ping or mislead: broadcasts, mentions of someone

@@ -5,6 +5,7 @@ The real bot (``python -m bot serve``), a real SQLite file, the real scheduler, 
 
 from __future__ import annotations
 
+import json
 import random
 import sqlite3
 import subprocess
@@ -372,3 +373,194 @@ def test_killed_while_slack_answers_a_reminder_it_is_not_sent_twice(slack, tmp_p
     assert len(slack.calls_to("chat.postMessage")) == 1
     state = deliveries(store, "reminder-1")[(occurrence.id, "channel")]
     assert state in ("sent", "skipped")
+
+
+# ----------------------------------------------------------------------------- Slack misbehaving: reminders
+
+STORMY_SLACK = (
+    Failure(status=429, error="ratelimited", retry_after=1),
+    Failure(status=429, error="ratelimited", retry_after=1),
+    Failure(status=429, error="ratelimited", retry_after=2),
+    Failure(status=500),
+    Failure(status=503, error="service_unavailable"),
+    Failure(drop=True),
+    Failure(status=200, error="internal_error"),
+    Failure(delay=16.0, drop=True),  # longer than the client waits (15 s): a timeout, and nothing posted
+)
+
+
+@proves(
+    "Fault",
+    "Slack misbehaving while a reminder goes to a channel and 3 subscribers: a 429 storm with Retry-After (3 in a "
+    "row, then a rate limit of 2 posts a second), 500 and 503, internal_error, a dropped connection, and a timeout "
+    "(Slack silent for longer than the bot waits)",
+    len(STORMY_SLACK) + 1,
+    "every recipient reached exactly once; no unhandled exception in the log",
+)
+def test_a_reminder_gets_through_429s_5xx_drops_and_timeouts_exactly_once(slack, tmp_path):
+    store = migrated(tmp_path / "heart.db")
+    occurrence = one_session(store, soon(60 + 3), title="Stormy hour", offsets=(1,), channel="C0STORMY")
+    members = ["USUBA", "USUBB", "USUBC"]
+    with store.transaction() as db:
+        db["subscriptions"].insert_all({"series_id": occurrence.series_id, "user_id": m, "created_at": 0} for m in members)
+    slack.fail_next("chat.postMessage", *STORMY_SLACK)
+    slack.rate_limit("chat.postMessage", 2)
+    bot = BotServer(slack, tmp_path / "heart.db", env=FAST).start()
+    try:
+        eventually(lambda: settled(store, "reminder-1", 1), timeout=90, what="the reminder")
+    finally:
+        bot.stop()
+    sent = Counter(call.args["channel"] for call in slack.calls_to("chat.postMessage") if "_failed" not in call.args)
+    assert sent == {"C0STORMY": 1, **dict.fromkeys(members, 1)}
+    failed = [call.args["_failed"] for call in slack.calls_to("chat.postMessage") if "_failed" in call.args]
+    assert failed[:5] == ["ratelimited", "ratelimited", "ratelimited", 500, "service_unavailable"]
+    assert log_problems(bot.log()) == []
+    ran(len(failed) + 1, len(STORMY_SLACK) - 1, "Slack failures")  # the drop and the timeout are not answers
+
+
+@proves(
+    "Fault",
+    "Slack answers not_in_channel for a series' channel posts, for two sessions' reminders in a row",
+    2,
+    "subscribers still reached once each; the coordinators told once (not twice); the series marked; no unhandled exception",
+)
+def test_not_in_channel_tells_the_coordinators_once_and_still_reaches_subscribers(slack, tmp_path):
+    store = migrated(tmp_path / "heart.db")
+    first = one_session(store, soon(60 + 3), title="Closed room", offsets=(1,), channel="C0CLOSED")
+    with store.transaction() as db:
+        # A second session of the same series, two seconds later.
+        second = {**db["occurrences"].get(first.id), "id": f"{first.id}-next"}
+        second["starts_at"], second["ends_at"] = second["starts_at"] + 2, second["ends_at"] + 2
+        db["occurrences"].insert(second)
+        db["subscriptions"].insert({"series_id": first.series_id, "user_id": "USUBD", "created_at": 0})
+    slack.refuse_channel("C0CLOSED", "not_in_channel")  # the bot was removed from the channel
+    bot = BotServer(slack, tmp_path / "heart.db", env=FAST).start()
+    try:
+        eventually(lambda: settled(store, "reminder-1", 2), timeout=60, what="both reminders")
+    finally:
+        bot.stop()
+    sent = Counter(call.args["channel"] for call in slack.calls_to("chat.postMessage") if "_failed" not in call.args)
+    assert sent["USUBD"] == 2 and sent["C0CLOSED"] == 0
+    assert sent[COORDINATOR] == 1
+    assert store.db.execute("select count(*) from series where channel_problem is not null").fetchone()[0] >= 1
+    assert log_problems(bot.log()) == []
+
+
+# ----------------------------------------------------------------------------- Slack misbehaving: members' requests
+
+
+def said(slack: LocalSlack, answer: Any) -> str:
+    """Everything the member was told about a request: its ack, posts to its response URL, DMs."""
+    posts = [call.args for call in slack.calls if call.method == "response_url" and "_failed" not in call.args]
+    dms = [call.args for call in slack.calls_to("chat.postMessage") if call.args.get("channel") == MEMBER]
+    return json.dumps([answer.json, posts, dms])
+
+
+def button_value(answer: Any, action_id: str) -> str:
+    return next(
+        e["value"] for b in answer.json["blocks"] if b["type"] == "actions" for e in b["elements"] if e["action_id"] == action_id
+    )
+
+
+def form_too_slow(bot: BotServer, slack: LocalSlack) -> str:
+    slack.fail_next("views.open", Failure(error="expired_trigger_id"))
+    answer = bot.command("/shareout")
+    slack.wait_for("response_url")
+    return said(slack, answer)
+
+
+def add_details_trigger_used(bot: BotServer, slack: LocalSlack) -> str:
+    shareout = button_value(bot.command("/shareout", "a reflection to add details to"), "shareout_edit")
+    slack.fail_next("views.open", Failure(error="exchanged_trigger_id"))
+    answer = bot.click("shareout_edit", shareout)
+    slack.wait_for("response_url")
+    return said(slack, answer)
+
+
+def form_after_a_429(bot: BotServer, slack: LocalSlack) -> str:
+    slack.fail_next("views.open", Failure(status=429, error="ratelimited", retry_after=1))
+    answer = bot.command("/shareout")
+    slack.wait_for("views.open", 2)
+    return "opened" if [c for c in slack.calls_to("views.open") if "_failed" not in c.args] else said(slack, answer)
+
+
+def coordinator_form_through_500s(bot: BotServer, slack: LocalSlack) -> str:
+    slack.fail_next("views.open", *[Failure(status=500)] * 3)  # more than the client's own 2 retries
+    answer = bot.command("/peerhour", "add", user=COORDINATOR)
+    slack.wait_for("response_url")
+    return json.dumps([answer.json, [c.args for c in slack.calls_to("response_url")]])
+
+
+def channel_post_refused(bot: BotServer, slack: LocalSlack) -> str:
+    slack.refuse_channel("C0GONE", "not_in_channel")
+    meta = json.dumps({"editing": None, "channel": "C0GONE", "warned": True})
+    answer = bot.submit("shareout_form", shareout_state("for the channel", visibility="channel_named"), private_metadata=meta)
+    slack.wait_for("chat.postMessage", 2)
+    return said(slack, answer)
+
+
+def export_upload_dropped(bot: BotServer, slack: LocalSlack) -> str:
+    bot.command("/shareout", "something to export")
+    slack.fail_next("files.getUploadURLExternal", *[Failure(drop=True)] * 3)
+    answer = bot.command("/shareout", "export")
+    slack.wait_for("response_url")
+    return said(slack, answer)
+
+
+def chart_upload_failing(bot: BotServer, slack: LocalSlack) -> str:
+    slack.fail_next("files.completeUploadExternal", *[Failure(status=500)] * 3)
+    answer = bot.command("/heart", "chart", user=COORDINATOR)
+    slack.responses(answer.response_url, 2)
+    return json.dumps([c.args for c in slack.calls_to("response_url")])
+
+
+def checkin_nobody_reachable(bot: BotServer, slack: LocalSlack) -> str:
+    shareout = button_value(bot.command("/shareout", "I want to end it all"), "shareout_checkin_named")
+    slack.refuse_channel(COORDINATOR, "user_not_found")
+    answer = bot.click("shareout_checkin_named", shareout)
+    slack.wait_for("response_url")
+    return said(slack, answer)
+
+
+def response_url_past_five_posts(bot: BotServer, slack: LocalSlack) -> str:
+    response_url = slack.response_url()
+    body = slack_requests.block_actions_body("glossary_lookup", "trauma", user_id=MEMBER, response_url=response_url)
+    answers = [bot.post(body) for _ in range(7)]  # one button press replayed: 7 answers to one response URL
+    assert {answer.status for answer in answers} == {200}
+    slack.wait_for("chat.postMessage", 2)  # the 6th and 7th, by DM
+    refused = [c.args["_failed"] for c in slack.calls_to("response_url") if "_failed" in c.args]
+    assert refused == ["used_url", "used_url"]
+    return said(slack, answers[-1])
+
+
+MEMBER_FAULTS = {
+    "views.open answers expired_trigger_id to /shareout": (form_too_slow, "took too long to open"),
+    "views.open answers exchanged_trigger_id to Add details": (add_details_trigger_used, "took too long to open"),
+    "views.open answers 429 with Retry-After once": (form_after_a_429, "opened"),
+    "views.open answers 500 three times to /peerhour add": (coordinator_form_through_500s, "Slack isn't answering"),
+    "chat.postMessage answers not_in_channel to a share-out's channel post": (channel_post_refused, "couldn't post it"),
+    "files.getUploadURLExternal drops the connection three times for /shareout export": (
+        export_upload_dropped,
+        "Slack isn't answering",
+    ),
+    "files.completeUploadExternal answers 500 three times for /heart chart": (chart_upload_failing, "would not take the chart"),
+    "every coordinator's DM refused when a member asks for a check-in": (checkin_nobody_reachable, "coordinator"),
+    "a response URL used past its 5 posts (used_url)": (response_url_past_five_posts, "Trauma"),
+}
+
+
+@pytest.mark.parametrize("fault", list(MEMBER_FAULTS))
+@proves(
+    "Fault",
+    "Slack misbehaving on members' requests: expired and exchanged trigger ids on views.open, a 429 with Retry-After, "
+    "500s beyond the client's retries, not_in_channel on a channel post, dropped connections and 500s on file "
+    "uploads, every coordinator unreachable for a check-in, a response URL used past its 5 posts",
+    len(MEMBER_FAULTS),
+    "the member always told what happened in plain words (or the form simply opens after the 429); no unhandled "
+    "exception, no traceback in the log",
+)
+def test_slack_failures_on_members_requests_get_a_clear_message(bot, slack, fault):
+    start = len(bot.log())
+    scenario, expected = MEMBER_FAULTS[fault]
+    assert expected in scenario(bot, slack)
+    assert log_problems(bot.log()[start:]) == []
