@@ -19,6 +19,7 @@ from bot import __version__
 from bot.config import Settings, configure_logging, load_settings
 from bot.content import load_content
 from bot.errors import HeartError
+from bot.store import check_database
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -63,6 +64,7 @@ def serve() -> None:
     configure_logging(settings)
     settings.require_slack()
     load_content(settings.content_dir)  # refuse to start on invalid content
+    check_database(settings.database_path)  # ... or on a database it can't use, before taking the port
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import sqlite_utils
 
+from bot.errors import ConfigError
+
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -102,3 +104,21 @@ class Store:
         if database is not None:
             database.close()
             self._local.db = None
+
+
+def check_database(path: Path) -> None:
+    """Open and migrate the database as serving will, then close it: run before the server takes
+    its port, so a file that can't be used stops the start with one clear line.
+
+    :raises ConfigError: naming ``DATABASE_PATH`` (a directory, not a database, not writable...).
+    """
+    store = Store(path)
+    try:
+        store.migrate()
+    except (sqlite3.Error, OSError) as error:
+        raise ConfigError(
+            f"DATABASE_PATH {path} can't be used as heart-bot's database ({error}): "
+            "point it at a writable SQLite file on a persistent volume"
+        ) from None
+    finally:
+        store.close()
