@@ -272,5 +272,12 @@ def configure_logging(settings: Settings) -> None:
         handler.addFilter(_quiet_libraries)
 
 
+# Bolt logs the whole body of a request whose signature fails, at INFO: a member's words, or
+# an attacker's flood. bot.web logs the refusal without it.
+_BODY_AT_INFO = "slack_bolt.RequestVerification"
+
+
 def _quiet_libraries(record: logging.LogRecord) -> bool:
+    if record.name == _BODY_AT_INFO and record.levelno < logging.WARNING:
+        return False
     return record.levelno >= logging.INFO or not record.name.startswith(_CHATTY_LIBRARIES)

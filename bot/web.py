@@ -39,7 +39,10 @@ def create_flask_app(heart: Heart, bolt_app: App) -> Flask:
                 return jsonify(error="invalid request"), 401
             log.info("refused a malformed request: %s", problem)
             return jsonify(error="malformed request"), 400
-        return to_flask_response(bolt_app.dispatch(to_bolt_request(request)))
+        response = bolt_app.dispatch(to_bolt_request(request))
+        if response.status == 401:
+            log.info("refused a request with an invalid or expired signature")
+        return to_flask_response(response)
 
     @flask_app.get("/healthz")
     def healthz():
