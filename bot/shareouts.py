@@ -322,7 +322,7 @@ def update(store: Store, shareout_id: int, owner: Owner, draft: Draft, *, now: d
     """Replace an owner's share-out with ``draft``; None if it is not theirs or is gone.
 
     Turning a share-out "anonymous to everyone" also removes the member id from the
-    event that counted it, so no record links the two any more.
+    event that counted it, so no record links the two any more, and from the disk.
     """
     with store.transaction() as db:
         current = _owned(db, shareout_id, owner)
@@ -345,6 +345,8 @@ def update(store: Store, shareout_id: int, owner: Owner, draft: Draft, *, now: d
             )
         updated = _load(db, shareout_id)
     log.info("share-out %s edited (%s)", shareout_id, draft.visibility.value)
+    if draft.visibility is Visibility.ANONYMOUS and current.user_id:
+        _forget_on_disk(store)
     return updated
 
 
@@ -363,6 +365,7 @@ def delete(store: Store, shareout_id: int, owner: Owner) -> Shareout | None:
         db.execute("delete from shareout_themes where shareout_id = ?", [shareout_id])
         db.execute("delete from shareouts where id = ?", [shareout_id])
     log.info("share-out %s deleted", shareout_id)
+    _forget_on_disk(store)
     return found
 
 
@@ -374,7 +377,14 @@ def purge_texts(store: Store, *, older_than: datetime) -> int:
         )
     if cursor.rowcount:
         log.info("retention: removed the text of %d share-outs", cursor.rowcount)
+        _forget_on_disk(store)
     return cursor.rowcount
+
+
+def _forget_on_disk(store: Store) -> None:
+    """Leave no earlier version of what just changed in the database's write-ahead log."""
+    if not store.erase_history():
+        log.warning("the write-ahead log is in use; earlier versions stay in it until its next checkpoint")
 
 
 def _set_themes(db: sqlite_utils.Database, shareout_id: int, themes: tuple[str, ...]) -> None:
