@@ -1,0 +1,218 @@
+"""Privacy: what members write never reaches the log (even at DEBUG) and neither do tokens or
+secrets; "anonymous to everyone" leaves no member id anywhere in the database file; errors
+tell members nothing about the bot's insides.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot import slack_requests
+from bot.localslack import Failure, LocalSlack
+from tests.harness import BOT_TOKEN, SHAREOUT_HASH_SECRET, SIGNING_SECRET, BotServer, http
+from tests.reliability.checks import eventually
+from tests.reliability.conftest import COORDINATOR, MEMBER
+from tests.reliability.ledger import proves
+from tests.reliability.wire import Wire
+from tests.test_sessions_http import add_form
+from tests.test_shareouts import form as shareout_form
+
+SECRETS = (BOT_TOKEN, SIGNING_SECRET, SHAREOUT_HASH_SECRET, "xoxb-")
+# Words that appear only in what members and coordinators typed, one per place they can type. (A
+# session's title is public, posted in its channel, and its id is a slug of it: ids are logged.)
+TYPED = {
+    "quick share-out": "/shareout",
+    "form share-out": "shareout_form",
+    "edited share-out": "shareout_form (edit)",
+    "glossary search": "/glossary",
+    "tip sheet search": "/tipsheet",
+    "report period": "/heart",
+    "cancellation note": "peerhour_cancel",
+    "unknown command text": "/nonesuch",
+    "request with a bad signature": "forged",
+    "request too old": "replayed",
+}
+WORDS = {place: f"zq{n:02d}marmoset" for n, place in enumerate(TYPED)}
+
+
+@pytest.fixture(scope="module")
+def bot(local_slack: LocalSlack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotServer]:
+    env = {"COORDINATOR_IDS": COORDINATOR, "LOG_LEVEL": "DEBUG", "HEART_RECONCILE_SECONDS": "1"}
+    server = BotServer(local_slack, tmp_path_factory.mktemp("privacy") / "heart.db", env=env).start()
+    yield server
+    server.stop()
+
+
+def meta(editing: int | None = None) -> str:
+    return json.dumps({"editing": editing, "channel": "C0HEART", "warned": True})
+
+
+def everything_members_type(bot: BotServer, slack: LocalSlack) -> None:
+    """Use every feature once with a marked word, including requests the bot refuses."""
+    w = WORDS
+    bot.command("/shareout", f"today {w['quick share-out']} helped")
+    bot.submit(
+        "shareout_form", shareout_form(f"a {w['form share-out']} win", visibility="channel_named"), private_metadata=meta()
+    )
+    shareout_id = eventually(lambda: rows(bot, "select max(id) from shareouts")[0][0])
+    edit = shareout_form(f"now {w['edited share-out']}", visibility="anonymous")
+    bot.submit("shareout_form", edit, private_metadata=meta(shareout_id))
+    bot.command("/shareout", "mine")
+    bot.command("/shareout", "export")
+    bot.command("/glossary", f"what is {w['glossary search']}")
+    bot.command("/tipsheet", w["tip sheet search"])
+    bot.command("/heart", f"report {w['report period']}", user=COORDINATOR)
+    bot.command("/heart", "export last 30 days", user=COORDINATOR)
+    bot.command("/nonesuch", w["unknown command text"])
+    bot.submit("peerhour_add", add_form(title="Circle of care"), user=COORDINATOR)
+    occurrence = eventually(
+        lambda: rows(bot, "select o.id from occurrences o join series s on s.id = o.series_id where s.title like 'Circle%'")
+    )[0][0]
+    note = {"note": {"note": {"type": "plain_text_input", "value": f"sorry {w['cancellation note']}"}}}
+    bot.submit("peerhour_cancel", note, user=COORDINATOR, private_metadata=f"ph_list|{occurrence}")
+    bot.event({"type": "app_home_opened", "user": MEMBER, "tab": "home"})
+    forged = slack_requests.command_body("/shareout", w["request with a bad signature"], user_id=MEMBER, response_url="x")
+    assert bot.post(forged, secret="not-the-secret").status == 401
+    replayed = slack_requests.command_body("/shareout", w["request too old"], user_id=MEMBER, response_url="x")
+    assert bot.post(replayed, timestamp=int(time.time()) - 3600).status == 401
+    slack.wait_for("files.completeUploadExternal", 2)
+
+
+def rows(bot: BotServer, sql: str, *params: Any) -> list[tuple]:
+    with sqlite3.connect(bot.database_path) as db:
+        return db.execute(sql, params).fetchall()
+
+
+@proves(
+    "Attack",
+    "Privacy of the log at LOG_LEVEL=DEBUG: every feature used with a marked word in each of the 10 places members "
+    "and coordinators type (share-outs new and edited, searches, periods, session notes, an unknown "
+    "command), plus a forged and a replayed request carrying member text",
+    len(TYPED) + len(SECRETS),
+    "no marked word, no token, no signing or hash secret anywhere in the log",
+)
+def test_the_debug_log_holds_no_member_words_tokens_or_secrets(bot, slack):
+    everything_members_type(bot, slack)
+    time.sleep(1)  # work after the acks (uploads, notices) logs too
+    log = bot.log()
+    assert "share-out" in log  # the log is there, and at DEBUG
+    leaked = {place: word for place, word in WORDS.items() if word in log}
+    assert leaked == {}
+    assert [secret for secret in SECRETS if secret in log] == []
+
+
+ANONYMOUS, TURNED_ANONYMOUS = "UANONYMA", "UTURNEDB"
+
+
+def file_bytes(database: Path) -> bytes:
+    """The database file and whatever sits beside it (WAL, shared memory)."""
+    return b"".join(path.read_bytes() for path in database.parent.glob(database.name + "*"))
+
+
+@proves(
+    "Attack",
+    'Anonymity at rest: a member shares "anonymous to everyone" through the form (with the safety net\'s anonymous '
+    "check-in, mine and export), another turns a share-out they had saved for coordinators anonymous; the whole "
+    "database file, its WAL, the coordinators' CSV export and every Slack call are searched for their ids",
+    2,
+    "neither member id appears anywhere: not in a row, a freed page, an index, an event, an export or a post",
+)
+def test_anonymous_shareouts_leave_no_member_id_anywhere(local_slack, tmp_path):
+    database = tmp_path / "heart.db"
+    bot = BotServer(local_slack, database, env={"COORDINATOR_IDS": COORDINATOR}).start()
+    try:
+        text = "I feel like I want to end it all some days"
+        answer = bot.submit("shareout_form", shareout_form(text, visibility="anonymous"), user=ANONYMOUS, private_metadata=meta())
+        checkin = [e for b in answer.json["view"]["blocks"] if b["type"] == "actions" for e in b["elements"]]
+        anonymous_checkin = next(e for e in checkin if e["action_id"] == "shareout_checkin_anonymous")
+        view = {"id": "VANON", "type": "modal"}
+        bot.post(
+            slack_requests.block_actions_body(
+                anonymous_checkin["action_id"], anonymous_checkin["value"], user_id=ANONYMOUS, response_url="", view=view
+            )
+        )
+        bot.command("/shareout", "mine", user=ANONYMOUS)
+        bot.command("/shareout", "export", user=ANONYMOUS)
+        bot.command("/shareout", "first for coordinators, later anonymous", user=TURNED_ANONYMOUS)
+        turned = eventually(lambda: rows_of(database, "select id from shareouts where user_id = ?", TURNED_ANONYMOUS))[0][0]
+        edit = shareout_form("now anonymous to everyone", visibility="anonymous")
+        bot.submit("shareout_form", edit, user=TURNED_ANONYMOUS, private_metadata=meta(turned))
+        bot.command("/heart", "export last 30 days", user=COORDINATOR)
+        local_slack.wait_for("files.completeUploadExternal", 2)
+    finally:
+        bot.stop()  # a clean stop checkpoints the WAL into the file
+    assert rows_of(database, "select count(*) from shareouts where visibility = 'anonymous'") == [(2,)]
+    data = file_bytes(database)
+    uploads = b"".join(call.args["bytes"] for call in local_slack.calls_to("file_upload"))
+    for member in (ANONYMOUS, TURNED_ANONYMOUS):
+        assert member.encode() not in data, f"{member} is still in the database file"
+        assert member.encode() not in uploads
+        seen_by_others = [call.args for call in local_slack.calls if reaches_someone_else(call, member)]
+        assert member not in json.dumps(seen_by_others), "a channel post, a coordinator's message or a file names the author"
+
+
+def reaches_someone_else(call: Any, member: str) -> bool:
+    """Whether a call to Slack shows something to anyone but ``member`` (their DMs and their own
+    modals are theirs; LocalSlack names a DM with a member "D" + their id)."""
+    if call.method in ("file_upload", "views.open", "views.update") or call.args.get("users") == member:
+        return False
+    return call.args.get("channel") not in (member, f"D{member}") and call.args.get("channel_id") != f"D{member}"
+
+
+def rows_of(database: Path, sql: str, *params: Any) -> list[tuple]:
+    with sqlite3.connect(database) as db:
+        return db.execute(sql, params).fetchall()
+
+
+INTERNALS = (
+    "Traceback",
+    "Exception",
+    "Error:",
+    "sqlite",
+    "SQL",
+    "/work/",
+    ".py",
+    "heart.db",
+    "errno",
+    "xoxb-",
+    "127.0.0.1",
+    "status_code",
+)
+
+
+@proves(
+    "Attack",
+    "Error messages: what a member reads when Slack fails (500s, a dropped connection, an expired trigger), when a "
+    "request is refused (bad signature, malformed, unknown button), and when a button names something gone",
+    8,
+    "plain words only: no exception, SQL, file path, host, token or status code in any answer or message",
+)
+def test_error_messages_reveal_nothing_internal(bot, slack):
+    answers = []
+    slack.fail_next("views.open", *[Failure(status=500)] * 3)
+    answers.append(bot.command("/shareout"))
+    slack.fail_next("views.open", Failure(error="expired_trigger_id"))
+    answers.append(bot.command("/shareout"))
+    slack.fail_next("files.getUploadURLExternal", *[Failure(drop=True)] * 3)
+    bot.command("/shareout", "something")
+    answers.append(bot.command("/shareout", "export"))
+    answers.append(bot.click("shareout_delete", "999999"))
+    answers.append(bot.click("peerhour_going", "no-such-session"))
+    answers.append(http("POST", bot.url + "/slack/events", "command=/glossary", {"Content-Type": slack_requests.FORM}))
+    with Wire(bot.port) as wire:
+        answers.append(wire.post('{"type": "block_actions", "actions": [1]}', "application/json"))
+        answers.append(wire.post(slack_requests.block_actions_body("no_such_button", "x", user_id=MEMBER, response_url="")))
+    time.sleep(1)
+    told = [a.body for a in answers] + [
+        json.dumps(c.args) for c in slack.calls if c.method in ("response_url", "chat.postMessage")
+    ]
+    assert len(told) >= 8
+    exposed = {word: [t[:200] for t in told if word in t] for word in INTERNALS}
+    assert {word: found for word, found in exposed.items() if found} == {}
