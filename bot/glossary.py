@@ -20,6 +20,7 @@ are found in definitions through an index of them.
 
 from __future__ import annotations
 
+import functools
 from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -40,7 +41,7 @@ CLEAR_MARGIN = 6.0  # ...when the next entry trails by at least this much
 # Up to this many names (terms and aliases) the fuzzy stage scores them all; the HEART
 # glossary has well under a thousand. Beyond, it scores the names with a word in common.
 FULL_SCAN_NAMES = 2_000
-MAX_CANDIDATES = 2_000  # names the fuzzy stage scores at most, those sharing most words first
+MAX_CANDIDATES = 200  # names the fuzzy stage scores at most, those sharing most words first
 MAX_PREFIXED = 50  # known words a query word may begin (``traum`` -> trauma, traumatic...)
 
 
@@ -101,6 +102,8 @@ class GlossaryIndex:
         self._words = sorted(self._names_with_word)
         self._near_names = NearSpellings(keys)
         self._near_words = NearSpellings(self._words)
+        # Members' queries share words; each word's neighbours are found once.
+        self._similar_words = functools.lru_cache(maxsize=4096)(self._find_similar_words)
         self._defined_with_word: dict[str, set[int]] = defaultdict(set)  # word -> positions in entries
         for position, entry in enumerate(self.entries):
             for word in normalize(entry.definition).split():
@@ -180,7 +183,7 @@ class GlossaryIndex:
             return sorted(position for position, _ in matched.most_common(MAX_CANDIDATES))
         return sorted(matched)
 
-    def _similar_words(self, word: str) -> set[str]:
+    def _find_similar_words(self, word: str) -> frozenset[str]:
         """Known words that ``word`` is, begins, or nearly spells."""
         found = {word} if word in self._names_with_word else set()
         if len(word) >= 3:
@@ -192,7 +195,7 @@ class GlossaryIndex:
         edits = allowed_edits(len(word))
         if edits:
             found.update(known for known, _, _ in self._near_words.within(word, edits))
-        return found
+        return frozenset(found)
 
     def _definition_matches(self, key: str) -> tuple[GlossaryEntry, ...]:
         words = {word for word in key.split() if len(word) > 2}
