@@ -20,7 +20,7 @@ from slack_sdk import WebClient
 from slack_sdk.models.views import View
 
 # Time left within Slack's 3 s for building and sending the acknowledgement itself.
-ACK_BUDGET_SECONDS = 2.0
+ACK_BUDGET_SECONDS = 1.5
 # Writers queue on the store's lock anyway; a few threads are enough to keep acks free.
 _writers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ack-budget-write")
 
