@@ -5,6 +5,7 @@ The real bot (``python -m bot serve``), a real SQLite file, the real scheduler, 
 
 from __future__ import annotations
 
+import http.client
 import json
 import random
 import sqlite3
@@ -80,7 +81,7 @@ def test_kill_9_under_load_loses_no_confirmed_shareout(local_slack, tmp_path):
                 while not stop.is_set():
                     try:
                         answer = wire.post(body)
-                    except OSError:  # the bot is down: the same request again, once it is back
+                    except (OSError, http.client.HTTPException):  # the bot went down: the same request, once back
                         cut_off.append(text)
                         wire.close()
                         time.sleep(0.05)
@@ -117,7 +118,7 @@ def test_kill_9_under_load_loses_no_confirmed_shareout(local_slack, tmp_path):
 
 # ----------------------------------------------------------------------------- database busy
 
-HOLD_SECONDS = 4.0
+HOLD_SECONDS = 5.0
 LOCK_HOLDER = """
 import sqlite3, sys, time
 db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
@@ -236,7 +237,7 @@ def test_requests_are_acknowledged_in_time_while_another_process_holds_the_write
     )
     assert stored == {"busy quick one": 1, "busy quick two": 1, "busy form": 1}
     eventually(lambda: [t for (t,) in store.db.execute("select title from series")].count("Busy circle") == 1, what="the series")
-    assert store.db.execute("select status from occurrences where id = ?", (later,)).fetchone() == ("cancelled",)
+    eventually(lambda: store.db.execute("select status from occurrences where id = ?", (later,)).fetchone() == ("cancelled",))
     assert len(slack.calls_to("views.update")) >= 3  # each form shows its outcome once it is written
     with sqlite3.connect(bot.database_path) as db:
         eventually(
