@@ -15,8 +15,9 @@ MEMBER = "UMEMBER1"
 
 @pytest.fixture(scope="module")
 def bot(local_slack: LocalSlack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotServer]:
-    """One bot for the whole module, with a coordinator, logging at DEBUG."""
-    env = {"COORDINATOR_IDS": COORDINATOR, "LOG_LEVEL": "DEBUG"}
+    """One bot for the whole module, with a coordinator, logging at DEBUG, its scheduler re-reading
+    the database every second (so notices go out at once)."""
+    env = {"COORDINATOR_IDS": COORDINATOR, "LOG_LEVEL": "DEBUG", "HEART_RECONCILE_SECONDS": "1"}
     server = BotServer(local_slack, tmp_path_factory.mktemp("reliability") / "heart.db", env=env).start()
     yield server
     server.stop()

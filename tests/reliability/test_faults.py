@@ -279,6 +279,15 @@ def settled(store: Store, kind: str, count: int) -> bool:
     return len(states) == count and all(s != "claimed" for s in states)
 
 
+def serve_until_settled(bot: BotServer, store: Store, kind: str, count: int, timeout: float = 60) -> None:
+    """Run the bot until ``count`` slots of ``kind`` are settled (sent or skipped), then stop it."""
+    bot.start()
+    try:
+        eventually(lambda: settled(store, kind, count), timeout=timeout, what=f"{count} {kind} slot(s) to be settled")
+    finally:
+        bot.stop()
+
+
 def leases_run_out(store: Store) -> None:
     """What a minute's wait would do: every claim a killed process held may be taken over."""
     with store.transaction() as db:
@@ -332,11 +341,7 @@ def test_a_restart_storm_across_reminder_times_never_doubles_a_reminder(slack, t
         bot.kill() if storm.random() < 0.7 else bot.stop()
         restarts += 1
     leases_run_out(store)
-    bot.start()
-    try:
-        eventually(lambda: settled(store, "reminder-1", STORM_SESSIONS), timeout=60, what="every reminder to be settled")
-    finally:
-        bot.stop()
+    serve_until_settled(bot, store, "reminder-1", STORM_SESSIONS)
     assert restarts >= 5
     ran(assert_once_or_skipped(store, slack, "reminder-1", channels, members), STORM_SESSIONS * 3, "storm messages")
     assert log_problems(bot.log()) == []
@@ -366,11 +371,7 @@ def test_killed_while_slack_answers_a_reminder_it_is_not_sent_twice(slack, tmp_p
     bot.kill()
     eventually(lambda: slack.calls_to("chat.postMessage"), what="Slack to take the post")
     leases_run_out(store)
-    bot.start()
-    try:
-        eventually(lambda: settled(store, "reminder-1", 1), what="the reminder to be settled")
-    finally:
-        bot.stop()
+    serve_until_settled(bot, store, "reminder-1", 1)
     assert len(slack.calls_to("chat.postMessage")) == 1
     state = deliveries(store, "reminder-1")[(occurrence.id, "channel")]
     assert state in ("sent", "skipped")
@@ -406,11 +407,8 @@ def test_a_reminder_gets_through_429s_5xx_drops_and_timeouts_exactly_once(slack,
         db["subscriptions"].insert_all({"series_id": occurrence.series_id, "user_id": m, "created_at": 0} for m in members)
     slack.fail_next("chat.postMessage", *STORMY_SLACK)
     slack.rate_limit("chat.postMessage", 2)
-    bot = BotServer(slack, tmp_path / "heart.db", env=FAST).start()
-    try:
-        eventually(lambda: settled(store, "reminder-1", 1), timeout=90, what="the reminder")
-    finally:
-        bot.stop()
+    bot = BotServer(slack, tmp_path / "heart.db", env=FAST)
+    serve_until_settled(bot, store, "reminder-1", 1, timeout=90)
     sent = Counter(call.args["channel"] for call in slack.calls_to("chat.postMessage") if "_failed" not in call.args)
     assert sent == {"C0STORMY": 1, **dict.fromkeys(members, 1)}
     failed = [call.args["_failed"] for call in slack.calls_to("chat.postMessage") if "_failed" in call.args]
@@ -435,11 +433,8 @@ def test_not_in_channel_tells_the_coordinators_once_and_still_reaches_subscriber
         db["occurrences"].insert(second)
         db["subscriptions"].insert({"series_id": first.series_id, "user_id": "USUBD", "created_at": 0})
     slack.refuse_channel("C0CLOSED", "not_in_channel")  # the bot was removed from the channel
-    bot = BotServer(slack, tmp_path / "heart.db", env=FAST).start()
-    try:
-        eventually(lambda: settled(store, "reminder-1", 2), timeout=60, what="both reminders")
-    finally:
-        bot.stop()
+    bot = BotServer(slack, tmp_path / "heart.db", env=FAST)
+    serve_until_settled(bot, store, "reminder-1", 2)
     sent = Counter(call.args["channel"] for call in slack.calls_to("chat.postMessage") if "_failed" not in call.args)
     assert sent["USUBD"] == 2 and sent["C0CLOSED"] == 0
     assert sent[COORDINATOR] == 1

@@ -8,11 +8,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from bot import slack_requests
 from bot.localslack import Failure, LocalSlack
@@ -40,14 +37,6 @@ TYPED = {
     "request too old": "replayed",
 }
 WORDS = {place: f"zq{n:02d}marmoset" for n, place in enumerate(TYPED)}
-
-
-@pytest.fixture(scope="module")
-def bot(local_slack: LocalSlack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotServer]:
-    env = {"COORDINATOR_IDS": COORDINATOR, "LOG_LEVEL": "DEBUG", "HEART_RECONCILE_SECONDS": "1"}
-    server = BotServer(local_slack, tmp_path_factory.mktemp("privacy") / "heart.db", env=env).start()
-    yield server
-    server.stop()
 
 
 def meta(editing: int | None = None) -> str:

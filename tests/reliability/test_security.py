@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -28,15 +27,6 @@ from tests.test_shareouts import form as shareout_form
 
 OTHER = "UOTHER2"
 PRINTABLE = st.characters(min_codepoint=32, max_codepoint=126)  # what an HTTP header can carry
-
-
-@pytest.fixture(scope="module")
-def bot(local_slack: LocalSlack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotServer]:
-    """The bot with a coordinator, a fast scheduler (notices go out within a second) and a session channel."""
-    env = {"COORDINATOR_IDS": COORDINATOR, "HEART_RECONCILE_SECONDS": "1", "LOG_LEVEL": "DEBUG"}
-    server = BotServer(local_slack, tmp_path_factory.mktemp("security") / "heart.db", env=env).start()
-    yield server
-    server.stop()
 
 
 def rows(bot: BotServer, sql: str, *params: Any) -> list[tuple]:
