@@ -10,6 +10,7 @@ the test itself (see :func:`ran`), so it cannot overstate what ran either.
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,18 +33,25 @@ class Row:
     outcome: str
     test: str  # module.py::test_name
     line: int = 0  # where the test is, to list rows in the order of the files
+    fixed: str = ""  # what the test found wrong in heart-bot, fixed since
 
     def markdown(self) -> str:
-        cells = (self.tried, f"{self.cases:,}", self.outcome, f"`{self.test}`")
+        cells = (_code(self.tried), f"{self.cases:,}", _code(self.outcome), f"`{self.test}`")
         return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+
+
+def _code(text: str) -> str:
+    """Show Slack's control sequences (``<!channel>``) and escapes (``&lt;``) as code, not as HTML."""
+    return re.sub(r"(<[^<>]+>|&lt;\S+?&gt;)", r"`\1`", text)
 
 
 ROWS: list[Row] = []
 F = TypeVar("F", bound=Callable[..., object])
 
 
-def proves(area: str, tried: str, cases: int, outcome: str) -> Callable[[F], F]:
-    """Declare that the decorated test tries ``tried`` in ``cases`` cases and shows ``outcome``."""
+def proves(area: str, tried: str, cases: int, outcome: str, *, fixed: str = "") -> Callable[[F], F]:
+    """Declare that the decorated test tries ``tried`` in ``cases`` cases and shows ``outcome``
+    (and, in ``fixed``, what it found wrong in heart-bot before it was fixed)."""
     if area not in AREAS:
         raise ValueError(f"area must be one of {AREAS}, not {area!r}")
     if cases < 1:
@@ -51,7 +59,7 @@ def proves(area: str, tried: str, cases: int, outcome: str) -> Callable[[F], F]:
 
     def declare(test: F) -> F:
         module = test.__module__.rsplit(".", 1)[-1]
-        ROWS.append(Row(area, tried, cases, outcome, f"{module}.py::{test.__name__}", test.__code__.co_firstlineno))
+        ROWS.append(Row(area, tried, cases, outcome, f"{module}.py::{test.__name__}", test.__code__.co_firstlineno, fixed))
         return test
 
     return declare
@@ -105,4 +113,9 @@ def render(rows: list[Row]) -> str:
         parts.extend(row.markdown() for row in mine)
         parts.append("")
     parts.append(f"Total: {len(rows)} kinds, {sum(row.cases for row in rows):,} cases.\n")
+    found = [row for row in rows if row.fixed]
+    if found:
+        parts.append("## What the tests found, fixed since\n")
+        parts.extend(f"- {_code(row.fixed)} (`{row.test}`)" for row in found)
+        parts.append("")
     return "\n".join(parts)

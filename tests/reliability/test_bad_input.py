@@ -211,6 +211,10 @@ def test_every_registered_listener_is_a_fuzz_target(local_slack, tmp_path):
     ),
     PER_COMMAND * (len(COMMANDS) + 1),
     "no 5xx; no ping relayed in any ack or Slack call; no unhandled exception in the log; /healthz 200",
+    fixed=(
+        "A glossary miss echoed the typed term unescaped in its notification text, so <!here> could ping; a"
+        " quick share-out of 120,000 characters broke Slack's 50-block limit and failed instead of answering."
+    ),
 )
 def test_slash_command_texts(bot, wire, watch, command):
     def case(verb: str, text: str, user: str, channel: str) -> None:
@@ -233,6 +237,10 @@ RESPONSE_URLS = ("", "not a url", "http://127.0.0.1:9/closed", "//127.0.0.1", "j
     ),
     MALFORMED_COMMANDS,
     "no 5xx; no unhandled exception; /healthz 200",
+    fixed=(
+        "A response URL that is not a URL, or cannot be reached, made respond() raise after the ack; the "
+        "member is answered by DM."
+    ),
 )
 def test_malformed_command_bodies(bot, wire, watch):
     commands = st.sampled_from((*COMMANDS, *UNKNOWN_COMMANDS))
@@ -326,6 +334,12 @@ def block_action(draw: st.DrawFn, action_id: str, values: st.SearchStrategy[Any]
     ),
     PER_ACTION * len(ACTION_IDS),
     "no 5xx; no ping relayed; no unhandled exception; /healthz 200",
+    fixed=(
+        "Bolt answered 500 to signed bodies of shapes Slack never sends (actions not a list of objects, a "
+        "user that is a number); they get a 400 now, before Bolt reads them. A glossary or tip sheet button "
+        "pressed without a response URL (in a modal, on the Home tab) made respond() raise; heart-bot answers"
+        " by DM instead."
+    ),
 )
 def test_button_presses_and_menu_choices(bot, wire, watch, action_id):
     ids = seed(bot, wire) if action_id.startswith("shareout") else known_ids(bot)

@@ -98,6 +98,7 @@ def forged_request(body: str, forgery: dict[str, Any]) -> dict[str, str]:
     "press and an event",
     len(FORGERIES) * len(BODIES),
     "401 with a body that says nothing more; nothing saved, nothing sent to Slack",
+    fixed="A timestamp header that is not a number made Bolt's signature check raise: a 500 instead of a 401.",
 )
 def test_a_forged_or_replayed_request_is_refused(bot, slack, kind, forgery):
     body = BODIES[kind]()
@@ -211,7 +212,7 @@ def notices_sent(bot: BotServer, occurrence_id: str, kind: str) -> int:
     "each visibility, mine, export, the check-in, glossary shares, a session's title, topic, facilitator, "
     "description and notes, its reminder, its move and cancellation notices, the Home tab",
     30,
-    "nothing the bot posts, acks, publishes or uploads carries a live ping or link: all escaped (&lt;!channel&gt;); "
+    "nothing the bot posts, acks, publishes or uploads carries a live ping or link: each shows as typed (&lt;!channel&gt;); "
     "channel posts of member text don't unfurl",
 )
 def test_no_ping_or_disguised_link_is_relayed_anywhere(bot, slack):

@@ -151,6 +151,7 @@ def test_invalid_configuration_stops_the_start_with_one_precise_line(variable, t
     "phrases, share-out choices of the wrong shape, a database path that is a folder or not a database",
     len(BAD_CONTENT),
     "exit code 1 and one line naming the file (and entry) or DATABASE_PATH; no traceback; the port never opened",
+    fixed="A DATABASE_PATH that cannot be used was found only in gunicorn's worker, after the port was bound, as a traceback.",
 )
 def test_invalid_content_or_database_stops_the_start_with_one_precise_line(breakage, tmp_path):
     content = tmp_path / "content"
