@@ -1,8 +1,10 @@
 """Figure 2, glossary search at scale: 10,000 synthetic entries, in process.
 
-Each kind of query (exact, alias, typo, fuzzy, miss) is timed lookup by lookup; the
-floor is a plain dict lookup of the same queries. The notes say how often the entry a
-query meant was the answer (or among the suggestions), so speed never hides a worse search.
+Each kind of query (exact, alias, typo, fuzzy, miss) is timed lookup by lookup, in the
+CPU time of the looking-up thread: the figure is the search's own cost (figure 1 has the
+latency members see). The floor is a plain dict lookup of the same queries. The notes say
+how often the entry a query meant was the answer (or among the suggestions), so speed
+never hides a worse search.
 """
 
 from __future__ import annotations
@@ -39,14 +41,14 @@ def run(bench: Bench) -> list[Row]:
         for kind, pairs in by_kind.items():
             times = []
             for text, meant in pairs:
-                started = time.perf_counter_ns()
+                started = time.thread_time_ns()
                 lookup = index.lookup(text)
-                times.append((time.perf_counter_ns() - started) / 1e6)
+                times.append((time.thread_time_ns() - started) / 1e6)
                 if number == 0:
                     found[kind] += _meant(lookup, meant)
-                started = time.perf_counter_ns()
+                started = time.thread_time_ns()
                 plain.get(text)
-                floor_times.append((time.perf_counter_ns() - started) / 1e6)
+                floor_times.append((time.thread_time_ns() - started) / 1e6)
             p99[kind].append(percentile(times, 0.99))
         floor.append(percentile(floor_times, 0.99))
     count = plan.glossary_queries
@@ -55,7 +57,8 @@ def run(bench: Bench) -> list[Row]:
         f"{len(entries):,} synthetic entries ({len(plain):,} names with aliases) built from the real "
         f"glossary's vocabulary; the index builds in {build_seconds:.2f} s, afresh for each run (within a run it "
         f"remembers the neighbours of query words it has seen, as in service). {count:,} queries of each kind per run, "
-        "timed one by one; the floor is a plain dict lookup of the same queries.",
+        "each timed in the CPU time of the thread that looks it up (so other processes on a shared machine do not "
+        "count); the floor is a plain dict lookup of the same queries, timed the same way.",
     )
     bench.note(
         FIGURE,
