@@ -17,6 +17,7 @@ from bot.content import Category, Content, load_content
 from bot.coordinators import Coordinators
 from bot.events import Event, EventRecorder
 from bot.glossary import GlossaryIndex
+from bot.group_commit import GroupCommit
 from bot.scheduler import SessionScheduler
 from bot.sessions import expand_all, import_series
 from bot.shareouts import RETENTION_JOB, purge_expired
@@ -44,6 +45,7 @@ class Heart:
     glossary: GlossaryIndex
     tipsheets: TipSheetLibrary
     recorder: EventRecorder
+    commits: GroupCommit
     coordinators: Coordinators
     services: list[Service] = field(default_factory=list)
 
@@ -72,6 +74,7 @@ class Heart:
         """Stop services and write what is still queued."""
         for service in reversed(self.services):
             service.stop()
+        self.commits.close()
         self.recorder.close()
 
 
@@ -90,6 +93,7 @@ def build_heart(settings: Settings) -> Heart:
         glossary=GlossaryIndex(content.glossary),
         tipsheets=TipSheetLibrary(content.tipsheets),
         recorder=EventRecorder(store),
+        commits=GroupCommit(store),
         coordinators=Coordinators.from_settings(settings),
     )
     # Sessions declared in content/sessions.yml, and every series' sessions up to the horizon.

@@ -23,6 +23,7 @@ import io
 import json
 import logging
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -31,6 +32,7 @@ from typing import Any
 import sqlite_utils
 
 from bot import events, sessions
+from bot.group_commit import GroupCommit
 from bot.sessions import Occurrence
 from bot.shareout_content import ShareoutContent
 from bot.store import Store
@@ -293,29 +295,38 @@ def channel_for(store: Store, draft: Draft, origin_channel: str | None) -> str |
 # ------------------------------------------------------------------------- writing
 
 
-def save(store: Store, draft: Draft, owner: Owner, *, request_key: str, now: datetime) -> Saved:
-    """Save ``draft`` once per ``request_key``; a repeat returns the row saved the first time.
+def save(commits: GroupCommit, draft: Draft, owner: Owner, *, request_key: str, now: datetime) -> Future[Saved]:
+    """Save ``draft`` once per ``request_key``; a repeat resolves to the row saved the first time.
 
-    The row is committed when this returns. The draft must have passed :func:`check`.
+    The future is resolved once the row is committed (together with the other share-outs
+    saved at the same moment). The draft must have passed :func:`check`.
     """
-    with store.transaction() as db:
-        existing = db.execute("select id from shareouts where request_key = ?", [request_key]).fetchone()
-        if existing:
-            return Saved(_load(db, existing[0]), created=False)
-        row = {
-            "created_at": now.timestamp(),
-            "occurrence_id": draft.occurrence_id,
-            "sector": draft.sector,
-            "visibility": draft.visibility.value,
-            "text": draft.text,
-            "request_key": request_key,
-            **owner.columns(draft.visibility),
-        }
-        shareout_id = db["shareouts"].insert(row).last_pk
-        _set_themes(db, shareout_id, draft.themes)
-        saved = _load(db, shareout_id)
-    log.info("share-out %s saved (%s)", shareout_id, draft.visibility.value)
-    return Saved(saved, created=True)
+    saving = commits.submit(lambda db: _insert_once(db, draft, owner, request_key=request_key, now=now))
+    saving.add_done_callback(_log_saved)
+    return saving
+
+
+def _insert_once(db: sqlite_utils.Database, draft: Draft, owner: Owner, *, request_key: str, now: datetime) -> Saved:
+    existing = db.execute("select id from shareouts where request_key = ?", [request_key]).fetchone()
+    if existing:
+        return Saved(_load(db, existing[0]), created=False)
+    row = {
+        "created_at": now.timestamp(),
+        "occurrence_id": draft.occurrence_id,
+        "sector": draft.sector,
+        "visibility": draft.visibility.value,
+        "text": draft.text,
+        "request_key": request_key,
+        **owner.columns(draft.visibility),
+    }
+    shareout_id = db["shareouts"].insert(row).last_pk
+    _set_themes(db, shareout_id, draft.themes)
+    return Saved(_load(db, shareout_id), created=True)
+
+
+def _log_saved(saving: Future[Saved]) -> None:
+    if saving.exception() is None and (saved := saving.result()).created:
+        log.info("share-out %s saved (%s)", saved.shareout.id, saved.shareout.visibility.value)
 
 
 def update(store: Store, shareout_id: int, owner: Owner, draft: Draft, *, now: datetime) -> Shareout | None:

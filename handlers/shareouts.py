@@ -168,7 +168,7 @@ def _quick_shareout(heart: Heart, ack: Ack, respond: Respond, request: Command) 
         draft = replace(draft, occurrence_id=None)
     # Slack gives each command its own trigger id: a repeat of the same request saves nothing new.
     owner, key = _owner(heart, request.user_id), f"command:{request.trigger_id}"
-    saving = ack_budget.start(lambda: core.save(store, draft, owner, request_key=key, now=now))
+    saving = core.save(heart.commits, draft, owner, request_key=key, now=now)
     late = not ack_budget.done_in_time(saving)
     if late:
         ack(notice(SAVING).to_dict())
@@ -232,7 +232,7 @@ def _write(
     (None if it was deleted meanwhile) and whether anything changed."""
     if current is None:
         key = f"view:{submission.view_id}:{submission.view_hash}"
-        saved = core.save(heart.store, draft, owner, request_key=key, now=now)
+        saved = core.save(heart.commits, draft, owner, request_key=key, now=now).result()
         return saved.shareout, saved.created
     if draft.visibility is Visibility.ANONYMOUS:
         heart.recorder.flush()  # the event that counted it must be on disk to lose its member id

@@ -21,6 +21,7 @@ import pytest
 from bot import slack_requests
 from bot.config import load_settings
 from bot.errors import ConfigError
+from bot.group_commit import GroupCommit
 from bot.localslack import Failure
 from bot.shareouts import Draft, Owner, save
 from bot.store import Store
@@ -503,10 +504,12 @@ def test_malformed_share_out_settings_name_the_variable(environ, words):
 def test_retention_removes_old_texts_when_the_bot_starts_and_keeps_the_counts(local_slack, tmp_path):
     store = Store(tmp_path / "heart.db")
     store.migrate()
+    commits = GroupCommit(store)
     owner = Owner.of("UOLD", SHAREOUT_HASH_SECRET)
     long_ago = datetime.now(UTC) - timedelta(days=45)
-    save(store, Draft(f"{MARK} from long ago", themes=("win",)), owner, request_key="old", now=long_ago)
-    save(store, Draft(f"{MARK} from this week"), owner, request_key="new", now=datetime.now(UTC))
+    save(commits, Draft(f"{MARK} from long ago", themes=("win",)), owner, request_key="old", now=long_ago).result()
+    save(commits, Draft(f"{MARK} from this week"), owner, request_key="new", now=datetime.now(UTC)).result()
+    commits.close()
     store.close()
     bot = BotServer(local_slack, tmp_path / "heart.db", env={"SHAREOUT_RETENTION_DAYS": "30"}).start()
     try:

@@ -18,6 +18,7 @@ from bot.blocks.shareouts import CheckIn
 from bot.content import load_content
 from bot.deidentify import Concern, concerns
 from bot.errors import ContentError
+from bot.group_commit import GroupCommit
 from bot.safety import CrisisPhrases
 from bot.shareouts import (
     MAX_TEXT,
@@ -57,21 +58,28 @@ def store(tmp_path):
     store.close()
 
 
+@pytest.fixture
+def commits(store):
+    commits = GroupCommit(store)
+    yield commits
+    commits.close()
+
+
 @pytest.fixture(scope="module")
 def content():
     return load_content(REAL_CONTENT).shareout
 
 
-def test_one_request_saves_one_row(store):
-    first = save(store, Draft("hello"), ALICE, request_key="view:V1:h1", now=NOW)
-    again = save(store, Draft("hello again"), ALICE, request_key="view:V1:h1", now=NOW)
+def test_one_request_saves_one_row(store, commits):
+    first = save(commits, Draft("hello"), ALICE, request_key="view:V1:h1", now=NOW).result()
+    again = save(commits, Draft("hello again"), ALICE, request_key="view:V1:h1", now=NOW).result()
     assert first.created and not again.created
     assert again.shareout == first.shareout
     assert store.db["shareouts"].count == 1
 
 
-def test_anonymous_to_everyone_stores_only_the_keyed_hash(store):
-    saved = save(store, Draft("mine alone", Visibility.ANONYMOUS), ALICE, request_key="k", now=NOW).shareout
+def test_anonymous_to_everyone_stores_only_the_keyed_hash(store, commits):
+    saved = save(commits, Draft("mine alone", Visibility.ANONYMOUS), ALICE, request_key="k", now=NOW).result().shareout
     row = store.db["shareouts"].get(saved.id)
     assert row["user_id"] is None and row["author_hash"] == ALICE.author_hash
     assert ALICE.author_hash != Owner.of("UALICE", "another-secret-of-the-same-length-0123456789").author_hash
@@ -82,8 +90,8 @@ def test_anonymous_to_everyone_stores_only_the_keyed_hash(store):
     assert store.db["shareouts"].count == 0
 
 
-def test_an_edit_moves_the_author_between_id_and_hash(store):
-    saved = save(store, Draft("named first", themes=("win",)), ALICE, request_key="k", now=NOW).shareout
+def test_an_edit_moves_the_author_between_id_and_hash(store, commits):
+    saved = save(commits, Draft("named first", themes=("win",)), ALICE, request_key="k", now=NOW).result().shareout
     store.db["events"].insert({"at": saved.created_at.timestamp(), "kind": "shareout", "user_id": "UALICE"})
     hidden = update(store, saved.id, ALICE, Draft("now hidden", Visibility.ANONYMOUS, themes=("ask", "barrier")), now=NOW)
     assert hidden is not None and hidden.user_id is None and hidden.themes == ("ask", "barrier")
@@ -94,32 +102,32 @@ def test_an_edit_moves_the_author_between_id_and_hash(store):
     assert update(store, saved.id, BOB, Draft("not yours"), now=NOW) is None
 
 
-def test_mine_pages_newest_first(store):
+def test_mine_pages_newest_first(store, commits):
     for day in range(12):
-        save(store, Draft(f"day {day}"), ALICE, request_key=f"k{day}", now=NOW + timedelta(days=day))
-    save(store, Draft("bob's"), BOB, request_key="bob", now=NOW)
+        save(commits, Draft(f"day {day}"), ALICE, request_key=f"k{day}", now=NOW + timedelta(days=day)).result()
+    save(commits, Draft("bob's"), BOB, request_key="bob", now=NOW).result()
     first = mine(store, ALICE, limit=10)
     assert first.total == 12 and first.shareouts[0].text == "day 11" and len(first.shareouts) == 10
     assert [s.text for s in mine(store, ALICE, limit=10, offset=10).shareouts] == ["day 1", "day 0"]
 
 
-def test_retention_removes_old_texts_and_keeps_the_rows(store):
-    save(store, Draft("old words", themes=("win",)), ALICE, request_key="old", now=NOW - timedelta(days=40))
-    save(store, Draft("new words"), ALICE, request_key="new", now=NOW - timedelta(days=5))
+def test_retention_removes_old_texts_and_keeps_the_rows(store, commits):
+    save(commits, Draft("old words", themes=("win",)), ALICE, request_key="old", now=NOW - timedelta(days=40)).result()
+    save(commits, Draft("new words"), ALICE, request_key="new", now=NOW - timedelta(days=5)).result()
     assert purge_expired(store, 30, NOW) == 1
     assert [s.text for s in all_mine(store, ALICE)] == [None, "new words"]
     assert store.db["shareout_themes"].count == 1
     assert purge_texts(store, older_than=NOW) == 1
 
 
-def test_the_export_has_labels_no_member_id_and_is_safe_in_a_spreadsheet(store, content):
+def test_the_export_has_labels_no_member_id_and_is_safe_in_a_spreadsheet(store, commits, content):
     save(
-        store,
+        commits,
         Draft("=1+1 started with a formula", Visibility.ANONYMOUS, sector="other", themes=("ask",)),
         ALICE,
         request_key="k",
         now=NOW,
-    )
+    ).result()
     rows = export_rows(store, content, ALICE)
     for text in (export_csv(rows), export_json(rows)):
         assert "UALICE" not in text and ALICE.author_hash not in text
@@ -259,10 +267,11 @@ SLACK_CONTROL = re.compile(r"<[@#!]")
 def test_any_text_survives_the_form_the_store_and_every_message(tmp_path_factory, content, text, visibility):
     store = Store(tmp_path_factory.mktemp("prop") / "heart.db")
     store.migrate()
+    commits = GroupCommit(store)
     try:
         draft = Draft(text, visibility, themes=("win",))
         views.form_view(draft, sessions=[], content=content, metadata="{}").to_dict()
-        saved = save(store, draft, ALICE, request_key="k", now=NOW).shareout
+        saved = save(commits, draft, ALICE, request_key="k", now=NOW).result().shareout
         assert get(store, saved.id, ALICE).text == text
         described = describe(store, content, saved, "C0HEART")
         for message in (
@@ -276,6 +285,7 @@ def test_any_text_survives_the_form_the_store_and_every_message(tmp_path_factory
             assert not SLACK_CONTROL.search(re.sub("|".join(map(re.escape, ours)), "", body))
         views.confirmation_view(described, edited=True).to_dict()
     finally:
+        commits.close()
         store.close()
 
 
