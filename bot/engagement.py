@@ -1,10 +1,11 @@
 """The engagement report: one function computes every figure coordinators see, in Slack,
 on the command line, in charts and in exports.
 
-It reads the sessions, RSVPs, share-outs and events tables through their indexes (a
-report must stay well under half a second with a million share-outs and two million
-events), and reports only what exists: a table another feature has not created yet
-counts as empty.
+A report must stay well under half a second with a million share-outs and two million
+events, over a month or a year: counts come from the daily rollups that triggers keep
+(:mod:`bot.rollups`) plus the rows of the partial days at the period's ends, and members
+are counted with one index probe each. It reports only what exists: a table another
+feature has not created yet counts as empty.
 
 Small numbers are suppressed wherever a breakdown could single a member out (share-outs
 by session, sector, theme or visibility, glossary searches, safety-net triggers): a count
@@ -26,6 +27,7 @@ import sqlite_utils
 from bot import events
 from bot.content import Content
 from bot.periods import Period, SeriesInfo, parse_period
+from bot.rollups import Span
 from bot.store import Store
 
 if TYPE_CHECKING:  # the runtime builds on this module's migrations
@@ -54,6 +56,19 @@ def index_shareouts_for_reports(db: sqlite_utils.Database) -> None:
         ["created_at", "occurrence_id", "sector", "visibility", "user_id"], index_name="shareouts_report", if_not_exists=True
     )
     db["shareouts"].create_index(["occurrence_id", "user_id"], index_name="shareouts_by_session", if_not_exists=True)
+
+
+@migrations()
+def index_events_by_member(db: sqlite_utils.Database) -> None:
+    # "Members engaged" asks, member by member, whether each has an event in the period:
+    # one index probe a member, however long the period.
+    db["events"].create_index(["user_id", "at"], index_name="events_by_member", if_not_exists=True)
+
+
+@migrations()
+def drop_index_read_by_rollups(db: sqlite_utils.Database) -> None:
+    # Attendance is read from report_participation now; one index fewer to write per share-out.
+    db.execute("drop index if exists shareouts_by_session")
 
 
 @dataclass(frozen=True)
@@ -260,9 +275,8 @@ def compute(
     suppress = Suppressor(threshold)
     previous = period.previous()
     current, before = _totals(db, tables, period, now), _totals(db, tables, previous, now)
-    pairs = _participation(db, tables, period, now)
-    per_member = Counter(user for user, _ in pairs)
-    sessions = _sessions(db, tables, period, now, suppress, Counter(occurrence for _, occurrence in pairs))
+    attended, repeat_participants = _participation(db, tables, period, now)
+    sessions = _sessions(db, tables, period, now, suppress, attended)
     shared = _shareout_counts(db, tables, period)
     lookups = _event_groups(db, tables, period, events.GLOSSARY_LOOKUP, "subject", hit=1)
     misses = _event_groups(db, tables, period, events.GLOSSARY_LOOKUP, "query", hit=0)
@@ -279,7 +293,7 @@ def compute(
         rsvps_going=current["rsvps_going"],
         rsvps_not_going=current["rsvps_not_going"],
         members_engaged=current["members_engaged"],
-        repeat_participants=sum(1 for count in per_member.values() if count >= 2),
+        repeat_participants=repeat_participants,
         shareouts=current["shareouts"],
         glossary_lookups=current["glossary_lookups"],
         glossary_misses=current["glossary_misses"],
@@ -326,7 +340,13 @@ class _Tables:
 
 
 def _window(period: Period) -> dict[str, Any]:
-    return {"lo": period.start_ts, "hi": period.end_ts, "series": period.series_id}
+    """The period's parameters for SQL: its bounds (also as whole UTC days, see :class:`Span`) and series."""
+    return {**Span(period.start_ts, period.end_ts).params(), "series": period.series_id}
+
+
+def _of_series(period: Period) -> str:
+    """SQL condition on ``occurrence_id`` for a series report ('' for a community-wide one)."""
+    return " and occurrence_id in (select id from occurrences where series_id = :series)" if period.series_id else ""
 
 
 def _occurrences(period: Period) -> str:
@@ -337,8 +357,7 @@ def _occurrences(period: Period) -> str:
 
 def _shareouts(period: Period) -> str:
     """SQL condition for share-outs created in the period (about its series' sessions, if it has one)."""
-    series = " and occurrence_id in (select id from occurrences where series_id = :series)" if period.series_id else ""
-    return f"created_at >= :lo and created_at < :hi{series}"
+    return f"created_at >= :lo and created_at < :hi{_of_series(period)}"
 
 
 def _totals(db: sqlite_utils.Database, tables: _Tables, period: Period, now: datetime) -> dict[str, int]:
@@ -372,14 +391,24 @@ def _totals(db: sqlite_utils.Database, tables: _Tables, period: Period, now: dat
         ).fetchone()
         totals |= {"sessions_held": held, "sessions_cancelled": cancelled, "rsvps_going": going, "rsvps_not_going": not_going}
     if tables.shareouts:
-        totals["shareouts"] = db.execute(f"select count(*) from shareouts where {_shareouts(period)}", window).fetchone()[0]
+        series = _of_series(period)
+        counted = db.execute(
+            f"select count(*) from shareouts where {Span.rows_in('created_at')}{series} "
+            f"union all select coalesce(sum(count), 0) from report_shareout_days where {Span.days()}{series}",
+            window,
+        ).fetchall()
+        totals["shareouts"] = sum(count for (count,) in counted)
     totals["members_engaged"] = _members_engaged(db, tables, period)
     if tables.events and period.series_id is None:
-        kinds = (events.GLOSSARY_LOOKUP, events.TIPSHEET_VIEW, events.SAFETY_NET)
+        kinds = f"('{events.GLOSSARY_LOOKUP}', '{events.TIPSHEET_VIEW}', '{events.SAFETY_NET}')"
         rows = db.execute(
-            "select kind, count(*), coalesce(sum(hit = 0), 0) from events "
-            f"where kind in ({', '.join('?' * len(kinds))}) and at >= ? and at < ? group by kind",
-            (*kinds, period.start_ts, period.end_ts),
+            "select kind, sum(n), sum(misses) from ("
+            f"select kind, count(*) as n, coalesce(sum(hit = 0), 0) as misses from events where kind in {kinds} "
+            f"and {Span.rows_in('at')} group by kind union all "
+            "select kind, sum(count), sum(case when hit = 0 then count else 0 end) from report_event_days "
+            f"where {Span.days()} and kind in {kinds} group by kind"
+            ") group by kind",
+            window,
         ).fetchall()
         found = {kind: (count, misses) for kind, count, misses in rows}
         totals["glossary_lookups"], totals["glossary_misses"] = found.get(events.GLOSSARY_LOOKUP, (0, 0))
@@ -398,7 +427,15 @@ def _members_engaged(db: sqlite_utils.Database, tables: _Tables, period: Period)
     if period.series_id is None:
         if not tables.events:
             return 0
-        sql = "select count(distinct user_id) from events where at >= :lo and at < :hi"
+        # Walk the distinct member ids through the index (one probe each) and ask of each
+        # whether it has an event in the period: cheaper than reading every event of a long
+        # period, and exact.
+        sql = (
+            "with recursive member(id) as (select min(user_id) from events union all "
+            "select (select min(user_id) from events where user_id > member.id) from member where member.id is not null) "
+            "select count(*) from member where id is not null and exists "
+            "(select 1 from events where user_id = member.id and at >= :lo and at < :hi)"
+        )
         return db.execute(sql, _window(period)).fetchone()[0]
     parts = [f"select user_id from rsvps where occurrence_id in ({_occurrences(period)})"] if tables.sessions else []
     if tables.shareouts:
@@ -408,17 +445,21 @@ def _members_engaged(db: sqlite_utils.Database, tables: _Tables, period: Period)
     return db.execute(f"select count(*) from ({' union '.join(parts)})", _window(period)).fetchone()[0]
 
 
-def _participation(db: sqlite_utils.Database, tables: _Tables, period: Period, now: datetime) -> set[tuple[str, str]]:
-    """(member, session) pairs for the held sessions of the period: the member RSVP'd going
-    or shared out about the session under their id. Attendance and repeat participants
-    are counted from these."""
+def _participation(db: sqlite_utils.Database, tables: _Tables, period: Period, now: datetime) -> tuple[Counter[str], int]:
+    """Who took part in the held sessions of the period (RSVP'd going, or shared out about the
+    session under their id): the members of each session, and how many took part in two or more."""
     if not tables.sessions:
-        return set()
-    held = f"{_occurrences(period)} and status != 'cancelled' and starts_at <= :now"
-    parts = [f"select user_id, occurrence_id from rsvps where response = 'going' and occurrence_id in ({held})"]
-    if tables.shareouts:
-        parts.append(f"select user_id, occurrence_id from shareouts where user_id is not null and occurrence_id in ({held})")
-    return set(db.execute(" union ".join(parts), {**_window(period), "now": now.timestamp()}).fetchall())
+        return Counter(), 0
+    window = {**_window(period), "now": now.timestamp()}
+    held = f"occurrence_id in ({_occurrences(period)} and status != 'cancelled' and starts_at <= :now)"
+    attended = Counter(
+        dict(db.execute(f"select occurrence_id, count(*) from report_participation where {held} group by 1", window))
+    )
+    repeat = db.execute(
+        f"select count(*) from (select user_id from report_participation where {held} group by 1 having count(*) >= 2)",
+        window,
+    ).fetchone()[0]
+    return attended, repeat
 
 
 def _sessions(
@@ -447,7 +488,8 @@ def _sessions(
     if tables.shareouts:
         shared = dict(
             db.execute(
-                f"select occurrence_id, count(*) from shareouts where occurrence_id in ({_occurrences(period)}) group by 1",
+                "select occurrence_id, sum(count) from report_shareout_days "
+                f"where occurrence_id in ({_occurrences(period)}) group by 1",
                 window,
             )
         )
@@ -497,9 +539,13 @@ def _shareout_counts(db: sqlite_utils.Database, tables: _Tables, period: Period)
     counts: dict[str, Counter[str]] = {"occurrence_id": Counter(), "sector": Counter(), "visibility": Counter()}
     if not tables.shareouts:
         return counts
+    series = _of_series(period)
     rows = db.execute(
-        "select coalesce(occurrence_id, ''), coalesce(sector, ''), visibility, count(*) "
-        f"from shareouts where {_shareouts(period)} group by 1, 2, 3",
+        "select occurrence_id, sector, visibility, sum(n) from ("
+        "select coalesce(occurrence_id, '') as occurrence_id, coalesce(sector, '') as sector, visibility, count(*) as n "
+        f"from shareouts where {Span.rows_in('created_at')}{series} group by 1, 2, 3 union all "
+        f"select occurrence_id, sector, visibility, count from report_shareout_days where {Span.days()}{series}"
+        ") group by 1, 2, 3 having sum(n) > 0",
         _window(period),
     )
     for occurrence_id, sector, visibility, count in rows:
@@ -513,9 +559,13 @@ def _theme_groups(db: sqlite_utils.Database, tables: _Tables, period: Period) ->
     """Share-outs created in the period, counted by theme (one share-out may have several)."""
     if not (tables.shareouts and tables.themes):
         return []
+    series = _of_series(period)
     rows = db.execute(
-        "select t.theme, count(*) from shareouts join shareout_themes t on t.shareout_id = shareouts.id "
-        f"where {_shareouts(period)} group by 1",
+        "select theme, sum(n) from ("
+        "select t.theme as theme, count(*) as n from shareouts join shareout_themes t on t.shareout_id = shareouts.id "
+        f"where {Span.rows_in('created_at')}{series} group by 1 union all "
+        f"select theme, count from report_theme_days where {Span.days()}{series}"
+        ") group by 1 having sum(n) > 0",
         _window(period),
     )
     return [(str(key), count) for key, count in rows]
@@ -527,10 +577,15 @@ def _event_groups(
     """Events of one kind in the period counted by ``subject`` or ``query``, most first."""
     if not tables.events or period.series_id is not None:
         return []
+    # The rollups keep the entry of a hit, the query of a miss and the sheet of a view as ``key``.
     rows = db.execute(
-        f"select {column}, count(*) from events where kind = ? and at >= ? and at < ? and (? is null or hit = ?) "
-        f"and {column} is not null group by 1 order by 2 desc, 1 limit {TOP}",
-        (kind, period.start_ts, period.end_ts, hit, hit),
+        "select key, sum(n) from ("
+        f"select {column} as key, count(*) as n from events where kind = :kind and {Span.rows_in('at')} "
+        f"and (:hit is null or hit = :hit) and {column} is not null group by 1 union all "
+        f"select key, count from report_event_days where {Span.days()} and kind = :kind and (:hit is null or hit = :hit) "
+        f"and key != ''"
+        f") group by 1 having sum(n) > 0 order by 2 desc, 1 limit {TOP}",
+        {**_window(period), "kind": kind, "hit": hit},
     )
     return [(str(key), count) for key, count in rows]
 

@@ -4,7 +4,7 @@ A feature that owns tables declares ``migrations = sqlite_utils.Migrations("hear
 in its own module and adds it here.
 """
 
-from bot import engagement, events, reminders, sessions, shareouts
+from bot import engagement, events, reminders, rollups, sessions, shareouts
 
 MIGRATION_SETS = [
     events.migrations,
@@ -12,4 +12,5 @@ MIGRATION_SETS = [
     sessions.migrations,
     reminders.migrations,
     engagement.migrations,  # indexes on the tables above: keep it after them
+    rollups.migrations,  # counts of the tables above, kept by triggers: keep it after them
 ]
