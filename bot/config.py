@@ -134,9 +134,7 @@ def _api_url(value: str | None) -> str:
     if value is None:
         return SLACK_API_DEFAULT
     if not re.match(r"^https?://[^\s/]+", value):
-        raise ConfigError(
-            f"SLACK_API_URL must be an http(s) URL such as {SLACK_API_DEFAULT} (got {value!r})"
-        )
+        raise ConfigError(f"SLACK_API_URL must be an http(s) URL such as {SLACK_API_DEFAULT} (got {value!r})")
     # WebClient joins method names with urljoin: without the trailing slash the last
     # path segment ("api") would be dropped.
     return value if value.endswith("/") else value + "/"
@@ -155,9 +153,7 @@ def _timezone(value: str | None) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            f"HEART_TIMEZONE must be an IANA time zone name such as America/New_York (got {name!r})"
-        ) from None
+        raise ConfigError(f"HEART_TIMEZONE must be an IANA time zone name such as America/New_York (got {name!r})") from None
     return name
 
 
@@ -189,7 +185,7 @@ def _threshold(value: str | None) -> int:
     if not value.isdigit() or not 1 <= int(value) <= 100:
         raise ConfigError(
             f"SMALL_COUNT_THRESHOLD must be a whole number from 1 to 100 (got {value!r}); counts below it "
-            "are shown as \"<N\" in reports, and 1 shows every count"
+            'are shown as "<N" in reports, and 1 shows every count'
         )
     return int(value)
 

@@ -72,6 +72,9 @@ class EventRecorder:
     """
 
     BATCH = 500
+    # How long a batch waits for more events: under load, one commit (one disk sync, one
+    # lock hold) then carries many events instead of each request's own.
+    LINGER = 0.05
 
     def __init__(self, store: Store):
         self._store = store
@@ -100,6 +103,7 @@ class EventRecorder:
             batch: list[Event] = []
             markers: list[threading.Event] = []
             stop = False
+            deadline = time.monotonic() + self.LINGER
             while True:
                 if item is None:
                     stop = True
@@ -109,8 +113,10 @@ class EventRecorder:
                     batch.append(item)
                 if len(batch) >= self.BATCH:
                     break
+                # Someone waits on a flush or the close: write what is queued now.
+                wait = 0.0 if markers or stop else deadline - time.monotonic()
                 try:
-                    item = self._queue.get_nowait()
+                    item = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
                 except queue.Empty:
                     break
             self._write(batch)

@@ -360,15 +360,18 @@ def _export(heart: Heart, ack: Ack, client: WebClient, user_id: str) -> None:
 def _ask_coordinators(heart: Heart, client: WebClient, user_id: str | None) -> CheckIn:
     """DM every coordinator that someone asked for a check-in (named only if they chose); never the text."""
     heart.record(events.Event(events.CHECKIN_REQUEST, user_id))
+    coordinators = sorted(heart.coordinators.all())
+    if not coordinators:
+        return CheckIn.NOBODY_TO_TELL
     told = 0
-    for coordinator in sorted(heart.coordinators.all()):
+    for coordinator in coordinators:
         try:
             _dm(client, coordinator, views.checkin_request_message(user_id))
             told += 1
         except SlackApiError as error:
             log.warning("could not tell coordinator %s of a check-in request (%s)", coordinator, error.response.get("error"))
     if not told:
-        return CheckIn.NOBODY_TO_TELL
+        return CheckIn.NOT_DELIVERED
     return CheckIn.TOLD_NAMED if user_id else CheckIn.TOLD_ANONYMOUS
 
 

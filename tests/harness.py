@@ -102,10 +102,10 @@ class BotServer:
             **self.env,
         }
         self.log_path = self.log_path or self.database_path.with_suffix(f".{self.port}.log")
-        log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(
-            [sys.executable, *self.program], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        with open(self.log_path, "ab") as log:  # the child keeps its own copy of the file
+            self.process = subprocess.Popen(
+                [sys.executable, *self.program], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -138,7 +138,9 @@ class BotServer:
         return self.log_path.read_text(errors="replace") if self.log_path and self.log_path.exists() else ""
 
     # ------------------------------------------------------------------ requests
-    def post(self, body: str, content_type: str = slack_requests.FORM, *, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> Answer:
+    def post(
+        self, body: str, content_type: str = slack_requests.FORM, *, secret: str = SIGNING_SECRET, timestamp: int | None = None
+    ) -> Answer:
         """POST a signed body to ``/slack/events``."""
         headers = slack_requests.signed_headers(secret, body, content_type, timestamp)
         return http("POST", self.url + "/slack/events", body, headers)
@@ -154,7 +156,9 @@ class BotServer:
     def click(self, action_id: str, value: str = "", *, user: str = "UMEMBER1", block_id: str = "b", **options: Any) -> Answer:
         """Press a button (or choose from a menu with ``selected=True``) as ``user``."""
         response_url = self.local_slack.response_url()
-        body = slack_requests.block_actions_body(action_id, value, user_id=user, response_url=response_url, block_id=block_id, **options)
+        body = slack_requests.block_actions_body(
+            action_id, value, user_id=user, response_url=response_url, block_id=block_id, **options
+        )
         answer = self.post(body)
         answer.response_url = response_url
         return answer

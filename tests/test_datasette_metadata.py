@@ -36,6 +36,19 @@ def database(tmp_path_factory):
     return path
 
 
+def test_every_table_with_member_ids_or_raw_counts_is_hidden(database):
+    hidden = {name for name, table in METADATA["databases"]["heart"]["tables"].items() if table.get("hidden")}
+    with sqlite3.connect(database) as connection:
+        tables = {name for (name,) in connection.execute("select name from sqlite_master where type = 'table'")}
+        sensitive = {
+            table
+            for table in tables
+            if table.startswith("report_")
+            or {"user_id", "text"} & {column for (_, column, *_) in connection.execute(f"pragma table_info({table})")}
+        }
+    assert sensitive and sensitive <= hidden
+
+
 @pytest.mark.parametrize("name", sorted(QUERIES))
 def test_each_query_runs_and_suppresses_small_counts(database, name):
     with sqlite3.connect(database) as connection:

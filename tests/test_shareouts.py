@@ -425,6 +425,18 @@ def test_let_a_coordinator_know_without_my_name_sends_no_name(server, slack):
     assert ("UQUIET",) not in query(server, "select user_id from events where kind = 'checkin_request'")
 
 
+def test_when_no_coordinator_can_be_reached_the_member_is_told_and_may_ask_again(server, slack):
+    reply = server.command("/shareout", f"{MARK} I can't go on like this", user="UUNHEARD").json
+    ask = buttons(reply)["Let a coordinator know, with my name"]
+    for coordinator in COORDINATORS:
+        slack.refuse_channel(coordinator, "user_not_found")
+    click = server.click(ask["action_id"], ask["value"], user="UUNHEARD")
+    (updated,) = slack.responses(click.response_url)
+    assert "couldn't reach a coordinator just now" in json.dumps(updated)
+    assert "Let a coordinator know, with my name" in json.dumps(updated)  # offered again
+    slack.clear()
+
+
 def test_the_safety_net_in_the_form_updates_the_modal_when_a_coordinator_is_asked(server, slack):
     answer = submit(server, f"{MARK} some days I wish I was dead", user="UFORMCRISIS")
     view = answer.json["view"]
@@ -477,6 +489,21 @@ def test_the_offline_shell_confirms_a_quick_share_out(tmp_path):
     assert "Only the coordinators can read it" in result.stdout
     assert "[1] Add details" in result.stdout
     assert "YOUR SHARE-OUTS" in result.stdout and f"the {MARK} circle helped me today" in result.stdout
+
+
+def test_with_no_coordinator_set_up_the_safety_net_says_so(tmp_path):
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "DATABASE_PATH": str(tmp_path / "shell.db")}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "shell"],
+        cwd=ROOT,
+        input="/shareout some days I wish I was dead\n3\n",  # 3: Let a coordinator know, with my name
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "No coordinator is set up to receive check-in requests yet" in result.stdout
 
 
 # ----------------------------------------------------------------------------- configuration and retention

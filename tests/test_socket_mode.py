@@ -19,7 +19,12 @@ def test_an_app_token_switches_to_socket_mode_through_slack_api_url(slack, tmp_p
         "DATABASE_PATH": str(tmp_path / "heart.db"),
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        [sys.executable, "-m", "bot"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         (opened, *_) = slack.wait_for("apps.connections.open", timeout=20)

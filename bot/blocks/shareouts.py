@@ -79,7 +79,8 @@ class CheckIn(StrEnum):
     OFFERED = "offered"
     TOLD_NAMED = "told_named"
     TOLD_ANONYMOUS = "told_anonymous"
-    NOBODY_TO_TELL = "nobody_to_tell"
+    NOBODY_TO_TELL = "nobody_to_tell"  # no coordinator is configured
+    NOT_DELIVERED = "not_delivered"  # Slack refused every coordinator's DM: offered again
 
 
 # ----------------------------------------------------------------------------- the form
@@ -248,7 +249,14 @@ def safety_blocks(shareout_id: int, check_in: CheckIn) -> list[Block]:
             "Your share-out was saved as you chose."
         ),
     ]
-    if check_in is CheckIn.OFFERED:
+    if check_in is CheckIn.NOT_DELIVERED:
+        blocks.append(
+            context(
+                ":warning: heart-bot couldn't reach a coordinator just now. Please try again in a few minutes, "
+                "reach out to someone you trust, or to one of the lines above."
+            )
+        )
+    if check_in in (CheckIn.OFFERED, CheckIn.NOT_DELIVERED):
         value = str(shareout_id)
         blocks += [
             section("Would you like a coordinator to check in with you? Only you see this, and nothing you wrote is shared."),

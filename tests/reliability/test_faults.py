@@ -545,7 +545,7 @@ MEMBER_FAULTS = {
         "Slack isn't answering",
     ),
     "files.completeUploadExternal answers 500 three times for /heart chart": (chart_upload_failing, "would not take the chart"),
-    "every coordinator's DM refused when a member asks for a check-in": (checkin_nobody_reachable, "coordinator"),
+    "every coordinator's DM refused when a member asks for a check-in": (checkin_nobody_reachable, "couldn't reach"),
     "a response URL used past its 5 posts (used_url)": (response_url_past_five_posts, "Trauma"),
 }
 
