@@ -5,33 +5,14 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
-from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
 
 from bot.runtime import Heart
+from bot.slack_client import web_client
 
 # Bolt runs listeners on a pool (5 threads unless told), and a listener keeps its thread after
 # the ack while it finishes slow work (a write the database made wait, an upload). Enough
 # threads that such work never keeps another request from being acknowledged.
 LISTENER_THREADS = 32
-
-
-def web_client(heart: Heart, token: str | None = None) -> WebClient:
-    """A WebClient for ``SLACK_API_URL`` that waits out 429s and retries 5xx and drops."""
-    return WebClient(
-        token=token or heart.settings.bot_token,
-        base_url=heart.settings.slack_api_url,
-        timeout=10,
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=3),
-            ServerErrorRetryHandler(max_retry_count=2),
-        ],
-    )
 
 
 def create_app(
@@ -49,7 +30,7 @@ def create_app(
     """
     import handlers
 
-    client = web_client(heart, token)
+    client = web_client(heart.settings, token)
     app = App(
         client=client,
         signing_secret=signing_secret or heart.settings.signing_secret,

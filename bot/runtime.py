@@ -20,7 +20,9 @@ from bot.glossary import GlossaryIndex
 from bot.group_commit import GroupCommit
 from bot.scheduler import SessionScheduler
 from bot.sessions import expand_all, import_series
-from bot.shareouts import RETENTION_JOB, purge_expired
+from bot.shareout_posts import apply_retention
+from bot.shareouts import RETENTION_JOB
+from bot.slack_client import web_client
 from bot.store import Store
 from bot.tipsheets import TipSheetLibrary
 
@@ -102,7 +104,8 @@ def build_heart(settings: Settings) -> Heart:
     expand_all(store, now)
     scheduler = SessionScheduler(heart)
     if settings.shareout_retention_days:
-        scheduler.every_day(RETENTION_JOB, functools.partial(purge_expired, store, settings.shareout_retention_days))
+        client = web_client(settings)
+        scheduler.every_day(RETENTION_JOB, functools.partial(apply_retention, store, client, settings.shareout_retention_days))
     heart.services.append(scheduler)
     log.info(
         "content loaded: %d glossary entries, %d tip sheets; database %s",

@@ -357,7 +357,7 @@ def update(store: Store, shareout_id: int, owner: Owner, draft: Draft, *, now: d
         updated = _load(db, shareout_id)
     log.info("share-out %s edited (%s)", shareout_id, draft.visibility.value)
     if draft.visibility is Visibility.ANONYMOUS and current.user_id:
-        _forget_on_disk(store)
+        store.erase_history()
     return updated
 
 
@@ -376,7 +376,7 @@ def delete(store: Store, shareout_id: int, owner: Owner) -> Shareout | None:
         db.execute("delete from shareout_themes where shareout_id = ?", [shareout_id])
         db.execute("delete from shareouts where id = ?", [shareout_id])
     log.info("share-out %s deleted", shareout_id)
-    _forget_on_disk(store)
+    store.erase_history()
     return found
 
 
@@ -388,14 +388,8 @@ def purge_texts(store: Store, *, older_than: datetime) -> int:
         )
     if cursor.rowcount:
         log.info("retention: removed the text of %d share-outs", cursor.rowcount)
-        _forget_on_disk(store)
+        store.erase_history()
     return cursor.rowcount
-
-
-def _forget_on_disk(store: Store) -> None:
-    """Leave no earlier version of what just changed in the database's write-ahead log."""
-    if not store.erase_history():
-        log.warning("the write-ahead log is in use; earlier versions stay in it until its next checkpoint")
 
 
 def _set_themes(db: sqlite_utils.Database, shareout_id: int, themes: tuple[str, ...]) -> None:
@@ -431,6 +425,13 @@ def all_mine(store: Store, owner: Owner) -> list[Shareout]:
     db = store.db
     params = {"user_id": owner.user_id, "author_hash": owner.author_hash}
     rows = db.execute(f"select {_COLUMNS} from shareouts where {_MINE} order by created_at, id", params).fetchall()
+    return list(_shareouts(db, rows))
+
+
+def expired_posts(store: Store) -> list[Shareout]:
+    """Share-outs whose text retention removed while their channel post is still up."""
+    db = store.db
+    rows = db.execute(f"select {_COLUMNS} from shareouts where text is null and message_ts is not null").fetchall()
     return list(_shareouts(db, rows))
 
 
@@ -532,6 +533,7 @@ RETENTION_JOB = "shareout-retention"
 
 
 def purge_expired(store: Store, days: int, now: datetime | None = None) -> int:
-    """Remove the texts older than ``days`` (``SHAREOUT_RETENTION_DAYS``); the scheduler runs this daily."""
+    """Remove the texts older than ``days`` (``SHAREOUT_RETENTION_DAYS``); run daily, with their
+    channel posts, by :func:`bot.shareout_posts.apply_retention`."""
     now = now or datetime.now(UTC)
     return purge_texts(store, older_than=now - timedelta(days=days))

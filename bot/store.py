@@ -7,6 +7,7 @@ idempotently, in that order.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -16,6 +17,8 @@ from pathlib import Path
 import sqlite_utils
 
 from bot.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -100,6 +103,8 @@ class Store:
         :returns: False if a reader still needed the log and it could not be emptied yet.
         """
         busy, _, _ = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if busy:
+            log.warning("the write-ahead log is in use; earlier versions stay in it until its next checkpoint")
         return not busy
 
     def healthy(self) -> bool:

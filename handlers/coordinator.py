@@ -24,6 +24,7 @@ from bot.blocks import sessions as session_views
 from bot.engagement import Report, labels_for, report_for
 from bot.errors import HeartError
 from bot.runtime import Heart
+from handlers.direct import send_files
 from handlers.payloads import Click, Command
 
 log = logging.getLogger(__name__)
@@ -162,8 +163,7 @@ def _send_by_dm(heart: Heart, client: WebClient, reply: Reply, user_id: str, ver
         files = exports.export(heart.store, report, labels_for(heart.content))
         uploads = [{"file": f.content, "filename": f.name, "title": f.name} for f in files]
     try:
-        channel = client.conversations_open(users=user_id)["channel"]["id"]
-        client.files_upload_v2(channel=channel, file_uploads=uploads, initial_comment=f"Your {what} for {report.period.label}.")
+        send_files(client, user_id, uploads, f"Your {what} for {report.period.label}.")
     except SlackApiError as error:
         log.warning("could not send the %s to %s: %s", what, user_id, error.response.get("error"))
         reply(notice(f"Sorry, Slack would not take the {what} just now, so nothing was sent. Please try again in a moment."))

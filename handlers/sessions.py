@@ -22,6 +22,7 @@ from bot.session_form import InvalidForm, SessionForm, check_edit, check_form, c
 from bot.sessions import GOING, NOT_GOING, SessionError
 from bot.text import escape
 from handlers import ack_budget
+from handlers.direct import dm, send_files
 from handlers.home import publish_home
 from handlers.payloads import Click, Command, Submission
 
@@ -231,20 +232,18 @@ def _tell(client: WebClient, respond: Respond, click: Click, text: str) -> None:
     if respond.response_url:
         respond(notice(text).to_response())
     else:
-        client.chat_postMessage(channel=click.user_id, text=text, blocks=notice(text).to_dict()["blocks"])
+        dm(client, click.user_id, notice(text))
 
 
 def _send_calendar_file(client: WebClient, user_id: str, occurrence: sessions.Occurrence, google_url: str) -> bool:
     """DM the member the session's .ics file; False if Slack refused."""
     try:
-        channel = client.conversations_open(users=user_id)["channel"]["id"]
-        client.files_upload_v2(
-            channel=channel,
-            content=calendar.ics(occurrence),
-            filename=calendar.ics_filename(occurrence),
-            title=f"{occurrence.title} ({views.local_text(occurrence)})",
-            initial_comment=views.calendar_file_comment(occurrence, google_url),
-        )
+        ics = {
+            "content": calendar.ics(occurrence),
+            "filename": calendar.ics_filename(occurrence),
+            "title": f"{occurrence.title} ({views.local_text(occurrence)})",
+        }
+        send_files(client, user_id, [ics], views.calendar_file_comment(occurrence, google_url))
     except SlackApiError as error:
         log.warning("could not send the calendar file of %s to %s: %s", occurrence.id, user_id, error.response.get("error"))
         return False

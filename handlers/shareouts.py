@@ -19,14 +19,14 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 
-from bot import deidentify, events
+from bot import deidentify, events, shareout_posts
 from bot import shareouts as core
 from bot.blocks import Message, notice
 from bot.blocks import shareouts as views
 from bot.blocks.shareouts import CheckIn
 from bot.runtime import Heart
 from bot.shareouts import Draft, Field, Owner, Shareout, Visibility
-from handlers import ack_budget
+from handlers import ack_budget, direct
 from handlers.payloads import Click, Command, Submission
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ def register(app: App, heart: Heart) -> None:
         elif word == "help":
             ack(views.help_message().to_dict())
         elif word == "mine":
-            ack(_mine(heart, _owner(heart, request.user_id)).to_dict())
+            ack(_mine(heart, owner_of(heart, request.user_id)).to_dict())
         elif word == "export":
             _export(heart, ack, client, request.user_id)
         else:
@@ -95,7 +95,7 @@ def register(app: App, heart: Heart) -> None:
     def shareout_edit_clicked(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond) -> None:
         ack()
         click = Click.from_payload(action, body)
-        shareout = core.get(heart.store, _shareout_id(click.value), _owner(heart, click.user_id))
+        shareout = core.get(heart.store, _shareout_id(click.value), owner_of(heart, click.user_id))
         if shareout is None:
             respond(notice(GONE).to_response())
         elif shareout.text is None:
@@ -108,12 +108,12 @@ def register(app: App, heart: Heart) -> None:
     def shareout_delete_clicked(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond) -> None:
         ack()
         click = Click.from_payload(action, body)
-        owner = _owner(heart, click.user_id)
+        owner = owner_of(heart, click.user_id)
         shareout = core.get(heart.store, _shareout_id(click.value), owner)
         if shareout is None:
             respond(_mine(heart, owner, note=GONE).to_response(replace_original=True))
             return
-        if not _remove_post(client, shareout):
+        if not shareout_posts.remove(client, shareout):
             respond(notice("I couldn't remove its post in the channel, so nothing was deleted. Please try again.").to_response())
             return
         core.delete(heart.store, shareout.id, owner)
@@ -126,7 +126,7 @@ def register(app: App, heart: Heart) -> None:
         ack()
         click = Click.from_payload(action, body)
         offset = int(click.value) if click.value.isdigit() else 0
-        respond(_mine(heart, _owner(heart, click.user_id), offset).to_response(replace_original=True))
+        respond(_mine(heart, owner_of(heart, click.user_id), offset).to_response(replace_original=True))
 
     @app.action(CHECKIN_ACTIONS)
     def shareout_checkin_clicked(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond) -> None:
@@ -134,7 +134,7 @@ def register(app: App, heart: Heart) -> None:
         click = Click.from_payload(action, body)
         named = click.action_id == views.CHECKIN_NAMED_ACTION
         check_in = _ask_coordinators(heart, client, click.user_id if named else None)
-        shareout = core.get(heart.store, _shareout_id(click.value), _owner(heart, click.user_id))
+        shareout = core.get(heart.store, _shareout_id(click.value), owner_of(heart, click.user_id))
         if shareout is None:  # deleted meanwhile: the resources stay in view all the same
             if click.view_id:
                 client.views_update(view_id=click.view_id, view=views.safety_view(check_in))
@@ -167,7 +167,7 @@ def _quick_shareout(heart: Heart, ack: Ack, respond: Respond, request: Command) 
     if Field.SESSION in problems:  # the default session closed a moment ago: save it without one
         draft = replace(draft, occurrence_id=None)
     # Slack gives each command its own trigger id: a repeat of the same request saves nothing new.
-    owner, key = _owner(heart, request.user_id), f"command:{request.trigger_id}"
+    owner, key = owner_of(heart, request.user_id), f"command:{request.trigger_id}"
     saving = core.save(heart.commits, draft, owner, request_key=key, now=now)
     late = not ack_budget.done_in_time(saving)
     if late:
@@ -190,7 +190,7 @@ def _submit(heart: Heart, ack: Ack, client: WebClient, submission: Submission) -
     """The form's Save: field errors, the de-identification note once, or save and confirm."""
     store, content, now = heart.store, heart.content.shareout, _now()
     state = FormState.loads(submission.private_metadata)
-    owner = _owner(heart, submission.user_id)
+    owner = owner_of(heart, submission.user_id)
     current = core.get(store, state.editing, owner) if state.editing is not None else None
     if state.editing is not None and current is None:
         ack(response_action="update", view=views.notice_view(GONE))
@@ -293,37 +293,23 @@ def _sync_post(
     target = core.channel_for(heart.store, after.draft, origin) if after.visibility.in_channel else None
     keep = bool(before and before.message_ts and before.channel_id == target and before.visibility == after.visibility)
     if before and before.message_ts and not keep:
-        if _remove_post(client, before):
+        if shareout_posts.remove(client, before):
             core.record_post(heart.store, after.id, None, None)
         else:  # the old post stays on record, so deleting the share-out later tries again
-            _dm(client, member, views.post_not_removed_message(before.channel_id or ""))
+            direct.dm(client, member, views.post_not_removed_message(before.channel_id or ""))
     if target is None:
         return
     message = views.channel_post(core.describe(heart.store, heart.content.shareout, after, origin))
     try:
         if keep and before and before.message_ts:
-            client.chat_update(channel=target, ts=before.message_ts, **_content(message))
+            client.chat_update(channel=target, ts=before.message_ts, **direct.content(message))
         else:
             # The bot's own name and icon, no metadata, no mention unless the author chose one.
-            posted = client.chat_postMessage(channel=target, **_content(message), unfurl_links=False, unfurl_media=False)
+            posted = client.chat_postMessage(channel=target, **direct.content(message), unfurl_links=False, unfurl_media=False)
             core.record_post(heart.store, after.id, target, posted["ts"])
     except SlackApiError as error:
         log.warning("could not post share-out %s in %s (%s)", after.id, target, error.response.get("error"))
-        _dm(client, member, views.post_failed_message(target))
-
-
-def _remove_post(client: WebClient, shareout: Shareout) -> bool:
-    """Delete the share-out's channel post, if it has one; False if Slack refused."""
-    if not (shareout.message_ts and shareout.channel_id):
-        return True
-    try:
-        client.chat_delete(channel=shareout.channel_id, ts=shareout.message_ts)
-    except SlackApiError as error:
-        reason = error.response.get("error")
-        if reason not in ("message_not_found", "channel_not_found"):  # already gone is fine
-            log.warning("could not delete the post of share-out %s (%s)", shareout.id, reason)
-            return False
-    return True
+        direct.dm(client, member, views.post_failed_message(target))
 
 
 # ----------------------------------------------------------------------------- yours
@@ -337,21 +323,17 @@ def _mine(heart: Heart, owner: Owner, offset: int = 0, note: str | None = None) 
 
 def _export(heart: Heart, ack: Ack, client: WebClient, user_id: str) -> None:
     """Send the member their share-outs as CSV and JSON files in a DM."""
-    rows = core.export_rows(heart.store, heart.content.shareout, _owner(heart, user_id))
+    rows = core.export_rows(heart.store, heart.content.shareout, owner_of(heart, user_id))
     if not rows:
         ack(notice("You have no share-outs to export yet. Type `/shareout` to share a reflection.").to_dict())
         return
     ack(notice("Your export is on its way: look for a DM from heart-bot with two files, CSV and JSON.").to_dict())
-    channel = client.conversations_open(users=user_id)["channel"]["id"]
     stamp = _now().strftime("%Y-%m-%d")
-    client.files_upload_v2(
-        channel=channel,
-        initial_comment=views.export_comment(len(rows)),
-        file_uploads=[
-            {"content": core.export_csv(rows), "filename": f"heart-shareouts-{stamp}.csv", "title": "Your share-outs (CSV)"},
-            {"content": core.export_json(rows), "filename": f"heart-shareouts-{stamp}.json", "title": "Your share-outs (JSON)"},
-        ],
-    )
+    files = [
+        {"content": core.export_csv(rows), "filename": f"heart-shareouts-{stamp}.csv", "title": "Your share-outs (CSV)"},
+        {"content": core.export_json(rows), "filename": f"heart-shareouts-{stamp}.json", "title": "Your share-outs (JSON)"},
+    ]
+    direct.send_files(client, user_id, files, views.export_comment(len(rows)))
 
 
 # ----------------------------------------------------------------------------- the safety net
@@ -366,7 +348,7 @@ def _ask_coordinators(heart: Heart, client: WebClient, user_id: str | None) -> C
     told = 0
     for coordinator in coordinators:
         try:
-            _dm(client, coordinator, views.checkin_request_message(user_id))
+            direct.dm(client, coordinator, views.checkin_request_message(user_id))
             told += 1
         except SlackApiError as error:
             log.warning("could not tell coordinator %s of a check-in request (%s)", coordinator, error.response.get("error"))
@@ -378,17 +360,8 @@ def _ask_coordinators(heart: Heart, client: WebClient, user_id: str | None) -> C
 # ----------------------------------------------------------------------------- helpers
 
 
-def _content(message: Message) -> dict[str, Any]:
-    """A message's text and blocks, as chat.postMessage and chat.update take them."""
-    body = message.to_dict()
-    return {"text": body["text"], "blocks": body["blocks"]}
-
-
-def _dm(client: WebClient, user_id: str, message: Message) -> None:
-    client.chat_postMessage(channel=user_id, **_content(message))
-
-
-def _owner(heart: Heart, user_id: str) -> Owner:
+def owner_of(heart: Heart, user_id: str) -> Owner:
+    """The member as the owner of share-outs (their id and its keyed hash)."""
     return Owner.of(user_id, heart.settings.shareout_hash_secret)
 
 

@@ -23,7 +23,7 @@ from bot.config import load_settings
 from bot.errors import ConfigError
 from bot.group_commit import GroupCommit
 from bot.localslack import Failure
-from bot.shareouts import Draft, Owner, save
+from bot.shareouts import Draft, Owner, Visibility, record_post, save
 from bot.store import Store
 from tests.harness import ROOT, SHAREOUT_HASH_SECRET, BotServer
 
@@ -528,19 +528,24 @@ def test_malformed_share_out_settings_name_the_variable(environ, words):
         load_settings(environ)
 
 
-def test_retention_removes_old_texts_when_the_bot_starts_and_keeps_the_counts(local_slack, tmp_path):
+def test_retention_removes_old_texts_and_their_channel_posts_and_keeps_the_counts(local_slack, tmp_path):
     store = Store(tmp_path / "heart.db")
     store.migrate()
     commits = GroupCommit(store)
     owner = Owner.of("UOLD", SHAREOUT_HASH_SECRET)
     long_ago = datetime.now(UTC) - timedelta(days=45)
-    save(commits, Draft(f"{MARK} from long ago", themes=("win",)), owner, request_key="old", now=long_ago).result()
+    old = Draft(f"{MARK} from long ago", Visibility.CHANNEL_NAMED, themes=("win",))
+    posted = save(commits, old, owner, request_key="old", now=long_ago).result().shareout
+    record_post(store, posted.id, "C0HEART", "1600000000.000200")
     save(commits, Draft(f"{MARK} from this week"), owner, request_key="new", now=datetime.now(UTC)).result()
     commits.close()
     store.close()
+    local_slack.clear()
     bot = BotServer(local_slack, tmp_path / "heart.db", env={"SHAREOUT_RETENTION_DAYS": "30"}).start()
     try:
-        assert eventually(lambda: query(bot, "select count(*) from shareouts where text is null")[0][0] == 1)
+        (taken_down,) = local_slack.wait_for("chat.delete")
+        assert (taken_down.args["channel"], taken_down.args["ts"]) == ("C0HEART", "1600000000.000200")
+        assert eventually(lambda: query(bot, "select count(*) from shareouts where message_ts is not null") == [(0,)])
         assert query(bot, "select text from shareouts order by created_at") == [(None,), (f"{MARK} from this week",)]
         assert query(bot, "select count(*) from shareout_themes") == [(1,)]
         assert "The text was removed after the retention period" in bot.command("/shareout", "mine", user="UOLD").body

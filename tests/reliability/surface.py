@@ -45,6 +45,8 @@ ACTION_IDS = (
     "peerhour_link",
     "peerhour_add",
     "peerhour_manage",
+    "member_data_download",
+    "member_data_delete",
 )
 CALLBACK_IDS = ("shareout_form", "peerhour_add", "peerhour_move", "peerhour_edit", "peerhour_cancel")
 EVENT_TYPES = ("app_home_opened",)

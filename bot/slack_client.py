@@ -1,0 +1,26 @@
+"""The WebClient heart-bot calls Slack's Web API with, from listeners and from scheduled work."""
+
+from __future__ import annotations
+
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from bot.config import Settings
+
+
+def web_client(settings: Settings, token: str | None = None) -> WebClient:
+    """A WebClient for ``SLACK_API_URL`` that waits out 429s and retries 5xx and drops."""
+    return WebClient(
+        token=token or settings.bot_token,
+        base_url=settings.slack_api_url,
+        timeout=10,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=3),
+            ServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
