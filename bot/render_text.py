@@ -27,6 +27,7 @@ class Clickable:
     action_id: str
     value: str
     block_id: str
+    confirm: str | None = None  # the question Slack asks before sending the press, if any
 
 
 def mrkdwn_to_text(text: str) -> str:
@@ -60,7 +61,9 @@ def render_blocks(blocks: list[dict[str, Any]], clickables: list[Clickable]) -> 
             label = _text_of(element.get("text"))
             if element.get("url"):
                 return f"[link] {label}: {element['url']}"
-            clickables.append(Clickable(label, element.get("action_id", ""), element.get("value", ""), block_id))
+            confirm = element.get("confirm")
+            question = f"{_text_of(confirm.get('title'))} {_text_of(confirm.get('text'))}".strip() if confirm else None
+            clickables.append(Clickable(label, element.get("action_id", ""), element.get("value", ""), block_id, question))
             return f"[{len(clickables)}] {label}"
         if kind in ("static_select", "multi_static_select", "overflow"):
             options = [_text_of(o.get("text")) for o in element.get("options") or []]

@@ -29,7 +29,8 @@ SHELL_CHANNEL = "C0SHELL"
 INTRO = (
     "heart-bot offline shell. Type a slash command as you would in Slack, e.g. "
     "/glossary trauma-informed care, /tipsheet barriers.\n"
-    "Type a button's number to press it, 'help' for this text, Ctrl-D or 'quit' to leave."
+    "Type a button's number to press it, 'home' to open your Home tab, 'help' for this text, "
+    "Ctrl-D or 'quit' to leave."
 )
 
 
@@ -59,6 +60,11 @@ class OfflineSlack:
             name, text.strip(), user_id=self.user_id, response_url=self.local.response_url(), channel_id=SHELL_CHANNEL
         )
         return self._dispatch(body)
+
+    def home(self) -> list[Reply]:
+        """Open the member's Home tab (the app_home_opened event Slack sends)."""
+        event = {"type": "app_home_opened", "user": self.user_id, "tab": "home", "channel": SHELL_CHANNEL}
+        return self._dispatch(slack_requests.event_body(event))
 
     def click(self, clickable: Clickable) -> list[Reply]:
         """Press a button the bot showed."""
@@ -155,15 +161,28 @@ def _loop(offline: OfflineSlack, read_line: Callable[[], str | None], interactiv
             if not 1 <= number <= len(clickables):
                 print(f"There is no button {number} on screen.", file=stdout)
                 continue
-            replies = offline.click(clickables[number - 1])
+            clickable = clickables[number - 1]
+            if clickable.confirm and not _confirmed(clickable.confirm, read_line, stdout):
+                print("Nothing was done.", file=stdout)
+                continue
+            replies = offline.click(clickable)
         elif line.startswith("/"):
             replies = offline.command(line)
+        elif line == "home":
+            replies = offline.home()
         else:
             print("Start with a slash command, e.g. /glossary burnout (or type help).", file=stdout)
             continue
         clickables = []
         print(render_replies(replies, clickables), file=stdout, flush=True)
     return 0
+
+
+def _confirmed(question: str, read_line: Callable[[], str | None], stdout: TextIO) -> bool:
+    """Ask what Slack's confirm dialog asks; only "y" or "yes" goes ahead."""
+    print(f"{question} [y/N]", file=stdout, flush=True)
+    answer = read_line()
+    return (answer or "").strip().casefold() in ("y", "yes")
 
 
 def _line_reader(stdin: TextIO, interactive: bool) -> Callable[[], str | None]:

@@ -46,3 +46,19 @@ def test_the_shell_is_kind_about_mistakes_and_ends_cleanly(tmp_path):
 def test_the_shell_can_act_as_another_member(tmp_path):
     result = run_shell(tmp_path, "/tipsheet barriers\n1\n", "--user", "UOTHER42")
     assert "Shared by @UOTHER42" in result.stdout
+
+
+def test_home_opens_the_home_tab_with_your_data(tmp_path):
+    result = run_shell(tmp_path, "home\n")
+    assert "--- Home tab ---" in result.stdout
+    assert "UPCOMING PEER SUPPORT HOURS" in result.stdout and "YOUR DATA" in result.stdout
+    assert "Download my data" in result.stdout and "Delete my data" in result.stdout
+
+
+def test_a_button_that_asks_first_asks_and_does_nothing_unless_told_yes(tmp_path):
+    result = run_shell(tmp_path, "/shareout a reflection to keep\n2\nno\n/shareout mine\n")
+    assert "Delete this share-out? This removes it for good. It can't be undone. [y/N]" in result.stdout
+    assert "Nothing was done." in result.stdout
+    assert result.stdout.count("a reflection to keep") >= 2  # still listed under mine
+    result = run_shell(tmp_path, "/shareout mine\n2\ny\n")
+    assert "Your share-out is deleted." in result.stdout

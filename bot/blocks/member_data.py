@@ -50,12 +50,16 @@ def deleted_message(forgotten: Forgotten) -> Message:
     if not forgotten.anything:
         nothing = "heart-bot had no data about you to delete."
         return Message(text=nothing, blocks=[section(nothing)])
+    posts = f", with {_count(len(forgotten.posts), 'channel post')}" if forgotten.posts else ""
     lines = [
-        f"• {_count(forgotten.shareouts, 'share-out')} deleted"
-        + (f", with {_count(len(forgotten.posts), 'channel post')}" if forgotten.posts else ""),
-        f"• {_count(forgotten.rsvps, 'RSVP')} deleted",
-        f"• DM reminders turned off for {_count(forgotten.subscriptions, 'series', 'series')}",
-        f"• {_count(forgotten.activity, 'activity record')} kept only as anonymous counts",
+        line
+        for count, line in (
+            (forgotten.shareouts, f"• {_count(forgotten.shareouts, 'share-out')} deleted{posts}"),
+            (forgotten.rsvps, f"• {_count(forgotten.rsvps, 'RSVP')} deleted"),
+            (forgotten.subscriptions, f"• DM reminders turned off for {_count(forgotten.subscriptions, 'series', 'series')}"),
+            (forgotten.activity, f"• {_count(forgotten.activity, 'activity record')} kept only as anonymous counts"),
+        )
+        if count
     ]
     text = "*Your data is deleted.*\n" + "\n".join(lines)
     return Message(
