@@ -17,8 +17,10 @@ from bot.text import truncate
 # Colour-blind-safe (Okabe-Ito) and distinct in greyscale too.
 COLOURS = {"RSVPs going": "#0072B2", "Attended": "#E69F00", "Share-outs": "#009E73"}
 MAX_LABELLED_SESSIONS = 16  # beyond this, only every n-th session's date is written under the axis
+# Beyond this many sessions, bars grow too thin to see (a year of weekly series): lines instead.
+MAX_BAR_SESSIONS = 40
 FOOTNOTE = (
-    "Attended: members who RSVP'd going or shared out about the session. Hatched bars: fewer than {threshold}, not shown exactly."
+    "Attended: members who RSVP'd going or shared out about the session. {small}: fewer than {threshold}, not shown exactly."
 )
 
 
@@ -69,9 +71,15 @@ def render(report: Report) -> Chart:
     if not held:
         axes.text(0.5, 0.5, "No sessions were held in this period.", ha="center", va="center", fontsize=14, color="#444444")
         axes.set_axis_off()
+    elif len(held) > MAX_BAR_SESSIONS:
+        _draw_lines(axes, series, report.threshold)
     else:
         _draw_bars(axes, labels, series, report.threshold)
-    figure.supxlabel(FOOTNOTE.format(threshold=report.threshold), fontsize=8.5, color="#555555", x=0.01, ha="left")
+    if held:
+        _finish_axes(axes, labels)
+    small = "Hollow points" if len(held) > MAX_BAR_SESSIONS else "Hatched bars"
+    footnote = FOOTNOTE.format(small=small, threshold=report.threshold)
+    figure.supxlabel(footnote, fontsize=8.5, color="#555555", x=0.01, ha="left")
     buffer = io.BytesIO()
     # The figures go in the PNG's text chunk too, for screen readers' alt text and for checks.
     description = json.dumps({"period": report.period.label, "sessions": labels, "series": series}, ensure_ascii=False)
@@ -79,12 +87,17 @@ def render(report: Report) -> Chart:
     return Chart(buffer.getvalue(), labels, series)
 
 
+def _heights(values: tuple[str, ...], threshold: int) -> list[int]:
+    """Bar or point heights: a suppressed count ("<3") is drawn at ``threshold - 1``, no higher."""
+    return [threshold - 1 if value.startswith("<") else int(value) for value in values]
+
+
 def _draw_bars(axes, labels: tuple[str, ...], series: dict[str, tuple[str, ...]], threshold: int) -> None:
     width = 0.8 / len(series)
     positions = range(len(labels))
     for index, (name, values) in enumerate(series.items()):
         offsets = [p - 0.4 + width * (index + 0.5) for p in positions]
-        heights = [threshold - 1 if value.startswith("<") else int(value) for value in values]
+        heights = _heights(values, threshold)
         bars = axes.bar(offsets, heights, width, label=name, color=COLOURS[name], edgecolor="white", linewidth=0.6)
         for bar, value in zip(bars, values, strict=True):
             if value.startswith("<"):
@@ -92,9 +105,21 @@ def _draw_bars(axes, labels: tuple[str, ...], series: dict[str, tuple[str, ...]]
                 bar.set_alpha(0.55)
         if len(labels) <= MAX_LABELLED_SESSIONS * 2:
             axes.bar_label(bars, labels=list(values), padding=2, fontsize=8 if len(labels) > 8 else 9, color="#333333")
+
+
+def _draw_lines(axes, series: dict[str, tuple[str, ...]], threshold: int) -> None:
+    for name, values in series.items():
+        heights = _heights(values, threshold)
+        axes.plot(range(len(values)), heights, label=name, color=COLOURS[name], linewidth=1.6)
+        small = [n for n, value in enumerate(values) if value.startswith("<")]
+        axes.scatter(small, [heights[n] for n in small], s=18, facecolors="white", edgecolors=COLOURS[name], zorder=3)
+
+
+def _finish_axes(axes, labels: tuple[str, ...]) -> None:
+    positions = list(range(len(labels)))
     step = max(1, -(-len(labels) // MAX_LABELLED_SESSIONS))
     axes.set_xticks(
-        list(positions)[::step],
+        positions[::step],
         labels[::step],
         rotation=45 if len(labels) > 8 else 0,
         ha="right" if len(labels) > 8 else "center",
@@ -102,6 +127,7 @@ def _draw_bars(axes, labels: tuple[str, ...], series: dict[str, tuple[str, ...]]
     axes.set_ylabel("Count")
     axes.yaxis.get_major_locator().set_params(integer=True)
     axes.margins(y=0.15)
+    axes.set_ylim(bottom=0)
     axes.spines[["top", "right"]].set_visible(False)
     axes.grid(axis="y", color="#dddddd", linewidth=0.8)
     axes.set_axisbelow(True)

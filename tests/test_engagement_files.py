@@ -9,12 +9,12 @@ import json
 import pytest
 from PIL import Image
 
-from bot.charts import render
+from bot.charts import MAX_BAR_SESSIONS, render
 from bot.engagement import compute
 from bot.exports import export
 from bot.periods import parse_period
 from bot.store import Store
-from tests.engagement_data import NOW, build_community
+from tests.engagement_data import NOW, add_rsvp, add_session, at, build_community
 from tests.test_engagement import LABELS
 
 
@@ -43,6 +43,22 @@ def test_the_chart_is_a_png_with_the_three_series_per_held_session(store):
     assert drawn["sessions"] == ["Nov 10", "Nov 24", "Nov 30"]
     assert drawn["series"] == {"RSVPs going": ["3", "2", "1"], "Attended": ["4", "3", "1"], "Share-outs": ["3", "<3", "<3"]}
     assert "Nov 10: 3 rsvps going, 4 attended, 3 share-outs" in chart.alt_text
+
+
+def test_a_year_of_weekly_sessions_is_drawn_as_lines_that_keep_every_figure(tmp_path):
+    store = Store(tmp_path / "heart.db")
+    store.migrate()
+    build_community(store)
+    with store.transaction() as db:
+        for week in range(60):  # 60 more sessions: too many for readable bars
+            add_session(db, f"weekly-{week}", at(2025, 10, 1) + week * 7 * 86400)
+            add_rsvp(db, f"weekly-{week}", "UREGULAR")
+    chart = render(report(store, "2025-10-01..2026-11-30"))
+    assert len(chart.sessions) > MAX_BAR_SESSIONS
+    drawn = json.loads(Image.open(io.BytesIO(chart.png)).text["Description"])
+    assert drawn["series"]["RSVPs going"].count("1") >= 60
+    shareouts = dict(zip(drawn["sessions"], drawn["series"]["Share-outs"], strict=True))
+    assert (shareouts["Nov 10"], shareouts["Nov 24"]) == ("3", "<3")  # small counts stay suppressed
 
 
 def test_a_period_without_sessions_still_makes_a_chart(store):
