@@ -62,6 +62,7 @@ class LocalSlack:
         self.calls: list[Call] = []
         self.users: dict[str, dict[str, Any]] = {}
         self.usergroups: dict[str, list[str]] = {}
+        self.socket_mode_url: str | None = None  # what apps.connections.open hands out (a ws:// endpoint)
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
         self._limits: dict[str, tuple[float, deque[float]]] = {}
         self._response_urls: dict[str, tuple[float, int]] = {}  # path: (issued at, posts taken)
@@ -224,6 +225,8 @@ class LocalSlack:
             default = {"id": user_id, "name": user_id.lower(), "real_name": user_id, "tz": "America/New_York"}
             user = self.users.get(user_id) or default
             return {"ok": True, "user": user}
+        if method == "apps.connections.open" and self.socket_mode_url:
+            return {"ok": True, "url": self.socket_mode_url}
         if method == "usergroups.users.list":
             return {"ok": True, "users": self.usergroups.get(str(args.get("usergroup")), [])}
         if method == "files.getUploadURLExternal":
