@@ -86,7 +86,8 @@ _AUTHOR = "{row}.user_id is not null and {row}.occurrence_id is not null"
 @migrations()
 def create_report_rollups(db: sqlite_utils.Database) -> None:
     # WITHOUT ROWID: the rows live in their primary key's b-tree, so a range of days is one
-    # contiguous read and an upsert touches one b-tree, not two.
+    # contiguous read and an upsert touches one b-tree, not two. (sqlite-utils' executescript
+    # runs inside the migration's transaction, unlike sqlite3's, which commits first.)
     db.executescript(
         """
         create table report_event_days (

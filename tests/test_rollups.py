@@ -145,3 +145,24 @@ def test_a_span_counts_each_row_once_wherever_its_days_start(tmp_path_factory, s
     ).fetchall()
     assert sum(n for (n,) in counted) == sum(1 for at in times if start <= at < start + length)
     store.close()
+
+
+def test_an_interrupted_upgrade_leaves_nothing_half_made_and_can_run_again(tmp_path, monkeypatch):
+    store = Store(tmp_path / "heart.db")
+    store.db.enable_wal()
+    for migrations in MIGRATION_SETS:
+        if migrations is not rollups.migrations:
+            migrations.apply(store.db)
+    build_community(store)
+
+    def interrupted(db):
+        raise RuntimeError("the process stopped while counting")
+
+    monkeypatch.setattr(rollups, "_fill", interrupted)
+    with pytest.raises(RuntimeError):
+        store.migrate()
+    assert not [name for name in store.db.table_names() if name.startswith("report_")]
+    monkeypatch.undo()
+    store.migrate()
+    assert rolled_up(store) == recount(store)
+    store.close()
