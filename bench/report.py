@@ -67,7 +67,8 @@ def render(rows: Iterable[Row], *, machine: dict[str, str], settings: dict[str, 
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Every figure is the median of several runs (min and max beside it) "
         "and, where a floor exists, its ratio to a floor measured in the same run on the same machine: on a shared "
         "machine the ratios are what to compare, the absolute numbers drift. Regenerate with `python -m bench` "
-        "(see the README's *Reliability, privacy and speed, measured* section; what changed to meet each bar is in bench/CHANGES.md).",
+        "(see the README's *Reliability, privacy and speed, measured* section; "
+        "what changed to meet each bar is in bench/CHANGES.md).",
         "",
         "## Machine and versions",
         "",
