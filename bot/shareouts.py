@@ -5,11 +5,12 @@ the slash command's trigger id), so a Slack retry or a double submit never makes
 rows, and the row is committed before anyone is told it was saved.
 
 Who wrote it is stored according to its visibility. For "anonymous to everyone" no user
-id is stored at all, only ``author_hash``: a keyed hash (HMAC-SHA256 with
-``SHAREOUT_HASH_SECRET``) of the member id, which lets the author alone list, edit,
-export and delete it, and which nobody holding the database without the secret can turn
-back into a member. Every read and write here goes through an :class:`Owner`, which
-matches either way.
+id is stored at all, only ``author_hash``: a random salt and a keyed hash (HMAC-SHA256 with
+``SHAREOUT_HASH_SECRET``) of the member id and that salt. It lets the author alone list,
+edit, export and delete the share-out; nobody holding the database without the secret can
+turn it back into a member, and, each share-out having its own salt, nobody can tell that
+two anonymous share-outs came from the same member. Every read and write here goes through
+an :class:`Owner`, which matches either way.
 
 The text is never logged, and never put in an exception message.
 """
@@ -17,14 +18,16 @@ The text is never logged, and never put in an exception message.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import hmac
 import io
 import json
 import logging
+import secrets
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -115,23 +118,42 @@ class Draft:
 
 @dataclass(frozen=True)
 class Owner:
-    """A member as the owner of share-outs: their id, and the keyed hash that stands for it."""
+    """A member as the owner of share-outs: their id, and the key that seals their anonymous ones."""
 
     user_id: str
-    author_hash: str
+    key: bytes = field(repr=False)
 
     @classmethod
     def of(cls, user_id: str, secret: str | None) -> Owner:
-        """The owner for ``user_id``, with the hash keyed by ``secret``."""
-        key = (secret or OFFLINE_SECRET).encode()
-        digest = hmac.new(key, f"shareout-author:{user_id}".encode(), hashlib.sha256).hexdigest()
-        return cls(user_id, digest)
+        """The owner for ``user_id``, sealing with ``secret``."""
+        return cls(user_id, (secret or OFFLINE_SECRET).encode())
+
+    def seal(self, salt: str | None = None) -> str:
+        """The author code of one anonymous share-out: ``salt:HMAC(member id, salt)``, with a fresh
+        random salt unless given (to check a stored code)."""
+        salt = salt or secrets.token_hex(8)
+        return f"{salt}:{self._digest(f'shareout-author:{self.user_id}:{salt}')}"
+
+    def owns(self, code: str | None) -> bool:
+        """True when ``code`` (a stored ``author_hash``) was sealed by this member."""
+        if not code:
+            return False
+        salt, salted, _ = code.partition(":")
+        return hmac.compare_digest(code, self.seal(salt) if salted else self._member_code)
+
+    @functools.cached_property
+    def _member_code(self) -> str:
+        """The one code per member that share-outs had before each got its own salt."""
+        return self._digest(f"shareout-author:{self.user_id}")
 
     def columns(self, visibility: Visibility) -> dict[str, str | None]:
-        """The author columns a share-out of ``visibility`` stores: the id, or only the hash."""
+        """The author columns a share-out of ``visibility`` stores: the id, or only a sealed code."""
         if visibility is Visibility.ANONYMOUS:
-            return {"user_id": None, "author_hash": self.author_hash}
+            return {"user_id": None, "author_hash": self.seal()}
         return {"user_id": self.user_id, "author_hash": None}
+
+    def _digest(self, message: str) -> str:
+        return hmac.new(self.key, message.encode(), hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -400,7 +422,14 @@ def _set_themes(db: sqlite_utils.Database, shareout_id: int, themes: tuple[str, 
 # ------------------------------------------------------------------------- reading
 
 _COLUMNS = "id, created_at, updated_at, visibility, text, occurrence_id, sector, user_id, channel_id, message_ts"
-_MINE = "(user_id = :user_id or author_hash = :author_hash)"
+_MINE = "(user_id = :user_id or id in (select value from json_each(:anonymous)))"
+
+
+def _mine_params(db: sqlite_utils.Database, owner: Owner) -> dict[str, str]:
+    """Parameters for :data:`_MINE`. No stored code names its author, so every anonymous
+    share-out's code is checked against the owner's key (one HMAC each)."""
+    codes = db.execute("select id, author_hash from shareouts where author_hash is not null")
+    return {"user_id": owner.user_id, "anonymous": json.dumps([id_ for id_, code in codes if owner.owns(code)])}
 
 
 def get(store: Store, shareout_id: int, owner: Owner) -> Shareout | None:
@@ -411,7 +440,7 @@ def get(store: Store, shareout_id: int, owner: Owner) -> Shareout | None:
 def mine(store: Store, owner: Owner, *, limit: int = 10, offset: int = 0) -> Page:
     """A page of the owner's share-outs, newest first."""
     db = store.db
-    params = {"user_id": owner.user_id, "author_hash": owner.author_hash}
+    params = _mine_params(db, owner)
     total = db.execute(f"select count(*) from shareouts where {_MINE}", params).fetchone()[0]
     rows = db.execute(
         f"select {_COLUMNS} from shareouts where {_MINE} order by created_at desc, id desc limit :limit offset :offset",
@@ -423,9 +452,8 @@ def mine(store: Store, owner: Owner, *, limit: int = 10, offset: int = 0) -> Pag
 def all_mine(store: Store, owner: Owner) -> list[Shareout]:
     """Every share-out of the owner, oldest first (for exports)."""
     db = store.db
-    params = {"user_id": owner.user_id, "author_hash": owner.author_hash}
-    rows = db.execute(f"select {_COLUMNS} from shareouts where {_MINE} order by created_at, id", params).fetchall()
-    return list(_shareouts(db, rows))
+    sql = f"select {_COLUMNS} from shareouts where {_MINE} order by created_at, id"
+    return list(_shareouts(db, db.execute(sql, _mine_params(db, owner)).fetchall()))
 
 
 def expired_posts(store: Store) -> list[Shareout]:
@@ -436,9 +464,10 @@ def expired_posts(store: Store) -> list[Shareout]:
 
 
 def _owned(db: sqlite_utils.Database, shareout_id: int, owner: Owner) -> Shareout | None:
-    params = {"id": shareout_id, "user_id": owner.user_id, "author_hash": owner.author_hash}
-    row = db.execute(f"select {_COLUMNS} from shareouts where id = :id and {_MINE}", params).fetchone()
-    return next(_shareouts(db, [row]), None) if row else None
+    author = db.execute("select user_id, author_hash from shareouts where id = ?", [shareout_id]).fetchone()
+    if author is None or not (author[0] == owner.user_id or owner.owns(author[1])):
+        return None
+    return _load(db, shareout_id)
 
 
 def _load(db: sqlite_utils.Database, shareout_id: int) -> Shareout:
