@@ -92,11 +92,11 @@ class GroupCommit:
             for write in group:
                 write.future.set_exception(error)
             return
-        for write, result, error in outcomes:
-            if error is None:
+        for write, result, failure in outcomes:
+            if failure is None:
                 write.future.set_result(result)
             else:
-                write.future.set_exception(error)
+                write.future.set_exception(failure)
 
     @staticmethod
     def _attempt(db: sqlite_utils.Database, write: _Write[T]) -> tuple[_Write[T], T | None, BaseException | None]:
