@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
+from bot.group_commit import GroupCommit
 from bot.localslack import LocalSlack
+from bot.store import Store
 from tests.harness import ROOT, BotServer
 
 FIXTURE_CONTENT = ROOT / "tests" / "fixtures" / "content"
@@ -35,6 +37,14 @@ def server(local_slack: LocalSlack, tmp_path_factory: pytest.TempPathFactory) ->
     bot = BotServer(local_slack, tmp_path_factory.mktemp("server") / "heart.db").start()
     yield bot
     bot.stop()
+
+
+@pytest.fixture
+def commits(store: Store) -> Iterator[GroupCommit]:
+    """Group commit over the test module's ``store`` fixture, as the running bot saves share-outs."""
+    commits = GroupCommit(store)
+    yield commits
+    commits.close()
 
 
 @pytest.fixture

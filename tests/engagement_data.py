@@ -8,6 +8,7 @@ Rows are written with the real migrations' tables. The expected figures for Nove
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import sqlite_utils
@@ -162,6 +163,14 @@ NOVEMBER = {
     "tipsheet_views": 3,
 }
 OCTOBER_TAIL = {"sessions_held": 1, "rsvps_going": 2, "shareouts": 1, "glossary_lookups": 1}  # Oct 2-31
+
+
+def community_at(path: Path) -> Store:
+    """A database at ``path``, migrated, holding the community described above."""
+    store = Store(path)
+    store.migrate()
+    build_community(store)
+    return store
 
 
 def build_community(store: Store) -> None:

@@ -170,3 +170,17 @@ class BotServer:
     def event(self, event: dict[str, Any], **options: Any) -> Answer:
         """Deliver an Events API callback."""
         return self.post(slack_requests.event_body(event, **options), "application/json")
+
+
+def run_shell(tmp_path: Path, commands: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m bot shell`` as a member would, fed ``commands`` on stdin, with a fresh database."""
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "DATABASE_PATH": str(tmp_path / "shell.db")}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "shell", *args],
+        cwd=ROOT,
+        input=commands,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )

@@ -7,7 +7,7 @@ import pytest
 from bot.engagement import Labels, Suppressor, Trend, compute, series_catalog
 from bot.periods import parse_period
 from bot.store import Store
-from tests.engagement_data import NOVEMBER, NOW, OCTOBER_TAIL, SERIES, SERIES_TITLE, build_community
+from tests.engagement_data import NOVEMBER, NOW, OCTOBER_TAIL, SERIES, SERIES_TITLE, community_at
 
 LABELS = Labels(
     sectors={"school-staff": "School staff", "school-clinician": "School-based clinician"},
@@ -19,10 +19,7 @@ LABELS = Labels(
 
 @pytest.fixture
 def store(tmp_path):
-    store = Store(tmp_path / "heart.db")
-    store.migrate()
-    build_community(store)
-    return store
+    return community_at(tmp_path / "heart.db")
 
 
 def november(store, text="2026-11", threshold=3):

@@ -13,17 +13,13 @@ from bot.charts import MAX_BAR_SESSIONS, render
 from bot.engagement import compute
 from bot.exports import export
 from bot.periods import parse_period
-from bot.store import Store
-from tests.engagement_data import NOW, add_rsvp, add_session, at, build_community
+from tests.engagement_data import NOW, add_rsvp, add_session, at, community_at
 from tests.test_engagement import LABELS
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    store = Store(tmp_path_factory.mktemp("files") / "heart.db")
-    store.migrate()
-    build_community(store)
-    return store
+    return community_at(tmp_path_factory.mktemp("files") / "heart.db")
 
 
 def report(store, text="2026-11"):
@@ -46,9 +42,7 @@ def test_the_chart_is_a_png_with_the_three_series_per_held_session(store):
 
 
 def test_a_year_of_weekly_sessions_is_drawn_as_lines_that_keep_every_figure(tmp_path):
-    store = Store(tmp_path / "heart.db")
-    store.migrate()
-    build_community(store)
+    store = community_at(tmp_path / "heart.db")
     with store.transaction() as db:
         for week in range(60):  # 60 more sessions: too many for readable bars
             add_session(db, f"weekly-{week}", at(2025, 10, 1) + week * 7 * 86400)
@@ -97,11 +91,9 @@ def test_daily_figures_follow_new_york_days_and_suppress_the_safety_net(store):
 
 
 def test_text_removed_by_retention_and_formulas_are_handled(store, tmp_path):
-    from tests.engagement_data import add_shareout, at
+    from tests.engagement_data import add_shareout
 
-    other = Store(tmp_path / "other.db")
-    other.migrate()
-    build_community(other)
+    other = community_at(tmp_path / "other.db")
     add_shareout(other.db, at(2026, 11, 2), user_id="UX", text='=HYPERLINK("http://x")')
     add_shareout(other.db, at(2026, 11, 3), user_id="UY", text=None)
     texts = [r["text"] for r in rows(next(f for f in export(other, report(other)) if f.name.endswith("shareouts.csv")))]

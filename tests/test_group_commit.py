@@ -19,13 +19,6 @@ def store(tmp_path):
     store.close()
 
 
-@pytest.fixture
-def commits(store):
-    commits = GroupCommit(store)
-    yield commits
-    commits.close()
-
-
 def add_note(text: str | None):
     def write(db) -> int:
         return db.execute("insert into notes (text) values (?)", [text]).lastrowid

@@ -17,7 +17,7 @@ from bot.rollups import DAY_SECONDS, Span
 from bot.schema import MIGRATION_SETS
 from bot.shareouts import Draft, Owner, Visibility
 from bot.store import Store
-from tests.engagement_data import NOW, build_community
+from tests.engagement_data import NOW, build_community, community_at
 
 ALICE = Owner.of("UALICE", "a-test-secret-that-is-long-enough-0123456789")
 
@@ -68,9 +68,7 @@ def rolled_up(store: Store) -> dict[str, Counter]:
 
 @pytest.fixture
 def store(tmp_path):
-    store = Store(tmp_path / "heart.db")
-    store.migrate()
-    build_community(store)
+    store = community_at(tmp_path / "heart.db")
     yield store
     store.close()
 
@@ -110,13 +108,19 @@ def test_edits_deletes_retention_and_changed_rsvps_keep_the_counts_exact(store):
     assert rolled_up(store) == recount(store)
 
 
-def test_an_upgraded_database_counts_what_it_already_held(tmp_path):
+def community_before_rollups(tmp_path) -> Store:
+    """The hand-counted community in a database made before the rollups existed."""
     store = Store(tmp_path / "heart.db")
     store.db.enable_wal()
     for migrations in MIGRATION_SETS:
         if migrations is not rollups.migrations:
             migrations.apply(store.db)
     build_community(store)
+    return store
+
+
+def test_an_upgraded_database_counts_what_it_already_held(tmp_path):
+    store = community_before_rollups(tmp_path)
     assert "report_event_days" not in store.db.table_names()
     store.migrate()
     assert rolled_up(store) == recount(store)
@@ -148,12 +152,7 @@ def test_a_span_counts_each_row_once_wherever_its_days_start(tmp_path_factory, s
 
 
 def test_an_interrupted_upgrade_leaves_nothing_half_made_and_can_run_again(tmp_path, monkeypatch):
-    store = Store(tmp_path / "heart.db")
-    store.db.enable_wal()
-    for migrations in MIGRATION_SETS:
-        if migrations is not rollups.migrations:
-            migrations.apply(store.db)
-    build_community(store)
+    store = community_before_rollups(tmp_path)
 
     def interrupted(db):
         raise RuntimeError("the process stopped while counting")

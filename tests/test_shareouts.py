@@ -5,11 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -25,7 +22,7 @@ from bot.group_commit import GroupCommit
 from bot.localslack import Failure
 from bot.shareouts import Draft, Owner, Visibility, record_post, save
 from bot.store import Store
-from tests.harness import ROOT, SHAREOUT_HASH_SECRET, BotServer
+from tests.harness import SHAREOUT_HASH_SECRET, BotServer, run_shell
 
 COORDINATORS = ("UCOORD1", "UCOORD2")
 # Share-out texts in this module carry this word, so the log can be searched for it.
@@ -474,16 +471,7 @@ def test_no_share_out_text_reaches_the_log_even_at_debug(server):
 
 
 def test_the_offline_shell_confirms_a_quick_share_out(tmp_path):
-    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "DATABASE_PATH": str(tmp_path / "shell.db")}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "shell"],
-        cwd=ROOT,
-        input=f"/shareout the {MARK} circle helped me today\n/shareout mine\n",
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    result = run_shell(tmp_path, f"/shareout the {MARK} circle helped me today\n/shareout mine\n")
     assert result.returncode == 0, result.stderr
     assert "Your share-out is saved." in result.stdout
     assert "Only the coordinators can read it" in result.stdout
@@ -492,16 +480,7 @@ def test_the_offline_shell_confirms_a_quick_share_out(tmp_path):
 
 
 def test_with_no_coordinator_set_up_the_safety_net_says_so(tmp_path):
-    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "DATABASE_PATH": str(tmp_path / "shell.db")}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "shell"],
-        cwd=ROOT,
-        input="/shareout some days I wish I was dead\n3\n",  # 3: Let a coordinator know, with my name
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    result = run_shell(tmp_path, "/shareout some days I wish I was dead\n3\n")  # 3: Let a coordinator know, with my name
     assert result.returncode == 0, result.stderr
     assert "No coordinator is set up to receive check-in requests yet" in result.stdout
 

@@ -58,13 +58,6 @@ def store(tmp_path):
     store.close()
 
 
-@pytest.fixture
-def commits(store):
-    commits = GroupCommit(store)
-    yield commits
-    commits.close()
-
-
 @pytest.fixture(scope="module")
 def content():
     return load_content(REAL_CONTENT).shareout

@@ -1,23 +1,6 @@
 """The offline shell, run as a member would run it: a subprocess fed commands on stdin."""
 
-import os
-import subprocess
-import sys
-
-from tests.harness import ROOT
-
-
-def run_shell(tmp_path, commands: str, *args: str) -> subprocess.CompletedProcess:
-    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "DATABASE_PATH": str(tmp_path / "shell.db")}
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "shell", *args],
-        cwd=ROOT,
-        input=commands,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+from tests.harness import run_shell
 
 
 def test_the_shell_answers_commands_without_slack(tmp_path):
