@@ -68,6 +68,10 @@ class Coordinators:
             return False
         return user_id in self.ids or user_id in self.group_members()
 
+    def can_be_told(self) -> bool:
+        """True when someone is set up to receive a check-in request (asks nothing of Slack)."""
+        return bool(self.ids) or self.group is not None
+
     def all(self) -> frozenset[str]:
         """Every coordinator's id (configured ids and the group's members)."""
         return self.ids | self.group_members()

@@ -1,4 +1,4 @@
-"""The share-out form's choices (``content/shareout.yml``) and the crisis phrases (``content/crisis.yml``).
+"""The share-out form's choices (``content/shareout.yml``) and the safety net's rules (``content/crisis*.yml``).
 
 :func:`load_shareout_content` is called by :func:`bot.content.load_content`, which hands
 it that module's YAML reader and problem list, so every content problem is reported in
@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.safety import CrisisPhrases, fold
+from bot.safety import FILE_FIELDS as CRISIS_FIELDS
+from bot.safety import SafetyNet, build_safety_net
 
 MAX_LABEL = 75  # Slack's limit for a menu option's text
 MAX_CHOICES = 100  # Slack's limit for a menu's options
@@ -34,11 +35,11 @@ class Choice:
 
 @dataclass(frozen=True)
 class ShareoutContent:
-    """Sectors and themes for the form, and the crisis phrase list."""
+    """Sectors and themes for the form, and the safety net that listens to what members write."""
 
     sectors: tuple[Choice, ...] = ()
     themes: tuple[Choice, ...] = ()
-    crisis: CrisisPhrases = field(default_factory=CrisisPhrases)
+    crisis: SafetyNet = field(default_factory=SafetyNet)
 
     def sector_label(self, sector_id: str | None) -> str | None:
         """The label of a sector id (the id itself if it was retired)."""
@@ -56,21 +57,21 @@ def _label(choices: tuple[Choice, ...], choice_id: str | None) -> str | None:
 
 
 def load_shareout_content(root: Path, read_yaml: ReadYaml, problem: Problem) -> ShareoutContent:
-    """Read and check ``shareout.yml`` and ``crisis.yml`` under ``root``, reporting each problem."""
+    """Read and check ``shareout.yml`` and every ``crisis*.yml`` under ``root``, reporting each problem."""
     form_path = root / "shareout.yml"
     form = _mapping(form_path, read_yaml(form_path), {"sectors", "themes"}, problem)
-    crisis_path = root / "crisis.yml"
-    crisis = _mapping(crisis_path, read_yaml(crisis_path), {"reviewed", "phrases", "ignore"}, problem)
-    if crisis and not isinstance(crisis.get("reviewed"), dt.date):
-        problem(crisis_path, "reviewed", "must be a date like 2026-11-28")
-    phrases = _phrases(crisis_path, "phrases", crisis.get("phrases"), problem, required=True)
-    ignore = _phrases(crisis_path, "ignore", crisis.get("ignore"), problem, required=False)
-    for phrase in set(map(fold, phrases)) & set(map(fold, ignore)):
-        problem(crisis_path, "ignore", f"{phrase!r} is also a phrase; an idiom to ignore must be longer than the phrase")
+    crisis_files: list[tuple[str, dict[str, Any]]] = []
+    for path in sorted(root.glob("crisis*.yml")):
+        crisis = _mapping(path, read_yaml(path), CRISIS_FIELDS, problem)
+        if crisis and not isinstance(crisis.get("reviewed"), dt.date):
+            problem(path, "reviewed", "must be a date like 2026-11-28")
+        crisis_files.append((path.name, crisis))
+    if not crisis_files:
+        problem(root / "crisis.yml", "", "is missing: the safety net needs its rules")
     return ShareoutContent(
         sectors=_choices(form_path, "sectors", form.get("sectors"), problem),
         themes=_choices(form_path, "themes", form.get("themes"), problem),
-        crisis=CrisisPhrases(phrases, ignore),
+        crisis=build_safety_net(crisis_files, lambda where, what: problem(root / "crisis.yml", where, what)),
     )
 
 
@@ -108,18 +109,3 @@ def _choices(path: Path, name: str, items: Any, problem: Problem) -> tuple[Choic
             seen.add(choice.id)
             choices.append(choice)
     return tuple(choices)
-
-
-def _phrases(path: Path, name: str, items: Any, problem: Problem, *, required: bool) -> tuple[str, ...]:
-    if items is None and not required:
-        return ()
-    if not isinstance(items, list) or (required and not items):
-        problem(path, name, "must be a list of phrases")
-        return ()
-    phrases: list[str] = []
-    for index, item in enumerate(items, start=1):
-        if not isinstance(item, str) or not fold(item):
-            problem(path, f"{name} item {index}", "must be words (letters or digits)")
-        else:
-            phrases.append(item.strip())
-    return tuple(phrases)

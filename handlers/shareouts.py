@@ -19,11 +19,12 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 
-from bot import deidentify, events, shareout_posts
+from bot import deidentify, events, safety, shareout_posts
 from bot import shareouts as core
 from bot.blocks import Message, notice
 from bot.blocks import shareouts as views
 from bot.blocks.shareouts import CheckIn
+from bot.safety import NoteFor
 from bot.runtime import Heart
 from bot.shareouts import Draft, Field, Owner, Shareout, Visibility
 from handlers import ack_budget, direct
@@ -134,18 +135,21 @@ def register(app: App, heart: Heart) -> None:
         click = Click.from_payload(action, body)
         named = click.action_id == views.CHECKIN_NAMED_ACTION
         check_in = _ask_coordinators(heart, client, click.user_id if named else None)
-        shareout = core.get(heart.store, _shareout_id(click.value), owner_of(heart, click.user_id))
+        shareout_id, _, note_value = click.value.partition(":")
+        note = NoteFor(note_value) if note_value in {n.value for n in NoteFor} else NoteFor.SELF
+        shareout = core.get(heart.store, _shareout_id(shareout_id), owner_of(heart, click.user_id))
         if shareout is None:  # deleted meanwhile: the resources stay in view all the same
             if click.view_id:
-                client.views_update(view_id=click.view_id, view=views.safety_view(check_in))
+                client.views_update(view_id=click.view_id, view=views.safety_view(check_in, note))
             else:
-                respond(views.safety_message(check_in).to_response(replace_original=True))
+                respond(views.safety_message(check_in, note).to_response(replace_original=True))
             return
         described = core.describe(heart.store, heart.content.shareout, shareout, None)
         if click.view_id:
-            client.views_update(view_id=click.view_id, view=views.confirmation_view(described, edited=False, check_in=check_in))
+            view = views.confirmation_view(described, edited=False, check_in=check_in, note=note)
+            client.views_update(view_id=click.view_id, view=view)
         else:
-            respond(views.confirmation_message(described, check_in=check_in).to_response(replace_original=True))
+            respond(views.confirmation_message(described, check_in=check_in, note=note).to_response(replace_original=True))
 
     @app.view(views.FORM_CALLBACK)
     def shareout_submitted(ack: Ack, body: dict, client: WebClient) -> None:
@@ -173,10 +177,10 @@ def _quick_shareout(heart: Heart, ack: Ack, respond: Respond, request: Command) 
     if late:
         ack(notice(SAVING).to_dict())
     saved = saving.result()
-    crisis = content.crisis.matches(draft.text)
+    crisis = content.crisis.hears(draft.text)
     described = core.describe(store, content, saved.shareout, request.channel_id)
     message = views.confirmation_message(
-        described, concerns=deidentify.concerns(draft.text), check_in=CheckIn.OFFERED if crisis else None
+        described, concerns=deidentify.concerns(draft.text), **_safety_note(heart, crisis)
     )
     if late:
         respond(message.to_response(replace_original=True))
@@ -213,14 +217,13 @@ def _submit(heart: Heart, ack: Ack, client: WebClient, submission: Submission) -
     if shareout is None:  # deleted from another window a moment ago
         answer.show(views.notice_view(GONE))
         return
-    crisis = content.crisis.matches(draft.text)
+    crisis = content.crisis.hears(draft.text)
     described = core.describe(store, content, shareout, state.channel)
-    check_in = CheckIn.OFFERED if crisis else None
-    answer.show(views.confirmation_view(described, edited=current is not None, check_in=check_in))
+    answer.show(views.confirmation_view(described, edited=current is not None, **_safety_note(heart, crisis)))
     if changed:  # not a repeat of a request already saved
         if current is None:
             _record(heart, shareout, crisis)
-        elif crisis:
+        elif crisis is not None:
             heart.record(events.Event(events.SAFETY_NET, None))
         _sync_post(heart, client, current, shareout, state.channel, submission.user_id)
 
@@ -256,10 +259,19 @@ def _draft(submission: Submission) -> tuple[Draft, dict[Field, str]]:
     return draft, problems
 
 
-def _record(heart: Heart, shareout: Shareout, crisis: bool) -> None:
+def _safety_note(heart: Heart, crisis: safety.Concern | None) -> dict[str, Any]:
+    """The confirmation's safety-net options for what was heard: none, or the note that fits
+    and the check-in offer (only when a coordinator is set up to receive it)."""
+    if crisis is None:
+        return {}
+    check_in = CheckIn.OFFERED if heart.coordinators.can_be_told() else CheckIn.NOBODY_TO_TELL
+    return {"check_in": check_in, "note": safety.note_for(crisis)}
+
+
+def _record(heart: Heart, shareout: Shareout, crisis: safety.Concern | None) -> None:
     """Count a new share-out (at its own created time) and, when it was shown, the safety net."""
     heart.record(events.Event(events.SHAREOUT, shareout.user_id, shareout.occurrence_id, at=shareout.created_at.timestamp()))
-    if crisis:
+    if crisis is not None:
         heart.record(events.Event(events.SAFETY_NET, None))
 
 

@@ -19,7 +19,7 @@ from bot.content import load_content
 from bot.deidentify import Concern, concerns
 from bot.errors import ContentError
 from bot.group_commit import GroupCommit
-from bot.safety import CrisisPhrases
+from bot.safety import NoteFor, build_safety_net
 from bot.shareouts import (
     MAX_TEXT,
     Draft,
@@ -184,7 +184,7 @@ def test_every_check_names_its_field(store, content):
     ],
 )
 def test_crisis_phrases_are_found(content, text):
-    assert content.crisis.matches(text)
+    assert content.crisis.hears(text) is not None
 
 
 @pytest.mark.parametrize(
@@ -204,14 +204,15 @@ def test_crisis_phrases_are_found(content, text):
     ],
 )
 def test_idioms_and_work_talk_are_not_crisis_phrases(content, text):
-    assert not content.crisis.matches(text)
+    assert content.crisis.hears(text) is None
 
 
-def test_an_ignored_idiom_never_hides_a_phrase_elsewhere_in_the_text():
-    phrases = CrisisPhrases(phrases=("dying",), ignore=("dying to try",))
-    assert not phrases.matches("dying to try it")
-    assert phrases.matches("dying to try it, and honestly dying")
-    assert phrases.matches("Dying.")
+def test_a_quiet_idiom_never_hides_a_rule_elsewhere_in_the_text():
+    rules = {"rules": [{"id": "dying", "category": "ideation", "say": ["dying"], "examples": ["dying"]}], "quiet": ["dying to try"]}
+    net = build_safety_net([("crisis.yml", rules)], problem=lambda where, what: pytest.fail(f"{where}: {what}"))
+    assert net.hears("dying to try it") is None
+    assert net.hears("dying to try it, and honestly dying") is not None
+    assert net.hears("Dying.") is not None
 
 
 def test_the_crisis_resources_are_exactly_the_published_ones():
@@ -220,7 +221,26 @@ def test_the_crisis_resources_are_exactly_the_published_ones():
     assert "*Crisis Text Line*: text HOME to 741741" in text
     assert "call 911 if you or someone else is in immediate danger" in text
     assert "not a crisis service" in text
-    assert "press" not in text.lower()
+    assert "press 1 for the Veterans Crisis Line, press 2 for Spanish" in text
+
+
+def test_a_note_about_someone_else_speaks_to_a_helper_and_a_child_brings_the_mandated_report():
+    helper = json.dumps([b.to_dict() for b in views.safety_blocks(1, CheckIn.OFFERED, NoteFor.HELPER)])
+    assert "someone you know may be at risk" in helper
+    assert "988 also helps people who are worried about someone else" in helper
+    assert "crisis protocol" in helper
+    assert "mandated reporter" not in helper
+    child = json.dumps([b.to_dict() for b in views.safety_blocks(1, CheckIn.OFFERED, NoteFor.HELPER_CHILD)])
+    assert "mandated reporters" in child and "51A report to DCF" in child
+    assert "Childhelp National Child Abuse Hotline" in child
+    unsafe = json.dumps([b.to_dict() for b in views.safety_blocks(1, CheckIn.OFFERED, NoteFor.SELF_UNSAFE)])
+    assert "National Domestic Violence Hotline" in unsafe and "call 911" in unsafe
+
+
+def test_without_a_coordinator_to_receive_it_no_check_in_button_is_offered():
+    blocks = json.dumps([b.to_dict() for b in views.safety_blocks(1, CheckIn.NOBODY_TO_TELL)])
+    assert "Let a coordinator know" not in blocks
+    assert "No coordinator is set up" in blocks
 
 
 @pytest.mark.parametrize(
@@ -244,6 +264,9 @@ def test_names_and_phone_numbers_are_spotted_gently(text, found):
 # ----------------------------------------------------------------------------- content checks
 
 
+_RULE = "rules: [{id: die, category: ideation, say: [want to die], examples: [I want to die]}]\n"
+
+
 @pytest.mark.parametrize(
     "file, text, problem",
     [
@@ -255,10 +278,19 @@ def test_names_and_phone_numbers_are_spotted_gently(text, found):
             "id 'a' is used twice",
         ),
         ("shareout.yml", f"sectors: [{{id: a, label: {'L' * 76}}}]\nthemes: [{{id: w, label: W}}]\n", "label must be 1 to 75"),
-        ("crisis.yml", "reviewed: 2026-11-28\nphrases: []\n", "phrases: must be a list of phrases"),
-        ("crisis.yml", "reviewed: soon\nphrases: [suicide]\n", "reviewed: must be a date"),
-        ("crisis.yml", "reviewed: 2026-11-28\nphrases: [suicide]\nignore: [Suicide]\n", "'suicide' is also a phrase"),
-        ("crisis.yml", "reviewed: 2026-11-28\nphrases: [suicide]\ncolour: red\n", "unknown field(s) colour"),
+        ("crisis.yml", "reviewed: soon\n" + _RULE, "reviewed: must be a date"),
+        ("crisis.yml", "reviewed: 2026-11-28\n" + _RULE + "colour: red\n", "unknown field(s) colour"),
+        (
+            "crisis.yml",
+            "reviewed: 2026-11-28\nrules: [{id: die, category: ideation, say: ['{wish} to die'], examples: [x]}]\n",
+            "uses {wish}, which is not a word family",
+        ),
+        (
+            "crisis.yml",
+            "reviewed: 2026-11-28\nrules: [{id: die, category: ideation, say: [want to die], examples: [I am tired]}]\n",
+            "its example 'I am tired' does not fire it",
+        ),
+        ("crisis.yml", "reviewed: 2026-11-28\nrules: [{id: die, say: [want to die]}]\n", "needs an id and a category"),
     ],
 )
 def test_share_out_content_problems_are_named(tmp_path, file, text, problem):

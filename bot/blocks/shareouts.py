@@ -37,7 +37,7 @@ from bot.blocks import (
 )
 from bot.blocks.sessions import local_text, moment
 from bot.deidentify import Concern
-from bot.safety import IN_A_CRISIS, NOT_A_CRISIS_SERVICE, RESOURCES
+from bot.safety import IN_A_CRISIS, NOT_A_CRISIS_SERVICE, NoteFor, resources_for
 from bot.sessions import Occurrence
 from bot.shareout_content import ShareoutContent
 from bot.shareouts import MAX_TEXT, Description, Draft, Field, Page, Shareout, Visibility
@@ -49,8 +49,8 @@ OPEN_ACTION = "shareout_open"  # value: occurrence id (the post-session prompt's
 EDIT_ACTION = "shareout_edit"  # value: share-out id
 DELETE_ACTION = "shareout_delete"  # value: share-out id
 PAGE_ACTION = "shareout_mine"  # value: offset into the member's share-outs
-CHECKIN_NAMED_ACTION = "shareout_checkin_named"  # value: share-out id
-CHECKIN_ANONYMOUS_ACTION = "shareout_checkin_anonymous"  # value: share-out id
+CHECKIN_NAMED_ACTION = "shareout_checkin_named"  # value: share-out id, a colon, the note's NoteFor
+CHECKIN_ANONYMOUS_ACTION = "shareout_checkin_anonymous"  # value: as CHECKIN_NAMED_ACTION
 NO_SESSION = "none"
 PAGE_SIZE = 10
 MAX_OPTION_TEXT = 75
@@ -237,16 +237,45 @@ def _summary_blocks(described: Description, lead: str) -> list[Block]:
     return blocks
 
 
-def safety_blocks(shareout_id: int, check_in: CheckIn) -> list[Block]:
-    """The safety net: not a crisis service, where to turn, and the offer to tell a coordinator."""
-    lines = "\n".join(f"• *{escape(r.name)}*: {escape(r.how)}" for r in RESOURCES)
+_SAFETY_NOTES = {
+    NoteFor.SELF: (
+        "Some of what you wrote sounds really hard, and you don't have to carry it alone. {service} "
+        "If you are thinking about suicide or are in crisis, please reach out now:"
+    ),
+    NoteFor.SELF_UNSAFE: (
+        "Some of what you wrote sounds like you may not be safe. {service} "
+        "If you are in danger now, call 911. These lines are free, confidential and open all day and night:"
+    ),
+    NoteFor.HELPER: (
+        "It sounds like someone you know may be at risk, and that is a lot to hold. {service} "
+        "If they are in danger now, call 911. Follow your school's or agency's crisis protocol, and "
+        "remember that 988 also helps people who are worried about someone else:"
+    ),
+    NoteFor.HELPER_CHILD: (
+        "It sounds like a young person you know may be at risk or may be harmed, and that is a lot to hold. {service} "
+        "If they are in danger now, call 911. Follow your school's or agency's crisis protocol, and "
+        "remember that 988 also helps people who are worried about someone else:"
+    ),
+}
+_MANDATED_REPORTER = (
+    "If a child may be abused or neglected, school and health staff are mandated reporters: follow your protocol "
+    "and report to your state's child protective services (in Massachusetts, a 51A report to DCF)."
+)
+
+
+def safety_blocks(shareout_id: int, check_in: CheckIn, note: NoteFor = NoteFor.SELF) -> list[Block]:
+    """The safety net, worded for ``note``: not a crisis service, where to turn, and the offer to tell a coordinator."""
+    lines = "\n".join(f"• *{escape(r.name)}*: {escape(r.how)}" for r in resources_for(note))
+    text = _SAFETY_NOTES[note].format(service=escape(NOT_A_CRISIS_SERVICE))
+    if note is NoteFor.HELPER_CHILD:
+        lines += f"\n{_MANDATED_REPORTER}"
+    aside = "" if note in (NoteFor.HELPER, NoteFor.HELPER_CHILD) else (
+        "If you were writing about your work rather than yourself, you can set this aside. "
+    )
     blocks: list[Block] = [
         section(
-            ":seedling: *Thank you for sharing this.* Some of what you wrote sounds really hard. "
-            f"{escape(NOT_A_CRISIS_SERVICE)} If you are thinking about suicide or are in crisis, please reach out now:\n"
-            f"{lines}\n"
-            "If you were writing about your work rather than yourself, you can set this aside. "
-            "Your share-out was saved as you chose."
+            f":seedling: *Thank you for sharing this.* {text}\n{lines}\n"
+            f"{aside}Only you see this note. Your share-out was saved as you chose."
         ),
     ]
     if check_in is CheckIn.NOT_DELIVERED:
@@ -257,9 +286,13 @@ def safety_blocks(shareout_id: int, check_in: CheckIn) -> list[Block]:
             )
         )
     if check_in in (CheckIn.OFFERED, CheckIn.NOT_DELIVERED):
-        value = str(shareout_id)
+        value = f"{shareout_id}:{note.value}"
+        about = "with you" if note in (NoteFor.SELF, NoteFor.SELF_UNSAFE) else "with you about this"
         blocks += [
-            section("Would you like a coordinator to check in with you? Only you see this, and nothing you wrote is shared."),
+            section(
+                f"Would you like a coordinator to check in {about}? They get a direct message asking them to reach out; "
+                "nothing you wrote is shared, and without your name they won't know who asked."
+            ),
             actions(
                 [
                     button("Let a coordinator know, with my name", CHECKIN_NAMED_ACTION, value, style="primary"),
@@ -292,6 +325,7 @@ def confirmation_blocks(
     edited: bool = False,
     concerns: Iterable[Concern] = (),
     check_in: CheckIn | None = None,
+    note: NoteFor = NoteFor.SELF,
     buttons: Sequence[ButtonElement] = (),
 ) -> list[Block]:
     """What was saved and who can see it, then the de-identification note, ``buttons`` and the safety net as they apply."""
@@ -301,21 +335,34 @@ def confirmation_blocks(
     if buttons:
         blocks.append(actions(buttons))
     if check_in is not None:
-        blocks += [DividerBlock(), *safety_blocks(described.shareout.id, check_in)]
+        blocks += [DividerBlock(), *safety_blocks(described.shareout.id, check_in, note)]
     return blocks
 
 
-def confirmation_message(described: Description, *, concerns: Iterable[Concern] = (), check_in: CheckIn | None = None) -> Message:
+def confirmation_message(
+    described: Description,
+    *,
+    concerns: Iterable[Concern] = (),
+    check_in: CheckIn | None = None,
+    note: NoteFor = NoteFor.SELF,
+) -> Message:
     """The quick path's reply: the confirmation with Add details and Delete buttons."""
     shareout = described.shareout
     buttons = [button("Add details", EDIT_ACTION, str(shareout.id), style="primary"), _delete_button(shareout)]
-    blocks = confirmation_blocks(described, concerns=concerns, check_in=check_in, buttons=buttons)
+    blocks = confirmation_blocks(described, concerns=concerns, check_in=check_in, note=note, buttons=buttons)
     return Message(text=f"Share-out saved. {audience(shareout.visibility, described.channel_id)}", blocks=blocks)
 
 
-def confirmation_view(described: Description, *, edited: bool, check_in: CheckIn | None = None, metadata: str = "") -> View:
+def confirmation_view(
+    described: Description,
+    *,
+    edited: bool,
+    check_in: CheckIn | None = None,
+    note: NoteFor = NoteFor.SELF,
+    metadata: str = "",
+) -> View:
     """The form's confirmation, shown in place of the form once saved."""
-    blocks = confirmation_blocks(described, edited=edited, check_in=check_in)
+    blocks = confirmation_blocks(described, edited=edited, check_in=check_in, note=note)
     blocks.append(context("See, edit, export or delete your share-outs any time with `/shareout mine`."))
     return View(
         type="modal", callback_id=SAVED_CALLBACK, title="Share-out saved", close="Done", private_metadata=metadata, blocks=blocks
@@ -327,14 +374,15 @@ def notice_view(text: str) -> View:
     return View(type="modal", callback_id=SAVED_CALLBACK, title="Share out", close="Close", blocks=[section(text)])
 
 
-def safety_message(check_in: CheckIn) -> Message:
+def safety_message(check_in: CheckIn, note: NoteFor) -> Message:
     """The safety net on its own (its share-out is gone), once a coordinator was asked."""
-    return Message(text=IN_A_CRISIS, blocks=safety_blocks(0, check_in))
+    return Message(text=IN_A_CRISIS, blocks=safety_blocks(0, check_in, note))
 
 
-def safety_view(check_in: CheckIn) -> View:
+def safety_view(check_in: CheckIn, note: NoteFor) -> View:
     """:func:`safety_message` as a modal."""
-    return View(type="modal", callback_id=SAVED_CALLBACK, title="Share out", close="Close", blocks=safety_blocks(0, check_in))
+    blocks = safety_blocks(0, check_in, note)
+    return View(type="modal", callback_id=SAVED_CALLBACK, title="Share out", close="Close", blocks=blocks)
 
 
 def too_long_message(text: str) -> Message:
