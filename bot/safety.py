@@ -343,8 +343,8 @@ class SafetyNet:
         return Who.SELF, False
 
     def _mentions_child(self, tokens: list[str], start: int) -> bool:
-        begin = _sentence_start(tokens, _sentence_start(tokens, start) - 1)
-        return any(t in self.people.child_words for t in tokens[begin:start + 8])
+        begin = _previous_sentence_start(tokens, start)
+        return any(t in self.people.child_words for t in tokens[begin : start + 8])
 
 
 def _line(tokens: list[str]) -> tuple[str, list[int]]:
@@ -372,11 +372,16 @@ def _sentence_start(tokens: list[str], index: int) -> int:
 def _open_quote(tokens: list[str], index: int) -> int | None:
     """Where the quotation that ``index`` stands in opens (within two sentences), if it does."""
     opened = None
-    begin = _sentence_start(tokens, _sentence_start(tokens, index) - 1)
-    for i in range(begin, index):
+    for i in range(_previous_sentence_start(tokens, index), index):
         if tokens[i] == QUOTE:
             opened = None if opened is not None else i
     return opened
+
+
+def _previous_sentence_start(tokens: list[str], index: int) -> int:
+    """Where the sentence before the one holding ``index`` starts (0 in the first sentence)."""
+    here = _sentence_start(tokens, index)
+    return _sentence_start(tokens, here - 1) if here > 0 else 0
 
 
 def _beside(tokens: list[str], index: int, words: frozenset[str]) -> bool:

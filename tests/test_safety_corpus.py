@@ -1,0 +1,95 @@
+"""The safety net on its labelled corpus (tests/safety_corpus): what it must hear and what must stay quiet.
+
+The corpus's ``heldout`` part was never read while the rules were written; its figures are
+reported in docs/SAFETY_NET.md (``python -m tests.safety_corpus.report``), not asserted here,
+so they stay an honest measure of share-outs nobody tuned for.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from bot.content import load_content
+from bot.safety import NoteFor, Who, note_for
+from tests.safety_corpus.report import cases, tally, totals
+
+CONTENT = Path(__file__).parent.parent / "content"
+
+
+@pytest.fixture(scope="module")
+def net():
+    return load_content(CONTENT).shareout.crisis
+
+
+def test_the_tuning_corpus_is_heard_and_quiet_share_outs_stay_quiet(net):
+    tallies = tally(net, "tuning")
+    heard, alerts = totals(tallies, alert=True)
+    quiet, calm = totals(tallies, alert=False)
+    assert alerts >= 200 and calm >= 200
+    assert heard / alerts >= 0.94
+    assert 1 - quiet / calm <= 0.05
+    for t in tallies:
+        assert t.rate >= (0.85 if t.alert else 0.85), t
+
+
+def test_the_note_speaks_to_whoever_is_at_risk(net):
+    tallies = tally(net, "tuning")
+    assert sum(t.wrong_person for t in tallies) <= 2
+
+
+def test_the_corpus_is_split_with_a_fifth_held_out():
+    tuning, heldout = len(list(cases("tuning"))), len(list(cases("heldout")))
+    assert 0.18 <= heldout / (tuning + heldout) <= 0.22
+
+
+@pytest.mark.parametrize(
+    "text, note",
+    [
+        (
+            "I am so exhausted and hopeless, I feel like there's no way out and everyone would be better off "
+            "if I just disappeared.",
+            NoteFor.SELF,
+        ),
+        ("Sometimes I just want to disappear and not come back", NoteFor.SELF),
+        ("kms lol this week", NoteFor.SELF),
+        ("I keep thinking about driving my car off the road", NoteFor.SELF),
+        ("A student told me she wants to kill herself...", NoteFor.HELPER_CHILD),
+        ("my coworker said she doesn't want to be alive anymore", NoteFor.HELPER),
+        ("quiero morirme", NoteFor.SELF),
+        ("ya no aguanto más.", NoteFor.SELF),
+        ("não aguento mais viver", NoteFor.SELF),
+        ("I'm not safe at home, he hit me again last night", NoteFor.SELF_UNSAFE),
+    ],
+)
+def test_plain_words_of_distress_bring_the_note_that_fits(net, text, note):
+    concern = net.hears(text)
+    assert concern is not None
+    assert note_for(concern) is note
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "we were killing it at the science fair",
+        "this meeting is killing me",
+        "dead tired after conferences",
+        "I'd die for a coffee",
+        "we finished QPR suicide-prevention training",
+        "our postvention protocol was updated",
+        "we stocked naloxone kits in every building",
+        "I'm not suicidal, just burnt out",
+        "me muero de hambre",
+        "estou morta de cansaço",
+    ],
+)
+def test_idioms_negation_and_work_talk_stay_quiet(net, text):
+    assert net.hears(text) is None
+
+
+def test_a_concern_holds_what_was_heard_never_the_text(net):
+    concern = net.hears("I want to die, and nobody at school knows")
+    assert concern is not None and concern.about is Who.SELF
+    assert {f.name for f in dataclasses.fields(concern)} == {"about", "child", "categories", "rules"}
