@@ -16,7 +16,7 @@ from bench.context import Bench, Plan
 from bench.figures import commands, fanout, glossary_search, process, reports
 from bench.load import LoadGenerator
 from bench.results import Row, Verdict
-from bot.localslack import LocalSlack
+from bot.offline.localslack import LocalSlack
 from tests.harness import ROOT
 
 # In the order they run; --only picks some.

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot import events
-from bot.content import load_content
+from bot.library.content import load_content
 from bot.store import Store
 from tests.harness import ROOT
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot import slack_requests
+from bot.offline import slack_requests
 from tests.harness import ROOT, SIGNING_SECRET
 
 REPLAY_SCRIPT = Path(__file__).with_name("replay.lua")

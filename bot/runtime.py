@@ -13,18 +13,18 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from bot.config import Settings
-from bot.content import Category, Content, load_content
-from bot.coordinators import Coordinators
 from bot.events import Event, EventRecorder
-from bot.glossary import GlossaryIndex
 from bot.group_commit import GroupCommit
-from bot.scheduler import SessionScheduler
-from bot.sessions import expand_all, import_series
-from bot.shareout_posts import apply_retention
-from bot.shareouts import RETENTION_JOB
+from bot.library.content import Category, Content, load_content
+from bot.library.glossary import GlossaryIndex
+from bot.library.tipsheets import TipSheetLibrary
+from bot.members.coordinators import Coordinators
+from bot.sessions.core import expand_all, import_series
+from bot.sessions.scheduler import SessionScheduler
+from bot.shareouts.core import RETENTION_JOB
+from bot.shareouts.posts import apply_retention
 from bot.slack_client import web_client
 from bot.store import Store
-from bot.tipsheets import TipSheetLibrary
 
 log = logging.getLogger(__name__)
 

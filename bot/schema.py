@@ -4,7 +4,12 @@ A feature that owns tables declares ``migrations = sqlite_utils.Migrations("hear
 in its own module and adds it here.
 """
 
-from bot import engagement, events, reminders, rollups, sessions, shareouts
+from bot import events
+from bot.engagement import report as engagement
+from bot.engagement import rollups
+from bot.sessions import core as sessions
+from bot.sessions import delivery as reminders
+from bot.shareouts import core as shareouts
 
 MIGRATION_SETS = [
     events.migrations,

@@ -7,10 +7,10 @@ Block Kit; it holds no logic of its own and runs no SQL.
 from slack_bolt import App
 
 from bot.runtime import Heart
-from handlers import coordinator, errors, glossary, home, member_data, sessions, shareouts, tipsheets
+from handlers import engagement, errors, glossary, home, members, sessions, shareouts, tipsheets
 
 # The order matters only for ``errors``, whose catch-all command listener must come last.
-FEATURES = [glossary, tipsheets, shareouts, coordinator, sessions, home, member_data]
+FEATURES = [glossary, tipsheets, shareouts, engagement, sessions, home, members]
 
 
 def register_all(app: App, heart: Heart) -> None:

@@ -9,9 +9,9 @@ from slack_bolt import Ack, App, Respond
 
 from bot import events
 from bot.blocks import Message, notice
-from bot.blocks import glossary as views
-from bot.content import GlossaryEntry
-from bot.glossary import Outcome, match_category
+from bot.library import blocks as views
+from bot.library.content import GlossaryEntry
+from bot.library.glossary import Outcome, match_category
 from bot.runtime import Heart
 from bot.text import escape, normalize
 from handlers.payloads import Click, Command

@@ -9,11 +9,11 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import Block
 
-from bot import sessions
+from bot import home as views
 from bot.blocks import context, header
-from bot.blocks import home as views
-from bot.blocks import sessions as session_views
 from bot.runtime import Heart
+from bot.sessions import blocks as session_views
+from bot.sessions import core as sessions
 
 HOME_SESSIONS = 5
 

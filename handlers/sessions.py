@@ -13,13 +13,15 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 
-from bot import calendar, events, sessions
+from bot import events
 from bot.blocks import Message, notice
-from bot.blocks import sessions as views
 from bot.runtime import Heart
-from bot.scheduler import scheduler_of
-from bot.session_form import InvalidForm, SessionForm, check_edit, check_form, check_new_time, check_note
-from bot.sessions import GOING, NOT_GOING, SessionError
+from bot.sessions import blocks as views
+from bot.sessions import core as sessions
+from bot.sessions import ics as calendar
+from bot.sessions.core import GOING, NOT_GOING, SessionError
+from bot.sessions.form import InvalidForm, SessionForm, check_edit, check_form, check_new_time, check_note
+from bot.sessions.scheduler import scheduler_of
 from bot.text import escape
 from handlers import ack_budget
 from handlers.direct import dm, send_files

@@ -19,13 +19,14 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 
-from bot import deidentify, events, shareout_posts
-from bot import shareouts as core
+from bot import events
 from bot.blocks import Message, notice
-from bot.blocks import shareouts as views
-from bot.blocks.shareouts import CheckIn
 from bot.runtime import Heart
-from bot.shareouts import Draft, Field, Owner, Shareout, Visibility
+from bot.shareouts import blocks as views
+from bot.shareouts import core, deidentify
+from bot.shareouts import posts as shareout_posts
+from bot.shareouts.blocks import CheckIn
+from bot.shareouts.core import Draft, Field, Owner, Shareout, Visibility
 from handlers import ack_budget, direct
 from handlers.payloads import Click, Command, Submission
 

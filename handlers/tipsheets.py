@@ -8,7 +8,7 @@ from slack_bolt import Ack, App, Respond
 
 from bot import events
 from bot.blocks import notice
-from bot.blocks import tipsheets as views
+from bot.library import tipsheet_blocks as views
 from bot.runtime import Heart
 from handlers.payloads import Click, Command
 

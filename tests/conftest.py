@@ -9,7 +9,7 @@ import pytest
 
 from bot.config import Settings
 from bot.group_commit import GroupCommit
-from bot.localslack import LocalSlack
+from bot.offline.localslack import LocalSlack
 from bot.store import Store
 from tests.harness import ROOT, BotServer
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot import slack_requests
-from bot.localslack import LocalSlack
+from bot.offline import slack_requests
+from bot.offline.localslack import LocalSlack
 
 ROOT = Path(__file__).resolve().parent.parent
 SIGNING_SECRET = "test-signing-secret-0123456789"

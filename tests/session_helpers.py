@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot import sessions
-from bot.recurrence import ONCE, Recurrence
-from bot.sessions import Occurrence, Series
+from bot.sessions import core as sessions
+from bot.sessions.core import Occurrence, Series
+from bot.sessions.recurrence import ONCE, Recurrence
 from bot.store import Store
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from bot.blocks import MAX_MESSAGE_BLOCKS
-from bot.blocks import glossary as glossary_views
-from bot.blocks import tipsheets as tipsheet_views
-from bot.content import load_content
-from bot.glossary import GlossaryIndex, Outcome
+from bot.library import blocks as glossary_views
+from bot.library import tipsheet_blocks as tipsheet_views
+from bot.library.content import load_content
+from bot.library.glossary import GlossaryIndex, Outcome
 from bot.text import normalize
 from tests.conftest import REAL_CONTENT
 from tests.harness import ROOT

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.engagement import Labels, Suppressor, Trend, compute, series_catalog
-from bot.periods import parse_period
+from bot.engagement.periods import parse_period
+from bot.engagement.report import Labels, Suppressor, Trend, compute, series_catalog
 from bot.store import Store
 from tests.engagement_data import NOVEMBER, NOW, OCTOBER_TAIL, SERIES, SERIES_TITLE, community_at
 

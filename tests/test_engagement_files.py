@@ -9,10 +9,10 @@ import json
 import pytest
 from PIL import Image
 
-from bot.charts import MAX_BAR_SESSIONS, render
-from bot.engagement import compute
-from bot.exports import export
-from bot.periods import parse_period
+from bot.engagement.charts import MAX_BAR_SESSIONS, render
+from bot.engagement.exports import export
+from bot.engagement.periods import parse_period
+from bot.engagement.report import compute
 from tests.engagement_data import NOW, add_rsvp, add_session, at, community_at
 from tests.test_engagement import LABELS
 

@@ -6,7 +6,7 @@ import json
 import sqlite3
 import time
 
-from bot import slack_requests
+from bot.offline import slack_requests
 from tests.harness import SIGNING_SECRET, http
 
 

@@ -13,11 +13,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot import reminders, sessions
-from bot.blocks import sessions as views
-from bot.localslack import Failure, LocalSlack
-from bot.reminders import Claims, Deliverer, Pacer
-from bot.sessions import SessionView
+from bot.offline.localslack import Failure, LocalSlack
+from bot.sessions import blocks as views
+from bot.sessions import core as sessions
+from bot.sessions import delivery as reminders
+from bot.sessions.core import SessionView
+from bot.sessions.delivery import Claims, Deliverer, Pacer
 from bot.store import Store
 from tests.session_helpers import migrated, one_session
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import sessions
-from bot.localslack import Failure, LocalSlack
+from bot.offline.localslack import Failure, LocalSlack
+from bot.sessions import core as sessions
 from bot.store import Store
 from tests.harness import BotServer
 from tests.session_helpers import migrated, one_session, soon

@@ -11,11 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import rollups, shareouts
+from bot.engagement import rollups
+from bot.engagement.rollups import DAY_SECONDS, Span
 from bot.group_commit import GroupCommit
-from bot.rollups import DAY_SECONDS, Span
 from bot.schema import MIGRATION_SETS
-from bot.shareouts import Draft, Owner, Visibility
+from bot.shareouts import core as shareouts
+from bot.shareouts.core import Draft, Owner, Visibility
 from bot.store import Store
 from tests.engagement_data import NOW, build_community, community_at
 

@@ -6,9 +6,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import reminders, sessions
-from bot.recurrence import BIWEEKLY, LAST, MONTHLY, ONCE, WEEKLY, Recurrence, before_start
-from bot.sessions import Series
+from bot.sessions import core as sessions
+from bot.sessions import delivery as reminders
+from bot.sessions.core import Series
+from bot.sessions.recurrence import BIWEEKLY, LAST, MONTHLY, ONCE, WEEKLY, Recurrence, before_start
 from bot.store import Store
 
 EASTERN = ZoneInfo("America/New_York")

@@ -10,12 +10,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from click.testing import CliRunner
 
-from bot import sessions
 from bot.cli import main
 from bot.config import load_settings
-from bot.content import load_content
 from bot.errors import ConfigError, ContentError
-from bot.sessions import SessionError
+from bot.library.content import load_content
+from bot.sessions import core as sessions
+from bot.sessions.core import SessionError
 from bot.store import Store
 from tests.conftest import FIXTURE_CONTENT, REAL_CONTENT
 from tests.session_helpers import migrated, one_session

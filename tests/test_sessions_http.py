@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from icalendar import Calendar
 
-from bot import sessions
-from bot.localslack import LocalSlack
+from bot.offline.localslack import LocalSlack
+from bot.sessions import core as sessions
 from bot.store import Store
 from tests.harness import BotServer
 from tests.session_helpers import one_session, soon

@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from bot import slack_requests
 from bot.config import load_settings
 from bot.errors import ConfigError
 from bot.group_commit import GroupCommit
-from bot.localslack import Failure
-from bot.shareouts import Draft, Owner, Visibility, record_post, save
+from bot.offline import slack_requests
+from bot.offline.localslack import Failure
+from bot.shareouts.core import Draft, Owner, Visibility, record_post, save
 from bot.store import Store
 from tests.harness import SHAREOUT_HASH_SECRET, BotServer, run_shell
 

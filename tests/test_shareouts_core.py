@@ -13,14 +13,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.blocks import shareouts as views
-from bot.blocks.shareouts import CheckIn
-from bot.content import load_content
-from bot.deidentify import Concern, concerns
 from bot.errors import ContentError
 from bot.group_commit import GroupCommit
+from bot.library.content import load_content
 from bot.safety import CrisisPhrases
-from bot.shareouts import (
+from bot.shareouts import blocks as views
+from bot.shareouts.blocks import CheckIn
+from bot.shareouts.core import (
     MAX_TEXT,
     Draft,
     Field,
@@ -40,6 +39,7 @@ from bot.shareouts import (
     save,
     update,
 )
+from bot.shareouts.deidentify import Concern, concerns
 from bot.store import Store
 from bot.text import escape
 from tests.conftest import FIXTURE_CONTENT, REAL_CONTENT

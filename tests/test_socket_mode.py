@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from bot import slack_requests
+from bot.offline import slack_requests
 from tests.harness import BOT_TOKEN, ROOT, SHAREOUT_HASH_SECRET
 from tests.socket_mode_endpoint import SocketModeEndpoint
 

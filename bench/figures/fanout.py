@@ -19,7 +19,7 @@ from bench.context import Bench
 from bench.figures.commands import TARGETS
 from bench.load import LoadResult, write_requests
 from bench.results import Bar, Row
-from bot import sessions
+from bot.sessions import core as sessions
 from bot.store import Store
 from tests.harness import BotServer
 from tests.session_helpers import one_session

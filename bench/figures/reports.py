@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from bench.context import Bench
 from bench.results import Bar, Row, unavailable
 from bot.config import Settings
-from bot.engagement import report_for
-from bot.periods import parse_period
+from bot.engagement.periods import parse_period
+from bot.engagement.report import report_for
 from bot.runtime import build_heart
 from tests.harness import ROOT
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.localslack import LocalSlack
+from bot.offline.localslack import LocalSlack
 from tests.harness import BotServer
 
 COORDINATOR = "UCOORD1"

@@ -13,7 +13,7 @@ import yaml
 
 from bot.app import create_app
 from bot.config import Settings
-from bot.localslack import LocalSlack
+from bot.offline.localslack import LocalSlack
 from bot.runtime import build_heart
 from tests.harness import ROOT
 

@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from bot import slack_requests
-from bot.localslack import Failure, LocalSlack
+from bot.offline import slack_requests
+from bot.offline.localslack import Failure, LocalSlack
 from bot.store import Store
 from tests.harness import BotServer
 from tests.reliability.checks import eventually, log_problems

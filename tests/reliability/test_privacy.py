@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot import slack_requests
-from bot.localslack import Failure, LocalSlack
+from bot.offline import slack_requests
+from bot.offline.localslack import Failure, LocalSlack
 from tests.harness import BOT_TOKEN, SHAREOUT_HASH_SECRET, SIGNING_SECRET, BotServer, http
 from tests.reliability.checks import eventually
 from tests.reliability.conftest import COORDINATOR, MEMBER

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from hypothesis import strategies as st
 
-from bot import slack_requests
-from bot.localslack import LocalSlack
+from bot.offline import slack_requests
+from bot.offline.localslack import LocalSlack
 from tests.harness import SIGNING_SECRET, BotServer, http
 from tests.reliability.checks import PINGS, call_payloads, eventually, relayed_pings
 from tests.reliability.conftest import COORDINATOR, MEMBER

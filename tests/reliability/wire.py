@@ -12,7 +12,7 @@ import http.client
 import time
 from typing import Any
 
-from bot.slack_requests import FORM
+from bot.offline.slack_requests import FORM
 from tests.harness import SIGNING_SECRET, Answer
 
 SLACK_TIMEOUT = 3.0  # Slack gives up on an ack after 3 seconds (the member sees operation_timeout)

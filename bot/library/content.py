@@ -18,9 +18,9 @@ import frontmatter
 import yaml
 
 from bot.errors import ContentError
-from bot.session_form import load_session_content
-from bot.sessions import Series
-from bot.shareout_content import ShareoutContent, load_shareout_content
+from bot.sessions.core import Series
+from bot.sessions.form import load_session_content
+from bot.shareouts.content import ShareoutContent, load_shareout_content
 from bot.text import normalize
 
 ENTRY_FIELDS = {"term", "definition", "aliases", "related", "sources", "reviewed"}

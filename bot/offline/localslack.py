@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlparse
 
-from bot.slack_requests import TEAM_ID
+from bot.offline.slack_requests import TEAM_ID
 
 BOT_USER_ID = "UHEARTBOT"
 # Slack takes up to 5 posts to one response URL, within 30 minutes; beyond, it answers 404.

@@ -35,12 +35,12 @@ from bot.blocks import (
     section,
     sections_from_paragraphs,
 )
-from bot.blocks.sessions import local_text, moment
-from bot.deidentify import Concern
 from bot.safety import IN_A_CRISIS, NOT_A_CRISIS_SERVICE, RESOURCES
-from bot.sessions import Occurrence
-from bot.shareout_content import ShareoutContent
-from bot.shareouts import MAX_TEXT, Description, Draft, Field, Page, Shareout, Visibility
+from bot.sessions.blocks import local_text, moment
+from bot.sessions.core import Occurrence
+from bot.shareouts.content import ShareoutContent
+from bot.shareouts.core import MAX_TEXT, Description, Draft, Field, Page, Shareout, Visibility
+from bot.shareouts.deidentify import Concern
 from bot.text import escape, truncate
 
 FORM_CALLBACK = "shareout_form"

@@ -34,10 +34,11 @@ from typing import Any
 
 import sqlite_utils
 
-from bot import events, sessions
+from bot import events
 from bot.group_commit import GroupCommit
-from bot.sessions import Occurrence
-from bot.shareout_content import ShareoutContent
+from bot.sessions import core as sessions
+from bot.sessions.core import Occurrence
+from bot.shareouts.content import ShareoutContent
 from bot.store import Store
 
 log = logging.getLogger(__name__)

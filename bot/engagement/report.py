@@ -25,9 +25,9 @@ from zoneinfo import ZoneInfo
 import sqlite_utils
 
 from bot import events
-from bot.content import Content
-from bot.periods import Period, SeriesInfo, parse_period
-from bot.rollups import Span
+from bot.engagement.periods import Period, SeriesInfo, parse_period
+from bot.engagement.rollups import Span
+from bot.library.content import Content
 from bot.store import Store
 
 if TYPE_CHECKING:  # the runtime builds on this module's migrations

@@ -6,7 +6,7 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.blocks.basic_components import ConfirmObject
 
 from bot.blocks import Message, actions, button, context, header, section
-from bot.member_data import Forgotten
+from bot.members.data import Forgotten
 
 DOWNLOAD_ACTION = "member_data_download"
 DELETE_ACTION = "member_data_delete"

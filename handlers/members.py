@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot import member_data, shareout_posts
-from bot.blocks import home as home_views
-from bot.blocks import member_data as views
+from bot import home as home_views
+from bot.members import blocks as views
+from bot.members import data as member_data
 from bot.runtime import Heart
-from bot.scheduler import scheduler_of
+from bot.sessions.scheduler import scheduler_of
+from bot.shareouts import posts as shareout_posts
 from handlers.direct import dm, send_files
 from handlers.home import publish_home
 from handlers.payloads import Click

@@ -7,8 +7,8 @@ import functools
 from slack_sdk.models.blocks import Block, DividerBlock
 
 from bot.blocks import MAX_MESSAGE_BLOCKS, Message, actions, button, context, header, section, sections_from_paragraphs
-from bot.content import TipSheet
-from bot.mrkdwn import Section, to_sections
+from bot.library.content import TipSheet
+from bot.library.mrkdwn import Section, to_sections
 from bot.text import escape, truncate
 
 OPEN_ACTION = "tipsheet_open"  # value: "slug" or "slug:page"

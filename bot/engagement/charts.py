@@ -11,7 +11,7 @@ import io
 import json
 from dataclasses import dataclass
 
-from bot.engagement import Report
+from bot.engagement.report import Report
 from bot.text import truncate
 
 # Colour-blind-safe (Okabe-Ito) and distinct in greyscale too.

@@ -43,11 +43,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlite_utils import Migrations
 
-from bot import sessions
 from bot.blocks import Message
-from bot.blocks import sessions as views
-from bot.recurrence import before_start
-from bot.sessions import Occurrence, Series
+from bot.sessions import blocks as views
+from bot.sessions import core as sessions
+from bot.sessions.core import Occurrence, Series
+from bot.sessions.recurrence import before_start
 from bot.store import Store
 
 log = logging.getLogger(__name__)

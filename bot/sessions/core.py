@@ -23,7 +23,7 @@ import sqlite_utils
 from sqlite_utils import Migrations
 
 from bot.errors import HeartError
-from bot.recurrence import HORIZON, Recurrence, to_utc
+from bot.sessions.recurrence import HORIZON, Recurrence, to_utc
 from bot.store import Store
 
 ACTIVE = "active"  # a series is active or ended ("ended": no new sessions are made)

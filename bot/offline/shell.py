@@ -18,10 +18,10 @@ from typing import Any, TextIO
 
 from slack_bolt import App, BoltRequest
 
-from bot import slack_requests
 from bot.config import Settings
-from bot.localslack import Call, LocalSlack
-from bot.render_text import Clickable, render_message
+from bot.offline import slack_requests
+from bot.offline.localslack import Call, LocalSlack
+from bot.offline.render import Clickable, render_message
 from bot.runtime import Heart, build_heart
 
 SHELL_TOKEN = "xoxb-offline-shell"

@@ -18,8 +18,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import HeartError
-from bot.recurrence import BIWEEKLY, LAST, MONTHLY, ONCE, WEEKLY, Recurrence, is_last_of_month, to_utc, week_of_month
-from bot.sessions import DEFAULT_OFFSETS, Series
+from bot.sessions.core import DEFAULT_OFFSETS, Series
+from bot.sessions.recurrence import BIWEEKLY, LAST, MONTHLY, ONCE, WEEKLY, Recurrence, is_last_of_month, to_utc, week_of_month
 
 MAX_TITLE = 100
 MAX_TOPIC = 200

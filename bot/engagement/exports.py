@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.engagement import VISIBILITY_LABELS, Labels, Report, daily
-from bot.periods import Period
+from bot.engagement.periods import Period
+from bot.engagement.report import VISIBILITY_LABELS, Labels, Report, daily
 from bot.store import Store
 
 # Visibilities whose text coordinators may read. A visibility not listed here (a future

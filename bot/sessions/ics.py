@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from icalendar import Calendar, Event
 
-from bot.sessions import Occurrence
+from bot.sessions.core import Occurrence
 
 GOOGLE_TEMPLATE = "https://calendar.google.com/calendar/render"
 MAX_GOOGLE_DETAILS = 1000  # keeps the link well under Slack's 3,000-character button URL

@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.blocks import Message, actions, button, context, header, notice, section
-from bot.engagement import Report, Tally, Trend
+from bot.engagement.report import Report, Tally, Trend
 from bot.text import escape, truncate
 
 REPORT_ACTION = "heart_report"  # value: the period as typed

@@ -17,13 +17,14 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 
-from bot import charts, exports
-from bot.blocks import Message, home, notice
-from bot.blocks import engagement as views
-from bot.blocks import sessions as session_views
-from bot.engagement import Report, labels_for, report_for
+from bot import home
+from bot.blocks import Message, notice
+from bot.engagement import blocks as views
+from bot.engagement import charts, exports
+from bot.engagement.report import Report, labels_for, report_for
 from bot.errors import HeartError
 from bot.runtime import Heart
+from bot.sessions import blocks as session_views
 from handlers.direct import send_files
 from handlers.payloads import Click, Command
 

@@ -10,7 +10,7 @@ import csv
 import io
 import json
 
-from bot.engagement import Report
+from bot.engagement.report import Report
 
 
 def as_table(report: Report) -> str:

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot import shareouts
-from bot.shareout_content import ShareoutContent
-from bot.shareouts import Owner, Shareout
+from bot.shareouts import core as shareouts
+from bot.shareouts.content import ShareoutContent
+from bot.shareouts.core import Owner, Shareout
 from bot.store import Store
 
 log = logging.getLogger(__name__)

@@ -8,8 +8,8 @@ from typing import Any
 from slack_sdk.models.blocks import Option, PlainTextObject, StaticSelectElement
 
 from bot.blocks import Message, actions, button, context, header, section
-from bot.content import Category, GlossaryEntry
-from bot.glossary import GlossaryIndex, Lookup, Outcome
+from bot.library.content import Category, GlossaryEntry
+from bot.library.glossary import GlossaryIndex, Lookup, Outcome
 from bot.text import escape, truncate
 
 LOOKUP_ACTION = "glossary_lookup"  # a button or select whose value is an entry id

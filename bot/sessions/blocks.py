@@ -32,8 +32,8 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.blocks import Message, actions, button, context, header, section
-from bot.recurrence import clock
-from bot.session_form import (
+from bot.sessions.core import GOING, NOT_GOING, Counts, Occurrence, Series, SessionView
+from bot.sessions.form import (
     MAX_DESCRIPTION,
     MAX_FACILITATOR,
     MAX_LINK,
@@ -44,7 +44,7 @@ from bot.session_form import (
     describe_offset,
     parse_offsets,
 )
-from bot.sessions import GOING, NOT_GOING, Counts, Occurrence, Series, SessionView
+from bot.sessions.recurrence import clock
 from bot.text import escape, truncate
 
 GOING_ACTION = "peerhour_going"  # value: occurrence id

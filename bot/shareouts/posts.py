@@ -9,8 +9,8 @@ from datetime import datetime
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import shareouts
-from bot.shareouts import Shareout
+from bot.shareouts import core as shareouts
+from bot.shareouts.core import Shareout
 from bot.store import Store
 
 log = logging.getLogger(__name__)

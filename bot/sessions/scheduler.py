@@ -24,8 +24,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot import reminders, sessions
-from bot.reminders import Claims, Deliverer, Pacer
+from bot.sessions import core as sessions
+from bot.sessions import delivery as reminders
+from bot.sessions.delivery import Claims, Deliverer, Pacer
 
 if TYPE_CHECKING:
     from bot.runtime import Heart
