@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot import events
-from bot.library.content import load_content
+from bot.runtime import MIGRATION_SETS, load_content
 from bot.store import Store
 from tests.harness import ROOT
 
@@ -41,7 +41,7 @@ class Community:
 def build(path: Path, *, shareouts: int, event_count: int, seed: int = 5) -> Community:
     """Create ``path`` with the real migrations and fill it."""
     began = time.perf_counter()
-    Store(path).migrate()
+    Store(path).migrate(MIGRATION_SETS)
     rng = random.Random(seed)
     content = load_content(ROOT / "content")
     now = time.time()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from bot.library.content import GlossaryEntry, load_content
+from bot.library.entries import GlossaryEntry, load_content
 from bot.text import normalize
 from tests.harness import ROOT
 

@@ -16,11 +16,13 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     ConfirmObject,
     ContextBlock,
+    DividerBlock,
     HeaderBlock,
     MarkdownTextObject,
     PlainTextObject,
     SectionBlock,
 )
+from slack_sdk.models.views import View
 
 from bot.text import truncate
 
@@ -30,6 +32,7 @@ MAX_SECTION_TEXT = 3000
 MAX_HEADER_TEXT = 150
 MAX_BUTTON_TEXT = 75
 MAX_FALLBACK_TEXT = 3000
+HOME_CALLBACK = "heart_home"
 
 
 @dataclass
@@ -122,3 +125,21 @@ def sections_from_paragraphs(paragraphs: Iterable[str], heading: str | None = No
 def notice(text: str) -> Message:
     """A one-section ephemeral message, for confirmations, refusals and errors."""
     return Message(text=text, blocks=[section(text)])
+
+
+def home_view(parts: Iterable[list[Block]]) -> View:
+    """The Home tab: every part that has something to show ([] for nothing), divided.
+
+    Parts are kept whole; one that would take the tab past Slack's 100 blocks is left out.
+    """
+    blocks: list[Block] = []
+    for built in parts:
+        if not built:
+            continue
+        extra = ([DividerBlock()] if blocks else []) + built
+        if len(blocks) + len(extra) > MAX_VIEW_BLOCKS - 1:
+            continue
+        blocks += extra
+    if not blocks:
+        blocks.append(context("Nothing to show yet."))
+    return View(type="home", callback_id=HOME_CALLBACK, blocks=blocks)

@@ -18,8 +18,6 @@ import click
 from bot import __version__
 from bot.config import Settings, configure_logging, load_settings
 from bot.errors import HeartError
-from bot.library.content import load_content
-from bot.store import check_database
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -60,16 +58,15 @@ def main(ctx: click.Context) -> None:
 @friendly
 def serve() -> None:
     """Serve Slack: Socket Mode if SLACK_APP_TOKEN is set, else HTTP on PORT (gunicorn)."""
+    from bot.runtime import build_heart, check_start
+
     settings = _settings()
     configure_logging(settings)
-    settings.require_slack()
-    load_content(settings.content_dir)  # refuse to start on invalid content
-    check_database(settings.database_path)  # ... or on a database it can't use, before taking the port
+    check_start(settings)  # before taking the port
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         from bot.app import create_app
-        from bot.runtime import build_heart
 
         heart = build_heart(settings)
         app = create_app(heart)
@@ -107,6 +104,8 @@ def shell(user_id: str, coordinator: bool, database_path: Path | None) -> None:
 @friendly
 def check() -> None:
     """Validate configuration and content; exit non-zero with each problem listed."""
+    from bot.runtime import load_content
+
     settings = _settings()
     content = load_content(settings.content_dir)
     click.echo(
@@ -143,7 +142,7 @@ def report(period: str, output: str, chart_path: Path | None, database_path: Pat
     configure_logging(settings)
     heart = build_heart(settings)
     try:
-        result = report_for(heart, period)
+        result = report_for(heart.store, heart.settings, heart.labels, period)
     finally:
         heart.close()
     click.echo(FORMATS[output](result), nl=False)

@@ -1,7 +1,7 @@
 """/heart for coordinators: help, the engagement report, a chart and CSV exports by DM,
 and the report's buttons (also on a coordinator's Home tab).
 
-Every command and every button asks :meth:`Heart.is_coordinator` first, on the server:
+Every command and every button asks :meth:`bot.runtime.Heart.is_coordinator` first, on the server:
 a member who replays a coordinator's button gets the same polite refusal, with no figure.
 Work that takes a moment (counting, drawing, uploading) runs after the ack.
 """
@@ -12,20 +12,20 @@ import logging
 import re
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 
-from bot import home
 from bot.blocks import Message, notice
-from bot.engagement import blocks as views
-from bot.engagement import charts, exports
-from bot.engagement.report import Report, labels_for, report_for
+from bot.engagement import blocks, charts, exports
+from bot.engagement.report import Report, report_for
 from bot.errors import HeartError
 from bot.runtime import Heart
-from bot.sessions import blocks as session_views
+from bot.sessions.blocks import ADD_ACTION, HOME
+from handlers.common import coordinator_click, heart_of
 from handlers.direct import send_files
+from handlers.home import HomeSection, HomeVisit, add_section
 from handlers.payloads import Click, Command
 
 log = logging.getLogger(__name__)
@@ -47,100 +47,108 @@ class Reply:
             self._respond(message.to_response(replace_original=replace_original))
 
 
-def register(app: App, heart: Heart) -> None:
+def register(app: App) -> None:
     """Listen for /heart and the coordinator buttons; add the coordinators' Home section."""
-    home.add_section(home.HomeSection("coordinator", 5, _home_section, coordinators_only=True))
+    add_section(HomeSection("coordinator", 5, _home_section, coordinators_only=True))
+    app.command("/heart")(heart_command)
+    app.action(blocks.REPORT_ACTION)(report_clicked)
+    app.action(blocks.PERIOD_ACTION)(period_chosen)
+    app.action(re.compile(rf"^({blocks.CHART_ACTION}|{blocks.EXPORT_ACTION})$"))(send_clicked)
 
-    @app.command("/heart")
-    def heart_command(ack: Ack, command: dict, respond: Any, client: WebClient) -> None:
-        ack()  # the role check may ask Slack, and a report takes a moment: answer after
-        request = Command.from_payload(command)
-        reply = Reply(respond, command)
-        if not heart.is_coordinator(request.user_id):
-            log.info("refused /heart for non-coordinator %s", request.user_id)
-            reply(views.refusal())
-            return
-        verb, period = request.verb, request.rest
-        if verb not in VERBS and request.text:
-            verb, period = "report", request.text  # "/heart last month" is a report
-        if verb in ("", "help"):
-            reply(views.help_message(heart.settings.small_count_threshold))
-        elif verb == "report":
-            _report(heart, reply, period)
-        else:
-            _send_by_dm(heart, client, reply, request.user_id, verb, period)
 
-    @app.action(views.REPORT_ACTION)
-    def report_clicked(ack: Ack, action: dict, body: dict, respond: Any, client: WebClient) -> None:
-        ack()
-        if (checked := _coordinator_click(heart, action, body, respond)) is None:
-            return
-        click, reply = checked
-        if click.trigger_id and not body.get("response_url"):
-            # From the Home tab: a modal, opened at once while the trigger is fresh.
-            opened = client.views_open(trigger_id=click.trigger_id, view=views.report_modal(None))
-            report = _compute(heart, reply, click.value)
-            if report is not None:
-                client.views_update(view_id=opened["view"]["id"], view=views.report_modal(report))
-            return
-        _report(heart, reply, click.value)
+def heart_command(ack: Ack, command: dict, respond: Any, client: WebClient, context: BoltContext) -> None:
+    """/heart: help, a report, or a chart or the exports by DM (coordinators only)."""
+    ack()  # the role check may ask Slack, and a report takes a moment: answer after
+    heart = heart_of(context)
+    request = Command.from_payload(command)
+    reply = Reply(respond, command)
+    if not heart.is_coordinator(request.user_id):
+        log.info("refused /heart for non-coordinator %s", request.user_id)
+        reply(blocks.refusal())
+        return
+    verb, period = request.verb, request.rest
+    if verb not in VERBS and request.text:
+        verb, period = "report", request.text  # "/heart last month" is a report
+    if verb in ("", "help"):
+        reply(blocks.help_message(heart.settings.small_count_threshold))
+    elif verb == "report":
+        _report(heart, reply, period)
+    else:
+        _send_by_dm(heart, client, reply, request.user_id, verb, period)
 
-    @app.action(views.PERIOD_ACTION)
-    def period_chosen(ack: Ack, action: dict, body: dict, respond: Any, client: WebClient) -> None:
-        ack()
-        if (checked := _coordinator_click(heart, action, body, respond)) is None:
-            return
-        click, reply = checked
+
+def report_clicked(ack: Ack, action: dict, body: dict, respond: Any, client: WebClient, context: BoltContext) -> None:
+    """A report button: the report in place, or in a modal from the Home tab."""
+    ack()
+    heart = heart_of(context)
+    if (checked := _coordinator_click(heart, action, body, respond)) is None:
+        return
+    click, reply = checked
+    if click.trigger_id and not body.get("response_url"):
+        # From the Home tab: a modal, opened at once while the trigger is fresh.
+        opened = client.views_open(trigger_id=click.trigger_id, view=blocks.report_modal(None))
         report = _compute(heart, reply, click.value)
-        if report is None:
-            return
-        if click.view_id and (body.get("view") or {}).get("type") == "modal":
-            client.views_update(view_id=click.view_id, view=views.report_modal(report))
-        else:
-            reply(views.report_message(report), replace_original=True)
-
-    @app.action(re.compile(rf"^({views.CHART_ACTION}|{views.EXPORT_ACTION})$"))
-    def send_clicked(ack: Ack, action: dict, body: dict, respond: Any, client: WebClient) -> None:
-        ack()
-        if (checked := _coordinator_click(heart, action, body, respond)) is None:
-            return
-        click, reply = checked
-        verb = "chart" if click.action_id == views.CHART_ACTION else "export"
-        _send_by_dm(heart, client, reply, click.user_id, verb, click.value)
+        if report is not None:
+            client.views_update(view_id=opened["view"]["id"], view=blocks.report_modal(report))
+        return
+    _report(heart, reply, click.value)
 
 
-def _home_section(visit: home.HomeVisit) -> list[Block]:
+def period_chosen(ack: Ack, action: dict, body: dict, respond: Any, client: WebClient, context: BoltContext) -> None:
+    """Another period chosen from a report's menu: the report redrawn where it is."""
+    ack()
+    heart = heart_of(context)
+    if (checked := _coordinator_click(heart, action, body, respond)) is None:
+        return
+    click, reply = checked
+    report = _compute(heart, reply, click.value)
+    if report is None:
+        return
+    if click.view_id and (body.get("view") or {}).get("type") == "modal":
+        client.views_update(view_id=click.view_id, view=blocks.report_modal(report))
+    else:
+        reply(blocks.report_message(report), replace_original=True)
+
+
+def send_clicked(ack: Ack, action: dict, body: dict, respond: Any, client: WebClient, context: BoltContext) -> None:
+    """The chart or export button: the files by DM."""
+    ack()
+    heart = heart_of(context)
+    if (checked := _coordinator_click(heart, action, body, respond)) is None:
+        return
+    click, reply = checked
+    verb = "chart" if click.action_id == blocks.CHART_ACTION else "export"
+    _send_by_dm(heart, client, reply, click.user_id, verb, click.value)
+
+
+def _home_section(heart: Heart, visit: HomeVisit) -> list[Block]:
     """The last 30 days at a glance, with report, chart, export and "Add session" buttons."""
-    report = report_for(visit.heart, HOME_PERIOD, visit.now)
+    report = report_for(heart.store, heart.settings, heart.labels, HOME_PERIOD, visit.now)
     # The sessions feature reads the block id's prefix to redraw the Home tab after an add.
-    return views.home_section(report, add_session_action=session_views.ADD_ACTION, block_id=f"{session_views.HOME}|heart")
+    return blocks.home_section(report, add_session_action=ADD_ACTION, block_id=f"{HOME}|heart")
 
 
 def _coordinator_click(heart: Heart, action: dict, body: dict, respond: Any) -> tuple[Click, Reply] | None:
     """The click and where to answer it, or None after politely refusing a non-coordinator
     (whatever button they pressed or replayed)."""
-    click = Click.from_payload(action, body)
     reply = Reply(respond, body)
-    if heart.is_coordinator(click.user_id):
-        return click, reply
-    log.info("refused %s for non-coordinator %s", click.action_id, click.user_id)
-    reply(views.refusal())
-    return None
+    click = coordinator_click(heart, action, body, lambda _: reply(blocks.refusal()))
+    return None if click is None else (click, reply)
 
 
 def _compute(heart: Heart, reply: Reply, period: str) -> Report | None:
     """The report for ``period``, or None after telling the coordinator what was wrong."""
     try:
-        return report_for(heart, period)
+        return report_for(heart.store, heart.settings, heart.labels, period)
     except HeartError as error:  # a period the parser could not read
-        reply(views.problem(str(error)))
+        reply(blocks.problem(str(error)))
         return None
 
 
 def _report(heart: Heart, reply: Reply, period: str) -> None:
     report = _compute(heart, reply, period)
     if report is not None:
-        reply(views.report_message(report))
+        reply(blocks.report_message(report))
 
 
 def _send_by_dm(heart: Heart, client: WebClient, reply: Reply, user_id: str, verb: str, period: str) -> None:
@@ -149,7 +157,7 @@ def _send_by_dm(heart: Heart, client: WebClient, reply: Reply, user_id: str, ver
     if report is None:
         return
     what = "chart" if verb == "chart" else "export"
-    reply(views.on_its_way(what, report))
+    reply(blocks.on_its_way(what, report))
     if verb == "chart":
         chart = charts.render(report)
         uploads = [
@@ -161,7 +169,7 @@ def _send_by_dm(heart: Heart, client: WebClient, reply: Reply, user_id: str, ver
             }
         ]
     else:
-        files = exports.export(heart.store, report, labels_for(heart.content))
+        files = exports.export(heart.store, report, heart.labels)
         uploads = [{"file": f.content, "filename": f.name, "title": f.name} for f in files]
     try:
         send_files(client, user_id, uploads, f"Your {what} for {report.period.label}.")

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import sqlite_utils
 
 from bot import events
+from bot.runtime import MIGRATION_SETS
 from bot.store import Store
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -168,7 +169,7 @@ OCTOBER_TAIL = {"sessions_held": 1, "rsvps_going": 2, "shareouts": 1, "glossary_
 def community_at(path: Path) -> Store:
     """A database at ``path``, migrated, holding the community described above."""
     store = Store(path)
-    store.migrate()
+    store.migrate(MIGRATION_SETS)
     build_community(store)
     return store
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.runtime import MIGRATION_SETS
 from bot.sessions import core as sessions
 from bot.sessions.core import Occurrence, Series
 from bot.sessions.recurrence import ONCE, Recurrence
@@ -47,5 +48,5 @@ def soon(seconds: float) -> datetime:
 def migrated(path: Path) -> Store:
     """A migrated store at ``path``."""
     store = Store(path)
-    store.migrate()
+    store.migrate(MIGRATION_SETS)
     return store

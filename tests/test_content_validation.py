@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ContentError
-from bot.library.content import load_content
+from bot.runtime import load_content
 from tests.conftest import FIXTURE_CONTENT
 from tests.harness import ROOT
 

@@ -6,6 +6,7 @@ import pytest
 
 from bot.engagement.periods import parse_period
 from bot.engagement.report import Labels, Suppressor, Trend, compute, series_catalog
+from bot.runtime import MIGRATION_SETS
 from bot.store import Store
 from tests.engagement_data import NOVEMBER, NOW, OCTOBER_TAIL, SERIES, SERIES_TITLE, community_at
 
@@ -117,7 +118,7 @@ def test_a_series_alone_covers_all_its_sessions(store):
 
 def test_an_empty_database_reports_zeros(tmp_path):
     store = Store(tmp_path / "empty.db")
-    store.migrate()
+    store.migrate(MIGRATION_SETS)
     report = compute(store, parse_period("last 30 days", NOW, "America/New_York"), threshold=3, now=NOW)
     assert report.sessions_held == 0 and report.shareouts == 0 and report.members_engaged == 0
     assert report.shareouts_by_sector == ()

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from bot.cli import main
 from bot.config import load_settings
 from bot.errors import ConfigError, ContentError
-from bot.library.content import load_content
+from bot.runtime import load_content
 from bot.sessions import core as sessions
 from bot.sessions.core import SessionError
 from bot.store import Store

@@ -20,6 +20,7 @@ from bot.errors import ConfigError
 from bot.group_commit import GroupCommit
 from bot.offline import slack_requests
 from bot.offline.localslack import Failure
+from bot.runtime import MIGRATION_SETS
 from bot.shareouts.core import Draft, Owner, Visibility, record_post, save
 from bot.store import Store
 from tests.harness import SHAREOUT_HASH_SECRET, BotServer, run_shell
@@ -509,7 +510,7 @@ def test_malformed_share_out_settings_name_the_variable(environ, words):
 
 def test_retention_removes_old_texts_and_their_channel_posts_and_keeps_the_counts(local_slack, tmp_path):
     store = Store(tmp_path / "heart.db")
-    store.migrate()
+    store.migrate(MIGRATION_SETS)
     commits = GroupCommit(store)
     owner = Owner.of("UOLD", SHAREOUT_HASH_SECRET)
     long_ago = datetime.now(UTC) - timedelta(days=45)

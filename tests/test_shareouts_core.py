@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from bot.errors import ContentError
 from bot.group_commit import GroupCommit
-from bot.library.content import load_content
+from bot.runtime import MIGRATION_SETS, load_content
 from bot.safety import CrisisPhrases
 from bot.shareouts import blocks as views
 from bot.shareouts.blocks import CheckIn
@@ -53,7 +53,7 @@ BOB = Owner.of("UBOB", SECRET)
 @pytest.fixture
 def store(tmp_path):
     store = Store(tmp_path / "heart.db")
-    store.migrate()
+    store.migrate(MIGRATION_SETS)
     yield store
     store.close()
 
@@ -280,7 +280,7 @@ SLACK_CONTROL = re.compile(r"<[@#!]")
 @given(text=any_text, visibility=st.sampled_from(list(Visibility)))
 def test_any_text_survives_the_form_the_store_and_every_message(tmp_path_factory, content, text, visibility):
     store = Store(tmp_path_factory.mktemp("prop") / "heart.db")
-    store.migrate()
+    store.migrate(MIGRATION_SETS)
     commits = GroupCommit(store)
     try:
         draft = Draft(text, visibility, themes=("win",))

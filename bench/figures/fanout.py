@@ -19,6 +19,7 @@ from bench.context import Bench
 from bench.figures.commands import TARGETS
 from bench.load import LoadResult, write_requests
 from bench.results import Bar, Row
+from bot.runtime import MIGRATION_SETS
 from bot.sessions import core as sessions
 from bot.store import Store
 from tests.harness import BotServer
@@ -117,7 +118,7 @@ def _fan_out(bench: Bench, name: str, pace: float) -> tuple[float, LoadResult, L
 def _one_session_with_subscribers(database: Path, members: list[str]) -> datetime:
     """A one-off session whose 15-minute reminder falls due ``LEAD_SECONDS`` from now, without a channel."""
     store = Store(database)
-    store.migrate()
+    store.migrate(MIGRATION_SETS)
     due = (datetime.now(UTC) + timedelta(seconds=LEAD_SECONDS)).replace(microsecond=0)
     occurrence = one_session(store, due + timedelta(minutes=15), channel=None, offsets=(15,))
     now = datetime.now(UTC)

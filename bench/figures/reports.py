@@ -44,7 +44,7 @@ def run(bench: Bench) -> list[Row]:
         for period in PERIODS:
             timed, floor = [], []
             for _ in range(plan.report_repeats):
-                timed.append(_seconds(lambda period=period: report_for(heart, period)))
+                timed.append(_seconds(lambda period=period: report_for(heart.store, heart.settings, heart.labels, period)))
                 floor.append(_seconds(lambda period=period: _count(heart, period)))
             rows.append(
                 Row(

@@ -19,19 +19,16 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
 from bot import events
+from bot.config import Settings
 from bot.engagement.periods import Period, SeriesInfo, parse_period
 from bot.engagement.rollups import Span
-from bot.library.content import Content
 from bot.store import Store
-
-if TYPE_CHECKING:  # the runtime builds on this module's migrations
-    from bot.runtime import Heart
 
 migrations = sqlite_utils.Migrations("heart.engagement")
 
@@ -662,21 +659,12 @@ def daily(store: Store, period: Period, *, threshold: int) -> list[Day]:
     ]
 
 
-def labels_for(content: Content) -> Labels:
-    """Names for the ids a report shows, from the community's content."""
-    return Labels(
-        sectors={choice.id: choice.label for choice in content.shareout.sectors},
-        themes={choice.id: choice.label for choice in content.shareout.themes},
-        entries={entry.id: entry.term for entry in content.glossary},
-        tipsheets={sheet.slug: sheet.title for sheet in content.tipsheets},
-    )
-
-
-def report_for(heart: Heart, text: str = "", now: datetime | None = None) -> Report:
+def report_for(store: Store, settings: Settings, labels: Labels, text: str = "", now: datetime | None = None) -> Report:
     """The report for a period typed by a coordinator (Slack and the CLI both call this).
 
+    :param settings: the community's time zone and small-count threshold.
     :raises PeriodError: when ``text`` is not a period (the message says what works).
     """
     now = now or datetime.now(UTC)
-    period = parse_period(text, now, heart.settings.timezone, series_catalog(heart.store))
-    return compute(heart.store, period, threshold=heart.settings.small_count_threshold, labels=labels_for(heart.content), now=now)
+    period = parse_period(text, now, settings.timezone, series_catalog(store))
+    return compute(store, period, threshold=settings.small_count_threshold, labels=labels, now=now)

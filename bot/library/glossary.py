@@ -31,7 +31,7 @@ from itertools import islice
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import DamerauLevenshtein, Levenshtein
 
-from bot.library.content import Category, GlossaryEntry
+from bot.library.entries import Category, GlossaryEntry
 from bot.text import normalize
 
 MAX_SUGGESTIONS = 5

@@ -1,4 +1,5 @@
-"""Block Kit for tip sheets: the list, one sheet (paged when long), and "did you mean"."""
+"""Block Kit for tip sheets: the list, one sheet (paged when long), "did you mean", and the Home tab's
+quick links to the library."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import functools
 from slack_sdk.models.blocks import Block, DividerBlock
 
 from bot.blocks import MAX_MESSAGE_BLOCKS, Message, actions, button, context, header, section, sections_from_paragraphs
-from bot.library.content import TipSheet
+from bot.library.entries import TipSheet
 from bot.library.mrkdwn import Section, to_sections
+from bot.safety import IN_A_CRISIS
 from bot.text import escape, truncate
 
 OPEN_ACTION = "tipsheet_open"  # value: "slug" or "slug:page"
@@ -74,3 +76,17 @@ def sheet_message(sheet: TipSheet, page: int = 1, *, shared_by: str | None = Non
         buttons.append(button("Next page", f"{OPEN_ACTION}:{sheet.slug}:{page + 1}", f"{sheet.slug}:{page + 1}"))
     blocks.append(actions(buttons))
     return Message(text=text, blocks=blocks)
+
+
+def resources_blocks(tipsheet_titles: list[str]) -> list[Block]:
+    """Quick links to the glossary and the tip sheets."""
+    sheets = ", ".join(f"_{escape(title)}_" for title in tipsheet_titles)
+    return [
+        header("Look things up"),
+        section(
+            ":book: *Glossary of Mental Health Terms*: type `/glossary` and a term, like `/glossary trauma-informed care`, "
+            "or `/glossary list` to browse."
+        ),
+        section(f":page_facing_up: *Tip sheets*: type `/tipsheet` to open one{': ' + sheets if sheets else ''}."),
+        context(IN_A_CRISIS),
+    ]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from bot.library.content import TipSheet
+from bot.library.entries import TipSheet
 from bot.text import normalize
 
 MATCH_CUTOFF = 75.0

@@ -18,6 +18,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bot import events
+from bot.sessions import claims
+from bot.sessions import core as sessions
 from bot.shareouts import core as shareouts
 from bot.shareouts.content import ShareoutContent
 from bot.shareouts.core import Owner, Shareout
@@ -87,25 +90,18 @@ def to_json(data: dict[str, Any]) -> str:
 
 
 def forget(store: Store, owner: Owner) -> Forgotten:
-    """Delete the member's data (see the module's docstring) in one transaction."""
+    """Delete the member's data (see the module's docstring) in one transaction, each feature
+    deleting from its own tables."""
     user = owner.user_id
     with store.transaction() as db:
-        mine = shareouts.all_mine(store, owner)  # this thread's connection: inside the transaction
-        occurrences = [oid for (oid,) in db.execute("select occurrence_id from rsvps where user_id = ?", [user])]
-        ids = [s.id for s in mine]
-        marks = ",".join("?" * len(ids))
-        if ids:
-            db.execute(f"delete from shareout_themes where shareout_id in ({marks})", ids)
-            db.execute(f"delete from shareouts where id in ({marks})", ids)
-        rsvps = db.execute("delete from rsvps where user_id = ?", [user]).rowcount
-        subscriptions = db.execute("delete from subscriptions where user_id = ?", [user]).rowcount
-        # A claim still being sent is left to finish; its record goes with the next deletion.
-        db.execute("delete from deliveries where recipient = ? and state != 'claimed'", [user])
-        activity = db.execute("update events set user_id = null where user_id = ?", [user]).rowcount
+        mine = shareouts.delete_all(db, owner)
+        occurrences, subscriptions = sessions.forget_member(db, user)
+        claims.forget_recipient(db, user)
+        activity = events.forget_member(db, user)
     store.erase_history()
     forgotten = Forgotten(
         shareouts=len(mine),
-        rsvps=rsvps,
+        rsvps=len(occurrences),
         subscriptions=subscriptions,
         activity=activity,
         posts=tuple(s for s in mine if s.message_ts),

@@ -574,6 +574,18 @@ def set_subscription(store: Store, series_id: str, user_id: str, subscribed: boo
     return series
 
 
+def forget_member(db: sqlite_utils.Database, user_id: str) -> tuple[list[str], int]:
+    """Delete a member's RSVPs and DM subscriptions, in the open transaction ``db`` (a member
+    deleting all their data).
+
+    :returns: the sessions whose RSVP counts changed, and how many subscriptions there were.
+    """
+    occurrences = [oid for (oid,) in db.execute("select occurrence_id from rsvps where user_id = ?", [user_id])]
+    db.execute("delete from rsvps where user_id = ?", [user_id])
+    subscriptions = db.execute("delete from subscriptions where user_id = ?", [user_id]).rowcount
+    return occurrences, subscriptions
+
+
 # ---------------------------------------------------------------------------- coordinators
 
 

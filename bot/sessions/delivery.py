@@ -1,291 +1,42 @@
-"""Reminders: what each session owes its members, when, and delivering each message exactly once.
+"""Delivery: sending what a slot owes to each of its recipients, and keeping channel posts' counts live.
 
-A *slot* is one message a session owes (a reminder at each of its series' offsets,
-"starting now", the share-out prompt after it, a cancellation or move notice), with the
-moment it falls due and the moment it stops being useful. Its recipients are the series'
-channel and, by DM, subscribers (reminders) or the members going (the rest).
-
-Exactly once: before anything is sent, ``(occurrence, kind, recipient)`` is claimed in the
-``deliveries`` table inside a ``BEGIN IMMEDIATE`` transaction (a unique key); only the
-claimer sends, and it records ``sent``, ``skipped`` or ``failed``. A claim carries a lease:
-a process that dies holding one leaves it ``claimed``, and another takes it over only once
-the lease has run out, so recipients already marked ``sent`` are never sent again; one
-whose message was on its way to Slack when its process died is recorded ``skipped``, as it
-may have been posted. The
-slot as a whole is claimed the same way (recipient ``*``), so two processes do not both
-work through the same fan-out. Another process, a restart or a retried job can therefore
-never double a message; the one case left open is a send whose answer was lost (a
-timeout), which is retried because Slack may not have posted it.
-
-Slack failures: a 429 pauses every sender for its ``Retry-After``; 5xx answers, timeouts
-and dropped connections are retried with exponential backoff and jitter until delivered
-or no longer useful; ``not_in_channel`` and ``channel_not_found`` mark the series and tell
-the coordinators once. DMs are paced (:class:`Pacer`) under Slack's limits, on the
-scheduler's own threads.
+Each message is claimed first (:mod:`bot.sessions.claims`), so it is sent once. Slack
+failures: a 429 pauses every sender for its ``Retry-After``; 5xx answers, timeouts and
+dropped connections are retried with exponential backoff and jitter until delivered or no
+longer useful; ``not_in_channel`` and ``channel_not_found`` mark the series and tell the
+coordinators once. DMs are paced (:class:`Pacer`) under Slack's limits, on the scheduler's
+own threads.
 """
 
 from __future__ import annotations
 
 import http.client
 import logging
-import os
 import random
-import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import sqlite_utils
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlite_utils import Migrations
 
 from bot.blocks import Message
-from bot.sessions import blocks as views
+from bot.sessions import blocks
 from bot.sessions import core as sessions
+from bot.sessions.claims import CHANNEL, EVERYONE, FAILED, SENT, SKIPPED, Claim, Claims, channel_posts
 from bot.sessions.core import Occurrence, Series
-from bot.sessions.recurrence import before_start
+from bot.sessions.slots import CANCELLED, MOVED, REMINDER, SHAREOUT, STARTING, Slot, skip_reason, slots_for
 from bot.store import Store
 
 log = logging.getLogger(__name__)
 
-migrations = Migrations("heart.reminders")
-
-
-@migrations()
-def create_deliveries(db: sqlite_utils.Database) -> None:
-    db["deliveries"].create(
-        {
-            "id": int,
-            "occurrence_id": str,
-            "kind": str,  # e.g. reminder-1440, starting, shareout, cancelled, moved.r1
-            "recipient": str,  # "channel", a member id, or "*" for the slot as a whole
-            "state": str,  # claimed | sent | skipped | failed
-            "attempts": int,
-            "claimed_by": str,  # host:pid:nonce of the process holding the claim
-            "lease_until": float,
-            "created_at": float,
-            "updated_at": float,
-            "channel": str,  # where it was posted (for chat.update)
-            "ts": str,
-            "detail": str,  # why it was skipped or failed; a fan-out's summary
-        },
-        pk="id",
-        not_null={"occurrence_id", "kind", "recipient", "state", "attempts"},
-        defaults={"attempts": 0},
-    )
-    db["deliveries"].create_index(["occurrence_id", "kind", "recipient"], unique=True)
-
-
-CLAIMED, SENT, SKIPPED, FAILED = "claimed", "sent", "skipped", "failed"
-FINAL = (SENT, SKIPPED, FAILED)
-EVERYONE = "*"
-CHANNEL = "channel"
-REMINDER, STARTING, SHAREOUT, CANCELLED, MOVED = "reminder", "starting", "shareout", "cancelled", "moved"
 CHANNEL_PROBLEM = "channel-problem"
-LEASE_SECONDS = 60.0
-SENDING = "sending"  # a claim's detail while its message is on its way to Slack
-OUTCOME_UNKNOWN = "not sent again: the bot stopped while Slack was answering, so it may have been posted"
-STARTING_USEFUL = timedelta(minutes=10)  # "starting now" is still worth posting this late
-SHAREOUT_USEFUL = timedelta(hours=12)
 NOTICE_USEFUL = timedelta(days=7)  # for notices with no session time to go by
-CATCH_UP = timedelta(days=2)  # slots that fell due longer ago are not looked at again
 MAX_BACKOFF = 60.0
 CHANNEL_PROBLEMS = {"not_in_channel", "channel_not_found", "is_archived"}
 TRANSIENT_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
-
-
-# ----------------------------------------------------------------------------- slots
-
-
-@dataclass(frozen=True)
-class Slot:
-    """One message a session owes: its kind, when it is due, until when it is useful."""
-
-    occurrence_id: str
-    kind: str  # the key in deliveries: base, offset and the session's revision
-    base: str  # reminder | starting | shareout | cancelled | moved
-    due_at: datetime
-    useful_until: datetime
-    audience: str  # who gets a DM: "subscribers" or "going"
-
-
-def slots_for(occurrence: Occurrence, offsets: Iterable[int]) -> list[Slot]:
-    """Every message ``occurrence`` owes, earliest first.
-
-    A moved session's kinds carry its revision (``reminder-15.r1``), so its reminders follow
-    the new time even if the old ones were sent.
-    """
-
-    suffix = f".r{occurrence.revision}" if occurrence.revision else ""
-
-    def slot(base: str, due: datetime, until: datetime, audience: str = "going", name: str | None = None) -> Slot:
-        return Slot(occurrence.id, f"{name or base}{suffix}", base, due, until, audience)
-
-    if not occurrence.live:
-        if occurrence.notify and occurrence.changed_at:  # a session is cancelled once: no revision needed
-            return [Slot(occurrence.id, CANCELLED, CANCELLED, occurrence.changed_at, occurrence.starts_at, "going")]
-        return []
-    start, end = occurrence.starts_at, occurrence.ends_at
-    found = [
-        slot(REMINDER, before_start(start, minutes, occurrence.tz), start, "subscribers", f"{REMINDER}-{minutes}")
-        for minutes in offsets
-    ]
-    found += [slot(STARTING, start, start + STARTING_USEFUL), slot(SHAREOUT, end, end + SHAREOUT_USEFUL)]
-    if occurrence.status == sessions.MOVED and occurrence.notify and occurrence.changed_at:
-        found.append(slot(MOVED, occurrence.changed_at, start))
-    return sorted(found, key=lambda s: s.due_at)
-
-
-def skip_reason(slot: Slot, occurrence: Occurrence, slots: list[Slot], now: datetime) -> str | None:
-    """Why a due slot should not be sent now, or None to send it.
-
-    Too late (a reminder once the session started, "starting now" 10 minutes in); a reminder
-    that fell due before the session was scheduled at this time; or a reminder when a later
-    one is due too (after downtime members get one reminder, not a burst).
-    """
-    if now >= slot.useful_until:
-        return "too late"
-    if slot.base == REMINDER:
-        if occurrence.scheduled_at and slot.due_at < occurrence.scheduled_at:
-            return "due before the session was scheduled"
-        if any(other.base == REMINDER and slot.due_at < other.due_at <= now for other in slots):
-            return "superseded by a later reminder"
-    return None
-
-
-def pending_slots(store: Store, now: datetime, lookahead: timedelta) -> list[Slot]:
-    """Slots due by ``now + lookahead`` that nobody has finished or is working on, earliest first."""
-    offsets = {series.id: series.reminder_offsets for series in sessions.all_series(store, active_only=False)}
-    longest = timedelta(minutes=max([0, *(minutes for found in offsets.values() for minutes in found)]))
-    occurrences = sessions.occurrences_to_watch(store, now - CATCH_UP, now + lookahead + longest, changed_since=now - CATCH_UP)
-    candidates = [
-        slot
-        for occurrence in occurrences
-        for slot in slots_for(occurrence, offsets.get(occurrence.series_id, ()))
-        if now - CATCH_UP <= slot.due_at <= now + lookahead
-    ]
-    settled = _settled(store, {slot.occurrence_id for slot in candidates}, now)
-    return [slot for slot in candidates if (slot.occurrence_id, slot.kind) not in settled]
-
-
-def _settled(store: Store, occurrence_ids: set[str], now: datetime) -> set[tuple[str, str]]:
-    """(occurrence, kind) pairs whose slot is final, or claimed by a live process."""
-    if not occurrence_ids:
-        return set()
-    marks = ",".join("?" * len(occurrence_ids))
-    rows = store.db.execute(
-        f"select occurrence_id, kind from deliveries where recipient = '*' and occurrence_id in ({marks}) "
-        "and (state != 'claimed' or lease_until > ?)",
-        [*occurrence_ids, now.timestamp()],
-    )
-    return {(occurrence_id, kind) for occurrence_id, kind in rows}
-
-
-# ----------------------------------------------------------------------------- claims
-
-
-@dataclass(frozen=True)
-class Claim:
-    """The right to send one message to one recipient (a row of ``deliveries``)."""
-
-    id: int
-    occurrence_id: str
-    kind: str
-    recipient: str
-
-
-def process_token() -> str:
-    """Names this process in claims: host, pid and a nonce (pids are reused after restarts)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-class Claims:
-    """Claims in the ``deliveries`` table, held by one process (``owner``) under a lease."""
-
-    def __init__(self, store: Store, owner: str, *, lease: float = LEASE_SECONDS, clock: Callable[[], float] = time.time):
-        self.store = store
-        self.owner = owner
-        self.lease = lease
-        self.clock = clock
-
-    def take(self, occurrence_id: str, kind: str, recipient: str) -> Claim | None:
-        """Claim a message, or None if it is done or another process holds a live claim on it."""
-        now = self.clock()
-        with self.store.transaction() as db:
-            row = db.execute(
-                "select id, state, lease_until, detail from deliveries where occurrence_id = ? and kind = ? and recipient = ?",
-                (occurrence_id, kind, recipient),
-            ).fetchone()
-            if row is None:
-                cursor = db.execute(
-                    "insert into deliveries (occurrence_id, kind, recipient, state, attempts, claimed_by, lease_until, "
-                    "created_at, updated_at) values (?, ?, ?, 'claimed', 0, ?, ?, ?, ?)",
-                    (occurrence_id, kind, recipient, self.owner, now + self.lease, now, now),
-                )
-                return Claim(cursor.lastrowid, occurrence_id, kind, recipient)  # type: ignore[arg-type]
-            delivery_id, state, lease_until, detail = row
-            if state != CLAIMED or (lease_until or 0) > now:
-                return None
-            if detail == SENDING:
-                # Its holder died while Slack was answering, so the message may be posted: sending
-                # it again could double it, recording it skipped cannot.
-                db.execute(
-                    "update deliveries set state = ?, detail = ?, lease_until = null, updated_at = ? where id = ?",
-                    (SKIPPED, OUTCOME_UNKNOWN, now, delivery_id),
-                )
-                log.warning("delivery %s (%s %s %s): %s", delivery_id, occurrence_id, kind, recipient, OUTCOME_UNKNOWN)
-                return None
-            # A claim whose holder died: take it over.
-            db.execute(
-                "update deliveries set claimed_by = ?, lease_until = ?, updated_at = ? where id = ?",
-                (self.owner, now + self.lease, now, delivery_id),
-            )
-            log.info("taking over delivery %s (%s %s %s): its claim expired", delivery_id, occurrence_id, kind, recipient)
-            return Claim(delivery_id, occurrence_id, kind, recipient)
-
-    def renew(self, claim: Claim, *, attempt: bool = False) -> bool:
-        """Extend the lease; False if the claim was lost. With ``attempt``, count an attempt and
-        mark the message as on its way to Slack until :meth:`answered` or :meth:`finish`."""
-        now = self.clock()
-        with self.store.transaction() as db:
-            cursor = db.execute(
-                "update deliveries set lease_until = ?, updated_at = ?, attempts = attempts + ?, "
-                "detail = case when ? then ? else detail end "
-                "where id = ? and state = 'claimed' and claimed_by = ?",
-                (now + self.lease, now, int(attempt), attempt, SENDING, claim.id, self.owner),
-            )
-            return cursor.rowcount > 0
-
-    def answered(self, claim: Claim) -> None:
-        """Slack answered the attempt (with an error to retry): it is no longer on its way."""
-        with self.store.transaction() as db:
-            db.execute("update deliveries set detail = null where id = ? and claimed_by = ?", (claim.id, self.owner))
-
-    def finish(
-        self, claim: Claim, state: str, *, detail: str | None = None, channel: str | None = None, ts: str | None = None
-    ) -> None:
-        """Record the outcome: ``sent`` (with where), ``skipped`` or ``failed`` (with why)."""
-        with self.store.transaction() as db:
-            db.execute(
-                "update deliveries set state = ?, detail = ?, channel = ?, ts = ?, updated_at = ?, lease_until = null "
-                "where id = ?",
-                (state, detail, channel, ts, self.clock(), claim.id),
-            )
-
-    def release(self, claim: Claim) -> None:
-        """Give a claim up unfinished (shutting down): another process may take it at once."""
-        with self.store.transaction() as db:
-            db.execute(
-                "update deliveries set lease_until = 0 where id = ? and state = 'claimed' and claimed_by = ?",
-                (claim.id, self.owner),
-            )
-
-
-# ----------------------------------------------------------------------------- pacing
 
 
 class Pacer:
@@ -484,7 +235,7 @@ class Deliverer:
         if not sessions.mark_channel_problem(self.store, series.id, error):
             return  # already told
         log.warning("series %s cannot post in channel %s (%s): telling the coordinators", series.id, series.channel_id, error)
-        message = views.channel_problem_message(series, occurrence, error)
+        message = blocks.channel_problem_message(series, occurrence, error)
         until = self._now() + NOTICE_USEFUL
         for coordinator in sorted(self.coordinators()):
             claim = self.claims.take(occurrence.id, CHANNEL_PROBLEM, coordinator)
@@ -499,13 +250,8 @@ class Deliverer:
         occurrence = sessions.get_occurrence(self.store, occurrence_id)
         if occurrence is None:
             return 0
-        rows = self.store.db.execute(
-            "select kind, channel, ts from deliveries where occurrence_id = ? and recipient = 'channel' and state = 'sent' "
-            "and ts is not null",
-            (occurrence_id,),
-        ).fetchall()
         updated = 0
-        for kind, channel, ts in rows:
+        for kind, channel, ts in channel_posts(self.store, occurrence_id):
             base = kind.split(".")[0].split("-")[0]
             if base not in (REMINDER, STARTING, MOVED):
                 continue
@@ -521,14 +267,14 @@ class Deliverer:
 def post_message(store: Store, base: str, occurrence: Occurrence, *, dm: bool) -> Message:
     """The message a slot of kind ``base`` posts, as of now."""
     if base == REMINDER:
-        return views.reminder_message(occurrence, sessions.rsvp_counts(store, occurrence.id), dm=dm)
+        return blocks.reminder_message(occurrence, sessions.rsvp_counts(store, occurrence.id), dm=dm)
     if base == STARTING:
-        return views.starting_message(occurrence, sessions.rsvp_counts(store, occurrence.id))
+        return blocks.starting_message(occurrence, sessions.rsvp_counts(store, occurrence.id))
     if base == SHAREOUT:
-        return views.shareout_prompt_message(occurrence)
+        return blocks.shareout_prompt_message(occurrence)
     if base == CANCELLED:
-        return views.cancelled_message(occurrence)
-    return views.moved_message(occurrence, sessions.rsvp_counts(store, occurrence.id))
+        return blocks.cancelled_message(occurrence)
+    return blocks.moved_message(occurrence, sessions.rsvp_counts(store, occurrence.id))
 
 
 def delivery_client(token: str | None, base_url: str) -> WebClient:

@@ -3,8 +3,7 @@
 
 :func:`check_form` turns a form into a :class:`~bot.sessions.Series` or raises
 :class:`InvalidForm` with one kind message per field (the field names are the modal's
-block ids and the CLI's option names). :func:`load_session_content` reads the series
-declared in content, reporting problems the way the rest of content does.
+block ids and the CLI's option names).
 """
 
 from __future__ import annotations
@@ -13,8 +12,6 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import HeartError
@@ -266,90 +263,3 @@ def _text(value: str, name: str, limit: int, fail: Callable[[str, str], None], *
     if len(text) > limit:
         fail(name, f"Keep it to {limit} characters (it has {len(text)}).")
     return text or None
-
-
-# ---------------------------------------------------------------------------- content
-
-ReadYaml = Callable[[Path], Any]
-Problem = Callable[[Path, str, str], None]
-_CONTENT_FIELDS = {
-    "id",
-    "title",
-    "description",
-    "facilitator",
-    "channel",
-    "join_url",
-    "timezone",
-    "date",
-    "time",
-    "duration_minutes",
-    "repeat",
-    "until",
-    "count",
-    "reminders",
-}
-
-
-def load_session_content(root: Path, read_yaml: ReadYaml, problem: Problem) -> tuple[Series, ...]:
-    """The series declared in ``sessions.yml`` under ``root`` (optional), each checked like a form."""
-    path = root / "sessions.yml"
-    if not path.exists():
-        return ()
-    data = read_yaml(path)
-    if data is None:
-        return ()  # unreadable: already reported
-    items = data.get("series") if isinstance(data, dict) else None
-    if not isinstance(items, list):
-        problem(path, "", "must be a mapping with a list called series")
-        return ()
-    found: list[Series] = []
-    for index, item in enumerate(items, start=1):
-        where = f"series {item.get('id') or index}" if isinstance(item, dict) else f"series {index}"
-        if not isinstance(item, dict):
-            problem(path, where, "must be a mapping with an id, a title, a date and a time")
-            continue
-        unknown = set(item) - _CONTENT_FIELDS
-        if unknown:
-            problem(path, where, f"unknown field(s) {', '.join(sorted(map(str, unknown)))}")
-        if isinstance(item.get("time"), int):  # YAML 1.1 reads 15:30 as a number of minutes
-            problem(path, where, 'time: write it in quotes, like "15:30"')
-            continue
-        if not item.get("timezone"):
-            problem(path, where, "timezone: name the series' time zone, like America/New_York")
-            continue
-        try:
-            checked = check_form(_content_form(item), now=None, default_timezone="", series_id=str(item.get("id") or ""))
-        except InvalidForm as invalid:
-            for name, message in invalid.problems.items():
-                problem(path, where, f"{name}: {message}")
-            continue
-        if not item.get("id"):
-            problem(path, where, "id: give the series an id (lower-case letters, digits and hyphens); it must never change")
-        elif any(series.id == checked.series.id for series in found):
-            problem(path, where, "id: used by another series")
-        else:
-            found.append(checked.series)
-    return tuple(found)
-
-
-def _content_form(item: dict[str, Any]) -> SessionForm:
-    def text(name: str, default: str = "") -> str:
-        value = item.get(name)
-        return default if value is None else str(value)
-
-    reminders = item.get("reminders")
-    return SessionForm(
-        title=text("title"),
-        date=text("date"),
-        time=text("time"),
-        timezone=text("timezone"),
-        duration=text("duration_minutes", "60"),
-        repeat=text("repeat", ONCE),
-        until=text("until"),
-        count=text("count"),
-        channel=text("channel"),
-        link=text("join_url"),
-        description=text("description"),
-        facilitator=text("facilitator"),
-        reminders=",".join(map(str, reminders)) if isinstance(reminders, list) else text("reminders", "1d,15m"),
-    )

@@ -2,7 +2,7 @@
 
 Nothing about what to send lives in the scheduler: every :data:`RECONCILE` run (at start,
 then every ``HEART_RECONCILE_SECONDS``) creates the sessions up to the horizon, reads
-which slots (:mod:`bot.reminders`) fall due soon or fell due while the bot was down, and
+which slots (:mod:`bot.sessions.slots`) fall due soon or fell due while the bot was down, and
 makes one date job per slot, with an explicit id and ``replace_existing``, so running it
 again never multiplies jobs; slots that vanished (a cancelled session) lose their job.
 The in-memory job store is rebuilt from SQLite at every start, and the claims in
@@ -14,9 +14,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
@@ -24,12 +23,12 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.config import Settings
 from bot.sessions import core as sessions
-from bot.sessions import delivery as reminders
-from bot.sessions.delivery import Claims, Deliverer, Pacer
-
-if TYPE_CHECKING:
-    from bot.runtime import Heart
+from bot.sessions.claims import Claims, process_token
+from bot.sessions.delivery import Deliverer, Pacer, delivery_client
+from bot.sessions.slots import pending_slots
+from bot.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +50,22 @@ JOB_DEFAULTS = {
 
 
 class SessionScheduler:
-    """Runs reminders while the bot serves (a :class:`bot.runtime.Service`)."""
+    """Runs reminders while the bot serves (a :class:`bot.runtime.Service`).
 
-    def __init__(self, heart: Heart, *, clock: Callable[[], float] = time.time):
-        self.heart = heart
-        self.store = heart.store
+    :param coordinators: returns the coordinators' ids (told once when a channel cannot be posted in).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        *,
+        coordinators: Callable[[], Iterable[str]],
+        clock: Callable[[], float] = time.time,
+    ):
+        self.store = store
+        self.settings = settings
+        self.coordinators = coordinators
         self.clock = clock
         self.stopping = threading.Event()
         self.deliverer: Deliverer | None = None
@@ -73,19 +83,19 @@ class SessionScheduler:
 
     def start(self) -> None:
         """Start the scheduler; the first reconcile (the catch-up) runs at once."""
-        settings = self.heart.settings
+        settings = self.settings
         self.stopping.clear()
         self.deliverer = Deliverer(
             self.store,
-            reminders.delivery_client(settings.bot_token, settings.slack_api_url),
-            claims=Claims(self.store, reminders.process_token(), clock=self.clock),
+            delivery_client(settings.bot_token, settings.slack_api_url),
+            claims=Claims(self.store, process_token(), clock=self.clock),
             pacer=Pacer(settings.reminder_dm_per_second * DM_RATE_HEADROOM, self.stopping),
-            coordinators=self.heart.coordinators.all,
+            coordinators=self.coordinators,
             stopping=self.stopping,
             clock=self.clock,
         )
         # APScheduler logs every run of every job at INFO (the reconcile runs each minute);
-        # what was delivered or skipped is logged by bot.reminders instead.
+        # what was delivered or skipped is logged by bot.sessions.delivery instead.
         for name in ("apscheduler.scheduler", "apscheduler.executors.default"):
             logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
         self._scheduler.start()
@@ -116,7 +126,7 @@ class SessionScheduler:
             sessions.expand_all(self.store, now)
             self._expanded_at = now
         wanted: set[str] = set()
-        for slot in reminders.pending_slots(self.store, now, LOOKAHEAD):
+        for slot in pending_slots(self.store, now, LOOKAHEAD):
             job_id = f"slot:{slot.occurrence_id}|{slot.kind}"
             wanted.add(job_id)
             run_at = max(slot.due_at, now)
@@ -163,8 +173,3 @@ class SessionScheduler:
                 id=job_id,
                 replace_existing=True,
             )
-
-
-def scheduler_of(heart: Heart) -> SessionScheduler | None:
-    """This process's running scheduler, or None (the offline shell and the CLI have none)."""
-    return next((s for s in heart.services if isinstance(s, SessionScheduler) and s.running), None)

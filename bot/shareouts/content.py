@@ -1,27 +1,24 @@
 """The share-out form's choices (``content/shareout.yml``) and the crisis phrases (``content/crisis.yml``).
 
-:func:`load_shareout_content` is called by :func:`bot.content.load_content`, which hands
-it that module's YAML reader and problem list, so every content problem is reported in
-one place, one line each.
+:func:`load_shareout_content` is called by :func:`bot.runtime.load_content`, which hands
+it the YAML reader and problem list of :mod:`bot.content`, so every content problem is
+reported in one place, one line each.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.content import Problem, ReadYaml
 from bot.safety import CrisisPhrases, fold
 
 MAX_LABEL = 75  # Slack's limit for a menu option's text
 MAX_CHOICES = 100  # Slack's limit for a menu's options
 _CHOICE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,49}$")
-
-ReadYaml = Callable[[Path], Any]
-Problem = Callable[[Path, str, str], None]
 
 
 @dataclass(frozen=True)

@@ -373,10 +373,7 @@ def update(store: Store, shareout_id: int, owner: Owner, draft: Draft, *, now: d
         db["shareouts"].update(shareout_id, changes)
         _set_themes(db, shareout_id, draft.themes)
         if draft.visibility is Visibility.ANONYMOUS and current.user_id:
-            db.execute(
-                "update events set user_id = null where kind = ? and user_id = ? and at = ?",
-                [events.SHAREOUT, current.user_id, current.created_at.timestamp()],
-            )
+            events.unlink(db, events.SHAREOUT, current.user_id, current.created_at.timestamp())
         updated = _load(db, shareout_id)
     log.info("share-out %s edited (%s)", shareout_id, draft.visibility.value)
     if draft.visibility is Visibility.ANONYMOUS and current.user_id:
@@ -401,6 +398,18 @@ def delete(store: Store, shareout_id: int, owner: Owner) -> Shareout | None:
     log.info("share-out %s deleted", shareout_id)
     store.erase_history()
     return found
+
+
+def delete_all(db: sqlite_utils.Database, owner: Owner) -> list[Shareout]:
+    """Delete every share-out of the owner and their themes, in the open transaction ``db`` (a
+    member deleting all their data); returns what was deleted, oldest first."""
+    mine = _all_mine(db, owner)
+    ids = [shareout.id for shareout in mine]
+    if ids:
+        marks = ",".join("?" * len(ids))
+        db.execute(f"delete from shareout_themes where shareout_id in ({marks})", ids)
+        db.execute(f"delete from shareouts where id in ({marks})", ids)
+    return mine
 
 
 def purge_texts(store: Store, *, older_than: datetime) -> int:
@@ -452,7 +461,10 @@ def mine(store: Store, owner: Owner, *, limit: int = 10, offset: int = 0) -> Pag
 
 def all_mine(store: Store, owner: Owner) -> list[Shareout]:
     """Every share-out of the owner, oldest first (for exports)."""
-    db = store.db
+    return _all_mine(store.db, owner)
+
+
+def _all_mine(db: sqlite_utils.Database, owner: Owner) -> list[Shareout]:
     sql = f"select {_COLUMNS} from shareouts where {_MINE} order by created_at, id"
     return list(_shareouts(db, db.execute(sql, _mine_params(db, owner)).fetchall()))
 

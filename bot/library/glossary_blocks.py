@@ -8,7 +8,7 @@ from typing import Any
 from slack_sdk.models.blocks import Option, PlainTextObject, StaticSelectElement
 
 from bot.blocks import Message, actions, button, context, header, section
-from bot.library.content import Category, GlossaryEntry
+from bot.library.entries import Category, GlossaryEntry
 from bot.library.glossary import GlossaryIndex, Lookup, Outcome
 from bot.text import escape, truncate
 
