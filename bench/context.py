@@ -17,7 +17,7 @@ import psutil
 
 from bench.load import LoadGenerator
 from bot.offline.localslack import LocalSlack
-from tests.harness import BotServer
+from bot.offline.server import BotServer
 
 FLOOR_APP = ("-m", "bench.floor_app")
 

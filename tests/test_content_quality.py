@@ -15,7 +15,7 @@ from bot.library.glossary import GlossaryIndex, Outcome
 from bot.runtime import load_content
 from bot.text import normalize
 from tests.conftest import REAL_CONTENT
-from tests.harness import ROOT
+from tests.support.harness import ROOT
 
 content = load_content(REAL_CONTENT)
 index = GlossaryIndex(content.glossary)

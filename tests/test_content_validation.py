@@ -11,7 +11,7 @@ import pytest
 from bot.errors import ContentError
 from bot.runtime import load_content
 from tests.conftest import FIXTURE_CONTENT
-from tests.harness import ROOT
+from tests.support.harness import ROOT
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import yaml
 
 from bot.runtime import MIGRATION_SETS
 from bot.store import Store
-from tests.engagement_data import build_community
-from tests.harness import ROOT
+from tests.support.engagement_data import build_community
+from tests.support.harness import ROOT
 
 METADATA = yaml.safe_load((ROOT / "datasette" / "metadata.yml").read_text())
 QUERIES = METADATA["databases"]["heart"]["queries"]

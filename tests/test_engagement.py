@@ -1,21 +1,14 @@
-"""The engagement core, against a hand-counted community (tests/engagement_data.py)."""
+"""The engagement core, against a hand-counted community (tests/support/engagement_data.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from bot.engagement.periods import parse_period
-from bot.engagement.report import Labels, Suppressor, Trend, compute, series_catalog
+from bot.engagement.report import Suppressor, Trend, compute, series_catalog
 from bot.runtime import MIGRATION_SETS
 from bot.store import Store
-from tests.engagement_data import NOVEMBER, NOW, OCTOBER_TAIL, SERIES, SERIES_TITLE, community_at
-
-LABELS = Labels(
-    sectors={"school-staff": "School staff", "school-clinician": "School-based clinician"},
-    themes={"win": "A win", "barrier": "A barrier", "resource": "A resource to share"},
-    entries={"trauma-informed-approach": "Trauma-informed approach"},
-    tipsheets={"staff-wellness": "Staff Wellness"},
-)
+from tests.support.engagement_data import LABELS, NOVEMBER, NOW, OCTOBER_TAIL, SERIES, SERIES_TITLE, community_at
 
 
 @pytest.fixture

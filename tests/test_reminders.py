@@ -21,7 +21,7 @@ from bot.sessions.core import SessionView
 from bot.sessions.delivery import Deliverer, Pacer, delivery_client
 from bot.sessions.slots import skip_reason, slots_for
 from bot.store import Store
-from tests.session_helpers import migrated, one_session
+from tests.support.session_helpers import migrated, one_session
 
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
 

@@ -18,7 +18,7 @@ from bot.runtime import MIGRATION_SETS
 from bot.shareouts import core as shareouts
 from bot.shareouts.core import Draft, Owner, Visibility
 from bot.store import Store
-from tests.engagement_data import NOW, build_community, community_at
+from tests.support.engagement_data import NOW, build_community, community_at
 
 ALICE = Owner.of("UALICE", "a-test-secret-that-is-long-enough-0123456789")
 

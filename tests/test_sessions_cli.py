@@ -18,8 +18,8 @@ from bot.sessions import core as sessions
 from bot.sessions.core import SessionError
 from bot.store import Store
 from tests.conftest import FIXTURE_CONTENT, REAL_CONTENT
-from tests.session_helpers import migrated, one_session
-from tests.test_shell import run_shell
+from tests.support.harness import run_shell
+from tests.support.session_helpers import migrated, one_session
 
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
 

@@ -17,7 +17,7 @@ from bot.errors import ContentError
 from bot.group_commit import GroupCommit
 from bot.runtime import MIGRATION_SETS, load_content
 from bot.safety import CrisisPhrases
-from bot.shareouts import blocks as views
+from bot.shareouts import blocks
 from bot.shareouts.blocks import CheckIn
 from bot.shareouts.core import (
     MAX_TEXT,
@@ -215,7 +215,7 @@ def test_an_ignored_idiom_never_hides_a_phrase_elsewhere_in_the_text():
 
 
 def test_the_crisis_resources_are_exactly_the_published_ones():
-    text = json.dumps([b.to_dict() for b in views.safety_blocks(1, CheckIn.OFFERED)])
+    text = json.dumps([b.to_dict() for b in blocks.safety_blocks(1, CheckIn.OFFERED)])
     assert "*988 Suicide &amp; Crisis Lifeline*: call or text 988, or chat at 988lifeline.org" in text
     assert "*Crisis Text Line*: text HOME to 741741" in text
     assert "call 911 if you or someone else is in immediate danger" in text
@@ -284,20 +284,20 @@ def test_any_text_survives_the_form_the_store_and_every_message(tmp_path_factory
     commits = GroupCommit(store)
     try:
         draft = Draft(text, visibility, themes=("win",))
-        views.form_view(draft, sessions=[], content=content, metadata="{}").to_dict()
+        blocks.form_view(draft, sessions=[], content=content, metadata="{}").to_dict()
         saved = save(commits, draft, ALICE, request_key="k", now=NOW).result().shareout
         assert get(store, saved.id, ALICE).text == text
         described = describe(store, content, saved, "C0HEART")
         for message in (
-            views.confirmation_message(described, concerns=concerns(text), check_in=CheckIn.OFFERED),
-            views.channel_post(described),
-            views.mine_message(mine(store, ALICE), {}, "America/New_York"),
-            views.too_long_message(text * 2),
+            blocks.confirmation_message(described, concerns=concerns(text), check_in=CheckIn.OFFERED),
+            blocks.channel_post(described),
+            blocks.mine_message(mine(store, ALICE), {}, "America/New_York"),
+            blocks.too_long_message(text * 2),
         ):
             body = json.dumps(message.to_dict()["blocks"])
             ours = ("<@UALICE>", "<#C0HEART>", "<!date^")  # the bot's own mention, channel link and dates
             assert not SLACK_CONTROL.search(re.sub("|".join(map(re.escape, ours)), "", body))
-        views.confirmation_view(described, edited=True).to_dict()
+        blocks.confirmation_view(described, edited=True).to_dict()
     finally:
         commits.close()
         store.close()

@@ -15,7 +15,7 @@ from bot.app import create_app
 from bot.config import Settings
 from bot.offline.localslack import LocalSlack
 from bot.runtime import build_heart
-from tests.harness import ROOT
+from tests.support.harness import ROOT
 
 Constraint = str | re.Pattern[str]
 

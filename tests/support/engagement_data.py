@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import sqlite_utils
 
 from bot import events
+from bot.engagement.report import Labels
 from bot.runtime import MIGRATION_SETS
 from bot.store import Store
 
@@ -223,3 +224,12 @@ def build_community(store: Store) -> None:
         for user in ("UA", "UB", "UC"):
             add_event(db, at(2026, 11, 8), events.TIPSHEET_VIEW, user, "staff-wellness")
         add_event(db, at(2026, 11, 24, 17), events.SAFETY_NET, None)
+
+
+# Names for the ids the community uses, as the content would give them.
+LABELS = Labels(
+    sectors={"school-staff": "School staff", "school-clinician": "School-based clinician"},
+    themes={"win": "A win", "barrier": "A barrier", "resource": "A resource to share"},
+    entries={"trauma-informed-approach": "Trauma-informed approach"},
+    tipsheets={"staff-wellness": "Staff Wellness"},
+)

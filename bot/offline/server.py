@@ -1,7 +1,9 @@
-"""Run the real bot as a separate process, exactly as the Procfile does, and talk to it
-over HTTP with requests signed the way Slack signs them.
+"""The real bot in a separate process, started exactly as the Procfile starts it, serving a
+:class:`~bot.offline.localslack.LocalSlack` instead of Slack, and talked to over HTTP with
+requests signed the way Slack signs them.
 
-Used by the integration tests and the benchmarks.
+The integration tests and the benchmarks both drive the bot through :class:`BotServer`; the
+tokens and secrets below are the offline ones it is started with.
 """
 
 from __future__ import annotations
@@ -19,10 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.config import PROJECT_ROOT
 from bot.offline import slack_requests
 from bot.offline.localslack import LocalSlack
 
-ROOT = Path(__file__).resolve().parent.parent
 SIGNING_SECRET = "test-signing-secret-0123456789"
 BOT_TOKEN = "xoxb-test-token-0123456789"
 SHAREOUT_HASH_SECRET = "test-shareout-hash-secret-0123456789abcdef"
@@ -104,7 +106,12 @@ class BotServer:
         self.log_path = self.log_path or self.database_path.with_suffix(f".{self.port}.log")
         with open(self.log_path, "ab") as log:  # the child keeps its own copy of the file
             self.process = subprocess.Popen(
-                [sys.executable, *self.program], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                [sys.executable, *self.program],
+                cwd=PROJECT_ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -170,17 +177,3 @@ class BotServer:
     def event(self, event: dict[str, Any], **options: Any) -> Answer:
         """Deliver an Events API callback."""
         return self.post(slack_requests.event_body(event, **options), "application/json")
-
-
-def run_shell(tmp_path: Path, commands: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m bot shell`` as a member would, fed ``commands`` on stdin, with a fresh database."""
-    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "DATABASE_PATH": str(tmp_path / "shell.db")}
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "shell", *args],
-        cwd=ROOT,
-        input=commands,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
