@@ -1,6 +1,6 @@
 """The engagement report as text for a terminal: a table, CSV or JSON.
 
-Each face prints :class:`bot.engagement.Report` as it is, so the command line shows the
+Each face prints :class:`bot.engagement.report.Report` as it is, so the command line shows the
 same figures as Slack (small counts already suppressed by the core).
 """
 

@@ -3,7 +3,7 @@ on the command line, in charts and in exports.
 
 A report must stay well under half a second with a million share-outs and two million
 events, over a month or a year: counts come from the daily rollups that triggers keep
-(:mod:`bot.rollups`) plus the rows of the partial days at the period's ends, and members
+(:mod:`bot.engagement.rollups`) plus the rows of the partial days at the period's ends, and members
 are counted with one index probe each. It reports only what exists: a table another
 feature has not created yet counts as empty.
 

@@ -8,6 +8,9 @@ lookups, tip sheets opened, RSVPs and the like, kept for coordinators' counts).
 Deleting removes the share-outs, RSVPs, subscriptions and DM records, and takes the member
 id off their activity: the counts coordinators report stay true, but nothing links them to
 the member any more. Earlier versions of the changed rows are then wiped from the disk.
+
+The download reads each feature's tables; the deletion asks each feature to delete its own
+part, all in one transaction.
 """
 
 from __future__ import annotations

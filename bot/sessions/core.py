@@ -2,7 +2,7 @@
 
 SQLite is the one source of truth. A *series* says when sessions happen (its recurrence,
 in its own time zone) and how members hear of them (channel, reminder offsets); its
-*occurrences* are the dated sessions, created up to :data:`bot.recurrence.HORIZON`
+*occurrences* are the dated sessions, created up to :data:`bot.sessions.recurrence.HORIZON`
 ahead with stable ids (``<series id>:<local date>``), so creating them again is a no-op.
 A moved occurrence keeps its id and RSVPs and takes the status ``moved``; a cancelled
 one keeps its row with the status ``cancelled``.

@@ -1,7 +1,7 @@
 """A session as people write it, and its checks: the Slack modal, the CLI and
 ``content/sessions.yml`` all fill in the same :class:`SessionForm`.
 
-:func:`check_form` turns a form into a :class:`~bot.sessions.Series` or raises
+:func:`check_form` turns a form into a :class:`~bot.sessions.core.Series` or raises
 :class:`InvalidForm` with one kind message per field (the field names are the modal's
 block ids and the CLI's option names).
 """

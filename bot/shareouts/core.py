@@ -576,6 +576,6 @@ RETENTION_JOB = "shareout-retention"
 
 def purge_expired(store: Store, days: int, now: datetime | None = None) -> int:
     """Remove the texts older than ``days`` (``SHAREOUT_RETENTION_DAYS``); run daily, with their
-    channel posts, by :func:`bot.shareout_posts.apply_retention`."""
+    channel posts, by :func:`bot.shareouts.posts.apply_retention`."""
     now = now or datetime.now(UTC)
     return purge_texts(store, older_than=now - timedelta(days=days))
