@@ -16,8 +16,8 @@ from bench.context import Bench, Plan
 from bench.figures import commands, fanout, glossary_search, process, reports
 from bench.load import LoadGenerator
 from bench.results import Row, Verdict
-from bot.localslack import LocalSlack
-from tests.harness import ROOT
+from bot.config import PROJECT_ROOT
+from bot.offline.localslack import LocalSlack
 
 # In the order they run; --only picks some.
 FIGURES = {
@@ -27,8 +27,8 @@ FIGURES = {
     "reports": reports,
     "fanout": fanout,
 }
-DOCUMENT = ROOT / "docs" / "BENCHMARKS.md"
-SCRATCH = ROOT / "bench" / "out" / "BENCHMARKS.md"
+DOCUMENT = PROJECT_ROOT / "docs" / "BENCHMARKS.md"
+SCRATCH = PROJECT_ROOT / "bench" / "out" / "BENCHMARKS.md"
 
 
 @click.command()
@@ -108,7 +108,9 @@ def _measure(bench: Bench, name: str) -> list[Row]:
 
 def _commit() -> str:
     try:
-        done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+        )
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return done.stdout.strip()

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot import events
-from bot.content import load_content
+from bot.config import PROJECT_ROOT
+from bot.runtime import MIGRATION_SETS, load_content
 from bot.store import Store
-from tests.harness import ROOT
 
 DAY = 86_400
 SPAN_DAYS = 730  # two years of history, ending now
@@ -41,9 +41,9 @@ class Community:
 def build(path: Path, *, shareouts: int, event_count: int, seed: int = 5) -> Community:
     """Create ``path`` with the real migrations and fill it."""
     began = time.perf_counter()
-    Store(path).migrate()
+    Store(path).migrate(MIGRATION_SETS)
     rng = random.Random(seed)
-    content = load_content(ROOT / "content")
+    content = load_content(PROJECT_ROOT / "content")
     now = time.time()
     start = now - SPAN_DAYS * DAY
     connection = sqlite3.connect(path, isolation_level=None)

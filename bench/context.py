@@ -16,8 +16,8 @@ from pathlib import Path
 import psutil
 
 from bench.load import LoadGenerator
-from bot.localslack import LocalSlack
-from tests.harness import BotServer
+from bot.offline.localslack import LocalSlack
+from bot.offline.server import BotServer
 
 FLOOR_APP = ("-m", "bench.floor_app")
 

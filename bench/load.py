@@ -17,8 +17,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot import slack_requests
-from tests.harness import ROOT, SIGNING_SECRET
+from bot.config import PROJECT_ROOT
+from bot.offline import slack_requests
+from bot.offline.server import SIGNING_SECRET
 
 REPLAY_SCRIPT = Path(__file__).with_name("replay.lua")
 WRK_THREADS = 2
@@ -101,7 +102,7 @@ class LoadGenerator:
             json.dump(spec, handle)
         try:
             done = subprocess.run(
-                [sys.executable, "-m", "bench.loadgen", handle.name], cwd=ROOT, capture_output=True, text=True, check=True
+                [sys.executable, "-m", "bench.loadgen", handle.name], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
             )
         finally:
             Path(handle.name).unlink()

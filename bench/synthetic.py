@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import random
 
-from bot.content import GlossaryEntry, load_content
+from bot.config import PROJECT_ROOT
+from bot.library.entries import GlossaryEntry, load_content
 from bot.text import normalize
-from tests.harness import ROOT
 
 
 def vocabulary() -> list[str]:
     """The words of the real glossary's definitions (four letters or more), sorted."""
-    content = load_content(ROOT / "content")
+    content = load_content(PROJECT_ROOT / "content")
     return sorted({word for entry in content.glossary for word in normalize(entry.definition).split() if len(word) > 3})
 
 

@@ -1,13 +1,17 @@
-"""The Bolt app factory: one Bolt ``App`` with every feature's listeners registered."""
+"""The Bolt app factory: one Bolt ``App``, the core in every request's context, and every
+feature's listeners registered."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 
+import handlers
 from bot.runtime import Heart
 from bot.slack_client import web_client
+from handlers.common import HEART
 
 # Bolt runs listeners on a pool (5 threads unless told), and a listener keeps its thread after
 # the ack while it finishes slow work (a write the database made wait, an upload). Enough
@@ -28,8 +32,6 @@ def create_app(
     makes each dispatch finish its listener before returning: the offline shell uses
     all three to run requests in-process, one after another.
     """
-    import handlers
-
     client = web_client(heart.settings, token)
     app = App(
         client=client,
@@ -39,5 +41,16 @@ def create_app(
         # Bolt answers url_verification and ssl_check itself, and 404s what no listener
         # matches; the catch-all in handlers.errors turns unknown commands into a reply.
     )
-    handlers.register_all(app, heart)
+    app.use(_core_in_context(heart))
+    handlers.register_all(app)
     return app
+
+
+def _core_in_context(heart: Heart) -> Callable[..., None]:
+    """A global middleware that puts ``heart`` in each request's context, where listeners read it."""
+
+    def put_heart(context: BoltContext, next: Callable[[], None]) -> None:
+        context[HEART] = heart
+        next()
+
+    return put_heart

@@ -17,9 +17,7 @@ import click
 
 from bot import __version__
 from bot.config import Settings, configure_logging, load_settings
-from bot.content import load_content
 from bot.errors import HeartError
-from bot.store import check_database
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -60,16 +58,15 @@ def main(ctx: click.Context) -> None:
 @friendly
 def serve() -> None:
     """Serve Slack: Socket Mode if SLACK_APP_TOKEN is set, else HTTP on PORT (gunicorn)."""
+    from bot.runtime import build_heart, check_start
+
     settings = _settings()
     configure_logging(settings)
-    settings.require_slack()
-    load_content(settings.content_dir)  # refuse to start on invalid content
-    check_database(settings.database_path)  # ... or on a database it can't use, before taking the port
+    check_start(settings)  # before taking the port
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         from bot.app import create_app
-        from bot.runtime import build_heart
 
         heart = build_heart(settings)
         app = create_app(heart)
@@ -94,7 +91,7 @@ def shell(user_id: str, coordinator: bool, database_path: Path | None) -> None:
 
     Needs no Slack tokens and no network. Reads one command a line; piped input works.
     """
-    from bot.shell import run_shell
+    from bot.offline.shell import run_shell
 
     settings = _settings(database_path=database_path, log_level="WARNING")
     if coordinator:
@@ -107,6 +104,8 @@ def shell(user_id: str, coordinator: bool, database_path: Path | None) -> None:
 @friendly
 def check() -> None:
     """Validate configuration and content; exit non-zero with each problem listed."""
+    from bot.runtime import load_content
+
     settings = _settings()
     content = load_content(settings.content_dir)
     click.echo(
@@ -135,20 +134,20 @@ def check() -> None:
 @friendly
 def report(period: str, output: str, chart_path: Path | None, database_path: Path | None) -> None:
     """Print the engagement report: the same figures coordinators get with /heart report."""
-    from bot.engagement import report_for
-    from bot.report_formats import FORMATS
+    from bot.engagement.formats import FORMATS
+    from bot.engagement.report import report_for
     from bot.runtime import build_heart
 
     settings = _settings(database_path=database_path, log_level="WARNING")
     configure_logging(settings)
     heart = build_heart(settings)
     try:
-        result = report_for(heart, period)
+        result = report_for(heart.store, heart.settings, heart.labels, period)
     finally:
         heart.close()
     click.echo(FORMATS[output](result), nl=False)
     if chart_path is not None:
-        from bot.charts import render
+        from bot.engagement.charts import render
 
         chart_path.write_bytes(render(result).png)
         click.echo(f"chart written to {chart_path}", err=True)
@@ -211,8 +210,8 @@ def sessions_add(database_path: Path | None, first_date: str, start_time: str, r
     """Schedule a session, or a series of them."""
     from datetime import UTC, datetime
 
-    from bot import sessions as core
-    from bot.session_form import InvalidForm, SessionForm, check_form
+    from bot.sessions import core
+    from bot.sessions.form import InvalidForm, SessionForm, check_form
 
     heart = _session_heart(database_path)
     try:
@@ -242,8 +241,8 @@ def sessions_list(database_path: Path | None, days: int, show_all: bool) -> None
     """List the coming sessions with their ids, times (in each series' zone) and RSVPs."""
     from datetime import UTC, datetime, timedelta
 
-    from bot import sessions as core
-    from bot.blocks.sessions import local_text
+    from bot.sessions import core
+    from bot.sessions.blocks import local_text
 
     heart = _session_heart(database_path)
     try:
@@ -273,8 +272,8 @@ def sessions_cancel(occurrence_id: str, note: str, database_path: Path | None) -
     """Cancel one session (its id from `sessions list`); the channel and everyone going are told."""
     from datetime import UTC, datetime
 
-    from bot import sessions as core
-    from bot.session_form import InvalidForm, check_note
+    from bot.sessions import core
+    from bot.sessions.form import InvalidForm, check_note
 
     heart = _session_heart(database_path)
     try:
@@ -299,9 +298,9 @@ def sessions_move(occurrence_id: str, new_date: str, new_time: str, note: str, d
     """Move one session to a new date and time; RSVPs stay and everyone going is told."""
     from datetime import UTC, datetime
 
-    from bot import sessions as core
-    from bot.blocks.sessions import local_text
-    from bot.session_form import InvalidForm, check_new_time, check_note
+    from bot.sessions import core
+    from bot.sessions.blocks import local_text
+    from bot.sessions.form import InvalidForm, check_new_time, check_note
 
     heart = _session_heart(database_path)
     try:

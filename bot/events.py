@@ -13,6 +13,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 
+import sqlite_utils
 from sqlite_utils import Migrations
 
 from bot.store import Store
@@ -135,3 +136,14 @@ class EventRecorder:
                 db["events"].insert_all(rows, batch_size=self.BATCH)
         except Exception:  # a lost engagement count must never take the bot down
             log.exception("could not record %d events", len(batch))
+
+
+def unlink(db: sqlite_utils.Database, kind: str, user_id: str, at: float) -> None:
+    """Take the member id off the event of ``kind`` they made at ``at`` (the open transaction ``db``
+    of the feature that asks: a share-out turned "anonymous to everyone")."""
+    db.execute("update events set user_id = null where kind = ? and user_id = ? and at = ?", [kind, user_id, at])
+
+
+def forget_member(db: sqlite_utils.Database, user_id: str) -> int:
+    """Take the member id off every event of theirs, keeping the counts; how many there were."""
+    return db.execute("update events set user_id = null where user_id = ?", [user_id]).rowcount

@@ -3,7 +3,7 @@
 Every commit is made durable on disk (``synchronous = FULL``) before a member is told
 "saved", and that flush, not the write itself, is what a commit costs. When many members
 write at the same moment, one writer thread takes every write waiting at that moment, runs
-each in its own savepoint inside one transaction, commits once, and only then answers
+each in its own savepoint (sqlite-utils' ``atomic()``) inside one transaction, commits once, and only then answers
 each caller. A write never waits for others to arrive: alone, it is committed at once.
 """
 
@@ -100,13 +100,14 @@ class GroupCommit:
 
     @staticmethod
     def _attempt(db: sqlite_utils.Database, write: _Write[T]) -> tuple[_Write[T], T | None, BaseException | None]:
-        """Run one write in a savepoint, so that its failure undoes only its own changes."""
-        db.execute("SAVEPOINT grouped_write")
+        """Run one write in a savepoint, so that its failure undoes only its own changes.
+
+        Inside the group's ``BEGIN IMMEDIATE`` transaction, sqlite-utils' ``atomic()`` is a
+        savepoint; the group still commits (and syncs to disk) once.
+        """
         try:
-            result = write.run(db)
+            with db.atomic():
+                result = write.run(db)
         except Exception as error:
-            db.execute("ROLLBACK TO grouped_write")
-            db.execute("RELEASE grouped_write")
             return write, None, error
-        db.execute("RELEASE grouped_write")
         return write, result, None

@@ -1,32 +1,94 @@
-"""The running bot's shared state: settings, store, content and background services.
+"""The running bot's core: settings, store, content and background services, built once.
 
 :func:`build_heart` is the one place that turns settings into a ready core. The Slack
-app, the offline shell and the CLI all start from it, so they share one core.
+app, the offline shell and the CLI all start from it, so they share one core. This module
+sits above the features: it composes their content (:func:`load_content`), lists their
+migration sets in order (:data:`MIGRATION_SETS`), and owns the checks made before serving
+(:func:`check_start`). No feature imports it; features take what they use.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Protocol
 
+from bot import events
 from bot.config import Settings
-from bot.content import Category, Content, load_content
-from bot.coordinators import Coordinators
+from bot.content import Problems
+from bot.engagement import report, rollups
+from bot.engagement.report import Labels
+from bot.errors import ConfigError, ContentError
 from bot.events import Event, EventRecorder
-from bot.glossary import GlossaryIndex
 from bot.group_commit import GroupCommit
-from bot.scheduler import SessionScheduler
-from bot.sessions import expand_all, import_series
-from bot.shareout_posts import apply_retention
-from bot.shareouts import RETENTION_JOB
+from bot.library.entries import Category, GlossaryEntry, TipSheet
+from bot.library.glossary import GlossaryIndex
+from bot.library.loaders import load_library
+from bot.library.tipsheets import TipSheetLibrary
+from bot.members.coordinators import Coordinators
+from bot.sessions import claims
+from bot.sessions import core as sessions
+from bot.sessions.content import load_session_content
+from bot.sessions.core import Series
+from bot.sessions.scheduler import SessionScheduler
+from bot.shareouts import core as shareouts
+from bot.shareouts.content import ShareoutContent, load_shareout_content
+from bot.shareouts.posts import apply_retention
 from bot.slack_client import web_client
 from bot.store import Store
-from bot.tipsheets import TipSheetLibrary
 
 log = logging.getLogger(__name__)
+
+# Every feature's tables, in the order they are made.
+MIGRATION_SETS = [
+    events.migrations,
+    shareouts.migrations,
+    sessions.migrations,
+    claims.migrations,
+    report.migrations,  # indexes on the tables above, for reports: keep it after them
+    rollups.migrations,  # counts of the tables above, kept by triggers: keep it after them
+]
+
+
+@dataclass(frozen=True)
+class Content:
+    """Everything under ``content/`` that the bot serves, validated."""
+
+    categories: tuple[Category, ...]
+    glossary: tuple[GlossaryEntry, ...]
+    tipsheets: tuple[TipSheet, ...]
+    shareout: ShareoutContent = field(default_factory=ShareoutContent)
+    sessions: tuple[Series, ...] = ()  # series declared in sessions.yml
+
+
+def load_content(root: Path) -> Content:
+    """Read and validate all content under ``root``, each feature its own part.
+
+    :raises ContentError: listing every problem, one per line.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise ContentError(f"{root}: the content folder does not exist (set CONTENT_DIR or restore content/)")
+    problems = Problems(root)
+    library = load_library(root, problems.read_yaml, problems.add)
+    shareout = load_shareout_content(root, problems.read_yaml, problems.add)
+    declared = load_session_content(root, problems.read_yaml, problems.add)
+    problems.raise_if_any()
+    return Content(library.categories, library.glossary, library.tipsheets, shareout, declared)
+
+
+def report_labels(content: Content) -> Labels:
+    """Names for the ids a report shows, from the community's content."""
+    return Labels(
+        sectors={choice.id: choice.label for choice in content.shareout.sectors},
+        themes={choice.id: choice.label for choice in content.shareout.themes},
+        entries={entry.id: entry.term for entry in content.glossary},
+        tipsheets={sheet.slug: sheet.title for sheet in content.tipsheets},
+    )
 
 
 class Service(Protocol):
@@ -55,6 +117,16 @@ class Heart:
     def categories(self) -> dict[str, Category]:
         """Glossary categories by id."""
         return {category.id: category for category in self.content.categories}
+
+    @functools.cached_property
+    def labels(self) -> Labels:
+        """Names for the ids a report shows."""
+        return report_labels(self.content)
+
+    @property
+    def scheduler(self) -> SessionScheduler | None:
+        """This process's running scheduler, or None (the offline shell and the CLI have none)."""
+        return next((s for s in self.services if isinstance(s, SessionScheduler) and s.running), None)
 
     def is_coordinator(self, user_id: str | None) -> bool:
         """True when ``user_id`` may use coordinator commands (checked on every request).
@@ -87,7 +159,8 @@ def build_heart(settings: Settings) -> Heart:
     """
     content = load_content(settings.content_dir)
     store = Store(settings.database_path)
-    store.migrate()
+    store.migrate(MIGRATION_SETS)
+    coordinators = Coordinators.from_settings(settings)
     heart = Heart(
         settings=settings,
         store=store,
@@ -96,16 +169,18 @@ def build_heart(settings: Settings) -> Heart:
         tipsheets=TipSheetLibrary(content.tipsheets),
         recorder=EventRecorder(store),
         commits=GroupCommit(store),
-        coordinators=Coordinators.from_settings(settings),
+        coordinators=coordinators,
     )
     # Sessions declared in content/sessions.yml, and every series' sessions up to the horizon.
     now = datetime.now(UTC)
-    import_series(store, list(content.sessions), now=now, default_channel=settings.peerhour_channel)
-    expand_all(store, now)
-    scheduler = SessionScheduler(heart)
+    sessions.import_series(store, list(content.sessions), now=now, default_channel=settings.peerhour_channel)
+    sessions.expand_all(store, now)
+    scheduler = SessionScheduler(store, settings, coordinators=coordinators.all)
     if settings.shareout_retention_days:
         client = web_client(settings)
-        scheduler.every_day(RETENTION_JOB, functools.partial(apply_retention, store, client, settings.shareout_retention_days))
+        scheduler.every_day(
+            shareouts.RETENTION_JOB, functools.partial(apply_retention, store, client, settings.shareout_retention_days)
+        )
     heart.services.append(scheduler)
     log.info(
         "content loaded: %d glossary entries, %d tip sheets; database %s",
@@ -114,3 +189,32 @@ def build_heart(settings: Settings) -> Heart:
         settings.database_path,
     )
     return heart
+
+
+def check_database(path: Path) -> None:
+    """Open and migrate the database as serving will, then close it: run before the server takes
+    its port, so a file that can't be used stops the start with one clear line.
+
+    :raises ConfigError: naming ``DATABASE_PATH`` (a directory, not a database, not writable...).
+    """
+    store = Store(path)
+    try:
+        store.migrate(MIGRATION_SETS)
+    except (sqlite3.Error, OSError) as error:
+        raise ConfigError(
+            f"DATABASE_PATH {path} can't be used as heart-bot's database ({error}): "
+            "point it at a writable SQLite file on a persistent volume"
+        ) from None
+    finally:
+        store.close()
+
+
+def check_start(settings: Settings) -> None:
+    """Refuse to serve on settings Slack can't use, invalid content, or a database that can't be
+    used, before anything is started.
+
+    :raises HeartError: naming the problem (a ``ConfigError`` or a ``ContentError``).
+    """
+    settings.require_slack()
+    load_content(settings.content_dir)
+    check_database(settings.database_path)

@@ -1,8 +1,8 @@
 """The SQLite store: one file, one connection per thread, schema by sqlite-utils migrations.
 
-Each feature module that owns tables declares its own ``sqlite_utils.Migrations`` set
-and lists it in :data:`bot.schema.MIGRATION_SETS`; :meth:`Store.migrate` applies them all,
-idempotently, in that order.
+The store knows no feature. Each feature that owns tables declares its own
+``sqlite_utils.Migrations`` set; :meth:`Store.migrate` applies the sets it is given,
+idempotently, in that order (the runtime lists them: :data:`bot.runtime.MIGRATION_SETS`).
 """
 
 from __future__ import annotations
@@ -10,13 +10,11 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import sqlite_utils
-
-from bot.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -62,14 +60,15 @@ class Store:
         connection.execute("PRAGMA secure_delete = ON")
         return connection
 
-    def migrate(self) -> None:
-        """Create or upgrade the schema (safe to run at every start, from any process)."""
-        from bot.schema import MIGRATION_SETS
+    def migrate(self, sets: Iterable[sqlite_utils.Migrations]) -> None:
+        """Create or upgrade the schema (safe to run at every start, from any process).
 
+        :param sets: the features' migration sets, applied in this order.
+        """
         database = self.db
         if database.journal_mode != "wal":
             database.enable_wal()
-        for migrations in MIGRATION_SETS:
+        for migrations in sets:
             migrations.apply(database)
 
     @contextmanager
@@ -121,21 +120,3 @@ class Store:
         if database is not None:
             database.close()
             self._local.db = None
-
-
-def check_database(path: Path) -> None:
-    """Open and migrate the database as serving will, then close it: run before the server takes
-    its port, so a file that can't be used stops the start with one clear line.
-
-    :raises ConfigError: naming ``DATABASE_PATH`` (a directory, not a database, not writable...).
-    """
-    store = Store(path)
-    try:
-        store.migrate()
-    except (sqlite3.Error, OSError) as error:
-        raise ConfigError(
-            f"DATABASE_PATH {path} can't be used as heart-bot's database ({error}): "
-            "point it at a writable SQLite file on a persistent volume"
-        ) from None
-    finally:
-        store.close()

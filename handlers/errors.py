@@ -26,7 +26,6 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.models.views import View
 
 from bot.blocks import notice, section
-from bot.runtime import Heart
 from bot.text import escape
 
 log = logging.getLogger("heart.errors")
@@ -69,7 +68,7 @@ class RespondOrDM(Respond):
         )
 
 
-def register(app: App, heart: Heart) -> None:
+def register(app: App) -> None:
     """Register the unknown-command reply and the global error handler (last of all)."""
 
     @app.middleware

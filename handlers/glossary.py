@@ -5,47 +5,57 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 
 from bot import events
 from bot.blocks import Message, notice
-from bot.blocks import glossary as views
-from bot.content import GlossaryEntry
-from bot.glossary import Outcome, match_category
+from bot.library import glossary_blocks as blocks
+from bot.library.entries import GlossaryEntry
+from bot.library.glossary import Outcome, match_category
 from bot.runtime import Heart
 from bot.text import escape, normalize
+from handlers.common import heart_of
 from handlers.payloads import Click, Command
 
 
-def register(app: App, heart: Heart) -> None:
+def register(app: App) -> None:
     """Listen for /glossary and its buttons."""
+    app.command("/glossary")(glossary_command)
+    app.action(re.compile(rf"^{blocks.LOOKUP_ACTION}(:|$)"))(glossary_lookup_clicked)
+    app.action(blocks.SHARE_ACTION)(glossary_share_clicked)
 
-    @app.command("/glossary")
-    def glossary_command(ack: Ack, command: dict) -> None:
-        request = Command.from_payload(command)
-        if request.verb in ("", "help"):
-            ack(views.help_message(list(heart.content.categories), heart.glossary).to_dict())
-        elif request.verb == "list":
-            ack(_list_reply(heart, request.rest).to_dict())
-        else:
-            ack(_lookup_reply(heart, request.text, request.user_id))
 
-    @app.action(re.compile(rf"^{views.LOOKUP_ACTION}(:|$)"))
-    def glossary_lookup_clicked(ack: Ack, action: dict, body: dict, respond: Respond) -> None:
-        ack()
-        click = Click.from_payload(action, body)
-        if entry := _entry_or_apology(heart, click, respond):
-            heart.record(events.Event(events.GLOSSARY_LOOKUP, click.user_id, entry.id, normalize(entry.term), True))
-            message = views.entry_message(entry, heart.glossary, heart.categories[entry.category])
-            respond(message.to_response(replace_original=click.block_id == views.SUGGESTIONS_BLOCK))
+def glossary_command(ack: Ack, command: dict, context: BoltContext) -> None:
+    """/glossary: help, the list (of a category), or a lookup."""
+    heart = heart_of(context)
+    request = Command.from_payload(command)
+    if request.verb in ("", "help"):
+        ack(blocks.help_message(list(heart.content.categories), heart.glossary).to_dict())
+    elif request.verb == "list":
+        ack(_list_reply(heart, request.rest).to_dict())
+    else:
+        ack(_lookup_reply(heart, request.text, request.user_id))
 
-    @app.action(views.SHARE_ACTION)
-    def glossary_share_clicked(ack: Ack, action: dict, body: dict, respond: Respond) -> None:
-        ack()
-        click = Click.from_payload(action, body)
-        if entry := _entry_or_apology(heart, click, respond):
-            shared = views.entry_message(entry, heart.glossary, heart.categories[entry.category], shared_by=click.user_id)
-            respond(shared.to_response())
+
+def glossary_lookup_clicked(ack: Ack, action: dict, body: dict, respond: Respond, context: BoltContext) -> None:
+    """An entry chosen from suggestions, the list or a related-terms button."""
+    ack()
+    heart = heart_of(context)
+    click = Click.from_payload(action, body)
+    if entry := _entry_or_apology(heart, click, respond):
+        heart.record(events.Event(events.GLOSSARY_LOOKUP, click.user_id, entry.id, normalize(entry.term), True))
+        message = blocks.entry_message(entry, heart.glossary, heart.categories[entry.category])
+        respond(message.to_response(replace_original=click.block_id == blocks.SUGGESTIONS_BLOCK))
+
+
+def glossary_share_clicked(ack: Ack, action: dict, body: dict, respond: Respond, context: BoltContext) -> None:
+    """Share an entry in the channel, with who shared it."""
+    ack()
+    heart = heart_of(context)
+    click = Click.from_payload(action, body)
+    if entry := _entry_or_apology(heart, click, respond):
+        shared = blocks.entry_message(entry, heart.glossary, heart.categories[entry.category], shared_by=click.user_id)
+        respond(shared.to_response())
 
 
 def _entry_or_apology(heart: Heart, click: Click, respond: Respond) -> GlossaryEntry | None:
@@ -60,15 +70,15 @@ def _lookup_reply(heart: Heart, typed: str, user_id: str) -> dict[str, Any]:
     lookup = heart.glossary.lookup(typed)
     entry_id = lookup.entry.id if lookup.entry else None
     heart.record(events.Event(events.GLOSSARY_LOOKUP, user_id, entry_id, lookup.query, lookup.outcome is Outcome.HIT))
-    return views.lookup_reply(lookup, typed, heart.glossary, heart.categories)
+    return blocks.lookup_reply(lookup, typed, heart.glossary, heart.categories)
 
 
 def _list_reply(heart: Heart, typed_category: str) -> Message:
     categories = list(heart.content.categories)
     if not typed_category:
-        return views.list_message(categories, heart.glossary)
+        return blocks.list_message(categories, heart.glossary)
     category = match_category(categories, typed_category)
     if category is None:
         names = ", ".join(f"`{c.id}`" for c in categories)
         return notice(f"There is no category called *{escape(typed_category[:100])}*. Try one of: {names}.")
-    return views.list_message([category], heart.glossary)
+    return blocks.list_message([category], heart.glossary)

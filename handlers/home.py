@@ -1,51 +1,95 @@
 """App Home: upcoming sessions with RSVP and DM-reminder state, quick links, and the sections
-other features add (see :mod:`bot.blocks.home`)."""
+other features add.
+
+Each feature adds a :class:`HomeSection` (a name, an order and a builder) with
+:func:`add_section` from its ``register``; :func:`publish_home` asks every section for its
+blocks, in order, for one member, and joins them into the Home view. Sections marked
+``coordinators_only`` are built only for coordinators.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import Block
 
-from bot import sessions
-from bot.blocks import context, header
-from bot.blocks import home as views
-from bot.blocks import sessions as session_views
+from bot.blocks import context, header, home_view
+from bot.library.tipsheet_blocks import resources_blocks
 from bot.runtime import Heart
+from bot.sessions import blocks as session_blocks
+from bot.sessions import core as sessions
+from handlers.common import heart_of, utc_now
 
 HOME_SESSIONS = 5
 
 
-def register(app: App, heart: Heart) -> None:
-    """Publish the Home tab whenever a member opens it."""
-    views.add_section(views.HomeSection("sessions", 10, _sessions_section))
-    views.add_section(views.HomeSection("resources", 90, _resources_section))
+@dataclass(frozen=True)
+class HomeVisit:
+    """Who is looking at the Home tab, and when."""
 
-    @app.event("app_home_opened")
-    def home_opened(event: dict, client: WebClient) -> None:
-        if event.get("tab", "home") != "home" or not event.get("user"):
-            return  # the Messages tab, or a malformed event
-        publish_home(client, heart, str(event["user"]))
+    user_id: str
+    coordinator: bool
+    now: datetime
+
+
+@dataclass(frozen=True)
+class HomeSection:
+    """A part of the Home tab: ``build`` returns its blocks for one visit ([] to show nothing)."""
+
+    name: str
+    order: int
+    build: Callable[[Heart, HomeVisit], list[Block]]
+    coordinators_only: bool = False
+
+
+_SECTIONS: dict[str, HomeSection] = {}
+
+
+def add_section(home_section: HomeSection) -> None:
+    """Add a section (or replace the one with the same name: registering twice is harmless)."""
+    _SECTIONS[home_section.name] = home_section
+
+
+def register(app: App) -> None:
+    """Add the sessions and the quick links to the Home tab, and publish it whenever a member opens it."""
+    add_section(HomeSection("sessions", 10, _sessions_section))
+    add_section(HomeSection("resources", 90, _resources_section))
+    app.event("app_home_opened")(home_opened)
+
+
+def home_opened(event: dict, client: WebClient, context: BoltContext) -> None:
+    """Publish the member's Home tab (not for the Messages tab)."""
+    if event.get("tab", "home") != "home" or not event.get("user"):
+        return  # the Messages tab, or a malformed event
+    publish_home(client, heart_of(context), str(event["user"]))
 
 
 def publish_home(client: WebClient, heart: Heart, user_id: str) -> None:
     """Build and publish ``user_id``'s Home tab as of now."""
-    visit = views.HomeVisit(heart, user_id, heart.is_coordinator(user_id), datetime.now(UTC))
-    client.views_publish(user_id=user_id, view=views.home_view(visit))
+    visit = HomeVisit(user_id, heart.is_coordinator(user_id), utc_now())
+    client.views_publish(user_id=user_id, view=home_view(_parts(heart, visit)))
 
 
-def _sessions_section(visit: views.HomeVisit) -> list[Block]:
-    store = visit.heart.store
-    found = sessions.upcoming(store, visit.now, limit=HOME_SESSIONS)
-    shown = sessions.member_views(store, found, visit.user_id)
+def _parts(heart: Heart, visit: HomeVisit) -> Iterator[list[Block]]:
+    """Each section's blocks for the visit, in order (built only as the view takes them)."""
+    for home_section in sorted(_SECTIONS.values(), key=lambda s: (s.order, s.name)):
+        if not home_section.coordinators_only or visit.coordinator:
+            yield home_section.build(heart, visit)
+
+
+def _sessions_section(heart: Heart, visit: HomeVisit) -> list[Block]:
+    found = sessions.upcoming(heart.store, visit.now, limit=HOME_SESSIONS)
+    shown = sessions.member_views(heart.store, found, visit.user_id)
     return [
         header("Upcoming peer support hours"),
         context("Times are shown in your own time zone. *Remind me by DM* sends you each session's reminders."),
-        *session_views.upcoming_blocks(shown, surface=session_views.HOME, coordinator=visit.coordinator),
+        *session_blocks.upcoming_blocks(shown, surface=session_blocks.HOME, coordinator=visit.coordinator),
     ]
 
 
-def _resources_section(visit: views.HomeVisit) -> list[Block]:
-    return views.resources_blocks([sheet.title for sheet in visit.heart.tipsheets.sheets])
+def _resources_section(heart: Heart, visit: HomeVisit) -> list[Block]:
+    return resources_blocks([sheet.title for sheet in heart.tipsheets.sheets])

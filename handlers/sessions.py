@@ -6,22 +6,23 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 
-from bot import calendar, events, sessions
+from bot import events
 from bot.blocks import Message, notice
-from bot.blocks import sessions as views
 from bot.runtime import Heart
-from bot.scheduler import scheduler_of
-from bot.session_form import InvalidForm, SessionForm, check_edit, check_form, check_new_time, check_note
-from bot.sessions import GOING, NOT_GOING, SessionError
+from bot.sessions import blocks, ics
+from bot.sessions import core as sessions
+from bot.sessions.core import GOING, NOT_GOING, SessionError
+from bot.sessions.form import InvalidForm, SessionForm, check_edit, check_form, check_new_time, check_note
 from bot.text import escape
 from handlers import ack_budget
+from handlers.common import coordinator_click, heart_of, utc_now
 from handlers.direct import dm, send_files
 from handlers.home import publish_home
 from handlers.payloads import Click, Command, Submission
@@ -34,161 +35,192 @@ UNKNOWN = "`/peerhour` shows the next sessions; `/peerhour help` says more."
 SAVING = "Saving… the database is busy for a moment. This form will show the outcome as soon as it's saved."
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def register(app: App, heart: Heart) -> None:
+def register(app: App) -> None:
     """Listen for /peerhour, its buttons and its forms."""
+    app.command("/peerhour")(peerhour_command)
+    app.action(re.compile(rf"^({blocks.GOING_ACTION}|{blocks.NOT_GOING_ACTION})$"))(rsvp_clicked)
+    app.action(re.compile(rf"^({blocks.SUBSCRIBE_ACTION}|{blocks.UNSUBSCRIBE_ACTION})$"))(subscription_clicked)
+    app.action(blocks.CALENDAR_ACTION)(calendar_clicked)
+    app.action(re.compile(rf"^{blocks.LINK_ACTION}"))(link_clicked)
+    app.action(blocks.ADD_ACTION)(add_clicked)
+    app.action(blocks.MANAGE_ACTION)(manage_chosen)
+    app.view(blocks.ADD_CALLBACK)(add_submitted)
+    app.view(blocks.MOVE_CALLBACK)(move_submitted)
+    app.view(blocks.EDIT_CALLBACK)(edit_submitted)
+    app.view(blocks.CANCEL_CALLBACK)(cancel_submitted)
 
-    @app.command("/peerhour")
-    def peerhour_command(ack: Ack, command: dict, client: WebClient) -> None:
-        request = Command.from_payload(command)
-        coordinator = heart.is_coordinator(request.user_id)
-        if request.verb in ("", "next", "list", "upcoming"):
-            heart.record(events.Event(events.PEERHOUR_VIEW, request.user_id))
-            ack(upcoming_message(heart, request.user_id, coordinator).to_dict())
-        elif request.verb == "help":
-            ack(views.help_message(coordinator).to_dict())
-        elif request.verb == "add":
-            if not coordinator:
-                ack(notice(COORDINATORS_ONLY).to_dict())
-                return
-            ack()
-            client.views_open(trigger_id=request.trigger_id, view=_add_view(heart))
-        else:
-            ack(notice(f"I don't know *{escape(request.verb[:40])}*. {UNKNOWN}").to_dict())
 
-    @app.action(re.compile(rf"^({views.GOING_ACTION}|{views.NOT_GOING_ACTION})$"))
-    def rsvp_clicked(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond) -> None:
+def peerhour_command(ack: Ack, command: dict, client: WebClient, context: BoltContext) -> None:
+    """/peerhour: the next sessions, help, or (coordinators) the add form."""
+    heart = heart_of(context)
+    request = Command.from_payload(command)
+    coordinator = heart.is_coordinator(request.user_id)
+    if request.verb in ("", "next", "list", "upcoming"):
+        heart.record(events.Event(events.PEERHOUR_VIEW, request.user_id))
+        ack(upcoming_message(heart, request.user_id, coordinator).to_dict())
+    elif request.verb == "help":
+        ack(blocks.help_message(coordinator).to_dict())
+    elif request.verb == "add":
+        if not coordinator:
+            ack(notice(COORDINATORS_ONLY).to_dict())
+            return
         ack()
-        click = Click.from_payload(action, body)
-        response = GOING if click.action_id == views.GOING_ACTION else NOT_GOING
-        try:
-            occurrence = sessions.set_rsvp(heart.store, click.value, click.user_id, response, now=_now())
-        except SessionError as error:
-            _tell(client, respond, click, str(error))
-            return
-        heart.record(events.Event(events.RSVP, click.user_id, occurrence.id, response))
-        if scheduler := scheduler_of(heart):
-            scheduler.rsvps_changed(occurrence.id)
-        _refresh(heart, client, respond, click, views.answered_message(occurrence, response))
+        client.views_open(trigger_id=request.trigger_id, view=_add_view(heart))
+    else:
+        ack(notice(f"I don't know *{escape(request.verb[:40])}*. {UNKNOWN}").to_dict())
 
-    @app.action(re.compile(rf"^({views.SUBSCRIBE_ACTION}|{views.UNSUBSCRIBE_ACTION})$"))
-    def subscription_clicked(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond) -> None:
-        ack()
-        click = Click.from_payload(action, body)
-        subscribed = click.action_id == views.SUBSCRIBE_ACTION
-        try:
-            series = sessions.set_subscription(heart.store, click.value, click.user_id, subscribed, now=_now())
-        except SessionError as error:
-            _tell(client, respond, click, str(error))
-            return
-        heart.record(events.Event(events.SUBSCRIBE if subscribed else events.UNSUBSCRIBE, click.user_id, series.id))
-        _refresh(heart, client, respond, click, views.subscribed_message(series, subscribed))
 
-    @app.action(views.CALENDAR_ACTION)
-    def calendar_clicked(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond) -> None:
-        ack()
-        click = Click.from_payload(action, body)
-        occurrence = sessions.get_occurrence(heart.store, click.value)
-        if occurrence is None or not occurrence.live:
-            _tell(client, respond, click, "That session is no longer on the calendar. Type `/peerhour` to see what's coming up.")
-            return
-        google = calendar.google_calendar_url(occurrence)
-        sent = _send_calendar_file(client, click.user_id, occurrence, google)
-        if respond.response_url:
-            respond(views.calendar_message(occurrence, google, sent).to_response())
+def rsvp_clicked(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
+    """Going / Can't make it: record the answer and show it where the member clicked."""
+    ack()
+    heart = heart_of(context)
+    click = Click.from_payload(action, body)
+    response = GOING if click.action_id == blocks.GOING_ACTION else NOT_GOING
+    try:
+        occurrence = sessions.set_rsvp(heart.store, click.value, click.user_id, response, now=utc_now())
+    except SessionError as error:
+        _tell(client, respond, click, str(error))
+        return
+    heart.record(events.Event(events.RSVP, click.user_id, occurrence.id, response))
+    if scheduler := heart.scheduler:
+        scheduler.rsvps_changed(occurrence.id)
+    _refresh(heart, client, respond, click, blocks.answered_message(occurrence, response))
 
-    @app.action(re.compile(rf"^{views.LINK_ACTION}"))
-    def link_clicked(ack: Ack) -> None:
-        ack()  # the member's browser opens the link; Slack still tells the app
 
-    @app.action(views.ADD_ACTION)
-    def add_clicked(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond) -> None:
-        ack()
-        if click := _coordinator_click(heart, client, respond, action, body):
-            client.views_open(trigger_id=click.trigger_id, view=_add_view(heart, metadata=_surface(click)))
+def subscription_clicked(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
+    """Remind me by DM / Stop DM reminders for a series."""
+    ack()
+    heart = heart_of(context)
+    click = Click.from_payload(action, body)
+    subscribed = click.action_id == blocks.SUBSCRIBE_ACTION
+    try:
+        series = sessions.set_subscription(heart.store, click.value, click.user_id, subscribed, now=utc_now())
+    except SessionError as error:
+        _tell(client, respond, click, str(error))
+        return
+    heart.record(events.Event(events.SUBSCRIBE if subscribed else events.UNSUBSCRIBE, click.user_id, series.id))
+    _refresh(heart, client, respond, click, blocks.subscribed_message(series, subscribed))
 
-    @app.action(views.MANAGE_ACTION)
-    def manage_chosen(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond) -> None:
-        ack()
-        click = _coordinator_click(heart, client, respond, action, body)
-        if click is None:
-            return
-        verb, _, occurrence_id = click.value.partition("|")
-        occurrence = sessions.get_occurrence(heart.store, occurrence_id)
-        forms = {views.EDIT: views.edit_view, views.MOVE: views.move_view, views.CANCEL: views.cancel_view}
-        if occurrence is None or not occurrence.live or verb not in forms:
-            _tell(client, respond, click, "That session can no longer be changed. Type `/peerhour` to see what's coming up.")
-            return
-        metadata = f"{_surface(click)}|{occurrence.id}"
-        client.views_open(trigger_id=click.trigger_id, view=forms[verb](occurrence, metadata=metadata))
 
-    @app.view(views.ADD_CALLBACK)
-    def add_submitted(ack: Ack, body: dict, client: WebClient) -> None:
-        submission = Submission.from_payload(body)
-        if not heart.is_coordinator(submission.user_id):
-            ack(response_action="errors", errors={"title": COORDINATORS_ONLY})
-            return
-        now = _now()
-        try:
-            checked = check_form(_form(submission), now=now, default_timezone=heart.settings.timezone)
-        except InvalidForm as invalid:
-            ack(response_action="errors", errors=invalid.problems)
-            return
-        answer = ack_budget.FormAnswer(ack, client, submission.view_id)
-        adding = ack_budget.start(
-            lambda: sessions.add_series(heart.store, checked.series, now=now, created_by=submission.user_id, topic=checked.topic)
+def calendar_clicked(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
+    """Add to calendar: the .ics file by DM and a Google Calendar link."""
+    ack()
+    heart = heart_of(context)
+    click = Click.from_payload(action, body)
+    occurrence = sessions.get_occurrence(heart.store, click.value)
+    if occurrence is None or not occurrence.live:
+        _tell(client, respond, click, "That session is no longer on the ics. Type `/peerhour` to see what's coming up.")
+        return
+    google = ics.google_calendar_url(occurrence)
+    sent = _send_calendar_file(client, click.user_id, occurrence, google)
+    if respond.response_url:
+        respond(blocks.calendar_message(occurrence, google, sent).to_response())
+
+
+def link_clicked(ack: Ack) -> None:
+    """The join link: the member's browser opens it; Slack still tells the app."""
+    ack()  # the member's browser opens the link; Slack still tells the app
+
+
+def add_clicked(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
+    """A coordinator's Add session button: the add form."""
+    ack()
+    heart = heart_of(context)
+    if click := coordinator_click(heart, action, body, lambda refused: _tell(client, respond, refused, COORDINATORS_ONLY)):
+        client.views_open(trigger_id=click.trigger_id, view=_add_view(heart, metadata=_surface(click)))
+
+
+def manage_chosen(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
+    """A coordinator's edit, move or cancel menu on a session: its form."""
+    ack()
+    heart = heart_of(context)
+    click = coordinator_click(heart, action, body, lambda refused: _tell(client, respond, refused, COORDINATORS_ONLY))
+    if click is None:
+        return
+    verb, _, occurrence_id = click.value.partition("|")
+    occurrence = sessions.get_occurrence(heart.store, occurrence_id)
+    forms = {blocks.EDIT: blocks.edit_view, blocks.MOVE: blocks.move_view, blocks.CANCEL: blocks.cancel_view}
+    if occurrence is None or not occurrence.live or verb not in forms:
+        _tell(client, respond, click, "That session can no longer be changed. Type `/peerhour` to see what's coming up.")
+        return
+    metadata = f"{_surface(click)}|{occurrence.id}"
+    client.views_open(trigger_id=click.trigger_id, view=forms[verb](occurrence, metadata=metadata))
+
+
+def add_submitted(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    """The add form: check it, save the series, and confirm in place of the form."""
+    heart = heart_of(context)
+    submission = Submission.from_payload(body)
+    if not heart.is_coordinator(submission.user_id):
+        ack(response_action="errors", errors={"title": COORDINATORS_ONLY})
+        return
+    now = utc_now()
+    try:
+        checked = check_form(_form(submission), now=now, default_timezone=heart.settings.timezone)
+    except InvalidForm as invalid:
+        ack(response_action="errors", errors=invalid.problems)
+        return
+    answer = ack_budget.FormAnswer(ack, client, submission.view_id)
+    adding = ack_budget.start(
+        lambda: sessions.add_series(heart.store, checked.series, now=now, created_by=submission.user_id, topic=checked.topic)
+    )
+    answer.wait(adding, blocks.done_view("Adding the session", SAVING))
+    try:
+        series = adding.result()
+    except SessionError as error:
+        answer.errors({"date": str(error)}, lambda problem: blocks.done_view("Session not added", escape(problem)))
+        return
+    coming = sessions.upcoming(heart.store, now, limit=200, series_id=series.id)
+    text = blocks.added_text(series, coming[0] if coming else None, len(coming))
+    answer.show(blocks.done_view("Session added", text))
+    log.info("series %s added by %s", series.id, submission.user_id)
+    _after_change(heart, client, submission, None)
+
+
+def move_submitted(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    """The move form: the session moved, and everyone going told."""
+    heart = heart_of(context)
+
+    def change(submission: Submission, occurrence_id: str) -> sessions.Occurrence:
+        start = check_new_time(submission.picked("date", "selected_date"), submission.picked("time", "selected_time"))
+        note = check_note(submission.text("note"))
+        return sessions.move_occurrence(heart.store, occurrence_id, start, by=submission.user_id, now=utc_now(), note=note)
+
+    _change_submitted(
+        heart, ack, body, client, change, "Session moved", "moved to {when}. The channel and everyone going are told."
+    )
+
+
+def edit_submitted(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    """The edit form: the session's topic and join link."""
+    heart = heart_of(context)
+
+    def change(submission: Submission, occurrence_id: str) -> sessions.Occurrence:
+        topic, link = check_edit(submission.text("topic"), submission.text("link"))
+        return sessions.edit_occurrence(
+            heart.store, occurrence_id, topic=topic, join_url=link, by=submission.user_id, now=utc_now()
         )
-        answer.wait(adding, views.done_view("Adding the session", SAVING))
-        try:
-            series = adding.result()
-        except SessionError as error:
-            answer.errors({"date": str(error)}, lambda problem: views.done_view("Session not added", escape(problem)))
-            return
-        coming = sessions.upcoming(heart.store, now, limit=200, series_id=series.id)
-        text = views.added_text(series, coming[0] if coming else None, len(coming))
-        answer.show(views.done_view("Session added", text))
-        log.info("series %s added by %s", series.id, submission.user_id)
-        _after_change(heart, client, submission, None)
 
-    @app.view(views.MOVE_CALLBACK)
-    def move_submitted(ack: Ack, body: dict, client: WebClient) -> None:
-        def change(submission: Submission, occurrence_id: str) -> sessions.Occurrence:
-            start = check_new_time(submission.picked("date", "selected_date"), submission.picked("time", "selected_time"))
-            note = check_note(submission.text("note"))
-            return sessions.move_occurrence(heart.store, occurrence_id, start, by=submission.user_id, now=_now(), note=note)
+    _change_submitted(heart, ack, body, client, change, "Session updated", "on {when} is updated.")
 
-        _change_submitted(
-            heart, ack, body, client, change, "Session moved", "moved to {when}. The channel and everyone going are told."
-        )
 
-    @app.view(views.EDIT_CALLBACK)
-    def edit_submitted(ack: Ack, body: dict, client: WebClient) -> None:
-        def change(submission: Submission, occurrence_id: str) -> sessions.Occurrence:
-            topic, link = check_edit(submission.text("topic"), submission.text("link"))
-            return sessions.edit_occurrence(
-                heart.store, occurrence_id, topic=topic, join_url=link, by=submission.user_id, now=_now()
-            )
+def cancel_submitted(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    """The cancel form: the session cancelled, and everyone going told."""
+    heart = heart_of(context)
 
-        _change_submitted(heart, ack, body, client, change, "Session updated", "on {when} is updated.")
+    def change(submission: Submission, occurrence_id: str) -> sessions.Occurrence:
+        note = check_note(submission.text("note"))
+        return sessions.cancel_occurrence(heart.store, occurrence_id, by=submission.user_id, now=utc_now(), reason=note)
 
-    @app.view(views.CANCEL_CALLBACK)
-    def cancel_submitted(ack: Ack, body: dict, client: WebClient) -> None:
-        def change(submission: Submission, occurrence_id: str) -> sessions.Occurrence:
-            note = check_note(submission.text("note"))
-            return sessions.cancel_occurrence(heart.store, occurrence_id, by=submission.user_id, now=_now(), reason=note)
-
-        _change_submitted(
-            heart,
-            ack,
-            body,
-            client,
-            change,
-            "Session cancelled",
-            "on {when} is cancelled. The channel and everyone going are told.",
-        )
+    _change_submitted(
+        heart,
+        ack,
+        body,
+        client,
+        change,
+        "Session cancelled",
+        "on {when} is cancelled. The channel and everyone going are told.",
+    )
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -196,35 +228,26 @@ def register(app: App, heart: Heart) -> None:
 
 def upcoming_message(heart: Heart, user_id: str, coordinator: bool) -> Message:
     """The next sessions as ``user_id`` sees them."""
-    found = sessions.upcoming(heart.store, _now(), limit=UPCOMING)
-    return views.upcoming_message(sessions.member_views(heart.store, found, user_id), coordinator=coordinator)
+    found = sessions.upcoming(heart.store, utc_now(), limit=UPCOMING)
+    return blocks.upcoming_message(sessions.member_views(heart.store, found, user_id), coordinator=coordinator)
 
 
 def _surface(click: Click) -> str:
     """Where the click came from: the /peerhour list, a post or DM, or the Home tab."""
     surface = click.block_id.split("|", 1)[0]
-    return surface if surface in (views.LIST, views.POST, views.HOME) else views.POST
+    return surface if surface in (blocks.LIST, blocks.POST, blocks.HOME) else blocks.POST
 
 
 def _refresh(heart: Heart, client: WebClient, respond: Respond, click: Click, answer: Message) -> None:
     """Show the member the result where they clicked: the list redrawn, the Home tab republished,
     or a private answer beside a channel post or DM."""
     surface = _surface(click)
-    if surface == views.HOME or not respond.response_url:
+    if surface == blocks.HOME or not respond.response_url:
         publish_home(client, heart, click.user_id)
-    elif surface == views.LIST:
+    elif surface == blocks.LIST:
         respond(upcoming_message(heart, click.user_id, heart.is_coordinator(click.user_id)).to_response(replace_original=True))
     else:
         respond(answer.to_response())
-
-
-def _coordinator_click(heart: Heart, client: WebClient, respond: Respond, action: dict, body: dict) -> Click | None:
-    """The click, if a coordinator made it; otherwise the member is told, and None."""
-    click = Click.from_payload(action, body)
-    if heart.is_coordinator(click.user_id):
-        return click
-    _tell(client, respond, click, COORDINATORS_ONLY)
-    return None
 
 
 def _tell(client: WebClient, respond: Respond, click: Click, text: str) -> None:
@@ -238,25 +261,25 @@ def _tell(client: WebClient, respond: Respond, click: Click, text: str) -> None:
 def _send_calendar_file(client: WebClient, user_id: str, occurrence: sessions.Occurrence, google_url: str) -> bool:
     """DM the member the session's .ics file; False if Slack refused."""
     try:
-        ics = {
-            "content": calendar.ics(occurrence),
-            "filename": calendar.ics_filename(occurrence),
-            "title": f"{occurrence.title} ({views.local_text(occurrence)})",
+        calendar_file = {
+            "content": ics.ics(occurrence),
+            "filename": ics.ics_filename(occurrence),
+            "title": f"{occurrence.title} ({blocks.local_text(occurrence)})",
         }
-        send_files(client, user_id, [ics], views.calendar_file_comment(occurrence, google_url))
+        send_files(client, user_id, [calendar_file], blocks.calendar_file_comment(occurrence, google_url))
     except SlackApiError as error:
         log.warning("could not send the calendar file of %s to %s: %s", occurrence.id, user_id, error.response.get("error"))
         return False
     return True
 
 
-def _add_view(heart: Heart, *, metadata: str = views.LIST) -> View:
+def _add_view(heart: Heart, *, metadata: str = blocks.LIST) -> View:
     """The add form: a week from today at 3:30 pm in the home zone, reminders a day and 15 minutes before."""
     settings = heart.settings
-    today = _now().astimezone(settings.tz).date()
+    today = utc_now().astimezone(settings.tz).date()
     a_week_on = (today + timedelta(days=7)).isoformat()
     form = SessionForm(date=a_week_on, time="15:30", timezone=settings.timezone)
-    return views.add_session_view(form, channel_id=settings.peerhour_channel, metadata=metadata)
+    return blocks.add_session_view(form, channel_id=settings.peerhour_channel, metadata=metadata)
 
 
 def _form(submission: Submission) -> SessionForm:
@@ -291,26 +314,26 @@ def _change_submitted(heart: Heart, ack: Ack, body: dict, client: WebClient, cha
         return
     answer = ack_budget.FormAnswer(ack, client, submission.view_id)
     changing = ack_budget.start(lambda: change(submission, occurrence_id))
-    answer.wait(changing, views.done_view("Saving", SAVING))
+    answer.wait(changing, blocks.done_view("Saving", SAVING))
     not_changed = f"{title.split()[0]} not {title.split()[-1]}"  # "Session not moved"
     try:
         occurrence = changing.result()
     except InvalidForm as invalid:
-        answer.errors(invalid.problems, lambda problem: views.done_view(not_changed, escape(problem)))
+        answer.errors(invalid.problems, lambda problem: blocks.done_view(not_changed, escape(problem)))
         return
     except SessionError as error:
-        answer.errors({first_field: str(error)}, lambda problem: views.done_view(not_changed, escape(problem)))
+        answer.errors({first_field: str(error)}, lambda problem: blocks.done_view(not_changed, escape(problem)))
         return
-    text = f"*{escape(occurrence.title)}* " + done.format(when=views.when(occurrence))
-    answer.show(views.done_view(title, text))
+    text = f"*{escape(occurrence.title)}* " + done.format(when=blocks.when(occurrence))
+    answer.show(blocks.done_view(title, text))
     log.info("%s: %s by %s", title.lower(), occurrence.id, submission.user_id)
-    if scheduler := scheduler_of(heart):
+    if scheduler := heart.scheduler:
         scheduler.rsvps_changed(occurrence.id)
     _after_change(heart, client, submission, surface)
 
 
 def _after_change(heart: Heart, client: WebClient, submission: Submission, surface: str | None) -> None:
-    if scheduler := scheduler_of(heart):
+    if scheduler := heart.scheduler:
         scheduler.changed()  # notices and new reminders go out without waiting for the next round
-    if (surface or submission.private_metadata.split("|", 1)[0]) == views.HOME:
+    if (surface or submission.private_metadata.split("|", 1)[0]) == blocks.HOME:
         publish_home(client, heart, submission.user_id)

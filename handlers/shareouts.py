@@ -11,28 +11,29 @@ import json
 import logging
 import re
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 
-from bot import deidentify, events, safety, shareout_posts
-from bot import shareouts as core
+from bot import events, safety
 from bot.blocks import Message, notice
-from bot.blocks import shareouts as views
-from bot.blocks.shareouts import CheckIn
-from bot.safety import NoteFor
 from bot.runtime import Heart
-from bot.shareouts import Draft, Field, Owner, Shareout, Visibility
+from bot.shareouts import blocks, core, deidentify
+from bot.shareouts import posts as shareout_posts
+from bot.shareouts.blocks import CheckIn
+from bot.safety import NoteFor
+from bot.shareouts.core import Draft, Field, Owner, Shareout, Visibility
 from handlers import ack_budget, direct
+from handlers.common import heart_of, utc_now
 from handlers.payloads import Click, Command, Submission
 
 log = logging.getLogger(__name__)
 
-CHECKIN_ACTIONS = re.compile(rf"^({views.CHECKIN_NAMED_ACTION}|{views.CHECKIN_ANONYMOUS_ACTION})$")
+CHECKIN_ACTIONS = re.compile(rf"^({blocks.CHECKIN_NAMED_ACTION}|{blocks.CHECKIN_ANONYMOUS_ACTION})$")
 GONE = "That share-out has been deleted. Type `/shareout mine` to see the ones you have."
 SAVING = "Saving your share-out… it's taking a moment longer than usual. I'll confirm here once it's saved."
 PURGED = "That share-out's text was removed after the retention period, so there is nothing to edit."
@@ -65,95 +66,120 @@ class FormState:
         )
 
 
-def register(app: App, heart: Heart) -> None:
+def register(app: App) -> None:
     """Listen for /shareout, its buttons, and the share-out form."""
+    app.command("/shareout")(shareout_command)
+    app.action(blocks.OPEN_ACTION)(shareout_open_clicked)
+    app.action(blocks.EDIT_ACTION)(shareout_edit_clicked)
+    app.action(blocks.DELETE_ACTION)(shareout_delete_clicked)
+    app.action(blocks.PAGE_ACTION)(shareout_page_clicked)
+    app.action(CHECKIN_ACTIONS)(shareout_checkin_clicked)
+    app.view(blocks.FORM_CALLBACK)(shareout_submitted)
 
-    @app.command("/shareout")
-    def shareout_command(ack: Ack, command: dict, client: WebClient, respond: Respond) -> None:
-        request = Command.from_payload(command)
-        word = request.text.casefold()
-        if not request.text:
-            ack()
-            draft = Draft("", occurrence_id=core.default_session_id(heart.store, _now()))
-            _open_form(heart, client, request.trigger_id, draft, FormState(channel=request.channel_id))
-        elif word == "help":
-            ack(views.help_message().to_dict())
-        elif word == "mine":
-            ack(_mine(heart, owner_of(heart, request.user_id)).to_dict())
-        elif word == "export":
-            _export(heart, ack, client, request.user_id)
-        else:
-            _quick_shareout(heart, ack, respond, request)
 
-    @app.action(views.OPEN_ACTION)
-    def shareout_open_clicked(ack: Ack, action: dict, body: dict, client: WebClient) -> None:
+def shareout_command(ack: Ack, command: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
+    """/shareout: the form, help, your share-outs, your export, or a quick share-out of the text typed."""
+    heart = heart_of(context)
+    request = Command.from_payload(command)
+    word = request.text.casefold()
+    if not request.text:
         ack()
-        click = Click.from_payload(action, body)
-        draft = Draft("", occurrence_id=core.default_session_id(heart.store, _now(), preferred=click.value))
-        _open_form(heart, client, click.trigger_id, draft, FormState(channel=click.channel_id))
+        draft = Draft("", occurrence_id=core.default_session_id(heart.store, utc_now()))
+        _open_form(heart, client, request.trigger_id, draft, FormState(channel=request.channel_id))
+    elif word == "help":
+        ack(blocks.help_message().to_dict())
+    elif word == "mine":
+        ack(_mine(heart, owner_of(heart, request.user_id)).to_dict())
+    elif word == "export":
+        _export(heart, ack, client, request.user_id)
+    else:
+        _quick_shareout(heart, ack, respond, request)
 
-    @app.action(views.EDIT_ACTION)
-    def shareout_edit_clicked(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond) -> None:
-        ack()
-        click = Click.from_payload(action, body)
-        shareout = core.get(heart.store, _shareout_id(click.value), owner_of(heart, click.user_id))
-        if shareout is None:
-            respond(notice(GONE).to_response())
-        elif shareout.text is None:
-            respond(notice(PURGED).to_response())
-        else:
-            state = FormState(editing=shareout.id, channel=shareout.channel_id or click.channel_id)
-            _open_form(heart, client, click.trigger_id, shareout.draft, state)
 
-    @app.action(views.DELETE_ACTION)
-    def shareout_delete_clicked(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond) -> None:
-        ack()
-        click = Click.from_payload(action, body)
-        owner = owner_of(heart, click.user_id)
-        shareout = core.get(heart.store, _shareout_id(click.value), owner)
-        if shareout is None:
-            respond(_mine(heart, owner, note=GONE).to_response(replace_original=True))
-            return
-        if not shareout_posts.remove(client, shareout):
-            respond(notice("I couldn't remove its post in the channel, so nothing was deleted. Please try again.").to_response())
-            return
-        core.delete(heart.store, shareout.id, owner)
-        post = " and its post in the channel" if shareout.message_ts else ""
-        note = f":wastebasket: Your share-out{post} is deleted."
-        respond(_mine(heart, owner, note=note).to_response(replace_original=True))
+def shareout_open_clicked(ack: Ack, action: dict, body: dict, client: WebClient, context: BoltContext) -> None:
+    """A post-session Share out button: the form, about that session while it is open."""
+    ack()
+    heart = heart_of(context)
+    click = Click.from_payload(action, body)
+    draft = Draft("", occurrence_id=core.default_session_id(heart.store, utc_now(), preferred=click.value))
+    _open_form(heart, client, click.trigger_id, draft, FormState(channel=click.channel_id))
 
-    @app.action(views.PAGE_ACTION)
-    def shareout_page_clicked(ack: Ack, action: dict, body: dict, respond: Respond) -> None:
-        ack()
-        click = Click.from_payload(action, body)
-        offset = int(click.value) if click.value.isdigit() else 0
-        respond(_mine(heart, owner_of(heart, click.user_id), offset).to_response(replace_original=True))
 
-    @app.action(CHECKIN_ACTIONS)
-    def shareout_checkin_clicked(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond) -> None:
-        ack()
-        click = Click.from_payload(action, body)
-        named = click.action_id == views.CHECKIN_NAMED_ACTION
-        check_in = _ask_coordinators(heart, client, click.user_id if named else None)
-        shareout_id, _, note_value = click.value.partition(":")
-        note = NoteFor(note_value) if note_value in {n.value for n in NoteFor} else NoteFor.SELF
-        shareout = core.get(heart.store, _shareout_id(shareout_id), owner_of(heart, click.user_id))
-        if shareout is None:  # deleted meanwhile: the resources stay in view all the same
-            if click.view_id:
-                client.views_update(view_id=click.view_id, view=views.safety_view(check_in, note))
-            else:
-                respond(views.safety_message(check_in, note).to_response(replace_original=True))
-            return
-        described = core.describe(heart.store, heart.content.shareout, shareout, None)
+def shareout_edit_clicked(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
+    """Edit on one of your share-outs: the form, filled in."""
+    ack()
+    heart = heart_of(context)
+    click = Click.from_payload(action, body)
+    shareout = core.get(heart.store, _shareout_id(click.value), owner_of(heart, click.user_id))
+    if shareout is None:
+        respond(notice(GONE).to_response())
+    elif shareout.text is None:
+        respond(notice(PURGED).to_response())
+    else:
+        state = FormState(editing=shareout.id, channel=shareout.channel_id or click.channel_id)
+        _open_form(heart, client, click.trigger_id, shareout.draft, state)
+
+
+def shareout_delete_clicked(
+    ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond, context: BoltContext
+) -> None:
+    """Delete on one of your share-outs: its channel post first, then the share-out."""
+    ack()
+    heart = heart_of(context)
+    click = Click.from_payload(action, body)
+    owner = owner_of(heart, click.user_id)
+    shareout = core.get(heart.store, _shareout_id(click.value), owner)
+    if shareout is None:
+        respond(_mine(heart, owner, note=GONE).to_response(replace_original=True))
+        return
+    if not shareout_posts.remove(client, shareout):
+        respond(notice("I couldn't remove its post in the channel, so nothing was deleted. Please try again.").to_response())
+        return
+    core.delete(heart.store, shareout.id, owner)
+    post = " and its post in the channel" if shareout.message_ts else ""
+    note = f":wastebasket: Your share-out{post} is deleted."
+    respond(_mine(heart, owner, note=note).to_response(replace_original=True))
+
+
+def shareout_page_clicked(ack: Ack, action: dict, body: dict, respond: Respond, context: BoltContext) -> None:
+    """The next or previous page of your share-outs."""
+    ack()
+    heart = heart_of(context)
+    click = Click.from_payload(action, body)
+    offset = int(click.value) if click.value.isdigit() else 0
+    respond(_mine(heart, owner_of(heart, click.user_id), offset).to_response(replace_original=True))
+
+
+def shareout_checkin_clicked(
+    ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond, context: BoltContext
+) -> None:
+    """The safety net's check-in: tell the coordinators (named only if the member chose), keep the resources in view."""
+    ack()
+    heart = heart_of(context)
+    click = Click.from_payload(action, body)
+    named = click.action_id == blocks.CHECKIN_NAMED_ACTION
+    check_in = _ask_coordinators(heart, client, click.user_id if named else None)
+    shareout_id, _, note_value = click.value.partition(":")
+    note = NoteFor(note_value) if note_value in {n.value for n in NoteFor} else NoteFor.SELF
+    shareout = core.get(heart.store, _shareout_id(shareout_id), owner_of(heart, click.user_id))
+    if shareout is None:  # deleted meanwhile: the resources stay in view all the same
         if click.view_id:
-            view = views.confirmation_view(described, edited=False, check_in=check_in, note=note)
-            client.views_update(view_id=click.view_id, view=view)
+            client.views_update(view_id=click.view_id, view=blocks.safety_view(check_in, note))
         else:
-            respond(views.confirmation_message(described, check_in=check_in, note=note).to_response(replace_original=True))
+            respond(blocks.safety_message(check_in, note).to_response(replace_original=True))
+        return
+    described = core.describe(heart.store, heart.content.shareout, shareout, None)
+    if click.view_id:
+        view = blocks.confirmation_view(described, edited=False, check_in=check_in, note=note)
+        client.views_update(view_id=click.view_id, view=view)
+    else:
+        respond(blocks.confirmation_message(described, check_in=check_in, note=note).to_response(replace_original=True))
 
-    @app.view(views.FORM_CALLBACK)
-    def shareout_submitted(ack: Ack, body: dict, client: WebClient) -> None:
-        _submit(heart, ack, client, Submission.from_payload(body))
+
+def shareout_submitted(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    """The share-out form's Save."""
+    heart = heart_of(context)
+    _submit(heart, ack, client, Submission.from_payload(body))
 
 
 # ----------------------------------------------------------------------------- capture
@@ -162,11 +188,11 @@ def register(app: App, heart: Heart) -> None:
 def _quick_shareout(heart: Heart, ack: Ack, respond: Respond, request: Command) -> None:
     """``/shareout TEXT``: save at once for coordinators only, then confirm (after the ack if the
     database is busy: the confirmation never says "saved" before the row is committed)."""
-    store, content, now = heart.store, heart.content.shareout, _now()
+    store, content, now = heart.store, heart.content.shareout, utc_now()
     draft = Draft(request.text, occurrence_id=core.default_session_id(store, now))
     problems = core.check(store, content, draft, now=now, origin_channel=request.channel_id)
     if Field.TEXT in problems:
-        ack(views.too_long_message(request.text).to_dict())
+        ack(blocks.too_long_message(request.text).to_dict())
         return
     if Field.SESSION in problems:  # the default session closed a moment ago: save it without one
         draft = replace(draft, occurrence_id=None)
@@ -179,7 +205,7 @@ def _quick_shareout(heart: Heart, ack: Ack, respond: Respond, request: Command) 
     saved = saving.result()
     crisis = content.crisis.hears(draft.text)
     described = core.describe(store, content, saved.shareout, request.channel_id)
-    message = views.confirmation_message(
+    message = blocks.confirmation_message(
         described, concerns=deidentify.concerns(draft.text), **_safety_note(heart, crisis)
     )
     if late:
@@ -192,12 +218,12 @@ def _quick_shareout(heart: Heart, ack: Ack, respond: Respond, request: Command) 
 
 def _submit(heart: Heart, ack: Ack, client: WebClient, submission: Submission) -> None:
     """The form's Save: field errors, the de-identification note once, or save and confirm."""
-    store, content, now = heart.store, heart.content.shareout, _now()
+    store, content, now = heart.store, heart.content.shareout, utc_now()
     state = FormState.loads(submission.private_metadata)
     owner = owner_of(heart, submission.user_id)
     current = core.get(store, state.editing, owner) if state.editing is not None else None
     if state.editing is not None and current is None:
-        ack(response_action="update", view=views.notice_view(GONE))
+        ack(response_action="update", view=blocks.notice_view(GONE))
         return
     draft, problems = _draft(submission)
     problems = core.check(store, content, draft, now=now, origin_channel=state.channel, current=current) | problems
@@ -212,14 +238,14 @@ def _submit(heart: Heart, ack: Ack, client: WebClient, submission: Submission) -
     # A busy database: the form shows "saving" at once, and the outcome when it is written.
     answer = ack_budget.FormAnswer(ack, client, submission.view_id)
     writing = ack_budget.start(lambda: _write(heart, submission, draft, owner, current, now))
-    answer.wait(writing, views.notice_view(SAVING))
+    answer.wait(writing, blocks.notice_view(SAVING))
     shareout, changed = writing.result()
     if shareout is None:  # deleted from another window a moment ago
-        answer.show(views.notice_view(GONE))
+        answer.show(blocks.notice_view(GONE))
         return
     crisis = content.crisis.hears(draft.text)
     described = core.describe(store, content, shareout, state.channel)
-    answer.show(views.confirmation_view(described, edited=current is not None, **_safety_note(heart, crisis)))
+    answer.show(blocks.confirmation_view(described, edited=current is not None, **_safety_note(heart, crisis)))
     if changed:  # not a repeat of a request already saved
         if current is None:
             _record(heart, shareout, crisis)
@@ -252,7 +278,7 @@ def _draft(submission: Submission) -> tuple[Draft, dict[Field, str]]:
     draft = Draft(
         text=submission.text(Field.TEXT),
         visibility=Visibility(visibility) if not problems else Visibility.COORDINATORS,
-        occurrence_id=None if session in (None, views.NO_SESSION) else session,
+        occurrence_id=None if session in (None, blocks.NO_SESSION) else session,
         sector=submission.choice(Field.SECTOR),
         themes=submission.choices(Field.THEMES),
     )
@@ -276,8 +302,8 @@ def _record(heart: Heart, shareout: Shareout, crisis: safety.Concern | None) -> 
 
 
 def _form(heart: Heart, draft: Draft, state: FormState, **options: Any) -> View:
-    sessions = core.session_choices(heart.store, _now(), keep=draft.occurrence_id)
-    return views.form_view(
+    sessions = core.session_choices(heart.store, utc_now(), keep=draft.occurrence_id)
+    return blocks.form_view(
         draft,
         sessions=sessions,
         content=heart.content.shareout,
@@ -308,10 +334,10 @@ def _sync_post(
         if shareout_posts.remove(client, before):
             core.record_post(heart.store, after.id, None, None)
         else:  # the old post stays on record, so deleting the share-out later tries again
-            direct.dm(client, member, views.post_not_removed_message(before.channel_id or ""))
+            direct.dm(client, member, blocks.post_not_removed_message(before.channel_id or ""))
     if target is None:
         return
-    message = views.channel_post(core.describe(heart.store, heart.content.shareout, after, origin))
+    message = blocks.channel_post(core.describe(heart.store, heart.content.shareout, after, origin))
     try:
         if keep and before and before.message_ts:
             client.chat_update(channel=target, ts=before.message_ts, **direct.content(message))
@@ -321,16 +347,16 @@ def _sync_post(
             core.record_post(heart.store, after.id, target, posted["ts"])
     except SlackApiError as error:
         log.warning("could not post share-out %s in %s (%s)", after.id, target, error.response.get("error"))
-        direct.dm(client, member, views.post_failed_message(target))
+        direct.dm(client, member, blocks.post_failed_message(target))
 
 
 # ----------------------------------------------------------------------------- yours
 
 
 def _mine(heart: Heart, owner: Owner, offset: int = 0, note: str | None = None) -> Message:
-    page = core.mine(heart.store, owner, limit=views.PAGE_SIZE, offset=offset)
+    page = core.mine(heart.store, owner, limit=blocks.PAGE_SIZE, offset=offset)
     sessions = core.occurrences_by_id(heart.store, (s.occurrence_id for s in page.shareouts))
-    return views.mine_message(page, sessions, heart.settings.timezone, note=note)
+    return blocks.mine_message(page, sessions, heart.settings.timezone, note=note)
 
 
 def _export(heart: Heart, ack: Ack, client: WebClient, user_id: str) -> None:
@@ -340,12 +366,12 @@ def _export(heart: Heart, ack: Ack, client: WebClient, user_id: str) -> None:
         ack(notice("You have no share-outs to export yet. Type `/shareout` to share a reflection.").to_dict())
         return
     ack(notice("Your export is on its way: look for a DM from heart-bot with two files, CSV and JSON.").to_dict())
-    stamp = _now().strftime("%Y-%m-%d")
+    stamp = utc_now().strftime("%Y-%m-%d")
     files = [
         {"content": core.export_csv(rows), "filename": f"heart-shareouts-{stamp}.csv", "title": "Your share-outs (CSV)"},
         {"content": core.export_json(rows), "filename": f"heart-shareouts-{stamp}.json", "title": "Your share-outs (JSON)"},
     ]
-    direct.send_files(client, user_id, files, views.export_comment(len(rows)))
+    direct.send_files(client, user_id, files, blocks.export_comment(len(rows)))
 
 
 # ----------------------------------------------------------------------------- the safety net
@@ -360,7 +386,7 @@ def _ask_coordinators(heart: Heart, client: WebClient, user_id: str | None) -> C
     told = 0
     for coordinator in coordinators:
         try:
-            direct.dm(client, coordinator, views.checkin_request_message(user_id))
+            direct.dm(client, coordinator, blocks.checkin_request_message(user_id))
             told += 1
         except SlackApiError as error:
             log.warning("could not tell coordinator %s of a check-in request (%s)", coordinator, error.response.get("error"))
@@ -379,7 +405,3 @@ def owner_of(heart: Heart, user_id: str) -> Owner:
 
 def _shareout_id(value: str) -> int:
     return int(value) if value.isdigit() else -1
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)

@@ -9,9 +9,10 @@ import pytest
 
 from bot.config import Settings
 from bot.group_commit import GroupCommit
-from bot.localslack import LocalSlack
+from bot.offline.localslack import LocalSlack
+from bot.offline.server import BotServer
 from bot.store import Store
-from tests.harness import ROOT, BotServer
+from tests.support.harness import ROOT
 
 FIXTURE_CONTENT = ROOT / "tests" / "fixtures" / "content"
 REAL_CONTENT = ROOT / "content"

@@ -8,7 +8,7 @@ import pytest
 
 from bot.config import SLACK_API_DEFAULT, load_settings
 from bot.errors import ConfigError
-from tests.harness import ROOT
+from tests.support.harness import ROOT
 
 
 def test_defaults_need_nothing_set():

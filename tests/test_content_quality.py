@@ -10,13 +10,12 @@ from pathlib import Path
 import pytest
 
 from bot.blocks import MAX_MESSAGE_BLOCKS
-from bot.blocks import glossary as glossary_views
-from bot.blocks import tipsheets as tipsheet_views
-from bot.content import load_content
-from bot.glossary import GlossaryIndex, Outcome
+from bot.library import glossary_blocks, tipsheet_blocks
+from bot.library.glossary import GlossaryIndex, Outcome
+from bot.runtime import load_content
 from bot.text import normalize
 from tests.conftest import REAL_CONTENT
-from tests.harness import ROOT
+from tests.support.harness import ROOT
 
 content = load_content(REAL_CONTENT)
 index = GlossaryIndex(content.glossary)
@@ -90,24 +89,24 @@ def test_realistic_typos_find_the_right_entry():
 
 @pytest.mark.parametrize("entry", content.glossary, ids=lambda e: e.id)
 def test_every_entry_renders_within_block_kit_limits(entry):
-    message = glossary_views.entry_message(entry, index, categories[entry.category]).to_dict()
+    message = glossary_blocks.entry_message(entry, index, categories[entry.category]).to_dict()
     assert len(message["blocks"]) <= MAX_MESSAGE_BLOCKS
-    shared = glossary_views.entry_message(entry, index, categories[entry.category], shared_by="U1").to_dict()
+    shared = glossary_blocks.entry_message(entry, index, categories[entry.category], shared_by="U1").to_dict()
     assert shared["response_type"] == "in_channel"
 
 
 @pytest.mark.parametrize("sheet", content.tipsheets, ids=lambda s: s.slug)
 def test_every_tip_sheet_renders_within_block_kit_limits(sheet):
-    message = tipsheet_views.sheet_message(sheet).to_dict()
+    message = tipsheet_blocks.sheet_message(sheet).to_dict()
     text = " ".join(b["text"]["text"] for b in message["blocks"] if b["type"] == "section")
     assert "**" not in text, "Markdown bold became Slack bold"
     assert len(message["blocks"]) <= MAX_MESSAGE_BLOCKS
 
 
 def test_the_list_and_help_render():
-    glossary_views.list_message(list(content.categories), index).to_dict()
-    glossary_views.help_message(list(content.categories), index).to_dict()
-    tipsheet_views.list_message(content.tipsheets).to_dict()
+    glossary_blocks.list_message(list(content.categories), index).to_dict()
+    glossary_blocks.help_message(list(content.categories), index).to_dict()
+    tipsheet_blocks.list_message(content.tipsheets).to_dict()
 
 
 def crisis_texts() -> list[tuple[Path, str]]:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import load_content
 from bot.errors import ContentError
+from bot.runtime import load_content
 from tests.conftest import FIXTURE_CONTENT
-from tests.harness import ROOT
+from tests.support.harness import ROOT
 
 
 @pytest.fixture

@@ -12,14 +12,15 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
+from bot.offline.server import BotServer
+from bot.runtime import MIGRATION_SETS
 from bot.store import Store
-from tests.engagement_data import build_community
-from tests.harness import BotServer
+from tests.support.engagement_data import build_community
 
 COORDINATOR = "UCOORD1"
 GROUP_MEMBER = "UGROUPIE"
 MEMBER = "UMEMBER1"
-# A past stretch of the hand-built community (tests/engagement_data.py), so "now" does not matter.
+# A past stretch of the hand-built community (tests/support/engagement_data.py), so "now" does not matter.
 PERIOD = "2026-11-01..2026-11-25"
 
 
@@ -27,7 +28,7 @@ PERIOD = "2026-11-01..2026-11-25"
 def server(local_slack, tmp_path_factory):
     database = tmp_path_factory.mktemp("coordinator") / "heart.db"
     store = Store(database)
-    store.migrate()
+    store.migrate(MIGRATION_SETS)
     build_community(store)
     store.close()
     local_slack.usergroups["SCOORDS"] = [GROUP_MEMBER]

@@ -8,9 +8,9 @@ import pytest
 from slack_sdk.errors import SlackApiError
 
 from bot.config import load_settings
-from bot.coordinators import Coordinators, slack_group_lookup
 from bot.errors import ConfigError
-from bot.localslack import Failure
+from bot.members.coordinators import Coordinators, slack_group_lookup
+from bot.offline.localslack import Failure
 
 
 class Clock:

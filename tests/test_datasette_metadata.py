@@ -7,9 +7,10 @@ import sqlite3
 import pytest
 import yaml
 
+from bot.runtime import MIGRATION_SETS
 from bot.store import Store
-from tests.engagement_data import build_community
-from tests.harness import ROOT
+from tests.support.engagement_data import build_community
+from tests.support.harness import ROOT
 
 METADATA = yaml.safe_load((ROOT / "datasette" / "metadata.yml").read_text())
 QUERIES = METADATA["databases"]["heart"]["queries"]
@@ -30,7 +31,7 @@ def test_the_three_canned_queries_exist():
 def database(tmp_path_factory):
     path = tmp_path_factory.mktemp("datasette") / "heart.db"
     store = Store(path)
-    store.migrate()
+    store.migrate(MIGRATION_SETS)
     build_community(store)
     store.close()
     return path

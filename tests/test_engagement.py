@@ -1,20 +1,14 @@
-"""The engagement core, against a hand-counted community (tests/engagement_data.py)."""
+"""The engagement core, against a hand-counted community (tests/support/engagement_data.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.engagement import Labels, Suppressor, Trend, compute, series_catalog
-from bot.periods import parse_period
+from bot.engagement.periods import parse_period
+from bot.engagement.report import Suppressor, Trend, compute, series_catalog
+from bot.runtime import MIGRATION_SETS
 from bot.store import Store
-from tests.engagement_data import NOVEMBER, NOW, OCTOBER_TAIL, SERIES, SERIES_TITLE, community_at
-
-LABELS = Labels(
-    sectors={"school-staff": "School staff", "school-clinician": "School-based clinician"},
-    themes={"win": "A win", "barrier": "A barrier", "resource": "A resource to share"},
-    entries={"trauma-informed-approach": "Trauma-informed approach"},
-    tipsheets={"staff-wellness": "Staff Wellness"},
-)
+from tests.support.engagement_data import LABELS, NOVEMBER, NOW, OCTOBER_TAIL, SERIES, SERIES_TITLE, community_at
 
 
 @pytest.fixture
@@ -117,7 +111,7 @@ def test_a_series_alone_covers_all_its_sessions(store):
 
 def test_an_empty_database_reports_zeros(tmp_path):
     store = Store(tmp_path / "empty.db")
-    store.migrate()
+    store.migrate(MIGRATION_SETS)
     report = compute(store, parse_period("last 30 days", NOW, "America/New_York"), threshold=3, now=NOW)
     assert report.sessions_held == 0 and report.shareouts == 0 and report.members_engaged == 0
     assert report.shareouts_by_sector == ()

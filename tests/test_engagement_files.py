@@ -9,12 +9,11 @@ import json
 import pytest
 from PIL import Image
 
-from bot.charts import MAX_BAR_SESSIONS, render
-from bot.engagement import compute
-from bot.exports import export
-from bot.periods import parse_period
-from tests.engagement_data import NOW, add_rsvp, add_session, at, community_at
-from tests.test_engagement import LABELS
+from bot.engagement.charts import MAX_BAR_SESSIONS, render
+from bot.engagement.exports import export
+from bot.engagement.periods import parse_period
+from bot.engagement.report import compute
+from tests.support.engagement_data import LABELS, NOW, add_rsvp, add_session, at, community_at
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +90,7 @@ def test_daily_figures_follow_new_york_days_and_suppress_the_safety_net(store):
 
 
 def test_text_removed_by_retention_and_formulas_are_handled(store, tmp_path):
-    from tests.engagement_data import add_shareout
+    from tests.support.engagement_data import add_shareout
 
     other = community_at(tmp_path / "other.db")
     add_shareout(other.db, at(2026, 11, 2), user_id="UX", text='=HYPERLINK("http://x")')

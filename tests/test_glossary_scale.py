@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rapidfuzz.distance import DamerauLevenshtein
 
-from bot.content import load_content
-from bot.glossary import GlossaryIndex, NearSpellings, Outcome
+from bot.library.glossary import GlossaryIndex, NearSpellings, Outcome
+from bot.runtime import load_content
 from tests.conftest import FIXTURE_CONTENT
 
 content = load_content(FIXTURE_CONTENT)

@@ -2,8 +2,8 @@
 
 import pytest
 
-from bot.content import load_content
-from bot.glossary import GlossaryIndex, Outcome, allowed_edits, match_category
+from bot.library.glossary import GlossaryIndex, Outcome, allowed_edits, match_category
+from bot.runtime import load_content
 from tests.conftest import FIXTURE_CONTENT
 
 content = load_content(FIXTURE_CONTENT)

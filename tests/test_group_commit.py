@@ -7,13 +7,14 @@ import sqlite3
 import pytest
 
 from bot.group_commit import GroupCommit
+from bot.runtime import MIGRATION_SETS
 from bot.store import Store
 
 
 @pytest.fixture
 def store(tmp_path):
     store = Store(tmp_path / "heart.db")
-    store.migrate()
+    store.migrate(MIGRATION_SETS)
     store.db.execute("create table notes (id integer primary key, text text not null)")
     yield store
     store.close()

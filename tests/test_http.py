@@ -6,8 +6,8 @@ import json
 import sqlite3
 import time
 
-from bot import slack_requests
-from tests.harness import SIGNING_SECRET, http
+from bot.offline import slack_requests
+from bot.offline.server import SIGNING_SECRET, http
 
 
 def test_health_check_answers_ok(server):

@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot import sessions
 from bot.group_commit import GroupCommit
-from bot.shareouts import Draft, Owner, Visibility, record_post, save
+from bot.offline.server import SHAREOUT_HASH_SECRET, BotServer
+from bot.sessions import core as sessions
+from bot.shareouts.core import Draft, Owner, Visibility, record_post, save
 from bot.store import Store
-from tests.harness import SHAREOUT_HASH_SECRET, BotServer
 
 MEMBER = "UMYDATA"
 NEIGHBOUR = "UNEIGHBOUR"

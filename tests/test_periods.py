@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.periods import PeriodError, SeriesInfo, parse_period
+from bot.engagement.periods import PeriodError, SeriesInfo, parse_period
 
 NEW_YORK = "America/New_York"
 NOW = datetime(2026, 11, 15, 12, 0, tzinfo=ZoneInfo(NEW_YORK))

@@ -13,13 +13,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot import reminders, sessions
-from bot.blocks import sessions as views
-from bot.localslack import Failure, LocalSlack
-from bot.reminders import Claims, Deliverer, Pacer
-from bot.sessions import SessionView
+from bot.offline.localslack import Failure, LocalSlack
+from bot.sessions import blocks, claims
+from bot.sessions import core as sessions
+from bot.sessions.claims import Claims
+from bot.sessions.core import SessionView
+from bot.sessions.delivery import Deliverer, Pacer, delivery_client
+from bot.sessions.slots import skip_reason, slots_for
 from bot.store import Store
-from tests.session_helpers import migrated, one_session
+from tests.support.session_helpers import migrated, one_session
 
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
 
@@ -33,7 +35,7 @@ def deliverer(store: Store, slack: LocalSlack, *, owner: str = "test:1", rate: f
     stopping = threading.Event()
     return Deliverer(
         store,
-        reminders.delivery_client("xoxb-test", slack.api_url),
+        delivery_client("xoxb-test", slack.api_url),
         claims=Claims(store, owner, clock=clock),
         pacer=Pacer(rate, stopping),
         coordinators=lambda: ["UCOORD1", "UCOORD2"],
@@ -64,34 +66,34 @@ def subscribe(store: Store, series_id: str, *members: str) -> None:
 
 def test_a_reminder_missed_while_down_is_sent_if_the_session_has_not_started(store):
     occurrence = one_session(store, NOW + timedelta(minutes=5))
-    slots = reminders.slots_for(occurrence, (1440, 15))
+    slots = slots_for(occurrence, (1440, 15))
     day_before, quarter = slots[0], slots[1]
-    assert reminders.skip_reason(quarter, occurrence, slots, NOW) is None
-    assert reminders.skip_reason(day_before, occurrence, slots, NOW) == "superseded by a later reminder"
-    assert reminders.skip_reason(quarter, occurrence, slots, NOW + timedelta(minutes=5)) == "too late"
+    assert skip_reason(quarter, occurrence, slots, NOW) is None
+    assert skip_reason(day_before, occurrence, slots, NOW) == "superseded by a later reminder"
+    assert skip_reason(quarter, occurrence, slots, NOW + timedelta(minutes=5)) == "too late"
 
 
 def test_starting_now_is_useful_for_ten_minutes_and_the_share_out_prompt_for_hours(store):
     occurrence = one_session(store, NOW)
-    slots = {slot.base: slot for slot in reminders.slots_for(occurrence, (15,))}
-    assert reminders.skip_reason(slots["starting"], occurrence, list(slots.values()), NOW + timedelta(minutes=9)) is None
-    assert reminders.skip_reason(slots["starting"], occurrence, list(slots.values()), NOW + timedelta(minutes=10)) == "too late"
-    assert reminders.skip_reason(slots["shareout"], occurrence, list(slots.values()), NOW + timedelta(hours=3)) is None
+    slots = {slot.base: slot for slot in slots_for(occurrence, (15,))}
+    assert skip_reason(slots["starting"], occurrence, list(slots.values()), NOW + timedelta(minutes=9)) is None
+    assert skip_reason(slots["starting"], occurrence, list(slots.values()), NOW + timedelta(minutes=10)) == "too late"
+    assert skip_reason(slots["shareout"], occurrence, list(slots.values()), NOW + timedelta(hours=3)) is None
 
 
 def test_a_session_added_late_skips_the_reminders_that_fell_due_before_it_existed(store):
     occurrence = one_session(store, NOW + timedelta(hours=2), created=NOW)
-    slots = reminders.slots_for(occurrence, (1440, 15))
-    assert reminders.skip_reason(slots[0], occurrence, slots, NOW) == "due before the session was scheduled"
+    slots = slots_for(occurrence, (1440, 15))
+    assert skip_reason(slots[0], occurrence, slots, NOW) == "due before the session was scheduled"
 
 
 def test_a_moved_session_gets_fresh_reminders_and_a_notice(store):
     occurrence = one_session(store, NOW + timedelta(days=3))
     moved = sessions.move_occurrence(store, occurrence.id, datetime(2026, 12, 4, 14, 0), by="UCOORD1", now=NOW)
-    kinds = [slot.kind for slot in reminders.slots_for(moved, (1440, 15))]
+    kinds = [slot.kind for slot in slots_for(moved, (1440, 15))]
     assert kinds == ["moved.r1", "reminder-1440.r1", "reminder-15.r1", "starting.r1", "shareout.r1"]
     cancelled = sessions.cancel_occurrence(store, occurrence.id, by="UCOORD1", now=NOW, reason="Snow day")
-    assert [slot.kind for slot in reminders.slots_for(cancelled, (1440, 15))] == ["cancelled"]
+    assert [slot.kind for slot in slots_for(cancelled, (1440, 15))] == ["cancelled"]
 
 
 # ----------------------------------------------------------------------------- claims
@@ -108,7 +110,7 @@ def test_a_claim_is_taken_once_and_taken_over_only_after_its_lease_runs_out(stor
     taken_over = second.take("s:1", "reminder-15", "U1")
     assert taken_over is not None and taken_over.id == claim.id
     assert not first.renew(claim)  # host 1, had it survived, may not send any more
-    second.finish(taken_over, reminders.SENT)
+    second.finish(taken_over, claims.SENT)
     clock[0] += 1000
     assert second.take("s:1", "reminder-15", "U1") is None  # sent is final
 
@@ -187,7 +189,9 @@ def test_not_in_channel_marks_the_series_and_tells_the_coordinators_once(store, 
     told = posted(slack)
     assert sorted(call.args["channel"] for call in told) == ["UCOORD1", "UCOORD2"]
     assert "/invite @heart-bot" in json.dumps(told[0].args)
-    card = views.session_blocks(SessionView(sessions.get_occurrence(store, occurrence.id)), surface=views.LIST, coordinator=True)
+    card = blocks.session_blocks(
+        SessionView(sessions.get_occurrence(store, occurrence.id)), surface=blocks.LIST, coordinator=True
+    )
     assert "can't post in <#C0PEER>" in json.dumps([block.to_dict() for block in card])
     slack.clear()
     slack.fail_next("chat.postMessage", Failure(error="not_in_channel"))
@@ -202,7 +206,7 @@ def test_a_fan_out_cut_short_by_a_crash_resumes_without_sending_twice(store, sla
     crashed = Claims(store, "host:dead", lease=60)
     whole = crashed.take(occurrence.id, "reminder-15", "*")
     for member in members[:4]:  # reached before the crash
-        crashed.finish(crashed.take(occurrence.id, "reminder-15", member), reminders.SENT)
+        crashed.finish(crashed.take(occurrence.id, "reminder-15", member), claims.SENT)
     crashed.take(occurrence.id, "reminder-15", members[4])  # claimed when it died, never answered
     assert whole is not None
     later = time.time() + 61

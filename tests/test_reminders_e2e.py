@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from bot import sessions
-from bot.localslack import Failure, LocalSlack
+from bot.offline.localslack import Failure, LocalSlack
+from bot.offline.server import BotServer
+from bot.sessions import core as sessions
 from bot.store import Store
-from tests.harness import BotServer
-from tests.session_helpers import migrated, one_session, soon
+from tests.support.session_helpers import migrated, one_session, soon
 
 ENV = {"HEART_RECONCILE_SECONDS": "1", "REMINDER_DM_PER_SECOND": "100", "COORDINATOR_IDS": "UCOORD1"}
 

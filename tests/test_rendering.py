@@ -1,8 +1,8 @@
 """Markdown to Slack mrkdwn, escaping, and Block Kit rendered as text for the shell."""
 
 from bot.blocks import Message, section
-from bot.mrkdwn import to_sections
-from bot.render_text import render_message
+from bot.library.mrkdwn import to_sections
+from bot.offline.render import render_message
 from bot.text import escape, normalize
 
 

@@ -11,13 +11,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import rollups, shareouts
+from bot.engagement import rollups
+from bot.engagement.rollups import DAY_SECONDS, Span
 from bot.group_commit import GroupCommit
-from bot.rollups import DAY_SECONDS, Span
-from bot.schema import MIGRATION_SETS
-from bot.shareouts import Draft, Owner, Visibility
+from bot.runtime import MIGRATION_SETS
+from bot.shareouts import core as shareouts
+from bot.shareouts.core import Draft, Owner, Visibility
 from bot.store import Store
-from tests.engagement_data import NOW, build_community, community_at
+from tests.support.engagement_data import NOW, build_community, community_at
 
 ALICE = Owner.of("UALICE", "a-test-secret-that-is-long-enough-0123456789")
 
@@ -122,7 +123,7 @@ def community_before_rollups(tmp_path) -> Store:
 def test_an_upgraded_database_counts_what_it_already_held(tmp_path):
     store = community_before_rollups(tmp_path)
     assert "report_event_days" not in store.db.table_names()
-    store.migrate()
+    store.migrate(MIGRATION_SETS)
     assert rolled_up(store) == recount(store)
     store.close()
 
@@ -135,7 +136,7 @@ def test_an_upgraded_database_counts_what_it_already_held(tmp_path):
 )
 def test_a_span_counts_each_row_once_wherever_its_days_start(tmp_path_factory, start, length, seed):
     store = Store(tmp_path_factory.mktemp("span") / "heart.db")
-    store.migrate()
+    store.migrate(MIGRATION_SETS)
     rng = random.Random(seed)
     times = [start + rng.uniform(-2 * DAY_SECONDS, length + 2 * DAY_SECONDS) for _ in range(300)]
     times += [start, start + length, DAY_SECONDS * round(start / DAY_SECONDS)]  # on the boundaries
@@ -159,9 +160,9 @@ def test_an_interrupted_upgrade_leaves_nothing_half_made_and_can_run_again(tmp_p
 
     monkeypatch.setattr(rollups, "_fill", interrupted)
     with pytest.raises(RuntimeError):
-        store.migrate()
+        store.migrate(MIGRATION_SETS)
     assert not [name for name in store.db.table_names() if name.startswith("report_")]
     monkeypatch.undo()
-    store.migrate()
+    store.migrate(MIGRATION_SETS)
     assert rolled_up(store) == recount(store)
     store.close()

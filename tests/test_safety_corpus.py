@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import load_content
+from bot.runtime import load_content
 from bot.safety import NoteFor, Who, note_for
 from tests.safety_corpus.report import cases, tally, totals
 

@@ -6,9 +6,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import reminders, sessions
-from bot.recurrence import BIWEEKLY, LAST, MONTHLY, ONCE, WEEKLY, Recurrence, before_start
-from bot.sessions import Series
+from bot.runtime import MIGRATION_SETS
+from bot.sessions import core as sessions
+from bot.sessions import slots
+from bot.sessions.core import Series
+from bot.sessions.recurrence import BIWEEKLY, LAST, MONTHLY, ONCE, WEEKLY, Recurrence, before_start
 from bot.store import Store
 
 EASTERN = ZoneInfo("America/New_York")
@@ -83,7 +85,7 @@ def test_reminders_keep_their_wall_clock_time_across_clock_changes(session, minu
 @pytest.fixture
 def store(tmp_path) -> Store:
     store = Store(tmp_path / "heart.db")
-    store.migrate()
+    store.migrate(MIGRATION_SETS)
     return store
 
 
@@ -95,7 +97,7 @@ def test_slots_of_a_session_on_the_day_clocks_fall_back(store):
     occurrence = sessions.upcoming(store, datetime(2026, 10, 20, tzinfo=UTC), series_id=saved.id)[0]
     due = {
         slot.kind: f"{slot.due_at.astimezone(EASTERN):%m-%d %H:%M %Z}"
-        for slot in reminders.slots_for(occurrence, saved.reminder_offsets)
+        for slot in slots.slots_for(occurrence, saved.reminder_offsets)
     }
     assert due == {
         "reminder-1440": "10-31 15:30 EDT",

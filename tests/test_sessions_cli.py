@@ -10,16 +10,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from click.testing import CliRunner
 
-from bot import sessions
 from bot.cli import main
 from bot.config import load_settings
-from bot.content import load_content
 from bot.errors import ConfigError, ContentError
-from bot.sessions import SessionError
+from bot.runtime import load_content
+from bot.sessions import core as sessions
+from bot.sessions.core import SessionError
 from bot.store import Store
 from tests.conftest import FIXTURE_CONTENT, REAL_CONTENT
-from tests.session_helpers import migrated, one_session
-from tests.test_shell import run_shell
+from tests.support.harness import run_shell
+from tests.support.session_helpers import migrated, one_session
 
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
 

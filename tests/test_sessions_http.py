@@ -10,11 +10,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from icalendar import Calendar
 
-from bot import sessions
-from bot.localslack import LocalSlack
+from bot.offline.localslack import LocalSlack
+from bot.offline.server import BotServer
+from bot.sessions import core as sessions
 from bot.store import Store
-from tests.harness import BotServer
-from tests.session_helpers import one_session, soon
+from tests.support.forms import add_form
+from tests.support.session_helpers import one_session, soon
 
 COORDINATOR = "UCOORD1"
 
@@ -149,42 +150,6 @@ def test_rsvps_to_a_channel_reminder_update_its_counts_in_place(bot, slack, stor
 
 
 # ----------------------------------------------------------------------------- coordinators
-
-
-def add_form(**fields: str) -> dict:
-    """The add form's state as Slack sends it."""
-    day = (datetime.now(UTC) + timedelta(days=12)).date().isoformat()
-    values = {
-        "title": "Book club for counselors",
-        "date": day,
-        "time": "16:00",
-        "timezone": "America/Chicago",
-        "repeat": "weekly",
-    }
-    values |= {
-        "duration": "45",
-        "count": "2",
-        "channel": "C0BOOK",
-        "link": "https://meet.example.org/book",
-        "reminders": ["1440"],
-    }
-    values |= fields
-    return {
-        "title": {"title": {"type": "plain_text_input", "value": values["title"]}},
-        "date": {"date": {"type": "datepicker", "selected_date": values["date"]}},
-        "time": {"time": {"type": "timepicker", "selected_time": values["time"]}},
-        "timezone": {"timezone": {"type": "static_select", "selected_option": {"value": values["timezone"]}}},
-        "duration": {"duration": {"type": "static_select", "selected_option": {"value": values["duration"]}}},
-        "repeat": {"repeat": {"type": "static_select", "selected_option": {"value": values["repeat"]}}},
-        "until": {"until": {"type": "datepicker", "selected_date": None}},
-        "count": {"count": {"type": "number_input", "value": values["count"]}},
-        "channel": {"channel": {"type": "conversations_select", "selected_conversation": values["channel"]}},
-        "link": {"link": {"type": "url_text_input", "value": values["link"]}},
-        "topic": {"topic": {"type": "plain_text_input", "value": "Chapter 1"}},
-        "description": {"description": {"type": "plain_text_input", "value": None}},
-        "facilitator": {"facilitator": {"type": "plain_text_input", "value": "Dana"}},
-        "reminders": {"reminders": {"type": "checkboxes", "selected_options": [{"value": v} for v in values["reminders"]]}},
-    }
 
 
 def test_members_cannot_add_sessions_even_by_replaying_a_coordinators_form(bot, slack, store):

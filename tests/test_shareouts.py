@@ -6,23 +6,23 @@ import csv
 import io
 import json
 import re
-import sqlite3
 import threading
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
-from bot import slack_requests
 from bot.config import load_settings
 from bot.errors import ConfigError
 from bot.group_commit import GroupCommit
-from bot.localslack import Failure
-from bot.shareouts import Draft, Owner, Visibility, record_post, save
+from bot.offline import slack_requests
+from bot.offline.localslack import Failure
+from bot.offline.server import SHAREOUT_HASH_SECRET, BotServer
+from bot.runtime import MIGRATION_SETS
+from bot.shareouts.core import Draft, Owner, Visibility, record_post, save
 from bot.store import Store
-from tests.harness import SHAREOUT_HASH_SECRET, BotServer, run_shell
+from tests.support.forms import buttons, element, eventually, form, metadata, query, submit, view_of
+from tests.support.harness import run_shell
 
 COORDINATORS = ("UCOORD1", "UCOORD2")
 # Share-out texts in this module carry this word, so the log can be searched for it.
@@ -38,80 +38,8 @@ def server(local_slack, tmp_path_factory):
     bot.stop()
 
 
-def form(
-    text: str | None,
-    *,
-    visibility: str = "coordinators",
-    session: str = "none",
-    sector: str | None = None,
-    themes: tuple[str, ...] = (),
-) -> dict[str, Any]:
-    """The state Slack sends when the share-out form is submitted."""
-    return {
-        "session": {"session": {"type": "static_select", "selected_option": {"value": session}}},
-        "sector": {"sector": {"type": "static_select", "selected_option": {"value": sector} if sector else None}},
-        "themes": {"themes": {"type": "multi_static_select", "selected_options": [{"value": t} for t in themes]}},
-        "text": {"text": {"type": "plain_text_input", "value": text}},
-        "visibility": {"visibility": {"type": "radio_buttons", "selected_option": {"value": visibility}}},
-    }
-
-
-def metadata(editing: int | None = None, channel: str | None = "C0HEART", warned: bool = False) -> str:
-    return json.dumps({"editing": editing, "channel": channel, "warned": warned})
-
-
-_views = iter(range(1, 10**6))
-
-
-def submit(
-    server: BotServer,
-    text: str | None,
-    *,
-    user: str = "UMEMBER1",
-    view_id: str | None = None,
-    meta: str | None = None,
-    **choices: Any,
-):
-    """Submit the share-out form as ``user`` (a fresh view unless ``view_id`` is given)."""
-    return server.submit(
-        "shareout_form",
-        form(text, **choices),
-        user=user,
-        view_id=view_id or f"VFORM{next(_views):05d}",
-        private_metadata=meta if meta is not None else metadata(),
-    )
-
-
-def query(server: BotServer, sql: str, *params: Any) -> list[tuple]:
-    with sqlite3.connect(server.database_path) as db:
-        return db.execute(sql, params).fetchall()
-
-
-def eventually(probe: Callable[[], Any], timeout: float = 10.0) -> Any:
-    """Poll until ``probe`` returns something truthy (events are written in the background)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = probe()
-        if found or time.monotonic() > deadline:
-            return found
-        time.sleep(0.05)
-
-
 def texts_of(user: str, server: BotServer) -> list[str]:
     return [row[0] for row in query(server, "select text from shareouts where user_id = ? order by id", user)]
-
-
-def view_of(call) -> dict[str, Any]:
-    view = call.args["view"]
-    return json.loads(view) if isinstance(view, str) else view
-
-
-def element(view: dict[str, Any], block_id: str) -> dict[str, Any]:
-    return next(b["element"] for b in view["blocks"] if b.get("block_id") == block_id)
-
-
-def buttons(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {e["text"]["text"]: e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]}
 
 
 # ----------------------------------------------------------------------------- the form
@@ -509,7 +437,7 @@ def test_malformed_share_out_settings_name_the_variable(environ, words):
 
 def test_retention_removes_old_texts_and_their_channel_posts_and_keeps_the_counts(local_slack, tmp_path):
     store = Store(tmp_path / "heart.db")
-    store.migrate()
+    store.migrate(MIGRATION_SETS)
     commits = GroupCommit(store)
     owner = Owner.of("UOLD", SHAREOUT_HASH_SECRET)
     long_ago = datetime.now(UTC) - timedelta(days=45)

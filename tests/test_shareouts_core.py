@@ -13,14 +13,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.blocks import shareouts as views
-from bot.blocks.shareouts import CheckIn
-from bot.content import load_content
-from bot.deidentify import Concern, concerns
 from bot.errors import ContentError
 from bot.group_commit import GroupCommit
+from bot.runtime import MIGRATION_SETS, load_content
 from bot.safety import NoteFor, build_safety_net
-from bot.shareouts import (
+from bot.shareouts import blocks
+from bot.shareouts.blocks import CheckIn
+from bot.shareouts.core import (
     MAX_TEXT,
     Draft,
     Field,
@@ -40,6 +39,7 @@ from bot.shareouts import (
     save,
     update,
 )
+from bot.shareouts.deidentify import Concern, concerns
 from bot.store import Store
 from bot.text import escape
 from tests.conftest import FIXTURE_CONTENT, REAL_CONTENT
@@ -53,7 +53,7 @@ BOB = Owner.of("UBOB", SECRET)
 @pytest.fixture
 def store(tmp_path):
     store = Store(tmp_path / "heart.db")
-    store.migrate()
+    store.migrate(MIGRATION_SETS)
     yield store
     store.close()
 
@@ -216,7 +216,7 @@ def test_a_quiet_idiom_never_hides_a_rule_elsewhere_in_the_text():
 
 
 def test_the_crisis_resources_are_exactly_the_published_ones():
-    text = json.dumps([b.to_dict() for b in views.safety_blocks(1, CheckIn.OFFERED)])
+    text = json.dumps([b.to_dict() for b in blocks.safety_blocks(1, CheckIn.OFFERED)])
     assert "*988 Suicide &amp; Crisis Lifeline*: call or text 988, or chat at 988lifeline.org" in text
     assert "*Crisis Text Line*: text HOME to 741741" in text
     assert "call 911 if you or someone else is in immediate danger" in text
@@ -225,22 +225,22 @@ def test_the_crisis_resources_are_exactly_the_published_ones():
 
 
 def test_a_note_about_someone_else_speaks_to_a_helper_and_a_child_brings_the_mandated_report():
-    helper = json.dumps([b.to_dict() for b in views.safety_blocks(1, CheckIn.OFFERED, NoteFor.HELPER)])
+    helper = json.dumps([b.to_dict() for b in blocks.safety_blocks(1, CheckIn.OFFERED, NoteFor.HELPER)])
     assert "someone you know may be at risk" in helper
     assert "988 also helps people who are worried about someone else" in helper
     assert "crisis protocol" in helper
     assert "mandated reporter" not in helper
-    child = json.dumps([b.to_dict() for b in views.safety_blocks(1, CheckIn.OFFERED, NoteFor.HELPER_CHILD)])
+    child = json.dumps([b.to_dict() for b in blocks.safety_blocks(1, CheckIn.OFFERED, NoteFor.HELPER_CHILD)])
     assert "mandated reporters" in child and "51A report to DCF" in child
     assert "Childhelp National Child Abuse Hotline" in child
-    unsafe = json.dumps([b.to_dict() for b in views.safety_blocks(1, CheckIn.OFFERED, NoteFor.SELF_UNSAFE)])
+    unsafe = json.dumps([b.to_dict() for b in blocks.safety_blocks(1, CheckIn.OFFERED, NoteFor.SELF_UNSAFE)])
     assert "National Domestic Violence Hotline" in unsafe and "call 911" in unsafe
 
 
 def test_without_a_coordinator_to_receive_it_no_check_in_button_is_offered():
-    blocks = json.dumps([b.to_dict() for b in views.safety_blocks(1, CheckIn.NOBODY_TO_TELL)])
-    assert "Let a coordinator know" not in blocks
-    assert "No coordinator is set up" in blocks
+    shown = json.dumps([b.to_dict() for b in blocks.safety_blocks(1, CheckIn.NOBODY_TO_TELL)])
+    assert "Let a coordinator know" not in shown
+    assert "No coordinator is set up" in shown
 
 
 @pytest.mark.parametrize(
@@ -312,24 +312,24 @@ SLACK_CONTROL = re.compile(r"<[@#!]")
 @given(text=any_text, visibility=st.sampled_from(list(Visibility)))
 def test_any_text_survives_the_form_the_store_and_every_message(tmp_path_factory, content, text, visibility):
     store = Store(tmp_path_factory.mktemp("prop") / "heart.db")
-    store.migrate()
+    store.migrate(MIGRATION_SETS)
     commits = GroupCommit(store)
     try:
         draft = Draft(text, visibility, themes=("win",))
-        views.form_view(draft, sessions=[], content=content, metadata="{}").to_dict()
+        blocks.form_view(draft, sessions=[], content=content, metadata="{}").to_dict()
         saved = save(commits, draft, ALICE, request_key="k", now=NOW).result().shareout
         assert get(store, saved.id, ALICE).text == text
         described = describe(store, content, saved, "C0HEART")
         for message in (
-            views.confirmation_message(described, concerns=concerns(text), check_in=CheckIn.OFFERED),
-            views.channel_post(described),
-            views.mine_message(mine(store, ALICE), {}, "America/New_York"),
-            views.too_long_message(text * 2),
+            blocks.confirmation_message(described, concerns=concerns(text), check_in=CheckIn.OFFERED),
+            blocks.channel_post(described),
+            blocks.mine_message(mine(store, ALICE), {}, "America/New_York"),
+            blocks.too_long_message(text * 2),
         ):
             body = json.dumps(message.to_dict()["blocks"])
             ours = ("<@UALICE>", "<#C0HEART>", "<!date^")  # the bot's own mention, channel link and dates
             assert not SLACK_CONTROL.search(re.sub("|".join(map(re.escape, ours)), "", body))
-        views.confirmation_view(described, edited=True).to_dict()
+        blocks.confirmation_view(described, edited=True).to_dict()
     finally:
         commits.close()
         store.close()

@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import sessions
-from bot.recurrence import ONCE, Recurrence
-from bot.sessions import Occurrence, Series
+from bot.offline.server import BotServer
+from bot.sessions import core as sessions
+from bot.sessions.core import Occurrence, Series
+from bot.sessions.recurrence import ONCE, Recurrence
 from bot.store import Store
-from tests.harness import BotServer
-from tests.test_shareouts import buttons, element, eventually, metadata, query, submit, view_of
+from tests.support.forms import buttons, element, eventually, metadata, query, submit, view_of
 
 
 def a_session(store: Store, starts_at: datetime, title: str, channel: str = "C0PEER") -> Occurrence:

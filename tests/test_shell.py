@@ -1,6 +1,6 @@
 """The offline shell, run as a member would run it: a subprocess fed commands on stdin."""
 
-from tests.harness import run_shell
+from tests.support.harness import run_shell
 
 
 def test_the_shell_answers_commands_without_slack(tmp_path):

@@ -11,9 +11,10 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from bot import slack_requests
-from tests.harness import BOT_TOKEN, ROOT, SHAREOUT_HASH_SECRET
-from tests.socket_mode_endpoint import SocketModeEndpoint
+from bot.offline import slack_requests
+from bot.offline.server import BOT_TOKEN, SHAREOUT_HASH_SECRET
+from tests.support.harness import ROOT
+from tests.support.socket_mode_endpoint import SocketModeEndpoint
 
 
 @pytest.fixture

@@ -5,18 +5,19 @@ import threading
 import pytest
 
 from bot.events import Event, EventRecorder
+from bot.runtime import MIGRATION_SETS
 from bot.store import Store
 
 
 @pytest.fixture
 def store(tmp_path):
     store = Store(tmp_path / "heart.db")
-    store.migrate()
+    store.migrate(MIGRATION_SETS)
     return store
 
 
 def test_migrations_are_idempotent(store):
-    store.migrate()
+    store.migrate(MIGRATION_SETS)
     names = [row["name"] for row in store.db["_sqlite_migrations"].rows]
     assert names.count("create_events") == 1
 

@@ -17,8 +17,8 @@ from pathlib import Path
 from bench.context import Bench, profiling, resident_mb
 from bench.load import LoadResult, write_requests
 from bench.results import Bar, Row
-from bot import slack_requests
-from tests.harness import SIGNING_SECRET, BotServer, http
+from bot.offline import slack_requests
+from bot.offline.server import SIGNING_SECRET, BotServer, http
 
 FIGURE = "1. Slash commands over HTTP"
 PROCESS = "5. Process"

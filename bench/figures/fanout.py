@@ -14,19 +14,23 @@ import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bench.context import Bench
 from bench.figures.commands import TARGETS
 from bench.load import LoadResult, write_requests
 from bench.results import Bar, Row
-from bot import sessions
+from bot.offline.server import BotServer
+from bot.runtime import MIGRATION_SETS
+from bot.sessions import core as sessions
+from bot.sessions.core import Series
+from bot.sessions.recurrence import ONCE, Recurrence
 from bot.store import Store
-from tests.harness import BotServer
-from tests.session_helpers import one_session
 
 FIGURE = "4. Reminder fan-out"
 LEAD_SECONDS = 12  # from start-up to the reminder falling due: room for the baseline latency run
 REMINDER = "reminder-15"
+TIMEZONE = "America/New_York"
 GLOSSARY = TARGETS[1]
 
 
@@ -117,12 +121,16 @@ def _fan_out(bench: Bench, name: str, pace: float) -> tuple[float, LoadResult, L
 def _one_session_with_subscribers(database: Path, members: list[str]) -> datetime:
     """A one-off session whose 15-minute reminder falls due ``LEAD_SECONDS`` from now, without a channel."""
     store = Store(database)
-    store.migrate()
+    store.migrate(MIGRATION_SETS)
     due = (datetime.now(UTC) + timedelta(seconds=LEAD_SECONDS)).replace(microsecond=0)
-    occurrence = one_session(store, due + timedelta(minutes=15), channel=None, offsets=(15,))
+    start = due + timedelta(minutes=15)
+    local = start.astimezone(ZoneInfo(TIMEZONE)).replace(tzinfo=None)
+    series = Series(id="", title="Peer Support Hour", recurrence=Recurrence(ONCE, local, TIMEZONE), reminder_offsets=(15,))
+    # Scheduled well before its reminder falls due, so the reminder is owed.
+    saved = sessions.add_series(store, series, now=start - timedelta(days=30), created_by="bench")
     now = datetime.now(UTC)
     for member in members:
-        sessions.set_subscription(store, occurrence.series_id, member, True, now=now)
+        sessions.set_subscription(store, saved.id, member, True, now=now)
     store.close()
     return due
 

@@ -15,7 +15,7 @@ from bench.context import Bench
 from bench.loadgen import percentile
 from bench.results import Bar, Row
 from bench.synthetic import glossary_entries, queries
-from bot.glossary import GlossaryIndex, Outcome
+from bot.library.glossary import GlossaryIndex, Outcome
 from bot.text import normalize
 
 FIGURE = "2. Glossary search"

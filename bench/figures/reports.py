@@ -16,11 +16,10 @@ from datetime import UTC, datetime
 
 from bench.context import Bench
 from bench.results import Bar, Row, unavailable
-from bot.config import Settings
-from bot.engagement import report_for
-from bot.periods import parse_period
+from bot.config import PROJECT_ROOT, Settings
+from bot.engagement.periods import parse_period
+from bot.engagement.report import report_for
 from bot.runtime import build_heart
-from tests.harness import ROOT
 
 FIGURE = "3. Coordinator reports"
 PERIODS = ("last 30 days", "last month", "last 365 days")  # the default first
@@ -44,7 +43,7 @@ def run(bench: Bench) -> list[Row]:
         for period in PERIODS:
             timed, floor = [], []
             for _ in range(plan.report_repeats):
-                timed.append(_seconds(lambda period=period: report_for(heart, period)))
+                timed.append(_seconds(lambda period=period: report_for(heart.store, heart.settings, heart.labels, period)))
                 floor.append(_seconds(lambda period=period: _count(heart, period)))
             rows.append(
                 Row(
@@ -78,14 +77,16 @@ def _count(heart, text: str) -> int:
 
 def _cli_rows(bench: Bench, database) -> list[Row]:
     report = [sys.executable, "-m", "bot", "report", "--db", str(database)]
-    if subprocess.run([sys.executable, "-m", "bot", "report", "--help"], cwd=ROOT, capture_output=True).returncode:
+    if subprocess.run([sys.executable, "-m", "bot", "report", "--help"], cwd=PROJECT_ROOT, capture_output=True).returncode:
         return [unavailable(FIGURE, "CLI report end to end", "`python -m bot report` does not exist yet")]
     timed, floor = [], []
     for _ in range(bench.plan.report_repeats):
-        timed.append(_seconds(lambda: subprocess.run(report, cwd=ROOT, capture_output=True, check=True)))
+        timed.append(_seconds(lambda: subprocess.run(report, cwd=PROJECT_ROOT, capture_output=True, check=True)))
         floor.append(
             _seconds(
-                lambda: subprocess.run([sys.executable, "-m", "bot", "--version"], cwd=ROOT, capture_output=True, check=True)
+                lambda: subprocess.run(
+                    [sys.executable, "-m", "bot", "--version"], cwd=PROJECT_ROOT, capture_output=True, check=True
+                )
             )
         )
     return [

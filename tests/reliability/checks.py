@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from bot.localslack import Call
+from bot.offline.localslack import Call
 
 # A failure nobody handled: a traceback, the global error handler's report of a bug, or an ERROR
 # line (heart-bot's own format, "... ERROR name: message", and gunicorn's "[ERROR]").

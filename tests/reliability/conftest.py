@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.localslack import LocalSlack
-from tests.harness import BotServer
+from bot.offline.localslack import LocalSlack
+from bot.offline.server import BotServer
 
 COORDINATOR = "UCOORD1"
 MEMBER = "UMEMBER1"

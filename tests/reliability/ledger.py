@@ -89,7 +89,7 @@ INTRO = """\
 Every row below is a test in `tests/reliability/` that anyone can rerun with the README's test
 command (`python -m pytest -n 2`). The tests start the real bot as the Procfile does, talk to it
 over HTTP with requests signed as Slack signs them, and stand a local Slack Web API
-(`bot/localslack.py`) in for Slack, scripted to fail. This file is generated from the tests'
+(`bot/offline/localslack.py`) in for Slack, scripted to fail. This file is generated from the tests'
 own declarations: `tests/reliability/test_report.py` fails if it differs from them, and
 `HEART_WRITE_RELIABILITY=1 python -m pytest tests/reliability/test_report.py` rewrites it.
 A declared number of cases is also checked by the test that declares it.

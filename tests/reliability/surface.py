@@ -13,9 +13,9 @@ import yaml
 
 from bot.app import create_app
 from bot.config import Settings
-from bot.localslack import LocalSlack
+from bot.offline.localslack import LocalSlack
 from bot.runtime import build_heart
-from tests.harness import ROOT
+from tests.support.harness import ROOT
 
 Constraint = str | re.Pattern[str]
 

@@ -18,8 +18,9 @@ from typing import Any
 
 import pytest
 
-from tests.harness import ROOT, free_port
+from bot.offline.server import free_port
 from tests.reliability.ledger import proves
+from tests.support.harness import ROOT
 
 AUDIT = ROOT / ".ci" / "audit"
 

@@ -17,8 +17,8 @@ from urllib.parse import urlencode
 import pytest
 from hypothesis import strategies as st
 
-from bot.slack_requests import APP_ID, FORM, TEAM_ID
-from tests.harness import BotServer
+from bot.offline.server import BotServer
+from bot.offline.slack_requests import APP_ID, FORM, TEAM_ID
 from tests.reliability.checks import PINGS, call_payloads, log_problems, relayed_pings
 from tests.reliability.conftest import COORDINATOR, MEMBER
 from tests.reliability.fuzz import run_property

@@ -21,17 +21,17 @@ from typing import Any
 
 import pytest
 
-from bot import slack_requests
-from bot.localslack import Failure, LocalSlack
+from bot.offline import slack_requests
+from bot.offline.localslack import Failure, LocalSlack
+from bot.offline.server import BotServer
 from bot.store import Store
-from tests.harness import BotServer
 from tests.reliability.checks import eventually, log_problems
 from tests.reliability.conftest import COORDINATOR, MEMBER
 from tests.reliability.ledger import proves, ran
 from tests.reliability.wire import SLACK_TIMEOUT, Wire
-from tests.session_helpers import migrated, one_session, soon
-from tests.test_sessions_http import add_form
-from tests.test_shareouts import form as shareout_state
+from tests.support.forms import add_form
+from tests.support.forms import form as shareout_state
+from tests.support.session_helpers import migrated, one_session, soon
 
 FAST = {"HEART_RECONCILE_SECONDS": "1", "REMINDER_DM_PER_SECOND": "100", "COORDINATOR_IDS": COORDINATOR}
 SAVED = "Share-out saved"

@@ -11,15 +11,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot import slack_requests
-from bot.localslack import Failure, LocalSlack
-from tests.harness import BOT_TOKEN, SHAREOUT_HASH_SECRET, SIGNING_SECRET, BotServer, http
+from bot.offline import slack_requests
+from bot.offline.localslack import Failure, LocalSlack
+from bot.offline.server import BOT_TOKEN, SHAREOUT_HASH_SECRET, SIGNING_SECRET, BotServer, http
 from tests.reliability.checks import eventually
 from tests.reliability.conftest import COORDINATOR, MEMBER
 from tests.reliability.ledger import proves
 from tests.reliability.wire import Wire
-from tests.test_sessions_http import add_form
-from tests.test_shareouts import form as shareout_form
+from tests.support.forms import add_form
+from tests.support.forms import form as shareout_form
 
 SECRETS = (BOT_TOKEN, SIGNING_SECRET, SHAREOUT_HASH_SECRET, "xoxb-")
 # Words that appear only in what members and coordinators typed, one per place they can type. (A

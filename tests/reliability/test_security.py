@@ -13,17 +13,17 @@ from typing import Any
 import pytest
 from hypothesis import strategies as st
 
-from bot import slack_requests
-from bot.localslack import LocalSlack
-from tests.harness import SIGNING_SECRET, BotServer, http
+from bot.offline import slack_requests
+from bot.offline.localslack import LocalSlack
+from bot.offline.server import SIGNING_SECRET, BotServer, http
 from tests.reliability.checks import PINGS, call_payloads, eventually, relayed_pings
 from tests.reliability.conftest import COORDINATOR, MEMBER
 from tests.reliability.fuzz import run_property
 from tests.reliability.ledger import proves, ran
 from tests.reliability.wire import Wire, signature
-from tests.session_helpers import one_session, soon
-from tests.test_sessions_http import add_form
-from tests.test_shareouts import form as shareout_form
+from tests.support.forms import add_form
+from tests.support.forms import form as shareout_form
+from tests.support.session_helpers import one_session, soon
 
 OTHER = "UOTHER2"
 PRINTABLE = st.characters(min_codepoint=32, max_codepoint=126)  # what an HTTP header can carry

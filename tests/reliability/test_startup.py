@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import BOT_TOKEN, ROOT, SHAREOUT_HASH_SECRET, SIGNING_SECRET, free_port
+from bot.offline.server import BOT_TOKEN, SHAREOUT_HASH_SECRET, SIGNING_SECRET, free_port
 from tests.reliability.ledger import proves
+from tests.support.harness import ROOT
 
 GOOD = {
     "SLACK_BOT_TOKEN": BOT_TOKEN,

@@ -12,8 +12,8 @@ import http.client
 import time
 from typing import Any
 
-from bot.slack_requests import FORM
-from tests.harness import SIGNING_SECRET, Answer
+from bot.offline.server import SIGNING_SECRET, Answer
+from bot.offline.slack_requests import FORM
 
 SLACK_TIMEOUT = 3.0  # Slack gives up on an ack after 3 seconds (the member sees operation_timeout)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.content import load_content
+from bot.runtime import load_content
 from bot.safety import SafetyNet
 
 CORPUS = Path(__file__).parent

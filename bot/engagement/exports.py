@@ -1,0 +1,174 @@
+"""CSV exports for coordinators: sessions, RSVPs, share-outs and daily figures of a period.
+
+Share-outs carry their text only where the author let coordinators read it (and it has
+not been removed by retention), and a member id only where the author chose to be
+known: never for "anonymous to everyone" nor for "anonymously in the channel", and
+never the keyed author hash. Cells that a spreadsheet would run as a formula are
+neutralised.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.engagement.periods import Period
+from bot.engagement.report import VISIBILITY_LABELS, Labels, Report, daily
+from bot.store import Store
+
+# Visibilities whose text coordinators may read. A visibility not listed here (a future
+# "only me", say) exports no text until someone decides it should.
+TEXT_FOR_COORDINATORS = frozenset({"coordinators", "channel_anonymous", "channel_named", "anonymous"})
+# Visibilities whose author chose to be known to coordinators by name.
+NAMED = frozenset({"coordinators", "channel_named"})
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    """One CSV file: its name and UTF-8 content."""
+
+    name: str
+    content: bytes
+
+    @property
+    def rows(self) -> int:
+        """Data rows (without the header)."""
+        return max(0, len(list(csv.reader(io.StringIO(self.content.decode("utf-8-sig"))))) - 1)
+
+
+def export(store: Store, report: Report, labels: Labels | None = None) -> list[ExportFile]:
+    """The four CSV files for ``report``'s period: sessions, RSVPs, share-outs, daily figures."""
+    prefix = _prefix(report.period)
+    labels = labels or Labels()
+    return [
+        _file(f"{prefix}-sessions.csv", *_sessions(report)),
+        _file(f"{prefix}-rsvps.csv", *_rsvps(store, report)),
+        _file(f"{prefix}-shareouts.csv", *_shareouts(store, report.period, labels)),
+        _file(f"{prefix}-daily.csv", *_daily(store, report)),
+    ]
+
+
+def _prefix(period: Period) -> str:
+    last = period.day_starts()[-1].date()
+    series = f"-{period.series_id}" if period.series_id else ""
+    return f"heart{series}-{period.start_day.isoformat()}_{last.isoformat()}"
+
+
+def _file(name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> ExportFile:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows([_cell(value) for value in row] for row in rows)
+    # A byte-order mark lets spreadsheet programs read the UTF-8 (accents, dashes) correctly.
+    return ExportFile(name, buffer.getvalue().encode("utf-8-sig"))
+
+
+def _cell(value: Any) -> Any:
+    """Members' words and titles as text a spreadsheet will not evaluate."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return "" if value is None else value
+
+
+def _local(timestamp: float | None, period: Period) -> str:
+    if timestamp is None:
+        return ""
+    return datetime.fromtimestamp(timestamp, UTC).astimezone(period.tz).isoformat(timespec="minutes")
+
+
+def _sessions(report: Report) -> tuple[list[str], list[list[Any]]]:
+    header = ["session_id", "series_id", "title", "starts_at", "timezone", "status", "held"]
+    header += ["rsvps_going", "rsvps_not_going", "attended", "shareouts"]
+    rows = [
+        [
+            row.id,
+            row.series_id,
+            row.title,
+            _local(row.starts_at.timestamp(), report.period),
+            report.period.timezone,
+            row.status,
+            "yes" if row.held else "no",
+            row.going,
+            row.not_going,
+            row.attended,
+            row.shareouts.shown,
+        ]
+        for row in report.sessions
+    ]
+    return header, rows
+
+
+def _rsvps(store: Store, report: Report) -> tuple[list[str], list[list[Any]]]:
+    header = ["session_id", "session_starts_at", "user_id", "response", "updated_at"]
+    ids = [row.id for row in report.sessions]
+    if not ids or not store.db["rsvps"].exists():
+        return header, []
+    starts = {row.id: _local(row.starts_at.timestamp(), report.period) for row in report.sessions}
+    found = store.db.execute(
+        f"select occurrence_id, user_id, response, updated_at from rsvps where occurrence_id in ({', '.join('?' * len(ids))}) "
+        "order by occurrence_id, updated_at",
+        ids,
+    )
+    rows = [
+        [occurrence, starts[occurrence], user, response, _local(updated, report.period)]
+        for occurrence, user, response, updated in found
+    ]
+    rows.sort(key=lambda row: (row[1], row[0], row[4]))
+    return header, rows
+
+
+def _shareouts(store: Store, period: Period, labels: Labels) -> tuple[list[str], list[list[Any]]]:
+    header = ["shareout_id", "created_at", "session_id", "sector", "themes", "visibility", "user_id", "text"]
+    db = store.db
+    if not db["shareouts"].exists():
+        return header, []
+    series = " and s.occurrence_id in (select id from occurrences where series_id = :series)" if period.series_id else ""
+    themes = (
+        "(select group_concat(theme, ';') from shareout_themes where shareout_id = s.id)"
+        if db["shareout_themes"].exists()
+        else "''"
+    )
+    found = db.execute(
+        f"select s.id, s.created_at, s.occurrence_id, s.sector, {themes}, s.visibility, s.user_id, s.text "
+        f"from shareouts s where s.created_at >= :lo and s.created_at < :hi{series} order by s.created_at, s.id",
+        {"lo": period.start_ts, "hi": period.end_ts, "series": period.series_id},
+    )
+    rows = []
+    for shareout_id, created_at, occurrence_id, sector, theme_ids, visibility, user_id, text in found:
+        theme_names = "; ".join(labels.themes.get(theme, theme) for theme in sorted((theme_ids or "").split(";")) if theme)
+        rows.append(
+            [
+                shareout_id,
+                _local(created_at, period),
+                occurrence_id,
+                labels.sectors.get(sector, sector) if sector else "",
+                theme_names,
+                VISIBILITY_LABELS.get(visibility, visibility),
+                user_id if visibility in NAMED else "",
+                text if visibility in TEXT_FOR_COORDINATORS else "",
+            ]
+        )
+    return header, rows
+
+
+def _daily(store: Store, report: Report) -> tuple[list[str], list[list[Any]]]:
+    header = ["date", "members_engaged", "shareouts", "glossary_lookups", "glossary_misses", "tipsheet_views"]
+    header.append("safety_net_triggers")
+    rows = [
+        [
+            day.day,
+            day.members_engaged,
+            day.shareouts,
+            day.glossary_lookups,
+            day.glossary_misses,
+            day.tipsheet_views,
+            day.safety_net.shown,
+        ]
+        for day in daily(store, report.period, threshold=report.threshold)
+    ]
+    return header, rows

@@ -1,0 +1,67 @@
+"""The engagement report as text for a terminal: a table, CSV or JSON.
+
+Each face prints :class:`bot.engagement.report.Report` as it is, so the command line shows the
+same figures as Slack (small counts already suppressed by the core).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from bot.engagement.report import Report
+
+
+def as_table(report: Report) -> str:
+    """The report as aligned plain text (``python -m bot report``)."""
+    trend = {t.name: t for t in report.trend}
+    lines = [
+        f"Engagement report: {report.period.label}",
+        f"Compared with the {report.previous.days} days before ({report.previous.dates})",
+        "",
+    ]
+    width = max(len(name) for name, _ in report.headline())
+    for name, value in report.headline():
+        change = trend.get(name)
+        note = f"  {change.change} (was {change.previous})" if change and change.change != "no change" else ""
+        lines.append(f"{name:<{width}}  {value:>7}{note}")
+    for title, rows in report.breakdowns():
+        lines += ["", title]
+        if not rows:
+            lines.append("  (none in this period)")
+        label_width = min(60, max((len(row.label) for row in rows), default=0))
+        lines += [f"  {row.label[:60]:<{label_width}}  {row.shown:>7}" for row in rows]
+    if report.sessions:
+        lines += ["", "Sessions", f"  {'date':<16}  {'status':<10}  going  not going  attended  share-outs  title"]
+        for row in report.sessions:
+            local = row.starts_at.astimezone(report.period.tz)
+            lines.append(
+                f"  {local:%Y-%m-%d %H:%M}  {row.status:<10}  {row.going:>5}  {row.not_going:>9}  "
+                f"{row.attended:>8}  {row.shareouts.shown:>10}  {row.title}"
+            )
+    if report.threshold > 1:
+        lines += ["", f"Counts from 1 to {report.threshold - 1} are shown as <{report.threshold}."]
+    return "\n".join(lines) + "\n"
+
+
+def as_csv(report: Report) -> str:
+    """The report as CSV rows: section, name, value, previous value, change."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["section", "name", "value", "previous", "change"])
+    trend = {t.name: t for t in report.trend}
+    for name, value in report.headline():
+        change = trend.get(name)
+        writer.writerow(["summary", name, value, change.previous if change else "", change.change if change else ""])
+    for title, rows in report.breakdowns():
+        writer.writerows([title, row.label, row.shown, "", ""] for row in rows)
+    return buffer.getvalue()
+
+
+def as_json(report: Report) -> str:
+    """The whole report as JSON."""
+    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+FORMATS = {"table": as_table, "csv": as_csv, "json": as_json}

@@ -1,0 +1,670 @@
+"""The engagement report: one function computes every figure coordinators see, in Slack,
+on the command line, in charts and in exports.
+
+A report must stay well under half a second with a million share-outs and two million
+events, over a month or a year: counts come from the daily rollups that triggers keep
+(:mod:`bot.engagement.rollups`) plus the rows of the partial days at the period's ends, and members
+are counted with one index probe each. It reports only what exists: a table another
+feature has not created yet counts as empty.
+
+Small numbers are suppressed wherever a breakdown could single a member out (share-outs
+by session, sector, theme or visibility, glossary searches, safety-net triggers): a count
+from 1 to ``threshold - 1`` is shown as ``"<threshold"`` and never leaves this module as
+a number.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlite_utils
+
+from bot import events
+from bot.config import Settings
+from bot.engagement.periods import Period, SeriesInfo, parse_period
+from bot.engagement.rollups import Span
+from bot.store import Store
+
+migrations = sqlite_utils.Migrations("heart.engagement")
+
+TOP = 10  # rows in each "top" list
+NO_SESSION = "Not about a session"
+NO_SECTOR = "Not given"
+
+
+@migrations()
+def index_events_for_reports(db: sqlite_utils.Database) -> None:
+    # Every report figure over events filters on (kind, at) and reads hit, subject or
+    # query: with them in the index, SQLite never visits the table.
+    db["events"].create_index(["kind", "at", "hit", "subject", "query"], index_name="events_report", if_not_exists=True)
+
+
+@migrations()
+def index_shareouts_for_reports(db: sqlite_utils.Database) -> None:
+    # Breakdowns read share-outs of a period by session, sector and visibility, and count
+    # members: covering indexes keep the (long) text rows out of it. The second serves
+    # attendance, which reads share-outs by session.
+    db["shareouts"].create_index(
+        ["created_at", "occurrence_id", "sector", "visibility", "user_id"], index_name="shareouts_report", if_not_exists=True
+    )
+    db["shareouts"].create_index(["occurrence_id", "user_id"], index_name="shareouts_by_session", if_not_exists=True)
+
+
+@migrations()
+def index_events_by_member(db: sqlite_utils.Database) -> None:
+    # "Members engaged" asks, member by member, whether each has an event in the period:
+    # one index probe a member, however long the period.
+    db["events"].create_index(["user_id", "at"], index_name="events_by_member", if_not_exists=True)
+
+
+@migrations()
+def drop_index_read_by_rollups(db: sqlite_utils.Database) -> None:
+    # Attendance is read from report_participation now; one index fewer to write per share-out.
+    db.execute("drop index if exists shareouts_by_session")
+
+
+@dataclass(frozen=True)
+class Tally:
+    """One row of a breakdown: what is counted and its count as shown.
+
+    ``count`` is None when the count is small enough to be suppressed; ``shown`` is what
+    every face prints (``"12"`` or ``"<3"``).
+    """
+
+    key: str
+    label: str
+    shown: str
+    count: int | None
+
+
+@dataclass(frozen=True)
+class Trend:
+    """A headline figure now and in the previous period of the same length."""
+
+    name: str
+    current: int
+    previous: int
+
+    @property
+    def change(self) -> str:
+        """The change in words: ``"+25%"``, ``"-10%"``, ``"no change"`` or ``"new"``."""
+        if self.current == self.previous:
+            return "no change"
+        if self.previous == 0:
+            return "new"
+        percent = round((self.current - self.previous) * 100 / self.previous)
+        return f"{percent:+d}%"
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """One session in the period, with its RSVPs, attendance and share-outs."""
+
+    id: str
+    series_id: str | None
+    title: str
+    starts_at: datetime  # aware, UTC
+    status: str
+    held: bool
+    going: int
+    not_going: int
+    attended: int
+    shareouts: Tally
+
+
+@dataclass(frozen=True)
+class Report:
+    """Every figure for one period; the faces only format it."""
+
+    period: Period
+    previous: Period
+    threshold: int
+    generated_at: datetime
+    sessions_held: int
+    sessions_cancelled: int
+    sessions_upcoming: int
+    rsvps_going: int
+    rsvps_not_going: int
+    members_engaged: int
+    repeat_participants: int
+    shareouts: int
+    glossary_lookups: int
+    glossary_misses: int
+    tipsheet_views: int
+    safety_net: Tally
+    trend: tuple[Trend, ...]
+    sessions: tuple[SessionRow, ...]
+    shareouts_by_session: tuple[Tally, ...]
+    shareouts_by_sector: tuple[Tally, ...]
+    shareouts_by_theme: tuple[Tally, ...]
+    shareouts_by_visibility: tuple[Tally, ...]
+    top_lookups: tuple[Tally, ...]
+    top_misses: tuple[Tally, ...]
+    top_tipsheets: tuple[Tally, ...]
+
+    @property
+    def community_wide(self) -> bool:
+        """False for a series report, which leaves out glossary and tip-sheet figures."""
+        return self.period.series_id is None
+
+    def headline(self) -> list[tuple[str, str]]:
+        """The summary figures as (name, value) pairs, in the order every face shows them."""
+        pairs = [
+            ("Sessions held", str(self.sessions_held)),
+            ("Sessions cancelled", str(self.sessions_cancelled)),
+            ("Sessions upcoming", str(self.sessions_upcoming)),
+            ("RSVPs going", str(self.rsvps_going)),
+            ("RSVPs not going", str(self.rsvps_not_going)),
+            ("Members engaged", str(self.members_engaged)),
+            ("Repeat participants", str(self.repeat_participants)),
+            ("Share-outs", str(self.shareouts)),
+            ("Safety-net triggers", self.safety_net.shown),
+        ]
+        if self.community_wide:
+            pairs += [
+                ("Glossary lookups", str(self.glossary_lookups)),
+                ("Glossary misses", str(self.glossary_misses)),
+                ("Tip-sheet views", str(self.tipsheet_views)),
+            ]
+        return pairs
+
+    def breakdowns(self) -> list[tuple[str, tuple[Tally, ...]]]:
+        """The breakdowns as (title, rows), in the order every face shows them."""
+        found = [
+            ("Share-outs by session", self.shareouts_by_session),
+            ("Share-outs by sector", self.shareouts_by_sector),
+            ("Share-outs by theme", self.shareouts_by_theme),
+            ("Share-outs by visibility", self.shareouts_by_visibility),
+        ]
+        if self.community_wide:
+            found += [
+                ("Top glossary lookups", self.top_lookups),
+                ("Top glossary misses (content backlog)", self.top_misses),
+                ("Tip-sheet views", self.top_tipsheets),
+            ]
+        return found
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as plain JSON-ready data (``python -m bot report --format json``)."""
+        data = asdict(self)
+        data["period"] = _period_dict(self.period)
+        data["previous"] = _period_dict(self.previous)
+        data["generated_at"] = self.generated_at.isoformat()
+        data["trend"] = [{**asdict(t), "change": t.change} for t in self.trend]
+        data["summary"] = dict(self.headline())  # as every face shows it
+        data["breakdowns"] = {title: [[row.label, row.shown] for row in rows] for title, rows in self.breakdowns()}
+        for row, session in zip(data["sessions"], self.sessions, strict=True):
+            row["starts_at"] = session.starts_at.isoformat()
+        return data
+
+
+def _period_dict(period: Period) -> dict[str, Any]:
+    return {
+        "label": period.label,
+        "start": period.start.isoformat(),
+        "end": period.end.isoformat(),
+        "timezone": period.timezone,
+        "days": period.days,
+        "series_id": period.series_id,
+    }
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Names to show for stored ids (sectors, themes, glossary entries, tip sheets)."""
+
+    sectors: Mapping[str, str] = field(default_factory=dict)
+    themes: Mapping[str, str] = field(default_factory=dict)
+    entries: Mapping[str, str] = field(default_factory=dict)
+    tipsheets: Mapping[str, str] = field(default_factory=dict)
+
+
+VISIBILITY_LABELS = {
+    "coordinators": "Coordinators only",
+    "channel_anonymous": "Anonymously in the channel",
+    "channel_named": "With name in the channel",
+    "anonymous": "Anonymous to everyone",
+}
+
+
+class Suppressor:
+    """Turns counts into :class:`Tally` rows, hiding those from 1 to ``threshold - 1``."""
+
+    def __init__(self, threshold: int):
+        self.threshold = threshold
+
+    def tally(self, key: str, label: str, count: int) -> Tally:
+        """One row; small counts become ``"<threshold"`` with no number kept."""
+        if 0 < count < self.threshold:
+            return Tally(key, label, f"<{self.threshold}", None)
+        return Tally(key, label, str(count), count)
+
+    def tallies(self, counts: Iterable[tuple[str, int]], label: Callable[[str], str]) -> tuple[Tally, ...]:
+        """Rows for ``(key, count)`` pairs, largest first."""
+        ordered = sorted(counts, key=lambda pair: (-pair[1], label(pair[0]).casefold()))
+        return tuple(self.tally(key, label(key), count) for key, count in ordered)
+
+
+# --------------------------------------------------------------------------- the core
+
+
+def compute(
+    store: Store,
+    period: Period,
+    *,
+    threshold: int,
+    labels: Labels = Labels(),
+    now: datetime | None = None,
+) -> Report:
+    """Compute the whole report for ``period`` (and its trend against the period before).
+
+    :param threshold: counts from 1 to ``threshold - 1`` in breakdowns are shown as ``"<threshold"``.
+    :param now: decides which sessions count as held rather than upcoming (default: now).
+    """
+    now = now or datetime.now(UTC)
+    db = store.db
+    tables = _Tables(db)
+    suppress = Suppressor(threshold)
+    previous = period.previous()
+    current, before = _totals(db, tables, period, now), _totals(db, tables, previous, now)
+    attended, repeat_participants = _participation(db, tables, period, now)
+    sessions = _sessions(db, tables, period, now, suppress, attended)
+    shared = _shareout_counts(db, tables, period)
+    lookups = _event_groups(db, tables, period, events.GLOSSARY_LOOKUP, "subject", hit=1)
+    misses = _event_groups(db, tables, period, events.GLOSSARY_LOOKUP, "query", hit=0)
+    sheets = _event_groups(db, tables, period, events.TIPSHEET_VIEW, "subject")
+    titles = {row.id: _session_label(row, period) for row in sessions}
+    return Report(
+        period=period,
+        previous=previous,
+        threshold=threshold,
+        generated_at=now,
+        sessions_held=current["sessions_held"],
+        sessions_cancelled=current["sessions_cancelled"],
+        sessions_upcoming=sum(1 for row in sessions if row.status != "cancelled" and not row.held),
+        rsvps_going=current["rsvps_going"],
+        rsvps_not_going=current["rsvps_not_going"],
+        members_engaged=current["members_engaged"],
+        repeat_participants=repeat_participants,
+        shareouts=current["shareouts"],
+        glossary_lookups=current["glossary_lookups"],
+        glossary_misses=current["glossary_misses"],
+        tipsheet_views=current["tipsheet_views"],
+        safety_net=suppress.tally(events.SAFETY_NET, "Safety-net triggers", current["safety_net"]),
+        trend=tuple(
+            Trend(name, current[key], before[key]) for key, name in _TREND if period.series_id is None or key in _SERIES_TREND
+        ),
+        sessions=tuple(sessions),
+        shareouts_by_session=suppress.tallies(
+            shared["occurrence_id"].items(), lambda key: titles.get(key) or _occurrence_label(db, tables, key, period)
+        ),
+        shareouts_by_sector=suppress.tallies(
+            shared["sector"].items(), lambda key: labels.sectors.get(key, key) if key else NO_SECTOR
+        ),
+        shareouts_by_theme=suppress.tallies(_theme_groups(db, tables, period), lambda key: labels.themes.get(key, key)),
+        shareouts_by_visibility=suppress.tallies(shared["visibility"].items(), lambda key: VISIBILITY_LABELS.get(key, key)),
+        top_lookups=suppress.tallies(lookups[:TOP], lambda key: labels.entries.get(key, key)),
+        top_misses=suppress.tallies(misses[:TOP], lambda key: key),
+        top_tipsheets=suppress.tallies(sheets[:TOP], lambda key: labels.tipsheets.get(key, key)),
+    )
+
+
+_TREND = (
+    ("sessions_held", "Sessions held"),
+    ("rsvps_going", "RSVPs going"),
+    ("members_engaged", "Members engaged"),
+    ("shareouts", "Share-outs"),
+    ("glossary_lookups", "Glossary lookups"),
+    ("tipsheet_views", "Tip-sheet views"),
+)
+_SERIES_TREND = {"sessions_held", "rsvps_going", "members_engaged", "shareouts"}
+
+
+class _Tables:
+    """Which of the tables a report reads exist yet (features land at different times)."""
+
+    def __init__(self, db: sqlite_utils.Database):
+        names = set(db.table_names())
+        self.sessions = {"series", "occurrences", "rsvps"} <= names
+        self.shareouts = "shareouts" in names
+        self.themes = "shareout_themes" in names
+        self.events = "events" in names
+
+
+def _window(period: Period) -> dict[str, Any]:
+    """The period's parameters for SQL: its bounds (also as whole UTC days, see :class:`Span`) and series."""
+    return {**Span(period.start_ts, period.end_ts).params(), "series": period.series_id}
+
+
+def _of_series(period: Period) -> str:
+    """SQL condition on ``occurrence_id`` for a series report ('' for a community-wide one)."""
+    return " and occurrence_id in (select id from occurrences where series_id = :series)" if period.series_id else ""
+
+
+def _occurrences(period: Period) -> str:
+    """SQL for the ids of occurrences starting in the period (of its series, if it has one)."""
+    series = " and series_id = :series" if period.series_id else ""
+    return f"select id from occurrences where starts_at >= :lo and starts_at < :hi{series}"
+
+
+def _shareouts(period: Period) -> str:
+    """SQL condition for share-outs created in the period (about its series' sessions, if it has one)."""
+    return f"created_at >= :lo and created_at < :hi{_of_series(period)}"
+
+
+def _totals(db: sqlite_utils.Database, tables: _Tables, period: Period, now: datetime) -> dict[str, int]:
+    """The headline counts of one period (computed for the period and for the one before)."""
+    window = _window(period)
+    totals = dict.fromkeys(
+        (
+            "sessions_held",
+            "sessions_cancelled",
+            "rsvps_going",
+            "rsvps_not_going",
+            "members_engaged",
+            "shareouts",
+            "glossary_lookups",
+            "glossary_misses",
+            "tipsheet_views",
+            "safety_net",
+        ),
+        0,
+    )
+    if tables.sessions:
+        held, cancelled = db.execute(
+            "select coalesce(sum(status != 'cancelled' and starts_at <= :now), 0), coalesce(sum(status = 'cancelled'), 0) "
+            f"from occurrences where id in ({_occurrences(period)})",
+            {**window, "now": now.timestamp()},
+        ).fetchone()
+        going, not_going = db.execute(
+            "select coalesce(sum(response = 'going'), 0), coalesce(sum(response = 'not_going'), 0) "
+            f"from rsvps where occurrence_id in ({_occurrences(period)} and status != 'cancelled')",
+            window,
+        ).fetchone()
+        totals |= {"sessions_held": held, "sessions_cancelled": cancelled, "rsvps_going": going, "rsvps_not_going": not_going}
+    if tables.shareouts:
+        series = _of_series(period)
+        counted = db.execute(
+            f"select count(*) from shareouts where {Span.rows_in('created_at')}{series} "
+            f"union all select coalesce(sum(count), 0) from report_shareout_days where {Span.days()}{series}",
+            window,
+        ).fetchall()
+        totals["shareouts"] = sum(count for (count,) in counted)
+    totals["members_engaged"] = _members_engaged(db, tables, period)
+    if tables.events and period.series_id is None:
+        kinds = f"('{events.GLOSSARY_LOOKUP}', '{events.TIPSHEET_VIEW}', '{events.SAFETY_NET}')"
+        rows = db.execute(
+            "select kind, sum(n), sum(misses) from ("
+            f"select kind, count(*) as n, coalesce(sum(hit = 0), 0) as misses from events where kind in {kinds} "
+            f"and {Span.rows_in('at')} group by kind union all "
+            "select kind, sum(count), sum(case when hit = 0 then count else 0 end) from report_event_days "
+            f"where {Span.days()} and kind in {kinds} group by kind"
+            ") group by kind",
+            window,
+        ).fetchall()
+        found = {kind: (count, misses) for kind, count, misses in rows}
+        totals["glossary_lookups"], totals["glossary_misses"] = found.get(events.GLOSSARY_LOOKUP, (0, 0))
+        totals["tipsheet_views"] = found.get(events.TIPSHEET_VIEW, (0, 0))[0]
+        totals["safety_net"] = found.get(events.SAFETY_NET, (0, 0))[0]
+    return totals
+
+
+def _members_engaged(db: sqlite_utils.Database, tables: _Tables, period: Period) -> int:
+    """Distinct members with any interaction recorded in the period (every feature records
+    its interactions as events: lookups, tip sheets, RSVPs, share-outs under a name...).
+
+    A series report counts the members who RSVP'd to, or shared out under their name
+    about, its sessions.
+    """
+    if period.series_id is None:
+        if not tables.events:
+            return 0
+        # Walk the distinct member ids through the index (one probe each) and ask of each
+        # whether it has an event in the period: cheaper than reading every event of a long
+        # period, and exact.
+        sql = (
+            "with recursive member(id) as (select min(user_id) from events union all "
+            "select (select min(user_id) from events where user_id > member.id) from member where member.id is not null) "
+            "select count(*) from member where id is not null and exists "
+            "(select 1 from events where user_id = member.id and at >= :lo and at < :hi)"
+        )
+        return db.execute(sql, _window(period)).fetchone()[0]
+    parts = [f"select user_id from rsvps where occurrence_id in ({_occurrences(period)})"] if tables.sessions else []
+    if tables.shareouts:
+        parts.append(f"select user_id from shareouts where {_shareouts(period)} and user_id is not null")
+    if not parts:
+        return 0
+    return db.execute(f"select count(*) from ({' union '.join(parts)})", _window(period)).fetchone()[0]
+
+
+def _participation(db: sqlite_utils.Database, tables: _Tables, period: Period, now: datetime) -> tuple[Counter[str], int]:
+    """Who took part in the held sessions of the period (RSVP'd going, or shared out about the
+    session under their id): the members of each session, and how many took part in two or more."""
+    if not tables.sessions:
+        return Counter(), 0
+    window = {**_window(period), "now": now.timestamp()}
+    held = f"occurrence_id in ({_occurrences(period)} and status != 'cancelled' and starts_at <= :now)"
+    attended = Counter(
+        dict(db.execute(f"select occurrence_id, count(*) from report_participation where {held} group by 1", window))
+    )
+    repeat = db.execute(
+        f"select count(*) from (select user_id from report_participation where {held} group by 1 having count(*) >= 2)",
+        window,
+    ).fetchone()[0]
+    return attended, repeat
+
+
+def _sessions(
+    db: sqlite_utils.Database, tables: _Tables, period: Period, now: datetime, suppress: Suppressor, attended: Counter[str]
+) -> list[SessionRow]:
+    """The sessions that start in the period, oldest first, with their per-session counts."""
+    if not tables.sessions:
+        return []
+    window = {**_window(period), "now": now.timestamp()}
+    rows = db.execute(
+        "select o.id, o.series_id, coalesce(nullif(o.topic, ''), s.title, o.series_id, 'Session'), o.starts_at, o.status "
+        "from occurrences o left join series s on s.id = o.series_id "
+        f"where o.id in ({_occurrences(period)}) order by o.starts_at",
+        window,
+    ).fetchall()
+    if not rows:
+        return []
+    rsvps: dict[tuple[str, str], int] = {
+        (occurrence, response): count
+        for occurrence, response, count in db.execute(
+            f"select occurrence_id, response, count(*) from rsvps where occurrence_id in ({_occurrences(period)}) group by 1, 2",
+            window,
+        )
+    }
+    shared: dict[str, int] = {}
+    if tables.shareouts:
+        shared = dict(
+            db.execute(
+                "select occurrence_id, sum(count) from report_shareout_days "
+                f"where occurrence_id in ({_occurrences(period)}) group by 1",
+                window,
+            )
+        )
+    found = []
+    for occurrence_id, series_id, title, starts_at, status in rows:
+        found.append(
+            SessionRow(
+                id=occurrence_id,
+                series_id=series_id,
+                title=str(title),
+                starts_at=datetime.fromtimestamp(starts_at, UTC),
+                status=status,
+                held=status != "cancelled" and starts_at <= now.timestamp(),
+                going=rsvps.get((occurrence_id, "going"), 0),
+                not_going=rsvps.get((occurrence_id, "not_going"), 0),
+                attended=attended.get(occurrence_id, 0),
+                shareouts=suppress.tally(occurrence_id, str(title), shared.get(occurrence_id, 0)),
+            )
+        )
+    return found
+
+
+def _session_label(row: SessionRow, period: Period) -> str:
+    local = row.starts_at.astimezone(period.tz)
+    return f"{local:%b} {local.day} · {row.title}"
+
+
+def _occurrence_label(db: sqlite_utils.Database, tables: _Tables, occurrence_id: str, period: Period) -> str:
+    """A label for a session outside the period (a late share-out about an earlier one)."""
+    if not occurrence_id:
+        return NO_SESSION
+    if tables.sessions:
+        row = db.execute(
+            "select o.starts_at, coalesce(nullif(o.topic, ''), s.title, o.series_id) from occurrences o "
+            "left join series s on s.id = o.series_id where o.id = ?",
+            (occurrence_id,),
+        ).fetchone()
+        if row:
+            local = datetime.fromtimestamp(row[0], UTC).astimezone(period.tz)
+            return f"{local:%b} {local.day} · {row[1]}"
+    return occurrence_id
+
+
+def _shareout_counts(db: sqlite_utils.Database, tables: _Tables, period: Period) -> dict[str, Counter[str]]:
+    """Share-outs created in the period, counted by session, by sector and by visibility
+    (one pass over the covering index ``shareouts_report``)."""
+    counts: dict[str, Counter[str]] = {"occurrence_id": Counter(), "sector": Counter(), "visibility": Counter()}
+    if not tables.shareouts:
+        return counts
+    series = _of_series(period)
+    rows = db.execute(
+        "select occurrence_id, sector, visibility, sum(n) from ("
+        "select coalesce(occurrence_id, '') as occurrence_id, coalesce(sector, '') as sector, visibility, count(*) as n "
+        f"from shareouts where {Span.rows_in('created_at')}{series} group by 1, 2, 3 union all "
+        f"select occurrence_id, sector, visibility, count from report_shareout_days where {Span.days()}{series}"
+        ") group by 1, 2, 3 having sum(n) > 0",
+        _window(period),
+    )
+    for occurrence_id, sector, visibility, count in rows:
+        counts["occurrence_id"][str(occurrence_id)] += count
+        counts["sector"][str(sector)] += count
+        counts["visibility"][str(visibility)] += count
+    return counts
+
+
+def _theme_groups(db: sqlite_utils.Database, tables: _Tables, period: Period) -> list[tuple[str, int]]:
+    """Share-outs created in the period, counted by theme (one share-out may have several)."""
+    if not (tables.shareouts and tables.themes):
+        return []
+    series = _of_series(period)
+    rows = db.execute(
+        "select theme, sum(n) from ("
+        "select t.theme as theme, count(*) as n from shareouts join shareout_themes t on t.shareout_id = shareouts.id "
+        f"where {Span.rows_in('created_at')}{series} group by 1 union all "
+        f"select theme, count from report_theme_days where {Span.days()}{series}"
+        ") group by 1 having sum(n) > 0",
+        _window(period),
+    )
+    return [(str(key), count) for key, count in rows]
+
+
+def _event_groups(
+    db: sqlite_utils.Database, tables: _Tables, period: Period, kind: str, column: str, hit: int | None = None
+) -> list[tuple[str, int]]:
+    """Events of one kind in the period counted by ``subject`` or ``query``, most first."""
+    if not tables.events or period.series_id is not None:
+        return []
+    # The rollups keep the entry of a hit, the query of a miss and the sheet of a view as ``key``.
+    rows = db.execute(
+        "select key, sum(n) from ("
+        f"select {column} as key, count(*) as n from events where kind = :kind and {Span.rows_in('at')} "
+        f"and (:hit is null or hit = :hit) and {column} is not null group by 1 union all "
+        f"select key, count from report_event_days where {Span.days()} and kind = :kind and (:hit is null or hit = :hit) "
+        f"and key != ''"
+        f") group by 1 having sum(n) > 0 order by 2 desc, 1 limit {TOP}",
+        {**_window(period), "kind": kind, "hit": hit},
+    )
+    return [(str(key), count) for key, count in rows]
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def series_catalog(store: Store) -> dict[str, SeriesInfo]:
+    """Known series by id, with their zone and the local date of their first session."""
+    db = store.db
+    if not _Tables(db).sessions:
+        return {}
+    rows = db.execute(
+        "select s.id, coalesce(s.title, s.id), coalesce(s.timezone, ''), min(o.starts_at) "
+        "from series s left join occurrences o on o.series_id = s.id group by s.id"
+    ).fetchall()
+    catalog = {}
+    for series_id, title, timezone, first in rows:
+        zone = timezone or "UTC"
+        first_day = None if first is None else datetime.fromtimestamp(first, ZoneInfo(zone)).date()
+        catalog[str(series_id)] = SeriesInfo(str(series_id), str(title), zone, first_day)
+    return catalog
+
+
+# --------------------------------------------------------------------------- day by day
+
+
+@dataclass(frozen=True)
+class Day:
+    """The figures of one local day (for the daily export)."""
+
+    day: str  # ISO date in the period's zone
+    members_engaged: int
+    shareouts: int
+    glossary_lookups: int
+    glossary_misses: int
+    tipsheet_views: int
+    safety_net: Tally
+
+
+def daily(store: Store, period: Period, *, threshold: int) -> list[Day]:
+    """The period day by day, each day running from local midnight to local midnight.
+
+    Members engaged, glossary and tip-sheet figures are community-wide, so a series
+    report leaves them at 0.
+    """
+    db = store.db
+    tables = _Tables(db)
+    suppress = Suppressor(threshold)
+    starts = period.day_starts()
+    params: dict[str, Any] = {"series": period.series_id}
+    for n, (start, end) in enumerate(zip(starts, [*starts[1:], period.end], strict=True)):
+        params |= {f"d{n}": start.date().isoformat(), f"l{n}": start.timestamp(), f"h{n}": end.timestamp()}
+    days = ", ".join(f"(:d{n}, :l{n}, :h{n})" for n in range(len(starts)))
+    community = tables.events and period.series_id is None
+    series = " and occurrence_id in (select id from occurrences where series_id = :series)" if period.series_id else ""
+    in_day = "created_at >= d.lo and created_at < d.hi"
+
+    def events_of(kind: str, extra: str = "") -> str:
+        return f"(select count(*) from events where kind = '{kind}' and at >= d.lo and at < d.hi{extra})" if community else "0"
+
+    engaged = "(select count(distinct user_id) from events where at >= d.lo and at < d.hi)" if community else "0"
+    shareouts = f"(select count(*) from shareouts where {in_day}{series})" if tables.shareouts else "0"
+    # One row a day; every count is a range lookup on an index.
+    rows = db.execute(
+        f"with d(day, lo, hi) as (values {days}) select day, {engaged}, {shareouts}, {events_of(events.GLOSSARY_LOOKUP)}, "
+        f"{events_of(events.GLOSSARY_LOOKUP, ' and hit = 0')}, {events_of(events.TIPSHEET_VIEW)}, {events_of(events.SAFETY_NET)} "
+        "from d order by day",
+        params,
+    ).fetchall()
+    return [
+        Day(day, members, shared, lookups, misses, views, suppress.tally(events.SAFETY_NET, "Safety-net triggers", net))
+        for day, members, shared, lookups, misses, views, net in rows
+    ]
+
+
+def report_for(store: Store, settings: Settings, labels: Labels, text: str = "", now: datetime | None = None) -> Report:
+    """The report for a period typed by a coordinator (Slack and the CLI both call this).
+
+    :param settings: the community's time zone and small-count threshold.
+    :raises PeriodError: when ``text`` is not a period (the message says what works).
+    """
+    now = now or datetime.now(UTC)
+    period = parse_period(text, now, settings.timezone, series_catalog(store))
+    return compute(store, period, threshold=settings.small_count_threshold, labels=labels, now=now)

@@ -1,0 +1,124 @@
+"""A member's own data, across every feature: all of it to download, and all of it to delete.
+
+What heart-bot keeps about a member: their share-outs (named ones by Slack id, "anonymous to
+everyone" ones by the keyed hash only they match), their RSVPs, the series they get DM
+reminders for, the record of reminder DMs sent to them, and their activity (glossary
+lookups, tip sheets opened, RSVPs and the like, kept for coordinators' counts).
+
+Deleting removes the share-outs, RSVPs, subscriptions and DM records, and takes the member
+id off their activity: the counts coordinators report stay true, but nothing links them to
+the member any more. Earlier versions of the changed rows are then wiped from the disk.
+
+The download reads each feature's tables; the deletion asks each feature to delete its own
+part, all in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bot import events
+from bot.sessions import claims
+from bot.sessions import core as sessions
+from bot.shareouts import core as shareouts
+from bot.shareouts.content import ShareoutContent
+from bot.shareouts.core import Owner, Shareout
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    """What :func:`forget` deleted; ``posts`` are the share-outs whose channel posts must go too."""
+
+    shareouts: int
+    rsvps: int
+    subscriptions: int
+    activity: int
+    posts: tuple[Shareout, ...]
+    occurrences: tuple[str, ...]  # sessions whose RSVP counts changed
+
+    @property
+    def anything(self) -> bool:
+        """False when there was nothing to delete."""
+        return any((self.shareouts, self.rsvps, self.subscriptions, self.activity))
+
+
+def collect(store: Store, content: ShareoutContent, owner: Owner) -> dict[str, Any]:
+    """Everything heart-bot keeps about the member, as plain records (times in UTC, ISO 8601)."""
+    db = store.db
+    user = owner.user_id
+    rsvps = db.execute(
+        "select r.occurrence_id, coalesce(nullif(o.topic, ''), s.title, o.series_id), o.starts_at, r.response, r.updated_at "
+        "from rsvps r left join occurrences o on o.id = r.occurrence_id left join series s on s.id = o.series_id "
+        "where r.user_id = ? order by o.starts_at",
+        [user],
+    ).fetchall()
+    subscriptions = db.execute(
+        "select sub.series_id, s.title, sub.created_at from subscriptions sub left join series s on s.id = sub.series_id "
+        "where sub.user_id = ? order by sub.created_at",
+        [user],
+    ).fetchall()
+    reminders = db.execute(
+        "select occurrence_id, kind, state, updated_at from deliveries where recipient = ? order by updated_at", [user]
+    ).fetchall()
+    activity = db.execute("select at, kind, subject, query, hit from events where user_id = ? order by at, id", [user]).fetchall()
+    return {
+        "exported_at": _iso(datetime.now(UTC).timestamp()),
+        "member": user,
+        "shareouts": shareouts.export_rows(store, content, owner),
+        "rsvps": [
+            {"session_id": oid, "session": title, "starts_at": _iso(starts), "response": response, "answered_at": _iso(at)}
+            for oid, title, starts, response, at in rsvps
+        ],
+        "dm_reminders": [{"series_id": sid, "series": title, "since": _iso(at)} for sid, title, at in subscriptions],
+        "reminder_dms_sent": [
+            {"session_id": oid, "kind": kind, "state": state, "at": _iso(at)} for oid, kind, state, at in reminders
+        ],
+        "activity": [
+            {"at": _iso(at), "kind": kind, "subject": subject, "query": query, "found": None if hit is None else bool(hit)}
+            for at, kind, subject, query, hit in activity
+        ],
+    }
+
+
+def to_json(data: dict[str, Any]) -> str:
+    """The download as pretty JSON."""
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def forget(store: Store, owner: Owner) -> Forgotten:
+    """Delete the member's data (see the module's docstring) in one transaction, each feature
+    deleting from its own tables."""
+    user = owner.user_id
+    with store.transaction() as db:
+        mine = shareouts.delete_all(db, owner)
+        occurrences, subscriptions = sessions.forget_member(db, user)
+        claims.forget_recipient(db, user)
+        activity = events.forget_member(db, user)
+    store.erase_history()
+    forgotten = Forgotten(
+        shareouts=len(mine),
+        rsvps=len(occurrences),
+        subscriptions=subscriptions,
+        activity=activity,
+        posts=tuple(s for s in mine if s.message_ts),
+        occurrences=tuple(occurrences),
+    )
+    log.info(
+        "a member's data deleted: %d share-outs, %d RSVPs, %d subscriptions, %d activity records",
+        forgotten.shareouts,
+        forgotten.rsvps,
+        forgotten.subscriptions,
+        forgotten.activity,
+    )
+    return forgotten
+
+
+def _iso(timestamp: float | None) -> str | None:
+    return None if timestamp is None else datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds")

@@ -1,0 +1,320 @@
+"""A local stand-in for Slack's Web API and response URLs, on 127.0.0.1.
+
+The offline shell points the bot's WebClient at it (``SLACK_API_URL``), and so do the
+tests. It records every call, answers each method the way Slack does for a healthy
+workspace, and can be scripted to misbehave: a rate limit per method (HTTP 429 with
+``Retry-After``), queued failures (``ratelimited``, 500s, ``not_in_channel``...), delays
+or dropped connections. Its response URLs keep Slack's rule: 5 posts within 30 minutes,
+then HTTP 404 (``used_url``, ``expired_url``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlparse
+
+from bot.offline.slack_requests import TEAM_ID
+
+BOT_USER_ID = "UHEARTBOT"
+# Slack takes up to 5 posts to one response URL, within 30 minutes; beyond, it answers 404.
+RESPONSE_URL_POSTS = 5
+RESPONSE_URL_LIFETIME = 30 * 60
+
+
+@dataclass
+class Call:
+    """One request the bot made: an API method or a post to a response URL."""
+
+    method: str  # "chat.postMessage", or "response_url" for posts to a response URL
+    args: dict[str, Any]
+    at: float = field(default_factory=time.time)
+    path: str = ""
+
+    def blocks(self) -> list[dict[str, Any]]:
+        """The call's blocks, decoded when they came form-encoded."""
+        blocks = self.args.get("blocks") or (self.args.get("view") or {}).get("blocks") or []
+        return json.loads(blocks) if isinstance(blocks, str) else blocks
+
+
+@dataclass
+class Failure:
+    """A scripted answer: an HTTP status, a Slack error code, headers, or a delay."""
+
+    status: int = 200
+    error: str | None = None
+    retry_after: int | None = None
+    delay: float = 0.0
+    drop: bool = False  # close the connection without answering
+
+
+class LocalSlack:
+    """A threaded HTTP server that behaves like Slack's Web API for one workspace."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0):
+        self.calls: list[Call] = []
+        self.users: dict[str, dict[str, Any]] = {}
+        self.usergroups: dict[str, list[str]] = {}
+        self.socket_mode_url: str | None = None  # what apps.connections.open hands out (a ws:// endpoint)
+        self._failures: dict[str, deque[Failure]] = defaultdict(deque)
+        self._limits: dict[str, tuple[float, deque[float]]] = {}
+        self._response_urls: dict[str, tuple[float, int]] = {}  # path: (issued at, posts taken)
+        self._refused_channels: dict[str, str] = {}  # channel: the error every call to it gets
+        self._lock = threading.Lock()
+        self._counter = itertools.count(1)
+        self._condition = threading.Condition(self._lock)
+        self._server = ThreadingHTTPServer((host, port), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    # ----------------------------------------------------------------- lifecycle
+    @property
+    def url(self) -> str:
+        """Base URL of the server."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/"
+
+    @property
+    def api_url(self) -> str:
+        """The value for ``SLACK_API_URL`` (ends with a slash, as WebClient needs)."""
+        return self.url + "api/"
+
+    def response_url(self, name: str = "") -> str:
+        """A fresh response URL served here: like Slack's, it takes 5 posts within 30 minutes."""
+        path = f"/response/{name or next(self._counter)}"
+        with self._lock:
+            self._response_urls.setdefault(path, (time.monotonic(), 0))
+        return self.url.rstrip("/") + path
+
+    def start(self) -> LocalSlack:
+        """Serve in a background thread."""
+        self._thread = threading.Thread(target=self._server.serve_forever, name="local-slack", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving."""
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> LocalSlack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ----------------------------------------------------------------- scripting
+    def fail_next(self, method: str, *failures: Failure) -> None:
+        """Answer the next calls of ``method`` with these failures, in order."""
+        with self._lock:
+            self._failures[method].extend(failures)
+
+    def rate_limit(self, method: str, per_second: float) -> None:
+        """Allow ``method`` at most ``per_second`` calls a second; beyond, 429 + Retry-After."""
+        with self._lock:
+            self._limits[method] = (per_second, deque())
+
+    def refuse_channel(self, channel: str, error: str = "not_in_channel") -> None:
+        """Answer every call about ``channel`` with ``error`` (the bot was removed from it, it was archived...)."""
+        with self._lock:
+            self._refused_channels[channel] = error
+
+    def add_user(self, user_id: str, *, tz: str = "America/New_York", name: str | None = None) -> None:
+        """Make ``users.info`` know a member."""
+        self.users[user_id] = {"id": user_id, "name": name or user_id.lower(), "real_name": name or user_id, "tz": tz}
+
+    # ----------------------------------------------------------------- reading
+    def calls_to(self, method: str) -> list[Call]:
+        """Recorded calls of one method, oldest first."""
+        with self._lock:
+            return [call for call in self.calls if call.method == method]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
+        """Block until ``count`` calls of ``method`` arrived; return them.
+
+        :raises TimeoutError: if they do not arrive in time.
+        """
+        return self._wait(lambda call: call.method == method, count, timeout, f"{method} call(s)")
+
+    def responses(self, response_url: str, count: int = 1, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """Wait for ``count`` posts to ``response_url`` and return their bodies."""
+        path = urlparse(response_url).path
+        found = self._wait(lambda call: call.method == "response_url" and call.path == path, count, timeout, f"post(s) to {path}")
+        return [call.args for call in found]
+
+    def _wait(self, matches: Callable[[Call], bool], count: int, timeout: float, what: str) -> list[Call]:
+        deadline = time.monotonic() + timeout
+        with self._condition:
+            while True:
+                found = [call for call in self.calls if matches(call)]
+                if len(found) >= count:
+                    return found
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"expected {count} {what}, got {len(found)}")
+                self._condition.wait(remaining)
+
+    def clear(self) -> None:
+        """Forget recorded calls, scripted failures, limits and refused channels."""
+        with self._lock:
+            self.calls.clear()
+            self._failures.clear()
+            self._limits.clear()
+            self._refused_channels.clear()
+
+    # ----------------------------------------------------------------- serving
+    def _admit(self, method: str) -> Failure | None:
+        """Record the call's arrival and decide whether it fails (called under the lock)."""
+        queued = self._failures.get(method)
+        if queued:
+            return queued.popleft()
+        limit = self._limits.get(method)
+        if limit:
+            per_second, recent = limit
+            now = time.monotonic()
+            while recent and now - recent[0] >= 1.0:
+                recent.popleft()
+            if len(recent) >= per_second:
+                return Failure(status=429, error="ratelimited", retry_after=1)
+            recent.append(now)
+        return None
+
+    def _spend_response_url(self, path: str) -> Failure | None:
+        """Count a post to a response URL; past 5 posts or 30 minutes, Slack's 404 (called under the lock)."""
+        issued, posts = self._response_urls.get(path, (time.monotonic(), 0))
+        if time.monotonic() - issued > RESPONSE_URL_LIFETIME:
+            return Failure(status=404, error="expired_url")
+        if posts >= RESPONSE_URL_POSTS:
+            return Failure(status=404, error="used_url")
+        self._response_urls[path] = (issued, posts + 1)
+        return None
+
+    def _record(self, call: Call) -> None:
+        with self._condition:
+            self.calls.append(call)
+            self._condition.notify_all()
+
+    def answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        """The successful answer Slack gives to ``method`` called with ``args``."""
+        ts = f"{time.time():.6f}"
+        channel = args.get("channel") or "C0HEART"
+        if method == "auth.test":
+            return {"ok": True, "user_id": BOT_USER_ID, "bot_id": "BHEART", "team_id": TEAM_ID, "team": "HEART", "url": self.url}
+        if method in ("chat.postMessage", "chat.update", "chat.postEphemeral", "chat.meMessage"):
+            return {"ok": True, "channel": channel, "ts": args.get("ts") or ts, "message_ts": ts}
+        if method == "chat.delete":
+            return {"ok": True, "channel": channel, "ts": args.get("ts")}
+        if method == "chat.getPermalink":
+            return {"ok": True, "channel": channel, "permalink": f"{self.url}archives/{channel}/p{args.get('message_ts', ts)}"}
+        if method == "conversations.open":
+            users = str(args.get("users") or "")
+            return {"ok": True, "channel": {"id": "D" + users.replace(",", "")[:12]}}
+        if method in ("views.open", "views.update", "views.push", "views.publish"):
+            view = args.get("view")
+            view = json.loads(view) if isinstance(view, str) else (view or {})
+            return {"ok": True, "view": {**view, "id": f"V{next(self._counter):08d}", "hash": ts}}
+        if method == "users.info":
+            user_id = str(args.get("user") or "")
+            default = {"id": user_id, "name": user_id.lower(), "real_name": user_id, "tz": "America/New_York"}
+            user = self.users.get(user_id) or default
+            return {"ok": True, "user": user}
+        if method == "apps.connections.open" and self.socket_mode_url:
+            return {"ok": True, "url": self.socket_mode_url}
+        if method == "usergroups.users.list":
+            return {"ok": True, "users": self.usergroups.get(str(args.get("usergroup")), [])}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._counter):08d}"
+            return {"ok": True, "upload_url": f"{self.url}upload/{file_id}", "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            files = args.get("files")
+            files = json.loads(files) if isinstance(files, str) else (files or [])
+            return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title")} for f in files]}
+        return {"ok": True}
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        local = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # quiet
+                return
+
+            def do_GET(self) -> None:
+                self._send(200, {"ok": True})
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length)
+                path = urlparse(self.path).path
+                if path.startswith("/api/"):
+                    method = path[len("/api/") :]
+                elif path.startswith("/response/"):
+                    method = "response_url"
+                elif path.startswith("/upload/"):
+                    method = "file_upload"
+                else:
+                    self._send(404, {"ok": False, "error": "unknown_path"})
+                    return
+                args = self._parse(raw, method)
+                if "Authorization" in self.headers:
+                    args.setdefault("_token", self.headers["Authorization"].removeprefix("Bearer "))
+                with local._lock:
+                    failure = local._admit(method)
+                    if failure is None and method == "response_url":
+                        failure = local._spend_response_url(path)
+                    if failure is None and str(args.get("channel")) in local._refused_channels:
+                        failure = Failure(error=local._refused_channels[str(args.get("channel"))])
+                if failure and failure.delay:
+                    time.sleep(failure.delay)
+                if failure and failure.drop:
+                    self.close_connection = True
+                    self.connection.close()
+                    return
+                if failure and (failure.status != 200 or failure.error):
+                    local._record(Call(method, {**args, "_failed": failure.error or failure.status}, path=path))
+                    headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+                    self._send(failure.status, {"ok": False, "error": failure.error or "internal_error"}, headers)
+                    return
+                local._record(Call(method, args, path=path))
+                if method == "response_url":
+                    self._send(200, "ok")
+                elif method == "file_upload":
+                    self._send(200, "OK - file uploaded")
+                else:
+                    self._send(200, local.answer(method, args))
+
+            def _parse(self, raw: bytes, method: str) -> dict[str, Any]:
+                if method == "file_upload":
+                    return {"bytes": raw}
+                content_type = self.headers.get("Content-Type", "")
+                text = raw.decode("utf-8", "replace")
+                if "json" in content_type:
+                    try:
+                        data = json.loads(text or "{}")
+                    except json.JSONDecodeError:
+                        return {"_raw": text}
+                    return data if isinstance(data, dict) else {"_json": data}
+                return dict(parse_qsl(text, keep_blank_values=True))
+
+            def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+                body = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "text/plain" if isinstance(payload, str) else "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                try:
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):  # the caller went away; as on Slack, the call stands
+                    self.close_connection = True
+
+        return Handler

@@ -1,0 +1,285 @@
+"""Delivery: sending what a slot owes to each of its recipients, and keeping channel posts' counts live.
+
+Each message is claimed first (:mod:`bot.sessions.claims`), so it is sent once. Slack
+failures: a 429 pauses every sender for its ``Retry-After``; 5xx answers, timeouts and
+dropped connections are retried with exponential backoff and jitter until delivered or no
+longer useful; ``not_in_channel`` and ``channel_not_found`` mark the series and tell the
+coordinators once. DMs are paced (:class:`Pacer`) under Slack's limits, on the scheduler's
+own threads.
+"""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks import Message
+from bot.sessions import blocks
+from bot.sessions import core as sessions
+from bot.sessions.claims import CHANNEL, EVERYONE, FAILED, SENT, SKIPPED, Claim, Claims, channel_posts
+from bot.sessions.core import Occurrence, Series
+from bot.sessions.slots import CANCELLED, MOVED, REMINDER, SHAREOUT, STARTING, Slot, skip_reason, slots_for
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+CHANNEL_PROBLEM = "channel-problem"
+NOTICE_USEFUL = timedelta(days=7)  # for notices with no session time to go by
+MAX_BACKOFF = 60.0
+CHANNEL_PROBLEMS = {"not_in_channel", "channel_not_found", "is_archived"}
+TRANSIENT_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+
+
+class Pacer:
+    """Spaces messages at most ``per_second`` apart, for every sender thread of the process,
+    and makes them all wait out a 429's ``Retry-After``."""
+
+    def __init__(self, per_second: float, stopping: threading.Event, clock: Callable[[], float] = time.monotonic):
+        self.interval = 1.0 / per_second
+        self.stopping = stopping
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._next = 0.0
+
+    def wait_turn(self) -> bool:
+        """Block until this sender may call Slack; False if the process is stopping."""
+        with self._lock:
+            now = self.clock()
+            turn = max(now, self._next)
+            self._next = turn + self.interval
+        delay = turn - now
+        if delay > 0:
+            return not self.stopping.wait(delay)
+        return not self.stopping.is_set()
+
+    def pause(self, seconds: float) -> None:
+        """Nobody calls Slack for ``seconds`` (a 429's Retry-After)."""
+        with self._lock:
+            self._next = max(self._next, self.clock() + seconds)
+
+
+def retry_after(error: SlackApiError) -> float:
+    """The seconds a 429 asks to wait (1 if it does not say)."""
+    headers = {str(k).lower(): v for k, v in (error.response.headers or {}).items()}
+    value = headers.get("retry-after")
+    value = value[0] if isinstance(value, list) else value
+    try:
+        return max(0.0, float(value))
+    except (TypeError, ValueError):
+        return 1.0
+
+
+# ----------------------------------------------------------------------------- delivery
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one recipient's message."""
+
+    state: str  # sent | failed | skipped, or "already handled" (by this slot before, or another process), "stopped", "lost"
+    detail: str | None = None
+
+
+class Deliverer:
+    """Sends what a slot owes to each of its recipients, once, and keeps channel posts' counts live.
+
+    :param coordinators: returns the coordinators' ids (told once when a channel cannot be posted in).
+    :param stopping: set when the process shuts down; a fan-out stops between messages.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        client: WebClient,
+        *,
+        claims: Claims,
+        pacer: Pacer,
+        coordinators: Callable[[], Iterable[str]],
+        stopping: threading.Event,
+        clock: Callable[[], float] = time.time,
+    ):
+        self.store = store
+        self.client = client
+        self.claims = claims
+        self.pacer = pacer
+        self.coordinators = coordinators
+        self.stopping = stopping
+        self.clock = clock
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), UTC)
+
+    def deliver(self, occurrence_id: str, kind: str) -> str:
+        """Send slot ``kind`` of an occurrence to everyone it owes, unless done or no longer useful.
+
+        :returns: what happened, for the log: ``12 sent``, ``skipped: too late``, ``busy``, ``gone``...
+        """
+        occurrence = sessions.get_occurrence(self.store, occurrence_id)
+        series = sessions.get_series(self.store, occurrence.series_id) if occurrence else None
+        if occurrence is None or series is None:
+            return "gone"
+        slots = slots_for(occurrence, series.reminder_offsets)
+        slot = next((s for s in slots if s.kind == kind), None)
+        now = self._now()
+        if slot is None:
+            return "gone"  # cancelled, moved or re-planned since the job was made
+        if now < slot.due_at:
+            return "early"
+        whole = self.claims.take(occurrence_id, kind, EVERYONE)
+        if whole is None:
+            return "busy"
+        reason = skip_reason(slot, occurrence, slots, now)
+        if reason:
+            self.claims.finish(whole, SKIPPED, detail=reason)
+            log.info("skipped %s %s: %s", occurrence_id, kind, reason)
+            return f"skipped: {reason}"
+        # Counts as of now; the channel post's are kept live afterwards (refresh_posts).
+        messages = {dm: post_message(self.store, slot.base, occurrence, dm=dm) for dm in (False, True)}
+        tally: dict[str, int] = {}
+        renewed = time.monotonic()
+        for recipient in self._recipients(slot, occurrence, series):
+            if time.monotonic() - renewed > self.claims.lease / 3:
+                if not self.claims.renew(whole):
+                    return "lost"
+                renewed = time.monotonic()
+            outcome = self._deliver_to(slot, occurrence, series, recipient, messages[recipient != CHANNEL])
+            if outcome.state == "stopped":
+                self.claims.release(whole)
+                return "stopped"
+            tally[outcome.state] = tally.get(outcome.state, 0) + 1
+        summary = ", ".join(f"{count} {state}" for state, count in sorted(tally.items())) or "nobody to tell"
+        self.claims.finish(whole, SENT, detail=summary)
+        log.info("delivered %s %s: %s", occurrence_id, kind, summary)
+        return summary
+
+    def _recipients(self, slot: Slot, occurrence: Occurrence, series: Series) -> list[str]:
+        found = [CHANNEL] if occurrence.channel_id else []
+        if slot.audience == "subscribers":
+            declined = set(sessions.responders(self.store, occurrence.id, sessions.NOT_GOING))
+            members = [m for m in sessions.subscribers(self.store, series.id) if m not in declined]
+        else:
+            members = sessions.responders(self.store, occurrence.id, sessions.GOING)
+        return found + members
+
+    def _deliver_to(self, slot: Slot, occurrence: Occurrence, series: Series, recipient: str, message: Message) -> Outcome:
+        claim = self.claims.take(slot.occurrence_id, slot.kind, recipient)
+        if claim is None:
+            return Outcome("already handled")
+        channel = occurrence.channel_id if recipient == CHANNEL else recipient
+        outcome = self._send(claim, channel or "", message, slot.useful_until)
+        if recipient == CHANNEL and outcome.state == SENT and series.channel_problem:
+            sessions.clear_channel_problem(self.store, series.id)
+        if recipient == CHANNEL and outcome.detail in CHANNEL_PROBLEMS:
+            self._report_channel_problem(series, occurrence, outcome.detail)
+        return outcome
+
+    def _send(self, claim: Claim, channel: str, message: Message, useful_until: datetime) -> Outcome:
+        """Post until Slack takes it, it stops being useful, or it fails for good."""
+        failures = 0
+        while True:
+            if self.stopping.is_set():
+                self.claims.release(claim)
+                return Outcome("stopped")
+            if self._now() >= useful_until:
+                self.claims.finish(claim, FAILED, detail="gave up: no longer useful")
+                return Outcome(FAILED, "gave up")
+            if not self.pacer.wait_turn():
+                self.claims.release(claim)
+                return Outcome("stopped")
+            # Renewed after any wait (a Retry-After may outlast a lease), just before the call.
+            if not self.claims.renew(claim, attempt=True):
+                return Outcome("lost")
+            try:
+                payload = message.to_dict()
+                response = self.client.chat_postMessage(
+                    channel=channel, text=payload["text"], blocks=payload["blocks"], unfurl_links=False, unfurl_media=False
+                )
+            except SlackApiError as error:
+                status, code = error.response.status_code, str(error.response.get("error") or "")
+                if status == 429 or code == "ratelimited":
+                    self.pacer.pause(retry_after(error))
+                    self.claims.answered(claim)
+                    continue
+                if status < 500 and code not in TRANSIENT_ERRORS:
+                    log.warning("delivery %s to %s failed: %s", claim.id, claim.recipient, code)
+                    self.claims.finish(claim, FAILED, detail=code)
+                    return Outcome(FAILED, code)
+                failures += 1
+                log.info("delivery %s: Slack answered %s %s; retrying", claim.id, status, code)
+            except (OSError, http.client.HTTPException) as error:  # timeouts, refused or dropped connections
+                failures += 1
+                log.info("delivery %s: %s; retrying", claim.id, type(error).__name__)
+            else:
+                self.claims.finish(claim, SENT, channel=response.get("channel"), ts=response.get("ts"))
+                return Outcome(SENT)
+            self.claims.answered(claim)
+            self._back_off(failures, useful_until)
+
+    def _back_off(self, failures: int, useful_until: datetime) -> None:
+        # Exponential with "equal jitter": half fixed, half random, so retries spread out.
+        delay = min(MAX_BACKOFF, 2.0 ** (failures - 1))
+        delay = delay / 2 + random.uniform(0, delay / 2)
+        remaining = (useful_until - self._now()).total_seconds()
+        self.stopping.wait(max(0.0, min(delay, remaining)))
+
+    def _report_channel_problem(self, series: Series, occurrence: Occurrence, error: str) -> None:
+        if not sessions.mark_channel_problem(self.store, series.id, error):
+            return  # already told
+        log.warning("series %s cannot post in channel %s (%s): telling the coordinators", series.id, series.channel_id, error)
+        message = blocks.channel_problem_message(series, occurrence, error)
+        until = self._now() + NOTICE_USEFUL
+        for coordinator in sorted(self.coordinators()):
+            claim = self.claims.take(occurrence.id, CHANNEL_PROBLEM, coordinator)
+            if claim is not None:
+                self._send(claim, coordinator, message, until)
+
+    def refresh_posts(self, occurrence_id: str) -> int:
+        """Redraw the channel posts of a session (live counts, a new time, a cancellation).
+
+        :returns: how many posts were updated.
+        """
+        occurrence = sessions.get_occurrence(self.store, occurrence_id)
+        if occurrence is None:
+            return 0
+        updated = 0
+        for kind, channel, ts in channel_posts(self.store, occurrence_id):
+            base = kind.split(".")[0].split("-")[0]
+            if base not in (REMINDER, STARTING, MOVED):
+                continue
+            payload = post_message(self.store, base, occurrence, dm=False).to_dict()
+            try:
+                self.client.chat_update(channel=channel, ts=ts, text=payload["text"], blocks=payload["blocks"])
+                updated += 1
+            except (SlackApiError, OSError, http.client.HTTPException) as error:
+                log.warning("could not update the %s post of %s: %s", kind, occurrence_id, type(error).__name__)
+        return updated
+
+
+def post_message(store: Store, base: str, occurrence: Occurrence, *, dm: bool) -> Message:
+    """The message a slot of kind ``base`` posts, as of now."""
+    if base == REMINDER:
+        return blocks.reminder_message(occurrence, sessions.rsvp_counts(store, occurrence.id), dm=dm)
+    if base == STARTING:
+        return blocks.starting_message(occurrence, sessions.rsvp_counts(store, occurrence.id))
+    if base == SHAREOUT:
+        return blocks.shareout_prompt_message(occurrence)
+    if base == CANCELLED:
+        return blocks.cancelled_message(occurrence)
+    return blocks.moved_message(occurrence, sessions.rsvp_counts(store, occurrence.id))
+
+
+def delivery_client(token: str | None, base_url: str) -> WebClient:
+    """A WebClient with no retry handlers of its own: :class:`Deliverer` paces and retries itself.
+
+    Its timeout is generous: a timed-out post may have reached Slack and is sent again.
+    """
+    return WebClient(token=token, base_url=base_url, timeout=15, retry_handlers=[])

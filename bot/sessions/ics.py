@@ -1,0 +1,77 @@
+"""Add to calendar: an .ics file (any calendar app) and a Google Calendar link for one session.
+
+The file gives the times in the series' own zone with its VTIMEZONE, so a calendar shows the
+session at the right moment wherever the member is. Its UID is stable and its SEQUENCE is
+the session's revision: adding a moved session again updates the old entry.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from urllib.parse import urlencode
+
+from icalendar import Calendar, Event
+
+from bot.sessions.core import Occurrence
+
+GOOGLE_TEMPLATE = "https://calendar.google.com/calendar/render"
+MAX_GOOGLE_DETAILS = 1000  # keeps the link well under Slack's 3,000-character button URL
+
+
+def _description(occurrence: Occurrence) -> str:
+    parts = [
+        f"Topic: {occurrence.topic}" if occurrence.topic else "",
+        occurrence.description or "",
+        f"Facilitator: {occurrence.facilitator}" if occurrence.facilitator else "",
+        f"Join: {occurrence.join_url}" if occurrence.join_url else "",
+    ]
+    return "\n\n".join(part for part in parts if part)
+
+
+def ics(occurrence: Occurrence, *, now: datetime | None = None) -> bytes:
+    """The session as an iCalendar file."""
+    calendar = Calendar()
+    calendar.add("prodid", "-//HEART Collective//heart-bot//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "PUBLISH")
+    event = Event()
+    event.add("uid", f"{occurrence.id}@heart-bot")
+    event.add("dtstamp", now or datetime.now(UTC))
+    event.add("dtstart", occurrence.starts_at.astimezone(occurrence.tz))
+    event.add("dtend", occurrence.ends_at.astimezone(occurrence.tz))
+    event.add("summary", occurrence.title)
+    event.add("sequence", occurrence.revision)
+    if description := _description(occurrence):
+        event.add("description", description)
+    if occurrence.join_url:
+        event.add("location", occurrence.join_url)
+        event.add("url", occurrence.join_url)
+    event.add("status", "CONFIRMED" if occurrence.live else "CANCELLED")
+    calendar.add_component(event)
+    # The zone's rules around the session only, not every change since 1970.
+    year = occurrence.starts_at.year
+    calendar.add_missing_timezones(date(year - 1, 1, 1), date(year + 1, 12, 31))
+    return calendar.to_ical()
+
+
+def ics_filename(occurrence: Occurrence) -> str:
+    """``peer-support-hour-2026-12-08.ics``-style name."""
+    day = occurrence.starts_at.astimezone(occurrence.tz).date().isoformat()
+    return f"{occurrence.series_id[:40]}-{day}.ics"
+
+
+def google_calendar_url(occurrence: Occurrence) -> str:
+    """A link that opens Google Calendar's "new event" form filled in with the session."""
+
+    def stamp(moment: datetime) -> str:
+        return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+    params = {
+        "action": "TEMPLATE",
+        "text": occurrence.title,
+        "dates": f"{stamp(occurrence.starts_at)}/{stamp(occurrence.ends_at)}",
+        "details": _description(occurrence)[:MAX_GOOGLE_DETAILS],
+        "location": occurrence.join_url or "",
+        "ctz": occurrence.timezone,
+    }
+    return f"{GOOGLE_TEMPLATE}?{urlencode(params)}"

@@ -1,0 +1,518 @@
+"""Block Kit for share-outs: the form, the confirmation, the safety net, "mine", the channel post.
+
+Every piece of member text is escaped before it is shown, so a share-out can never ping
+anyone or pose as a link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from enum import StrEnum
+
+from slack_sdk.models.blocks import (
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    DividerBlock,
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    RadioButtonsElement,
+    StaticMultiSelectElement,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.blocks import (
+    MAX_MESSAGE_BLOCKS,
+    MAX_SECTION_TEXT,
+    Message,
+    actions,
+    button,
+    context,
+    header,
+    section,
+    sections_from_paragraphs,
+)
+from bot.safety import IN_A_CRISIS, NOT_A_CRISIS_SERVICE, NoteFor, resources_for
+from bot.sessions.blocks import local_text, moment
+from bot.sessions.core import Occurrence
+from bot.shareouts.content import ShareoutContent
+from bot.shareouts.core import MAX_TEXT, Description, Draft, Field, Page, Shareout, Visibility
+from bot.shareouts.deidentify import Concern
+from bot.text import escape, truncate
+
+FORM_CALLBACK = "shareout_form"
+SAVED_CALLBACK = "shareout_saved"
+OPEN_ACTION = "shareout_open"  # value: occurrence id (the post-session prompt's button)
+EDIT_ACTION = "shareout_edit"  # value: share-out id
+DELETE_ACTION = "shareout_delete"  # value: share-out id
+PAGE_ACTION = "shareout_mine"  # value: offset into the member's share-outs
+CHECKIN_NAMED_ACTION = "shareout_checkin_named"  # value: share-out id, a colon, the note's NoteFor
+CHECKIN_ANONYMOUS_ACTION = "shareout_checkin_anonymous"  # value: as CHECKIN_NAMED_ACTION
+NO_SESSION = "none"
+PAGE_SIZE = 10
+MAX_OPTION_TEXT = 75
+
+VISIBILITY_LABELS = {
+    Visibility.COORDINATORS: "Coordinators only",
+    Visibility.CHANNEL_ANONYMOUS: "Share anonymously in the channel",
+    Visibility.CHANNEL_NAMED: "Share with my name in the channel",
+    Visibility.ANONYMOUS: "Anonymous to everyone",
+}
+_VISIBILITY_DETAILS = {  # radio descriptions: at most 75 characters each
+    Visibility.COORDINATORS: "Coordinators can read it and see it's from you.",
+    Visibility.CHANNEL_ANONYMOUS: "Posted without your name. Coordinators can see it's from you.",
+    Visibility.CHANNEL_NAMED: "Posted in the channel with your name.",
+    Visibility.ANONYMOUS: "Coordinators can read it; nobody can tell it's from you, not even them.",
+}
+_CONCERNS = {
+    Concern.NAME: "a student's full name",
+    Concern.PHONE: "a phone number",
+}
+
+
+class CheckIn(StrEnum):
+    """Where the safety net's "Let a coordinator know" stands."""
+
+    OFFERED = "offered"
+    TOLD_NAMED = "told_named"
+    TOLD_ANONYMOUS = "told_anonymous"
+    NOBODY_TO_TELL = "nobody_to_tell"  # no coordinator is configured
+    NOT_DELIVERED = "not_delivered"  # Slack refused every coordinator's DM: offered again
+
+
+# ----------------------------------------------------------------------------- the form
+
+
+def session_label(occurrence: Occurrence) -> str:
+    """A session as plain text in its own time zone: ``Peer Support Hour · Tue, Dec 8, 3:30 PM EST``."""
+    return truncate(f"{occurrence.title} · {local_text(occurrence)}", MAX_OPTION_TEXT)
+
+
+def _option(value: str, text: str, description: str | None = None) -> Option:
+    return Option(value=value, text=PlainTextObject(text=truncate(text, MAX_OPTION_TEXT), emoji=True), description=description)
+
+
+def form_view(
+    draft: Draft,
+    *,
+    sessions: Sequence[Occurrence],
+    content: ShareoutContent,
+    metadata: str,
+    editing: bool = False,
+    concerns: Iterable[Concern] = (),
+) -> View:
+    """The share-out form, filled in from ``draft``; ``concerns`` adds the de-identification note."""
+    session_options = [_option(NO_SESSION, "Not about a session")] + [_option(o.id, session_label(o)) for o in sessions]
+    session_initial = next((o for o in session_options if o.value == draft.occurrence_id), session_options[0])
+    sector_options = [_option(s.id, s.label) for s in content.sectors]
+    theme_options = [_option(t.id, t.label) for t in content.themes]
+    visibility_options = [_option(v.value, VISIBILITY_LABELS[v], _VISIBILITY_DETAILS[v]) for v in Visibility]
+    blocks: list[Block] = []
+    if concerns:
+        blocks.append(section(concern_text(concerns) + " Edit it below, or press *Save* again to keep it as it is."))
+    else:
+        blocks.append(context("A win, a barrier, a resource or an ask. Nobody sees it unless you choose below."))
+    blocks += [
+        InputBlock(
+            block_id=Field.SESSION,
+            label="Session",
+            element=StaticSelectElement(action_id=Field.SESSION, options=session_options, initial_option=session_initial),
+        ),
+        InputBlock(
+            block_id=Field.SECTOR,
+            label="Your role or sector",
+            optional=True,
+            element=StaticSelectElement(
+                action_id=Field.SECTOR,
+                placeholder="Choose one",
+                options=sector_options,
+                initial_option=next((o for o in sector_options if o.value == draft.sector), None),
+            ),
+        ),
+        InputBlock(
+            block_id=Field.THEMES,
+            label="Themes",
+            optional=True,
+            element=StaticMultiSelectElement(
+                action_id=Field.THEMES,
+                placeholder="Choose any that fit",
+                options=theme_options,
+                initial_options=[o for o in theme_options if o.value in draft.themes] or None,
+            ),
+        ),
+        InputBlock(
+            block_id=Field.TEXT,
+            label="Your reflection",
+            hint="Please leave out names and anything else that could identify a student, family or colleague.",
+            element=PlainTextInputElement(
+                action_id=Field.TEXT,
+                multiline=True,
+                max_length=MAX_TEXT,
+                initial_value=draft.text[:MAX_TEXT] or None,
+                placeholder="What would you like to share?",
+            ),
+        ),
+        InputBlock(
+            block_id=Field.VISIBILITY,
+            label="Who can see it",
+            element=RadioButtonsElement(
+                action_id=Field.VISIBILITY,
+                options=visibility_options,
+                initial_option=next(o for o in visibility_options if o.value == draft.visibility),
+            ),
+        ),
+        context(IN_A_CRISIS),
+    ]
+    return View(
+        type="modal",
+        callback_id=FORM_CALLBACK,
+        title="Edit share-out" if editing else "Share out",
+        submit="Save changes" if editing else "Save",
+        close="Cancel",
+        private_metadata=metadata,
+        blocks=blocks,
+    )
+
+
+def concern_text(concerns: Iterable[Concern]) -> str:
+    """The gentle de-identification note for what was spotted."""
+    spotted = " or ".join(_CONCERNS[c] for c in sorted(concerns))
+    return (
+        f":pencil2: This looks like it may include {spotted}. To keep everyone safe, please de-identify it "
+        '("a 9th grader" or initials instead of a name; no phone numbers).'
+    )
+
+
+# ----------------------------------------------------------------------------- confirmation
+
+
+def audience(visibility: Visibility, channel_id: str | None) -> str:
+    """Exactly who can see a share-out, in one sentence."""
+    where = f"<#{channel_id}>" if channel_id else "the channel"
+    return {
+        Visibility.COORDINATORS: "Only the coordinators can read it, and they can see it's from you.",
+        Visibility.CHANNEL_ANONYMOUS: f"It's posted in {where} without your name. Coordinators can see it's from you.",
+        Visibility.CHANNEL_NAMED: f"It's posted in {where} with your name.",
+        Visibility.ANONYMOUS: (
+            "Coordinators can read it, but nobody, not even coordinators, can tell it's from you. "
+            "Only you can find it again, with `/shareout mine`."
+        ),
+    }[visibility]
+
+
+def quoted(text: str) -> list[Block]:
+    """Member text, escaped, as block-quote sections (as many as its length needs, nothing cut)."""
+    lines: list[str] = []
+    for line in text.splitlines() or [""]:
+        lines.extend(f">{piece}" for piece in _escaped_pieces(line))
+    return list(sections_from_paragraphs(lines))
+
+
+def _escaped_pieces(line: str) -> Iterator[str]:
+    """``line`` escaped, in pieces that each fit a section (escaping can make a line five times longer)."""
+    piece = ""
+    for char in line:
+        escaped = escape(char)
+        if len(piece) + len(escaped) >= MAX_SECTION_TEXT:
+            yield piece
+            piece = ""
+        piece += escaped
+    yield piece
+
+
+def _summary_blocks(described: Description, lead: str) -> list[Block]:
+    shareout = described.shareout
+    details = [
+        f"*Session:* {escape(session_label(described.session)) if described.session else 'not about a session'}",
+        f"*Role or sector:* {escape(described.sector) if described.sector else 'not given'}",
+        f"*Themes:* {escape(', '.join(described.themes)) if described.themes else 'none chosen'}",
+        f"*Who can see it:* {audience(shareout.visibility, described.channel_id)}",
+    ]
+    blocks: list[Block] = [section(f"{lead}\n" + "\n".join(details))]
+    if shareout.text is not None:
+        blocks += quoted(shareout.text)
+    return blocks
+
+
+_SAFETY_NOTES = {
+    NoteFor.SELF: (
+        "Some of what you wrote sounds really hard, and you don't have to carry it alone. {service} "
+        "If you are thinking about suicide or are in crisis, please reach out now:"
+    ),
+    NoteFor.SELF_UNSAFE: (
+        "Some of what you wrote sounds like you may not be safe. {service} "
+        "If you are in danger now, call 911. These lines are free, confidential and open all day and night:"
+    ),
+    NoteFor.HELPER: (
+        "It sounds like someone you know may be at risk, and that is a lot to hold. {service} "
+        "If they are in danger now, call 911. Follow your school's or agency's crisis protocol, and "
+        "remember that 988 also helps people who are worried about someone else:"
+    ),
+    NoteFor.HELPER_CHILD: (
+        "It sounds like a young person you know may be at risk or may be harmed, and that is a lot to hold. {service} "
+        "If they are in danger now, call 911. Follow your school's or agency's crisis protocol, and "
+        "remember that 988 also helps people who are worried about someone else:"
+    ),
+}
+_MANDATED_REPORTER = (
+    "If a child may be abused or neglected, school and health staff are mandated reporters: follow your protocol "
+    "and report to your state's child protective services (in Massachusetts, a 51A report to DCF)."
+)
+
+
+def safety_blocks(shareout_id: int, check_in: CheckIn, note: NoteFor = NoteFor.SELF) -> list[Block]:
+    """The safety net, worded for ``note``: not a crisis service, where to turn, and the offer to tell a coordinator."""
+    lines = "\n".join(f"• *{escape(r.name)}*: {escape(r.how)}" for r in resources_for(note))
+    text = _SAFETY_NOTES[note].format(service=escape(NOT_A_CRISIS_SERVICE))
+    if note is NoteFor.HELPER_CHILD:
+        lines += f"\n{_MANDATED_REPORTER}"
+    aside = "" if note in (NoteFor.HELPER, NoteFor.HELPER_CHILD) else (
+        "If you were writing about your work rather than yourself, you can set this aside. "
+    )
+    blocks: list[Block] = [
+        section(
+            f":seedling: *Thank you for sharing this.* {text}\n{lines}\n"
+            f"{aside}Only you see this note. Your share-out was saved as you chose."
+        ),
+    ]
+    if check_in is CheckIn.NOT_DELIVERED:
+        blocks.append(
+            context(
+                ":warning: heart-bot couldn't reach a coordinator just now. Please try again in a few minutes, "
+                "reach out to someone you trust, or to one of the lines above."
+            )
+        )
+    if check_in in (CheckIn.OFFERED, CheckIn.NOT_DELIVERED):
+        value = f"{shareout_id}:{note.value}"
+        about = "with you" if note in (NoteFor.SELF, NoteFor.SELF_UNSAFE) else "with you about this"
+        blocks += [
+            section(
+                f"Would you like a coordinator to check in {about}? They get a direct message asking them to reach out; "
+                "nothing you wrote is shared, and without your name they won't know who asked."
+            ),
+            actions(
+                [
+                    button("Let a coordinator know, with my name", CHECKIN_NAMED_ACTION, value, style="primary"),
+                    button("Let a coordinator know, without my name", CHECKIN_ANONYMOUS_ACTION, value),
+                ]
+            ),
+        ]
+    else:
+        blocks.append(context(_CHECK_IN_DONE[check_in]))
+    return blocks
+
+
+_CHECK_IN_DONE = {
+    CheckIn.TOLD_NAMED: (
+        ":white_check_mark: The coordinators know you'd like a check-in, and who you are. Nothing you wrote was shared."
+    ),
+    CheckIn.TOLD_ANONYMOUS: (
+        ":white_check_mark: The coordinators know someone would like a check-in, but not who. Nothing you wrote was shared."
+    ),
+    CheckIn.NOBODY_TO_TELL: (
+        ":warning: No coordinator is set up to receive check-in requests yet. Please reach out to someone you trust, "
+        "or to one of the lines above."
+    ),
+}
+
+
+def confirmation_blocks(
+    described: Description,
+    *,
+    edited: bool = False,
+    concerns: Iterable[Concern] = (),
+    check_in: CheckIn | None = None,
+    note: NoteFor = NoteFor.SELF,
+    buttons: Sequence[ButtonElement] = (),
+) -> list[Block]:
+    """What was saved and who can see it, then the de-identification note, ``buttons`` and the safety net as they apply."""
+    blocks = _summary_blocks(described, "*Your changes are saved.*" if edited else "*Your share-out is saved.*")
+    if concerns:
+        blocks.append(section(concern_text(concerns) + " Use *Add details* to edit it."))
+    if buttons:
+        blocks.append(actions(buttons))
+    if check_in is not None:
+        blocks += [DividerBlock(), *safety_blocks(described.shareout.id, check_in, note)]
+    return blocks
+
+
+def confirmation_message(
+    described: Description,
+    *,
+    concerns: Iterable[Concern] = (),
+    check_in: CheckIn | None = None,
+    note: NoteFor = NoteFor.SELF,
+) -> Message:
+    """The quick path's reply: the confirmation with Add details and Delete buttons."""
+    shareout = described.shareout
+    buttons = [button("Add details", EDIT_ACTION, str(shareout.id), style="primary"), _delete_button(shareout)]
+    blocks = confirmation_blocks(described, concerns=concerns, check_in=check_in, note=note, buttons=buttons)
+    return Message(text=f"Share-out saved. {audience(shareout.visibility, described.channel_id)}", blocks=blocks)
+
+
+def confirmation_view(
+    described: Description,
+    *,
+    edited: bool,
+    check_in: CheckIn | None = None,
+    note: NoteFor = NoteFor.SELF,
+    metadata: str = "",
+) -> View:
+    """The form's confirmation, shown in place of the form once saved."""
+    blocks = confirmation_blocks(described, edited=edited, check_in=check_in, note=note)
+    blocks.append(context("See, edit, export or delete your share-outs any time with `/shareout mine`."))
+    return View(
+        type="modal", callback_id=SAVED_CALLBACK, title="Share-out saved", close="Done", private_metadata=metadata, blocks=blocks
+    )
+
+
+def notice_view(text: str) -> View:
+    """A one-paragraph modal, for when the form cannot go on."""
+    return View(type="modal", callback_id=SAVED_CALLBACK, title="Share out", close="Close", blocks=[section(text)])
+
+
+def safety_message(check_in: CheckIn, note: NoteFor) -> Message:
+    """The safety net on its own (its share-out is gone), once a coordinator was asked."""
+    return Message(text=IN_A_CRISIS, blocks=safety_blocks(0, check_in, note))
+
+
+def safety_view(check_in: CheckIn, note: NoteFor) -> View:
+    """:func:`safety_message` as a modal."""
+    blocks = safety_blocks(0, check_in, note)
+    return View(type="modal", callback_id=SAVED_CALLBACK, title="Share out", close="Close", blocks=blocks)
+
+
+def too_long_message(text: str) -> Message:
+    """The quick path's refusal of an over-long share-out, giving the member their words back."""
+    lead = (
+        f"That's {len(text):,} characters; a share-out holds up to {MAX_TEXT:,}, so nothing was saved yet. "
+        f"Here is your text to shorten (by {len(text) - MAX_TEXT:,} characters) and send again:"
+    )
+    blocks = [section(lead), *quoted(text)]
+    if len(blocks) > MAX_MESSAGE_BLOCKS:  # tens of thousands of characters: give back what one message holds
+        blocks = [*blocks[: MAX_MESSAGE_BLOCKS - 1], context("_The rest is too long to show here._")]
+    return Message(text=lead, blocks=blocks)
+
+
+# ----------------------------------------------------------------------------- mine
+
+
+def _delete_button(shareout: Shareout) -> ButtonElement:
+    post = " and its post in the channel" if shareout.message_ts else ""
+    confirm = ConfirmObject(
+        title="Delete this share-out?",
+        text=f"This removes it{post} for good. It can't be undone.",
+        confirm="Delete",
+        deny="Keep it",
+        style="danger",
+    )
+    return button("Delete", DELETE_ACTION, str(shareout.id), confirm=confirm)
+
+
+def mine_message(page: Page, sessions: dict[str, Occurrence], timezone: str, *, note: str | None = None) -> Message:
+    """A page of the member's own share-outs, each with Edit and Delete."""
+    blocks: list[Block] = [header("Your share-outs")]
+    if note:
+        blocks.append(section(note))
+    if not page.total:
+        blocks.append(section("You haven't shared out yet. Type `/shareout` to share a reflection."))
+        return Message(text="You haven't shared out yet.", blocks=blocks)
+    blocks.append(context(f"{page.total} in all, newest first. Only you can see this list."))
+    for shareout in page.shareouts:
+        occurrence = sessions.get(shareout.occurrence_id or "")
+        about = escape(occurrence.title) if occurrence else "Not about a session"
+        if shareout.text is None:
+            first = "_The text was removed after the retention period._"
+        else:
+            first = f">{escape(truncate(shareout.first_line, 150))}"
+        saved_at = moment(shareout.created_at, timezone)
+        blocks.append(section(f"*{saved_at}* · {about} · {VISIBILITY_LABELS[shareout.visibility]}\n{first}"))
+        buttons = [button("Edit", EDIT_ACTION, str(shareout.id))] if shareout.text is not None else []
+        blocks.append(actions([*buttons, _delete_button(shareout)]))
+    paging = []
+    if page.offset > 0:
+        paging.append(button("Newer", PAGE_ACTION, str(max(0, page.offset - PAGE_SIZE))))
+    if page.offset + len(page.shareouts) < page.total:
+        paging.append(button("Older", PAGE_ACTION, str(page.offset + PAGE_SIZE)))
+    if paging:
+        blocks.append(actions(paging))
+    blocks.append(context("Download everything with `/shareout export`."))
+    return Message(text=f"Your share-outs ({page.total})", blocks=blocks)
+
+
+# ----------------------------------------------------------------------------- posts and DMs
+
+
+def channel_post(described: Description) -> Message:
+    """A share-out as posted in a channel: with the author's mention, or with no trace of them."""
+    shareout = described.shareout
+    about = f" · {escape(described.session.title)}" if described.session else ""
+    if shareout.visibility is Visibility.CHANNEL_NAMED and shareout.user_id:
+        title = f"Share-out from <@{shareout.user_id}>"
+    else:
+        title = "An anonymous share-out"
+    blocks: list[Block] = [section(f"*{title}*{about}"), *quoted(shareout.text or "")]
+    if described.themes:
+        blocks.append(context("Themes: " + escape(", ".join(described.themes))))
+    blocks.append(context("Share yours with `/shareout`."))
+    return Message(text=f"{title}: {escape(truncate(shareout.first_line, 150))}", blocks=blocks, in_channel=True)
+
+
+def checkin_request_message(user_id: str | None) -> Message:
+    """The DM coordinators get when a member asks for a check-in (never what they wrote)."""
+    if user_id:
+        text = (
+            f":seedling: <@{user_id}> would like a check-in from a coordinator, after a share-out that mentioned something "
+            "hard. Please reach out to them kindly and privately."
+        )
+    else:
+        text = (
+            ":seedling: Someone would like a check-in from a coordinator, after a share-out that mentioned something hard. "
+            "They chose not to share their name, so consider a warm, general check-in with the group."
+        )
+    return Message(
+        text=text, blocks=[section(text), context("What they wrote is not shared. heart-bot is not a crisis service.")]
+    )
+
+
+def post_failed_message(channel_id: str) -> Message:
+    """Tells a member their share-out is saved but could not be posted."""
+    return Message(
+        text="Your share-out is saved, but it couldn't be posted.",
+        blocks=[
+            section(
+                f"Your share-out is saved, but I couldn't post it in <#{channel_id}>: heart-bot may not be a member there. "
+                "Ask a coordinator to invite heart-bot, then use `/shareout mine` and *Edit* to post it."
+            )
+        ],
+    )
+
+
+def post_not_removed_message(channel_id: str) -> Message:
+    """Tells a member that the earlier channel post of their edited share-out is still up."""
+    text = (
+        f"Your changes are saved, but I couldn't remove the earlier post in <#{channel_id}>. "
+        "Please delete it there, or use `/shareout mine` and *Delete* to try again."
+    )
+    return Message(text=text, blocks=[section(text)])
+
+
+def help_message() -> Message:
+    """How to share out, who sees what, and how to manage your share-outs."""
+    text = (
+        "*Share a reflection after a peer support hour:* a win, a barrier, a resource or an ask.\n"
+        "• `/shareout` opens the form: session, role or sector, themes, your reflection, and who can see it.\n"
+        "• `/shareout your words` saves it at once for coordinators only; *Add details* opens the form.\n"
+        "• `/shareout mine` lists your share-outs to edit or delete; `/shareout export` sends them to you as files.\n"
+        "*Who can see it:* coordinators only (the default), the channel without your name, the channel with your name, "
+        "or anonymous to everyone (coordinators read it but nobody can tell it's from you)."
+    )
+    return Message(text="How to share out", blocks=[section(text), context(escape(NOT_A_CRISIS_SERVICE))])
+
+
+def export_comment(count: int) -> str:
+    """The DM text that comes with an export."""
+    return f"Here are your {count} share-out{'s' if count != 1 else ''}, as CSV and as JSON. Only you received this."

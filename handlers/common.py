@@ -1,0 +1,44 @@
+"""What every feature's listeners share: the core from Bolt's context, the clock, and the
+coordinator check.
+
+:func:`bot.app.create_app` adds a middleware that puts the core in each request's
+``context`` under :data:`HEART`; a listener asks Bolt for ``context`` and reads the core
+with :func:`heart_of`, as a test calling the listener directly does too.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.runtime import Heart
+from handlers.payloads import Click
+
+log = logging.getLogger(__name__)
+
+HEART = "heart"  # the key of the core in Bolt's context
+
+
+def heart_of(context: Mapping[str, Any]) -> Heart:
+    """The core that the middleware put in ``context``."""
+    return context[HEART]
+
+
+def utc_now() -> datetime:
+    """Now, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def coordinator_click(heart: Heart, action: dict, body: dict, refuse: Callable[[Click], None]) -> Click | None:
+    """The click, if a coordinator made it; otherwise ``refuse`` tells the member, and None.
+
+    Asked on the server for every coordinator button, whatever the message it came from showed.
+    """
+    click = Click.from_payload(action, body)
+    if heart.is_coordinator(click.user_id):
+        return click
+    log.info("refused %s for non-coordinator %s", click.action_id, click.user_id)
+    refuse(click)
+    return None

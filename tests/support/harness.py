@@ -1,0 +1,24 @@
+"""Running heart-bot's entry points from the tests as a person would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.config import PROJECT_ROOT as ROOT
+
+
+def run_shell(tmp_path: Path, commands: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m bot shell`` as a member would, fed ``commands`` on stdin, with a fresh database."""
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "DATABASE_PATH": str(tmp_path / "shell.db")}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "shell", *args],
+        cwd=ROOT,
+        input=commands,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )

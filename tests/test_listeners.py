@@ -1,0 +1,95 @@
+"""Listeners called directly, as Bolt calls them: a fake ack and respond, and a context holding a
+real core on a real SQLite file. The signed-HTTP tests drive the same listeners through Bolt."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bot.config import Settings
+from bot.runtime import Heart, build_heart
+from bot.sessions import blocks as session_blocks
+from bot.sessions import core as sessions
+from handlers import engagement, glossary, tipsheets
+from handlers import sessions as session_listeners
+from handlers.common import HEART
+from tests.support.session_helpers import one_session
+
+MEMBER = "UMEMBER1"
+
+
+class Recorder:
+    """Stands in for Bolt's ``ack`` or ``respond``: records every call."""
+
+    def __init__(self, response_url: str | None = None):
+        self.response_url = response_url
+        self.calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+
+    def __call__(self, *args: Any, **kwargs: Any) -> None:
+        self.calls.append((args, kwargs))
+
+    @property
+    def text(self) -> str:
+        """Everything passed, flattened (for assertions)."""
+        return json.dumps(self.calls, default=str)
+
+
+@pytest.fixture
+def heart(settings: Settings) -> Iterator[Heart]:
+    heart = build_heart(settings)
+    yield heart
+    heart.close()
+
+
+@pytest.fixture
+def context(heart: Heart) -> dict[str, Any]:
+    """Bolt's context as the middleware leaves it."""
+    return {HEART: heart}
+
+
+def command(name: str, text: str = "", user: str = MEMBER) -> dict[str, Any]:
+    return {"command": name, "text": text, "user_id": user, "channel_id": "C0HEART", "trigger_id": "T1"}
+
+
+def test_a_glossary_lookup_answers_in_the_ack_and_counts_the_lookup(heart, context):
+    ack = Recorder()
+    glossary.glossary_command(ack=ack, command=command("/glossary", "trauma informed approach"), context=context)
+    assert "Trauma-informed approach" in ack.text
+    heart.recorder.flush()
+    rows = heart.store.db.execute("select kind, user_id, subject, hit from events").fetchall()
+    assert rows == [("glossary_lookup", MEMBER, "trauma-informed-approach", 1)]
+
+
+def test_an_unknown_tip_sheet_lists_the_ones_there_are(context):
+    ack = Recorder()
+    tipsheets.tipsheet_command(ack=ack, command=command("/tipsheet", "zzzz qqqq"), context=context)
+    assert "Best Practices for Collaboration" in ack.text
+
+
+def test_a_member_asking_to_add_a_session_is_refused_in_the_ack(context):
+    ack = Recorder()
+    session_listeners.peerhour_command(ack=ack, command=command("/peerhour", "add"), client=None, context=context)
+    assert "Only coordinators" in ack.text
+
+
+def test_an_rsvp_is_saved_and_answered_beside_the_post(heart, context):
+    occurrence = one_session(heart.store, datetime.now(UTC).replace(microsecond=0) + timedelta(days=2))
+    ack, respond = Recorder(), Recorder(response_url="https://hooks.example.org/1")
+    action = {"action_id": session_blocks.GOING_ACTION, "value": occurrence.id, "block_id": f"{session_blocks.POST}|x"}
+    body = {"user": {"id": MEMBER}, "trigger_id": "T2"}
+    session_listeners.rsvp_clicked(ack=ack, action=action, body=body, client=None, respond=respond, context=context)
+    assert ack.calls == [((), {})]
+    assert "going to" in respond.text
+    assert sessions.responders(heart.store, occurrence.id) == [MEMBER]
+
+
+def test_heart_refuses_a_member_with_no_figure(context):
+    ack, respond = Recorder(), Recorder()
+    request = {**command("/heart", "report"), "response_url": "https://hooks.example.org/2"}
+    engagement.heart_command(ack=ack, command=request, respond=respond, client=None, context=context)
+    assert ack.calls == [((), {})]
+    assert "coordinators" in respond.text.casefold() and "Members engaged" not in respond.text
