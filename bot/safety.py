@@ -126,14 +126,22 @@ def compile_pattern(source: str, families: Mapping[str, Sequence[str]]) -> Patte
         alternatives = [_word_regex(w) for w in sorted(words, key=len, reverse=True)]
         piece = "(?:" + "|".join(alternatives) + ")"
         pieces.append(piece + "?" if optional else piece)
-        if not optional and not anchor_found:
-            # The first required word slot: a text holding none of its words can't match.
-            anchor_found = True
+        if not optional:
+            # A required slot: a text holding none of its words can't match. The slot with
+            # the fewest short (common) words is the one checked, so few texts get further.
             firsts = {w.split()[0] for w in words}
-            anchors = None if any(w.endswith("*") for w in firsts) else frozenset(firsts)
+            slot = None if any(w.endswith("*") for w in firsts) else frozenset(firsts)
+            if not anchor_found or (slot is not None and (anchors is None or _commonness(slot) < _commonness(anchors))):
+                anchors = slot
+            anchor_found = True
     if not anchor_found:
         raise PatternError(f"{source!r} needs at least one required word")
     return Pattern(source, re.compile(r"(?<![^ ])" + "".join(pieces)), anchors, frozenset(named))
+
+
+def _commonness(words: frozenset[str]) -> tuple[int, int]:
+    """How often a slot's words turn up in ordinary text, roughly: short words first, then many."""
+    return sum(len(w) <= 3 for w in words), len(words)
 
 
 def _slots(source: str) -> list[str]:
@@ -290,7 +298,10 @@ class SafetyNet:
     def _blank_quiet(self, tokens: list[str]) -> list[str]:
         line, starts = _line(tokens)
         blanked = list(tokens)
+        present = set(tokens)
         for pattern in self.quiet:
+            if pattern.anchors is not None and present.isdisjoint(pattern.anchors):
+                continue
             for match in pattern.regex.finditer(line):
                 for i in range(_index(starts, match.start()), _index(starts, match.end())):
                     blanked[i] = BLANK
@@ -298,7 +309,9 @@ class SafetyNet:
 
     def _spans(self, line: str, starts: list[int], tokens: list[str], pattern: Pattern) -> list[tuple[int, int]]:
         """Word spans where ``pattern`` is heard outside a negation."""
-        spans = []
+        spans: list[tuple[int, int]] = []
+        if pattern.anchors is not None and pattern.anchors.isdisjoint(tokens):
+            return spans
         for match in pattern.regex.finditer(line):
             start, end = _index(starts, match.start()), _index(starts, match.end())
             if not self._negated(tokens, start):

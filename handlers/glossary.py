@@ -67,7 +67,7 @@ def _entry_or_apology(heart: Heart, click: Click, respond: Respond) -> GlossaryE
 
 
 def _lookup_reply(heart: Heart, typed: str, user_id: str) -> dict[str, Any]:
-    lookup = heart.glossary.lookup(typed)
+    lookup = heart.glossary.lookup(typed, crisis=heart.content.shareout.crisis.is_crisis_topic(typed))
     entry_id = lookup.entry.id if lookup.entry else None
     heart.record(events.Event(events.GLOSSARY_LOOKUP, user_id, entry_id, lookup.query, lookup.outcome is Outcome.HIT))
     return blocks.lookup_reply(lookup, typed, heart.glossary, heart.categories)

@@ -26,7 +26,7 @@ def tipsheet_command(ack: Ack, command: dict, context: BoltContext) -> None:
     if request.verb in ("", "list", "help"):
         ack(blocks.list_message(heart.tipsheets.sheets).to_dict())
         return
-    found = heart.tipsheets.find(request.text)
+    found = heart.tipsheets.find(request.text, crisis=heart.content.shareout.crisis.is_crisis_topic(request.text))
     if found.sheet is None:
         ack(blocks.not_found_message(request.text, heart.tipsheets.sheets, found.candidates).to_dict())
         return

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.library.glossary import CRISIS_ENTRY, GlossaryIndex
+from bot.library.tipsheets import TipSheetLibrary
 from bot.runtime import load_content
 from bot.safety import NoteFor, Who, note_for
 from tests.safety_corpus.report import cases, tally, totals
@@ -93,3 +95,24 @@ def test_a_concern_holds_what_was_heard_never_the_text(net):
     concern = net.hears("I want to die, and nobody at school knows")
     assert concern is not None and concern.about is Who.SELF
     assert {f.name for f in dataclasses.fields(concern)} == {"about", "child", "categories", "rules"}
+
+
+@pytest.mark.parametrize("query", ["kid cutting themselves", "suicide", "suicide hotline", "self harm", "i want to die"])
+def test_a_glossary_lookup_about_a_crisis_opens_the_988_entry(net, query):
+    content = load_content(CONTENT)
+    index = GlossaryIndex(content.glossary)
+    found = index.lookup(query, crisis=net.is_crisis_topic(query))
+    assert found.entry is not None and found.entry.term == CRISIS_ENTRY
+
+
+def test_an_entry_named_exactly_still_opens_itself(net):
+    index = GlossaryIndex(load_content(CONTENT).glossary)
+    query = "suicide risk screening"
+    assert net.is_crisis_topic(query)
+    assert index.lookup(query, crisis=True).entry.term == "Suicide risk screening"
+
+
+def test_a_tip_sheet_lookup_about_a_crisis_opens_the_crisis_steps(net):
+    library = TipSheetLibrary(load_content(CONTENT).tipsheets)
+    found = library.find("suicide hotline", crisis=net.is_crisis_topic("suicide hotline"))
+    assert found.sheet is not None and "If someone is in crisis" in found.sheet.body

@@ -34,6 +34,7 @@ from rapidfuzz.distance import DamerauLevenshtein, Levenshtein
 from bot.library.entries import Category, GlossaryEntry
 from bot.text import normalize
 
+CRISIS_ENTRY = "988 Suicide & Crisis Lifeline"  # what a query about a crisis opens
 MAX_SUGGESTIONS = 5
 SUGGEST_CUTOFF = 60.0  # WRatio below this is noise
 CLEAR_WINNER = 90.0  # WRatio at or above this answers outright...
@@ -117,14 +118,22 @@ class GlossaryIndex:
         """Entries of one category (all entries for ``None``), alphabetically."""
         return [e for e in self.entries if category is None or e.category == category]
 
-    def lookup(self, query: str) -> Lookup:
-        """Find the entry a member means by ``query``."""
+    def lookup(self, query: str, *, crisis: bool = False) -> Lookup:
+        """Find the entry a member means by ``query``.
+
+        ``crisis`` says the query is about suicide, self-harm, an overdose or a crisis line
+        (the safety net decides): unless it names an entry exactly, it opens the
+        :data:`CRISIS_ENTRY`, never an unrelated entry.
+        """
         key = normalize(query)
         if not key:
             return Lookup(key, Outcome.MISS)
         entry_id = self._exact.get(key) or self._compact.get(key.replace(" ", ""))
         if entry_id:
             return Lookup(key, Outcome.HIT, self.by_id[entry_id])
+        crisis_id = self._exact.get(normalize(CRISIS_ENTRY))
+        if crisis and crisis_id:
+            return Lookup(key, Outcome.HIT, self.by_id[crisis_id])
         typo = self._typo_match(key)
         if typo:
             return Lookup(key, Outcome.HIT, self.by_id[typo])

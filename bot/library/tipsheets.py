@@ -15,6 +15,7 @@ from bot.library.entries import TipSheet
 from bot.text import normalize
 
 MATCH_CUTOFF = 75.0
+CRISIS_KEY = "crisis"  # the alias of the sheet with the crisis steps
 
 
 @dataclass(frozen=True)
@@ -43,11 +44,17 @@ class TipSheetLibrary:
         """The sheet with this slug, if any."""
         return self.by_slug.get(slug)
 
-    def find(self, query: str) -> SheetSearch:
-        """The sheet a member means by ``query`` (exact key first, then fuzzy)."""
+    def find(self, query: str, *, crisis: bool = False) -> SheetSearch:
+        """The sheet a member means by ``query`` (exact key first, then fuzzy).
+
+        ``crisis`` says the query is about suicide, self-harm, an overdose or a crisis line:
+        unless it names a sheet exactly, it opens the sheet with the crisis steps.
+        """
         key = normalize(query)
         if not key:
             return SheetSearch(key, None)
+        if crisis and key not in self._keys and CRISIS_KEY in self._keys:
+            key = CRISIS_KEY
         if key in self._keys:
             return SheetSearch(key, self.by_slug[self._owners[self._keys.index(key)]])
         matches = process.extract(key, self._keys, scorer=fuzz.WRatio, score_cutoff=MATCH_CUTOFF, limit=None)
