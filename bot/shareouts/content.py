@@ -62,6 +62,8 @@ def load_shareout_content(root: Path, read_yaml: ReadYaml, problem: Problem) -> 
         crisis = _mapping(path, read_yaml(path), CRISIS_FIELDS, problem)
         if crisis and not isinstance(crisis.get("reviewed"), dt.date):
             problem(path, "reviewed", "must be a date like 2026-11-28")
+        if crisis and not crisis.get("rules"):
+            problem(path, "rules", "must list at least one rule")
         crisis_files.append((path.name, crisis))
     if not crisis_files:
         problem(root / "crisis.yml", "", "is missing: the safety net needs its rules")
