@@ -6,7 +6,8 @@ from __future__ import annotations
 import random
 
 from bot.config import PROJECT_ROOT
-from bot.library.entries import GlossaryEntry, load_content
+from bot.library.entries import GlossaryEntry
+from bot.runtime import load_content
 from bot.text import normalize
 
 
