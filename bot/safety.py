@@ -328,32 +328,36 @@ class SafetyNet:
 
     def _about(self, tokens: list[str], start: int, end: int, rule: Rule) -> tuple[Who, bool]:
         """Whom the words at ``start:end`` are about, and whether that is a child in one's care."""
+        who = rule.about or self._who(tokens, start, end)
+        return who, who is Who.OTHER and self._mentions_child(tokens, start)
+
+    def _who(self, tokens: list[str], start: int, end: int) -> Who:
         people = self.people
-        if rule.about is not None:
-            return rule.about, rule.about is Who.OTHER and self._mentions_child(tokens, start)
         quote = _open_quote(tokens, start)
-        if quote is not None:  # someone else's words, quoted: who said them is who is at risk
-            who, child = self._about(tokens, quote, quote, Rule("", "", ()))
-            if who is Who.OTHER:
-                return who, child
+        if quote is not None and self._subject_before(tokens, quote) is Who.OTHER:
+            return Who.OTHER  # someone else's words, quoted: who said them is who is at risk
         said = tokens[start:end]
         if any(t in people.self_words for t in said):
-            return Who.SELF, False
+            return Who.SELF
         if any(t in people.other_words for t in said):
-            return Who.OTHER, self._mentions_child(tokens, start)
-        sentence_start = _sentence_start(tokens, start)
-        for scan_from in (start, sentence_start - 1):  # this sentence, then the one before
-            for i in range(scan_from - 1, _sentence_start(tokens, scan_from) - 1, -1):
-                token = tokens[i]
-                if token in people.other_words:
-                    return Who.OTHER, self._mentions_child(tokens, start)
-                if token in people.possessive or _beside(tokens, i, people.reporting):
-                    continue
-                if token in people.self_words:
-                    return Who.SELF, False
-            if scan_from <= 0:
-                break
-        return Who.SELF, False
+            return Who.OTHER
+        return self._subject_before(tokens, start) or Who.SELF
+
+    def _subject_before(self, tokens: list[str], index: int) -> Who | None:
+        """The nearest person word before ``index``, in its sentence or the one before.
+
+        "my" in "my student" and the "me" of "she told me" name no subject and are skipped.
+        """
+        people = self.people
+        for i in range(index - 1, _previous_sentence_start(tokens, index) - 1, -1):
+            token = tokens[i]
+            if token in people.other_words:
+                return Who.OTHER
+            if token in people.possessive or _beside(tokens, i, people.reporting):
+                continue
+            if token in people.self_words:
+                return Who.SELF
+        return None
 
     def _mentions_child(self, tokens: list[str], start: int) -> bool:
         begin = _previous_sentence_start(tokens, start)

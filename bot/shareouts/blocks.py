@@ -237,6 +237,10 @@ def _summary_blocks(described: Description, lead: str) -> list[Block]:
     return blocks
 
 
+_FOR_A_HELPER = (
+    "{service} If they are in danger now, call 911. Follow your school's or agency's crisis protocol, and "
+    "remember that 988 also helps people who are worried about someone else:"
+)
 _SAFETY_NOTES = {
     NoteFor.SELF: (
         "Some of what you wrote sounds really hard, and you don't have to carry it alone. {service} "
@@ -246,15 +250,9 @@ _SAFETY_NOTES = {
         "Some of what you wrote sounds like you may not be safe. {service} "
         "If you are in danger now, call 911. These lines are free, confidential and open all day and night:"
     ),
-    NoteFor.HELPER: (
-        "It sounds like someone you know may be at risk, and that is a lot to hold. {service} "
-        "If they are in danger now, call 911. Follow your school's or agency's crisis protocol, and "
-        "remember that 988 also helps people who are worried about someone else:"
-    ),
+    NoteFor.HELPER: "It sounds like someone you know may be at risk, and that is a lot to hold. " + _FOR_A_HELPER,
     NoteFor.HELPER_CHILD: (
-        "It sounds like a young person you know may be at risk or may be harmed, and that is a lot to hold. {service} "
-        "If they are in danger now, call 911. Follow your school's or agency's crisis protocol, and "
-        "remember that 988 also helps people who are worried about someone else:"
+        "It sounds like a young person you know may be at risk or may be harmed, and that is a lot to hold. " + _FOR_A_HELPER
     ),
 }
 _MANDATED_REPORTER = (
