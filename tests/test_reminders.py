@@ -13,12 +13,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.config import Settings
 from bot.offline.localslack import Failure, LocalSlack
 from bot.sessions import blocks, claims
 from bot.sessions import core as sessions
 from bot.sessions.claims import Claims
 from bot.sessions.core import SessionView
 from bot.sessions.delivery import Deliverer, Pacer, delivery_client
+from bot.sessions.scheduler import SessionScheduler
 from bot.sessions.slots import skip_reason, slots_for
 from bot.store import Store
 from tests.support.session_helpers import migrated, one_session
@@ -247,3 +249,25 @@ def test_the_pacer_spaces_calls_and_waits_out_a_pause():
     pacer.pause(2)
     pacer.wait_turn()
     assert clock[0] == pytest.approx(2.4)
+
+
+# ----------------------------------------------------------------------------- the scheduler
+
+
+def test_stopping_while_a_reconcile_runs_does_not_hang(tmp_path):
+    store = migrated(tmp_path / "heart.db")
+    scheduler = SessionScheduler(store, Settings(database_path=tmp_path / "heart.db"), coordinators=list)
+    reconciling = threading.Event()
+
+    def slow_reconcile() -> None:
+        reconciling.set()
+        time.sleep(0.5)  # stop() is called meanwhile
+        scheduler.reconcile()  # reads APScheduler's jobs, under its job store lock
+
+    scheduler.every_day("slow", slow_reconcile)
+    scheduler.start()
+    assert reconciling.wait(10)
+    stopper = threading.Thread(target=scheduler.stop, daemon=True)
+    stopper.start()
+    stopper.join(10)
+    assert not stopper.is_alive(), "stop() and the running reconcile are waiting for each other"
