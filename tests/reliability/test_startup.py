@@ -11,15 +11,17 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from bot.offline.server import BOT_TOKEN, SHAREOUT_HASH_SECRET, SIGNING_SECRET, free_port
-from tests.reliability.ledger import proves
+from bot.offline.server import BOT_TOKEN, SHAREOUT_HASH_SECRET, SIGNING_SECRET, BotServer, free_port, http
+from tests.reliability.ledger import proves, ran
 from tests.support.harness import ROOT
+from tests.support.startup import start_together
 
 GOOD = {
     "SLACK_BOT_TOKEN": BOT_TOKEN,
@@ -166,3 +168,44 @@ def test_invalid_content_or_database_stops_the_start_with_one_precise_line(break
     else:
         database.write_text("these are notes, not a SQLite database\n" * 20)
     assert_refused(*serve({"CONTENT_DIR": str(content), "DATABASE_PATH": str(database)}), expected)
+
+
+# ----------------------------------------------------------------------------- starting together
+
+ROUNDS = 20
+
+
+@proves(
+    "Fault",
+    f"Two processes started at the same instant on a new DATABASE_PATH (two dynos at once, a rolling deploy): "
+    f"{ROUNDS} times serve's start-up (the database check, the core, the listeners, the scheduler) in two processes "
+    "released together, then two `python -m bot serve` started together",
+    ROUNDS + 1,
+    "both serve every time (/healthz 200)",
+    fixed=(
+        'One of the two stopped with "database is locked" or "table ... already exists", and its message blamed '
+        'the file ("point it at a writable SQLite file").'
+    ),
+)
+def test_two_processes_started_together_on_a_new_database_both_serve(local_slack, tmp_path):
+    refused = []
+    for round_ in range(ROUNDS):
+        database = tmp_path / f"round-{round_}" / "heart.db"
+        answers = start_together(database, ROOT / "tests" / "fixtures" / "content", local_slack.api_url)
+        if answers != ["serving", "serving"]:
+            refused.append((round_, answers))
+    assert refused == []
+    (tmp_path / "served").mkdir()
+    bots = [BotServer(local_slack, tmp_path / "served" / "heart.db") for _ in range(2)]
+    started = [threading.Thread(target=bot.start) for bot in bots]
+    try:
+        for thread in started:
+            thread.start()
+        for thread in started:
+            thread.join(60)
+        assert [bot.process.poll() for bot in bots] == [None, None], [bot.log() for bot in bots]
+        assert [http("GET", bot.url + "/healthz").status for bot in bots] == [200, 200]
+    finally:
+        for bot in bots:
+            bot.stop()
+    ran(ROUNDS + 1, ROUNDS + 1, "rounds")
