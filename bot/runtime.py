@@ -39,7 +39,7 @@ from bot.shareouts import core as shareouts
 from bot.shareouts.content import ShareoutContent, load_shareout_content
 from bot.shareouts.posts import apply_retention
 from bot.slack_client import web_client
-from bot.store import Store
+from bot.store import MIGRATION_WAIT_SECONDS, Store
 
 log = logging.getLogger(__name__)
 
@@ -191,22 +191,40 @@ def build_heart(settings: Settings) -> Heart:
     return heart
 
 
-def check_database(path: Path) -> None:
+def check_database(path: Path, *, wait: float = MIGRATION_WAIT_SECONDS) -> None:
     """Open and migrate the database as serving will, then close it: run before the server takes
-    its port, so a file that can't be used stops the start with one clear line.
+    its port, so a database that can't be used stops the start with one clear line.
 
-    :raises ConfigError: naming ``DATABASE_PATH`` (a directory, not a database, not writable...).
+    :param wait: how long to wait for another process that holds the write lock (one migrating).
+    :raises ConfigError: naming ``DATABASE_PATH`` and what is wrong: the file (a directory, not a
+        database, not writable), the disk, another process holding it, or the schema.
     """
     store = Store(path)
     try:
-        store.migrate(MIGRATION_SETS)
+        store.migrate(MIGRATION_SETS, wait=wait)
     except (sqlite3.Error, OSError) as error:
-        raise ConfigError(
-            f"DATABASE_PATH {path} can't be used as heart-bot's database ({error}): "
-            "point it at a writable SQLite file on a persistent volume"
-        ) from None
+        raise ConfigError(f"DATABASE_PATH {path}: {database_problem(error, wait)}") from None
     finally:
         store.close()
+
+
+def database_problem(error: sqlite3.Error | OSError, wait: float) -> str:
+    """What to tell the person starting heart-bot about ``error``, blaming the file only when the
+    file is the problem."""
+    text = str(error)
+    lowered = text.lower()
+    if "locked" in lowered or "busy" in lowered:
+        return (
+            f"another process kept its write lock for over {wait:.0f} s ({text}): is a tool holding it open, or "
+            "another heart-bot stuck while starting? Stop that process and start again; the file itself is fine"
+        )
+    if "disk is full" in lowered or "disk i/o" in lowered:
+        return f"the disk failed or is full ({text}): free space on the volume, then start again"
+    if isinstance(error, OSError) or "not a database" in lowered or "unable to open" in lowered or "readonly" in lowered:
+        return (
+            f"can't be used as heart-bot's database ({text}): point it at a writable SQLite file on a persistent volume"
+        )
+    return f"heart-bot could not prepare its tables ({text}); the file was left as it was"
 
 
 def check_start(settings: Settings) -> None:
