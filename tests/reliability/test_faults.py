@@ -469,6 +469,37 @@ def test_a_reminder_gets_through_429s_5xx_drops_and_timeouts_exactly_once(slack,
     ran(len(failed) + 1, len(STORMY_SLACK) - 1, "Slack failures")  # the drop and the timeout are not answers
 
 
+LOST_ANSWERS = (
+    Failure(accepted=True, drop=True),  # posted, then the connection dropped before the answer
+    Failure(accepted=True, drop=True),
+    Failure(accepted=True, status=503, error="service_unavailable"),  # posted, then a 503
+)
+
+
+@proves(
+    "Fault",
+    "Slack takes a reminder's posts but their answers are lost: the connection drops after the channel post and "
+    "after a DM are made, and a 503 comes after another DM is made",
+    len(LOST_ANSWERS),
+    "every recipient reached exactly once (each post found in Slack by its metadata, not sent again); "
+    "recorded sent; no unhandled exception",
+    fixed="A post Slack took whose answer was lost was sent again: the member or the channel got two copies.",
+)
+def test_a_post_whose_answer_is_lost_is_not_sent_twice(slack, tmp_path):
+    store = migrated(tmp_path / "heart.db")
+    occurrence = one_session(store, soon(60 + 3), title="Lost answers hour", offsets=(1,), channel="C0LOST")
+    members = ["ULOSTA", "ULOSTB", "ULOSTC"]
+    subscribe(store, occurrence.series_id, members)
+    slack.fail_next("chat.postMessage", *LOST_ANSWERS)
+    bot = BotServer(slack, tmp_path / "heart.db", env=FAST)
+    serve_until_settled(bot, store, "reminder-1", 1)
+    sent = Counter(call.args["channel"] for call in accepted(slack, "Reminder"))
+    assert sent == {"C0LOST": 1, **dict.fromkeys(members, 1)}
+    assert set(deliveries(store, "reminder-1").values()) == {"sent"}
+    assert log_problems(bot.log()) == []
+    ran(len(LOST_ANSWERS), len(LOST_ANSWERS), "lost answers")
+
+
 @proves(
     "Fault",
     "Slack answers not_in_channel for a series' channel posts, for two sessions' reminders in a row",
