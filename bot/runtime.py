@@ -30,14 +30,17 @@ from bot.library.glossary import GlossaryIndex
 from bot.library.loaders import load_library
 from bot.library.tipsheets import TipSheetLibrary
 from bot.members.coordinators import Coordinators
-from bot.sessions import claims
+from bot.outbox import instances, ledger, pace
+from bot.outbox.instances import Instance
+from bot.outbox.ledger import Claims
+from bot.outbox.pace import Pace
 from bot.sessions import core as sessions
 from bot.sessions.content import load_session_content
 from bot.sessions.core import Series
 from bot.sessions.scheduler import SessionScheduler
 from bot.shareouts import core as shareouts
 from bot.shareouts.content import ShareoutContent, load_shareout_content
-from bot.shareouts.posts import apply_retention
+from bot.shareouts.posts import TAKEDOWNS_PER_SECOND, apply_retention
 from bot.slack_client import web_client
 from bot.store import MIGRATION_WAIT_SECONDS, Store
 
@@ -48,7 +51,9 @@ MIGRATION_SETS = [
     events.migrations,
     shareouts.migrations,
     sessions.migrations,
-    claims.migrations,
+    instances.migrations,
+    ledger.migrations,
+    pace.migrations,
     report.migrations,  # indexes on the tables above, for reports: keep it after them
     rollups.migrations,  # counts of the tables above, kept by triggers: keep it after them
 ]
@@ -124,6 +129,11 @@ class Heart:
         return report_labels(self.content)
 
     @property
+    def instance(self) -> Instance | None:
+        """This process as the others see it (claims are its), or None where nothing is sent on a schedule."""
+        return next((s for s in self.services if isinstance(s, Instance)), None)
+
+    @property
     def scheduler(self) -> SessionScheduler | None:
         """This process's running scheduler, or None (the offline shell and the CLI have none)."""
         return next((s for s in self.services if isinstance(s, SessionScheduler) and s.running), None)
@@ -175,13 +185,22 @@ def build_heart(settings: Settings) -> Heart:
     now = datetime.now(UTC)
     sessions.import_series(store, list(content.sessions), now=now, default_channel=settings.peerhour_channel)
     sessions.expand_all(store, now)
-    scheduler = SessionScheduler(store, settings, coordinators=coordinators.all)
+    instance = Instance(store, heartbeat=settings.heartbeat_seconds)
+    scheduler = SessionScheduler(store, settings, coordinators=coordinators.all, instance=instance)
     if settings.shareout_retention_days:
-        client = web_client(settings)
+        takedowns = Pace(store, "chat.delete", TAKEDOWNS_PER_SECOND, scheduler.stopping)
         scheduler.every_day(
-            shareouts.RETENTION_JOB, functools.partial(apply_retention, store, client, settings.shareout_retention_days)
+            shareouts.RETENTION_JOB,
+            functools.partial(
+                apply_retention,
+                store,
+                web_client(settings),
+                settings.shareout_retention_days,
+                claims=Claims(store, instance.id),
+                pace=takedowns,
+            ),
         )
-    heart.services.append(scheduler)
+    heart.services += [instance, scheduler]  # started in this order, stopped in the reverse
     log.info(
         "content loaded: %d glossary entries, %d tip sheets; database %s",
         len(content.glossary),
@@ -221,9 +240,7 @@ def database_problem(error: sqlite3.Error | OSError, wait: float) -> str:
     if "disk is full" in lowered or "disk i/o" in lowered:
         return f"the disk failed or is full ({text}): free space on the volume, then start again"
     if isinstance(error, OSError) or "not a database" in lowered or "unable to open" in lowered or "readonly" in lowered:
-        return (
-            f"can't be used as heart-bot's database ({text}): point it at a writable SQLite file on a persistent volume"
-        )
+        return f"can't be used as heart-bot's database ({text}): point it at a writable SQLite file on a persistent volume"
     return f"heart-bot could not prepare its tables ({text}); the file was left as it was"
 
 

@@ -15,11 +15,15 @@ import pytest
 
 from bot.config import Settings
 from bot.offline.localslack import Failure, LocalSlack
-from bot.sessions import blocks, claims
+from bot.outbox import ledger
+from bot.outbox.instances import Instance
+from bot.outbox.ledger import Claims
+from bot.outbox.pace import Pace
+from bot.outbox.sender import Sender, sender_client
+from bot.sessions import blocks
 from bot.sessions import core as sessions
-from bot.sessions.claims import Claims
 from bot.sessions.core import SessionView
-from bot.sessions.delivery import Deliverer, Pacer, delivery_client
+from bot.sessions.delivery import Deliverer
 from bot.sessions.scheduler import SessionScheduler
 from bot.sessions.slots import skip_reason, slots_for
 from bot.store import Store
@@ -33,13 +37,28 @@ def store(tmp_path) -> Store:
     return migrated(tmp_path / "heart.db")
 
 
-def deliverer(store: Store, slack: LocalSlack, *, owner: str = "test:1", rate: float = 50.0, clock=time.time) -> Deliverer:
+def deliverer(
+    store: Store, slack: LocalSlack, *, owner: str = "test:1", rate: float = 50.0, clock=time.time, timeout: float = 15
+) -> Deliverer:
+    """A deliverer as the scheduler builds one, held by ``owner`` (an instance id), with Slack's
+    answers awaited ``timeout`` seconds."""
     stopping = threading.Event()
+    client = sender_client("xoxb-test", slack.api_url)
+    client.timeout = timeout
+    claims = Claims(store, owner, clock=clock)
+    sender = Sender(
+        client,
+        claims,
+        pace=Pace(store, "chat.postMessage", rate, stopping, clock),
+        lookups=Pace(store, "conversations.history", rate, stopping, clock),
+        stopping=stopping,
+        clock=clock,
+    )
     return Deliverer(
         store,
-        delivery_client("xoxb-test", slack.api_url),
-        claims=Claims(store, owner, clock=clock),
-        pacer=Pacer(rate, stopping),
+        client,
+        claims=claims,
+        sender=sender,
         coordinators=lambda: ["UCOORD1", "UCOORD2"],
         stopping=stopping,
         clock=clock,
@@ -112,7 +131,7 @@ def test_a_claim_is_taken_once_and_taken_over_only_after_its_lease_runs_out(stor
     taken_over = second.take("s:1", "reminder-15", "U1")
     assert taken_over is not None and taken_over.id == claim.id
     assert not first.renew(claim)  # host 1, had it survived, may not send any more
-    second.finish(taken_over, claims.SENT)
+    second.finish(taken_over, ledger.SENT)
     clock[0] += 1000
     assert second.take("s:1", "reminder-15", "U1") is None  # sent is final
 
@@ -208,12 +227,36 @@ def test_a_fan_out_cut_short_by_a_crash_resumes_without_sending_twice(store, sla
     crashed = Claims(store, "host:dead", lease=60)
     whole = crashed.take(occurrence.id, "reminder-15", "*")
     for member in members[:4]:  # reached before the crash
-        crashed.finish(crashed.take(occurrence.id, "reminder-15", member), claims.SENT)
+        crashed.finish(crashed.take(occurrence.id, "reminder-15", member), ledger.SENT)
     crashed.take(occurrence.id, "reminder-15", members[4])  # claimed when it died, never answered
     assert whole is not None
     later = time.time() + 61
     assert deliverer(store, slack, clock=lambda: later).deliver(occurrence.id, "reminder-15") == "4 already handled, 6 sent"
     assert [call.args["channel"] for call in posted(slack)] == members[4:]
+
+
+def test_two_processes_fanning_out_at_once_share_one_pace(tmp_path, slack):
+    path = tmp_path / "heart.db"
+    store = migrated(path)
+    fan_outs = []
+    for n in range(2):
+        occurrence = one_session(
+            store, datetime.now(UTC) + timedelta(minutes=10), title=f"Hour {n}", offsets=(15,), channel=f"C0PACE{n}"
+        )
+        subscribe(store, occurrence.series_id, *[f"UP{n}{m:02d}" for m in range(12)])
+        fan_outs.append(occurrence.id)
+    slack.rate_limit("chat.postMessage", 10)  # Slack answers 429 past 10 a second
+    processes = [deliverer(Store(path), slack, owner=f"host:{n}", rate=9.5) for n in range(2)]
+    threads = [
+        threading.Thread(target=process.deliver, args=(occurrence_id, "reminder-15"))
+        for process, occurrence_id in zip(processes, fan_outs, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert [call.args["_failed"] for call in slack.calls_to("chat.postMessage") if "_failed" in call.args] == []
+    assert len(posted(slack)) == 2 * 13
 
 
 def test_rsvp_counts_in_channel_posts_are_redrawn_in_place(store, slack):
@@ -239,16 +282,17 @@ def test_the_share_out_prompt_carries_the_share_out_button(store, slack):
     assert (share["action_id"], share["value"]) == ("shareout_open", occurrence.id)
 
 
-def test_the_pacer_spaces_calls_and_waits_out_a_pause():
-    clock = [0.0]
-    pacer = Pacer(10, threading.Event(), clock=lambda: clock[0])
-    pacer.stopping.wait = lambda delay: clock.__setitem__(0, clock[0] + delay) or False  # time passes instantly
+def test_the_pace_spaces_calls_and_waits_out_a_pause(store):
+    clock = [1000.0]
+    stopping = threading.Event()
+    stopping.wait = lambda delay: clock.__setitem__(0, clock[0] + delay) or False  # time passes instantly
+    pace = Pace(store, "chat.postMessage", 10, stopping, clock=lambda: clock[0])
     for _ in range(5):
-        assert pacer.wait_turn()
-    assert clock[0] == pytest.approx(0.4)
-    pacer.pause(2)
-    pacer.wait_turn()
-    assert clock[0] == pytest.approx(2.4)
+        assert pace.wait_turn()
+    assert clock[0] == pytest.approx(1000.4)
+    pace.pause(2)
+    pace.wait_turn()
+    assert clock[0] == pytest.approx(1002.4)
 
 
 # ----------------------------------------------------------------------------- the scheduler
@@ -256,7 +300,8 @@ def test_the_pacer_spaces_calls_and_waits_out_a_pause():
 
 def test_stopping_while_a_reconcile_runs_does_not_hang(tmp_path):
     store = migrated(tmp_path / "heart.db")
-    scheduler = SessionScheduler(store, Settings(database_path=tmp_path / "heart.db"), coordinators=list)
+    settings = Settings(database_path=tmp_path / "heart.db")
+    scheduler = SessionScheduler(store, settings, coordinators=list, instance=Instance(store))
     reconciling = threading.Event()
 
     def slow_reconcile() -> None:

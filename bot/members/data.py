@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot import events
-from bot.sessions import claims
+from bot.outbox import ledger
 from bot.sessions import core as sessions
 from bot.shareouts import core as shareouts
 from bot.shareouts.content import ShareoutContent
@@ -99,7 +99,7 @@ def forget(store: Store, owner: Owner) -> Forgotten:
     with store.transaction() as db:
         mine = shareouts.delete_all(db, owner)
         occurrences, subscriptions = sessions.forget_member(db, user)
-        claims.forget_recipient(db, user)
+        ledger.forget_recipient(db, user)
         activity = events.forget_member(db, user)
     store.erase_history()
     forgotten = Forgotten(

@@ -6,7 +6,9 @@ which slots (:mod:`bot.sessions.slots`) fall due soon or fell due while the bot 
 makes one date job per slot, with an explicit id and ``replace_existing``, so running it
 again never multiplies jobs; slots that vanished (a cancelled session) lose their job.
 The in-memory job store is rebuilt from SQLite at every start, and the claims in
-``deliveries`` make any job that runs twice, in one process or two, send once.
+``deliveries`` (:mod:`bot.outbox.ledger`) make any job that runs twice, in one process or two,
+send once. When this process's instance finds another gone (:mod:`bot.outbox.instances`), it
+reconciles at once: the slots the other was working through are resumed now.
 """
 
 from __future__ import annotations
@@ -25,9 +27,12 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import Settings
+from bot.outbox.instances import Instance
+from bot.outbox.ledger import Claims
+from bot.outbox.pace import Pace
+from bot.outbox.sender import LOOKUPS_PER_SECOND, Sender, sender_client
 from bot.sessions import core as sessions
-from bot.sessions.claims import Claims, process_token
-from bot.sessions.delivery import Deliverer, Pacer, delivery_client
+from bot.sessions.delivery import Deliverer
 from bot.sessions.slots import pending_slots
 from bot.store import Store
 
@@ -44,6 +49,7 @@ STOP_WAIT_SECONDS = 10.0  # a job in a Slack call (15 s at most) finishes or is 
 # network jitter put one call too many into some second, and each 429 stalls the whole
 # fan-out for its Retry-After. DMs therefore go out a little under REMINDER_DM_PER_SECOND.
 DM_RATE_HEADROOM = 0.95
+POSTS, LOOKUPS = "chat.postMessage", "conversations.history"  # the paces, shared by every process
 JOB_DEFAULTS = {
     "coalesce": True,  # a job that missed several runs runs once
     "max_instances": 1,  # never two runs of one job at a time in this process
@@ -55,6 +61,7 @@ class SessionScheduler:
     """Runs reminders while the bot serves (a :class:`bot.runtime.Service`).
 
     :param coordinators: returns the coordinators' ids (told once when a channel cannot be posted in).
+    :param instance: this process, as the others see it (started before the scheduler): claims are its.
     """
 
     def __init__(
@@ -63,12 +70,15 @@ class SessionScheduler:
         settings: Settings,
         *,
         coordinators: Callable[[], Iterable[str]],
+        instance: Instance,
         clock: Callable[[], float] = time.time,
     ):
         self.store = store
         self.settings = settings
         self.coordinators = coordinators
+        self.instance = instance
         self.clock = clock
+        instance.when_others_go(lambda gone: self.changed())
         self.stopping = threading.Event()
         self.deliverer: Deliverer | None = None
         self._expanded_at: datetime | None = None
@@ -89,15 +99,26 @@ class SessionScheduler:
         """Start the scheduler; the first reconcile (the catch-up) runs at once."""
         settings = self.settings
         self.stopping.clear()
+        client = sender_client(settings.bot_token, settings.slack_api_url)
+        claims = Claims(self.store, self.instance.id, clock=self.clock)
+        sender = Sender(
+            client,
+            claims,
+            pace=Pace(self.store, POSTS, settings.reminder_dm_per_second * DM_RATE_HEADROOM, self.stopping, self.clock),
+            lookups=Pace(self.store, LOOKUPS, LOOKUPS_PER_SECOND, self.stopping, self.clock),
+            stopping=self.stopping,
+            clock=self.clock,
+        )
         self.deliverer = Deliverer(
             self.store,
-            delivery_client(settings.bot_token, settings.slack_api_url),
-            claims=Claims(self.store, process_token(), clock=self.clock),
-            pacer=Pacer(settings.reminder_dm_per_second * DM_RATE_HEADROOM, self.stopping),
+            client,
+            claims=claims,
+            sender=sender,
             coordinators=self.coordinators,
             stopping=self.stopping,
             clock=self.clock,
         )
+
         # APScheduler logs every run of every job at INFO (the reconcile runs each minute);
         # what was delivered or skipped is logged by bot.sessions.delivery instead.
         for name in ("apscheduler.scheduler", "apscheduler.executors.default"):
