@@ -259,6 +259,17 @@ def test_two_processes_fanning_out_at_once_share_one_pace(tmp_path, slack):
     assert len(posted(slack)) == 2 * 13
 
 
+def test_a_fan_out_does_not_wait_for_a_post_whose_answer_was_lost(store, slack):
+    occurrence = one_session(store, datetime.now(UTC) + timedelta(minutes=10), channel=None, offsets=(15,))
+    members = [f"UM{n:03d}" for n in range(5)]
+    subscribe(store, occurrence.series_id, *members)
+    slack.fail_next("chat.postMessage", Failure(accepted=True, drop=True))  # the first DM is made, its answer lost
+    assert deliverer(store, slack).deliver(occurrence.id, "reminder-15") == "5 sent"
+    assert [call.args["channel"] for call in posted(slack)] == members  # once each
+    order = [call.method for call in slack.calls if call.method in ("chat.postMessage", "conversations.history")]
+    assert order == ["chat.postMessage"] * 5 + ["conversations.history"]  # the others first, then the lookup
+
+
 def test_rsvp_counts_in_channel_posts_are_redrawn_in_place(store, slack):
     occurrence = one_session(store, datetime.now(UTC) + timedelta(minutes=10), offsets=(15,))
     sender = deliverer(store, slack)

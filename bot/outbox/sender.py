@@ -33,7 +33,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -58,11 +58,16 @@ MAY_HAVE_BEEN_SENT = "not sent again: Slack's answer was lost and the lookup cou
 
 @dataclass(frozen=True)
 class Outcome:
-    """What became of one message: ``sent``, ``failed``, ``skipped``, or ``stopped`` (the process
-    is stopping; the claim was given back) or ``lost`` (another process took the claim over)."""
+    """What became of one message: ``sent``, ``failed``, ``skipped``, ``stopped`` (the process
+    is stopping; the claim was given back), ``lost`` (another process took the claim over), or
+    ``in doubt`` (its answer was lost; ``claim`` is to be posted again from :meth:`Sender.ready_at`)."""
 
     state: str
     detail: str | None = None
+    claim: Claim | None = None
+
+
+IN_DOUBT = "in doubt"
 
 
 class Found(enum.Enum):
@@ -148,12 +153,23 @@ class Sender:
         holder's call began, if it may have been posted (callers send others meanwhile)."""
         return claim.in_doubt_since + self.settle if claim.in_doubt_since else 0.0
 
-    def post(self, claim: Claim, channel: str, content: Mapping[str, Any], useful_until: datetime, *, direct: bool) -> Outcome:
+    def post(
+        self,
+        claim: Claim,
+        channel: str,
+        content: Mapping[str, Any],
+        useful_until: datetime,
+        *,
+        direct: bool,
+        wait: bool = True,
+    ) -> Outcome:
         """Post ``content`` (``text``, ``blocks``...) to ``channel`` until Slack takes it, it stops
         being useful, or it fails for good; record the outcome on ``claim``.
 
         :param direct: True for a DM to a member (``channel`` is their id): when Slack's answer is
             lost and the lookup can't be made, it is recorded as may-have-been-sent, not sent again.
+        :param wait: False to return ``in doubt`` rather than wait while a post whose answer was lost
+            may still be landing (a fan-out sends the others meanwhile, then posts it again).
         """
         failures = 0
         in_doubt = claim.in_doubt_since  # when the attempt that may have been posted began
@@ -221,6 +237,8 @@ class Sender:
                 if reached_slack(error):  # no answer: the post may still be landing
                     in_doubt, look_after = attempt_at, attempt_at + self.settle
                     log.info("delivery %s: %s; looking for it before sending again", claim.id, type(error).__name__)
+                    if not wait:
+                        return Outcome(IN_DOUBT, claim=replace(claim, in_doubt_since=attempt_at))
                 else:
                     self.claims.answered(claim)
                     log.info("delivery %s: %s; retrying", claim.id, type(error).__name__)

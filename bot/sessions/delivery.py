@@ -24,7 +24,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks import Message
 from bot.outbox.ledger import CHANNEL, EVERYONE, SENT, SKIPPED, Claim, Claims, channel_posts
-from bot.outbox.sender import Outcome, Sender
+from bot.outbox.sender import IN_DOUBT, Outcome, Sender
 from bot.sessions import blocks
 from bot.sessions import core as sessions
 from bot.sessions.core import Occurrence, Series
@@ -98,15 +98,19 @@ class Deliverer:
         waiting: list[tuple[str, Claim]] = []
         renewed = time.monotonic()
         try:
-            for recipient, claim in self._claimed(slot, self._recipients(slot, occurrence, series), tally, waiting):
+            for recipient, claim, last in self._claimed(slot, self._recipients(slot, occurrence, series), tally, waiting):
                 if time.monotonic() - renewed > self.claims.lease / 3:
                     if not self.claims.renew(whole):
                         return "lost"
                     renewed = time.monotonic()
-                outcome = self._deliver_to(claim, slot, occurrence, series, recipient, messages[recipient != CHANNEL])
+                message = messages[recipient != CHANNEL]
+                outcome = self._deliver_to(claim, slot, occurrence, series, recipient, message, wait=last)
                 if outcome.state == "stopped":
                     self.claims.release(whole)
                     return "stopped"
+                if outcome.state == IN_DOUBT and outcome.claim is not None:
+                    waiting.append((recipient, outcome.claim))
+                    continue
                 tally[outcome.state] += 1
         finally:
             for _, claim in waiting:  # left when stopping: free for whoever resumes
@@ -118,9 +122,10 @@ class Deliverer:
 
     def _claimed(
         self, slot: Slot, recipients: list[str], tally: Counter[str], waiting: list[tuple[str, Claim]]
-    ) -> Iterator[tuple[str, Claim]]:
-        """Claim each recipient's message in turn. One that a process which died may have been
-        posting comes last, once its post has had time to land, so nobody else waits for it."""
+    ) -> Iterator[tuple[str, Claim, bool]]:
+        """Claim each recipient's message in turn, with whether it is its last turn. A message that
+        may have been posted already (its answer lost, or its process dead mid-call) waits in
+        ``waiting`` and comes last, once its post has had time to land, so nobody else waits for it."""
         for recipient in recipients:
             claim = self.claims.take(slot.occurrence_id, slot.kind, recipient)
             if claim is None:
@@ -128,9 +133,10 @@ class Deliverer:
             elif self.sender.ready_at(claim) > self.clock():
                 waiting.append((recipient, claim))
             else:
-                yield recipient, claim
+                yield recipient, claim, False
         while waiting:
-            yield waiting.pop(0)
+            recipient, claim = waiting.pop(0)
+            yield recipient, claim, True
 
     def _recipients(self, slot: Slot, occurrence: Occurrence, series: Series) -> list[str]:
         found = [CHANNEL] if occurrence.channel_id else []
@@ -142,20 +148,30 @@ class Deliverer:
         return found + members
 
     def _deliver_to(
-        self, claim: Claim, slot: Slot, occurrence: Occurrence, series: Series, recipient: str, message: Message
+        self,
+        claim: Claim,
+        slot: Slot,
+        occurrence: Occurrence,
+        series: Series,
+        recipient: str,
+        message: Message,
+        *,
+        wait: bool,
     ) -> Outcome:
         channel = occurrence.channel_id if recipient == CHANNEL else recipient
-        outcome = self._send(claim, channel or "", message, slot.useful_until, direct=recipient != CHANNEL)
+        outcome = self._send(claim, channel or "", message, slot.useful_until, direct=recipient != CHANNEL, wait=wait)
         if recipient == CHANNEL and outcome.state == SENT and series.channel_problem:
             sessions.clear_channel_problem(self.store, series.id)
         if recipient == CHANNEL and outcome.detail in CHANNEL_PROBLEMS:
             self._report_channel_problem(series, occurrence, outcome.detail)
         return outcome
 
-    def _send(self, claim: Claim, channel: str, message: Message, useful_until: datetime, *, direct: bool) -> Outcome:
+    def _send(
+        self, claim: Claim, channel: str, message: Message, useful_until: datetime, *, direct: bool, wait: bool = True
+    ) -> Outcome:
         payload = message.to_dict()
         content = {"text": payload["text"], "blocks": payload["blocks"], "unfurl_links": False, "unfurl_media": False}
-        return self.sender.post(claim, channel, content, useful_until, direct=direct)
+        return self.sender.post(claim, channel, content, useful_until, direct=direct, wait=wait)
 
     def _report_channel_problem(self, series: Series, occurrence: Occurrence, error: str) -> None:
         if not sessions.mark_channel_problem(self.store, series.id, error):
