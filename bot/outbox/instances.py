@@ -70,8 +70,9 @@ def gone_sql(owner: str) -> str:
 
 
 def lock_folder(database: Path) -> Path:
-    """Where instances keep their lock files: beside the database (``heart.db-instances/``)."""
-    return database.with_name(database.name + "-instances")
+    """Where instances keep their lock files: a hidden folder beside the database
+    (``.heart.db-instances/``); its empty files hold no data."""
+    return database.with_name(f".{database.name}-instances")
 
 
 class Instance:
