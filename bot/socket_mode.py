@@ -26,7 +26,7 @@ from slack_bolt.adapter.socket_mode.base_handler import BaseSocketModeHandler
 from slack_bolt.adapter.socket_mode.internals import run_bolt_app, send_response
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.websocket_client import SocketModeClient
-from websocket import WebSocketException
+from websocket import WebSocketApp, WebSocketConnectionClosedException, WebSocketException
 
 from bot.app import create_app
 from bot.config import Settings
@@ -49,18 +49,33 @@ class HeartSocketModeClient(SocketModeClient):
         # within two intervals.
         self.ping_timeout = ping_interval / 2
         self._reconnecting = True
-        self._running: object | None = None  # the connection the runner thread last started
+        self._reader: tuple[WebSocketApp, threading.Thread] | None = None  # the newest connection's
+        self._reader_lock = threading.Lock()
         super().__init__(ping_interval=ping_interval, **kwargs)  # type: ignore[arg-type]
 
     def _run_current_session(self) -> None:
-        # The parent's, plus ping_timeout: slack_sdk runs websocket-client without one, and then
-        # a peer that stops answering leaves the connection open (and deaf) for good.
-        session = self.current_session
-        if session is None:
-            return
-        self._running = session
+        # slack_sdk's runner thread calls this every half second and, in the parent, reads the
+        # current connection itself until it ends. Here each connection gets a reader thread of
+        # its own, so a replacement opens at the next turn even while the connection it replaces
+        # is still winding down (after a refresh its reader may wait out a whole ping_timeout).
+        with self._reader_lock:
+            session, reader = self.current_session, self._reader
+            if session is None or (reader is not None and reader[0] is session and reader[1].is_alive()):
+                return
+            thread = threading.Thread(target=self._read, args=(session,), name="socket-mode-reader", daemon=True)
+            self._reader = (session, thread)
+            thread.start()
+
+    def connect(self) -> None:
+        """Put a new connection in place of the current one, and open it."""
+        super().connect()
+        self._run_current_session()  # now, not at the runner's next turn
+
+    def _read(self, session: WebSocketApp) -> None:
         try:
             self.logger.info("Starting to receive messages from a new connection")
+            # With a ping_timeout, which slack_sdk does not pass: without one a peer that stops
+            # answering leaves the connection open, and deaf, for good.
             session.run_forever(
                 ping_interval=self.ping_interval,
                 ping_timeout=self.ping_timeout,
@@ -76,30 +91,35 @@ class HeartSocketModeClient(SocketModeClient):
 
     def is_connected(self) -> bool:
         """True when a connection is open, or put in place and about to be opened."""
-        # slack_sdk puts a new connection in place and its runner thread opens it at its next
-        # turn, within half a second; counting it as closed meanwhile made the monitor, whose
-        # first check comes right at the start, ask Slack for yet another connection.
-        session = self.current_session
-        return session is not None and (session.sock is not None or session is not self._running)
+        # slack_sdk puts a new connection in place before its reader opens it; counting it as
+        # closed meanwhile made the monitor, whose first check comes right at the start, ask
+        # Slack for yet another connection.
+        session, reader = self.current_session, self._reader
+        return session is not None and (session.sock is not None or reader is None or reader[0] is not session)
 
     def _monitor_current_session(self) -> None:
         if not self.is_connected():  # the parent logs "seems to be already closed" first
             super()._monitor_current_session()
 
     def send_message(self, message: str) -> None:
-        """Send ``message`` (an acknowledgement); while the connection is being replaced, wait
-        for the new one rather than drop it, up to Slack's deadline."""
-        # On a refresh slack_sdk puts the new connection in place before it is open (it opens
-        # within half a second); an acknowledgement sent meanwhile would otherwise be lost.
+        """Send ``message`` (an acknowledgement) on the open connection; while it is being
+        replaced, wait for the new one to open rather than drop it, up to Slack's deadline."""
+        # On a refresh slack_sdk puts the new connection in place and closes the old one before
+        # the new one is open (the parent then fails at once). Nothing goes out before the
+        # opening handshake is done: a websocket client may not send before it.
         deadline = time.monotonic() + ACK_SECONDS
         while True:
-            try:
-                super().send_message(message)
-                return
-            except WebSocketException:
-                if self.closed or time.monotonic() >= deadline:
-                    raise
-                time.sleep(0.05)
+            session = self.current_session
+            sock = session.sock if session is not None else None
+            if session is not None and sock is not None and sock.connected:
+                try:
+                    session.send(message)
+                    return
+                except WebSocketException:
+                    pass  # closed under us: try the one that replaces it
+            if self.closed or time.monotonic() >= deadline:
+                raise WebSocketConnectionClosedException("no open Socket Mode connection to send on")
+            time.sleep(0.02)
 
     def connect_to_new_endpoint(self, force: bool = False) -> None:
         """Open a new connection (after a drop or a refresh), unless the client is stopping."""

@@ -219,6 +219,7 @@ class Line:
         self._target = target
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._links: list[_Link] = []
+        self.opening_delay = 0.0  # seconds a new connection takes to open, as over a real network
         threading.Thread(target=self._accept, daemon=True).start()
 
     @property
@@ -251,6 +252,7 @@ class Line:
                 app_side, _ = self._listener.accept()
             except OSError:
                 return
+            time.sleep(self.opening_delay)
             link = _Link(app_side, socket.create_connection(self._target))
             self._links.append(link)
             for source, sink in ((link.app_side, link.server_side), (link.server_side, link.app_side)):
