@@ -24,12 +24,14 @@ from types import FrameType
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode.base_handler import BaseSocketModeHandler
 from slack_bolt.adapter.socket_mode.internals import run_bolt_app, send_response
+from slack_sdk.errors import SlackApiError
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.websocket_client import SocketModeClient
 from websocket import WebSocketApp, WebSocketConnectionClosedException, WebSocketException
 
 from bot.app import create_app
 from bot.config import Settings
+from bot.errors import ConfigError
 from bot.runtime import build_heart
 
 log = logging.getLogger(__name__)
@@ -189,7 +191,13 @@ def serve(settings: Settings) -> None:
     defaults = {number: signal.signal(number, _stop_requested) for number in STOP_SIGNALS}
     try:
         heart.start_services()
-        handler.connect()
+        try:
+            handler.connect()
+        except SlackApiError as error:
+            raise ConfigError(
+                f"Slack refused SLACK_APP_TOKEN ({error.response.get('error')}): create an app-level token with the "
+                "connections:write scope under Basic Information, and turn on Socket Mode in the app's settings"
+            ) from None
         log.info("connected to Slack over Socket Mode")
         threading.Event().wait()
     except StopRequested as stop:

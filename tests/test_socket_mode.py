@@ -27,7 +27,7 @@ import psutil
 import pytest
 
 from bot.offline import slack_requests
-from bot.offline.localslack import LocalSlack
+from bot.offline.localslack import Failure, LocalSlack
 from bot.offline.server import BOT_TOKEN, SHAREOUT_HASH_SECRET
 from tests.support.harness import ROOT
 from tests.support.socket_mode_endpoint import SocketModeEndpoint
@@ -214,3 +214,19 @@ def test_a_stop_signal_lets_acknowledgements_in_flight_go_out_then_closes_cleanl
     log = socket_bot.log.read_text()
     assert log.rstrip().endswith("stopped: connection closed, scheduler stopped, database closed")
     assert "Traceback" not in log
+
+
+def test_an_app_token_slack_refuses_stops_the_start_with_one_line(slack, tmp_path):
+    slack.fail_next("apps.connections.open", Failure(error="invalid_auth"))
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_APP_TOKEN": "xapp-1-revoked",
+        "SLACK_API_URL": slack.api_url,
+        "SHAREOUT_HASH_SECRET": SHAREOUT_HASH_SECRET,
+        "DATABASE_PATH": str(tmp_path / "heart.db"),
+    }
+    done = subprocess.run([sys.executable, "-m", "bot"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1].startswith("Error: Slack refused SLACK_APP_TOKEN (invalid_auth)")
+    assert "Traceback" not in done.stderr
