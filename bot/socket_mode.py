@@ -8,9 +8,12 @@ reads a connection closed without a close frame in a tight loop for a minute, an
 and websockets adapters notice a dropped connection only at their next check, a ping interval
 later, and run Bolt's listeners on their event loop one at a time.
 
-Two things slack_sdk's websocket-client client leaves out are added here: a deadline for pongs
-(without one a peer gone silent, a half-open connection, is never noticed) and, when Slack asks
-for a new connection, acknowledgements that wait for it instead of being lost.
+What slack_sdk's websocket-client client leaves out is added in :class:`HeartSocketModeClient`:
+a deadline for pongs (without one a peer gone silent, a half-open connection, is never
+noticed); a new connection opened at once rather than at its runner's next turn, once and not
+twice; and acknowledgements that wait for the new connection instead of being lost while it
+opens. :class:`SocketModeHandler` counts the envelopes in flight, so that it can stop without
+losing one.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ can be cut with a FIN or an RST, or go silent (a half-open connection) (:meth:`d
 
 from __future__ import annotations
 
+import contextlib
 import json
 import select
 import socket
@@ -141,10 +142,8 @@ class SocketModeEndpoint:
             self.envelopes[envelope.id] = envelope
             envelope.deliveries, envelope.sent_at = 1, time.monotonic()
             websocket = self.current.websocket
-        try:
+        with contextlib.suppress(ConnectionClosed):  # an event is sent again
             websocket.send(envelope.message())
-        except ConnectionClosed:
-            pass  # an event is sent again
         return envelope.id
 
     def wait_acked(self, envelope_id: str, timeout: float = 10) -> dict[str, Any]:
@@ -205,10 +204,8 @@ class SocketModeEndpoint:
                 for envelope in due:
                     envelope.deliveries, envelope.sent_at = envelope.deliveries + 1, now
             for envelope in due:
-                try:
+                with contextlib.suppress(ConnectionClosed):
                     websocket.send(envelope.message())
-                except ConnectionClosed:
-                    pass
 
 
 class Line:
@@ -288,7 +285,5 @@ class _Link:
     def close(self) -> None:
         self.closed = True
         for side in (self.app_side, self.server_side):
-            try:
+            with contextlib.suppress(OSError):
                 side.close()
-            except OSError:
-                pass
