@@ -26,11 +26,13 @@ never the text.
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
 from bisect import bisect_left
 import unicodedata
 from collections import defaultdict
+from itertools import accumulate
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -67,7 +69,7 @@ _WORD = re.compile(r"[0-9a-z]+|,|\"")
 SENTENCE = "|"  # the token between sentences: no gap or negation crosses it
 QUOTE = '"'  # an opening or closing quote: words inside are someone else's
 CLAUSE = ","  # the token between clauses: gaps cross it, negation does not
-BLANK = "_"  # a word blanked out by a quiet pattern
+BLANK = "_"  # a word blanked out by a quiet pattern is this, once per letter (offsets stay put)
 
 
 def fold(text: str) -> str:
@@ -77,8 +79,10 @@ def fold(text: str) -> str:
 
 def _tokens(text: str) -> list[str]:
     """The words of ``text``, lower-case without accents, with sentence and clause marks."""
-    text = unicodedata.normalize("NFKD", _APOSTROPHES.sub("", text.casefold()))
-    text = _QUOTES.sub(' " ', "".join(ch for ch in text if not unicodedata.combining(ch)))
+    text = _APOSTROPHES.sub("", text.casefold())
+    if not text.isascii():  # most share-outs are plain ASCII: no accents to strip
+        text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    text = _QUOTES.sub(' " ', text)
     tokens: list[str] = []
     for sentence in _SENTENCE_END.split(text):
         words = _WORD.findall(_CLAUSE_MARK.sub(" , ", sentence))
@@ -129,14 +133,21 @@ def compile_pattern(source: str, families: Mapping[str, Sequence[str]]) -> Patte
         if not optional:
             # A required slot: a text holding none of its words can't match. The slot with
             # the fewest short (common) words is the one checked, so few texts get further.
-            firsts = {w.split()[0] for w in words}
-            slot = None if any(w.endswith("*") for w in firsts) else frozenset(firsts)
+            keys = [_key_word(w) for w in words]
+            slot = None if None in keys else frozenset(k for k in keys if k)
             if not anchor_found or (slot is not None and (anchors is None or _commonness(slot) < _commonness(anchors))):
                 anchors = slot
             anchor_found = True
     if not anchor_found:
         raise PatternError(f"{source!r} needs at least one required word")
     return Pattern(source, re.compile(r"(?<![^ ])" + "".join(pieces)), anchors, frozenset(named))
+
+
+def _key_word(words: str) -> str | None:
+    """The word a text must hold for ``words`` (one or several, maybe a stem) to match it:
+    the longest whole word, as long words are the rare ones; None for a lone stem."""
+    whole = [w for w in words.split() if not w.endswith("*")]
+    return max(whole, key=len) if whole else None
 
 
 def _commonness(words: frozenset[str]) -> tuple[int, int]:
@@ -281,10 +292,10 @@ class SafetyNet:
     def _heard(self, tokens: list[str], candidates: list[Rule]) -> list[tuple[Rule, int, int]]:
         if not candidates:
             return []
-        line, starts = _line(self._blank_quiet(tokens))
+        line = self._blank_quiet(_Line(tokens))
         heard: list[tuple[Rule, int, int]] = []
         for rule in candidates:
-            spans = [self._spans(line, starts, tokens, p) for p in rule.patterns]
+            spans = [self._spans(line, p) for p in rule.patterns]
             if rule.together:
                 found = _within(spans, WINDOW)
                 if found:
@@ -295,28 +306,16 @@ class SafetyNet:
                     heard.append((rule, *first))
         return heard
 
-    def _blank_quiet(self, tokens: list[str]) -> list[str]:
-        line, starts = _line(tokens)
-        blanked = list(tokens)
-        present = set(tokens)
+    def _blank_quiet(self, line: _Line) -> _Line:
+        blanked = list(line.tokens)
         for pattern in self.quiet:
-            if pattern.anchors is not None and present.isdisjoint(pattern.anchors):
-                continue
-            for match in pattern.regex.finditer(line):
-                for i in range(_index(starts, match.start()), _index(starts, match.end())):
-                    blanked[i] = BLANK
-        return blanked
+            for start, end in line.matches(pattern):
+                blanked[start:end] = [BLANK * len(t) for t in blanked[start:end]]
+        return line.with_tokens(blanked)
 
-    def _spans(self, line: str, starts: list[int], tokens: list[str], pattern: Pattern) -> list[tuple[int, int]]:
+    def _spans(self, line: _Line, pattern: Pattern) -> list[tuple[int, int]]:
         """Word spans where ``pattern`` is heard outside a negation."""
-        spans: list[tuple[int, int]] = []
-        if pattern.anchors is not None and pattern.anchors.isdisjoint(tokens):
-            return spans
-        for match in pattern.regex.finditer(line):
-            start, end = _index(starts, match.start()), _index(starts, match.end())
-            if not self._negated(tokens, start):
-                spans.append((start, end))
-        return spans
+        return [(start, end) for start, end in line.matches(pattern) if not self._negated(line.tokens, start)]
 
     def _negated(self, tokens: list[str], start: int) -> bool:
         for token in reversed(tokens[max(0, start - NEGATION_REACH) : start]):
@@ -364,19 +363,53 @@ class SafetyNet:
         return any(t in self.people.child_words for t in tokens[begin : start + 8])
 
 
-def _line(tokens: list[str]) -> tuple[str, list[int]]:
-    """Tokens as one searchable line (each followed by a space) and each token's offset."""
-    starts, offset = [], 0
-    for token in tokens:
-        starts.append(offset)
-        offset += len(token) + 1
-    starts.append(offset)
-    return "".join(t + " " for t in tokens), starts
+class _Line:
+    """Tokens as one searchable line (each followed by a space), searched sentence by sentence.
 
+    No pattern reaches past the end of a sentence, so a pattern is only tried on the
+    sentences that hold one of its anchor words: a long share-out costs what its few
+    relevant sentences cost.
+    """
 
-def _index(starts: list[int], offset: int) -> int:
-    """The token at character ``offset`` of a line (its first token at or after it)."""
-    return bisect_left(starts, offset)
+    def __init__(self, tokens: list[str]) -> None:
+        self.tokens = tokens
+        self.text = "".join(t + " " for t in tokens)
+        self.starts = [0, *accumulate(len(t) + 1 for t in tokens)]  # each token's offset, then the end
+        self.sentences: list[tuple[int, int]] = []  # (first offset, offset after its end mark)
+        self.where: dict[str, set[int]] = defaultdict(set)  # word -> the sentences holding it
+        first = 0
+        for end in [i + 1 for i, t in enumerate(tokens) if t == SENTENCE] or [len(tokens)]:
+            for word in set(tokens[first:end]):
+                self.where[word].add(len(self.sentences))
+            self.sentences.append((self.starts[first], self.starts[end]))
+            first = end
+        self.present = frozenset(self.where)
+
+    def with_tokens(self, tokens: list[str]) -> _Line:
+        """The same line with some words replaced by others of the same length (blanked)."""
+        line = copy.copy(self)
+        line.tokens, line.text = tokens, "".join(t + " " for t in tokens)
+        return line
+
+    def matches(self, pattern: Pattern) -> list[tuple[int, int]]:
+        """The token spans (start, end) where ``pattern`` matches."""
+        if pattern.anchors is None:
+            regions = [(0, len(self.text))]
+        else:
+            words = pattern.anchors & self.present
+            if not words:
+                return []
+            chosen = sorted({i for word in words for i in self.where[word]}) if len(words) > 1 else sorted(self.where[next(iter(words))])
+            regions = [self.sentences[i] for i in chosen]
+        return [
+            (self.index(match.start()), self.index(match.end()))
+            for pos, endpos in regions
+            for match in pattern.regex.finditer(self.text, pos, endpos)
+        ]
+
+    def index(self, offset: int) -> int:
+        """The token at character ``offset`` (its first token at or after it)."""
+        return bisect_left(self.starts, offset)
 
 
 def _sentence_start(tokens: list[str], index: int) -> int:
