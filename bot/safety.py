@@ -395,8 +395,25 @@ class SafetyNet:
 
     def _about(self, tokens: list[str], start: int, end: int, rule: Rule) -> tuple[Who, bool]:
         """Whom the words at ``start:end`` are about, and whether that is a child in one's care."""
+        if rule is MODEL_RULE:  # the model hears the whole text, so the whole text says whom
+            who = self._voice(tokens)
+            theirs = {"her", "his", "their"}  # "her kids" are not the ones at risk
+            child = any(t in self.people.child_words and (i == 0 or tokens[i - 1] not in theirs) for i, t in enumerate(tokens))
+            return who, who is Who.OTHER and child
         who = rule.about or self._who(tokens, start, end)
         return who, who is Who.OTHER and self._mentions_child(tokens, start)
+
+    def _voice(self, tokens: list[str]) -> Who:
+        """Whom a whole text is mostly about: someone else when it names others more often
+        than the writer (leaving out "my", "him" and the "me" of "she told me")."""
+        people = self.people
+        mine = others = 0
+        for i, token in enumerate(tokens):
+            if token in people.objects or token in people.possessive or _beside(tokens, i, people.reporting):
+                continue
+            others += token in people.other_words
+            mine += token in people.self_words and token not in people.other_words
+        return Who.OTHER if others > mine else Who.SELF
 
     def _who(self, tokens: list[str], start: int, end: int) -> Who:
         people = self.people

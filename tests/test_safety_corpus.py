@@ -81,6 +81,27 @@ def test_the_word_model_speaks_only_when_no_rule_did(net):
     assert net.hears("me muero de hambre") is None  # a short text is the rules' to judge
 
 
+@pytest.mark.parametrize(
+    "text, note",
+    [
+        (
+            "My sister keeps saying her kids would be fine without her and that she is so tired of fighting every "
+            "single day. She gave me her spare key last week and I cannot stop thinking about it.",
+            NoteFor.HELPER,
+        ),
+        (
+            "One of my juniors has been so quiet lately, she told me nobody would notice if she stopped showing up, "
+            "not just to school but anywhere, and she asked me to keep her journal.",
+            NoteFor.HELPER_CHILD,
+        ),
+    ],
+)
+def test_what_the_word_model_hears_is_worded_for_whoever_the_text_is_about(net, text, note):
+    concern = net.hears(text)
+    assert concern is not None and concern.rules == {"word-model"}
+    assert note_for(concern) is note
+
+
 def test_the_tests_read_the_same_safety_net_as_the_bot():
     fixtures = CONTENT.parent / "tests" / "fixtures" / "content"
     for path in sorted(CONTENT.glob("crisis*")):
