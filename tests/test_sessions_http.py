@@ -106,6 +106,7 @@ def test_add_to_calendar_sends_an_ics_file_by_dm_and_a_google_link(bot, slack, s
     upload = slack.wait_for("file_upload")[0]
     event = Calendar.from_ical(upload.args["bytes"]).walk("VEVENT")[0]
     assert str(event["summary"]) == "Calendar hour"
+    assert str(event["uid"]) == f"{occurrence.id}@{sessions.deployment_uid(store)}.heart-bot"
     assert event.decoded("dtstart") == occurrence.starts_at
     assert str(event["location"]) == "https://meet.example.org/peer"
     completed = slack.wait_for("files.completeUploadExternal")[0]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -104,6 +105,15 @@ def create_session_tables(db: sqlite_utils.Database) -> None:
         foreign_keys=[("series_id", "series", "id")],
     )
     db["subscriptions"].create_index(["user_id"])
+
+
+@migrations()
+def create_deployment(db: sqlite_utils.Database) -> None:
+    """One row: a random id made once, with the database, that tells this deployment's calendar
+    entries from every other's. It lives in the database so it stays the same across restarts and
+    moves to another host, and differs between two installs that keep the default series."""
+    db["deployment"].create({"id": int, "uid": str, "created_at": float}, pk="id", not_null={"uid"}, if_not_exists=True)
+    db["deployment"].insert({"id": 1, "uid": secrets.token_hex(8), "created_at": datetime.now(UTC).timestamp()}, ignore=True)
 
 
 class SessionError(HeartError):
@@ -313,6 +323,11 @@ def _series(row: dict) -> Series:
         source=row["source"],
         channel_problem=row["channel_problem"],
     )
+
+
+def deployment_uid(store: Store) -> str:
+    """This deployment's own id (16 hex digits), made once with the database: calendar UIDs carry it."""
+    return store.db.execute("select uid from deployment where id = 1").fetchone()[0]
 
 
 def get_series(store: Store, series_id: str) -> Series | None:
