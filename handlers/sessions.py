@@ -171,7 +171,7 @@ def add_submitted(ack: Ack, body: dict, client: WebClient, context: BoltContext)
         answer.errors({"date": str(error)}, lambda problem: blocks.done_view("Session not added", escape(problem)))
         return
     coming = sessions.upcoming(heart.store, now, limit=200, series_id=series.id)
-    text = blocks.added_text(series, coming[0] if coming else None, len(coming))
+    text = blocks.added_text(series, coming[0] if coming else None, len(coming), notes=checked.notes)
     answer.show(blocks.done_view("Session added", text))
     log.info("series %s added by %s", series.id, submission.user_id)
     _after_change(heart, client, submission, None)
@@ -182,7 +182,12 @@ def move_submitted(ack: Ack, body: dict, client: WebClient, context: BoltContext
     heart = heart_of(context)
 
     def change(submission: Submission, occurrence_id: str) -> sessions.Occurrence:
-        start = check_new_time(submission.picked("date", "selected_date"), submission.picked("time", "selected_time"))
+        occurrence = sessions.get_occurrence(heart.store, occurrence_id)
+        start = check_new_time(
+            submission.picked("date", "selected_date"),
+            submission.picked("time", "selected_time"),
+            occurrence.timezone if occurrence else None,
+        )
         note = check_note(submission.text("note"))
         return sessions.move_occurrence(heart.store, occurrence_id, start, by=submission.user_id, now=utc_now(), note=note)
 

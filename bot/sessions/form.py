@@ -16,7 +16,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import HeartError
 from bot.sessions.core import DEFAULT_OFFSETS, Series
-from bot.sessions.recurrence import BIWEEKLY, LAST, MONTHLY, ONCE, WEEKLY, Recurrence, is_last_of_month, to_utc, week_of_month
+from bot.sessions.recurrence import (
+    BIWEEKLY,
+    LAST,
+    MONTHLY,
+    ONCE,
+    WEEKLY,
+    Recurrence,
+    clock_change_notes,
+    clock_change_problem,
+    is_last_of_month,
+    skipped_problem,
+    to_utc,
+    week_of_month,
+)
 
 MAX_TITLE = 100
 MAX_TOPIC = 200
@@ -63,10 +76,12 @@ class SessionForm:
 
 @dataclass(frozen=True)
 class CheckedForm:
-    """A form that passed every check: the series (without an id yet) and the first topic."""
+    """A form that passed every check: the series (without an id yet), the first topic, and notes
+    for the person who filled it in (which 1:30 AM is meant on a night the clocks go back)."""
 
     series: Series
     topic: str | None
+    notes: tuple[str, ...] = ()
 
 
 class InvalidForm(HeartError):
@@ -130,14 +145,18 @@ def check_form(form: SessionForm, *, now: dt.datetime | None, default_timezone: 
     offsets = parse_offsets(form.reminders, fail)
     if series_id and not _SERIES_ID.match(series_id):
         fail("id", "An id is lower-case letters, digits and hyphens (at most 48), like ne-peer-support-hour.")
+    recurrence = None
+    if first_start and not {"timezone", "repeat"} & problems.keys():
+        frequency = MONTHLY if repeat == MONTHLY_LAST else repeat
+        nth = (LAST if repeat == MONTHLY_LAST else week_of_month(first_start.date())) if frequency == MONTHLY else None
+        recurrence = Recurrence(
+            frequency, first_start, zone, nth, until if frequency != ONCE else None, count if frequency != ONCE else None
+        )
+        if problem := clock_change_problem(recurrence):
+            fail("time", problem)
     fail.raise_if_any()
-    if first_start is None:  # unreachable: a missing date or time is a problem above
+    if recurrence is None:  # unreachable: a missing date, time, zone or repeat is a problem above
         raise InvalidForm({"date": "Choose a date and a time."})
-    frequency = MONTHLY if repeat == MONTHLY_LAST else repeat
-    nth = (LAST if repeat == MONTHLY_LAST else week_of_month(first_start.date())) if frequency == MONTHLY else None
-    recurrence = Recurrence(
-        frequency, first_start, zone, nth, until if frequency != ONCE else None, count if frequency != ONCE else None
-    )
     series = Series(
         id=series_id,
         title=title,
@@ -149,16 +168,19 @@ def check_form(form: SessionForm, *, now: dt.datetime | None, default_timezone: 
         facilitator=facilitator,
         reminder_offsets=offsets,
     )
-    return CheckedForm(series, topic)
+    return CheckedForm(series, topic, tuple(clock_change_notes(recurrence)))
 
 
-def check_new_time(date_text: str, time_text: str) -> dt.datetime:
+def check_new_time(date_text: str, time_text: str, timezone: str | None = None) -> dt.datetime:
     """A moved session's new start as a naive wall-clock time (fields ``date`` and ``time``).
 
-    :raises InvalidForm: if either is missing or malformed.
+    :param timezone: the session's zone, to refuse a time its clocks skip that day.
+    :raises InvalidForm: if either is missing or malformed, or the time doesn't exist that day.
     """
     fail = _Problems()
     day, start = _date(date_text, "date", fail, required=True), _time(time_text, fail)
+    if day and start and timezone and (problem := skipped_problem(dt.datetime.combine(day, start), timezone)):
+        fail("time", problem)
     fail.raise_if_any()
     return dt.datetime.combine(day, start)  # type: ignore[arg-type]
 
