@@ -98,6 +98,20 @@ def test_the_command_line_refuses_a_time_the_clocks_skip_and_says_which_1_30_it_
     assert moved.exit_code == 1 and "--time: 2:30 AM doesn't exist on" in moved.output
 
 
+def test_a_session_200_days_ahead_is_added_and_listed_from_the_command_line(tmp_path):
+    far = in_days(200)  # beyond the 120 days over which a series' sessions are made
+    added = cli(tmp_path, "add", "--title", "Spring conference", "--date", far, "--time", "10:00")
+    assert added.exit_code == 0, added.output
+    assert f"  spring-conference:{far}" in added.output
+    series = cli(tmp_path, "add", "--title", "Kickoff", "--date", far, "--time", "15:30", "--repeat", "weekly", "--count", "3")
+    assert series.exit_code == 0, series.output
+    assert f"  kickoff:{far}" in series.output and "the next sessions are added as each comes within four months" in series.output
+    assert "Spring conference" not in cli(tmp_path, "list").output  # the next 60 days
+    listed = cli(tmp_path, "list", "--all").output
+    assert f"spring-conference:{far}" in listed and f"kickoff:{far}" in listed
+    assert "Spring conference" in cli(tmp_path, "list", "--days", "250").output
+
+
 def test_the_offline_shell_shows_upcoming_sessions_and_a_coordinators_form(tmp_path):
     result = run_shell(tmp_path, "/peerhour\n1\n/peerhour add\n", "--coordinator")
     assert result.returncode == 0, result.stderr
