@@ -200,3 +200,15 @@ def test_moving_a_session_to_a_time_the_clocks_skip_is_refused(store):
         sessions.move_occurrence(store, occurrence_id, datetime(2027, 3, 14, 2, 30), by="cli", now=NOW)
     moved = sessions.move_occurrence(store, occurrence_id, datetime(2027, 3, 14, 3, 30), by="cli", now=NOW)
     assert moved.starts_at == datetime(2027, 3, 14, 10, 30, tzinfo=UTC)  # 3:30 PDT
+
+
+def test_a_first_session_more_than_two_years_away_is_taken_for_a_mistyped_year():
+    with pytest.raises(InvalidForm) as refused:
+        check_form(night_owls("2208-03-01", "15:30", "America/New_York"), now=NOW, default_timezone="UTC")
+    assert refused.value.problems == {"date": "2208-03-01 is more than two years away: check the year."}
+    assert check_form(night_owls("2028-09-06", "15:30", "America/New_York"), now=NOW, default_timezone="UTC")
+    # The last evening of the calendar is past the year 9999 in UTC: refused, not a crash.
+    with pytest.raises(InvalidForm, match="more than two years away"):
+        check_form(night_owls("9999-12-31", "23:30", "America/New_York"), now=None, default_timezone="UTC")
+    with pytest.raises(InvalidForm, match="more than two years away"):
+        check_new_time("9999-12-31", "23:30", "America/New_York")
