@@ -18,7 +18,7 @@ from bot.sessions.core import Occurrence
 
 GOOGLE_TEMPLATE = "https://calendar.google.com/calendar/render"
 MAX_GOOGLE_DETAILS = 1000  # keeps the link well under Slack's 3,000-character button URL
-MAX_FILENAME_WORDS = 40  # characters of the series id in a calendar file's name
+MAX_FILENAME_SERIES = 40  # characters of the series id in a calendar file's name
 
 
 def _description(occurrence: Occurrence) -> str:
@@ -70,7 +70,7 @@ def ics_filename(occurrence: Occurrence) -> str:
     """``peer-support-hour-2026-12-08.ics``-style name: the series id, cut after a whole word when it
     is long (``ne-school-mental-health-peer-support-2026-12-08.ics``), and the session's date."""
     day = occurrence.starts_at.astimezone(occurrence.tz).date().isoformat()
-    return f"{_whole_words(occurrence.series_id, MAX_FILENAME_WORDS)}-{day}.ics"
+    return f"{_whole_words(occurrence.series_id, MAX_FILENAME_SERIES)}-{day}.ics"
 
 
 def _whole_words(slug: str, limit: int) -> str:
