@@ -42,6 +42,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from bot.word_model import WordModel
+
 # ----------------------------------------------------------------------------- what is heard
 
 
@@ -117,13 +119,14 @@ class Pattern:
     anchors: frozenset[str] | None  # None: no single word is required (a stem), always tried
     words: frozenset[str] = frozenset()  # every whole word it names, for reading typos
     one_sentence: bool = True  # False when a "." inside it reaches into the next sentence
+    required: tuple[frozenset[str], ...] = ()  # per required slot, the words of which a sentence must hold one
 
 
 def compile_pattern(source: str, families: Mapping[str, Sequence[str]]) -> Pattern:
     """Compile one pattern over folded, space-separated tokens (see the module docstring)."""
     pieces: list[str] = []
     named: set[str] = set()
-    anchors: frozenset[str] | None = None
+    required: list[frozenset[str]] = []  # for each required slot (but stems), the words one of which must be there
     anchor_found = False
     for raw in _slots(source):
         if raw in _GAPS:
@@ -139,18 +142,23 @@ def compile_pattern(source: str, families: Mapping[str, Sequence[str]]) -> Patte
         piece = "(?:" + "|".join(alternatives) + ")"
         pieces.append(piece + "?" if optional else piece)
         if not optional:
-            # A required slot: a text holding none of its words can't match. The slot with
-            # the fewest short (common) words is the one checked, so few texts get further.
+            # A required slot: a sentence holding none of its words can't match.
             keys = [_key_word(w) for w in words]
-            slot = None if None in keys else frozenset(k for k in keys if k)
-            if not anchor_found or (slot is not None and (anchors is None or _commonness(slot) < _commonness(anchors))):
-                anchors = slot
+            if None not in keys:
+                required.append(frozenset(k for k in keys if k))
             anchor_found = True
     if not anchor_found:
         raise PatternError(f"{source!r} needs at least one required word")
+    required.sort(key=_commonness)  # the rarest first, so most sentences are ruled out at once
     slots = _slots(source)
-    one_sentence = "." not in slots[:-1]
-    return Pattern(source, re.compile(r"(?<![^ ])" + "".join(pieces)), anchors, frozenset(named), one_sentence)
+    return Pattern(
+        source,
+        re.compile(r"(?<![^ ])" + "".join(pieces)),
+        anchors=required[0] if required else None,
+        words=frozenset(named),
+        one_sentence="." not in slots[:-1],
+        required=tuple(required),
+    )
 
 
 def _key_word(words: str) -> str | None:
@@ -160,9 +168,10 @@ def _key_word(words: str) -> str | None:
     return max(whole, key=len) if whole else None
 
 
-def _commonness(words: frozenset[str]) -> tuple[int, int]:
-    """How often a slot's words turn up in ordinary text, roughly: short words first, then many."""
-    return sum(len(w) <= 3 for w in words), len(words)
+def _commonness(words: frozenset[str]) -> tuple[int, int, int]:
+    """How often a slot's words turn up in ordinary text, roughly: short words first, then
+    many, then the length of the shortest (long words are the rare ones)."""
+    return sum(len(w) <= 3 for w in words), len(words), -min(map(len, words))
 
 
 def _slots(source: str) -> list[str]:
@@ -230,6 +239,7 @@ class People:
     objects: frozenset[str] = frozenset()  # "him", "them": someone acted on, never whom a sentence is about
 
 
+MODEL_RULE = Rule("word-model", "distress", ())  # what the word model heard, named like a rule
 WINDOW = 30  # words within which the parts of a ``together`` rule must all be heard
 NEGATION_REACH = 3  # words before a match in which a negation quiets it
 
@@ -246,24 +256,22 @@ class SafetyNet:
     topics: tuple[Pattern, ...] = ()  # a lookup about the crisis topic itself ("suicide", "988")
     past: tuple[Pattern, ...] = ()  # a sentence told of another time ("when I was 16") or asked ("asked if")...
     now: tuple[Pattern, ...] = ()  # ...unless it also says it is back now ("still", "again")
-    _by_anchor: dict[str, list[int]] = field(init=False, repr=False, compare=False, default_factory=dict)
-    _always: list[int] = field(init=False, repr=False, compare=False, default_factory=list)
+    model: WordModel | None = None  # heard words leaning towards distress where no rule fired
+    _rule_index: _Index = field(init=False, repr=False, compare=False)
+    _quiet_index: _Index = field(init=False, repr=False, compare=False)
+    _past_index: _Index = field(init=False, repr=False, compare=False)
+    _now_index: _Index = field(init=False, repr=False, compare=False)
     _spelling: Callable[[str], str] = field(init=False, repr=False, compare=False, default=str)
 
     def __post_init__(self) -> None:
-        by_anchor: dict[str, list[int]] = defaultdict(list)
-        always: list[int] = []
-        for index, rule in enumerate(self.rules):
-            anchors = [p.anchors for p in rule.patterns]
-            if rule.together:  # every part must be heard: one part's anchors are enough to skip
-                anchors = anchors[:1]
-            if any(a is None for a in anchors):
-                always.append(index)
-                continue
-            for word in set().union(*anchors):
-                by_anchor[word].append(index)
-        object.__setattr__(self, "_by_anchor", dict(by_anchor))
-        object.__setattr__(self, "_always", always)
+        indexes = {
+            "_rule_index": _Index([p for rule in self.rules for p in rule.patterns]),
+            "_quiet_index": _Index(self.quiet),
+            "_past_index": _Index(self.past),
+            "_now_index": _Index(self.now),
+        }
+        for name, index in indexes.items():
+            object.__setattr__(self, name, index)
         # Words the rules name, and the words for people and negation: none of them is a typo.
         known = {word for rule in self.rules for pattern in rule.patterns for word in pattern.words}
         people = self.people
@@ -273,7 +281,9 @@ class SafetyNet:
     def hears(self, text: str) -> Concern | None:
         """What the rules hear in ``text``: a concern, or None when it stays quiet."""
         tokens = [self._spelling(t) for t in _tokens(text)]
-        heard = self._heard(tokens, self._candidates(tokens))
+        line = self._blank_quiet(_Line(tokens))
+        past = self._past(line)
+        heard = self._heard(line, past) or self._leaning(line, past)
         if not heard:
             return None
         abouts = [self._about(tokens, start, end, rule) for rule, start, end in heard]
@@ -300,20 +310,56 @@ class SafetyNet:
 
     # ------------------------------------------------------------------------- inside
 
-    def _candidates(self, tokens: list[str]) -> list[Rule]:
-        indexes = set(self._always)
-        for token in set(tokens):
-            indexes.update(self._by_anchor.get(token, ()))
-        return [self.rules[i] for i in sorted(indexes)]
+    def words_for_model(self, text: str) -> list[str]:
+        """The words the word model reads in ``text`` (for training it on the corpus)."""
+        line = self._blank_quiet(_Line([self._spelling(t) for t in _tokens(text)]))
+        return self._model_words(line, self._past(line))
 
-    def _heard(self, tokens: list[str], candidates: list[Rule]) -> list[tuple[Rule, int, int]]:
-        if not candidates:
+    def _past(self, line: _Line) -> set[int]:
+        """The sentences told of another time or asked about, and not brought back to now."""
+        past = line.sentences_holding(self._past_index.live(line.present))
+        return past - line.sentences_holding(self._now_index.live(line.present)) if past else past
+
+    def _leaning(self, line: _Line, past: set[int]) -> list[tuple[Rule, int, int]]:
+        """The word model's judgement, when the rules heard nothing: it hears how words lean
+        together ("part of me hoped the scan would show something") where no rule was written."""
+        if self.model is None:
             return []
-        line = self._blank_quiet(_Line(tokens))
-        past = line.sentences_holding(self.past) - line.sentences_holding(self.now)
+        words = self._model_words(line, past)
+        if not self.model.leans(words):
+            return []
+        at = self.model.strongest(words)
+        return [(MODEL_RULE, at, at + 1)] if at is not None else []
+
+    def _model_words(self, line: _Line, past: set[int]) -> list[str]:
+        """One word per token: the word, ``not_word`` within a negation's reach, ``|`` for
+        marks, blanked words and sentences told of the past."""
+        words: list[str] = []
+        negated = 0
+        breaks = self.clause_breaks | {SENTENCE, CLAUSE, QUOTE}
+        dropped = {i for sentence in past for i in line.tokens_of(sentence)}
+        for index, token in enumerate(line.tokens):
+            if token in breaks or token[0] == BLANK:
+                negated, word = 0, "|"
+            elif index in dropped:
+                word = "|"
+            elif token in self.negations:
+                negated, word = NEGATION_REACH, token
+            else:
+                word = "not_" + token if negated > 0 else token
+                negated -= 1
+            words.append(word)
+        return words
+
+    def _heard(self, line: _Line, past: set[int]) -> list[tuple[Rule, int, int]]:
+        live = {id(p) for p in self._rule_index.live(line.present)}
+        if not live:
+            return []
         heard: list[tuple[Rule, int, int]] = []
-        for rule in candidates:
-            spans = [self._spans(line, p, past) for p in rule.patterns]
+        for rule in self.rules:
+            if live.isdisjoint(id(p) for p in rule.patterns):
+                continue
+            spans = [self._spans(line, p, past) if id(p) in live else [] for p in rule.patterns]
             if rule.together:
                 found = _within(spans, WINDOW)
                 if found:
@@ -326,7 +372,7 @@ class SafetyNet:
 
     def _blank_quiet(self, line: _Line) -> _Line:
         blanked = list(line.tokens)
-        for pattern in self.quiet:
+        for pattern in self._quiet_index.live(line.present):
             for start, end in line.matches(pattern):
                 blanked[start:end] = [BLANK * len(t) for t in blanked[start:end]]
         return line.with_tokens(blanked)
@@ -388,6 +434,27 @@ class SafetyNet:
         return any(t in self.people.child_words for t in tokens[begin : start + 8])
 
 
+class _Index:
+    """Patterns by the words that let them match: a text only tries those whose rarest
+    required words it holds (and those that name no such word, such as a lone stem)."""
+
+    def __init__(self, patterns: Sequence[Pattern]) -> None:
+        self.patterns = patterns
+        self.always = [i for i, p in enumerate(patterns) if p.anchors is None]
+        self.by_word: dict[str, list[int]] = defaultdict(list)
+        for i, pattern in enumerate(patterns):
+            for word in pattern.anchors or ():
+                self.by_word[word].append(i)
+        self.words = frozenset(self.by_word)
+
+    def live(self, present: frozenset[str]) -> list[Pattern]:
+        """The patterns worth trying on a text holding the words ``present``."""
+        chosen = set(self.always)
+        for word in self.words & present:
+            chosen.update(self.by_word[word])
+        return [self.patterns[i] for i in sorted(chosen)]
+
+
 class _Line:
     """Tokens as one searchable line (each followed by a space), searched sentence by sentence.
 
@@ -423,16 +490,23 @@ class _Line:
         if pattern.anchors is None or not pattern.one_sentence:
             regions = [(0, len(self.text))]
         else:
-            words = pattern.anchors & self.present
-            if not words:
-                return []
-            chosen = sorted({i for word in words for i in self.where[word]}) if len(words) > 1 else sorted(self.where[next(iter(words))])
-            regions = [self.sentences[i] for i in chosen]
+            chosen: set[int] | None = None
+            for slot in pattern.required:  # only sentences that hold a word of every required slot
+                words = slot & self.present
+                found = set().union(*(self.where[w] for w in words)) if words else set()
+                chosen = found if chosen is None else chosen & found
+                if not chosen:
+                    return []
+            regions = [self.sentences[i] for i in sorted(chosen or ())]
         return [
             (self.index(match.start()), self.index(match.end()))
             for pos, endpos in regions
             for match in pattern.regex.finditer(self.text, pos, endpos)
         ]
+
+    def tokens_of(self, sentence: int) -> range:
+        """The positions of the tokens of one sentence."""
+        return range(self.ends[sentence - 1] if sentence else 0, self.ends[sentence])
 
     def sentence_of(self, token: int) -> int:
         """The sentence that holds the token at ``token``."""
@@ -559,9 +633,12 @@ FILE_FIELDS = {"reviewed", "language", "words", "people", "negation", "clause_br
 PEOPLE_FIELDS = {"self", "other", "children", "reporting", "possessive", "objects"}
 
 
-def build_safety_net(files: Sequence[tuple[str, Mapping[str, Any]]], problem: Problem) -> SafetyNet:
-    """Build the safety net from parsed ``crisis*.yml`` files, reporting each problem as
-    ``problem(where, what)``; word families and people words are shared across files."""
+def build_safety_net(
+    files: Sequence[tuple[str, Mapping[str, Any]]], problem: Problem, model: WordModel | None = None
+) -> SafetyNet:
+    """Build the safety net from parsed ``crisis*.yml`` files (and the word model, if any),
+    reporting each problem as ``problem(where, what)``; word families and people words are
+    shared across files."""
     families: dict[str, list[str]] = defaultdict(list)
     people: dict[str, set[str]] = defaultdict(set)
     negations: set[str] = set()
@@ -615,6 +692,7 @@ def build_safety_net(files: Sequence[tuple[str, Mapping[str, Any]]], problem: Pr
         topics=tuple(topics),
         past=tuple(past),
         now=tuple(now),
+        model=model,
     )
     for rule in net.rules:
         for example in rule.examples:
