@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -48,6 +49,7 @@ NOW = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
 SECRET = "a-test-secret-that-is-long-enough-0123456789"
 ALICE = Owner.of("UALICE", SECRET)
 BOB = Owner.of("UBOB", SECRET)
+ZONE = ZoneInfo("America/New_York")
 
 
 @pytest.fixture
@@ -64,15 +66,15 @@ def content():
 
 
 def test_one_request_saves_one_row(store, commits):
-    first = save(commits, Draft("hello"), ALICE, request_key="view:V1:h1", now=NOW).result()
-    again = save(commits, Draft("hello again"), ALICE, request_key="view:V1:h1", now=NOW).result()
+    first = save(commits, Draft("hello"), ALICE, request_key="view:V1:h1", now=NOW, zone=ZONE).result()
+    again = save(commits, Draft("hello again"), ALICE, request_key="view:V1:h1", now=NOW, zone=ZONE).result()
     assert first.created and not again.created
     assert again.shareout == first.shareout
     assert store.db["shareouts"].count == 1
 
 
 def test_anonymous_to_everyone_stores_only_the_keyed_hash(store, commits):
-    saved = save(commits, Draft("mine alone", Visibility.ANONYMOUS), ALICE, request_key="k", now=NOW).result().shareout
+    saved = save(commits, Draft("mine alone", Visibility.ANONYMOUS), ALICE, request_key="k", now=NOW, zone=ZONE).result().shareout
     row = store.db["shareouts"].get(saved.id)
     assert row["user_id"] is None and ALICE.owns(row["author_hash"])
     assert not Owner.of("UALICE", "another-secret-of-the-same-length-0123456789").owns(row["author_hash"])
@@ -86,7 +88,7 @@ def test_anonymous_to_everyone_stores_only_the_keyed_hash(store, commits):
 
 def test_two_anonymous_share_outs_of_one_member_cannot_be_linked(store, commits):
     first, second = (
-        save(commits, Draft(text, Visibility.ANONYMOUS), ALICE, request_key=text, now=NOW).result().shareout
+        save(commits, Draft(text, Visibility.ANONYMOUS), ALICE, request_key=text, now=NOW, zone=ZONE).result().shareout
         for text in ("the first", "the second")
     )
     codes = [store.db["shareouts"].get(s.id)["author_hash"] for s in (first, second)]
@@ -96,7 +98,7 @@ def test_two_anonymous_share_outs_of_one_member_cannot_be_linked(store, commits)
 
 
 def test_a_code_from_before_salted_codes_still_finds_its_author(store, commits):
-    saved = save(commits, Draft("written long ago", Visibility.ANONYMOUS), ALICE, request_key="old", now=NOW).result()
+    saved = save(commits, Draft("written long ago", Visibility.ANONYMOUS), ALICE, request_key="old", now=NOW, zone=ZONE).result()
     member_wide = ALICE._member_code  # the one code per member written before
     store.db.execute("update shareouts set author_hash = ? where id = ?", [member_wide, saved.shareout.id])
     assert [s.id for s in mine(store, ALICE).shareouts] == [saved.shareout.id]
@@ -104,30 +106,31 @@ def test_a_code_from_before_salted_codes_still_finds_its_author(store, commits):
 
 
 def test_an_edit_moves_the_author_between_id_and_hash(store, commits):
-    saved = save(commits, Draft("named first", themes=("win",)), ALICE, request_key="k", now=NOW).result().shareout
-    store.db["events"].insert({"at": saved.created_at.timestamp(), "kind": "shareout", "user_id": "UALICE"})
-    hidden = update(store, saved.id, ALICE, Draft("now hidden", Visibility.ANONYMOUS, themes=("ask", "barrier")), now=NOW)
+    saved = save(commits, Draft("named first", themes=("win",)), ALICE, request_key="k", now=NOW, zone=ZONE).result().shareout
+    assert store.db.execute("select count(*) from events where user_id = 'UALICE'").fetchone()[0] == 1
+    hidden = update(store, saved.id, ALICE, Draft("now hidden", Visibility.ANONYMOUS, themes=("ask", "barrier")), now=NOW, zone=ZONE)
     assert hidden is not None and hidden.user_id is None and hidden.themes == ("ask", "barrier")
+    assert hidden.id < 0 and get(store, saved.id, ALICE) is None  # a new id: the old one placed it in time
     assert store.db.execute("select count(*) from events where user_id = 'UALICE'").fetchone()[0] == 0
-    shown = update(store, saved.id, ALICE, Draft("named again", Visibility.CHANNEL_NAMED), now=NOW)
-    assert shown is not None and shown.user_id == "UALICE"
-    assert store.db["shareouts"].get(saved.id)["author_hash"] is None
-    assert update(store, saved.id, BOB, Draft("not yours"), now=NOW) is None
+    shown = update(store, hidden.id, ALICE, Draft("named again", Visibility.CHANNEL_NAMED), now=NOW, zone=ZONE)
+    assert shown is not None and shown.user_id == "UALICE" and shown.id == hidden.id
+    assert store.db["shareouts"].get(hidden.id)["author_hash"] is None
+    assert update(store, hidden.id, BOB, Draft("not yours"), now=NOW, zone=ZONE) is None
 
 
 def test_mine_pages_newest_first(store, commits):
     for day in range(12):
-        save(commits, Draft(f"day {day}"), ALICE, request_key=f"k{day}", now=NOW + timedelta(days=day)).result()
-    save(commits, Draft("bob's"), BOB, request_key="bob", now=NOW).result()
+        save(commits, Draft(f"day {day}"), ALICE, request_key=f"k{day}", now=NOW + timedelta(days=day), zone=ZONE).result()
+    save(commits, Draft("bob's"), BOB, request_key="bob", now=NOW, zone=ZONE).result()
     first = mine(store, ALICE, limit=10)
     assert first.total == 12 and first.shareouts[0].text == "day 11" and len(first.shareouts) == 10
     assert [s.text for s in mine(store, ALICE, limit=10, offset=10).shareouts] == ["day 1", "day 0"]
 
 
 def test_retention_removes_old_texts_and_keeps_the_rows(store, commits):
-    save(commits, Draft("old words", themes=("win",)), ALICE, request_key="old", now=NOW - timedelta(days=40)).result()
-    save(commits, Draft("new words"), ALICE, request_key="new", now=NOW - timedelta(days=5)).result()
-    assert purge_expired(store, 30, NOW) == 1
+    save(commits, Draft("old words", themes=("win",)), ALICE, request_key="old", now=NOW - timedelta(days=40), zone=ZONE).result()
+    save(commits, Draft("new words"), ALICE, request_key="new", now=NOW - timedelta(days=5), zone=ZONE).result()
+    assert purge_expired(store, 30, NOW, zone=ZONE) == 1
     assert [s.text for s in all_mine(store, ALICE)] == [None, "new words"]
     assert store.db["shareout_themes"].count == 1
     assert purge_texts(store, older_than=NOW) == 1
@@ -140,6 +143,7 @@ def test_the_export_has_labels_no_member_id_and_is_safe_in_a_spreadsheet(store, 
         ALICE,
         request_key="k",
         now=NOW,
+        zone=ZONE,
     ).result()
     rows = export_rows(store, content, ALICE)
     (code,) = [row["author_hash"] for row in store.db["shareouts"].rows]
@@ -317,7 +321,7 @@ def test_any_text_survives_the_form_the_store_and_every_message(tmp_path_factory
     try:
         draft = Draft(text, visibility, themes=("win",))
         blocks.form_view(draft, sessions=[], content=content, metadata="{}").to_dict()
-        saved = save(commits, draft, ALICE, request_key="k", now=NOW).result().shareout
+        saved = save(commits, draft, ALICE, request_key="k", now=NOW, zone=ZONE).result().shareout
         assert get(store, saved.id, ALICE).text == text
         described = describe(store, content, saved, "C0HEART")
         for message in (
