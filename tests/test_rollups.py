@@ -98,7 +98,8 @@ def test_edits_deletes_retention_and_changed_rsvps_keep_the_counts_exact(store):
         commits.close()
     first, second, third, _ = (s.shareout for s in saved)
     # Another session, other themes, then anonymous to everyone (the member id leaves the row).
-    shareouts.update(store, first.id, ALICE, Draft("moved", Visibility.CHANNEL_NAMED, "nov-24", None, ("resource",)), now=NOW, zone=ZONE)
+    moved = Draft("moved", Visibility.CHANNEL_NAMED, "nov-24", None, ("resource",))
+    shareouts.update(store, first.id, ALICE, moved, now=NOW, zone=ZONE)
     shareouts.update(store, second.id, ALICE, Draft("hidden", Visibility.ANONYMOUS, "nov-10", "school-staff"), now=NOW, zone=ZONE)
     shareouts.delete(store, third.id, ALICE)
     shareouts.purge_texts(store, older_than=NOW)

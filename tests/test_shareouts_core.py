@@ -14,11 +14,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.engagement.exports import export
+from bot.engagement.periods import parse_period
+from bot.engagement.report import Labels, compute
 from bot.errors import ContentError
 from bot.group_commit import GroupCommit
 from bot.runtime import MIGRATION_SETS, load_content
 from bot.safety import NoteFor, build_safety_net
 from bot.shareouts import blocks
+from bot.shareouts import core as shareouts_core
 from bot.shareouts.blocks import CheckIn
 from bot.shareouts.core import (
     MAX_TEXT,
@@ -108,7 +112,8 @@ def test_a_code_from_before_salted_codes_still_finds_its_author(store, commits):
 def test_an_edit_moves_the_author_between_id_and_hash(store, commits):
     saved = save(commits, Draft("named first", themes=("win",)), ALICE, request_key="k", now=NOW, zone=ZONE).result().shareout
     assert store.db.execute("select count(*) from events where user_id = 'UALICE'").fetchone()[0] == 1
-    hidden = update(store, saved.id, ALICE, Draft("now hidden", Visibility.ANONYMOUS, themes=("ask", "barrier")), now=NOW, zone=ZONE)
+    hiding = Draft("now hidden", Visibility.ANONYMOUS, themes=("ask", "barrier"))
+    hidden = update(store, saved.id, ALICE, hiding, now=NOW, zone=ZONE)
     assert hidden is not None and hidden.user_id is None and hidden.themes == ("ask", "barrier")
     assert hidden.id < 0 and get(store, saved.id, ALICE) is None  # a new id: the old one placed it in time
     assert store.db.execute("select count(*) from events where user_id = 'UALICE'").fetchone()[0] == 0
@@ -152,6 +157,93 @@ def test_the_export_has_labels_no_member_id_and_is_safe_in_a_spreadsheet(store, 
     (record,) = csv.DictReader(io.StringIO(export_csv(rows)))
     assert record["text"] == "'=1+1 started with a formula" and record["sector"] == "Other"
     assert json.loads(export_json(rows))["shareouts"][0]["themes"] == ["An ask for help or ideas"]
+
+
+# ------------------------------------------------------------------------- anonymous in time
+
+
+def test_an_anonymous_share_out_keeps_only_its_day_and_so_does_its_event(store, commits):
+    late = datetime(2026, 11, 29, 3, 0, 0, 123456, tzinfo=UTC)  # 10 pm on the 28th in New York
+    draft = Draft("late at night", Visibility.ANONYMOUS, themes=("win", "ask"))
+    saved = save(commits, draft, ALICE, request_key="view:V1:1796000000.123456", now=late, zone=ZONE).result().shareout
+    assert saved.day_only and saved.created_at == datetime(2026, 11, 28, 12, tzinfo=UTC) and saved.id < 0
+    row = store.db["shareouts"].get(saved.id)
+    assert "1796000000" not in row["request_key"]  # Slack's view hash begins with the time the form opened
+    themes = store.db.execute("select rowid, theme from shareout_themes order by rowid").fetchall()
+    assert [theme for _, theme in themes] == ["win", "ask"] and all(rowid < 0 for rowid, _ in themes)
+    (event,) = store.db.execute("select id, at, user_id from events where kind = 'shareout'").fetchall()
+    assert event[0] < 0 and event[1:] == (saved.created_at.timestamp(), None)
+    later = late + timedelta(hours=1)
+    edited = update(store, saved.id, ALICE, Draft("edited", Visibility.ANONYMOUS, themes=("barrier",)), now=later, zone=ZONE)
+    assert edited.created_at == saved.created_at and edited.updated_at == saved.created_at and edited.themes == ("barrier",)
+    assert edited.id == saved.id
+
+
+def test_mine_keeps_the_members_own_order_within_a_day(store, commits):
+    for minute, visibility in enumerate([Visibility.COORDINATORS, Visibility.ANONYMOUS] * 2):
+        draft = Draft(f"minute {minute}", visibility)
+        save(commits, draft, ALICE, request_key=f"a{minute}", now=NOW + timedelta(minutes=minute), zone=ZONE).result()
+        save(commits, Draft(f"bob {minute}", visibility), BOB, request_key=f"b{minute}", now=NOW, zone=ZONE).result()
+    assert [s.text for s in mine(store, ALICE).shareouts] == ["minute 3", "minute 2", "minute 1", "minute 0"]
+    assert [s.text for s in mine(store, ALICE, limit=2, offset=2).shareouts] == ["minute 1", "minute 0"]
+    assert [s.text for s in all_mine(store, ALICE)] == ["minute 0", "minute 1", "minute 2", "minute 3"]
+    # The running numbers are sealed: nobody without the key can tell whose they are, or their order.
+    sealed = [order for (order,) in store.db.execute("select author_order from shareouts")]
+    assert sorted(sealed) != sealed and max(sealed) > 2**32
+
+
+def test_a_share_out_turned_anonymous_keeps_its_place_in_mine(store, commits):
+    for n in range(3):
+        save(commits, Draft(f"named {n}"), ALICE, request_key=f"k{n}", now=NOW + timedelta(minutes=n), zone=ZONE).result()
+    middle = mine(store, ALICE).shareouts[1]
+    update(store, middle.id, ALICE, Draft("named 1, now anonymous", Visibility.ANONYMOUS), now=NOW, zone=ZONE)
+    assert [s.text for s in mine(store, ALICE).shareouts] == ["named 2", "named 1, now anonymous", "named 0"]
+
+
+def test_anonymous_share_outs_saved_before_keep_only_their_day_after_the_migration(store):
+    written = datetime(2026, 11, 28, 21, 15, 7, 654321, tzinfo=UTC)
+    row = {
+        "id": 5,
+        "created_at": written.timestamp(),
+        "updated_at": written.timestamp() + 60,
+        "visibility": "anonymous",
+        "author_hash": ALICE.seal(),
+        "text": "written before",
+        "request_key": "view:V9:1796000000.123456",
+    }
+    store.db["shareouts"].insert(row)
+    store.db["shareout_themes"].insert_all([{"shareout_id": 5, "theme": "ask"}, {"shareout_id": 5, "theme": "win"}])
+    store.migrate([shareouts_core.day_migrations(ZONE)])
+    (kept,) = mine(store, ALICE).shareouts
+    assert kept.id < 0 and kept.day_only and kept.created_at == kept.updated_at == datetime(2026, 11, 28, 12, tzinfo=UTC)
+    assert kept.themes == ("ask", "win") and kept.text == "written before"
+    assert "1796000000" not in store.db["shareouts"].get(kept.id)["request_key"]
+
+
+def test_retention_goes_by_whole_days_in_the_community(store, commits):
+    evening = datetime(2026, 10, 30, 1, 0, tzinfo=UTC)  # 9 pm on October 29th in New York: 30 days ago there
+    save(commits, Draft("named, the day before"), ALICE, request_key="n", now=evening - timedelta(days=1), zone=ZONE).result()
+    save(commits, Draft("anonymous, that evening", Visibility.ANONYMOUS), ALICE, request_key="a", now=evening, zone=ZONE).result()
+    assert purge_expired(store, 30, NOW, zone=ZONE) == 1
+    assert [s.text for s in all_mine(store, ALICE)] == [None, "anonymous, that evening"]
+
+
+def test_exports_show_the_day_alone_and_never_place_an_anonymous_share_out_among_named_ones(store, commits, content):
+    morning = datetime(2026, 11, 3, 11, 0, tzinfo=UTC)  # 6 am in New York
+    for hours, visibility in ((0, Visibility.COORDINATORS), (1, Visibility.ANONYMOUS), (3, Visibility.COORDINATORS)):
+        draft = Draft(f"{hours} hours on", visibility)
+        save(commits, draft, ALICE, request_key=str(hours), now=morning + timedelta(hours=hours), zone=ZONE).result()
+    mine_exported = {row["text"]: row["created_at"] for row in export_rows(store, content, ALICE)}
+    assert mine_exported["1 hours on"] == "2026-11-03" and mine_exported["0 hours on"] == "2026-11-03T11:00:00+00:00"
+    period = parse_period("2026-11", NOW, "America/New_York")
+    files = export(store, compute(store, period, threshold=1, labels=Labels(), now=NOW), Labels())
+    (shared,) = [file for file in files if file.name.endswith("-shareouts.csv")]
+    exported = list(csv.DictReader(io.StringIO(shared.content.decode("utf-8-sig"))))
+    assert [(row["text"], row["created_at"]) for row in exported] == [
+        ("1 hours on", "2026-11-03"),  # first in its day, not between the two by its stored 12:00 UTC
+        ("0 hours on", "2026-11-03T06:00-05:00"),
+        ("3 hours on", "2026-11-03T09:00-05:00"),
+    ]
 
 
 def test_every_check_names_its_field(store, content):
