@@ -159,8 +159,9 @@ def build_heart(settings: Settings) -> Heart:
     """
     content = load_content(settings.content_dir)
     store = Store(settings.database_path)
-    # Then, once, what the features wrote to the second before that should keep only its day
-    # in the community's zone (and the earlier versions go from the disk).
+    # Then, once, what the features wrote to the second before that should keep only its day in
+    # the community's zone. Emptying the write-ahead log wipes the earlier versions, and whatever
+    # a crash or a busy reader left there of the order of the last writes.
     store.migrate([*MIGRATION_SETS, events.day_migrations(settings.tz), shareouts.day_migrations(settings.tz)])
     store.erase_history()
     coordinators = Coordinators.from_settings(settings)

@@ -192,6 +192,20 @@ def test_mine_keeps_the_members_own_order_within_a_day(store, commits):
     assert sorted(sealed) != sealed and max(sealed) > 2**32
 
 
+def test_the_form_says_what_is_kept_and_mine_shows_the_day_alone(store, commits, content):
+    view = blocks.form_view(Draft(""), sessions=[], content=content, metadata="{}").to_dict()
+    (radio,) = [b["element"] for b in view["blocks"] if b.get("block_id") == "visibility"]
+    (anonymous,) = [o for o in radio["options"] if o["value"] == "anonymous"]
+    assert "Keeps the day, not the time" in anonymous["description"]["text"]
+    assert "keeps the day you shared it, not the time" in blocks.audience(Visibility.ANONYMOUS, None)
+    late = datetime(2026, 11, 4, 3, 0, tzinfo=UTC)  # 10 pm on Tuesday the 3rd in New York
+    save(commits, Draft("by day", Visibility.ANONYMOUS), ALICE, request_key="a", now=late, zone=ZONE).result()
+    save(commits, Draft("by time"), ALICE, request_key="n", now=late, zone=ZONE).result()
+    shown = json.dumps(blocks.mine_message(mine(store, ALICE), {}, "America/New_York").to_dict(), ensure_ascii=False)
+    assert "*Tue, Nov 3* · Not about a session · Anonymous to everyone" in shown
+    assert shown.count("<!date^") == 1  # the named one, at its time in each reader's zone
+
+
 def test_a_share_out_turned_anonymous_keeps_its_place_in_mine(store, commits):
     for n in range(3):
         save(commits, Draft(f"named {n}"), ALICE, request_key=f"k{n}", now=NOW + timedelta(minutes=n), zone=ZONE).result()
