@@ -112,6 +112,9 @@ def check() -> None:
         f"content ok: {len(content.glossary)} glossary entries in {len(content.categories)} categories, "
         f"{len(content.tipsheets)} tip sheets"
     )
+    net = content.shareout.crisis
+    model = f"a word model of {len(net.model.words)} words ({net.model.trained_on})" if net.model else "no word model"
+    click.echo(f"safety net ok: {len(net.rules)} rules, {model}")
     for series in content.sessions:
         click.echo(f"series ok: {series.id}: {series.recurrence.describe()}")
     click.echo(f"configuration ok: {'Socket Mode' if settings.socket_mode else 'HTTP'}; database {settings.database_path}")
