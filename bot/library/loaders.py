@@ -23,8 +23,8 @@ from bot.text import normalize
 
 ENTRY_FIELDS = {"term", "definition", "aliases", "also_searched_as", "related", "sources", "reviewed", "more"}
 SHEET_FIELDS = {"title", "summary", "aliases", "order", "reviewed"}
-MAX_DEFINITION = 1200  # 1-3 plain sentences; detail goes on the "more" line
-MAX_SENTENCES = 9
+MAX_DEFINITION = 450  # 1-3 plain sentences; detail goes on the "more" line
+MAX_SENTENCES = 3
 MAX_MORE = 600
 MAX_SUMMARY = 150
 
