@@ -56,12 +56,14 @@ MAX_SUGGESTIONS = 5
 ANSWER_AT = 0.75  # an entry covering this share of the query's meaning may answer outright...
 ANSWER_MARGIN = 0.12  # ...when the next entry covers at least this much less
 FIT_MARGIN = 0.3  # ...or covers as much, but the query fits one of its names this much better
-SUGGEST_AT = 0.5  # below this share an entry is not worth suggesting
-# rapidfuzz WRatio of a name worth suggesting for a query with a word the glossary has
-# never seen (a typo the stages above missed); known words are ranked by meaning only.
-FUZZY_SUGGEST_AT = 65.0
+LEAD_AT, LEAD_MARGIN, LEAD_FIT = 0.65, 0.2, 0.67  # ...or covers this much, this far ahead, fitting a name
+SUGGEST_AT = 0.5  # below this share an entry is not worth suggesting...
+SUGGEST_SPREAD = 0.25  # ...nor when it trails the best by more than this
+# rapidfuzz's ratio (whole strings, no partial matches) of a name worth suggesting for a
+# query with a word the glossary has never seen (a typo the stages above missed).
+FUZZY_SUGGEST_AT = 75.0
 SHORT_WORD = 4  # a one-word query this short answers only on an exact name (or one dropped letter)
-SHORT_SUGGEST_AT = 85.0  # WRatio of a name worth suggesting for a short word
+SHORT_SUGGEST_AT = 75.0  # ratio of a name worth suggesting for a short word
 # Up to this many names (terms and aliases) the fuzzy stage scores them all; the HEART
 # glossary has well under a thousand. Beyond, it scores the names with a word in common.
 FULL_SCAN_NAMES = 2_000
@@ -265,13 +267,13 @@ class GlossaryIndex:
         ranked = self._meaning.rank(meaning_words(core))
         if ranked and self._clear_leader(ranked):
             return Lookup(key, Outcome.HIT, self.entries[ranked[0].position], confidence=ranked[0].coverage)
-        worth = [r for r in ranked if r.coverage >= SUGGEST_AT]
-        suggested: dict[str, float] = {self.entries[r.position].id: r.coverage for r in worth[:MAX_SUGGESTIONS]}
-        misspelt = any(not self._meaning.knows_word(word) for word in core.split())
-        for entry_id, score in self._fuzzy_ranked(core) if misspelt else ():
-            if len(suggested) >= MAX_SUGGESTIONS:
-                break
-            suggested.setdefault(entry_id, score / 100)
+        floor = max(SUGGEST_AT, ranked[0].coverage - SUGGEST_SPREAD) if ranked else SUGGEST_AT
+        worth = [r for r in ranked[:MAX_SUGGESTIONS] if r.coverage >= floor]
+        suggested: dict[str, float] = {self.entries[r.position].id: r.coverage for r in worth}
+        if not suggested and any(not self._meaning.knows_word(word) for word in core.split()):
+            # A word the glossary has never seen, and nothing its meaning finds: a typo the
+            # stages above missed, perhaps ("C-SRSS"); names spelt nearly alike may help.
+            suggested = {entry_id: score / 100 for entry_id, score in self._fuzzy_ranked(core)}
         if not suggested:
             return Lookup(key, Outcome.MISS, confidence=ranked[0].coverage if ranked else 0.0)
         in_definitions = bool(worth) and worth[0].coverage <= DEFINITION_CREDIT and worth[0].fit == 0
@@ -285,14 +287,17 @@ class GlossaryIndex:
 
     @staticmethod
     def _clear_leader(ranked: list[Ranked]) -> bool:
+        """True if the best entry covers enough of the query, and clearly more than the next:
+        most of it (:data:`ANSWER_AT`), or a good part of it (:data:`LEAD_AT`) far ahead
+        (:data:`LEAD_MARGIN`) with the query naming most of one of its names (:data:`LEAD_FIT`)."""
         best = ranked[0]
-        if best.coverage < ANSWER_AT:
-            return False
-        if len(ranked) == 1:
+        runner_up = ranked[1].coverage if len(ranked) > 1 else 0.0
+        gap = best.coverage - runner_up
+        if best.coverage >= ANSWER_AT and gap >= ANSWER_MARGIN:
             return True
-        runner_up = ranked[1]
-        gap = best.coverage - runner_up.coverage
-        return gap >= ANSWER_MARGIN or (gap >= 0 and best.fit - runner_up.fit >= FIT_MARGIN)
+        if best.coverage >= ANSWER_AT and gap >= 0 and len(ranked) > 1 and best.fit - ranked[1].fit >= FIT_MARGIN:
+            return True
+        return best.coverage >= LEAD_AT and gap >= LEAD_MARGIN and best.fit >= LEAD_FIT
 
     def _typo_match(self, key: str) -> str | None:
         """The one entry within a few edits of ``key``, or None if none or several tie."""
@@ -312,7 +317,7 @@ class GlossaryIndex:
         matches = process.extract(
             key,
             self._keys if positions is None else [self._keys[position] for position in positions],
-            scorer=fuzz.WRatio,
+            scorer=fuzz.ratio,
             score_cutoff=cutoff,
             limit=MAX_SUGGESTIONS * 4,
         )

@@ -28,7 +28,7 @@ from bot.text import normalize
 
 CANDIDATES = 40  # entries BM25 hands over for the coverage measure
 DEFINITION_CREDIT = 0.5  # a query word found only in the definition or related terms
-NEAR_CREDIT = 0.8  # a query word that is a near spelling or a longer form of a known word
+NEAR_CREDIT = 0.7  # a query word that is a near spelling or a longer form of a known word
 MAX_NEAR = 6  # near words tried for one query word
 # BM25 weights of the FTS columns: names, then definition and related terms.
 BM25_WEIGHTS = (10.0, 1.0)
@@ -103,17 +103,15 @@ class MeaningIndex:
         """The stems a query word may stand for, with the credit each earns.
 
         A known stem stands for itself. Otherwise: a known stem that begins it
-        (``traumatized`` -> ``trauma``) and the stems of known words it nearly spells or
+        one letter shorter (``traumat``, of ``traumatized``, -> ``trauma``) and the stems of known words it nearly spells or
         begins (``resilliance``, ``psycholog``), each at :data:`NEAR_CREDIT`.
         """
         own = stem(word)
         if own in self._idf:
             return {own: 1.0}
         found: dict[str, float] = {}
-        for cut in range(len(own) - 1, 4, -1):
-            if own[:cut] in self._idf:
-                found[own[:cut]] = NEAR_CREDIT
-                break
+        if len(own) > 5 and own[:-1] in self._idf:
+            found[own[:-1]] = NEAR_CREDIT
         for known in self._similar_words(word):
             if len(found) >= MAX_NEAR:
                 break
