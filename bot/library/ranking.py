@@ -26,7 +26,7 @@ import sqlite_utils
 from bot.library.query import GLUE, name_stems, stem
 from bot.text import normalize
 
-CANDIDATES = 40  # entries BM25 hands over for the coverage measure
+CANDIDATES = 20  # entries BM25 hands over for the coverage measure
 DEFINITION_CREDIT = 0.5  # a query word found only in the definition or related terms
 NEAR_CREDIT = 0.7  # a query word that is a near spelling or a longer form of a known word
 MAX_NEAR = 6  # near words tried for one query word
@@ -93,7 +93,10 @@ class MeaningIndex:
         self._db["entries"].enable_fts(["names", "definition"], tokenize="unicode61 remove_diacritics 2")
         weights = ", ".join(str(w) for w in BM25_WEIGHTS)
         self._db.execute(f"insert into entries_fts(entries_fts, rank) values ('rank', 'bm25({weights})')")
-        self._search_sql = self._db["entries"].search_sql(columns=["position"], limit=CANDIDATES, include_rank=True)
+        fts = self._db["entries"].detect_fts()
+        # The FTS table alone, ordered by its rank: FTS5 keeps only the best CANDIDATES as it
+        # goes, where a join to the entries table would read every match first.
+        self._search_sql = f"select rowid, rank from [{fts}] where [{fts}] match :query order by rank limit {CANDIDATES}"
 
     def knows_word(self, word: str) -> bool:
         """True if any entry's names, definition or related terms hold this (normalized) word's stem."""
@@ -126,9 +129,14 @@ class MeaningIndex:
         stems = {s for _, alts in wanted for s in alts}
         if not stems:
             return []
-        query = " OR ".join(f'"{s}"' for s in sorted(stems))
+        anywhere = " OR ".join(f'"{s}"' for s in sorted(stems))
         with self._lock:
-            rows = self._db.execute(self._search_sql, {"query": query}).fetchall()
+            # Entries naming a query word first: their lists are short, and an entry that
+            # holds the words only in its definition can't outrank them. Definitions are
+            # searched when no name holds any of the words.
+            rows = self._db.execute(self._search_sql, {"query": f"names : ({anywhere})"}).fetchall()
+            if not rows:
+                rows = self._db.execute(self._search_sql, {"query": anywhere}).fetchall()
         total = sum(weight for weight, _ in wanted) or 1.0
         query_stems = {s for _, alts in wanted for s in alts}
         ranked = []
