@@ -29,7 +29,7 @@ from bot.text import normalize
 CANDIDATES = 20  # entries BM25 hands over for the coverage measure
 DEFINITION_CREDIT = 0.5  # a query word found only in the definition or related terms
 NEAR_CREDIT = 0.7  # a query word that is a near spelling or a longer form of a known word
-MAX_NEAR = 6  # near words tried for one query word
+MAX_NEAR = 4  # near words tried for one query word
 # BM25 weights of the FTS columns: names, then definition and related terms.
 BM25_WEIGHTS = (10.0, 1.0)
 
