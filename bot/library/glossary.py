@@ -18,9 +18,9 @@ The index is built once from the content. A lookup tries, in order:
 6. what the words mean (:mod:`bot.library.ranking`): SQLite FTS5 finds and BM25 orders
    the entries sharing a stem with the query in their names, lay words, definitions or
    related terms; the share of the query an entry covers is its confidence. A clear
-   leader above :data:`ANSWER_AT` answers; entries above :data:`SUGGEST_AT`, with the names
-   rapidfuzz's WRatio finds close (above :data:`FUZZY_SUGGEST_AT`), are offered as
-   suggestions; below that the glossary says it doesn't have it yet.
+   leader above :data:`ANSWER_AT` answers; entries above :data:`SUGGEST_AT` are offered as
+   suggestions (for a query with a word the glossary has never seen and nothing above that,
+   the names rapidfuzz spells nearly alike); below that the glossary says it doesn't have it yet.
 
 A query about a crisis (the safety net decides) opens the :data:`CRISIS_ENTRY` unless it
 names an entry, or is answered confidently by the crisis entry's related terms.
