@@ -287,7 +287,8 @@ class SafetyNet:
         if not heard:
             return None
         abouts = [self._about(tokens, start, end, rule) for rule, start, end in heard]
-        about = Who.SELF if any(who is Who.SELF for who, _ in abouts) else Who.OTHER
+        whos = {who for who, _ in abouts}
+        about = whos.pop() if len(whos) == 1 else self._voice(tokens)  # rules disagree: the whole text says
         return Concern(
             about=about,
             child=any(child for who, child in abouts if who is Who.OTHER),
@@ -423,7 +424,7 @@ class SafetyNet:
         said = [t for i, t in enumerate(tokens[start:end], start) if not _beside(tokens, i, people.reporting)]
         if any(t in people.self_words for t in said):
             return Who.SELF
-        if any(t in people.other_words for t in said):
+        if any(t in people.other_words and t not in people.objects for t in said):
             return Who.OTHER
         return self._subject_before(tokens, start) or Who.SELF
 
@@ -587,32 +588,27 @@ def _spelling_fixer(known: set[str]) -> Callable[[str], str]:
     stays ``hunting``).
     """
     by_deletion: dict[str, set[str]] = defaultdict(set)
-    by_swap: dict[str, str] = {}
+    by_swap: dict[str, set[str]] = defaultdict(set)
     for word in known:
         if len(word) >= 6:
             for variant in _deletions(word):
                 by_deletion[variant].add(word)
         elif len(word) == 5:
             for i in range(1, 4):
-                by_swap.setdefault(word[:i] + word[i + 1] + word[i] + word[i + 2 :], word)
+                by_swap[word[:i] + word[i + 1] + word[i] + word[i + 2 :]].add(word)
 
     @functools.lru_cache(maxsize=65_536)
     def fix(token: str) -> str:
         if len(token) < 5 or token in known or not token.isalpha():
             return token
-        found = set()
         if len(token) == 5:  # two letters swapped, or one dropped from a six-letter word ("livng")
-            found = {by_swap[token]} if token in by_swap else by_deletion.get(token, set())
-            found = {w for w in found if w[0] == token[0]}
-            if len(found) != 1 or token in dictionary_words():
-                return token
-            return found.pop()
-        for variant in _deletions(token):
-            found |= by_deletion.get(variant, set())
+            found = by_swap.get(token, set()) | by_deletion.get(token, set())
+        else:
+            found = set().union(*(by_deletion.get(variant, ()) for variant in _deletions(token)))
         found = {w for w in found if w[0] == token[0] and abs(len(w) - len(token)) <= 1}
-        if len(found) != 1 or token in dictionary_words():  # "hunting" is a word, not "hurting" mistyped
+        if not found or token in dictionary_words():  # "hunting" is a word, not "hurting" mistyped
             return token
-        return found.pop()
+        return max(found, key=lambda w: (len(w), w))  # a dropped letter is the likeliest typo
 
     return fix
 

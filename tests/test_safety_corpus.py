@@ -41,7 +41,8 @@ def test_the_tuning_corpus_is_heard_and_quiet_share_outs_stay_quiet(net):
 
 def test_the_note_speaks_to_whoever_is_at_risk(net):
     tallies = tally(net, "tuning")
-    assert sum(t.wrong_person for t in tallies) <= 2
+    _, alerts = totals(tallies, alert=True)
+    assert sum(t.wrong_person for t in tallies) <= 0.03 * alerts
 
 
 def test_at_least_a_fifth_of_the_corpus_is_held_out():

@@ -25,8 +25,8 @@ from bot.shareouts.content import CRISIS_MODEL
 from tests.safety_corpus.report import CORPUS, cases
 
 CONTENT = CORPUS.parent.parent / "content"
-STRENGTH = 10.0  # LogisticRegression's C: little regularisation, as the vocabulary is small
-THRESHOLD = 0.85  # the probability at which the model speaks up
+STRENGTH = 30.0  # LogisticRegression's C: little regularisation, as the vocabulary is small
+THRESHOLD = 0.9  # the probability at which the model speaks up
 MIN_WORDS = 8  # a short text is the rules' to judge: on three words, one word decides the model
 DIGITS = 4  # weights are rounded so the file stays small and diffs stay readable
 
