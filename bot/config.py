@@ -58,6 +58,8 @@ class Settings:
     # How often a serving process tells the others it is alive; a process silent for three
     # heartbeats is taken for gone, and what it was sending is taken over.
     heartbeat_seconds: float = 5.0
+    # Socket Mode: how often to ping Slack; a pong missing for half of this ends the connection.
+    socket_ping_seconds: float = 5.0
 
     @property
     def socket_mode(self) -> bool:
@@ -131,6 +133,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         reminder_dm_per_second=_dm_rate(get("REMINDER_DM_PER_SECOND")),
         reconcile_seconds=_reconcile_seconds(get("HEART_RECONCILE_SECONDS")),
         heartbeat_seconds=_heartbeat_seconds(get("HEART_HEARTBEAT_SECONDS")),
+        socket_ping_seconds=_ping_seconds(get("SOCKET_MODE_PING_SECONDS")),
     )
 
 
@@ -237,6 +240,21 @@ def _heartbeat_seconds(value: str | None) -> float:
         raise ConfigError(
             f"HEART_HEARTBEAT_SECONDS must be a number of seconds from 0.1 to 60 (got {value!r}); a process silent for "
             "three heartbeats is taken for gone, so keep the default 5 unless the database is slow to write"
+        )
+    return seconds
+
+
+def _ping_seconds(value: str | None) -> float:
+    if value is None:
+        return 5.0
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 1 <= seconds <= 60:
+        raise ConfigError(
+            f"SOCKET_MODE_PING_SECONDS must be a number of seconds from 1 to 60 (got {value!r}); a silent "
+            "Socket Mode connection is noticed within about twice this time"
         )
     return seconds
 

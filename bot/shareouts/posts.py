@@ -9,7 +9,7 @@ A take-down is safe to repeat: a post already gone counts as taken down."""
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -43,20 +43,27 @@ TAKEDOWNS_PER_SECOND = 40 / 60  # chat.delete is Tier 3 (50+ a minute)
 
 
 def apply_retention(
-    store: Store, client: WebClient, days: int, *, claims: Claims, pace: Pace, now: datetime | None = None
+    store: Store,
+    client: WebClient,
+    days: int,
+    *,
+    claims: Claims,
+    pace: Pace,
+    zone: tzinfo,
+    now: datetime | None = None,
 ) -> int:
-    """Remove the texts older than ``days`` and take down their channel posts (the scheduler runs
-    this daily, in one process: the day's run is claimed). A post Slack refuses to delete is tried
-    again the next day.
+    """Remove the texts older than ``days`` (whole days in the community's ``zone``) and take down
+    their channel posts (the scheduler runs this daily, in one process: the day's run is claimed).
+    A post Slack refuses to delete is tried again the next day.
 
     :param pace: the take-downs' pace, shared by every process.
     :returns: how many posts were taken down.
     """
     now = now or datetime.now(UTC)
-    run = claims.take(shareouts.RETENTION_JOB, now.date().isoformat(), EVERYONE)
+    run = claims.take(shareouts.RETENTION_JOB, now.astimezone(zone).date().isoformat(), EVERYONE)
     if run is None:
         return 0  # done today, or another process is at it
-    shareouts.purge_expired(store, days, now)
+    shareouts.purge_expired(store, days, now, zone=zone)
     removed = refused = 0
     for shareout in shareouts.expired_posts(store):
         if not pace.wait_turn():
