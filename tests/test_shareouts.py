@@ -476,7 +476,8 @@ def test_retention_runs_once_a_day_and_a_run_whose_process_died_is_taken_over(lo
     long_ago = datetime.now(UTC) - timedelta(days=45)
     owner = Owner.of("UOLD", SHAREOUT_HASH_SECRET)
     for n in range(3):
-        shareout = save(commits, Draft(f"{MARK} {n}", Visibility.CHANNEL_NAMED), owner, request_key=f"r{n}", now=long_ago)
+        draft = Draft(f"{MARK} {n}", Visibility.CHANNEL_NAMED)
+        shareout = save(commits, draft, owner, request_key=f"r{n}", now=long_ago, zone=ZONE)
         record_post(store, shareout.result().shareout.id, "C0HEART", f"1600000000.00020{n}")
     commits.close()
     local_slack.clear()
@@ -484,7 +485,7 @@ def test_retention_runs_once_a_day_and_a_run_whose_process_died_is_taken_over(lo
     died, survivor = Instance(store), Instance(store)
     died.start()
     # The first process claims today's run, takes one post down, and dies.
-    Claims(store, died.id).take(RETENTION_JOB, datetime.now(UTC).date().isoformat(), ledger.EVERYONE)
+    Claims(store, died.id).take(RETENTION_JOB, datetime.now(ZONE).date().isoformat(), ledger.EVERYONE)
     client = sender_client("xoxb-test", local_slack.api_url)
     client.chat_delete(channel="C0HEART", ts="1600000000.000200")
     record_post(store, 1, None, None)
@@ -493,8 +494,8 @@ def test_retention_runs_once_a_day_and_a_run_whose_process_died_is_taken_over(lo
     try:
         pace = Pace(store, "chat.delete", 50, stopping)
         claims = Claims(store, survivor.id)
-        assert apply_retention(store, client, 30, claims=claims, pace=pace, zone=UTC) == 2  # goes on from where it was
-        assert apply_retention(store, client, 30, claims=claims, pace=pace, zone=UTC) == 0  # today's run is done
+        assert apply_retention(store, client, 30, claims=claims, pace=pace, zone=ZONE) == 2  # goes on from where it was
+        assert apply_retention(store, client, 30, claims=claims, pace=pace, zone=ZONE) == 0  # today's run is done
     finally:
         survivor.stop()
     assert [c.args["ts"] for c in local_slack.calls_to("chat.delete")] == [f"1600000000.00020{n}" for n in range(3)]
