@@ -85,7 +85,7 @@ def test_a_process_killed_holding_a_claim_is_gone_at_once_and_its_claim_is_taken
         os.kill(holder.pid, signal.SIGKILL)
         holder.wait(10)
         restarted.start()  # finds the dead one gone at start: no lease to wait out
-        assert store.db.execute("select gone_at is not null from instances where id = ?", (dead,)).fetchone() == (1,)
+        assert store.db.execute("select gone from instances where id = ?", (dead,)).fetchone() == (1,)
         assert Claims(store, restarted.id).take("s:1", "reminder-1", "UANA") is not None
     finally:
         restarted.stop()

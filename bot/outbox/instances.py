@@ -9,6 +9,10 @@ or one whose lock file can't be seen from here). Every live instance looks for g
 starts and at each heartbeat, and marks them; their claims can then be taken over at once, so a
 restart resumes a fan-out in seconds rather than after a lease.
 
+A heartbeat is a count, not a time: each instance notes on its own clock when it last saw
+another's count move, so hosts' clocks need not agree, and the table holds no moment that could
+be set beside a member's anonymous share-out (an instance that is gone keeps only its day).
+
 An instance that was taken for gone while it was only slow (frozen longer than ``stale_after``)
 comes back at its next heartbeat; the claims taken over meanwhile are no longer its, and the
 ledger refuses its writes to them.
@@ -24,12 +28,14 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from bot import coarse
 from bot.store import Store
 
 try:  # POSIX; elsewhere only heartbeats tell
@@ -49,24 +55,30 @@ def create_instances(db: sqlite_utils.Database) -> None:
             "id": str,  # host:pid:nonce
             "host": str,
             "pid": int,
-            "started_at": float,
-            "beat_at": float,  # its last heartbeat
-            "gone_at": float,  # when it stopped or was found gone; null while alive
+            "beats": int,  # heartbeats so far
+            "gone": int,  # 1 once it stopped or was found gone
+            "gone_day": float,  # the day it went (12:00 UTC on that date), to forget it a week later
             "lock_file": str,  # held while it lives, in the folder beside the database
         },
         pk="id",
+        not_null={"beats", "gone"},
+        defaults={"beats": 0, "gone": 0},
     )
 
 
 HEARTBEAT_SECONDS = 5.0
 STALE_BEATS = 3  # heartbeats missed before an instance is taken for gone
-FORGET_AFTER = 7 * 86400.0  # gone instances are deleted after this (their claims' leases ran out long before)
+FORGET_AFTER_DAYS = 7  # gone instances are deleted after this (their claims' leases ran out long before)
 
 
 def gone_sql(owner: str) -> str:
     """SQL that is true when the instance named by the column ``owner`` is gone (false for an owner
     the table does not know, such as a claim made before instances were kept)."""
-    return f"exists (select 1 from instances where instances.id = {owner} and instances.gone_at is not null)"
+    return f"exists (select 1 from instances where instances.id = {owner} and instances.gone)"
+
+
+def _today() -> float:
+    return coarse.day_of(datetime.now(UTC), UTC)
 
 
 def lock_folder(database: Path) -> Path:
@@ -76,12 +88,13 @@ def lock_folder(database: Path) -> Path:
 
 
 class Instance:
-    """This process, as the others on the database see it.
+    """This process, as the others see it.
 
     :param heartbeat: seconds between heartbeats; ``STALE_BEATS`` silent ones make an instance gone.
+    :param clock: a monotonic clock, for how long another's heartbeat has been silent.
     """
 
-    def __init__(self, store: Store, *, heartbeat: float = HEARTBEAT_SECONDS, clock: Callable[[], float] = time.time):
+    def __init__(self, store: Store, *, heartbeat: float = HEARTBEAT_SECONDS, clock: Callable[[], float] = time.monotonic):
         nonce = uuid.uuid4().hex[:12]
         self.id = f"{socket.gethostname()}:{os.getpid()}:{nonce}"
         self.store = store
@@ -90,6 +103,7 @@ class Instance:
         self.clock = clock
         self._lock_name = f"{nonce}.lock"
         self._lock: IO[bytes] | None = None
+        self._seen: dict[str, tuple[int, float]] = {}  # another instance: its beats, and since when (our clock)
         self._listeners: list[Callable[[list[str]], None]] = []
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -102,21 +116,20 @@ class Instance:
         """Take the lock file, appear in the table, mark the instances that are gone, and beat."""
         self._stopping.clear()
         self._lock = _hold(lock_folder(self.store.path) / self._lock_name)
-        now = self.clock()
         with self.store.transaction() as db:
             db["instances"].insert(
                 {
                     "id": self.id,
                     "host": socket.gethostname(),
                     "pid": os.getpid(),
-                    "started_at": now,
-                    "beat_at": now,
-                    "gone_at": None,
+                    "beats": 0,
+                    "gone": 0,
+                    "gone_day": None,
                     "lock_file": self._lock_name if self._lock else None,
                 },
                 replace=True,
             )
-            db.execute("delete from instances where gone_at < ?", (now - FORGET_AFTER,))
+            db.execute("delete from instances where gone and gone_day < ?", (_today() - FORGET_AFTER_DAYS * coarse.DAY_SECONDS,))
         log.info("instance %s started (heartbeat every %gs)", self.id, self.heartbeat)
         self.reap()
         self._thread = threading.Thread(target=self._beat_until_stopped, name="heartbeat", daemon=True)
@@ -129,7 +142,7 @@ class Instance:
             self._thread.join(timeout=self.heartbeat + 15)
         try:
             with self.store.transaction() as db:
-                db.execute("update instances set gone_at = ? where id = ?", (self.clock(), self.id))
+                db.execute("update instances set gone = 1, gone_day = ? where id = ?", (_today(), self.id))
         except sqlite3.Error as error:  # the lock file below tells the others just as well
             log.warning("instance %s could not record its stop: %s", self.id, error)
         if self._lock is not None:
@@ -139,11 +152,10 @@ class Instance:
 
     def beat(self) -> None:
         """Tell the others this process is alive, and look for instances that are gone."""
-        now = self.clock()
         with self.store.transaction() as db:
-            alive = db.execute("update instances set beat_at = ? where id = ? and gone_at is null", (now, self.id)).rowcount
+            alive = db.execute("update instances set beats = beats + 1 where id = ? and not gone", (self.id,)).rowcount
             if not alive:
-                db.execute("update instances set beat_at = ?, gone_at = null where id = ?", (now, self.id))
+                db.execute("update instances set beats = beats + 1, gone = 0, gone_day = null where id = ?", (self.id,))
         if not alive:
             log.warning(
                 "instance %s was taken for gone (no heartbeat for over %gs): it is back, and the claims taken "
@@ -160,20 +172,25 @@ class Instance:
         """
         now = self.clock()
         rows = self.store.db.execute(
-            "select id, beat_at, lock_file from instances where gone_at is null and id != ?", (self.id,)
+            "select id, beats, lock_file from instances where not gone and id != ?", (self.id,)
         ).fetchall()
+        self._seen = {instance_id: self._seen.get(instance_id, (-1, now)) for instance_id, _, _ in rows}
         found = []
-        for instance_id, beat_at, lock_file in rows:
+        for instance_id, beats, lock_file in rows:
+            seen_beats, since = self._seen[instance_id]
             if lock_file and _ended(lock_folder(self.store.path) / lock_file):
                 why, unless_beat = "its process ended", None
-            elif beat_at < now - self.stale_after:
-                why, unless_beat = f"no heartbeat for {now - beat_at:.0f}s", beat_at
+            elif beats != seen_beats:
+                self._seen[instance_id] = (beats, now)
+                continue
+            elif now - since > self.stale_after:
+                why, unless_beat = f"no heartbeat for {now - since:.0f}s", beats
             else:
                 continue
             with self.store.transaction() as db:
                 marked = db.execute(
-                    "update instances set gone_at = ? where id = ? and gone_at is null and (? is null or beat_at = ?)",
-                    (now, instance_id, unless_beat, unless_beat),
+                    "update instances set gone = 1, gone_day = ? where id = ? and not gone and (? is null or beats = ?)",
+                    (_today(), instance_id, unless_beat, unless_beat),
                 ).rowcount
             if marked:
                 log.info("instance %s is gone (%s): its claims may be taken over", instance_id, why)

@@ -418,7 +418,7 @@ def test_killed_at_the_due_minute_a_short_reminder_still_reaches_everyone_once(s
     occurrence = one_session(store, soon(60 + 3), title="Due-minute hour", offsets=(1,), channel="C0DUE")
     members = [f"UDUE{n:02d}" for n in range(DUE_SUBSCRIBERS)]
     subscribe(store, occurrence.series_id, members)
-    bot = BotServer(slack, database, env={**FAST, "REMINDER_DM_PER_SECOND": "10"}).start()
+    bot = BotServer(slack, database, env={**FAST, "REMINDER_DM_PER_SECOND": "20"}).start()
     eventually(lambda: len(accepted(slack)) >= 3, timeout=30, what="the first 3 posts")
     bot.kill()
     restarted = time.time()
