@@ -419,7 +419,7 @@ class SafetyNet:
     def _who(self, tokens: list[str], start: int, end: int) -> Who:
         people = self.people
         quote = _open_quote(tokens, start)
-        if quote is not None and self._subject_before(tokens, quote) is Who.OTHER:
+        if quote is not None and (self._told_me(tokens, quote) or self._subject_before(tokens, quote) is Who.OTHER):
             return Who.OTHER  # someone else's words, quoted: who said them is who is at risk
         said = [t for i, t in enumerate(tokens[start:end], start) if not _beside(tokens, i, people.reporting)]
         if any(t in people.self_words for t in said):
@@ -427,6 +427,11 @@ class SafetyNet:
         if any(t in people.other_words and t not in people.objects for t in said):
             return Who.OTHER
         return self._subject_before(tokens, start) or Who.SELF
+
+    def _told_me(self, tokens: list[str], quote: int) -> bool:
+        """True when the words quoted at ``quote`` were said to the member ("she texted me: "...")."""
+        before = [t for t in tokens[max(0, quote - 4) : quote] if t not in (SENTENCE, CLAUSE)]
+        return any(a in self.people.reporting and b == "me" for a, b in zip(before, before[1:]))
 
     def _subject_before(self, tokens: list[str], index: int) -> Who | None:
         """The nearest person word before ``index``, in its sentence or the one before.
