@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from bot import events
+from bot import claims, events
 from bot.config import Settings
 from bot.content import Problems
 from bot.engagement import report, rollups
@@ -30,7 +30,6 @@ from bot.library.glossary import GlossaryIndex
 from bot.library.loaders import load_library
 from bot.library.tipsheets import TipSheetLibrary
 from bot.members.coordinators import Coordinators
-from bot.sessions import claims
 from bot.sessions import core as sessions
 from bot.sessions.content import load_session_content
 from bot.sessions.core import Series

@@ -21,8 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot import events
-from bot.sessions import claims
+from bot import claims, events
 from bot.sessions import core as sessions
 from bot.shareouts import core as shareouts
 from bot.shareouts.content import ShareoutContent
