@@ -13,10 +13,12 @@ member left without a partner (only when every other member is excluded for them
 in the next round, so nobody is left out twice in a row when a partner exists; and the member
 who makes a trio is never the one who made the last one, when there is a choice.
 
-The same members, history and seed give the same groups. Each member considers a window of
-candidates (the first few unpaired members of each sector and of each of their topics, in the
-round's shuffled order) rather than everyone, so 5,000 members pair in well under a second;
-a small community (up to :data:`EXHAUSTIVE` unpaired members) is searched exhaustively.
+The same members, history and seed give the same groups. A greedy pass pairs each member in
+turn with the best partner among a window of candidates (the first few unpaired members of each
+sector and of each of their topics, in the round's shuffled order; everyone in a pool of up to
+:data:`EXHAUSTIVE`), then partners are swapped between pairs wherever that makes both better,
+so 5,000 members pair in a fraction of a second. A small community is also tried in other
+orders and the best round kept.
 """
 
 from __future__ import annotations
@@ -24,13 +26,19 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import combinations
 
-NEW_PERSON = 4
-OTHER_SECTOR = 3
+# Someone new outweighs everything else, even summed over two pairs (swapping partners never
+# trades a new introduction for a repeat); another sector outweighs any shared topics.
+NEW_PERSON = 16
+OTHER_SECTOR = 4
 SHARED_TOPIC = 1
 MAX_SHARED = 2
 WINDOW = 4  # unpaired candidates taken from each sector and topic a member is compared with
-EXHAUSTIVE = 200  # below this many unpaired members, compare with all of them
+EXHAUSTIVE = 200  # below this many unpaired members (or pairs), compare with all of them
+SWAP_PASSES = 3  # rounds of swapping partners between pairs to mend the greedy pass's last choices
+SWAP_SAMPLE = 60  # pairs a weak pair of a large round is compared with
+SMALL, RETRIES = 60, 40  # a round of this many members or fewer is also tried in this many other orders
 
 
 @dataclass(frozen=True)
@@ -84,13 +92,31 @@ def pair(
     members = {c.user_id: c for c in candidates}
     excluded = _symmetric(blocked or {}, members)
     order = sorted(members)
-    random.Random(seed).shuffle(order)
+    rng = random.Random(seed)
+    rng.shuffle(order)
+    best = _attempt(order, members, excluded, history, rng)
+    # A small community is tried in several orders, and the best kept: one greedy pass can
+    # leave its last members only someone they have met, where another order would not.
+    for _ in range(RETRIES if len(order) <= SMALL else 0):
+        rng.shuffle(order)
+        tried = _attempt(order, members, excluded, history, rng)
+        if (len(tried.left_out), -_total(tried, members, history)) < (len(best.left_out), -_total(best, members, history)):
+            best = tried
+    return best
+
+
+def _attempt(
+    order: list[str], members: Mapping[str, Candidate], excluded: Mapping[str, frozenset[str]], history: History,
+    rng: random.Random,
+) -> Pairing:  # fmt: skip
+    """One greedy pass over the members in ``order``, mended by swaps, with leftovers placed."""
     # The extra member of an odd count joins a pair at the end; chosen among those who were
     # neither a third nor left out last time and exclude nobody, from the back of the order.
     extra = _extra(order, history, excluded) if len(order) % 2 else None
     pool = _Pool([members[m] for m in order if m != extra])
-    # Those left out last round choose first; then those who exclude someone (fewer options).
-    first = sorted(order, key=lambda m: (m not in history.left_out_last, not excluded.get(m)))
+    # Those left out last round choose first; then those who exclude the most members (the
+    # fewest options); the rest in the round's order (sorting is stable).
+    first = sorted(order, key=lambda m: (m not in history.left_out_last, -len(excluded.get(m, ()))))
     groups: list[list[str]] = []
     leftovers: list[str] = []
     for user_id in first:
@@ -105,10 +131,58 @@ def pair(
             continue
         pool.take(partner.user_id)
         groups.append([user_id, partner.user_id])
+    _improve(groups, members, excluded, history, rng)
     if extra is not None:
         leftovers.append(extra)
     left_out = _place_leftovers(leftovers, groups, members, excluded, history)
     return Pairing(tuple(tuple(group) for group in groups), tuple(left_out))
+
+
+def _total(pairing: Pairing, members: Mapping[str, Candidate], history: History) -> int:
+    """The sum of every pair's score within the round's groups."""
+    return sum(score(members[a], members[b], history.met) for group in pairing.groups for a, b in combinations(group, 2))
+
+
+def _improve(
+    groups: list[list[str]],
+    members: Mapping[str, Candidate],
+    excluded: Mapping[str, frozenset[str]],
+    history: History,
+    rng: random.Random,
+) -> None:
+    """Swap partners between two pairs wherever that makes both better in sum (a pair that had
+    met before, or of one sector, traded for new, cross-sector ones): the greedy pass leaves its
+    last choices to whoever is left, and this mends them. A large round compares each weak pair
+    with a sample of :data:`SWAP_SAMPLE` others."""
+    met = history.met
+
+    def value(a: str, b: str) -> int:
+        if b in excluded.get(a, ()):
+            return -1_000
+        return score(members[a], members[b], met)
+
+    best_possible = NEW_PERSON + OTHER_SECTOR
+    for _ in range(SWAP_PASSES):
+        improved = False
+        for index, group in enumerate(groups):
+            a, b = group
+            if value(a, b) >= best_possible:
+                continue
+            others = range(len(groups)) if len(groups) <= EXHAUSTIVE else rng.sample(range(len(groups)), SWAP_SAMPLE)
+            for other in others:
+                c, d = groups[other]
+                if other == index:
+                    continue
+                now = value(a, b) + value(c, d)
+                crossed, swapped = value(a, c) + value(b, d), value(a, d) + value(b, c)
+                if max(crossed, swapped) > now:
+                    groups[index], groups[other] = ([a, c], [b, d]) if crossed >= swapped else ([a, d], [b, c])
+                    a, b = groups[index]
+                    improved = True
+                    if value(a, b) >= best_possible:
+                        break
+        if not improved:
+            return
 
 
 def _symmetric(blocked: Mapping[str, Iterable[str]], members: Mapping[str, Candidate]) -> dict[str, frozenset[str]]:
