@@ -224,7 +224,7 @@ def save_profile(store: Store, user_id: str, form: ProfileForm, *, now: datetime
             [user_id, form.sector, form.state, json.dumps(list(form.topics)), at, at],
         )
         db.execute("delete from connection_blocks where user_id = ?", [user_id])
-        db.executemany(
+        db.conn.executemany(
             "insert into connection_blocks (user_id, blocked_id, created_at) values (?, ?, ?)",
             [(user_id, blocked, at) for blocked in form.blocked],
         )

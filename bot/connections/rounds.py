@@ -219,7 +219,7 @@ def plan_round(
         )
         _write_groups(db, proposal)
         # The skips this round honoured are used up (one asked for since it was decided waits for the next).
-        db.executemany("update connection_members set skip_next = 0 where user_id = ?", [(u,) for u in proposal.skipping])
+        db.conn.executemany("update connection_members set skip_next = 0 where user_id = ?", [(u,) for u in proposal.skipping])
     return get_round(store, rid), True  # type: ignore[return-value]
 
 
