@@ -391,18 +391,13 @@ def get_group(store: Store, pair_id: int) -> Group | None:
     return next((group for group in groups_of(store, row[0]) if group.id == pair_id), None)
 
 
-def record_channel(store: Store, pair_id: int, channel: str) -> None:
-    """Remember the group DM a pair was introduced in (its follow-up goes there too)."""
-    with store.transaction() as db:
-        db.execute("update connection_pairs set channel = ? where id = ?", [channel, pair_id])
-
-
-def record_introduced(store: Store, pair_id: int, at: datetime, suggested: datetime | None) -> None:
-    """Remember that a pair was introduced, and the meeting time it was offered (its follow-up is owed now)."""
+def record_introduced(store: Store, pair_id: int, channel: str, at: datetime, suggested: datetime | None) -> None:
+    """Remember that a pair was introduced, in which group DM (its follow-up goes there too), and
+    the meeting time it was offered."""
     with store.transaction() as db:
         db.execute(
-            "update connection_pairs set introduced_at = ?, suggested_at = ? where id = ?",
-            [at.timestamp(), suggested.timestamp() if suggested else None, pair_id],
+            "update connection_pairs set channel = ?, introduced_at = ?, suggested_at = ? where id = ?",
+            [channel, at.timestamp(), suggested.timestamp() if suggested else None, pair_id],
         )
 
 

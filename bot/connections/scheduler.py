@@ -123,8 +123,11 @@ class ConnectionsScheduler:
             owed = rounds.rounds_owing(self.store, now, INTRODUCTION_USEFUL)
             done = settled(self.store, {ledger_key(r.id) for r in owed}, now)
             for found in owed:
-                if (ledger_key(found.id), INTRODUCTION) not in done and found.due_at <= now:
-                    self._job(INTRODUCTION, found.id)
+                if (ledger_key(found.id), INTRODUCTION) not in done:
+                    if found.due_at <= now:
+                        self._job(INTRODUCTION, found.id)
+                    else:  # planned ahead of its start (at the terminal, or by a test)
+                        wake.append(found.due_at)
                 if found.follow_up_at and (ledger_key(found.id), FOLLOW_UP) not in done:
                     if found.follow_up_at <= now:
                         self._job(FOLLOW_UP, found.id)

@@ -21,6 +21,7 @@ import http.client
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -41,7 +42,6 @@ from bot.connections.rounds import (
     active_members,
     get_round,
     groups_of,
-    record_channel,
     record_introduced,
     time_zones,
 )
@@ -53,6 +53,9 @@ log = logging.getLogger(__name__)
 
 INTRODUCTION, FOLLOW_UP = "introduction", "follow-up"
 INTRODUCTION_USEFUL = timedelta(days=7)  # an introduction later than this after the round started is not sent
+# Two senders work through a round side by side, so one's wait on the database overlaps the other's
+# on Slack: together they keep up with the pace, which the pacers hold whatever their number.
+SENDERS = 2
 OPEN, POST, USER = "conversations.open", "chat.postMessage", "users.info"
 NOT_IN_IT = "not sent: a member paused, left connections or deleted their data after the round was planned"
 
@@ -133,18 +136,38 @@ class Introducer:
             self.claims.finish(whole, SKIPPED, detail="too late")
             log.info("skipped the %ss of round %s: too late", kind, found.id)
             return "skipped: too late"
-        tally: dict[str, int] = {}
-        renewed = time.monotonic()
-        for group in groups_of(self.store, found.id):
-            if time.monotonic() - renewed > self.claims.lease / 3:
-                if not self.claims.renew(whole):
-                    return "lost"
-                renewed = time.monotonic()
-            outcome = send(found, group, until)
-            if outcome.state == "stopped":
-                self.claims.release(whole)
-                return "stopped"
-            tally[outcome.state] = tally.get(outcome.state, 0) + 1
+        queue = iter(groups_of(self.store, found.id))
+        tally: Counter[str] = Counter()
+        lock, halt = threading.Lock(), threading.Event()
+
+        def work() -> None:
+            # Each sender takes the next group; the pace is the pacers', shared by all of them.
+            while not halt.is_set():
+                with lock:
+                    group = next(queue, None)
+                if group is None:
+                    return
+                outcome = send(found, group, until)
+                with lock:
+                    tally[outcome.state] += 1
+                if outcome.state == "stopped":
+                    halt.set()
+
+        senders = [threading.Thread(target=work, name=f"connections-{kind}-{n}", daemon=True) for n in range(SENDERS)]
+        for sender in senders:
+            sender.start()
+        lost = False
+        while any(sender.is_alive() for sender in senders):
+            for sender in senders:  # the round's claim is renewed every third of its lease
+                sender.join(self.claims.lease / 3 / SENDERS)
+            if any(sender.is_alive() for sender in senders) and not self.claims.renew(whole):
+                lost = True  # another process took the round over; each message is still claimed on its own
+                halt.set()
+        if tally["stopped"]:
+            self.claims.release(whole)
+            return "stopped"
+        if lost:
+            return "lost"
         summary = ", ".join(f"{count} {state}" for state, count in sorted(tally.items())) or "no groups"
         self.claims.finish(whole, SENT, detail=summary)
         log.info("%ss of round %s: %s", kind, found.id, summary)
@@ -169,9 +192,9 @@ class Introducer:
         message = blocks.introduction_message(
             self.content, group, profiles, suggested, timezone=self.timezone, follow_up=found.follow_up_at
         )
-        outcome = self._send(claim, group, message, until)
-        if outcome.state == SENT:
-            record_introduced(self.store, group.id, self._now(), suggested)
+        outcome, channel = self._send(claim, group, message, until)
+        if outcome.state == SENT and channel:
+            record_introduced(self.store, group.id, channel, self._now(), suggested)
         return outcome
 
     def _follow_up(self, found: Round, group: Group, until: datetime) -> Outcome:
@@ -183,7 +206,7 @@ class Introducer:
         if not group.user_ids:
             self.claims.finish(claim, SKIPPED, detail=NOT_IN_IT)
             return Outcome(SKIPPED, NOT_IN_IT)
-        return self._send(claim, group, blocks.follow_up_message(group), until)
+        return self._send(claim, group, blocks.follow_up_message(group), until)[0]
 
     def _zone(self, user_id: str, known: str | None) -> ZoneInfo:
         """The member's Slack time zone: remembered from when they joined, else asked of Slack once."""
@@ -200,32 +223,30 @@ class Introducer:
         except (ZoneInfoNotFoundError, ValueError):
             return ZoneInfo(self.timezone)
 
-    def _send(self, claim: Claim, group: Group, message: Message, until: datetime) -> Outcome:
+    def _send(self, claim: Claim, group: Group, message: Message, until: datetime) -> tuple[Outcome, str | None]:
         """Open the group DM if it isn't yet, and post ``message`` in it, until Slack takes it, it
-        stops being useful, or it fails for good."""
+        stops being useful, or it fails for good; the outcome, and the group DM."""
         channel, failures = group.channel, 0
         payload = message.to_dict()
         while True:
             if self.stopping.is_set():
                 self.claims.release(claim)
-                return Outcome("stopped")
+                return Outcome("stopped"), channel
             if self._now() >= until:
                 self.claims.finish(claim, FAILED, detail="gave up: no longer useful")
-                return Outcome(FAILED, "gave up")
+                return Outcome(FAILED, "gave up"), channel
             try:
                 if channel is None:
-                    # Opening the DM twice is harmless (Slack returns the same one): no "sending" mark.
+                    # Opening the DM twice is harmless (Slack returns the same one), so it needs no
+                    # "sending" mark, and the claim's lease (renewed just below) covers it.
                     if not self.pacers[OPEN].wait_turn():
                         continue  # stopping: released above on the next pass
-                    if not self.claims.renew(claim):
-                        return Outcome("lost")
                     channel = str(self.client.conversations_open(users=",".join(group.user_ids))["channel"]["id"])
-                    record_channel(self.store, group.id, channel)
                 if not self.pacers[POST].wait_turn():
                     continue
                 # Renewed after any wait (a Retry-After may outlast a lease), just before the call.
                 if not self.claims.renew(claim, attempt=True):
-                    return Outcome("lost")
+                    return Outcome("lost"), channel
                 response = self.client.chat_postMessage(
                     channel=channel, text=payload["text"], blocks=payload["blocks"], unfurl_links=False, unfurl_media=False
                 )
@@ -238,7 +259,7 @@ class Introducer:
                 if error.response.status_code < 500 and code not in TRANSIENT_ERRORS:
                     log.warning("%s %s of %s failed: %s", claim.kind, claim.recipient, claim.occurrence_id, code)
                     self.claims.finish(claim, FAILED, detail=code)
-                    return Outcome(FAILED, code)
+                    return Outcome(FAILED, code), channel
                 failures += 1
                 log.info("%s %s: Slack answered %s; retrying", claim.kind, claim.recipient, code)
             except (OSError, http.client.HTTPException) as error:  # timeouts, refused or dropped connections
@@ -246,7 +267,7 @@ class Introducer:
                 log.info("%s %s: %s; retrying", claim.kind, claim.recipient, type(error).__name__)
             else:
                 self.claims.finish(claim, SENT, channel=response.get("channel"), ts=response.get("ts"))
-                return Outcome(SENT)
+                return Outcome(SENT), channel
             self.claims.answered(claim)
             remaining = (until - self._now()).total_seconds()
             self.stopping.wait(max(0.0, min(backoff_delay(failures), remaining)))
