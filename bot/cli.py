@@ -347,7 +347,9 @@ def connections_status(database_path: Path | None) -> None:
         groups = rounds.groups_of(heart.store, last.id) if last else []
     finally:
         heart.close()
-    click.echo(f"members: {counts.active} in ({counts.skipping} skipping the next round), {counts.paused} paused, {counts.left} left")
+    click.echo(
+        f"members: {counts.active} in ({counts.skipping} skipping the next round), {counts.paused} paused, {counts.left} left"
+    )
     click.echo(f"schedule: {schedule.describe()}")
     click.echo(f"next round: {round_label(upcoming, zone) if upcoming else 'none: connections are paused'}")
     if last:

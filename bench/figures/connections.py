@@ -56,8 +56,8 @@ def run(bench: Bench) -> list[Row]:
         try:
             due = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(days=1)
             floor.append(_seconds(lambda store=store: _shuffled_pairs(store)))
-            candidates = _candidates(store)
-            pairing_only.append(_seconds(lambda candidates=candidates: pair(candidates, seed="bench", history=rounds.history(store))))
+            candidates, earlier = _candidates(store), rounds.history(store)
+            pairing_only.append(_seconds(lambda c=candidates, h=earlier: pair(c, seed="bench", history=h)))
             planning.append(
                 _seconds(
                     lambda store=store, due=due: rounds.plan_round(
