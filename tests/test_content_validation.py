@@ -100,3 +100,26 @@ def test_check_command_passes_on_the_real_content():
     result = subprocess.run([sys.executable, "-m", "bot", "check"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "content ok" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "model, problem",
+    [
+        ("{not json", "crisis-model.json: can't be read: Expecting property name"),
+        ('{"threshold": 0.8, "intercept": 0, "words": {"die": [1.0]}}', "words must map each word to [idf, weight]"),
+        ('{"threshold": 2, "intercept": 0, "words": {}}', "threshold a probability between 0 and 1"),
+        ('{"intercept": 0, "words": {}}', "is missing threshold"),
+    ],
+)
+def test_a_broken_word_model_is_reported(content_dir, model, problem):
+    (content_dir / "crisis-model.json").write_text(model, encoding="utf-8")
+    with pytest.raises(ContentError) as error:
+        load_content(content_dir)
+    assert problem in str(error.value)
+
+
+def test_without_its_word_model_the_safety_net_listens_with_its_rules(content_dir):
+    (content_dir / "crisis-model.json").unlink()
+    net = load_content(content_dir).shareout.crisis
+    assert net.model is None
+    assert net.hears("I just want to die") is not None
