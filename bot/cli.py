@@ -117,6 +117,9 @@ def check() -> None:
     click.echo(f"safety net ok: {len(net.rules)} rules, {model}")
     for series in content.sessions:
         click.echo(f"series ok: {series.id}: {series.recurrence.describe()}")
+    connecting = content.connections
+    starters = len({starter for found in connecting.starters.values() for starter in found})
+    click.echo(f"connections ok: {len(connecting.topics)} topics, {starters} conversation starters from the tip sheets")
     click.echo(f"configuration ok: {'Socket Mode' if settings.socket_mode else 'HTTP'}; database {settings.database_path}")
 
 
