@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import sqlite_utils
+
 from bot.connections.content import ConnectionsContent, Starter
 from bot.connections.core import ACTIVE, ConnectionsError, is_paused
 from bot.connections.pairing import Candidate, History, Pairing, pair
@@ -241,22 +243,26 @@ def start_now(store: Store, content: ConnectionsContent, schedule: Schedule, *, 
     return planned
 
 
-def _write_groups(db, proposal: Proposal) -> None:
+def _write_groups(db: sqlite_utils.Database, proposal: Proposal) -> None:
+    """Write a proposal's groups, their members and who was left out (in the open transaction ``db``)."""
     by_id = {c.user_id: c for c in proposal.candidates}
-    for position, (group, (cross, shared, starter)) in enumerate(zip(proposal.pairing.groups, proposal.details, strict=True)):
-        pair_id = db["connection_pairs"].insert(
-            {
-                "round_id": proposal.round_id,
-                "position": position,
-                "cross_sector": int(cross),
-                "shared_topics": json.dumps(list(shared)),
-                "starter_sheet": starter.sheet,
-                "starter_tip": starter.tip,
-            }
-        ).last_pk
-        db["connection_pair_members"].insert_all(
-            [{"pair_id": pair_id, "user_id": user_id, "sector": by_id[user_id].sector} for user_id in group]
-        )
+    db["connection_pairs"].insert_all(
+        {
+            "round_id": proposal.round_id,
+            "position": position,
+            "cross_sector": int(cross),
+            "shared_topics": json.dumps(list(shared)),
+            "starter_sheet": starter.sheet,
+            "starter_tip": starter.tip,
+        }
+        for position, (cross, shared, starter) in enumerate(proposal.details)
+    )
+    pair_ids = dict(db.execute("select position, id from connection_pairs where round_id = ?", [proposal.round_id]))
+    db["connection_pair_members"].insert_all(
+        {"pair_id": pair_ids[position], "user_id": user_id, "sector": by_id[user_id].sector}
+        for position, group in enumerate(proposal.pairing.groups)
+        for user_id in group
+    )
     db["connection_left_out"].insert_all([{"round_id": proposal.round_id, "user_id": u} for u in proposal.pairing.left_out])
 
 
