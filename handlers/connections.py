@@ -63,7 +63,7 @@ def register(app: App) -> None:
 # ----------------------------------------------------------------------------- members
 
 
-def connect_command(ack: Ack, command: dict, client: WebClient, context: BoltContext) -> None:
+def connect_command(ack: Ack, command: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
     """/connect: the panel, the profile form, a switch, past connections, or help."""
     heart = heart_of(context)
     request = Command.from_payload(command)
@@ -74,12 +74,13 @@ def connect_command(ack: Ack, command: dict, client: WebClient, context: BoltCon
         ack()
         _open_profile(heart, client, request.trigger_id, request.user_id, blocks.PANEL)
     elif verb in VERBS:
+        ack()  # the switch is a write, which may wait for the database: answered after the ack
         try:
             note = _switch(heart, request.user_id, VERBS[verb])
         except ConnectionsError as error:
-            ack(notice(str(error)).to_dict())
+            respond(notice(str(error)).to_response())
             return
-        ack(panel(heart, request.user_id, blocks.PANEL, note=note).to_dict())
+        respond(panel(heart, request.user_id, blocks.PANEL, note=note).to_response())
     elif verb in ("history", "past", "mine"):
         ack(blocks.history_message(heart.content.connections, connections.past_connections(heart.store, request.user_id),
                                    heart.settings.timezone).to_dict())  # fmt: skip

@@ -96,9 +96,13 @@ def test_no_time_is_suggested_when_working_hours_never_overlap():
 
 def test_the_profile_form_is_checked_kindly():
     with pytest.raises(InvalidProfile) as invalid:
-        core.check_profile(ProfileForm(sector=None, state="ZZ", topics=("astrology",), blocked=("not-a-member",)), CONNECTING, "UANA")
+        core.check_profile(
+            ProfileForm(sector=None, state="ZZ", topics=("astrology",), blocked=("not-a-member",)), CONNECTING, "UANA"
+        )
     assert set(invalid.value.problems) == {"sector", "state", "topics", "blocked"}
-    checked = core.check_profile(ProfileForm(sector="school-staff", topics=("collaboration",) * 2, blocked=("UANA", "UBEN")), CONNECTING, "UANA")
+    checked = core.check_profile(
+        ProfileForm(sector="school-staff", topics=("collaboration",) * 2, blocked=("UANA", "UBEN")), CONNECTING, "UANA"
+    )
     assert checked.topics == ("collaboration",) and checked.blocked == ("UBEN",)  # nobody excludes themselves
     real = load_content(REAL_CONTENT).connections
     with pytest.raises(InvalidProfile, match="up to 5 topics"):
@@ -178,7 +182,10 @@ def test_a_coordinator_starts_a_round_now_but_not_twice_in_two_weeks_nor_while_p
     with pytest.raises(ConnectionsError, match="less than two weeks ago"):
         rounds.start_now(store, CONNECTING, SCHEDULE, by="UCOORD1", now=MONDAY)
     # The scheduled Monday, three days later, is skipped (and said why); the round runs to January's.
-    assert rounds.scheduled_start_due(store, SCHEDULE, MONDAY + timedelta(minutes=1)) == (MONDAY, f"a round had started at {started.id}")
+    assert rounds.scheduled_start_due(store, SCHEDULE, MONDAY + timedelta(minutes=1)) == (
+        MONDAY,
+        f"a round had started at {started.id}",
+    )
     assert started.ends_at == datetime(2027, 1, 4, 10, tzinfo=NY)
     assert rounds.next_start(store, SCHEDULE, MONDAY - timedelta(days=3)) == datetime(2027, 1, 4, 10, tzinfo=NY)
     core.set_paused(store, True)

@@ -95,7 +95,12 @@ def test_joining_saves_the_profile_and_the_members_time_zone(bot, slack, store):
     assert answer.json["response_action"] == "update"
     assert "You've joined monthly connections" in text_of(answer.json["view"])
     profile = wait_until(lambda: (p := core.get_profile(store, MEMBER)) and p.tz and p)
-    assert (profile.sector, profile.state, profile.topics, profile.blocked) == ("school-clinician", "VT", ("collaboration",), ("UNOTHIM",))
+    assert (profile.sector, profile.state, profile.topics, profile.blocked) == (
+        "school-clinician",
+        "VT",
+        ("collaboration",),
+        ("UNOTHIM",),
+    )
     assert profile.tz == "America/Denver"
     panel = bot.command("/connect", user=MEMBER).json
     said = text_of(panel)
@@ -129,7 +134,9 @@ def test_pause_skip_and_leave_change_the_profile_and_redraw_the_panel(bot, slack
 def test_a_switch_on_the_home_tab_redraws_the_home_tab(bot, slack, store):
     join(store, "UHOMER")
     home = {"id": "VHOME", "type": "home"}
-    bot.post(slack_requests.block_actions_body("connect_pause", user_id="UHOMER", response_url="", block_id="home|connect", view=home))
+    bot.post(
+        slack_requests.block_actions_body("connect_pause", user_id="UHOMER", response_url="", block_id="home|connect", view=home)
+    )
     (published,) = slack.wait_for("views.publish")
     assert "paused connections" in text_of(published.args)
     assert core.get_profile(store, "UHOMER").status == core.PAUSED
@@ -177,7 +184,9 @@ def test_a_coordinator_starts_a_round_now_and_the_running_bot_introduces_each_pa
     assert "For coordinators" in text_of(panel) and "the first Monday of each month at 10:00" in text_of(panel)
     run = buttons(panel["blocks"])["connect_run"]
     assert run["confirm"]["title"]["text"] == "Start a round now?"
-    before = {g.id for r in store.db.execute("select id from connection_rounds").fetchall() for g in rounds.groups_of(store, r[0])}
+    before = {
+        g.id for r in store.db.execute("select id from connection_rounds").fetchall() for g in rounds.groups_of(store, r[0])
+    }
     slack.clear()
     click = bot.click("connect_run", user=COORDINATOR, block_id=run["block_id"])
     assert "Round started" in text_of(slack.responses(click.response_url))
@@ -196,3 +205,14 @@ def test_a_coordinator_starts_a_round_now_and_the_running_bot_introduces_each_pa
     bot.click("connect_resume_all", user=COORDINATOR, block_id=run["block_id"])
     wait_until(lambda: not core.is_paused(store))
     assert timedelta(0) <= datetime.now(UTC) - latest.due_at < timedelta(minutes=2)
+
+
+def test_switches_can_be_typed_too(bot, slack, store):
+    join(store, "UTYPIST")
+    answer = bot.command("/connect", "skip", user="UTYPIST")
+    assert answer.status == 200
+    (shown,) = slack.responses(answer.response_url)
+    assert "You'll skip the next round" in text_of(shown) and "skipping the next round" in text_of(shown)
+    assert core.get_profile(store, "UTYPIST").skip_next
+    answer = bot.command("/connect", "dance", user="UTYPIST")
+    assert "I don't know *dance*" in text_of(answer.json) and "/connect history" in text_of(answer.json)

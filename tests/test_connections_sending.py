@@ -161,7 +161,9 @@ def test_halfway_through_each_introduced_pair_is_asked_once_whether_they_met(sto
     assert summary == "1 not introduced, 2 sent"
     assert posted(slack) == introduced  # in the same group DMs, once each
     assert slack.calls_to("conversations.open") == []  # the group DM was remembered
-    buttons = [e for call in slack.calls_to("chat.postMessage") for b in call.blocks() if b["type"] == "actions" for e in b["elements"]]
+    buttons = [
+        e for call in slack.calls_to("chat.postMessage") for b in call.blocks() if b["type"] == "actions" for e in b["elements"]
+    ]
     assert {b["action_id"] for b in buttons} == {"connect_answer_yes", "connect_answer_not_yet", "connect_answer_no"}
     assert introducer(store, slack, at=found.follow_up_at).follow_up(found.id) == "busy"
     assert len(slack.calls_to("chat.postMessage")) == 2

@@ -89,7 +89,10 @@ def test_a_tip_sheet_without_a_title_is_reported(content_dir):
         ("topics:\n  - theme: collaboration\n    starters: nowhere\n", "starters: 'nowhere' is not a tip sheet"),
         ("topics:\n  - tipsheet: best-practices-for-collaboration\n    sections: [Learn more]\n", "sections must be headings"),
         ("topics:\n  - theme: win\n    tipsheet: x\n", "must name a theme or a tipsheet"),
-        ("topics:\n  - theme: win\n    starters: best-practices-for-collaboration\ndefault_starters: nowhere\n", "default_starters"),
+        (
+            "topics:\n  - theme: win\n    starters: best-practices-for-collaboration\ndefault_starters: nowhere\n",
+            "default_starters",
+        ),
     ],
 )
 def test_connections_topics_must_name_real_themes_and_tip_sheets(content_dir, connections, problem):

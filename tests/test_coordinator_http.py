@@ -125,7 +125,8 @@ def test_the_export_arrives_by_dm_and_exposes_no_anonymous_author(server, slack)
     reply(server, slack, f"export {PERIOD}")
     slack.wait_for("files.completeUploadExternal")
     files = uploads(slack)
-    assert sorted(name.split("-")[-1] for name in files) == ["connections.csv", "daily.csv", "rsvps.csv", "sessions.csv", "shareouts.csv"]
+    names = sorted(name.split("-")[-1] for name in files)
+    assert names == ["connections.csv", "daily.csv", "rsvps.csv", "sessions.csv", "shareouts.csv"]
     for content in files.values():
         assert b"USECRET" not in content and b"hash-of-" not in content
     shareouts = next(content for name, content in files.items() if name.endswith("shareouts.csv"))

@@ -15,9 +15,9 @@ from bot.connections import rounds
 from bot.connections.schedule import Schedule
 from bot.group_commit import GroupCommit
 from bot.offline.server import SHAREOUT_HASH_SECRET, BotServer
+from bot.runtime import load_content
 from bot.sessions import core as sessions
 from bot.shareouts.core import Draft, Owner, Visibility, record_post, save
-from bot.runtime import load_content
 from bot.store import Store
 from tests.conftest import REAL_CONTENT
 from tests.support.connections_helpers import join
@@ -57,7 +57,8 @@ def seeded(server, local_slack):
         join(store, MEMBER, "school-staff", topics=["collaboration"], blocked=["USOMEONE"])
         join(store, PARTNER, "community-health-center", topics=["collaboration"])
         due = datetime(2026, 10, 5, 14, 0, tzinfo=UTC)
-        planned, _ = rounds.plan_round(store, load_content(REAL_CONTENT).connections, Schedule(), due=due, planned_by="test", now=due)
+        connecting = load_content(REAL_CONTENT).connections
+        planned, _ = rounds.plan_round(store, connecting, Schedule(), due=due, planned_by="test", now=due)
         (group,) = rounds.groups_of(store, planned.id)
         connections.record_answer(store, group.id, MEMBER, connections.YES, now=now)
     finally:

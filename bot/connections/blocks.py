@@ -60,7 +60,7 @@ HOME, PANEL = "home", "panel"  # where a button was pressed (the first part of i
 
 WHO_SEES_WHAT = (
     "Who sees what: the member you're introduced to sees your name, sector, state and the topics you share. "
-    "Your \"never pair me with\" list is never shown to anyone. Coordinators see only counts, never who met whom."
+    'Your "never pair me with" list is never shown to anyone. Coordinators see only counts, never who met whom.'
 )
 GROUP_DM_PRIVACY = (
     "This conversation is just you and heart-bot, which can post here but can't read it. "
@@ -119,21 +119,19 @@ def panel_blocks(
     blocks: list[Block] = [header("Monthly connections")]
     if profile is None or profile.status == LEFT:
         again = "You left monthly connections; join again whenever you like. " if profile else ""
-        blocks += [
+        offers = [button("Join monthly connections" if profile is None else "Join again", JOIN_ACTION, style="primary")]
+        if profile is not None:
+            offers.append(button("Past connections", HISTORY_ACTION))
+        return [
+            *blocks,
             section(
                 f"{again}Once a month, heart-bot introduces you to another member of the HEART Collective in a group "
                 "DM with just the two of you: from a different sector when it can (a school counselor and a clinician "
                 f"at a community health center, say), and someone who shares your topics. {upcoming}"
             ),
             context(WHO_SEES_WHAT + " You can pause, skip a round or leave at any time."),
-            actions(
-                [button("Join monthly connections" if profile is None else "Join again", JOIN_ACTION, style="primary")],
-                block_id=f"{surface}|connect",
-            ),
+            actions(offers, block_id=f"{surface}|connect"),
         ]
-        if profile is not None:
-            blocks[-1].elements.append(button("Past connections", HISTORY_ACTION))  # type: ignore[attr-defined]
-        return blocks
     if profile.status == PAUSED:
         status = "*You've paused connections.* You won't be introduced to anyone until you resume."
     elif profile.skip_next:
@@ -151,7 +149,11 @@ def panel_blocks(
     if profile.status == PAUSED:
         switches.append(button("Resume", RESUME_ACTION, style="primary"))
     else:
-        switches.append(button("Don't skip" if profile.skip_next else "Skip the next round", UNSKIP_ACTION if profile.skip_next else SKIP_ACTION))
+        switches.append(
+            button(
+                "Don't skip" if profile.skip_next else "Skip the next round", UNSKIP_ACTION if profile.skip_next else SKIP_ACTION
+            )
+        )
         switches.append(button("Pause", PAUSE_ACTION))
     leave = ConfirmObject(
         title="Leave monthly connections?",
@@ -162,7 +164,13 @@ def panel_blocks(
         style="danger",
     )
     switches += [button("Past connections", HISTORY_ACTION), button("Leave", LEAVE_ACTION, style="danger", confirm=leave)]
-    return [*blocks, section(status), SectionBlock(fields=fields), actions(switches, block_id=f"{surface}|connect"), context(WHO_SEES_WHAT)]
+    return [
+        *blocks,
+        section(status),
+        SectionBlock(fields=fields),
+        actions(switches, block_id=f"{surface}|connect"),
+        context(WHO_SEES_WHAT),
+    ]
 
 
 def panel_message(blocks: list[Block]) -> Message:
@@ -194,7 +202,10 @@ def coordinator_blocks(
     switch = button("Resume connections", RESUME_ALL_ACTION) if paused else button("Pause connections", PAUSE_ALL_ACTION)
     return [
         section(f"*For coordinators.* {counts}\n{when}"),
-        actions([button("Start a round now", RUN_ACTION, style="primary", confirm=start), switch], block_id=f"{surface}|connect-coordinators"),
+        actions(
+            [button("Start a round now", RUN_ACTION, style="primary", confirm=start), switch],
+            block_id=f"{surface}|connect-coordinators",
+        ),
         context("Preview the next round's pairs at a terminal: `python -m bot connections preview`."),
     ]
 
@@ -246,7 +257,8 @@ def profile_view(content: ConnectionsContent, profile: Profile | None, *, metada
             optional=True,
             hint="Nobody is told, including them. heart-bot won't pair you, either way round.",
             element=UserMultiSelectElement(
-                action_id="blocked", initial_users=list(profile.blocked) if profile and profile.blocked else None,
+                action_id="blocked",
+                initial_users=list(profile.blocked) if profile and profile.blocked else None,
                 max_selected_items=MAX_BLOCKED,
             ),
         ),  # fmt: skip
@@ -264,13 +276,16 @@ def profile_view(content: ConnectionsContent, profile: Profile | None, *, metada
     )
 
 
-def saved_message(content: ConnectionsContent, profile: Profile, joined: bool, next_round: datetime | None, timezone: str) -> Message:
+def saved_message(
+    content: ConnectionsContent, profile: Profile, joined: bool, next_round: datetime | None, timezone: str
+) -> Message:
     """The DM confirming a member joined or updated their profile."""
     when = f" The next round starts {date_token(next_round, timezone)}." if next_round else ""
     first = "*You've joined monthly connections.*" if joined else "*Your connections profile is saved.*"
+    state = STATES.get(profile.state or "", "Not given")
     text = (
         f"{first}{when} You'll get a group DM introducing you and another member.\n"
-        f"Sector: {escape(content.sector_label(profile.sector))} · State: {escape(STATES.get(profile.state or '', 'Not given'))} · "
+        f"Sector: {escape(content.sector_label(profile.sector))} · State: {escape(state)} · "
         f"Topics: {_topics(content, profile.topics)}"
     )
     return Message(text=first.strip("*"), blocks=[section(text), context(WHO_SEES_WHAT)])
@@ -281,7 +296,9 @@ STATUS_NOTES = {
     RESUME_ACTION: "Welcome back: you're in the next round.",
     SKIP_ACTION: "You'll skip the next round, and be back in the one after.",
     UNSKIP_ACTION: "You're back in the next round.",
-    LEAVE_ACTION: "You've left monthly connections. Your profile is kept so you can rejoin; Delete my data on the Home tab removes it.",
+    LEAVE_ACTION: (
+        "You've left monthly connections. Your profile is kept so you can rejoin; Delete my data on the Home tab removes it."
+    ),
 }
 
 
@@ -328,13 +345,17 @@ def introduction_message(
         )
     else:
         blocks.append(section("*Finding a time:* your working hours barely overlap, so suggest a time here that suits you."))
-    asked = f" Around {date_token(follow_up, timezone, '{date_short_pretty}')}, heart-bot will ask here once whether you met." if follow_up else ""
+    asked = (
+        f" Around {date_token(follow_up, timezone, '{date_short_pretty}')}, heart-bot will ask here once whether you met."
+        if follow_up
+        else ""
+    )
     blocks.append(context(GROUP_DM_PRIVACY + asked))
     return Message(text=f"Meet your monthly connection: {_names(people)}", blocks=blocks)
 
 
 def follow_up_message(group: Group) -> Message:
-    """"Did you two meet?", with the three answers (their value is the pair's id)."""
+    """ "Did you two meet?", with the three answers (their value is the pair's id)."""
     question = "Did you two meet?" if len(group.members) == 2 else "Did you three meet?"
     buttons = [button(label, f"{ANSWER_PREFIX}{answer}", str(group.id)) for answer, label in ANSWER_LABELS.items()]
     buttons[0].style = "primary"
@@ -370,7 +391,11 @@ def history_message(content: ConnectionsContent, past: Sequence[PastConnection],
         )
         said = f" · {answered[item.answer]}" if item.answer in answered else ""
         lines.append(f"• *{round_label(item.due_at, timezone)}*: {names}{said}")
-    more = [context(f"…and {len(past) - limit} earlier. Download all of them from *Your data* on the Home tab.")] if len(past) > limit else []
+    more = (
+        [context(f"…and {len(past) - limit} earlier. Download all of them from *Your data* on the Home tab.")]
+        if len(past) > limit
+        else []
+    )
     return Message(
         text="Your past connections",
         blocks=[header("Your past connections"), section("\n".join(lines)), *more, context("Only you can see this list.")],

@@ -158,4 +158,6 @@ def _topic(
 
 def _draw(sheet: Sheet, sections: tuple[str, ...]) -> tuple[Starter, ...]:
     """Every tip of ``sheet`` (of ``sections`` only, when given) as a starter."""
-    return tuple(Starter(sheet.title, tip) for heading, tips in sheet.tips.items() if not sections or heading in sections for tip in tips)
+    return tuple(
+        Starter(sheet.title, tip) for heading, tips in sheet.tips.items() if not sections or heading in sections for tip in tips
+    )

@@ -39,7 +39,14 @@ MAX_BLOCKED = 25
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 # US states and territories (USPS codes), New England first: where a member works.
-NEW_ENGLAND = {"CT": "Connecticut", "ME": "Maine", "MA": "Massachusetts", "NH": "New Hampshire", "RI": "Rhode Island", "VT": "Vermont"}
+NEW_ENGLAND = {
+    "CT": "Connecticut",
+    "ME": "Maine",
+    "MA": "Massachusetts",
+    "NH": "New Hampshire",
+    "RI": "Rhode Island",
+    "VT": "Vermont",
+}
 OTHER_STATES = {
     "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California", "CO": "Colorado",
     "DE": "Delaware", "DC": "District of Columbia", "FL": "Florida", "GA": "Georgia", "HI": "Hawaii", "ID": "Idaho",
@@ -205,7 +212,9 @@ def get_profile(store: Store, user_id: str) -> Profile | None:
         return None
     status, sector, state, topics, skip_next, tz, joined_at = row
     blocked = [b for (b,) in db.execute("select blocked_id from connection_blocks where user_id = ? order by 1", [user_id])]
-    return Profile(user_id, status, sector, state, tuple(json.loads(topics or "[]")), bool(skip_next), tz, tuple(blocked), joined_at)
+    return Profile(
+        user_id, status, sector, state, tuple(json.loads(topics or "[]")), bool(skip_next), tz, tuple(blocked), joined_at
+    )
 
 
 def save_profile(store: Store, user_id: str, form: ProfileForm, *, now: datetime) -> tuple[Profile, bool]:
@@ -319,7 +328,9 @@ def get_schedule(store: Store, timezone: str) -> Schedule:
 def set_schedule(store: Store, schedule: Schedule) -> None:
     """Store a checked schedule (see :func:`bot.connections.schedule.check_schedule`)."""
     with store.transaction() as db:
-        db["connection_settings"].upsert_all([{"key": "day", "value": schedule.day}, {"key": "time", "value": schedule.time}], pk="key")
+        db["connection_settings"].upsert_all(
+            [{"key": "day", "value": schedule.day}, {"key": "time", "value": schedule.time}], pk="key"
+        )
 
 
 def _setting(store: Store, key: str) -> str | None:

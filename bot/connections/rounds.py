@@ -352,7 +352,9 @@ def latest_round(store: Store) -> Round | None:
 
 def _round(row: tuple) -> Round:
     rid, status, due_at, follow_up, ends_at, planned_by, detail = row
-    return Round(rid, status, _utc(due_at), _utc(follow_up) if follow_up else None, _utc(ends_at) if ends_at else None, planned_by, detail)
+    return Round(
+        rid, status, _utc(due_at), _utc(follow_up) if follow_up else None, _utc(ends_at) if ends_at else None, planned_by, detail
+    )
 
 
 def _utc(timestamp: float) -> datetime:
@@ -412,7 +414,9 @@ def active_members(store: Store, user_ids: tuple[str, ...]) -> set[str]:
     if not user_ids:
         return set()
     marks = ",".join("?" * len(user_ids))
-    rows = store.db.execute(f"select user_id from connection_members where status = ? and user_id in ({marks})", [ACTIVE, *user_ids])
+    rows = store.db.execute(
+        f"select user_id from connection_members where status = ? and user_id in ({marks})", [ACTIVE, *user_ids]
+    )
     return {user_id for (user_id,) in rows}
 
 

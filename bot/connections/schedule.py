@@ -19,7 +19,15 @@ from bot.errors import HeartError
 
 DEFAULT_DAY = "1st mon"
 DEFAULT_TIME = "10:00"
-WEEKDAYS = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday", "fri": "Friday", "sat": "Saturday", "sun": "Sunday"}
+WEEKDAYS = {
+    "mon": "Monday",
+    "tue": "Tuesday",
+    "wed": "Wednesday",
+    "thu": "Thursday",
+    "fri": "Friday",
+    "sat": "Saturday",
+    "sun": "Sunday",
+}
 ORDINALS = {"1st": "first", "2nd": "second", "3rd": "third", "4th": "fourth", "last": "last"}
 _DAY = re.compile(r"^(?:(?P<nth>1st|2nd|3rd|4th|last) (?P<weekday>mon|tue|wed|thu|fri|sat|sun)|(?P<date>[1-9]|1[0-9]|2[0-8]))$")
 _TIME = re.compile(r"^(?P<hour>[01]?[0-9]|2[0-3]):(?P<minute>[0-5][0-9])$")

@@ -48,7 +48,7 @@ def _working(start: datetime, zone: ZoneInfo) -> bool:
     """True when ``start`` and the half hour after it fall in working hours in ``zone``."""
     local = start.astimezone(zone)
     finish = (local + MEETING).time()
-    return local.weekday() < 5 and WORK_STARTS <= local.time() and (finish <= WORK_ENDS and finish > WORK_STARTS)
+    return local.weekday() < 5 and local.time() >= WORK_STARTS and (finish <= WORK_ENDS and finish > WORK_STARTS)
 
 
 def _next_half_hour(moment: datetime) -> datetime:

@@ -603,7 +603,9 @@ def _event_groups(
     return [(str(key), count) for key, count in rows]
 
 
-def connection_figures(db: sqlite_utils.Database, tables: _Tables, suppress: Suppressor, lo: float, hi: float) -> tuple[Tally, ...]:
+def connection_figures(
+    db: sqlite_utils.Database, tables: _Tables, suppress: Suppressor, lo: float, hi: float
+) -> tuple[Tally, ...]:
     """Monthly connections of the rounds that started from ``lo`` to before ``hi``: groups made
     (pairs and trios), members introduced, the share of groups that answered "Did you meet?"
     with a yes, the share of groups across sectors, and members who had been introduced in an
@@ -632,7 +634,9 @@ def connection_rounds(store: Store, period: Period, *, threshold: int) -> list[t
     ]
 
 
-def _connection_tallies(db: sqlite_utils.Database, suppress: Suppressor, rounds: str, params: dict[str, Any]) -> tuple[Tally, ...]:
+def _connection_tallies(
+    db: sqlite_utils.Database, suppress: Suppressor, rounds: str, params: dict[str, Any]
+) -> tuple[Tally, ...]:
     """The figures of the rounds whose ids ``rounds`` (SQL, with ``params``) selects."""
     pairs = f"select id from connection_pairs where round_id in ({rounds})"
     made, across = db.execute(

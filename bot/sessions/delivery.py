@@ -232,4 +232,3 @@ def post_message(store: Store, base: str, occurrence: Occurrence, *, dm: bool) -
     if base == CANCELLED:
         return blocks.cancelled_message(occurrence)
     return blocks.moved_message(occurrence, sessions.rsvp_counts(store, occurrence.id))
-

@@ -396,10 +396,12 @@ def test_a_member_cannot_run_connections_nor_answer_for_another_pair(bot, slack)
     join(store, "UPAIRONE", "school-staff")
     join(store, "UPAIRTWO", "lived-experience")
     due = datetime(2026, 9, 7, 14, 0, tzinfo=UTC)
-    planned, _ = rounds.plan_round(store, load_content(ROOT / "content").connections, Schedule(), due=due, planned_by="t", now=due)
+    content = load_content(ROOT / "content").connections
+    planned, _ = rounds.plan_round(store, content, Schedule(), due=due, planned_by="t", now=due)
     (group,) = rounds.groups_of(store, planned.id)
     panel = bot.command("/connect", user=COORDINATOR).json
-    shown = {e["action_id"]: (e.get("value", ""), b["block_id"]) for b in panel["blocks"] if b["type"] == "actions" for e in b["elements"]}
+    rows_of_buttons = [block for block in panel["blocks"] if block["type"] == "actions"]
+    shown = {e["action_id"]: (e.get("value", ""), block["block_id"]) for block in rows_of_buttons for e in block["elements"]}
     replays = [(action, *shown[action]) for action in ("connect_run", "connect_pause_all")]
     replays.append(("connect_resume_all", "", shown["connect_run"][1]))
     slack.clear()
