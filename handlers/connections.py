@@ -82,8 +82,8 @@ def connect_command(ack: Ack, command: dict, client: WebClient, respond: Respond
             return
         respond(panel(heart, request.user_id, blocks.PANEL, note=note).to_response())
     elif verb in ("history", "past", "mine"):
-        ack(blocks.history_message(heart.content.connections, connections.past_connections(heart.store, request.user_id),
-                                   heart.settings.timezone).to_dict())  # fmt: skip
+        past = connections.past_connections(heart.store, request.user_id)
+        ack(blocks.history_message(heart.content.connections, past, heart.settings.timezone).to_dict())
     elif verb == "help":
         ack(notice(HELP).to_dict())
     else:

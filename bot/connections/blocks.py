@@ -149,12 +149,8 @@ def panel_blocks(
     if profile.status == PAUSED:
         switches.append(button("Resume", RESUME_ACTION, style="primary"))
     else:
-        switches.append(
-            button(
-                "Don't skip" if profile.skip_next else "Skip the next round", UNSKIP_ACTION if profile.skip_next else SKIP_ACTION
-            )
-        )
-        switches.append(button("Pause", PAUSE_ACTION))
+        skip = button("Don't skip", UNSKIP_ACTION) if profile.skip_next else button("Skip the next round", SKIP_ACTION)
+        switches += [skip, button("Pause", PAUSE_ACTION)]
     leave = ConfirmObject(
         title="Leave monthly connections?",
         text="You won't be introduced to anyone. Your profile is kept so you can rejoin in one click; "
@@ -261,7 +257,7 @@ def profile_view(content: ConnectionsContent, profile: Profile | None, *, metada
                 initial_users=list(profile.blocked) if profile and profile.blocked else None,
                 max_selected_items=MAX_BLOCKED,
             ),
-        ),  # fmt: skip
+        ),
         context(WHO_SEES_WHAT + " You can pause, skip a round, leave or delete your data at any time."),
     ]
     joining = profile is None or profile.status == LEFT
@@ -279,7 +275,7 @@ def profile_view(content: ConnectionsContent, profile: Profile | None, *, metada
 def saved_message(
     content: ConnectionsContent, profile: Profile, joined: bool, next_round: datetime | None, timezone: str
 ) -> Message:
-    """The DM confirming a member joined or updated their profile."""
+    """What shows in place of the form once a member joined or updated their profile."""
     when = f" The next round starts {date_token(next_round, timezone)}." if next_round else ""
     first = "*You've joined monthly connections.*" if joined else "*Your connections profile is saved.*"
     state = STATES.get(profile.state or "", "Not given")
@@ -306,9 +302,14 @@ STATUS_NOTES = {
 
 
 def introduction_message(
-    content: ConnectionsContent, group: Group, profiles: dict[str, tuple[str, str | None]], suggested: datetime | None, *,
-    timezone: str, follow_up: datetime | None,
-) -> Message:  # fmt: skip
+    content: ConnectionsContent,
+    group: Group,
+    profiles: dict[str, tuple[str, str | None]],
+    suggested: datetime | None,
+    *,
+    timezone: str,
+    follow_up: datetime | None,
+) -> Message:
     """The introduction posted in a group's DM.
 
     :param profiles: each member's (sector, state), as they are now.

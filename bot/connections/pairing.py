@@ -106,9 +106,12 @@ def pair(
 
 
 def _attempt(
-    order: list[str], members: Mapping[str, Candidate], excluded: Mapping[str, frozenset[str]], history: History,
+    order: list[str],
+    members: Mapping[str, Candidate],
+    excluded: Mapping[str, frozenset[str]],
+    history: History,
     rng: random.Random,
-) -> Pairing:  # fmt: skip
+) -> Pairing:
     """One greedy pass over the members in ``order``, mended by swaps, with leftovers placed."""
     # The extra member of an odd count joins a pair at the end; chosen among those who were
     # neither a third nor left out last time and exclude nobody, from the back of the order.
