@@ -261,6 +261,7 @@ class SafetyNet:
     _quiet_index: _Index = field(init=False, repr=False, compare=False)
     _past_index: _Index = field(init=False, repr=False, compare=False)
     _now_index: _Index = field(init=False, repr=False, compare=False)
+    _owner: dict[int, int] = field(init=False, repr=False, compare=False)  # id(pattern) -> its rule's index
     _spelling: Callable[[str], str] = field(init=False, repr=False, compare=False, default=str)
 
     def __post_init__(self) -> None:
@@ -272,6 +273,7 @@ class SafetyNet:
         }
         for name, index in indexes.items():
             object.__setattr__(self, name, index)
+        object.__setattr__(self, "_owner", {id(p): i for i, rule in enumerate(self.rules) for p in rule.patterns})
         # Words the rules name, and the words for people and negation: none of them is a typo.
         known = {word for rule in self.rules for pattern in rule.patterns for word in pattern.words}
         people = self.people
@@ -354,12 +356,8 @@ class SafetyNet:
 
     def _heard(self, line: _Line, past: set[int]) -> list[tuple[Rule, int, int]]:
         live = {id(p) for p in self._rule_index.live(line.present)}
-        if not live:
-            return []
         heard: list[tuple[Rule, int, int]] = []
-        for rule in self.rules:
-            if live.isdisjoint(id(p) for p in rule.patterns):
-                continue
+        for rule in [self.rules[i] for i in sorted({self._owner[p] for p in live})]:  # rules with a live pattern
             spans = [self._spans(line, p, past) if id(p) in live else [] for p in rule.patterns]
             if rule.together:
                 found = _within(spans, WINDOW)
@@ -483,8 +481,8 @@ class _Line:
 
     def __init__(self, tokens: list[str]) -> None:
         self.tokens = tokens
-        self.text = "".join(t + " " for t in tokens)
-        self.starts = [0, *accumulate(len(t) + 1 for t in tokens)]  # each token's offset, then the end
+        self.text = " ".join(tokens) + " "
+        self.starts = list(accumulate(map((1).__add__, map(len, tokens)), initial=0))  # each token's offset, then the end
         self.sentences: list[tuple[int, int]] = []  # (first offset, offset after its end mark)
         self.ends: list[int] = []  # each sentence's first token after it
         self.where: dict[str, set[int]] = defaultdict(set)  # word -> the sentences holding it
@@ -500,7 +498,7 @@ class _Line:
     def with_tokens(self, tokens: list[str]) -> _Line:
         """The same line with some words replaced by others of the same length (blanked)."""
         line = copy.copy(self)
-        line.tokens, line.text = tokens, "".join(t + " " for t in tokens)
+        line.tokens, line.text = tokens, " ".join(tokens) + " "
         return line
 
     def matches(self, pattern: Pattern) -> list[tuple[int, int]]:

@@ -60,6 +60,18 @@ def test_related_entries_become_ids(content_dir):
             "unknown field(s) colour",
         ),
         ("- term: Burnout\n  definition: [unclosed\n", "not valid YAML"),
+        (
+            "- term: Burnout\n  definition: Tired.\n  sources: [X]\n  also_searched_as: [tic]\n  reviewed: 2026-11-01\n",
+            "also_searched_as 'tic' is already a name of 'Trauma-informed approach'",
+        ),
+        (
+            "- term: Burnout\n  definition: Tired.\n  sources: [X]\n  also_searched_as: tired\n  reviewed: 2026-11-01\n",
+            "also_searched_as must be a list of words",
+        ),
+        (
+            "- term: Burnout\n  definition: One. Two. Three. Four.\n  sources: [X]\n  reviewed: 2026-11-01\n",
+            "definition is over 3 sentences (move detail to `more`)",
+        ),
     ],
 )
 def test_each_problem_names_file_entry_and_fix(content_dir, entry, problem):
