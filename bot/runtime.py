@@ -17,23 +17,27 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from bot import events
+from bot import claims, events, instances, pacing
+from bot.claims import Claims
 from bot.config import Settings
+from bot.connections import core as connections
+from bot.connections.content import Choice as ConnectionChoice
+from bot.connections.content import ConnectionsContent, Sheet, load_connections_content
+from bot.connections.scheduler import ConnectionsScheduler
 from bot.content import Problems
 from bot.engagement import report, rollups
 from bot.engagement.report import Labels
 from bot.errors import ConfigError, ContentError
 from bot.events import Event, EventRecorder
 from bot.group_commit import GroupCommit
+from bot.instances import Instance
 from bot.library.entries import Category, GlossaryEntry, TipSheet
 from bot.library.glossary import GlossaryIndex
 from bot.library.loaders import load_library
+from bot.library.mrkdwn import tips
 from bot.library.tipsheets import TipSheetLibrary
 from bot.members.coordinators import Coordinators
-from bot.outbox import instances, ledger, pace
-from bot.outbox.instances import Instance
-from bot.outbox.ledger import Claims
-from bot.outbox.pace import Pace
+from bot.pacing import Pacer
 from bot.sessions import core as sessions
 from bot.sessions.content import load_session_content
 from bot.sessions.core import Series
@@ -52,8 +56,9 @@ MIGRATION_SETS = [
     shareouts.migrations,
     sessions.migrations,
     instances.migrations,
-    ledger.migrations,
-    pace.migrations,
+    claims.migrations,
+    pacing.migrations,
+    connections.migrations,
     report.migrations,  # indexes on the tables above, for reports: keep it after them
     rollups.migrations,  # counts of the tables above, kept by triggers: keep it after them
 ]
@@ -68,6 +73,7 @@ class Content:
     tipsheets: tuple[TipSheet, ...]
     shareout: ShareoutContent = field(default_factory=ShareoutContent)
     sessions: tuple[Series, ...] = ()  # series declared in sessions.yml
+    connections: ConnectionsContent = field(default_factory=ConnectionsContent)
 
 
 def load_content(root: Path) -> Content:
@@ -82,8 +88,20 @@ def load_content(root: Path) -> Content:
     library = load_library(root, problems.read_yaml, problems.add)
     shareout = load_shareout_content(root, problems.read_yaml, problems.add)
     declared = load_session_content(root, problems.read_yaml, problems.add)
+    # Connections offer the share-out form's sectors and themes, and draw starters from the tip sheets.
+    connected = load_connections_content(
+        root,
+        problems.read_yaml,
+        problems.add,
+        sectors=tuple(ConnectionChoice(choice.id, choice.label) for choice in shareout.sectors),
+        themes={choice.id: choice.label for choice in shareout.themes},
+        sheets={
+            sheet.slug: Sheet(sheet.title, {heading: tuple(found) for heading, found in tips(sheet.body).items()})
+            for sheet in library.tipsheets
+        },
+    )
     problems.raise_if_any()
-    return Content(library.categories, library.glossary, library.tipsheets, shareout, declared)
+    return Content(library.categories, library.glossary, library.tipsheets, shareout, declared, connected)
 
 
 def report_labels(content: Content) -> Labels:
@@ -137,6 +155,11 @@ class Heart:
     def scheduler(self) -> SessionScheduler | None:
         """This process's running scheduler, or None (the offline shell and the CLI have none)."""
         return next((s for s in self.services if isinstance(s, SessionScheduler) and s.running), None)
+
+    @property
+    def connections(self) -> ConnectionsScheduler | None:
+        """This process's running connections rounds, or None (the offline shell and the CLI have none)."""
+        return next((s for s in self.services if isinstance(s, ConnectionsScheduler) and s.running), None)
 
     def is_coordinator(self, user_id: str | None) -> bool:
         """True when ``user_id`` may use coordinator commands (checked on every request).
@@ -192,7 +215,7 @@ def build_heart(settings: Settings) -> Heart:
     instance = Instance(store, heartbeat=settings.heartbeat_seconds)
     scheduler = SessionScheduler(store, settings, coordinators=coordinators.all, instance=instance)
     if settings.shareout_retention_days:
-        takedowns = Pace(store, "chat.delete", TAKEDOWNS_PER_SECOND, scheduler.stopping)
+        takedowns = Pacer(store, "chat.delete", TAKEDOWNS_PER_SECOND, scheduler.stopping)
         scheduler.every_day(
             shareouts.RETENTION_JOB,
             functools.partial(
@@ -205,7 +228,8 @@ def build_heart(settings: Settings) -> Heart:
                 zone=settings.tz,
             ),
         )
-    heart.services += [instance, scheduler]  # started in this order, stopped in the reverse
+    connecting = ConnectionsScheduler(store, settings, content.connections, instance=instance)
+    heart.services += [instance, scheduler, connecting]  # started in this order, stopped in the reverse
     log.info(
         "content loaded: %d glossary entries, %d tip sheets; database %s",
         len(content.glossary),

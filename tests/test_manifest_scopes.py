@@ -22,12 +22,13 @@ MANIFEST = yaml.safe_load((ROOT / "manifest.yml").read_text())
 SCOPES = set(MANIFEST["oauth_config"]["scopes"]["bot"])
 SOURCES = sorted([*(ROOT / "bot").rglob("*.py"), *(ROOT / "handlers").rglob("*.py")])
 
-# The bot-token scope each Web API method needs, as its page at docs.slack.dev/reference/methods/
+# The bot-token scopes each Web API method needs, as its page at docs.slack.dev/reference/methods/
 # says (None: none). conversations.open takes any of im:write, mpim:write, channels:manage or
-# groups:write; heart-bot opens one-to-one DMs, for which im:write is the one. conversations.history
-# needs the scope of the conversation it reads: heart-bot reads a series' channel (public or
-# private) and its own DMs with members, never group DMs (mpim:history). A method missing here
-# fails test_every_method_called_is_known: look its scope up and add it.
+# groups:write; heart-bot opens one-to-one DMs (im:write) and, for monthly connections, group DMs
+# of two or three members (mpim:write). conversations.history needs the scope of the conversation
+# it reads: heart-bot reads a series' channel (public or private) and its own DMs with members,
+# looking for a reminder whose answer was lost; never group DMs (mpim:history). A method missing
+# here fails test_every_method_called_is_known: look its scope up and add it.
 SCOPE_OF: dict[str, str | tuple[str, ...] | None] = {
     "auth.test": None,
     "chat.delete": "chat:write",
@@ -35,7 +36,7 @@ SCOPE_OF: dict[str, str | tuple[str, ...] | None] = {
     "chat.postMessage": "chat:write",
     "chat.update": "chat:write",
     "conversations.history": ("channels:history", "groups:history", "im:history"),
-    "conversations.open": "im:write",
+    "conversations.open": ("im:write", "mpim:write"),
     "files.completeUploadExternal": "files:write",
     "files.getUploadURLExternal": "files:write",
     "usergroups.users.list": "usergroups:read",
@@ -84,10 +85,10 @@ def called_api_methods() -> set[str]:
 
 
 def needed_scopes() -> set[str]:
-    needed = set()
+    needed: set[str] = set()
     for method in called_api_methods():
-        scope = SCOPE_OF.get(method)
-        needed |= {scope} if isinstance(scope, str) else set(scope or ())
+        scopes = SCOPE_OF.get(method) or ()
+        needed.update((scopes,) if isinstance(scopes, str) else scopes)
     if MANIFEST["features"].get("slash_commands"):
         needed.add("commands")  # slash commands are the one scope no method call needs
     return needed

@@ -14,13 +14,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.claims import SENT, Claims
 from bot.config import Settings
+from bot.instances import Instance
 from bot.offline.localslack import Failure, LocalSlack
-from bot.outbox import ledger
-from bot.outbox.instances import Instance
-from bot.outbox.ledger import Claims
-from bot.outbox.pace import Pace
-from bot.outbox.sender import Sender, sender_client
+from bot.pacing import Pacer
+from bot.sender import Sender
 from bot.sessions import blocks
 from bot.sessions import core as sessions
 from bot.sessions.core import Series, SessionView
@@ -29,6 +28,7 @@ from bot.sessions.form import SessionForm, check_form
 from bot.sessions.recurrence import HORIZON, WEEKLY, Recurrence, before_start
 from bot.sessions.scheduler import LOOKAHEAD, SessionScheduler
 from bot.sessions.slots import pending_slots, skip_reason, slots_for
+from bot.slack_client import delivery_client
 from bot.store import Store
 from tests.support.session_helpers import migrated, one_session
 
@@ -46,14 +46,14 @@ def deliverer(
     """A deliverer as the scheduler builds one, held by ``owner`` (an instance id), with Slack's
     answers awaited ``timeout`` seconds."""
     stopping = threading.Event()
-    client = sender_client("xoxb-test", slack.api_url)
+    client = delivery_client("xoxb-test", slack.api_url)
     client.timeout = timeout
     claims = Claims(store, owner, clock=clock)
     sender = Sender(
         client,
         claims,
-        pace=Pace(store, "chat.postMessage", rate, stopping, clock),
-        lookups=Pace(store, "conversations.history", rate, stopping, clock),
+        pace=Pacer(store, "chat.postMessage", rate, stopping, clock),
+        lookups=Pacer(store, "conversations.history", rate, stopping, clock),
         stopping=stopping,
         clock=clock,
     )
@@ -170,7 +170,7 @@ def test_a_claim_is_taken_once_and_taken_over_only_after_its_lease_runs_out(stor
     taken_over = second.take("s:1", "reminder-15", "U1")
     assert taken_over is not None and taken_over.id == claim.id
     assert not first.renew(claim)  # host 1, had it survived, may not send any more
-    second.finish(taken_over, ledger.SENT)
+    second.finish(taken_over, SENT)
     clock[0] += 1000
     assert second.take("s:1", "reminder-15", "U1") is None  # sent is final
 
@@ -266,7 +266,7 @@ def test_a_fan_out_cut_short_by_a_crash_resumes_without_sending_twice(store, sla
     crashed = Claims(store, "host:dead", lease=60)
     whole = crashed.take(occurrence.id, "reminder-15", "*")
     for member in members[:4]:  # reached before the crash
-        crashed.finish(crashed.take(occurrence.id, "reminder-15", member), ledger.SENT)
+        crashed.finish(crashed.take(occurrence.id, "reminder-15", member), SENT)
     crashed.take(occurrence.id, "reminder-15", members[4])  # claimed when it died, never answered
     assert whole is not None
     later = time.time() + 61
@@ -336,7 +336,7 @@ def test_the_pace_spaces_calls_and_waits_out_a_pause(store):
     clock = [1000.0]
     stopping = threading.Event()
     stopping.wait = lambda delay: clock.__setitem__(0, clock[0] + delay) or False  # time passes instantly
-    pace = Pace(store, "chat.postMessage", 10, stopping, clock=lambda: clock[0])
+    pace = Pacer(store, "chat.postMessage", 10, stopping, clock=lambda: clock[0])
     for _ in range(5):
         assert pace.wait_turn()
     assert clock[0] == pytest.approx(1000.4)

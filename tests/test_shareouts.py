@@ -13,20 +13,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.claims import EVERYONE, Claims
 from bot.config import load_settings
 from bot.errors import ConfigError
 from bot.group_commit import GroupCommit
+from bot.instances import Instance
 from bot.offline import slack_requests
 from bot.offline.localslack import Failure
 from bot.offline.server import SHAREOUT_HASH_SECRET, BotServer
-from bot.outbox import ledger
-from bot.outbox.instances import Instance
-from bot.outbox.ledger import Claims
-from bot.outbox.pace import Pace
-from bot.outbox.sender import sender_client
+from bot.pacing import Pacer
 from bot.runtime import MIGRATION_SETS
 from bot.shareouts.core import RETENTION_JOB, Draft, Owner, Visibility, record_post, save
 from bot.shareouts.posts import apply_retention
+from bot.slack_client import delivery_client
 from bot.store import Store
 from tests.support.forms import buttons, element, eventually, form, metadata, query, submit, view_of
 from tests.support.harness import run_shell
@@ -485,14 +484,14 @@ def test_retention_runs_once_a_day_and_a_run_whose_process_died_is_taken_over(lo
     died, survivor = Instance(store), Instance(store)
     died.start()
     # The first process claims today's run, takes one post down, and dies.
-    Claims(store, died.id).take(RETENTION_JOB, datetime.now(ZONE).date().isoformat(), ledger.EVERYONE)
-    client = sender_client("xoxb-test", local_slack.api_url)
+    Claims(store, died.id).take(RETENTION_JOB, datetime.now(ZONE).date().isoformat(), EVERYONE)
+    client = delivery_client("xoxb-test", local_slack.api_url)
     client.chat_delete(channel="C0HEART", ts="1600000000.000200")
     record_post(store, 1, None, None)
     died.stop()
     survivor.start()
     try:
-        pace = Pace(store, "chat.delete", 50, stopping)
+        pace = Pacer(store, "chat.delete", 50, stopping)
         claims = Claims(store, survivor.id)
         assert apply_retention(store, client, 30, claims=claims, pace=pace, zone=ZONE) == 2  # goes on from where it was
         assert apply_retention(store, client, 30, claims=claims, pace=pace, zone=ZONE) == 0  # today's run is done

@@ -17,6 +17,7 @@ in the bot's DM with them (a ``D…`` id, as ``conversations.open`` names it), a
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import threading
@@ -65,10 +66,13 @@ class Failure:
 
 
 def conversation_of(channel: str) -> str:
-    """The conversation a post to ``channel`` lands in: a member id (or several, for
-    conversations.open) means the bot's DM with them."""
+    """The conversation a post to ``channel`` lands in: a member id means the bot's DM with them,
+    several (for conversations.open) their group DM, one per set of members, as Slack keeps one."""
+    if "," in channel:
+        key = ",".join(sorted(channel.split(",")))
+        return "G" + hashlib.sha1(key.encode()).hexdigest()[:10].upper()
     if channel[:1] in ("U", "W"):
-        return "D" + channel.replace(",", "")[:12]
+        return "D" + channel[:12]
     return channel
 
 

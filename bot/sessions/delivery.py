@@ -1,7 +1,7 @@
 """Delivery: sending what a slot owes to each of its recipients, and keeping channel posts' counts live.
 
-Each message is claimed first (:mod:`bot.outbox.ledger`) and posted by the outbox's sender
-(:mod:`bot.outbox.sender`), so it is sent once, whichever process sends it: a 429 pauses every
+Each message is claimed first (:mod:`bot.claims`) and posted by the sender (:mod:`bot.sender`),
+so it is sent once, whichever process sends it: a 429 pauses every
 sender of every process for its ``Retry-After``; 5xx answers, timeouts and dropped connections
 are looked for in Slack (by the message's metadata) before they are sent again, with
 exponential backoff and jitter, until delivered or no longer useful; ``not_in_channel`` and
@@ -23,8 +23,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks import Message
-from bot.outbox.ledger import CHANNEL, EVERYONE, SENT, SKIPPED, Claim, Claims, channel_posts
-from bot.outbox.sender import IN_DOUBT, Outcome, Sender
+from bot.claims import CHANNEL, EVERYONE, SENT, SKIPPED, Claim, Claims, channel_posts
+from bot.sender import IN_DOUBT, Outcome, Sender
 from bot.sessions import blocks
 from bot.sessions import core as sessions
 from bot.sessions.core import Occurrence, Series
@@ -127,7 +127,7 @@ class Deliverer:
         may have been posted already (its answer lost, or its process dead mid-call) waits in
         ``waiting`` and comes last, once its post has had time to land, so nobody else waits for it."""
         for recipient in recipients:
-            claim = self.claims.take(slot.occurrence_id, slot.kind, recipient)
+            claim = self.claims.take(slot.occurrence_id, slot.kind, recipient, can_look=True)
             if claim is None:
                 tally["already handled"] += 1
             elif self.sender.ready_at(claim) > self.clock():
@@ -180,7 +180,7 @@ class Deliverer:
         message = blocks.channel_problem_message(series, occurrence, error)
         until = self._now() + NOTICE_USEFUL
         for coordinator in sorted(self.coordinators()):
-            claim = self.claims.take(occurrence.id, CHANNEL_PROBLEM, coordinator)
+            claim = self.claims.take(occurrence.id, CHANNEL_PROBLEM, coordinator, can_look=True)
             if claim is not None:
                 self._send(claim, coordinator, message, until, direct=True)
 

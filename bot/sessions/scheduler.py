@@ -6,9 +6,9 @@ which slots (:mod:`bot.sessions.slots`) fall due soon or fell due while the bot 
 makes one date job per slot, with an explicit id and ``replace_existing``, so running it
 again never multiplies jobs; slots that vanished (a cancelled session) lose their job.
 The in-memory job store is rebuilt from SQLite at every start, and the claims in
-``deliveries`` (:mod:`bot.outbox.ledger`) make any job that runs twice, in one process or two,
-send once. When this process's instance finds another gone (:mod:`bot.outbox.instances`), it
-reconciles at once: the slots the other was working through are resumed now.
+``deliveries`` (:mod:`bot.claims`) make any job that runs twice, in one process or two, send
+once. When this process's instance finds another gone (:mod:`bot.instances`), it reconciles at
+once: the slots the other was working through are resumed now.
 """
 
 from __future__ import annotations
@@ -26,14 +26,15 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.claims import Claims
 from bot.config import Settings
-from bot.outbox.instances import Instance
-from bot.outbox.ledger import Claims
-from bot.outbox.pace import Pace
-from bot.outbox.sender import LOOKUPS_PER_SECOND, Sender, sender_client
+from bot.instances import Instance
+from bot.pacing import Pacer
+from bot.sender import LOOKUPS_PER_SECOND, Sender
 from bot.sessions import core as sessions
 from bot.sessions.delivery import Deliverer
 from bot.sessions.slots import pending_slots
+from bot.slack_client import delivery_client
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -99,13 +100,13 @@ class SessionScheduler:
         """Start the scheduler; the first reconcile (the catch-up) runs at once."""
         settings = self.settings
         self.stopping.clear()
-        client = sender_client(settings.bot_token, settings.slack_api_url)
+        client = delivery_client(settings.bot_token, settings.slack_api_url)
         claims = Claims(self.store, self.instance.id, clock=self.clock)
         sender = Sender(
             client,
             claims,
-            pace=Pace(self.store, POSTS, settings.reminder_dm_per_second * DM_RATE_HEADROOM, self.stopping, self.clock),
-            lookups=Pace(self.store, LOOKUPS, LOOKUPS_PER_SECOND, self.stopping, self.clock),
+            pace=Pacer(self.store, POSTS, settings.reminder_dm_per_second * DM_RATE_HEADROOM, self.stopping, self.clock),
+            lookups=Pacer(self.store, LOOKUPS, LOOKUPS_PER_SECOND, self.stopping, self.clock),
             stopping=self.stopping,
             clock=self.clock,
         )
@@ -118,7 +119,6 @@ class SessionScheduler:
             stopping=self.stopping,
             clock=self.clock,
         )
-
         # APScheduler logs every run of every job at INFO (the reconcile runs each minute);
         # what was delivered or skipped is logged by bot.sessions.delivery instead.
         for name in ("apscheduler.scheduler", "apscheduler.executors.default"):

@@ -4,7 +4,7 @@ A *slot* is one message a session owes (a reminder at each of its series' offset
 "starting now", the share-out prompt after it, a cancellation or move notice), with the
 moment it falls due and the moment it stops being useful. Its recipients are the series'
 channel and, by DM, subscribers (reminders) or the members going (the rest). Which slots
-are settled already is the claims ledger's to say (:mod:`bot.outbox.ledger`).
+are settled already is the claims ledger's to say (:mod:`bot.claims`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.outbox import ledger
+from bot import claims
 from bot.sessions import core as sessions
 from bot.sessions.core import Occurrence
 from bot.sessions.recurrence import before_start
@@ -92,5 +92,5 @@ def pending_slots(store: Store, now: datetime, lookahead: timedelta) -> list[Slo
         for slot in slots_for(occurrence, offsets.get(occurrence.series_id, ()))
         if now - CATCH_UP <= slot.due_at <= now + lookahead
     ]
-    settled = ledger.settled(store, {slot.occurrence_id for slot in candidates}, now)
+    settled = claims.settled(store, {slot.occurrence_id for slot in candidates}, now)
     return [slot for slot in candidates if (slot.occurrence_id, slot.kind) not in settled]

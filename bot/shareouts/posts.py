@@ -1,7 +1,7 @@
 """The channel posts heart-bot makes of share-outs, and taking them down: when a member deletes a
 share-out or all their data, and when retention removes a share-out's text.
 
-Retention's daily run is claimed in the outbox's ledger (:mod:`bot.outbox.ledger`), so one
+Retention's daily run is claimed in the claims ledger (:mod:`bot.claims`), so one
 process runs it; if that process dies, the next to start (or to run the job) takes the run over
 at once and goes on from the posts still up. Its take-downs keep a pace shared by every process.
 A take-down is safe to repeat: a post already gone counts as taken down."""
@@ -14,8 +14,8 @@ from datetime import UTC, datetime, tzinfo
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.outbox.ledger import EVERYONE, SENT, Claims
-from bot.outbox.pace import Pace
+from bot.claims import EVERYONE, SENT, Claims
+from bot.pacing import Pacer
 from bot.shareouts import core as shareouts
 from bot.shareouts.core import Shareout
 from bot.store import Store
@@ -48,7 +48,7 @@ def apply_retention(
     days: int,
     *,
     claims: Claims,
-    pace: Pace,
+    pace: Pacer,
     zone: tzinfo,
     now: datetime | None = None,
 ) -> int:

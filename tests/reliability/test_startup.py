@@ -46,6 +46,7 @@ BAD_CONFIGURATION = {
     "REMINDER_DM_PER_SECOND": ("1000", "REMINDER_DM_PER_SECOND must be a number from 0.1 to 100"),
     "HEART_RECONCILE_SECONDS": ("0", "HEART_RECONCILE_SECONDS must be a whole number"),
     "HEART_HEARTBEAT_SECONDS": ("0", "HEART_HEARTBEAT_SECONDS must be a number of seconds from 0.1 to 60"),
+    "CONNECTIONS_PER_MINUTE": ("0", "CONNECTIONS_PER_MINUTE must be a number from 1 to 6000"),
     "SHAREOUT_RETENTION_DAYS": ("-3", "SHAREOUT_RETENTION_DAYS must be a whole number of days"),
     "SMALL_COUNT_THRESHOLD": ("0", "SMALL_COUNT_THRESHOLD must be a whole number from 1 to 100"),
     "LOG_LEVEL": ("LOUD", "LOG_LEVEL must be one of"),

@@ -4,7 +4,7 @@ Every message goes out with Slack message metadata that carries its claim's key
 (``{"event_type": "heart_delivery", "event_payload": {"delivery": KEY}}``). Slack's answers:
 
 - posted: recorded ``sent``, with where.
-- 429: everyone pauses for its ``Retry-After`` (:class:`~bot.outbox.pace.Pace`), then it is sent.
+- 429: everyone pauses for its ``Retry-After`` (:class:`bot.pacing.Pacer`), then it is sent.
 - a refusal (``not_in_channel``, ``user_not_found``...): recorded ``failed``.
 - no answer that says (a timeout, a dropped connection, a 5xx, which Slack says may come after
   part of the work): the message may have been posted. Before sending again the sender looks
@@ -28,7 +28,6 @@ from __future__ import annotations
 import enum
 import http.client
 import logging
-import random
 import socket
 import threading
 import time
@@ -40,14 +39,12 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.outbox.ledger import FAILED, SENT, SKIPPED, Claim, Claims
-from bot.outbox.pace import Pace
+from bot.claims import FAILED, SENT, SKIPPED, Claim, Claims
+from bot.pacing import TRANSIENT_ERRORS, Pacer, backoff_delay, rate_limited, retry_after
 
 log = logging.getLogger(__name__)
 
 METADATA_EVENT = "heart_delivery"
-MAX_BACKOFF = 60.0
-TRANSIENT_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 SETTLE_SECONDS = 5.0  # how long after a call began its post may still land, once its caller died
 LOOKUP_MARGIN = 60.0  # the lookup reaches this far before the attempt began (Slack's clock and ours differ)
 LOOKUP_PAGE = 15  # messages a page: Slack's cap for conversations.history outside the Marketplace
@@ -89,25 +86,6 @@ class Lookup:
     ts: str | None = None
 
 
-def sender_client(token: str | None, base_url: str) -> WebClient:
-    """A WebClient with no retry handlers of its own: :class:`Sender` paces and retries itself.
-
-    Its timeout is generous: a timed-out post is looked for before it is sent again.
-    """
-    return WebClient(token=token, base_url=base_url, timeout=15, retry_handlers=[])
-
-
-def retry_after(error: SlackApiError) -> float:
-    """The seconds a 429 asks to wait (1 if it does not say)."""
-    headers = {str(k).lower(): v for k, v in (error.response.headers or {}).items()}
-    value = headers.get("retry-after")
-    value = value[0] if isinstance(value, list) else value
-    try:
-        return max(0.0, float(value))
-    except (TypeError, ValueError):
-        return 1.0
-
-
 def reached_slack(error: OSError | http.client.HTTPException) -> bool:
     """False when a call surely never reached Slack (refused, or its host not found): nothing can
     have been posted. Timeouts and dropped connections may have come after Slack took it."""
@@ -134,8 +112,8 @@ class Sender:
         client: WebClient,
         claims: Claims,
         *,
-        pace: Pace,
-        lookups: Pace,
+        pace: Pacer,
+        lookups: Pacer,
         stopping: threading.Event,
         clock: Callable[[], float] = time.time,
         settle: float = SETTLE_SECONDS,
@@ -221,7 +199,7 @@ class Sender:
                 )
             except SlackApiError as error:
                 status, code = error.response.status_code, str(error.response.get("error") or "")
-                if status == 429 or code == "ratelimited":
+                if rate_limited(error):
                     self.pace.pause(retry_after(error))
                     self.claims.answered(claim)
                     continue
@@ -276,7 +254,7 @@ class Sender:
             return Lookup(Found.CANNOT_LOOK, f"more than {LOOKUP_PAGE * LOOKUP_PAGES} messages since it was sent")
         except SlackApiError as error:
             status, code = error.response.status_code, str(error.response.get("error") or "")
-            if status == 429 or code == "ratelimited":
+            if rate_limited(error):
                 self.lookups.pause(retry_after(error))
                 return Lookup(Found.TRY_AGAIN, code)
             if status >= 500 or code in TRANSIENT_ERRORS:
@@ -301,8 +279,5 @@ class Sender:
         return datetime.fromtimestamp(self.clock(), UTC)
 
     def _back_off(self, failures: int, useful_until: datetime) -> None:
-        # Exponential with "equal jitter": half fixed, half random, so retries spread out.
-        delay = min(MAX_BACKOFF, 2.0 ** (failures - 1))
-        delay = delay / 2 + random.uniform(0, delay / 2)
         remaining = (useful_until - self._now()).total_seconds()
-        self.stopping.wait(max(0.0, min(delay, remaining)))
+        self.stopping.wait(max(0.0, min(backoff_delay(failures), remaining)))

@@ -2,7 +2,7 @@
 heartbeat in the ``instances`` table, and a lock file that the kernel lets go of the moment the
 process ends, however it ends (kill -9 included).
 
-A claim (:mod:`bot.outbox.ledger`) names the instance that holds it. An instance is *gone* once
+A claim (:mod:`bot.claims`) names the instance that holds it. An instance is *gone* once
 it stopped, once its lock file can be taken (its process ended: certain, and known at once on
 this host), or once its heartbeat has been silent for ``stale_after`` seconds (a frozen process,
 or one whose lock file can't be seen from here). Every live instance looks for gone ones when it

@@ -1,6 +1,6 @@
-"""The outbox in-process against the local Slack: instances that know when another is gone, claims
-taken over at once, one pace for every process, and posts whose answer was lost found by their
-metadata instead of sent twice. The end-to-end versions (the real bot, kill -9, two processes)
+"""Sending once, in-process against the local Slack: instances that know when another is gone,
+claims taken over at once, one pace for every process, and posts whose answer was lost found by
+their metadata instead of sent twice. The end-to-end versions (the real bot, kill -9, two processes)
 are in tests/reliability/test_faults.py and tests/test_reminders_e2e.py.
 """
 
@@ -17,12 +17,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.claims import EVERYONE, OUTCOME_UNKNOWN, Claim, Claims, settled
+from bot.instances import Instance
 from bot.offline.localslack import Failure, LocalSlack
-from bot.outbox import ledger
-from bot.outbox.instances import Instance
-from bot.outbox.ledger import Claims
-from bot.outbox.pace import Pace
-from bot.outbox.sender import MAY_HAVE_BEEN_SENT, METADATA_EVENT, Sender, sender_client
+from bot.pacing import Pacer
+from bot.sender import MAY_HAVE_BEEN_SENT, METADATA_EVENT, Sender
+from bot.slack_client import delivery_client
 from bot.store import Store
 from tests.support.harness import ROOT
 from tests.support.session_helpers import migrated
@@ -39,13 +39,13 @@ def store(tmp_path) -> Store:
 def sender(store: Store, slack: LocalSlack, owner: str, *, timeout: float = 15, settle: float = 0.2) -> Sender:
     """A sender as the scheduler builds one, for the claims of ``owner`` (an instance id)."""
     stopping = threading.Event()
-    client = sender_client("xoxb-test", slack.api_url)
+    client = delivery_client("xoxb-test", slack.api_url)
     client.timeout = timeout
     return Sender(
         client,
         Claims(store, owner),
-        pace=Pace(store, "chat.postMessage", 50, stopping),
-        lookups=Pace(store, "conversations.history", 50, stopping),
+        pace=Pacer(store, "chat.postMessage", 50, stopping),
+        lookups=Pacer(store, "conversations.history", 50, stopping),
         stopping=stopping,
         settle=settle,
     )
@@ -56,7 +56,7 @@ def copies(slack: LocalSlack, channel: str) -> int:
     return sum(1 for m in slack.messages_in(channel) if str(m.get("text")).startswith("Reminder"))
 
 
-def row(store: Store, claim: ledger.Claim) -> tuple:
+def row(store: Store, claim: Claim) -> tuple:
     return store.db.execute("select state, detail, channel, ts from deliveries where id = ?", (claim.id,)).fetchone()
 
 
@@ -64,8 +64,8 @@ def row(store: Store, claim: ledger.Claim) -> tuple:
 
 HOLD_A_CLAIM = """
 import sys, time
-from bot.outbox.instances import Instance
-from bot.outbox.ledger import Claims
+from bot.instances import Instance
+from bot.claims import Claims
 from bot.store import Store
 store = Store(sys.argv[1])
 instance = Instance(store)
@@ -119,10 +119,10 @@ def test_an_instance_silent_for_three_heartbeats_is_gone_and_comes_back_when_it_
 def test_a_slot_held_by_a_gone_instance_is_not_settled(store):
     holder = Instance(store)
     holder.start()
-    Claims(store, holder.id).take("s:1", "reminder-15", ledger.EVERYONE)
-    assert ledger.settled(store, {"s:1"}, datetime.now(UTC)) == {("s:1", "reminder-15")}
+    Claims(store, holder.id).take("s:1", "reminder-15", EVERYONE)
+    assert settled(store, {"s:1"}, datetime.now(UTC)) == {("s:1", "reminder-15")}
     holder.stop()
-    assert ledger.settled(store, {"s:1"}, datetime.now(UTC)) == set()
+    assert settled(store, {"s:1"}, datetime.now(UTC)) == set()
 
 
 # ----------------------------------------------------------------------------- one pace
@@ -134,7 +134,7 @@ def test_two_processes_share_one_pace(tmp_path):
     stopping.wait = lambda delay: clock.__setitem__(0, clock[0] + delay) or False  # time passes instantly
     path = tmp_path / "heart.db"
     migrated(path)
-    first, second = (Pace(Store(path), "chat.postMessage", 4, stopping, clock=lambda: clock[0]) for _ in range(2))
+    first, second = (Pacer(Store(path), "chat.postMessage", 4, stopping, clock=lambda: clock[0]) for _ in range(2))
     turns = []
     for pace in (first, second, first, second, first, second):
         pace.wait_turn()
@@ -149,7 +149,7 @@ def test_a_clock_set_back_does_not_stall_the_pace(store):
     clock = [1_000_000.0]
     stopping = threading.Event()
     stopping.wait = lambda delay: clock.__setitem__(0, clock[0] + delay) or False
-    pace = Pace(store, "chat.postMessage", 4, stopping, clock=lambda: clock[0])
+    pace = Pacer(store, "chat.postMessage", 4, stopping, clock=lambda: clock[0])
     pace.wait_turn()
     clock[0] -= 3600  # the host's clock is set back an hour
     pace.wait_turn()
@@ -209,19 +209,27 @@ def test_a_claim_taken_over_mid_call_is_looked_for_once_its_post_could_have_land
     claims = Claims(store, dead.id)
     claim = claims.take("s:1", "reminder-15", "UDEE")
     claims.renew(claim, attempt=True)  # its call is on its way when the process dies
-    client = sender_client("xoxb-test", slack.api_url)
+    client = delivery_client("xoxb-test", slack.api_url)
     metadata = {"event_type": METADATA_EVENT, "event_payload": {"delivery": claim.key}}
     client.chat_postMessage(channel="UDEE", **CONTENT, metadata=metadata)  # and Slack takes it
     dead.stop()
     alive.start()
     try:
         post = sender(store, slack, alive.id)
-        taken = post.claims.take("s:1", "reminder-15", "UDEE")
+        taken = post.claims.take("s:1", "reminder-15", "UDEE", can_look=True)
         assert taken is not None and taken.in_doubt_since is not None and post.ready_at(taken) > time.time() - 1
         assert post.post(taken, "UDEE", CONTENT, SOON, direct=True).state == "sent"
         assert copies(slack, "UDEE") == 1
     finally:
         alive.stop()
+
+
+def test_a_caller_that_cannot_look_records_a_message_in_doubt_as_maybe_sent(store):
+    dead = Claims(store, "host:dead", lease=0)  # its lease has run out at once
+    claim = dead.take("connections:r1", "introduction", "pair:1")
+    dead.renew(claim, attempt=True)
+    assert Claims(store, "host:alive").take("connections:r1", "introduction", "pair:1") is None
+    assert row(store, claim)[:2] == ("skipped", OUTCOME_UNKNOWN)
 
 
 def test_the_lookup_keeps_nothing_of_anyone_elses_messages(tmp_path, slack, caplog):

@@ -1,18 +1,22 @@
-"""The claims ledger: each message heart-bot sends on its own is sent by one process, once.
+"""The claims ledger: each message heart-bot sends on a schedule is sent by one process, once.
 
-A message is named by ``(subject, kind, recipient)``: for a reminder, the session, the slot
-(``reminder-15``) and a member id or ``channel``. Before anything is sent it is claimed in the
+It sits under the features that send on a schedule (a session's reminders and notices, a
+connections round's introductions and follow-ups, retention's take-downs); each keys its
+messages by its own ids. A message is named by ``(subject, kind, recipient)``: for a reminder,
+the session, the slot (``reminder-15``) and a member id or ``channel``. Before anything is sent it is claimed in the
 ``deliveries`` table inside a ``BEGIN IMMEDIATE`` transaction (a unique key); only the claimer
 sends, and it records ``sent``, ``skipped`` or ``failed``. A claim names the instance that holds
-it (:mod:`bot.outbox.instances`) and carries a lease the holder renews as it works. Another
+it (:mod:`bot.instances`) and carries a lease the holder renews as it works. Another
 process takes a claim over at once when its holder is gone (stopped, ended, silent), or when a
 live holder let the lease run out; the old holder's next renewal or record then fails, so no two
 live processes ever act on one claim. Recipients already marked ``sent`` are never sent again.
 
 Each claim has a *message key*, random and kept across take-overs, that the sender posts as the
-message's metadata (:mod:`bot.outbox.sender`). A claim whose message was on its way to Slack when
-its holder stopped hearing back (the holder died, or Slack's answer was lost) is *in doubt*: the
-message may have been posted, and whoever holds it next looks for its key before sending again.
+message's metadata (:mod:`bot.sender`). A claim whose message was on its way to Slack when its
+holder stopped hearing back (the holder died, or Slack's answer was lost) is *in doubt*: the
+message may have been posted. A caller that can look for the key in Slack before sending again
+(``take(..., can_look=True)``) is handed such a claim; for any other it is recorded skipped, as
+may have been posted, rather than risk a second copy.
 
 The slot as a whole is claimed the same way (recipient ``*``), so two processes do not both work
 through the same fan-out. The table keeps the name ``occurrence_id`` for the subject: it was
@@ -31,7 +35,7 @@ from datetime import datetime
 import sqlite_utils
 from sqlite_utils import Migrations
 
-from bot.outbox.instances import gone_sql
+from bot.instances import gone_sql
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -50,7 +54,7 @@ def create_deliveries(db: sqlite_utils.Database) -> None:
             "recipient": str,  # "channel", a member id, or "*" for the slot as a whole
             "state": str,  # claimed | sent | skipped | failed
             "attempts": int,
-            "claimed_by": str,  # the instance holding the claim (bot.outbox.instances)
+            "claimed_by": str,  # the instance holding the claim (bot.instances)
             "lease_until": float,
             "created_at": float,
             "updated_at": float,
@@ -78,6 +82,7 @@ EVERYONE = "*"
 CHANNEL = "channel"
 LEASE_SECONDS = 60.0
 SENDING = "sending"  # a claim's detail while its message is on its way to Slack, or may have reached it
+OUTCOME_UNKNOWN = "not sent again: the bot stopped while Slack was answering, so it may have been posted"
 _GONE = gone_sql("claimed_by")
 
 
@@ -85,13 +90,14 @@ _GONE = gone_sql("claimed_by")
 class Claim:
     """The right to send one message to one recipient (a row of ``deliveries``).
 
+    :ivar occurrence_id: the subject: a session id, or another feature's key (``connections:…``).
     :ivar key: the message key, posted as the message's metadata.
     :ivar in_doubt_since: when an earlier holder's attempt began, if that attempt may have been
         posted (its holder stopped hearing back); None when nothing can have been posted yet.
     """
 
     id: int
-    subject: str
+    occurrence_id: str
     kind: str
     recipient: str
     key: str
@@ -112,8 +118,12 @@ class Claims:
         self.lease = lease
         self.clock = clock
 
-    def take(self, subject: str, kind: str, recipient: str) -> Claim | None:
-        """Claim a message, or None if it is done or a live process holds it."""
+    def take(self, subject: str, kind: str, recipient: str, *, can_look: bool = False) -> Claim | None:
+        """Claim a message, or None if it is done or a live process holds it.
+
+        :param can_look: the caller looks for a message in doubt before sending it again (by its
+            key); otherwise such a message is recorded skipped, as may have been posted.
+        """
         now = self.clock()
         with self.store.transaction() as db:
             row = db.execute(
@@ -132,13 +142,22 @@ class Claims:
             delivery_id, state, lease_until, detail, holder, key, attempted_at, holder_gone = row
             if state != CLAIMED or ((lease_until or 0) > now and not holder_gone):
                 return None
+            in_doubt = attempted_at if detail == SENDING else None
+            if in_doubt is not None and not can_look:
+                # Its holder died while Slack was answering, so the message may be posted: sending
+                # it again could double it, recording it skipped cannot.
+                db.execute(
+                    "update deliveries set state = ?, detail = ?, lease_until = null, updated_at = ? where id = ?",
+                    (SKIPPED, OUTCOME_UNKNOWN, now, delivery_id),
+                )
+                log.warning("delivery %s (%s %s %s): %s", delivery_id, subject, kind, recipient, OUTCOME_UNKNOWN)
+                return None
             key = key or new_key()
             db.execute(
                 "update deliveries set claimed_by = ?, lease_until = ?, updated_at = ?, message_key = ? where id = ?",
                 (self.owner, now + self.lease, now, key, delivery_id),
             )
         why = "its holder is gone" if holder_gone else "its lease ran out"
-        in_doubt = attempted_at if detail == SENDING else None
         log.info(
             "taking over delivery %s (%s %s %s) from %s: %s%s",
             delivery_id,
