@@ -152,7 +152,7 @@ class Instance:
 
     def beat(self) -> None:
         """Tell the others this process is alive, and look for instances that are gone."""
-        with self.store.transaction() as db:
+        with self.store.transaction(durable=False) as db:  # a heartbeat lost in a crash says nothing wrong
             alive = db.execute("update instances set beats = beats + 1 where id = ? and not gone", (self.id,)).rowcount
             if not alive:
                 db.execute("update instances set beats = beats + 1, gone = 0, gone_day = null where id = ?", (self.id,))

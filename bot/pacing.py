@@ -71,7 +71,7 @@ class Pacer:
     def wait_turn(self) -> bool:
         """Block until this caller's turn; False if the process is stopping."""
         now = self.clock()
-        with self.store.transaction() as db:
+        with self.store.transaction(durable=False) as db:  # a turn is worth nothing after a crash
             row = db.execute("select next_at, paused_until from paces where name = ?", (self.name,)).fetchone()
             next_at, paused_until = row or (0.0, 0.0)
             if next_at > now + max(MAX_AHEAD, 32 * self.interval):
@@ -92,7 +92,7 @@ class Pacer:
     def pause(self, seconds: float) -> None:
         """Nobody, in any process, makes these calls for ``seconds`` (a 429's Retry-After)."""
         until = self.clock() + min(seconds, MAX_PAUSE)
-        with self.store.transaction() as db:
+        with self.store.transaction(durable=False) as db:
             db.execute(
                 "insert into paces (name, next_at, paused_until) values (?, 0, ?) "
                 "on conflict (name) do update set paused_until = max(paused_until, excluded.paused_until)",

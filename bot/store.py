@@ -104,11 +104,15 @@ class Store:
                 time.sleep(0.01)
 
     @contextmanager
-    def transaction(self, *, wait: float = BUSY_TIMEOUT_MS / 1000) -> Iterator[sqlite_utils.Database]:
+    def transaction(self, *, wait: float = BUSY_TIMEOUT_MS / 1000, durable: bool = True) -> Iterator[sqlite_utils.Database]:
         """A write transaction that takes the write lock at once (``BEGIN IMMEDIATE``).
 
         Taking the lock up front means a read-then-write (a claim, an upsert with a
         check) can never be interleaved with another writer's.
+
+        :param durable: False for writes worth nothing after a crash (a pace's next turn, a
+            heartbeat): committed without waiting for the disk, which the next durable commit
+            flushes with them.
         """
         database = self.db
         connection = database.conn
@@ -117,6 +121,8 @@ class Store:
         if not self._writer.acquire(timeout=wait):
             raise sqlite3.OperationalError("database is locked")
         try:
+            if not durable:
+                connection.execute("PRAGMA synchronous = OFF")
             connection.execute("BEGIN IMMEDIATE")
             try:
                 yield database
@@ -125,6 +131,8 @@ class Store:
                 raise
             connection.execute("COMMIT")
         finally:
+            if not durable:
+                connection.execute("PRAGMA synchronous = FULL")
             self._writer.release()
 
     def erase_history(self) -> bool:

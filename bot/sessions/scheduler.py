@@ -13,7 +13,6 @@ once: the slots the other was working through are resumed now.
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 import time
@@ -29,6 +28,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.claims import Claims
 from bot.config import Settings
 from bot.instances import Instance
+from bot.jobs import RunningJobs
 from bot.pacing import Pacer
 from bot.sender import LOOKUPS_PER_SECOND, Sender
 from bot.sessions import core as sessions
@@ -45,7 +45,6 @@ LOOKAHEAD = timedelta(hours=6)  # slots due this soon get a job; later ones wait
 EXPAND_EVERY = timedelta(hours=1)
 COUNTS_DELAY = timedelta(seconds=2)  # RSVPs arriving together make one chat.update
 WORKERS = 4
-STOP_WAIT_SECONDS = 10.0  # a job in a Slack call (15 s at most) finishes or is left to the next start
 # Slack counts calls as they arrive: paced at exactly its limit, a few milliseconds of
 # network jitter put one call too many into some second, and each 429 stalls the whole
 # fan-out for its Retry-After. DMs therefore go out a little under REMINDER_DM_PER_SECOND.
@@ -83,8 +82,7 @@ class SessionScheduler:
         self.stopping = threading.Event()
         self.deliverer: Deliverer | None = None
         self._expanded_at: datetime | None = None
-        self._running = 0  # jobs running now (stop waits for them)
-        self._idle = threading.Condition()
+        self._jobs = RunningJobs(self.stopping)
         self._scheduler = BackgroundScheduler(
             jobstores={"default": MemoryJobStore()},
             executors={"default": ThreadPoolExecutor(WORKERS)},
@@ -125,7 +123,7 @@ class SessionScheduler:
             logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
         self._scheduler.start()
         self._scheduler.add_job(
-            self._job(self.reconcile),
+            self._jobs.job(self.reconcile),
             IntervalTrigger(seconds=settings.reconcile_seconds),
             id=RECONCILE,
             replace_existing=True,
@@ -135,33 +133,7 @@ class SessionScheduler:
 
     def stop(self) -> None:
         """Stop between messages: an unfinished fan-out is left for the next start to resume."""
-        self.stopping.set()
-        if self._scheduler.running:
-            # APScheduler's shutdown(wait=True) waits for running jobs while holding its job store
-            # lock, which a running reconcile needs (get_job, add_job): the two would wait for each
-            # other for ever. Shut it down without waiting, then wait for the jobs here.
-            self._scheduler.shutdown(wait=False)
-        with self._idle:
-            if not self._idle.wait_for(lambda: self._running == 0, timeout=STOP_WAIT_SECONDS):
-                log.warning("stopping with %d scheduler job(s) still running", self._running)
-
-    def _job(self, func: Callable[..., object]) -> Callable[..., None]:
-        """``func`` as a job: counted while it runs, and not run at all once stopping."""
-
-        @functools.wraps(func)
-        def run(*args: object) -> None:
-            with self._idle:
-                if self.stopping.is_set():
-                    return
-                self._running += 1
-            try:
-                func(*args)
-            finally:
-                with self._idle:
-                    self._running -= 1
-                    self._idle.notify_all()
-
-        return run
+        self._jobs.stop(self._scheduler)
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
@@ -183,7 +155,7 @@ class SessionScheduler:
             if job is not None and (job.next_run_time <= now or job.next_run_time == run_at):
                 continue  # already waiting for its time, or about to run
             self._scheduler.add_job(
-                self._job(self._deliver),
+                self._jobs.job(self._deliver),
                 DateTrigger(run_date=run_at),
                 args=[slot.occurrence_id, slot.kind],
                 id=job_id,
@@ -205,14 +177,14 @@ class SessionScheduler:
         """Run ``func`` when the scheduler starts and then once a day (housekeeping, such as the
         share-out retention purge). Call before :meth:`start`."""
         self._scheduler.add_job(
-            self._job(func), IntervalTrigger(days=1), id=job_id, replace_existing=True, next_run_time=self._now()
+            self._jobs.job(func), IntervalTrigger(days=1), id=job_id, replace_existing=True, next_run_time=self._now()
         )
 
     def changed(self) -> None:
         """Sessions changed (added, moved, cancelled): reconcile now rather than at the next round."""
         if self.running:
             self._scheduler.add_job(
-                self._job(self.reconcile), DateTrigger(run_date=self._now()), id=RECONCILE_NOW, replace_existing=True
+                self._jobs.job(self.reconcile), DateTrigger(run_date=self._now()), id=RECONCILE_NOW, replace_existing=True
             )
 
     def rsvps_changed(self, occurrence_id: str) -> None:
@@ -220,7 +192,7 @@ class SessionScheduler:
         job_id = f"counts:{occurrence_id}"
         if self.running and self._scheduler.get_job(job_id) is None:
             self._scheduler.add_job(
-                self._job(self._refresh),
+                self._jobs.job(self._refresh),
                 DateTrigger(run_date=self._now() + COUNTS_DELAY),
                 args=[occurrence_id],
                 id=job_id,
