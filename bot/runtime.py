@@ -185,12 +185,13 @@ class Heart:
         self.recorder.close()
 
 
-def build_heart(settings: Settings) -> Heart:
+def build_heart(settings: Settings, content: Content | None = None) -> Heart:
     """Load and validate content, open and migrate the database.
 
+    :param content: the content of ``settings.content_dir``, if it was loaded already.
     :raises ContentError: if the content is invalid (nothing is started).
     """
-    content = load_content(settings.content_dir)
+    content = content or load_content(settings.content_dir)
     store = Store(settings.database_path)
     # Then, once, what the features wrote to the second before that should keep only its day in
     # the community's zone. Emptying the write-ahead log wipes the earlier versions, and whatever

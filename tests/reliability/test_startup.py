@@ -194,7 +194,7 @@ def test_two_processes_started_together_on_a_new_database_both_serve(local_slack
     refused = []
     for round_ in range(ROUNDS):
         database = tmp_path / f"round-{round_}" / "heart.db"
-        answers = start_together(database, ROOT / "tests" / "fixtures" / "content", local_slack.api_url)
+        answers = start_together(database, local_slack.api_url)
         if answers != ["serving", "serving"]:
             refused.append((round_, answers))
     assert refused == []
