@@ -60,9 +60,13 @@ def serve() -> None:
     """Serve Slack: Socket Mode if SLACK_APP_TOKEN is set, else HTTP on PORT (gunicorn)."""
     from bot.runtime import build_heart, check_start
 
+    import logging
+
     settings = _settings()
     configure_logging(settings)
-    check_start(settings)  # before taking the port
+    findings = check_start(settings)  # before taking the port, so a problem is one line, not a worker's traceback
+    for warning in findings.warnings if findings else ():
+        logging.getLogger("bot.cli").warning("%s", warning)
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
@@ -101,10 +105,17 @@ def shell(user_id: str, coordinator: bool, database_path: Path | None) -> None:
 
 
 @main.command()
+@click.option("--online/--offline", default=None, help="Ask Slack too (default: when SLACK_BOT_TOKEN is set).")
+@click.option("--content", "content_only", is_flag=True, help="Check only the content (for editors; needs no tokens).")
 @friendly
-def check() -> None:
-    """Validate configuration and content; exit non-zero with each problem listed."""
-    from bot.runtime import load_content
+def check(online: bool | None, content_only: bool) -> None:
+    """Check what serving needs: content, settings, the database and, online, Slack itself.
+
+    Prints what is fine, then each problem on one line with what to do; exits 1 if there is any.
+    With a token set it asks Slack (auth.test, the granted scopes, the bot in each series'
+    channel, COORDINATOR_GROUP); --offline skips that.
+    """
+    from bot.runtime import load_content, schema_status, series_channels
 
     settings = _settings()
     content = load_content(settings.content_dir)
@@ -117,7 +128,65 @@ def check() -> None:
     click.echo(f"safety net ok: {len(net.rules)} rules, {model}")
     for series in content.sessions:
         click.echo(f"series ok: {series.id}: {series.recurrence.describe()}")
-    click.echo(f"configuration ok: {'Socket Mode' if settings.socket_mode else 'HTTP'}; database {settings.database_path}")
+    if content_only:
+        return
+    problems = settings.slack_problems()
+    if not problems:
+        click.echo(f"configuration ok: {'Socket Mode' if settings.socket_mode else 'HTTP'}")
+    status = schema_status(settings.database_path, settings)
+    click.echo(f"database {settings.database_path}: {status.describe()}")
+    if status.unknown:
+        problems.append(f"DATABASE_PATH {settings.database_path}: {status.describe()}")
+    try:
+        _check_writable(settings.database_path)
+    except HeartError as error:
+        problems.append(str(error))
+    if online is None:
+        online = bool(settings.bot_token)
+    if online and settings.bot_token:
+        from bot.preflight import check_slack
+
+        findings = check_slack(settings, series_channels(settings, content))
+        for line in findings.ok:
+            click.echo(line)
+        problems += findings.problems
+    else:
+        click.echo("Slack not asked (--offline)" if settings.bot_token else "Slack not asked: no SLACK_BOT_TOKEN")
+    if problems:
+        for problem in problems:
+            click.echo(f"problem: {problem}", err=True)
+        raise click.exceptions.Exit(1)
+    click.echo("ready to serve")
+
+
+def _check_writable(path: Path) -> None:
+    """Raise unless SQLite can write to the database ``path``, or make it (nothing is changed)."""
+    import os
+    import sqlite3
+
+    from bot.errors import ConfigError
+
+    if not path.exists():
+        folder = next((p for p in path.resolve().parents if p.exists()), Path("/"))
+        if not (folder.is_dir() and os.access(folder, os.W_OK | os.X_OK)):
+            raise ConfigError(
+                f"DATABASE_PATH {path} can't be created: {folder} is not writable by this user; "
+                "point DATABASE_PATH at a persistent volume the bot can write to"
+            )
+        return
+    if path.is_dir():
+        raise ConfigError(f"DATABASE_PATH {path} is a folder: point it at a file in it, like {path / 'heart.db'}")
+    try:
+        connection = sqlite3.connect(path, timeout=5)
+        try:
+            connection.execute("BEGIN IMMEDIATE")  # takes the write lock, writes nothing
+            connection.execute("ROLLBACK")
+        finally:
+            connection.close()
+    except sqlite3.Error as error:
+        raise ConfigError(
+            f"DATABASE_PATH {path} can't be written ({error}): give the bot's user write access to the file and its folder"
+        ) from None
 
 
 @main.command()

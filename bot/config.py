@@ -70,29 +70,43 @@ class Settings:
         """Raise unless the variables needed to talk to Slack are present.
 
         The offline shell and the CLI never call this; serving Slack does.
+
+        :raises ConfigError: naming the first problem of :meth:`slack_problems`.
         """
+        if problems := self.slack_problems():
+            raise ConfigError(problems[0])
+
+    def slack_problems(self) -> list[str]:
+        """Every variable serving Slack needs that is missing, one line each with what to do."""
+        problems = []
         if not self.bot_token:
-            raise ConfigError(
+            problems.append(
                 "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-...) from "
                 "your Slack app's OAuth & Permissions page into .env"
             )
+        elif not self.bot_token.startswith("xoxb-"):
+            problems.append(
+                "SLACK_BOT_TOKEN must be a bot token starting with xoxb- (the Bot User OAuth Token on "
+                "OAuth & Permissions), not a user or app-level token"
+            )
         if self.socket_mode:
             if not self.app_token or not self.app_token.startswith("xapp-"):
-                raise ConfigError(
+                problems.append(
                     "SLACK_APP_TOKEN must be an app-level token starting with xapp-: create one "
                     "with the connections:write scope under Basic Information"
                 )
         elif not self.signing_secret:
-            raise ConfigError(
+            problems.append(
                 "SLACK_SIGNING_SECRET is not set: copy the Signing Secret from your Slack app's "
                 "Basic Information page into .env (or set SLACK_APP_TOKEN for Socket Mode)"
             )
         if not self.shareout_hash_secret:
-            raise ConfigError(
+            problems.append(
                 "SHAREOUT_HASH_SECRET is not set: anonymous share-outs need a secret key of at least "
                 f"{MIN_SECRET_LENGTH} characters; generate one with "
                 "`python -c 'import secrets; print(secrets.token_urlsafe(32))'` and keep it out of the database"
             )
+        return problems
 
 
 def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:

@@ -19,7 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from pathlib import Path
 from urllib.parse import parse_qsl, urlparse
+
+import yaml
 
 from bot.offline.slack_requests import TEAM_ID
 
@@ -27,6 +30,12 @@ BOT_USER_ID = "UHEARTBOT"
 # Slack takes up to 5 posts to one response URL, within 30 minutes; beyond, it answers 404.
 RESPONSE_URL_POSTS = 5
 RESPONSE_URL_LIFETIME = 30 * 60
+MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
+
+
+def manifest_scopes() -> list[str]:
+    """The bot scopes the app's manifest asks for: what this workspace granted, unless told otherwise."""
+    return list(yaml.safe_load(MANIFEST.read_text())["oauth_config"]["scopes"]["bot"])
 
 
 @dataclass
@@ -63,6 +72,8 @@ class LocalSlack:
         self.users: dict[str, dict[str, Any]] = {}
         self.usergroups: dict[str, list[str]] = {}
         self.socket_mode_url: str | None = None  # what apps.connections.open hands out (a ws:// endpoint)
+        # The scopes granted to the token, sent as Slack does in every answer's x-oauth-scopes header.
+        self.scopes: list[str] = manifest_scopes()
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
         self._limits: dict[str, tuple[float, deque[float]]] = {}
         self._response_urls: dict[str, tuple[float, int]] = {}  # path: (issued at, posts taken)
@@ -232,6 +243,8 @@ class LocalSlack:
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._counter):08d}"
             return {"ok": True, "upload_url": f"{self.url}upload/{file_id}", "file_id": file_id}
+        if method == "chat.scheduleMessage":
+            return {"ok": True, "channel": channel, "scheduled_message_id": f"Q{next(self._counter):08d}", "post_at": args.get("post_at")}
         if method == "files.completeUploadExternal":
             files = args.get("files")
             files = json.loads(files) if isinstance(files, str) else (files or [])
@@ -289,7 +302,7 @@ class LocalSlack:
                 elif method == "file_upload":
                     self._send(200, "OK - file uploaded")
                 else:
-                    self._send(200, local.answer(method, args))
+                    self._send(200, local.answer(method, args), {"x-oauth-scopes": ",".join(local.scopes)})
 
             def _parse(self, raw: bytes, method: str) -> dict[str, Any]:
                 if method == "file_upload":
