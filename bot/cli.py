@@ -88,20 +88,41 @@ def serve() -> None:
 @main.command()
 @click.option("--user", "user_id", default="UMEMBER1", show_default=True, help="Act as this Slack member id.")
 @click.option("--coordinator", is_flag=True, help="Act as a coordinator.")
-@click.option("--db", "database_path", type=click.Path(path_type=Path), help="SQLite file (default: DATABASE_PATH).")
+@click.option(
+    "--db",
+    "database_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Use this SQLite file, a real one too (default: a scratch database, thrown away on leaving).",
+)
 @friendly
 def shell(user_id: str, coordinator: bool, database_path: Path | None) -> None:
     """Try the bot offline: type slash commands, read the replies as text.
 
     Needs no Slack tokens and no network. Reads one command a line; piped input works.
+    Works on a scratch database unless --db names one: DATABASE_PATH is never touched by default,
+    so trying things on the production host writes nothing into real reports.
     """
+    import tempfile
+
     from bot.offline.shell import run_shell
 
-    settings = _settings(database_path=database_path, log_level="WARNING")
-    if coordinator:
-        settings = dataclasses.replace(settings, coordinator_ids=settings.coordinator_ids | {user_id})
-    configure_logging(settings)
-    sys.exit(run_shell(settings, user_id))
+    with tempfile.TemporaryDirectory(prefix="heart-shell-") as scratch:
+        if database_path is None:
+            database_path = Path(scratch) / "shell.db"
+            banner = f"Scratch database {database_path}: thrown away when you leave (--db PATH keeps one)."
+        else:
+            banner = (
+                f"Warning: using the database {database_path}. What you do here is saved in it as if done in Slack "
+                "(share-outs, RSVPs, sessions) and counts in its reports."
+            )
+        settings = _settings(database_path=database_path, log_level="WARNING")
+        if coordinator:
+            settings = dataclasses.replace(settings, coordinator_ids=settings.coordinator_ids | {user_id})
+        configure_logging(settings)
+        # Files the bot sends (exports, charts, calendar files) outlive the shell, to be opened.
+        files = Path(tempfile.gettempdir()) / "heart-shell-files"
+        status = run_shell(settings, user_id, banner=banner, files_dir=files)
+    sys.exit(status)
 
 
 @main.command()
