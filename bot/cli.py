@@ -20,6 +20,9 @@ from bot.config import Settings, configure_logging, load_settings
 from bot.errors import HeartError
 
 
+_DB_OPTION = click.option("--db", "database_path", type=click.Path(path_type=Path), help="SQLite file (default: DATABASE_PATH).")
+
+
 def _settings(**overrides: Any) -> Settings:
     try:
         settings = load_settings()
@@ -62,8 +65,11 @@ def serve() -> None:
 
     import logging
 
+    from bot.backup import serving_lock
+
     settings = _settings()
     configure_logging(settings)
+    lock = serving_lock(settings.database_path)  # noqa: F841 (held while serving: restore waits for it)
     findings = check_start(settings)  # before taking the port, so a problem is one line, not a worker's traceback
     for warning in findings.warnings if findings else ():
         logging.getLogger("bot.cli").warning("%s", warning)
@@ -211,6 +217,54 @@ def _check_writable(path: Path) -> None:
 
 
 @main.command()
+@click.argument("destination", type=click.Path(path_type=Path))
+@_DB_OPTION
+@friendly
+def backup(destination: Path, database_path: Path | None) -> None:
+    """Copy the database to DESTINATION (a file, or a folder for a dated file), even while serving.
+
+    The copy is of one moment, checked, and appears only once complete: safe to run from cron.
+    It holds everything the database holds, share-outs too: keep it as privately, and delete
+    old ones yourself.
+    """
+    from bot.backup import backup as copy_database
+
+    settings = _settings(database_path=database_path)
+    copied = copy_database(settings.database_path, destination)
+    click.echo(f"backup written: {copied.path} ({copied.size:,} bytes, integrity ok)")
+
+
+@main.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@_DB_OPTION
+@click.option("--yes", is_flag=True, help="Don't ask first.")
+@friendly
+def restore(source: Path, database_path: Path | None, yes: bool) -> None:
+    """Replace the database with the backup SOURCE: refused while a bot serves from it.
+
+    SOURCE is checked first (SQLite's integrity check, and a schema this release knows); the
+    current database is kept beside it as <name>.before-restore-<time>. Start the bot after:
+    it brings an older backup's schema up to date.
+    """
+    from bot.backup import check_file
+    from bot.backup import restore as restore_database
+    from bot.runtime import schema_status
+
+    settings = _settings(database_path=database_path)
+    check_file(source)
+    status = schema_status(source, settings)
+    if status.unknown:
+        raise click.ClickException(f"{source}: {status.describe()}")
+    click.echo(f"backup {source}: {status.describe()}")
+    if not yes and not click.confirm(f"Replace {settings.database_path} with it?", default=False):
+        raise click.ClickException("nothing was restored")
+    kept = restore_database(source, settings.database_path)
+    if kept:
+        click.echo(f"the database it replaced is kept as {kept.path}")
+    click.echo(f"restored {settings.database_path} from {source}; start the bot again")
+
+
+@main.command()
 @click.option(
     "--period", default="", help="e.g. 'last month', 2026-11, 2026-11-01..2026-11-15, or a series id (default: last 30 days)."
 )
@@ -270,9 +324,6 @@ def _form_problems(invalid: Any) -> click.ClickException:
     options = {"reminders": "remind", "date": "date", "time": "time"}
     lines = [f"--{options.get(name, name)}: {message}" for name, message in invalid.problems.items()]
     return click.ClickException("\n".join(lines))
-
-
-_DB_OPTION = click.option("--db", "database_path", type=click.Path(path_type=Path), help="SQLite file (default: DATABASE_PATH).")
 
 
 @sessions.command("add")
