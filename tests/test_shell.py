@@ -147,3 +147,18 @@ def test_advance_moves_the_clock_and_shows_the_reminders_and_the_share_out_promp
     assert "starting now" in after.casefold()
     assert "Share a reflection" in after  # the post-session prompt's button
     assert "advance" in run_shell(tmp_path, "advance soon\n").stdout.split("> advance soon", 1)[1]
+
+
+def test_connect_shows_monthly_connections_and_opens_the_profile_form(tmp_path):
+    result = run_shell(tmp_path, "/connect\n1\ncancel\n/connect pause\n")  # the form opens: cancel it unsent
+    assert result.returncode == 0, result.stderr
+    assert "MONTHLY CONNECTIONS" in result.stdout and "[1] Join monthly connections" in result.stdout
+    assert "Coordinators see only counts" in result.stdout
+    assert "--- form: Monthly connections ---" in result.stdout and "Your sector: (static_select)" in result.stdout
+    assert "You haven't joined monthly connections yet" in result.stdout
+
+
+def test_a_coordinator_sees_the_connections_switches_in_the_shell(tmp_path):
+    result = run_shell(tmp_path, "/connect\n", "--coordinator")
+    assert "For coordinators." in result.stdout and "Start a round now" in result.stdout
+    assert "the first Monday of each month at 10:00" in result.stdout

@@ -32,11 +32,13 @@ from bot.offline import slack_requests
 from bot.offline.forms import FormField, form_fields, read_answer, state_values
 from bot.offline.localslack import Call, LocalSlack
 from bot.offline.render import Clickable, render_message
+from bot.claims import Claims, process_token
+from bot.pacing import Pacer
 from bot.runtime import Heart, build_heart
 from bot.sessions import core as sessions
-from bot.sessions.claims import Claims, process_token
-from bot.sessions.delivery import Deliverer, Pacer, delivery_client
+from bot.sessions.delivery import Deliverer
 from bot.sessions.slots import pending_slots
+from bot.slack_client import delivery_client
 
 SHELL_TOKEN = "xoxb-offline-shell"
 SHELL_CHANNEL = "C0SHELL"
@@ -197,7 +199,8 @@ class OfflineSlack:
             replaces = args.get("replace_original") in (True, "true") and pressed
             return Reply(_where(args), args, surface=pressed if replaces else _fresh())
         if call.method in ("chat.postMessage", "chat.update"):
-            where = "DM" if str(args.get("channel", "")).startswith(("D", "U")) else "channel"
+            channel = str(args.get("channel", ""))
+            where = "DM" if channel.startswith(("D", "U")) else "group DM" if channel.startswith("G") else "channel"
             return Reply(where, args, surface=("message", str(args.get("channel")), str(call.answer.get("ts"))))
         if call.method == "chat.postEphemeral":
             return Reply("only you", args, surface=_fresh())
