@@ -45,7 +45,7 @@ from bot.sessions.scheduler import SessionScheduler
 from bot.shareouts import core as shareouts
 from bot.shareouts.content import ShareoutContent, load_shareout_content
 from bot.shareouts.posts import apply_retention
-from bot.slack_client import web_client
+from bot.slack_client import last_success, web_client
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -312,6 +312,35 @@ def series_channels(settings: Settings, content: Content) -> list[tuple[str, str
         finally:
             connection.close()
     return [(title, channel) for channel, title in found.items() if channel]
+
+
+def health(heart: Heart) -> tuple[dict[str, object], bool]:
+    """What ``/healthz?verbose=1`` says: whether the database takes a write (nothing is written),
+    whether the scheduler runs and when it runs next, and when Slack last answered a call.
+
+    :returns: the details, and whether all is well.
+    """
+    try:
+        connection = sqlite3.connect(heart.settings.database_path, timeout=2)
+        try:
+            connection.execute("BEGIN IMMEDIATE")  # takes the write lock, writes nothing
+            connection.execute("ROLLBACK")
+        finally:
+            connection.close()
+        writable: object = True
+    except sqlite3.Error as error:
+        writable = f"no: {error}"
+    scheduler = heart.scheduler
+    upcoming = scheduler.next_run() if scheduler else None
+    last = last_success()
+    details: dict[str, object] = {
+        "database_writable": writable,
+        "scheduler_running": scheduler is not None,
+        "scheduler_next_run": upcoming.isoformat() if upcoming else None,
+        "slack_last_success": datetime.fromtimestamp(last, UTC).isoformat() if last else None,
+    }
+    well = writable is True and scheduler is not None
+    return {"status": "ok" if well else "degraded", **details}, well
 
 
 def check_start(settings: Settings, *, online: bool = True) -> SlackFindings | None:
