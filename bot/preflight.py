@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.config import PROJECT_ROOT, Settings
@@ -147,7 +148,7 @@ def check_slack(
     return findings
 
 
-def _channel_problem(client, channel: str) -> str | None:
+def _channel_problem(client: WebClient, channel: str) -> str | None:
     """Why the bot can't post in ``channel`` (a Slack error code), or None if it can."""
     try:
         scheduled = client.chat_scheduleMessage(
