@@ -357,16 +357,20 @@ class SafetyNet:
         return words
 
     def _heard(self, line: _Line, past: set[int]) -> list[tuple[Rule, int, int]]:
-        live = {id(p) for p in self._rule_index.live(line.present)}
+        live: dict[int, list[Pattern]] = defaultdict(list)  # rule index -> its patterns worth trying
+        for pattern in self._rule_index.live(line.present):
+            live[self._owner[id(pattern)]].append(pattern)
         heard: list[tuple[Rule, int, int]] = []
-        for rule in [self.rules[i] for i in sorted({self._owner[p] for p in live})]:  # rules with a live pattern
-            spans = [self._spans(line, p, past) if id(p) in live else [] for p in rule.patterns]
+        for index in sorted(live):
+            rule = self.rules[index]
             if rule.together:
-                found = _within(spans, WINDOW)
+                if len(live[index]) < len(rule.patterns):
+                    continue  # a part whose words are missing can't be heard
+                found = _within([self._spans(line, p, past) for p in rule.patterns], WINDOW)
                 if found:
                     heard.append((rule, *found))
             else:
-                first = min((s for found in spans for s in found), default=None)
+                first = min((s for p in live[index] for s in self._spans(line, p, past)), default=None)
                 if first is not None:
                     heard.append((rule, *first))
         return heard

@@ -5,6 +5,8 @@ signed HTTP, against the local Slack.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import json
 import sqlite3
 import time
@@ -235,7 +237,8 @@ def test_no_ping_or_disguised_link_is_relayed_anywhere(bot, slack):
         note = {"note": {"note": {"type": "plain_text_input", "value": SMUGGLED[:200]}}}
         values = note
         if verb == "move":
-            day = (occurrence.starts_at.astimezone(occurrence.tz)).date().isoformat()
+            # The next day, so the new time is ahead whatever the hour the test runs at.
+            day = (occurrence.starts_at.astimezone(occurrence.tz).date() + dt.timedelta(days=1)).isoformat()
             values = note | {"date": {"date": {"selected_date": day}}, "time": {"time": {"selected_time": "23:30"}}}
         acks.append(bot.submit(f"peerhour_{verb}", values, user=COORDINATOR, private_metadata=f"ph_list|{occurrence.id}").json)
         kind = "moved%" if verb == "move" else "cancelled%"
