@@ -20,6 +20,9 @@ from bot.config import Settings, configure_logging, load_settings
 from bot.errors import HeartError
 
 
+_DB_OPTION = click.option("--db", "database_path", type=click.Path(path_type=Path), help="SQLite file (default: DATABASE_PATH).")
+
+
 def _settings(**overrides: Any) -> Settings:
     try:
         settings = load_settings()
@@ -58,11 +61,17 @@ def main(ctx: click.Context) -> None:
 @friendly
 def serve() -> None:
     """Serve Slack: Socket Mode if SLACK_APP_TOKEN is set, else HTTP on PORT (gunicorn)."""
+    import logging
+
+    from bot.backup import serving_lock
     from bot.runtime import check_start
 
     settings = _settings()
     configure_logging(settings)
-    check_start(settings)  # before taking the port
+    lock = serving_lock(settings.database_path)  # noqa: F841 (held while serving: restore waits for it)
+    findings = check_start(settings)  # before taking the port, so a problem is one line, not a worker's traceback
+    for warning in findings.warnings if findings else ():
+        logging.getLogger("bot.cli").warning("%s", warning)
     if settings.socket_mode:
         from bot.socket_mode import serve as serve_socket_mode
 
@@ -76,27 +85,55 @@ def serve() -> None:
 @main.command()
 @click.option("--user", "user_id", default="UMEMBER1", show_default=True, help="Act as this Slack member id.")
 @click.option("--coordinator", is_flag=True, help="Act as a coordinator.")
-@click.option("--db", "database_path", type=click.Path(path_type=Path), help="SQLite file (default: DATABASE_PATH).")
+@click.option(
+    "--db",
+    "database_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Use this SQLite file, a real one too (default: a scratch database, thrown away on leaving).",
+)
 @friendly
 def shell(user_id: str, coordinator: bool, database_path: Path | None) -> None:
     """Try the bot offline: type slash commands, read the replies as text.
 
     Needs no Slack tokens and no network. Reads one command a line; piped input works.
+    Works on a scratch database unless --db names one: DATABASE_PATH is never touched by default,
+    so trying things on the production host writes nothing into real reports.
     """
+    import tempfile
+
     from bot.offline.shell import run_shell
 
-    settings = _settings(database_path=database_path, log_level="WARNING")
-    if coordinator:
-        settings = dataclasses.replace(settings, coordinator_ids=settings.coordinator_ids | {user_id})
-    configure_logging(settings)
-    sys.exit(run_shell(settings, user_id))
+    with tempfile.TemporaryDirectory(prefix="heart-shell-") as scratch:
+        if database_path is None:
+            database_path = Path(scratch) / "shell.db"
+            banner = f"Scratch database {database_path}: thrown away when you leave (--db PATH keeps one)."
+        else:
+            banner = (
+                f"Warning: using the database {database_path}. What you do here is saved in it as if done in Slack "
+                "(share-outs, RSVPs, sessions) and counts in its reports."
+            )
+        settings = _settings(database_path=database_path, log_level="WARNING")
+        if coordinator:
+            settings = dataclasses.replace(settings, coordinator_ids=settings.coordinator_ids | {user_id})
+        configure_logging(settings)
+        # Files the bot sends (exports, charts, calendar files) outlive the shell, to be opened.
+        files = Path(tempfile.gettempdir()) / "heart-shell-files"
+        status = run_shell(settings, user_id, banner=banner, files_dir=files)
+    sys.exit(status)
 
 
 @main.command()
+@click.option("--online/--offline", default=None, help="Ask Slack too (default: when SLACK_BOT_TOKEN is set).")
+@click.option("--content", "content_only", is_flag=True, help="Check only the content (for editors; needs no tokens).")
 @friendly
-def check() -> None:
-    """Validate configuration and content; exit non-zero with each problem listed."""
-    from bot.runtime import load_content
+def check(online: bool | None, content_only: bool) -> None:
+    """Check what serving needs: content, settings, the database and, online, Slack itself.
+
+    Prints what is fine, then each problem on one line with what to do; exits 1 if there is any.
+    With a token set it asks Slack (auth.test, the granted scopes, the bot in each series'
+    channel, COORDINATOR_GROUP); --offline skips that.
+    """
+    from bot.runtime import load_content, schema_status, series_channels
 
     settings = _settings()
     content = load_content(settings.content_dir)
@@ -112,7 +149,113 @@ def check() -> None:
     connecting = content.connections
     starters = len({starter for found in connecting.starters.values() for starter in found})
     click.echo(f"connections ok: {len(connecting.topics)} topics, {starters} conversation starters from the tip sheets")
-    click.echo(f"configuration ok: {'Socket Mode' if settings.socket_mode else 'HTTP'}; database {settings.database_path}")
+    if content_only:
+        return
+    problems = settings.slack_problems()
+    if not problems:
+        click.echo(f"configuration ok: {'Socket Mode' if settings.socket_mode else 'HTTP'}")
+    status = schema_status(settings.database_path, settings)
+    click.echo(f"database {settings.database_path}: {status.describe()}")
+    if status.unknown:
+        problems.append(f"DATABASE_PATH {settings.database_path}: {status.describe()}")
+    try:
+        _check_writable(settings.database_path)
+    except HeartError as error:
+        problems.append(str(error))
+    if online is None:
+        online = bool(settings.bot_token)
+    if online and settings.bot_token:
+        from bot.preflight import check_slack
+
+        findings = check_slack(settings, series_channels(settings, content))
+        for line in findings.ok:
+            click.echo(line)
+        problems += findings.problems
+    else:
+        click.echo("Slack not asked (--offline)" if settings.bot_token else "Slack not asked: no SLACK_BOT_TOKEN")
+    if problems:
+        for problem in problems:
+            click.echo(f"problem: {problem}", err=True)
+        raise click.exceptions.Exit(1)
+    click.echo("ready to serve")
+
+
+def _check_writable(path: Path) -> None:
+    """Raise unless SQLite can write to the database ``path``, or make it (nothing is changed)."""
+    import os
+    import sqlite3
+
+    from bot.errors import ConfigError
+
+    if not path.exists():
+        folder = next((p for p in path.resolve().parents if p.exists()), Path("/"))
+        if not (folder.is_dir() and os.access(folder, os.W_OK | os.X_OK)):
+            raise ConfigError(
+                f"DATABASE_PATH {path} can't be created: {folder} is not writable by this user; "
+                "point DATABASE_PATH at a persistent volume the bot can write to"
+            )
+        return
+    if path.is_dir():
+        raise ConfigError(f"DATABASE_PATH {path} is a folder: point it at a file in it, like {path / 'heart.db'}")
+    try:
+        connection = sqlite3.connect(path, timeout=5)
+        try:
+            connection.execute("BEGIN IMMEDIATE")  # takes the write lock, writes nothing
+            connection.execute("ROLLBACK")
+        finally:
+            connection.close()
+    except sqlite3.Error as error:
+        raise ConfigError(
+            f"DATABASE_PATH {path} can't be written ({error}): give the bot's user write access to the file and its folder"
+        ) from None
+
+
+@main.command()
+@click.argument("destination", type=click.Path(path_type=Path))
+@_DB_OPTION
+@friendly
+def backup(destination: Path, database_path: Path | None) -> None:
+    """Copy the database to DESTINATION (a file, or a folder for a dated file), even while serving.
+
+    The copy is of one moment, checked, and appears only once complete: safe to run from cron.
+    It holds everything the database holds, share-outs too: keep it as privately, and delete
+    old ones yourself.
+    """
+    from bot.backup import backup as copy_database
+
+    settings = _settings(database_path=database_path)
+    copied = copy_database(settings.database_path, destination)
+    click.echo(f"backup written: {copied.path} ({copied.size:,} bytes, integrity ok)")
+
+
+@main.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@_DB_OPTION
+@click.option("--yes", is_flag=True, help="Don't ask first.")
+@friendly
+def restore(source: Path, database_path: Path | None, yes: bool) -> None:
+    """Replace the database with the backup SOURCE: refused while a bot serves from it.
+
+    SOURCE is checked first (SQLite's integrity check, and a schema this release knows); the
+    current database is kept beside it as <name>.before-restore-<time>. Start the bot after:
+    it brings an older backup's schema up to date.
+    """
+    from bot.backup import check_file
+    from bot.backup import restore as restore_database
+    from bot.runtime import schema_status
+
+    settings = _settings(database_path=database_path)
+    check_file(source)
+    status = schema_status(source, settings)
+    if status.unknown:
+        raise click.ClickException(f"{source}: {status.describe()}")
+    click.echo(f"backup {source}: {status.describe()}")
+    if not yes and not click.confirm(f"Replace {settings.database_path} with it?", default=False):
+        raise click.ClickException("nothing was restored")
+    kept = restore_database(source, settings.database_path)
+    if kept:
+        click.echo(f"the database it replaced is kept as {kept.path}")
+    click.echo(f"restored {settings.database_path} from {source}; start the bot again")
 
 
 @main.command()
@@ -175,9 +318,6 @@ def _form_problems(invalid: Any) -> click.ClickException:
     options = {"reminders": "remind", "date": "date", "time": "time"}
     lines = [f"--{options.get(name, name)}: {message}" for name, message in invalid.problems.items()]
     return click.ClickException("\n".join(lines))
-
-
-_DB_OPTION = click.option("--db", "database_path", type=click.Path(path_type=Path), help="SQLite file (default: DATABASE_PATH).")
 
 
 @sessions.command("add")

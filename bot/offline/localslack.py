@@ -27,7 +27,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from pathlib import Path
 from urllib.parse import parse_qsl, urlparse
+
+import yaml
 
 from bot.offline.slack_requests import TEAM_ID
 
@@ -36,6 +39,12 @@ BOT_ID, APP_ID = "BHEART", "AHEART"
 # Slack takes up to 5 posts to one response URL, within 30 minutes; beyond, it answers 404.
 RESPONSE_URL_POSTS = 5
 RESPONSE_URL_LIFETIME = 30 * 60
+MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
+
+
+def manifest_scopes() -> list[str]:
+    """The bot scopes the app's manifest asks for: what this workspace granted, unless told otherwise."""
+    return list(yaml.safe_load(MANIFEST.read_text())["oauth_config"]["scopes"]["bot"])
 
 
 @dataclass
@@ -46,6 +55,7 @@ class Call:
     args: dict[str, Any]
     at: float = field(default_factory=time.time)
     path: str = ""
+    answer: dict[str, Any] = field(default_factory=dict)  # what was answered, for an API method that succeeded
 
     def blocks(self) -> list[dict[str, Any]]:
         """The call's blocks, decoded when they came form-encoded."""
@@ -95,6 +105,9 @@ class LocalSlack:
         self.users: dict[str, dict[str, Any]] = {}
         self.usergroups: dict[str, list[str]] = {}
         self.socket_mode_url: str | None = None  # what apps.connections.open hands out (a ws:// endpoint)
+        # The scopes granted to the token, sent as Slack does in every answer's x-oauth-scopes header.
+        self.scopes: list[str] = manifest_scopes()
+        self.files: dict[str, dict[str, Any]] = {}  # file id: the name it was announced with and the bytes uploaded
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
         self._limits: dict[str, tuple[float, deque[float]]] = {}
         self._response_urls: dict[str, tuple[float, int]] = {}  # path: (issued at, posts taken)
@@ -248,13 +261,17 @@ class LocalSlack:
 
     def _take(self, call: Call) -> Any:
         """Do what a call asks, record it, and return the answer's body (called under the lock)."""
+        if call.method == "response_url":
+            answer: Any = "ok"
+        elif call.method == "file_upload":
+            file_id = call.path.rsplit("/", 1)[-1]
+            self.files.setdefault(file_id, {"filename": file_id})["bytes"] = call.args["bytes"]
+            answer = "OK - file uploaded"
+        else:
+            answer = call.answer = self.answer(call.method, call.args)
         self.calls.append(call)
         self._condition.notify_all()
-        if call.method == "response_url":
-            return "ok"
-        if call.method == "file_upload":
-            return "OK - file uploaded"
-        return self.answer(call.method, call.args)
+        return answer
 
     def _keep(self, channel: str, message: dict[str, Any]) -> str:
         """Add a message to its conversation (called under the lock); its ts, unique and rising."""
@@ -295,7 +312,8 @@ class LocalSlack:
         if method in ("views.open", "views.update", "views.push", "views.publish"):
             view = args.get("view")
             view = json.loads(view) if isinstance(view, str) else (view or {})
-            return {"ok": True, "view": {**view, "id": f"V{next(self._counter):08d}", "hash": ts}}
+            view_id = args.get("view_id") if method == "views.update" and args.get("view_id") else f"V{next(self._counter):08d}"
+            return {"ok": True, "view": {**view, "id": view_id, "hash": ts}}
         if method == "users.info":
             user_id = str(args.get("user") or "")
             default = {"id": user_id, "name": user_id.lower(), "real_name": user_id, "tz": "America/New_York"}
@@ -307,7 +325,10 @@ class LocalSlack:
             return {"ok": True, "users": self.usergroups.get(str(args.get("usergroup")), [])}
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._counter):08d}"
+            self.files[file_id] = {"filename": str(args.get("filename") or file_id), "bytes": b""}
             return {"ok": True, "upload_url": f"{self.url}upload/{file_id}", "file_id": file_id}
+        if method == "chat.scheduleMessage":
+            return {"ok": True, "channel": channel, "scheduled_message_id": f"Q{next(self._counter):08d}", "post_at": args.get("post_at")}
         if method == "files.completeUploadExternal":
             files = args.get("files")
             files = json.loads(files) if isinstance(files, str) else (files or [])
@@ -388,7 +409,9 @@ class LocalSlack:
                 if not taken_first:  # a slow answer: the work is done when it comes
                     with local._lock:
                         answer = local._take(Call(method, args, path=path))
-                self._send(200, answer)
+                # Slack names the token's scopes in every Web API answer.
+                scopes = {"x-oauth-scopes": ",".join(local.scopes)} if isinstance(answer, dict) else None
+                self._send(200, answer, scopes)
 
             def _parse(self, raw: bytes, method: str) -> dict[str, Any]:
                 if method == "file_upload":

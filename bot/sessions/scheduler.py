@@ -138,6 +138,13 @@ class SessionScheduler:
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
 
+    def next_run(self) -> datetime | None:
+        """When the scheduler runs its next job (a reminder or its regular reconcile), or None."""
+        if not self._scheduler.running:
+            return None
+        times = [job.next_run_time for job in self._scheduler.get_jobs() if job.next_run_time]
+        return min(times, default=None)
+
     # ------------------------------------------------------------------------- jobs
 
     def reconcile(self) -> None:
