@@ -274,7 +274,7 @@ def test_mine_lists_your_share_outs_with_edit_and_delete_and_delete_removes_the_
     eventually(lambda: query(server, "select message_ts from shareouts where user_id = ?", author)[0][0])
     mine = server.command("/shareout", "mine", user=author)
     assert "Your share-outs" in mine.body and "posted then deleted" in mine.body
-    assert "Share with my name in the channel" in mine.body
+    assert "In the channel, with my name" in mine.body
     delete = buttons(mine.json)["Delete"]
     assert delete["confirm"]["confirm"]["text"] == "Delete"
     assert server.click(delete["action_id"], delete["value"], user="USTRANGER").status == 200

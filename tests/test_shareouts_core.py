@@ -202,7 +202,7 @@ def test_the_form_says_what_is_kept_and_mine_shows_the_day_alone(store, commits,
     save(commits, Draft("by day", Visibility.ANONYMOUS), ALICE, request_key="a", now=late, zone=ZONE).result()
     save(commits, Draft("by time"), ALICE, request_key="n", now=late, zone=ZONE).result()
     shown = json.dumps(blocks.mine_message(mine(store, ALICE), {}, "America/New_York").to_dict(), ensure_ascii=False)
-    assert "*Tue, Nov 3* · Not about a session · Anonymous to everyone" in shown
+    assert "*Tue, Nov 3* · Not about a session · Coordinators only, without my name" in shown
     assert shown.count("<!date^") == 1  # the named one, at its time in each reader's zone
 
 

@@ -1,4 +1,4 @@
-"""CSV exports for coordinators: sessions, RSVPs, share-outs and daily figures of a period.
+"""CSV exports for coordinators: sessions, RSVP counts, share-outs and daily figures of a period.
 
 Share-outs carry their text only where the author let coordinators read it (and it has
 not been removed by retention), and a member id only where the author chose to be
@@ -107,21 +107,20 @@ def _sessions(report: Report) -> tuple[list[str], list[list[Any]]]:
 
 
 def _rsvps(store: Store, report: Report) -> tuple[list[str], list[list[Any]]]:
-    header = ["session_id", "session_starts_at", "user_id", "response", "updated_at"]
+    """RSVPs as counts per session and answer: coordinators see members' RSVPs only as counts
+    (Home's *Your data* says so), so no member id is exported."""
+    header = ["session_id", "session_starts_at", "response", "members"]
     ids = [row.id for row in report.sessions]
     if not ids or not store.db["rsvps"].exists():
         return header, []
     starts = {row.id: _local(row.starts_at.timestamp(), report.period) for row in report.sessions}
     found = store.db.execute(
-        f"select occurrence_id, user_id, response, updated_at from rsvps where occurrence_id in ({', '.join('?' * len(ids))}) "
-        "order by occurrence_id, updated_at",
+        f"select occurrence_id, response, count(*) from rsvps where occurrence_id in ({', '.join('?' * len(ids))}) "
+        "group by 1, 2",
         ids,
     )
-    rows = [
-        [occurrence, starts[occurrence], user, response, _local(updated, report.period)]
-        for occurrence, user, response, updated in found
-    ]
-    rows.sort(key=lambda row: (row[1], row[0], row[4]))
+    rows = [[occurrence, starts[occurrence], response, count] for occurrence, response, count in found]
+    rows.sort(key=lambda row: (row[1], row[0], row[2]))
     return header, rows
 
 

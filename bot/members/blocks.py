@@ -28,7 +28,8 @@ def home_blocks() -> list[Block]:
         header("Your data"),
         section(
             "heart-bot keeps your share-outs, your RSVPs, the sessions you get DM reminders for, and a record of "
-            "what you looked up and did, which coordinators see only as counts. It's yours: download all of it, "
+            "what you looked up and did. Coordinators see your RSVPs and that record only as counts, never with "
+            "your name; your share-outs reach whoever you chose for each one. It's yours: download all of it, "
             "or delete it."
         ),
         actions(
