@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 CHECKIN_ACTIONS = re.compile(rf"^({blocks.CHECKIN_NAMED_ACTION}|{blocks.CHECKIN_ANONYMOUS_ACTION})$")
 GONE = "That share-out has been deleted. Type `/shareout mine` to see the ones you have."
 SAVING = "Saving your share-out… it's taking a moment longer than usual. I'll confirm here once it's saved."
+UNREADABLE = "Sorry, I couldn't read that share-out back, so nothing was saved. Please send `/shareout` again."
 MAX_VALUE = 2000  # a button's value, in characters
 PURGED = "That share-out's text was removed after the retention period, so there is nothing to edit."
 
@@ -140,7 +141,7 @@ def shareout_save_as_it_is_clicked(ack: Ack, action: dict, body: dict, respond: 
     click = Click.from_payload(action, body)
     held = _unhold(click.value)
     if held is None:
-        respond(notice("Sorry, I couldn't read that share-out back. Please send `/shareout` again.").to_response())
+        respond(notice(UNREADABLE).to_response())
         return
     key, text = held
     draft = Draft(text)
@@ -151,18 +152,21 @@ def shareout_save_as_it_is_clicked(ack: Ack, action: dict, body: dict, respond: 
         _count_safety_net(heart, crisis)
 
 
-def shareout_check_edit_clicked(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
+def shareout_check_edit_clicked(
+    ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond, context: BoltContext
+) -> None:
     """*Edit* on the quick path's question: the form, with the member's words, and nothing saved yet."""
     ack()
     heart = heart_of(context)
     click = Click.from_payload(action, body)
     held = _unhold(click.value)
     if held is None:
-        respond(notice("Sorry, I couldn't read that share-out back. Please send `/shareout` again.").to_response())
+        respond(notice(UNREADABLE).to_response())
         return
     draft = Draft(held[1], occurrence_id=core.default_session_id(heart.store, utc_now()))
     _open_form(heart, client, click.trigger_id, draft, FormState(channel=click.channel_id, warned=True))
-    respond(notice("Your words are in the form. Nothing is saved until you press *Save* there.").to_response(replace_original=True))
+    in_the_form = notice("Your words are in the form. Nothing is saved until you press *Save* there.")
+    respond(in_the_form.to_response(replace_original=True))
 
 
 def shareout_edit_clicked(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:

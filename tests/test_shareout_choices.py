@@ -30,10 +30,16 @@ def test_every_choice_says_who_reads_it_and_names_the_channel_it_would_post_in(s
     server.command("/shareout", channel="C0HEART")
     view = view_of(slack.wait_for("views.open")[0])
     said = options(view)
-    assert said["coordinators"] == ("Coordinators only, with my name", "Only coordinators read it, and they can see it's from you.")
+    assert said["coordinators"] == (
+        "Coordinators only, with my name",
+        "Only coordinators read it, and they can see it's from you.",
+    )
     assert said["channel_anonymous"][0] == "Post in <#C0HEART> without my name"
     assert "Only coordinators can see it's yours" in said["channel_anonymous"][1]
-    assert said["channel_named"] == ("Post in <#C0HEART> with my name", "Everyone in that channel reads it and sees it's from you.")
+    assert said["channel_named"] == (
+        "Post in <#C0HEART> with my name",
+        "Everyone in that channel reads it and sees it's from you.",
+    )
     assert said["anonymous"][0] == "Coordinators only, without my name"
     assert "nobody knows it's you. Keeps the day, not the time." in said["anonymous"][1]
     assert element(view, "visibility")["initial_option"]["value"] == "coordinators"
