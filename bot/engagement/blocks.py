@@ -49,8 +49,8 @@ def help_message(threshold: int) -> Message:
             header("heart-bot for coordinators"),
             section(
                 "`/heart report [period]`: engagement at a glance (only you see it).\n"
-                "`/heart chart [period]`: RSVPs, attendance and share-outs per session, as a picture in your DM.\n"
-                "`/heart export [period]`: CSV files (sessions, RSVPs, share-outs, daily figures) in your DM.\n"
+                "`/heart chart [period]`: RSVPs, participation and share-outs per session, as a picture in your DM.\n"
+                "`/heart export [period]`: CSV files (sessions, RSVP counts, share-outs, daily figures) in your DM.\n"
                 "`/heart help`: this message."
             ),
             section(PERIOD_HELP),
@@ -74,7 +74,7 @@ def report_blocks(report: Report, *, with_actions: bool = True) -> list[Block]:
     period = escape(report.period.label)
     blocks: list[Block] = [
         header("Engagement report"),
-        context(f"*{period}* · compared with the {report.previous.days} days before ({escape(report.previous.dates)})"),
+        context(f"*{period}* · compared with {report.period.before} ({escape(report.previous.dates)})"),
     ]
     trend = {t.name: t for t in report.trend}
     fields = [_field(name, value, trend.get(name)) for name, value in report.headline()]
@@ -126,7 +126,7 @@ def home_section(report: Report, *, add_session_action: str | None = None, block
         buttons.append(button("Add session", add_session_action))
     return [
         header("For coordinators"),
-        context(f"Engagement, *{escape(report.period.label)}* · compared with the {report.previous.days} days before"),
+        context(f"Engagement, *{escape(report.period.label)}* · compared with {report.period.before}"),
         SectionBlock(fields=fields),
         actions(buttons, block_id=block_id),
     ]
@@ -141,7 +141,7 @@ def _period_value(report: Report) -> str:
 
 
 def _field(name: str, value: str, trend: Trend | None) -> MarkdownTextObject:
-    change = f"  _{trend.change} (was {trend.previous})_" if trend and trend.change != "no change" else ""
+    change = f"  _{escape(trend.note)}_" if trend and trend.note else ""
     return MarkdownTextObject(text=f"*{name}*\n{escape(value)}{change}")
 
 
@@ -165,5 +165,6 @@ def _footnote(report: Report) -> str:
         _suppression(report.threshold),
         "Members engaged: anyone who used heart-bot in the period (anonymous share-outs cannot be counted).",
         "Repeat participants: members who RSVP'd going to, or shared out about, two or more sessions.",
+        "Took part (per session): RSVP'd going or shared out about it under their name; not a headcount.",
     ]
     return " ".join(parts)

@@ -86,7 +86,7 @@ def _local(timestamp: float | None, period: Period) -> str:
 
 def _sessions(report: Report) -> tuple[list[str], list[list[Any]]]:
     header = ["session_id", "series_id", "title", "starts_at", "timezone", "status", "held"]
-    header += ["rsvps_going", "rsvps_not_going", "attended", "shareouts"]
+    header += ["rsvps_going", "rsvps_not_going", "took_part", "shareouts"]
     rows = [
         [
             row.id,
@@ -96,9 +96,9 @@ def _sessions(report: Report) -> tuple[list[str], list[list[Any]]]:
             report.period.timezone,
             row.status,
             "yes" if row.held else "no",
-            row.going,
-            row.not_going,
-            row.attended,
+            row.going.shown,
+            row.not_going.shown,
+            row.took_part.shown,
             row.shareouts.shown,
         ]
         for row in report.sessions
@@ -167,11 +167,11 @@ def _daily(store: Store, report: Report) -> tuple[list[str], list[list[Any]]]:
     rows = [
         [
             day.day,
-            day.members_engaged,
-            day.shareouts,
-            day.glossary_lookups,
-            day.glossary_misses,
-            day.tipsheet_views,
+            day.members_engaged.shown,
+            day.shareouts.shown,
+            day.glossary_lookups.shown,
+            day.glossary_misses.shown,
+            day.tipsheet_views.shown,
             day.safety_net.shown,
         ]
         for day in daily(store, report.period, threshold=report.threshold)

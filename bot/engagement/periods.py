@@ -100,6 +100,11 @@ class Period:
         name = f"{self.name} ({self.dates})" if self.name else self.dates
         return f"{self.series_title} · {name}" if self.series_title else name
 
+    @property
+    def before(self) -> str:
+        """The period of the same length just before, in words: "the day before", "the 30 days before"."""
+        return "the day before" if self.days == 1 else f"the {self.days} days before"
+
     def previous(self) -> Period:
         """The period of the same length just before this one (for the trend)."""
         start = self.start_day - timedelta(days=self.days)

@@ -7,10 +7,11 @@ events, over a month or a year: counts come from the daily rollups that triggers
 are counted with one index probe each. It reports only what exists: a table another
 feature has not created yet counts as empty.
 
-Small numbers are suppressed wherever a breakdown could single a member out (share-outs
-by session, sector, theme or visibility, glossary searches, safety-net triggers): a count
-from 1 to ``threshold - 1`` is shown as ``"<threshold"`` and never leaves this module as
-a number.
+Small numbers are suppressed wherever a count is about members (every headline count but
+the sessions', each session's RSVPs and participation, every breakdown, the daily figures
+and the trend): a count from 1 to ``threshold - 1`` is shown as ``"<threshold"`` and never
+leaves this module as a number. Only the number of sessions is always exact: it says
+nothing about who came.
 """
 
 from __future__ import annotations
@@ -84,21 +85,44 @@ class Tally:
 
 @dataclass(frozen=True)
 class Trend:
-    """A headline figure now and in the previous period of the same length."""
+    """A headline figure now and in the previous period of the same length.
+
+    ``current`` and ``previous`` are None when small enough to be suppressed (see :class:`Tally`).
+    """
 
     name: str
-    current: int
-    previous: int
+    current: int | None
+    previous: int | None
+    threshold: int = 1
+
+    @classmethod
+    def of(cls, name: str, current: int, previous: int, threshold: int, *, exact: bool = False) -> Trend:
+        """The trend of two counts, suppressing the small ones unless ``exact`` (sessions held)."""
+        hide = Suppressor(1 if exact else threshold)
+        return cls(name, hide.tally("", name, current).count, hide.tally("", name, previous).count, threshold)
+
+    @property
+    def was(self) -> str:
+        """The previous figure as shown (``"12"`` or ``"<3"``)."""
+        return f"<{self.threshold}" if self.previous is None else str(self.previous)
 
     @property
     def change(self) -> str:
-        """The change in words: ``"+25%"``, ``"-10%"``, ``"no change"`` or ``"new"``."""
+        """The change in words: ``"+25%"``, ``"-10%"``, ``"no change"``, ``"new"``, or ``""`` when
+        either figure is suppressed (a percentage would give it away)."""
+        if self.current is None or self.previous is None:
+            return ""
         if self.current == self.previous:
             return "no change"
         if self.previous == 0:
             return "new"
         percent = round((self.current - self.previous) * 100 / self.previous)
         return f"{percent:+d}%"
+
+    @property
+    def note(self) -> str:
+        """The change as every face appends it to a figure: ``"+25% (was 4)"``, or ``""``."""
+        return "" if self.change in ("", "no change") else f"{self.change} (was {self.was})"
 
 
 @dataclass(frozen=True)
@@ -111,9 +135,9 @@ class SessionRow:
     starts_at: datetime  # aware, UTC
     status: str
     held: bool
-    going: int
-    not_going: int
-    attended: int
+    going: Tally
+    not_going: Tally
+    took_part: Tally  # members who RSVP'd going or shared out about it under their name
     shareouts: Tally
 
 
@@ -128,14 +152,14 @@ class Report:
     sessions_held: int
     sessions_cancelled: int
     sessions_upcoming: int
-    rsvps_going: int
-    rsvps_not_going: int
-    members_engaged: int
-    repeat_participants: int
-    shareouts: int
-    glossary_lookups: int
-    glossary_misses: int
-    tipsheet_views: int
+    rsvps_going: Tally
+    rsvps_not_going: Tally
+    members_engaged: Tally
+    repeat_participants: Tally
+    shareouts: Tally
+    glossary_lookups: Tally
+    glossary_misses: Tally
+    tipsheet_views: Tally
     safety_net: Tally
     trend: tuple[Trend, ...]
     sessions: tuple[SessionRow, ...]
@@ -158,18 +182,18 @@ class Report:
             ("Sessions held", str(self.sessions_held)),
             ("Sessions cancelled", str(self.sessions_cancelled)),
             ("Sessions upcoming", str(self.sessions_upcoming)),
-            ("RSVPs going", str(self.rsvps_going)),
-            ("RSVPs not going", str(self.rsvps_not_going)),
-            ("Members engaged", str(self.members_engaged)),
-            ("Repeat participants", str(self.repeat_participants)),
-            ("Share-outs", str(self.shareouts)),
+            ("RSVPs going", self.rsvps_going.shown),
+            ("RSVPs not going", self.rsvps_not_going.shown),
+            ("Members engaged", self.members_engaged.shown),
+            ("Repeat participants", self.repeat_participants.shown),
+            ("Share-outs", self.shareouts.shown),
             ("Safety-net triggers", self.safety_net.shown),
         ]
         if self.community_wide:
             pairs += [
-                ("Glossary lookups", str(self.glossary_lookups)),
-                ("Glossary misses", str(self.glossary_misses)),
-                ("Tip-sheet views", str(self.tipsheet_views)),
+                ("Glossary lookups", self.glossary_lookups.shown),
+                ("Glossary misses", self.glossary_misses.shown),
+                ("Tip-sheet views", self.tipsheet_views.shown),
             ]
         return pairs
 
@@ -195,7 +219,7 @@ class Report:
         data["period"] = _period_dict(self.period)
         data["previous"] = _period_dict(self.previous)
         data["generated_at"] = self.generated_at.isoformat()
-        data["trend"] = [{**asdict(t), "change": t.change} for t in self.trend]
+        data["trend"] = [{**asdict(t), "was": t.was, "change": t.change} for t in self.trend]
         data["summary"] = dict(self.headline())  # as every face shows it
         data["breakdowns"] = {title: [[row.label, row.shown] for row in rows] for title, rows in self.breakdowns()}
         for row, session in zip(data["sessions"], self.sessions, strict=True):
@@ -224,11 +248,11 @@ class Labels:
     tipsheets: Mapping[str, str] = field(default_factory=dict)
 
 
-VISIBILITY_LABELS = {
-    "coordinators": "Coordinators only",
-    "channel_anonymous": "Anonymously in the channel",
-    "channel_named": "With name in the channel",
-    "anonymous": "Anonymous to everyone",
+VISIBILITY_LABELS = {  # as the member chose them in the share-out form
+    "coordinators": "Coordinators only, with name",
+    "channel_anonymous": "In the channel, without name",
+    "channel_named": "In the channel, with name",
+    "anonymous": "Coordinators only, without name",
 }
 
 
@@ -287,17 +311,19 @@ def compute(
         sessions_held=current["sessions_held"],
         sessions_cancelled=current["sessions_cancelled"],
         sessions_upcoming=sum(1 for row in sessions if row.status != "cancelled" and not row.held),
-        rsvps_going=current["rsvps_going"],
-        rsvps_not_going=current["rsvps_not_going"],
-        members_engaged=current["members_engaged"],
-        repeat_participants=repeat_participants,
-        shareouts=current["shareouts"],
-        glossary_lookups=current["glossary_lookups"],
-        glossary_misses=current["glossary_misses"],
-        tipsheet_views=current["tipsheet_views"],
+        rsvps_going=suppress.tally("rsvps_going", "RSVPs going", current["rsvps_going"]),
+        rsvps_not_going=suppress.tally("rsvps_not_going", "RSVPs not going", current["rsvps_not_going"]),
+        members_engaged=suppress.tally("members_engaged", "Members engaged", current["members_engaged"]),
+        repeat_participants=suppress.tally("repeat_participants", "Repeat participants", repeat_participants),
+        shareouts=suppress.tally("shareouts", "Share-outs", current["shareouts"]),
+        glossary_lookups=suppress.tally("glossary_lookups", "Glossary lookups", current["glossary_lookups"]),
+        glossary_misses=suppress.tally("glossary_misses", "Glossary misses", current["glossary_misses"]),
+        tipsheet_views=suppress.tally("tipsheet_views", "Tip-sheet views", current["tipsheet_views"]),
         safety_net=suppress.tally(events.SAFETY_NET, "Safety-net triggers", current["safety_net"]),
         trend=tuple(
-            Trend(name, current[key], before[key]) for key, name in _TREND if period.series_id is None or key in _SERIES_TREND
+            Trend.of(name, current[key], before[key], threshold, exact=key == "sessions_held")
+            for key, name in _TREND
+            if period.series_id is None or key in _SERIES_TREND
         ),
         sessions=tuple(sessions),
         shareouts_by_session=suppress.tallies(
@@ -500,9 +526,9 @@ def _sessions(
                 starts_at=datetime.fromtimestamp(starts_at, UTC),
                 status=status,
                 held=status != "cancelled" and starts_at <= now.timestamp(),
-                going=rsvps.get((occurrence_id, "going"), 0),
-                not_going=rsvps.get((occurrence_id, "not_going"), 0),
-                attended=attended.get(occurrence_id, 0),
+                going=suppress.tally("going", "RSVPs going", rsvps.get((occurrence_id, "going"), 0)),
+                not_going=suppress.tally("not_going", "RSVPs not going", rsvps.get((occurrence_id, "not_going"), 0)),
+                took_part=suppress.tally("took_part", "Took part", attended.get(occurrence_id, 0)),
                 shareouts=suppress.tally(occurrence_id, str(title), shared.get(occurrence_id, 0)),
             )
         )
@@ -615,11 +641,11 @@ class Day:
     """The figures of one local day (for the daily export)."""
 
     day: str  # ISO date in the period's zone
-    members_engaged: int
-    shareouts: int
-    glossary_lookups: int
-    glossary_misses: int
-    tipsheet_views: int
+    members_engaged: Tally
+    shareouts: Tally
+    glossary_lookups: Tally
+    glossary_misses: Tally
+    tipsheet_views: Tally
     safety_net: Tally
 
 
@@ -653,10 +679,8 @@ def daily(store: Store, period: Period, *, threshold: int) -> list[Day]:
         "from d order by day",
         params,
     ).fetchall()
-    return [
-        Day(day, members, shared, lookups, misses, views, suppress.tally(events.SAFETY_NET, "Safety-net triggers", net))
-        for day, members, shared, lookups, misses, views, net in rows
-    ]
+    names = ("members_engaged", "shareouts", "glossary_lookups", "glossary_misses", "tipsheet_views", events.SAFETY_NET)
+    return [Day(day, *(suppress.tally(name, name, count) for name, count in zip(names, counts, strict=True))) for day, *counts in rows]
 
 
 def report_for(store: Store, settings: Settings, labels: Labels, text: str = "", now: datetime | None = None) -> Report:
