@@ -50,6 +50,8 @@ class Settings:
     coordinator_group: str | None = None
     # Reports show counts from 1 to this minus one as "<N", so no member can be singled out.
     small_count_threshold: int = 3
+    # The month a grant year begins (HRSA budget periods: 7, July to June); "grant year 2027" ends in 2027.
+    grant_year_start_month: int = 7
     # Sessions: the channel for series in content/sessions.yml that name none, how fast
     # reminder DMs go out, and how often the scheduler re-reads the database.
     peerhour_channel: str | None = None
@@ -124,6 +126,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         shareout_retention_days=_days(get("SHAREOUT_RETENTION_DAYS")),
         coordinator_group=_usergroup_id(get("COORDINATOR_GROUP")),
         small_count_threshold=_threshold(get("SMALL_COUNT_THRESHOLD")),
+        grant_year_start_month=_month(get("GRANT_YEAR_START_MONTH")),
         peerhour_channel=_channel_id(get("PEERHOUR_CHANNEL")),
         reminder_dm_per_second=_dm_rate(get("REMINDER_DM_PER_SECOND")),
         reconcile_seconds=_reconcile_seconds(get("HEART_RECONCILE_SECONDS")),
@@ -186,6 +189,17 @@ def _threshold(value: str | None) -> int:
         raise ConfigError(
             f"SMALL_COUNT_THRESHOLD must be a whole number from 1 to 100 (got {value!r}); counts below it "
             'are shown as "<N" in reports, and 1 shows every count'
+        )
+    return int(value)
+
+
+def _month(value: str | None) -> int:
+    if value is None:
+        return 7
+    if not value.isdigit() or not 1 <= int(value) <= 12:
+        raise ConfigError(
+            f"GRANT_YEAR_START_MONTH must be a month number from 1 to 12 (got {value!r}); "
+            "7 makes a grant year run July to June"
         )
     return int(value)
 

@@ -19,7 +19,7 @@ from slack_sdk.models.blocks import Block
 
 from bot.blocks import Message, notice
 from bot.engagement import blocks, charts, exports
-from bot.engagement.report import Report, report_for
+from bot.engagement.report import Report, report_for, series_catalog
 from bot.errors import HeartError
 from bot.runtime import Heart
 from bot.sessions.blocks import ADD_ACTION, HOME
@@ -52,7 +52,7 @@ def register(app: App) -> None:
     add_section(HomeSection("coordinator", 5, _home_section, coordinators_only=True))
     app.command("/heart")(heart_command)
     app.action(blocks.REPORT_ACTION)(report_clicked)
-    app.action(blocks.PERIOD_ACTION)(period_chosen)
+    app.action(re.compile(rf"^({blocks.PERIOD_ACTION}|{blocks.SERIES_ACTION})$"))(period_chosen)
     app.action(re.compile(rf"^({blocks.CHART_ACTION}|{blocks.EXPORT_ACTION})$"))(send_clicked)
 
 
@@ -70,7 +70,7 @@ def heart_command(ack: Ack, command: dict, respond: Any, client: WebClient, cont
     if verb not in VERBS and request.text:
         verb, period = "report", request.text  # "/heart last month" is a report
     if verb in ("", "help"):
-        reply(blocks.help_message(heart.settings.small_count_threshold))
+        reply(blocks.help_message(heart.settings.small_count_threshold, _series(heart)))
     elif verb == "report":
         _report(heart, reply, period)
     else:
@@ -89,13 +89,13 @@ def report_clicked(ack: Ack, action: dict, body: dict, respond: Any, client: Web
         opened = client.views_open(trigger_id=click.trigger_id, view=blocks.report_modal(None))
         report = _compute(heart, reply, click.value)
         if report is not None:
-            client.views_update(view_id=opened["view"]["id"], view=blocks.report_modal(report))
+            client.views_update(view_id=opened["view"]["id"], view=blocks.report_modal(report, _series(heart)))
         return
     _report(heart, reply, click.value)
 
 
 def period_chosen(ack: Ack, action: dict, body: dict, respond: Any, client: WebClient, context: BoltContext) -> None:
-    """Another period chosen from a report's menu: the report redrawn where it is."""
+    """Another period or a series chosen from a report's menus: the report redrawn where it is."""
     ack()
     heart = heart_of(context)
     if (checked := _coordinator_click(heart, action, body, respond)) is None:
@@ -105,9 +105,9 @@ def period_chosen(ack: Ack, action: dict, body: dict, respond: Any, client: WebC
     if report is None:
         return
     if click.view_id and (body.get("view") or {}).get("type") == "modal":
-        client.views_update(view_id=click.view_id, view=blocks.report_modal(report))
+        client.views_update(view_id=click.view_id, view=blocks.report_modal(report, _series(heart)))
     else:
-        reply(blocks.report_message(report), replace_original=True)
+        reply(blocks.report_message(report, _series(heart)), replace_original=True)
 
 
 def send_clicked(ack: Ack, action: dict, body: dict, respond: Any, client: WebClient, context: BoltContext) -> None:
@@ -148,7 +148,12 @@ def _compute(heart: Heart, reply: Reply, period: str) -> Report | None:
 def _report(heart: Heart, reply: Reply, period: str) -> None:
     report = _compute(heart, reply, period)
     if report is not None:
-        reply(blocks.report_message(report))
+        reply(blocks.report_message(report, _series(heart)))
+
+
+def _series(heart: Heart) -> dict[str, str]:
+    """The series coordinators can report on: title by id."""
+    return {key: info.title for key, info in series_catalog(heart.store).items()}
 
 
 def _send_by_dm(heart: Heart, client: WebClient, reply: Reply, user_id: str, verb: str, period: str) -> None:

@@ -3,6 +3,8 @@ compact summary on a coordinator's Home tab."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from slack_sdk.models.blocks import (
     Block,
     DividerBlock,
@@ -22,17 +24,30 @@ REPORT_ACTION = "heart_report"  # value: the period as typed
 CHART_ACTION = "heart_chart"
 EXPORT_ACTION = "heart_export"
 PERIOD_ACTION = "heart_report_period"  # a menu of common periods
+SERIES_ACTION = "heart_report_series"  # a menu of series; value: "series ID"
+MAX_MENU_OPTIONS = 100  # Slack's limit for a static select
 REPORT_MODAL = "heart_report_modal"
 MAX_ROWS = 10  # rows shown per breakdown; the export has them all
 MAX_FIELDS = 10  # Slack's limit of fields in one section
-PERIOD_CHOICES = ("last 30 days", "this month", "last month", "this year", "last year")
+PERIOD_CHOICES = (
+    "last 30 days",
+    "this month",
+    "last month",
+    "this quarter",
+    "last quarter",
+    "this fiscal year",
+    "this grant year",
+    "this year",
+    "last year",
+)
 REFUSAL = (
     "`/heart` is the coordinators' toolkit (reports, charts and exports), so it isn't available to you. "
     "If you coordinate HEART sessions, ask an admin to add you as a coordinator."
 )
 PERIOD_HELP = (
     "*Periods:* `last 30 days` (the default), `this month`, `last month`, `2026-11`, `November 2026`, "
-    "`2026-11-01..2026-11-15`, `this year`, or a series id (`peer-hour`, or `peer-hour 2026-11`)."
+    "`2026-11-01..2026-11-15`, `this year`, `Q1 2027`, `FY2027` (October to September), `grant year 2027`, "
+    "or a series by its id or title, alone (its sessions so far) or with a period (`peer-hour 2026-11`)."
 )
 
 
@@ -41,8 +56,17 @@ def refusal() -> Message:
     return notice(REFUSAL)
 
 
-def help_message(threshold: int) -> Message:
-    """``/heart`` alone: what coordinators can ask for (``threshold``: see SMALL_COUNT_THRESHOLD)."""
+def series_text(series: Mapping[str, str]) -> str:
+    """The series coordinators can report on, by id and title (``series``: title by id)."""
+    if not series:
+        return "*Series:* none yet. Add a session and its series appears here."
+    lines = [f"• `{escape(key)}`: {escape(title)}" for key, title in sorted(series.items())]
+    return truncate("*Series* (type the id or the title):\n" + "\n".join(lines), 2900)
+
+
+def help_message(threshold: int, series: Mapping[str, str] | None = None) -> Message:
+    """``/heart`` alone: what coordinators can ask for (``threshold``: see SMALL_COUNT_THRESHOLD;
+    ``series``: title by id, listed so a series report can be asked for by name)."""
     return Message(
         text="heart-bot for coordinators: /heart report, /heart chart, /heart export",
         blocks=[
@@ -54,6 +78,7 @@ def help_message(threshold: int) -> Message:
                 "`/heart help`: this message."
             ),
             section(PERIOD_HELP),
+            section(series_text(series or {})),
             context(_suppression(threshold) + " The same report is on the command line: `python -m bot report`."),
         ],
     )
@@ -69,8 +94,8 @@ def on_its_way(what: str, report: Report) -> Message:
     return notice(f"Your {what} for *{escape(report.period.label)}* is on its way to your direct messages with heart-bot.")
 
 
-def report_blocks(report: Report, *, with_actions: bool = True) -> list[Block]:
-    """The whole report as blocks (for a message or a modal)."""
+def report_blocks(report: Report, *, with_actions: bool = True, series: Mapping[str, str] | None = None) -> list[Block]:
+    """The whole report as blocks (for a message or a modal); ``series`` (title by id) fills the series menu."""
     period = escape(report.period.label)
     blocks: list[Block] = [
         header("Engagement report"),
@@ -85,30 +110,40 @@ def report_blocks(report: Report, *, with_actions: bool = True) -> list[Block]:
         blocks.append(section(f"*{escape(title)}*\n{_rows(rows)}"))
     blocks.append(context(_footnote(report)))
     if with_actions:
-        blocks.append(report_actions(_period_value(report)))
+        blocks.append(report_actions(_period_value(report), series))
     return blocks
 
 
-def report_message(report: Report) -> Message:
+def report_message(report: Report, series: Mapping[str, str] | None = None) -> Message:
     """The report as an ephemeral message (``/heart report``)."""
     summary = ", ".join(f"{name}: {value}" for name, value in report.headline()[:8])
-    return Message(text=f"Engagement report, {report.period.label}. {summary}", blocks=report_blocks(report))
+    return Message(text=f"Engagement report, {report.period.label}. {summary}", blocks=report_blocks(report, series=series))
 
 
-def report_modal(report: Report | None) -> View:
+def report_modal(report: Report | None, series: Mapping[str, str] | None = None) -> View:
     """The report in a modal (from the Home tab); ``None`` shows that it is being computed."""
-    blocks = report_blocks(report, with_actions=True) if report else [section("Counting… one moment.")]
+    blocks = report_blocks(report, with_actions=True, series=series) if report else [section("Counting… one moment.")]
     return View(type="modal", callback_id=REPORT_MODAL, title="Engagement report", close="Close", blocks=blocks)
 
 
-def report_actions(period: str) -> Block:
-    """Chart, export and a menu of other periods, for the report as shown."""
+def report_actions(period: str, series: Mapping[str, str] | None = None) -> Block:
+    """Chart, export, a menu of other periods and, when there are series, a menu of series."""
     menu = StaticSelectElement(
         action_id=PERIOD_ACTION,
         placeholder=PlainTextObject(text="Another period"),
         options=[Option(text=choice.capitalize(), value=choice) for choice in PERIOD_CHOICES],
     )
-    return actions([button("Chart to my DM", CHART_ACTION, period), button("Export CSV to my DM", EXPORT_ACTION, period), menu])
+    elements: list = [button("Chart to my DM", CHART_ACTION, period), button("Export CSV to my DM", EXPORT_ACTION, period), menu]
+    if series:
+        by_title = sorted(series.items(), key=lambda item: item[1].casefold())[:MAX_MENU_OPTIONS]
+        elements.append(
+            StaticSelectElement(
+                action_id=SERIES_ACTION,
+                placeholder=PlainTextObject(text="A series, so far"),
+                options=[Option(text=truncate(title, 75), value=f"series {key}") for key, title in by_title],
+            )
+        )
+    return actions(elements)
 
 
 def home_section(report: Report, *, add_session_action: str | None = None, block_id: str | None = None) -> list[Block]:

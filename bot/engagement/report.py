@@ -34,6 +34,7 @@ from bot.store import Store
 migrations = sqlite_utils.Migrations("heart.engagement")
 
 TOP = 10  # rows in each "top" list
+UPCOMING = "Sessions upcoming (from now)"
 NO_SESSION = "Not about a session"
 NO_SECTOR = "Not given"
 
@@ -181,7 +182,7 @@ class Report:
         pairs = [
             ("Sessions held", str(self.sessions_held)),
             ("Sessions cancelled", str(self.sessions_cancelled)),
-            ("Sessions upcoming", str(self.sessions_upcoming)),
+            (UPCOMING, str(self.sessions_upcoming)),
             ("RSVPs going", self.rsvps_going.shown),
             ("RSVPs not going", self.rsvps_not_going.shown),
             ("Members engaged", self.members_engaged.shown),
@@ -310,7 +311,7 @@ def compute(
         generated_at=now,
         sessions_held=current["sessions_held"],
         sessions_cancelled=current["sessions_cancelled"],
-        sessions_upcoming=sum(1 for row in sessions if row.status != "cancelled" and not row.held),
+        sessions_upcoming=_upcoming(db, tables, period, now),
         rsvps_going=suppress.tally("rsvps_going", "RSVPs going", current["rsvps_going"]),
         rsvps_not_going=suppress.tally("rsvps_not_going", "RSVPs not going", current["rsvps_not_going"]),
         members_engaged=suppress.tally("members_engaged", "Members engaged", current["members_engaged"]),
@@ -438,6 +439,16 @@ def _totals(db: sqlite_utils.Database, tables: _Tables, period: Period, now: dat
         totals["tipsheet_views"] = found.get(events.TIPSHEET_VIEW, (0, 0))[0]
         totals["safety_net"] = found.get(events.SAFETY_NET, (0, 0))[0]
     return totals
+
+
+def _upcoming(db: sqlite_utils.Database, tables: _Tables, period: Period, now: datetime) -> int:
+    """Scheduled sessions that have not started yet (of the period's series, if it has one),
+    whatever the period: a report never reaches past today, and these are still to come."""
+    if not tables.sessions:
+        return 0
+    series = " and series_id = :series" if period.series_id else ""
+    sql = f"select count(*) from occurrences where status != 'cancelled' and starts_at > :now{series}"
+    return db.execute(sql, {"now": now.timestamp(), "series": period.series_id}).fetchone()[0]
 
 
 def _members_engaged(db: sqlite_utils.Database, tables: _Tables, period: Period) -> int:
@@ -680,7 +691,9 @@ def daily(store: Store, period: Period, *, threshold: int) -> list[Day]:
         params,
     ).fetchall()
     names = ("members_engaged", "shareouts", "glossary_lookups", "glossary_misses", "tipsheet_views", events.SAFETY_NET)
-    return [Day(day, *(suppress.tally(name, name, count) for name, count in zip(names, counts, strict=True))) for day, *counts in rows]
+    return [
+        Day(day, *(suppress.tally(name, name, count) for name, count in zip(names, counts, strict=True))) for day, *counts in rows
+    ]
 
 
 def report_for(store: Store, settings: Settings, labels: Labels, text: str = "", now: datetime | None = None) -> Report:
@@ -690,5 +703,7 @@ def report_for(store: Store, settings: Settings, labels: Labels, text: str = "",
     :raises PeriodError: when ``text`` is not a period (the message says what works).
     """
     now = now or datetime.now(UTC)
-    period = parse_period(text, now, settings.timezone, series_catalog(store))
+    period = parse_period(
+        text, now, settings.timezone, series_catalog(store), grant_start_month=settings.grant_year_start_month
+    )
     return compute(store, period, threshold=settings.small_count_threshold, labels=labels, now=now)

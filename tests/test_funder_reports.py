@@ -1,0 +1,141 @@
+"""Figures a coordinator can hand to a funder, over signed HTTP against the real bot and the
+hand-counted community (tests/support/engagement_data.py) plus two series still to come."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.offline.server import BotServer
+from bot.runtime import MIGRATION_SETS
+from bot.store import Store
+from tests.support.engagement_data import SERIES, SERIES_TITLE, add_series, add_session, at, build_community
+
+COORDINATOR = "UCOORD1"
+FAMILY = "family-partners-circle"  # one session held in October 2026, five in 2031
+NEW = "new-circle"  # only sessions to come
+
+
+@pytest.fixture(scope="module")
+def server(local_slack, tmp_path_factory):
+    database = tmp_path_factory.mktemp("funder") / "heart.db"
+    store = Store(database)
+    store.migrate(MIGRATION_SETS)
+    build_community(store)
+    with store.transaction() as db:
+        add_series(db, FAMILY, "Family Partners Circle")
+        add_session(db, "family-oct", at(2026, 10, 5), series_id=FAMILY)
+        for month in range(1, 6):
+            add_session(db, f"family-2031-{month}", at(2031, month, 8), series_id=FAMILY)
+        add_series(db, NEW, "New Circle")
+        add_session(db, "new-2031", at(2031, 12, 8), series_id=NEW)
+        db.execute("update series set status = 'ended'")  # only the sessions written here, none made on schedule
+    store.close()
+    env = {"COORDINATOR_IDS": COORDINATOR, "GRANT_YEAR_START_MONTH": "9"}
+    bot = BotServer(local_slack, database, env=env).start()
+    yield bot
+    bot.stop()
+
+
+def reply(server, slack, text, user=COORDINATOR):
+    answer = server.command("/heart", text, user=user)
+    assert answer.status == 200
+    return slack.responses(answer.response_url)[-1]
+
+
+def summary(message) -> dict[str, str]:
+    found = {}
+    for block in message["blocks"]:
+        for field in block.get("fields") or []:
+            name, _, rest = field["text"].partition("\n")
+            found[name.strip("*")] = rest.split()[0].replace("&lt;", "<")
+    return found
+
+
+def words(message) -> str:
+    return json.dumps(message, ensure_ascii=False).replace("&lt;", "<")
+
+
+# ----------------------------------------------------------------------------- small counts, wording
+
+
+def test_a_small_headline_count_is_hidden_like_the_breakdown_below_it_and_one_day_reads_the_day_before(server, slack):
+    message = reply(server, slack, "report 2026-11-24")  # one share-out that day, about the Nov 24 session
+    figures = summary(message)
+    assert figures["Share-outs"] == "<3" and figures["RSVPs going"] == "<3" and figures["Sessions held"] == "1"
+    assert "Nov 24 · School Mental Health Peer Support Hour: <3" in words(message)
+    assert "compared with the day before" in words(message) and "the 1 days before" not in words(message)
+    assert "Took part (per session)" in words(message)
+
+
+def test_a_series_report_hides_small_headline_counts_too(server, slack):
+    figures = summary(reply(server, slack, f"report {SERIES} 2026-11-20..2026-11-25"))
+    assert figures["Share-outs"] == "<3" and figures["Members engaged"] == "4"  # UA UB UE (RSVPs), UC (both)
+
+
+# ----------------------------------------------------------------------------- series
+
+
+def test_help_lists_the_series_ids_and_titles(server, slack):
+    text = words(reply(server, slack, "help"))
+    assert f"`{SERIES}`: {SERIES_TITLE}" in text and f"`{FAMILY}`: Family Partners Circle" in text
+    assert "`FY2027` (October to September)" in text
+
+
+@pytest.mark.parametrize("typed", [SERIES, SERIES_TITLE, f"series {SERIES}", SERIES_TITLE.upper()])
+def test_a_series_is_reachable_by_its_id_or_its_title_and_covers_its_sessions_so_far(server, slack, typed):
+    message = reply(server, slack, f"report {typed}")
+    assert f"{SERIES_TITLE} · Sessions so far" in words(message)
+    assert summary(message)["Sessions held"] in ("3", "4", "5")  # Oct 27, Nov 10, Nov 24; the two Nov 30 evening ones once past
+
+
+def test_a_series_and_a_period_together(server, slack):
+    message = reply(server, slack, f"report {SERIES_TITLE} 2026-11")
+    assert f"{SERIES_TITLE} · November 2026" in words(message)
+
+
+def test_the_report_offers_a_series_menu_and_choosing_one_redraws_the_report(server, slack):
+    message = reply(server, slack, "report 2026-11")
+    elements = [e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    menus = [e for e in elements if e["action_id"] == "heart_report_series"]
+    offered = [o["value"] for o in menus[0]["options"]]
+    assert {f"series {FAMILY}", f"series {NEW}", f"series {SERIES}"} <= set(offered)
+    answer = server.click("heart_report_series", f"series {FAMILY}", user=COORDINATOR, selected=True)
+    (redrawn,) = slack.responses(answer.response_url)
+    assert "Family Partners Circle · Sessions so far" in words(redrawn) and redrawn.get("replace_original") is True
+
+
+def test_a_series_with_no_session_yet_says_so_without_a_backwards_range(server, slack):
+    text = words(reply(server, slack, f"report {NEW}"))
+    assert "*New Circle* has had no session yet: its first is on Dec 8, 2031." in text
+    assert "hasn't started yet" not in text
+
+
+def test_an_unknown_word_lists_the_series(server, slack):
+    text = words(reply(server, slack, "report peer-hours"))
+    assert "can't read" in text and f"`{SERIES}` ({SERIES_TITLE})" in text
+
+
+def test_upcoming_counts_the_sessions_still_to_come(server, slack):
+    figures = summary(reply(server, slack, f"report {FAMILY}"))
+    assert figures["Sessions upcoming (from now)"] == "5" and figures["Sessions held"] == "1"
+    community = summary(reply(server, slack, "report 2026-10"))  # a past month: what is still to come from now
+    assert int(community["Sessions upcoming (from now)"]) >= 6
+
+
+# ----------------------------------------------------------------------------- grant periods
+
+
+@pytest.mark.parametrize(
+    "typed, label",
+    [
+        ("Q4 2025", "Q4 2025 (Oct 1 – Dec 31, 2025)"),
+        ("FY2026", "FY2026 (Oct 1, 2025 – Sep 30, 2026)"),
+        ("fy2026 q3", "FY2026 Q3 (Apr 1 – Jun 30, 2026)"),
+        ("grant year 2026", "Grant year 2026 (Sep 1, 2025 – Aug 31, 2026)"),  # GRANT_YEAR_START_MONTH=9
+        (f"{SERIES} FY2027", f"{SERIES_TITLE} · FY2027, to date (Oct 1 – "),
+    ],
+)
+def test_quarters_fiscal_and_grant_years_are_periods(server, slack, typed, label):
+    assert label in words(reply(server, slack, f"report {typed}"))
