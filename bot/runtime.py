@@ -20,7 +20,7 @@ from typing import Protocol
 from bot import events
 from bot.config import Settings
 from bot.content import Problems
-from bot.engagement import report, rollups
+from bot.engagement import attendance, report, rollups
 from bot.engagement.report import Labels
 from bot.errors import ConfigError, ContentError
 from bot.events import Event, EventRecorder
@@ -50,6 +50,7 @@ MIGRATION_SETS = [
     sessions.migrations,
     claims.migrations,
     report.migrations,  # indexes on the tables above, for reports: keep it after them
+    attendance.migrations,
     rollups.migrations,  # counts of the tables above, kept by triggers: keep it after them
 ]
 

@@ -49,7 +49,7 @@ def summary(message) -> dict[str, str]:
     for block in message["blocks"]:
         for field in block.get("fields") or []:
             name, _, rest = field["text"].partition("\n")
-            found[name.strip("*")] = rest.split()[0].replace("&lt;", "<")
+            found[name.strip("*")] = rest.split("  _")[0].replace("&lt;", "<")
     return found
 
 

@@ -86,7 +86,7 @@ def _local(timestamp: float | None, period: Period) -> str:
 
 def _sessions(report: Report) -> tuple[list[str], list[list[Any]]]:
     header = ["session_id", "series_id", "title", "starts_at", "timezone", "status", "held"]
-    header += ["rsvps_going", "rsvps_not_going", "took_part", "shareouts"]
+    header += ["rsvps_going", "rsvps_not_going", "took_part", "attended_recorded", "shareouts"]
     rows = [
         [
             row.id,
@@ -99,6 +99,7 @@ def _sessions(report: Report) -> tuple[list[str], list[list[Any]]]:
             row.going.shown,
             row.not_going.shown,
             row.took_part.shown,
+            row.attended.shown,
             row.shareouts.shown,
         ]
         for row in report.sessions

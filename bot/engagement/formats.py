@@ -32,12 +32,12 @@ def as_table(report: Report) -> str:
         label_width = min(60, max((len(row.label) for row in rows), default=0))
         lines += [f"  {row.label[:60]:<{label_width}}  {row.shown:>7}" for row in rows]
     if report.sessions:
-        lines += ["", "Sessions", f"  {'date':<16}  {'status':<10}  going  not going  took part  share-outs  title"]
+        lines += ["", "Sessions", f"  {'date':<16}  {'status':<10}  going  not going  took part      attended  share-outs  title"]
         for row in report.sessions:
             local = row.starts_at.astimezone(report.period.tz)
             lines.append(
                 f"  {local:%Y-%m-%d %H:%M}  {row.status:<10}  {row.going.shown:>5}  {row.not_going.shown:>9}  "
-                f"{row.took_part.shown:>9}  {row.shareouts.shown:>10}  {row.title}"
+                f"{row.took_part.shown:>9}  {row.attended.shown:>12}  {row.shareouts.shown:>10}  {row.title}"
             )
     if report.threshold > 1:
         lines += ["", f"Counts from 1 to {report.threshold - 1} are shown as <{report.threshold}."]

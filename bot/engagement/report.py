@@ -27,6 +27,7 @@ import sqlite_utils
 
 from bot import events
 from bot.config import Settings
+from bot.engagement import attendance
 from bot.engagement.periods import Period, SeriesInfo, parse_period
 from bot.engagement.rollups import Span
 from bot.store import Store
@@ -35,6 +36,9 @@ migrations = sqlite_utils.Migrations("heart.engagement")
 
 TOP = 10  # rows in each "top" list
 UPCOMING = "Sessions upcoming (from now)"
+ATTENDED = "Attended (recorded)"
+RECORDED = "Sessions with attendance recorded"
+NOT_RECORDED = "not recorded"
 NO_SESSION = "Not about a session"
 NO_SECTOR = "Not given"
 
@@ -139,6 +143,7 @@ class SessionRow:
     going: Tally
     not_going: Tally
     took_part: Tally  # members who RSVP'd going or shared out about it under their name
+    attended: Tally  # the headcount a coordinator recorded ("not recorded" when none was)
     shareouts: Tally
 
 
@@ -153,6 +158,8 @@ class Report:
     sessions_held: int
     sessions_cancelled: int
     sessions_upcoming: int
+    sessions_recorded: int  # held sessions whose attendance a coordinator recorded
+    attended: Tally  # their headcounts, summed
     rsvps_going: Tally
     rsvps_not_going: Tally
     members_engaged: Tally
@@ -183,6 +190,8 @@ class Report:
             ("Sessions held", str(self.sessions_held)),
             ("Sessions cancelled", str(self.sessions_cancelled)),
             (UPCOMING, str(self.sessions_upcoming)),
+            (ATTENDED, self.attended.shown),
+            (RECORDED, f"{self.sessions_recorded} of {self.sessions_held}"),
             ("RSVPs going", self.rsvps_going.shown),
             ("RSVPs not going", self.rsvps_not_going.shown),
             ("Members engaged", self.members_engaged.shown),
@@ -304,6 +313,8 @@ def compute(
     misses = _event_groups(db, tables, period, events.GLOSSARY_LOOKUP, "query", hit=0)
     sheets = _event_groups(db, tables, period, events.TIPSHEET_VIEW, "subject")
     titles = {row.id: _session_label(row, period) for row in sessions}
+    recorded = [row.attended.key for row in sessions if row.held and row.attended.shown != NOT_RECORDED]
+    counted = attendance.headcounts(db, recorded)
     return Report(
         period=period,
         previous=previous,
@@ -312,6 +323,8 @@ def compute(
         sessions_held=current["sessions_held"],
         sessions_cancelled=current["sessions_cancelled"],
         sessions_upcoming=_upcoming(db, tables, period, now),
+        sessions_recorded=len(recorded),
+        attended=suppress.tally("attended", ATTENDED, sum(counted.values())),
         rsvps_going=suppress.tally("rsvps_going", "RSVPs going", current["rsvps_going"]),
         rsvps_not_going=suppress.tally("rsvps_not_going", "RSVPs not going", current["rsvps_not_going"]),
         members_engaged=suppress.tally("members_engaged", "Members engaged", current["members_engaged"]),
@@ -527,6 +540,7 @@ def _sessions(
                 window,
             )
         )
+    headcounts = attendance.headcounts(db, [row[0] for row in rows])
     found = []
     for occurrence_id, series_id, title, starts_at, status in rows:
         found.append(
@@ -540,6 +554,11 @@ def _sessions(
                 going=suppress.tally("going", "RSVPs going", rsvps.get((occurrence_id, "going"), 0)),
                 not_going=suppress.tally("not_going", "RSVPs not going", rsvps.get((occurrence_id, "not_going"), 0)),
                 took_part=suppress.tally("took_part", "Took part", attended.get(occurrence_id, 0)),
+                attended=(
+                    suppress.tally(occurrence_id, ATTENDED, headcounts[occurrence_id])
+                    if occurrence_id in headcounts
+                    else Tally(occurrence_id, ATTENDED, NOT_RECORDED, None)
+                ),
                 shareouts=suppress.tally(occurrence_id, str(title), shared.get(occurrence_id, 0)),
             )
         )

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot import events
+from bot.engagement import attendance
 from bot.sessions import claims
 from bot.sessions import core as sessions
 from bot.shareouts import core as shareouts
@@ -84,6 +85,7 @@ def collect(store: Store, content: ShareoutContent, owner: Owner) -> dict[str, A
             {"at": _iso(at), "kind": kind, "subject": subject, "query": query, "found": None if hit is None else bool(hit)}
             for at, kind, subject, query, hit in activity
         ],
+        "marked_present_at": attendance.marks_of(store, user),
     }
 
 
@@ -101,6 +103,7 @@ def forget(store: Store, owner: Owner) -> Forgotten:
         occurrences, subscriptions = sessions.forget_member(db, user)
         claims.forget_recipient(db, user)
         activity = events.forget_member(db, user)
+        attendance.forget_member(db, user)
     store.erase_history()
     forgotten = Forgotten(
         shareouts=len(mine),
