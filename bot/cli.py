@@ -325,3 +325,99 @@ def sessions_move(occurrence_id: str, new_date: str, new_time: str, note: str, d
     finally:
         heart.close()
     click.echo(f"moved {occurrence.id} to {local_text(occurrence)}; the running bot tells the channel and everyone going.")
+
+
+# ---------------------------------------------------------------------------- attendance
+
+
+@main.group()
+def attendance() -> None:
+    """Record who came to a session (the same core as /heart attendance): a headcount, members
+    present, or the participants export of Zoom or Teams; and sessions held before heart-bot."""
+
+
+@attendance.command("record")
+@click.argument("session_id")
+@click.option("--headcount", type=click.IntRange(0, 10_000), help="Everyone present, members or not.")
+@click.option("--present", default="", help="Member ids marked present, comma-separated (U0123,U0456).")
+@click.option(
+    "--participants",
+    "participants_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The participants export of Zoom or Teams (CSV): each person counted once, members matched.",
+)
+@click.option(
+    "--members",
+    "members_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Members to match participants against: a CSV with userid and name or email columns (Slack's member export).",
+)
+@_DB_OPTION
+@friendly
+def attendance_record(
+    session_id: str,
+    headcount: int | None,
+    present: str,
+    participants_path: Path | None,
+    members_path: Path | None,
+    database_path: Path | None,
+) -> None:
+    """Record the attendance of SESSION_ID (as `sessions list` shows it)."""
+    from datetime import UTC, datetime
+
+    from bot.engagement import attendance as core
+
+    members = [member.strip() for member in present.split(",") if member.strip()]
+    if headcount is None and not members and participants_path is None:
+        raise click.UsageError("Give --headcount, --present or --participants.")
+    heart = _session_heart(database_path)
+    now = datetime.now(UTC)
+    try:
+        recorded = core.record(heart.store, session_id, by="cli", now=now, headcount=headcount, present=members)
+        if participants_path is not None:
+            directory = core.directory_from_csv(members_path.read_text("utf-8")) if members_path else {}
+            export = participants_path.read_text("utf-8-sig", errors="replace")
+            recorded = core.record_participants(heart.store, session_id, export, directory, by="cli", now=now)
+    finally:
+        heart.close()
+    click.echo(_recorded_text(recorded))
+
+
+@attendance.command("past")
+@click.option("--series", "series_id", required=True, help="The series it belonged to (its id, as /heart help lists them).")
+@click.option("--date", "held_on", required=True, help="The day it was held, YYYY-MM-DD.")
+@click.option("--time", "start_time", required=True, help="Its start, HH:MM in the series' time zone.")
+@click.option("--duration", default=60, show_default=True, type=click.IntRange(5, 24 * 60), help="Length in minutes.")
+@click.option("--headcount", type=click.IntRange(0, 10_000), help="Everyone present, if known.")
+@_DB_OPTION
+@friendly
+def attendance_past(
+    series_id: str, held_on: str, start_time: str, duration: int, headcount: int | None, database_path: Path | None
+) -> None:
+    """Record a session held before heart-bot was installed, so reports count it."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.engagement import attendance as core
+
+    heart = _session_heart(database_path)
+    try:
+        zone = heart.store.db.execute("select timezone from series where id = ?", [series_id]).fetchone()
+        try:
+            local = datetime.fromisoformat(f"{held_on}T{start_time}")
+        except ValueError:
+            raise click.UsageError("--date is YYYY-MM-DD and --time is HH:MM.") from None
+        starts = local.replace(tzinfo=ZoneInfo(zone[0] if zone and zone[0] else heart.settings.timezone))
+        now = datetime.now(UTC)
+        session_id = core.record_past_session(heart.store, series_id, starts, duration_minutes=duration, now=now)
+        click.echo(f"Recorded the session {session_id}.")
+        if headcount is not None:
+            click.echo(_recorded_text(core.record(heart.store, session_id, by="cli", now=now, headcount=headcount)))
+    finally:
+        heart.close()
+
+
+def _recorded_text(recorded: Any) -> str:
+    from bot.engagement.blocks import attendance_recorded_text
+
+    return attendance_recorded_text(recorded).replace("*", "")

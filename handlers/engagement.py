@@ -18,19 +18,20 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 
 from bot.blocks import Message, notice
-from bot.engagement import blocks, charts, exports
+from bot.engagement import attendance, blocks, charts, exports
 from bot.engagement.report import Report, report_for, series_catalog
 from bot.errors import HeartError
 from bot.runtime import Heart
 from bot.sessions.blocks import ADD_ACTION, HOME
-from handlers.common import coordinator_click, heart_of
+from bot.text import escape
+from handlers.common import coordinator_click, heart_of, utc_now
 from handlers.direct import send_files
 from handlers.home import HomeSection, HomeVisit, add_section
-from handlers.payloads import Click, Command
+from handlers.payloads import Click, Command, Submission
 
 log = logging.getLogger(__name__)
 
-VERBS = ("help", "report", "chart", "export")
+VERBS = ("help", "report", "chart", "export", "attendance")
 HOME_PERIOD = "last 30 days"
 
 
@@ -54,6 +55,7 @@ def register(app: App) -> None:
     app.action(blocks.REPORT_ACTION)(report_clicked)
     app.action(re.compile(rf"^({blocks.PERIOD_ACTION}|{blocks.SERIES_ACTION})$"))(period_chosen)
     app.action(re.compile(rf"^({blocks.CHART_ACTION}|{blocks.EXPORT_ACTION})$"))(send_clicked)
+    app.view(blocks.ATTENDANCE_CALLBACK)(attendance_submitted)
 
 
 def heart_command(ack: Ack, command: dict, respond: Any, client: WebClient, context: BoltContext) -> None:
@@ -73,6 +75,9 @@ def heart_command(ack: Ack, command: dict, respond: Any, client: WebClient, cont
         reply(blocks.help_message(heart.settings.small_count_threshold, _series(heart)))
     elif verb == "report":
         _report(heart, reply, period)
+    elif verb == "attendance":
+        held = attendance.held_sessions(heart.store, utc_now())
+        client.views_open(trigger_id=request.trigger_id, view=blocks.attendance_modal(held))
     else:
         _send_by_dm(heart, client, reply, request.user_id, verb, period)
 
@@ -119,6 +124,53 @@ def send_clicked(ack: Ack, action: dict, body: dict, respond: Any, client: WebCl
     click, reply = checked
     verb = "chart" if click.action_id == blocks.CHART_ACTION else "export"
     _send_by_dm(heart, client, reply, click.user_id, verb, click.value)
+
+
+def attendance_submitted(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    """The attendance form's Record: field errors, or record and say what was recorded."""
+    heart = heart_of(context)
+    submission = Submission.from_payload(body)
+    if not heart.is_coordinator(submission.user_id):
+        ack(response_action="update", view=blocks.attendance_done_view(blocks.REFUSAL))
+        return
+    field = blocks.AttendanceField
+    session = submission.choice(field.SESSION) or ""
+    typed = submission.text(field.HEADCOUNT).strip()
+    present = submission.users(field.PRESENT)
+    pasted = submission.text(field.PARTICIPANTS)
+    if typed and not typed.isdigit():
+        ack(response_action="errors", errors={field.HEADCOUNT: "Please type a whole number of people."})
+        return
+    if not (typed or present or pasted.strip()):
+        missing = "Please give a headcount, members present, or a participants list."
+        ack(response_action="errors", errors={field.HEADCOUNT: missing})
+        return
+    ack(response_action="update", view=blocks.attendance_done_view("Recording… one moment."))
+    now, by = utc_now(), submission.user_id
+    try:
+        count = int(typed) if typed else None
+        recorded = attendance.record(heart.store, session, by=by, now=now, headcount=count, present=present)
+        if pasted.strip():
+            directory = _slack_directory(client)
+            recorded = attendance.record_participants(heart.store, session, pasted, directory, by=by, now=now)
+        text = blocks.attendance_recorded_text(recorded)
+    except HeartError as error:
+        text = escape(str(error))
+    client.views_update(view_id=submission.view_id, view=blocks.attendance_done_view(text))
+    log.info("attendance recorded for %s by coordinator %s", session, by)
+
+
+def _slack_directory(client: WebClient) -> dict[str, str]:
+    """Members by full name (and by email where Slack gives it), to match a participants list."""
+    members = []
+    for page in client.users_list(limit=200):
+        for user in page.get("members") or []:
+            if user.get("deleted") or user.get("is_bot"):
+                continue
+            profile = user.get("profile") or {}
+            names = [user.get("real_name") or "", profile.get("real_name") or "", profile.get("display_name") or ""]
+            members.append((user["id"], names, profile.get("email") or ""))
+    return attendance.build_directory(members)
 
 
 def _home_section(heart: Heart, visit: HomeVisit) -> list[Block]:

@@ -6,11 +6,14 @@ from __future__ import annotations
 import json
 
 import pytest
+from click.testing import CliRunner
 
+from bot.cli import main
 from bot.offline.server import BotServer
 from bot.runtime import MIGRATION_SETS
 from bot.store import Store
 from tests.support.engagement_data import SERIES, SERIES_TITLE, add_series, add_session, at, build_community
+from tests.support.forms import query
 
 COORDINATOR = "UCOORD1"
 FAMILY = "family-partners-circle"  # one session held in October 2026, five in 2031
@@ -139,3 +142,89 @@ def test_upcoming_counts_the_sessions_still_to_come(server, slack):
 )
 def test_quarters_fiscal_and_grant_years_are_periods(server, slack, typed, label):
     assert label in words(reply(server, slack, f"report {typed}"))
+
+
+# ----------------------------------------------------------------------------- attendance
+
+ZOOM = """Name (Original Name),User Email,Join Time,Leave Time,Duration (Minutes),Guest
+Dana Reyes,dana@school.org,11/10/2026 03:29:10 PM,11/10/2026 04:30:00 PM,61,No
+Dana Reyes,dana@school.org,11/10/2026 03:40:10 PM,11/10/2026 04:30:00 PM,50,No
+Sam Ortiz (Sam O.),,11/10/2026 03:31:00 PM,11/10/2026 04:30:00 PM,59,Yes
+Lee Park,,11/10/2026 03:31:00 PM,11/10/2026 04:30:00 PM,59,Yes
+"""
+
+
+def attendance_form(session: str, headcount: str | None = None, present: tuple[str, ...] = (), participants: str = ""):
+    return {
+        "attendance_session": {"attendance_session": {"type": "static_select", "selected_option": {"value": session}}},
+        "attendance_headcount": {"attendance_headcount": {"type": "number_input", "value": headcount}},
+        "attendance_present": {"attendance_present": {"type": "multi_users_select", "selected_users": list(present)}},
+        "attendance_participants": {"attendance_participants": {"type": "plain_text_input", "value": participants or None}},
+    }
+
+
+def record(server, slack, user=COORDINATOR, **fields):
+    slack.clear()
+    answer = server.submit("heart_attendance", attendance_form(**fields), user=user, view_id="VATTEND")
+    if answer.json.get("response_action") == "errors":
+        return answer.json["errors"]
+    if "Recording" not in json.dumps(answer.json):  # answered at once: a refusal
+        return json.dumps(answer.json["view"], ensure_ascii=False)
+    (update,) = slack.wait_for("views.update")
+    return json.dumps(update.args["view"], ensure_ascii=False)
+
+
+def test_heart_attendance_opens_a_form_of_the_sessions_held(server, slack):
+    server.command("/heart", "attendance", user=COORDINATOR)
+    (opened,) = slack.wait_for("views.open")
+    view = opened.args["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    assert view["callback_id"] == "heart_attendance"
+    offered = [o["value"] for b in view["blocks"] if b.get("block_id") == "attendance_session" for o in b["element"]["options"]]
+    assert "nov-10" in offered and "nov-17" not in offered  # cancelled: nobody attended
+
+
+def test_a_headcount_is_recorded_and_reported_apart_from_rsvps(server, slack):
+    assert "Recorded: 12 people at *nov-24*" in record(server, slack, session="nov-24", headcount="12")
+    figures = summary(reply(server, slack, "report 2026-11-20..2026-11-25"))
+    assert figures["Attended (recorded)"] == "12" and figures["Sessions with attendance recorded"] == "1 of 1"
+    assert figures["RSVPs going"] == "<3"  # what was said, apart from who came
+
+
+def test_a_participants_list_is_counted_once_each_and_members_matched_by_email_or_name(server, slack, local_slack):
+    local_slack.add_user("UDANA", name="Dana Reyes", email="dana@school.org")
+    local_slack.add_user("USAMO", name="Sam Ortiz")
+    text = record(server, slack, session="nov-10", present=("UA",), participants=ZOOM)
+    assert "Recorded: 3 people at *nov-10*, 3 of them marked as members." in text
+    assert "From the participants list: 2 matched to members, 1 counted without being matched." in text
+    marks = {row[0] for row in query(server, "select user_id from attendance_members where occurrence_id = 'nov-10'")}
+    assert marks == {"UA", "UDANA", "USAMO"}
+
+
+def test_attendance_needs_something_and_a_session_that_was_held(server, slack):
+    assert "Please give a headcount" in record(server, slack, session="nov-10")["attendance_headcount"]
+    assert "hasn't started yet" in record(server, slack, session="family-2031-1", headcount="4")
+    assert "was cancelled" in record(server, slack, session="nov-17", headcount="4")
+
+
+def test_a_member_cannot_record_attendance(server, slack):
+    assert "coordinators' toolkit" in record(server, slack, user="UMEMBER1", session="nov-10", headcount="40")
+    assert query(server, "select headcount from attendance where occurrence_id = 'nov-10' and headcount = 40") == []
+
+
+def test_the_cli_records_a_past_session_and_a_participants_file(server, tmp_path):
+    db = str(server.database_path)
+    held = ["--series", FAMILY, "--date", "2026-09-14", "--time", "15:30", "--headcount", "9"]
+    past = CliRunner().invoke(main, ["attendance", "past", *held, "--db", db])
+    assert past.exit_code == 0, past.output
+    assert f"Recorded the session {FAMILY}:2026-09-14." in past.output and "Recorded: 9 people" in past.output
+    asked = ["report", "--db", db, "--period", f"{FAMILY} 2026-09", "--format", "json"]
+    report = json.loads(CliRunner().invoke(main, asked).output)
+    assert report["summary"]["Sessions held"] == "1" and report["summary"]["Attended (recorded)"] == "9"
+    (tmp_path / "zoom.csv").write_text(ZOOM)
+    (tmp_path / "members.csv").write_text("username,email,userid,fullname\ndana,dana@school.org,UDANA,Dana Reyes\n")
+    files = ["--participants", str(tmp_path / "zoom.csv"), "--members", str(tmp_path / "members.csv")]
+    done = CliRunner().invoke(main, ["attendance", "record", f"{FAMILY}:2026-09-14", *files, "--db", db])
+    assert done.exit_code == 0, done.output
+    assert "1 matched to members, 2 counted without being matched" in done.output
+    assert query(server, "select headcount from attendance where occurrence_id = ?", f"{FAMILY}:2026-09-14") == [(3,)]

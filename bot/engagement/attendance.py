@@ -104,10 +104,8 @@ def record(
         (marked,) = db.execute("select count(*) from attendance_members where occurrence_id = ?", [occurrence_id]).fetchone()
         row = db.execute("select headcount from attendance where occurrence_id = ?", [occurrence_id]).fetchone()
         count = max(marked, headcount if headcount is not None else (row[0] if row else 0))
-        db["attendance"].upsert(
-            {"occurrence_id": occurrence_id, "headcount": count, "source": source, "recorded_by": by, "recorded_at": now.timestamp()},
-            pk="occurrence_id",
-        )
+        row = {"occurrence_id": occurrence_id, "headcount": count, "source": source, "recorded_by": by}
+        db["attendance"].upsert({**row, "recorded_at": now.timestamp()}, pk="occurrence_id")
     return Recorded(occurrence_id, count, marked)
 
 
@@ -168,6 +166,39 @@ def _check_session(db: sqlite_utils.Database, occurrence_id: str, now: datetime)
 
 
 # ------------------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class HeldSession:
+    """A session attendance can be recorded for."""
+
+    id: str
+    title: str
+    starts_at: datetime  # aware, in the series' zone
+    headcount: int | None  # as recorded so far
+
+    @property
+    def label(self) -> str:
+        """``Dec 8 · Peer Support Hour`` (and what is recorded)."""
+        recorded = f" · {self.headcount} recorded" if self.headcount is not None else ""
+        return f"{self.starts_at:%b} {self.starts_at.day} · {self.title}{recorded}"
+
+
+def held_sessions(store: Store, now: datetime, *, days: int = 120, limit: int = 100) -> list[HeldSession]:
+    """Sessions held in the last ``days`` (not cancelled), newest first: those whose attendance can be recorded."""
+    db = store.db
+    if not {"occurrences", "series"} <= set(db.table_names()):
+        return []
+    rows = db.execute(
+        "select o.id, coalesce(nullif(o.topic, ''), s.title, o.series_id), o.starts_at, coalesce(s.timezone, 'UTC'), a.headcount "
+        "from occurrences o left join series s on s.id = o.series_id left join attendance a on a.occurrence_id = o.id "
+        "where o.status != 'cancelled' and o.starts_at <= :now and o.starts_at >= :since order by o.starts_at desc limit :limit",
+        {"now": now.timestamp(), "since": (now - timedelta(days=days)).timestamp(), "limit": limit},
+    ).fetchall()
+    return [
+        HeldSession(occurrence_id, str(title), datetime.fromtimestamp(starts, ZoneInfo(zone)), headcount)
+        for occurrence_id, title, starts, zone, headcount in rows
+    ]
 
 
 def headcounts(db: sqlite_utils.Database, occurrence_ids: Iterable[str]) -> dict[str, int]:
@@ -253,6 +284,29 @@ def build_directory(members: Iterable[tuple[str, Iterable[str], str]]) -> dict[s
                 ambiguous.add(name)
             directory[name] = user_id
     return {key: user for key, user in directory.items() if key not in ambiguous}
+
+
+_ID_COLUMNS = ("user_id", "userid", "user id", "id")
+_DIRECTORY_NAME_COLUMNS = ("fullname", "full name", "real_name", "real name", "name", "displayname", "display name")
+
+
+def directory_from_csv(text: str) -> dict[str, str]:
+    """A directory from a CSV of members (Slack's member export, or any file with a user id column
+    and name or email columns)."""
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    if not rows or _column(rows[0], _ID_COLUMNS) is None:
+        raise AttendanceError("The members file needs a header with a user id column (userid) and names or emails.")
+    header = [cell.strip().casefold() for cell in rows[0]]
+    id_at = _column(rows[0], _ID_COLUMNS)
+    names_at = [header.index(name) for name in _DIRECTORY_NAME_COLUMNS if name in header]
+    email_at = _column(rows[0], _EMAIL_COLUMNS)
+    members = []
+    for row in rows[1:]:
+        if id_at is not None and len(row) > id_at and row[id_at].strip():
+            names = [row[n] for n in names_at if n < len(row)]
+            email = row[email_at].strip() if email_at is not None and email_at < len(row) else ""
+            members.append((row[id_at].strip(), names, email))
+    return build_directory(members)
 
 
 def match(person: Participant, directory: Mapping[str, str]) -> str | None:

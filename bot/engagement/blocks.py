@@ -8,6 +8,10 @@ from collections.abc import Mapping
 from slack_sdk.models.blocks import (
     Block,
     DividerBlock,
+    InputBlock,
+    NumberInputElement,
+    PlainTextInputElement,
+    UserMultiSelectElement,
     MarkdownTextObject,
     Option,
     PlainTextObject,
@@ -17,6 +21,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.blocks import Message, actions, button, context, header, notice, section
+from bot.engagement.attendance import HeldSession, Recorded
 from bot.engagement.report import Report, Tally, Trend
 from bot.text import escape, truncate
 
@@ -27,6 +32,7 @@ PERIOD_ACTION = "heart_report_period"  # a menu of common periods
 SERIES_ACTION = "heart_report_series"  # a menu of series; value: "series ID"
 MAX_MENU_OPTIONS = 100  # Slack's limit for a static select
 REPORT_MODAL = "heart_report_modal"
+ATTENDANCE_CALLBACK = "heart_attendance"  # the attendance form
 MAX_ROWS = 10  # rows shown per breakdown; the export has them all
 MAX_FIELDS = 10  # Slack's limit of fields in one section
 PERIOD_CHOICES = (
@@ -75,6 +81,8 @@ def help_message(threshold: int, series: Mapping[str, str] | None = None) -> Mes
                 "`/heart report [period]`: engagement at a glance (only you see it).\n"
                 "`/heart chart [period]`: RSVPs, participation and share-outs per session, as a picture in your DM.\n"
                 "`/heart export [period]`: CSV files (sessions, RSVP counts, share-outs, daily figures) in your DM.\n"
+                "`/heart attendance`: record who came to a session: a headcount, members present, or the "
+                "participants list from Zoom or Teams.\n"
                 "`/heart help`: this message."
             ),
             section(PERIOD_HELP),
@@ -203,3 +211,75 @@ def _footnote(report: Report) -> str:
         "Took part (per session): RSVP'd going or shared out about it under their name; not a headcount.",
     ]
     return " ".join(parts)
+
+
+# ----------------------------------------------------------------------------- attendance
+
+
+class AttendanceField:
+    """The attendance form's block ids."""
+
+    SESSION = "attendance_session"
+    HEADCOUNT = "attendance_headcount"
+    PRESENT = "attendance_present"
+    PARTICIPANTS = "attendance_participants"
+
+
+def attendance_modal(sessions: list[HeldSession]) -> View:
+    """The attendance form: a held session, then any of a headcount, members present, or a pasted
+    participants export. Says what becomes of each."""
+    if not sessions:
+        text = "No session has been held in the last four months, so there is no attendance to record yet."
+        return View(type="modal", callback_id=ATTENDANCE_CALLBACK, title="Attendance", close="Close", blocks=[section(text)])
+    options = [Option(text=truncate(s.label, 75), value=s.id) for s in sessions]
+    blocks: list[Block] = [
+        context(
+            "Record who really came. Fill in any of the three; reports show attendance only as counts, "
+            "small ones hidden. Members you mark present can see it in their data download."
+        ),
+        InputBlock(
+            block_id=AttendanceField.SESSION,
+            label="Session",
+            element=StaticSelectElement(action_id=AttendanceField.SESSION, options=options, initial_option=options[0]),
+        ),
+        InputBlock(
+            block_id=AttendanceField.HEADCOUNT,
+            label="Headcount",
+            hint="Everyone present, members of this Slack or not.",
+            optional=True,
+            element=NumberInputElement(action_id=AttendanceField.HEADCOUNT, is_decimal_allowed=False, min_value="0"),
+        ),
+        InputBlock(
+            block_id=AttendanceField.PRESENT,
+            label="Members present",
+            optional=True,
+            element=UserMultiSelectElement(action_id=AttendanceField.PRESENT, placeholder="Add members"),
+        ),
+        InputBlock(
+            block_id=AttendanceField.PARTICIPANTS,
+            label="Participants list (Zoom or Teams)",
+            hint="Paste the participants export (CSV). Each person is counted once; members are matched by email or full name.",
+            optional=True,
+            element=PlainTextInputElement(action_id=AttendanceField.PARTICIPANTS, multiline=True, max_length=3000),
+        ),
+    ]
+    return View(
+        type="modal", callback_id=ATTENDANCE_CALLBACK, title="Attendance", submit="Record", close="Cancel", blocks=blocks
+    )
+
+
+def attendance_recorded_text(recorded: Recorded) -> str:
+    """What was recorded, in one paragraph (the CLI prints the same)."""
+    people = f"{recorded.headcount} {'person' if recorded.headcount == 1 else 'people'}"
+    text = f"Recorded: {people} at *{recorded.occurrence_id}*, {recorded.members_present} of them marked as members."
+    if recorded.matched or recorded.unmatched:
+        text += (
+            f" From the participants list: {recorded.matched} matched to members, "
+            f"{recorded.unmatched} counted without being matched."
+        )
+    return text
+
+
+def attendance_done_view(text: str) -> View:
+    """The attendance form's outcome."""
+    return View(type="modal", callback_id=ATTENDANCE_CALLBACK, title="Attendance", close="Done", blocks=[section(text)])
