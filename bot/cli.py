@@ -122,10 +122,18 @@ def check() -> None:
 
 @main.command()
 @click.option(
-    "--period", default="", help="e.g. 'last month', 2026-11, 2026-11-01..2026-11-15, or a series id (default: last 30 days)."
+    "--period",
+    default="",
+    help="e.g. 'last month', 2026-11, 2026-11-01..2026-11-15, 'Q1 2027', FY2027, 'grant year 2027', or a series "
+    "(default: last 30 days).",
 )
 @click.option(
-    "--format", "output", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True, help="How to print it."
+    "--format",
+    "output",
+    type=click.Choice(["table", "csv", "json", "html"]),
+    default="table",
+    show_default=True,
+    help="How to print it; html is the one-page funder summary, chart included, ready to print or attach.",
 )
 @click.option(
     "--chart",
@@ -148,7 +156,13 @@ def report(period: str, output: str, chart_path: Path | None, database_path: Pat
         result = report_for(heart.store, heart.settings, heart.labels, period)
     finally:
         heart.close()
-    click.echo(FORMATS[output](result), nl=False)
+    if output == "html":
+        from bot.engagement.charts import render as draw
+        from bot.engagement.summary import as_html
+
+        click.echo(as_html(result, draw(result)), nl=False)
+    else:
+        click.echo(FORMATS[output](result), nl=False)
     if chart_path is not None:
         from bot.engagement.charts import render
 

@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 
 from bot.blocks import Message, notice
-from bot.engagement import attendance, blocks, charts, exports
+from bot.engagement import attendance, blocks, charts, exports, summary
 from bot.engagement.report import Report, report_for, series_catalog
 from bot.errors import HeartError
 from bot.runtime import Heart
@@ -31,7 +31,7 @@ from handlers.payloads import Click, Command, Submission
 
 log = logging.getLogger(__name__)
 
-VERBS = ("help", "report", "chart", "export", "attendance")
+VERBS = ("help", "report", "summary", "chart", "export", "attendance")
 HOME_PERIOD = "last 30 days"
 
 
@@ -75,6 +75,8 @@ def heart_command(ack: Ack, command: dict, respond: Any, client: WebClient, cont
         reply(blocks.help_message(heart.settings.small_count_threshold, _series(heart)))
     elif verb == "report":
         _report(heart, reply, period)
+    elif verb == "summary":
+        _summary(heart, client, reply, request.user_id, period)
     elif verb == "attendance":
         held = attendance.held_sessions(heart.store, utc_now())
         client.views_open(trigger_id=request.trigger_id, view=blocks.attendance_modal(held))
@@ -206,6 +208,21 @@ def _report(heart: Heart, reply: Reply, period: str) -> None:
 def _series(heart: Heart) -> dict[str, str]:
     """The series coordinators can report on: title by id."""
     return {key: info.title for key, info in series_catalog(heart.store).items()}
+
+
+def _summary(heart: Heart, client: WebClient, reply: Reply, user_id: str, period: str) -> None:
+    """The funder figures in place, and the one-page HTML summary by DM."""
+    report = _compute(heart, reply, period)
+    if report is None:
+        return
+    reply(blocks.summary_message(report))
+    page = summary.as_html(report, charts.render(report)).encode()
+    name = f"heart-summary-{report.period.start_day.isoformat()}_{report.period.day_starts()[-1].date().isoformat()}.html"
+    try:
+        send_files(client, user_id, [{"file": page, "filename": name, "title": name}], f"Your summary for {report.period.label}.")
+    except SlackApiError as error:
+        log.warning("could not send the summary to %s: %s", user_id, error.response.get("error"))
+        reply(notice("Sorry, Slack would not take the summary file just now. Please try again in a moment."))
 
 
 def _send_by_dm(heart: Heart, client: WebClient, reply: Reply, user_id: str, verb: str, period: str) -> None:

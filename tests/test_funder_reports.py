@@ -4,6 +4,7 @@ hand-counted community (tests/support/engagement_data.py) plus two series still 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -228,3 +229,36 @@ def test_the_cli_records_a_past_session_and_a_participants_file(server, tmp_path
     assert done.exit_code == 0, done.output
     assert "1 matched to members, 2 counted without being matched" in done.output
     assert query(server, "select headcount from attendance where occurrence_id = ?", f"{FAMILY}:2026-09-14") == [(3,)]
+
+
+# ----------------------------------------------------------------------------- the funder summary
+
+
+def uploaded(slack) -> dict[str, bytes]:
+    sent = {call.path.rsplit("/", 1)[-1]: call.args["bytes"] for call in slack.calls_to("file_upload")}
+    files = slack.calls_to("files.completeUploadExternal")[-1].args["files"]
+    files = json.loads(files) if isinstance(files, str) else files
+    return {f["title"]: sent[f["id"]] for f in files}
+
+
+def test_heart_summary_gives_the_funder_figures_and_a_one_page_html_by_dm(server, slack):
+    message = reply(server, slack, "summary 2026-11-01..2026-11-25")
+    text = words(message)
+    assert "Engagement summary" in text and "Nov 1 – Nov 25, 2026" in text
+    assert "*Members who took part in a session:* " in text and "*Attended (recorded):* " in text
+    slack.wait_for("files.completeUploadExternal")
+    ((name, page),) = uploaded(slack).items()
+    assert name == "heart-summary-2026-11-01_2026-11-25.html"
+    html = page.decode()
+    assert html.startswith("<!doctype html>") and "data:image/png;base64," in html and "@page" in html
+    assert "http://" not in html and "https://" not in html  # nothing fetched: it prints as it is
+    cells = re.findall(r'<td class="n">([^<]*)</td>', html)
+    assert cells and not {"1", "2"} & set(cells[6:])  # past the at-a-glance figures, no count of one or two members
+    assert "&lt;3" in html
+
+
+def test_the_cli_html_is_the_same_summary(server):
+    result = CliRunner().invoke(main, ["report", "--db", str(server.database_path), "--period", "2026-11", "--format", "html"])
+    assert result.exit_code == 0, result.output
+    assert "HEART Collective: engagement summary" in result.output and "data:image/png;base64," in result.output
+    assert "Members who took part in a session" in result.output

@@ -81,6 +81,8 @@ def help_message(threshold: int, series: Mapping[str, str] | None = None) -> Mes
                 "`/heart report [period]`: engagement at a glance (only you see it).\n"
                 "`/heart chart [period]`: RSVPs, participation and share-outs per session, as a picture in your DM.\n"
                 "`/heart export [period]`: CSV files (sessions, RSVP counts, share-outs, daily figures) in your DM.\n"
+                "`/heart summary [period]`: the figures funders ask for, and a one-page summary (HTML, chart "
+                "included) in your DM to print or attach to a grant report.\n"
                 "`/heart attendance`: record who came to a session: a headcount, members present, or the "
                 "participants list from Zoom or Teams.\n"
                 "`/heart help`: this message."
@@ -211,6 +213,24 @@ def _footnote(report: Report) -> str:
         "Took part (per session): RSVP'd going or shared out about it under their name; not a headcount.",
     ]
     return " ".join(parts)
+
+
+def summary_message(report: Report) -> Message:
+    """``/heart summary``: the figures funders ask for, each with what it means (the one-page
+    HTML follows by DM)."""
+    lines = [f"*{escape(name)}:* {escape(value)}  _{escape(what)}_" for name, value, what in report.funder_figures()]
+    for title, rows in report.reach():
+        lines.append(f"*{escape(title)}:* " + (", ".join(f"{escape(r.label)} {escape(r.shown)}" for r in rows) or "none"))
+    blocks: list[Block] = [
+        header("Engagement summary"),
+        context(f"*{escape(report.period.label)}*"),
+        section(truncate("\n".join(lines), 2900)),
+        context(
+            _suppression(report.threshold) + " The one-page summary (HTML, chart included) is on its way to your DM: "
+            "open it in a browser, then print it or save it as a PDF."
+        ),
+    ]
+    return Message(text=f"Engagement summary, {report.period.label}", blocks=blocks)
 
 
 # ----------------------------------------------------------------------------- attendance

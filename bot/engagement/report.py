@@ -39,6 +39,7 @@ UPCOMING = "Sessions upcoming (from now)"
 ATTENDED = "Attended (recorded)"
 RECORDED = "Sessions with attendance recorded"
 NOT_RECORDED = "not recorded"
+PARTICIPANTS = "Members who took part in a session"
 NO_SESSION = "Not about a session"
 NO_SECTOR = "Not given"
 
@@ -163,6 +164,7 @@ class Report:
     rsvps_going: Tally
     rsvps_not_going: Tally
     members_engaged: Tally
+    participants: Tally  # members who took part in a held session (RSVP'd going or shared out about it)
     repeat_participants: Tally
     shareouts: Tally
     glossary_lookups: Tally
@@ -206,6 +208,27 @@ class Report:
                 ("Tip-sheet views", self.tipsheet_views.shown),
             ]
         return pairs
+
+    def funder_figures(self) -> list[tuple[str, str, str]]:
+        """The figures a funder asks for, as (name, value as shown, what it means), for the summary."""
+        held = self.sessions_held
+        attended_note = (
+            f"Headcounts coordinators recorded for {self.sessions_recorded} of the {held} sessions held."
+            if self.sessions_recorded
+            else "No headcount recorded yet: record one with /heart attendance."
+        )
+        return [
+            ("Sessions held", str(held), f"{self.sessions_cancelled} cancelled; {self.sessions_upcoming} still to come."),
+            (ATTENDED, self.attended.shown, attended_note),
+            (PARTICIPANTS, self.participants.shown, "Distinct members who RSVP'd going or shared out about a held session."),
+            ("Repeat participants", self.repeat_participants.shown, "Of them, members who took part in two or more."),
+            ("Members engaged", self.members_engaged.shown, "Distinct members who used heart-bot at all in the period."),
+            ("Share-outs", self.shareouts.shown, "Reflections members wrote after sessions (wins, barriers, resources, asks)."),
+        ]
+
+    def reach(self) -> list[tuple[str, tuple[Tally, ...]]]:
+        """Who the period reached, as (title, rows), for the summary and the report."""
+        return []
 
     def breakdowns(self) -> list[tuple[str, tuple[Tally, ...]]]:
         """The breakdowns as (title, rows), in the order every face shows them."""
@@ -306,7 +329,7 @@ def compute(
     suppress = Suppressor(threshold)
     previous = period.previous()
     current, before = _totals(db, tables, period, now), _totals(db, tables, previous, now)
-    attended, repeat_participants = _participation(db, tables, period, now)
+    attended, participants, repeat_participants = _participation(db, tables, period, now)
     sessions = _sessions(db, tables, period, now, suppress, attended)
     shared = _shareout_counts(db, tables, period)
     lookups = _event_groups(db, tables, period, events.GLOSSARY_LOOKUP, "subject", hit=1)
@@ -328,6 +351,7 @@ def compute(
         rsvps_going=suppress.tally("rsvps_going", "RSVPs going", current["rsvps_going"]),
         rsvps_not_going=suppress.tally("rsvps_not_going", "RSVPs not going", current["rsvps_not_going"]),
         members_engaged=suppress.tally("members_engaged", "Members engaged", current["members_engaged"]),
+        participants=suppress.tally("participants", PARTICIPANTS, participants),
         repeat_participants=suppress.tally("repeat_participants", "Repeat participants", repeat_participants),
         shareouts=suppress.tally("shareouts", "Share-outs", current["shareouts"]),
         glossary_lookups=suppress.tally("glossary_lookups", "Glossary lookups", current["glossary_lookups"]),
@@ -492,21 +516,25 @@ def _members_engaged(db: sqlite_utils.Database, tables: _Tables, period: Period)
     return db.execute(f"select count(*) from ({' union '.join(parts)})", _window(period)).fetchone()[0]
 
 
-def _participation(db: sqlite_utils.Database, tables: _Tables, period: Period, now: datetime) -> tuple[Counter[str], int]:
+def _participation(
+    db: sqlite_utils.Database, tables: _Tables, period: Period, now: datetime
+) -> tuple[Counter[str], int, int]:
     """Who took part in the held sessions of the period (RSVP'd going, or shared out about the
-    session under their id): the members of each session, and how many took part in two or more."""
+    session under their id): the members of each session, how many members took part in any,
+    and how many in two or more."""
     if not tables.sessions:
-        return Counter(), 0
+        return Counter(), 0, 0
     window = {**_window(period), "now": now.timestamp()}
     held = f"occurrence_id in ({_occurrences(period)} and status != 'cancelled' and starts_at <= :now)"
     attended = Counter(
         dict(db.execute(f"select occurrence_id, count(*) from report_participation where {held} group by 1", window))
     )
-    repeat = db.execute(
-        f"select count(*) from (select user_id from report_participation where {held} group by 1 having count(*) >= 2)",
+    members, repeat = db.execute(
+        "select count(*), coalesce(sum(n >= 2), 0) from "
+        f"(select user_id, count(*) as n from report_participation where {held} group by 1)",
         window,
-    ).fetchone()[0]
-    return attended, repeat
+    ).fetchone()
+    return attended, members, repeat
 
 
 def _sessions(
