@@ -29,6 +29,7 @@ from bot.library.entries import Category, GlossaryEntry, TipSheet
 from bot.library.glossary import GlossaryIndex
 from bot.library.loaders import load_library
 from bot.library.tipsheets import TipSheetLibrary
+from bot.members import profile
 from bot.members.coordinators import Coordinators
 from bot.sessions import claims
 from bot.sessions import core as sessions
@@ -51,6 +52,7 @@ MIGRATION_SETS = [
     claims.migrations,
     report.migrations,  # indexes on the tables above, for reports: keep it after them
     attendance.migrations,
+    profile.migrations,
     rollups.migrations,  # counts of the tables above, kept by triggers: keep it after them
 ]
 

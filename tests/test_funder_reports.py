@@ -262,3 +262,33 @@ def test_the_cli_html_is_the_same_summary(server):
     assert result.exit_code == 0, result.output
     assert "HEART Collective: engagement summary" in result.output and "data:image/png;base64," in result.output
     assert "Members who took part in a session" in result.output
+
+
+# ----------------------------------------------------------------------------- whom it reaches
+
+
+def profile_form(sector: str, state: str):
+    return {
+        "profile_sector": {"profile_sector": {"type": "static_select", "selected_option": {"value": sector}}},
+        "profile_state": {"profile_state": {"type": "static_select", "selected_option": {"value": state}}},
+    }
+
+
+def test_a_member_may_give_a_sector_and_state_and_reports_count_members_reached_by_them(server, slack):
+    server.event({"type": "app_home_opened", "user": "UA", "tab": "home", "channel": "D0HOME"})
+    (home,) = slack.wait_for("views.publish")
+    assert "About you (optional)" in json.dumps(home.args["view"]) and "never with your name" in json.dumps(home.args["view"])
+    slack.clear()
+    server.click("member_profile_open", "profile", user="UA")
+    (opened,) = slack.wait_for("views.open")
+    assert "Prefer not to say" in json.dumps(opened.args["view"])
+    for user in ("UA", "UB", "UC"):
+        server.submit("member_profile", profile_form("community-organization", "Massachusetts"), user=user)
+    server.submit("member_profile", profile_form("none", "Vermont"), user="UG")
+    server.submit("member_profile", profile_form("made-up", "Atlantis"), user="UH")  # off the list: not said
+    assert query(server, "select sector, state from member_profiles where user_id = 'UH'") == []
+    text = words(reply(server, slack, "report 2026-11-01..2026-11-25"))
+    assert "*Members reached by state*\\n• Not given: " in text and "• Massachusetts: 3" in text and "• Vermont: <3" in text
+    assert "• Community-based organization: 3" in text  # a profile's sector wins over a share-out's
+    summary_text = words(reply(server, slack, "summary 2026-11-01..2026-11-25"))
+    assert "*Members reached by state:* " in summary_text and "Massachusetts 3" in summary_text

@@ -42,6 +42,7 @@ NOT_RECORDED = "not recorded"
 PARTICIPANTS = "Members who took part in a session"
 NO_SESSION = "Not about a session"
 NO_SECTOR = "Not given"
+NO_STATE = "Not given"
 
 
 @migrations()
@@ -173,6 +174,8 @@ class Report:
     safety_net: Tally
     trend: tuple[Trend, ...]
     sessions: tuple[SessionRow, ...]
+    reach_by_sector: tuple[Tally, ...]  # members engaged, by profile sector, else their latest share-out's
+    reach_by_state: tuple[Tally, ...]  # members engaged, by the state they gave
     shareouts_by_session: tuple[Tally, ...]
     shareouts_by_sector: tuple[Tally, ...]
     shareouts_by_theme: tuple[Tally, ...]
@@ -227,12 +230,13 @@ class Report:
         ]
 
     def reach(self) -> list[tuple[str, tuple[Tally, ...]]]:
-        """Who the period reached, as (title, rows), for the summary and the report."""
-        return []
+        """Whom the period reached: the members engaged by sector and by state, as (title, rows)."""
+        return [("Members reached by sector", self.reach_by_sector), ("Members reached by state", self.reach_by_state)]
 
     def breakdowns(self) -> list[tuple[str, tuple[Tally, ...]]]:
         """The breakdowns as (title, rows), in the order every face shows them."""
         found = [
+            *self.reach(),
             ("Share-outs by session", self.shareouts_by_session),
             ("Share-outs by sector", self.shareouts_by_sector),
             ("Share-outs by theme", self.shareouts_by_theme),
@@ -332,6 +336,7 @@ def compute(
     attended, participants, repeat_participants = _participation(db, tables, period, now)
     sessions = _sessions(db, tables, period, now, suppress, attended)
     shared = _shareout_counts(db, tables, period)
+    reached = _reach(db, tables, period)
     lookups = _event_groups(db, tables, period, events.GLOSSARY_LOOKUP, "subject", hit=1)
     misses = _event_groups(db, tables, period, events.GLOSSARY_LOOKUP, "query", hit=0)
     sheets = _event_groups(db, tables, period, events.TIPSHEET_VIEW, "subject")
@@ -364,6 +369,8 @@ def compute(
             if period.series_id is None or key in _SERIES_TREND
         ),
         sessions=tuple(sessions),
+        reach_by_sector=suppress.tallies(reached["sector"].items(), lambda key: labels.sectors.get(key, key) or NO_SECTOR),
+        reach_by_state=suppress.tallies(reached["state"].items(), lambda key: key or NO_STATE),
         shareouts_by_session=suppress.tallies(
             shared["occurrence_id"].items(), lambda key: titles.get(key) or _occurrence_label(db, tables, key, period)
         ),
@@ -514,6 +521,52 @@ def _members_engaged(db: sqlite_utils.Database, tables: _Tables, period: Period)
     if not parts:
         return 0
     return db.execute(f"select count(*) from ({' union '.join(parts)})", _window(period)).fetchone()[0]
+
+
+def _members_of(period: Period, tables: _Tables) -> str | None:
+    """SQL for the ids of the members engaged in the period (see :func:`_members_engaged`), or None."""
+    if period.series_id is None:
+        if not tables.events:
+            return None
+        return (
+            "with recursive member(id) as (select min(user_id) from events union all "
+            "select (select min(user_id) from events where user_id > member.id) from member where member.id is not null) "
+            "select id from member where id is not null and exists "
+            "(select 1 from events where user_id = member.id and at >= :lo and at < :hi)"
+        )
+    parts = [f"select user_id from rsvps where occurrence_id in ({_occurrences(period)})"] if tables.sessions else []
+    if tables.shareouts:
+        parts.append(f"select user_id from shareouts where {_shareouts(period)} and user_id is not null")
+    return " union ".join(parts) or None
+
+
+def _reach(db: sqlite_utils.Database, tables: _Tables, period: Period) -> dict[str, Counter[str]]:
+    """The members engaged in the period, counted by sector (the one in their profile, else the one
+    their latest share-out under their name gave) and by the state in their profile ('' when none)."""
+    found: dict[str, Counter[str]] = {"sector": Counter(), "state": Counter()}
+    members = _members_of(period, tables)
+    if members is None:
+        return found
+    names = set(db.table_names())
+    profile = "member_profiles" in names
+    from_profile = "(select nullif(sector, '') from member_profiles where user_id = m.id)" if profile else "null"
+    from_shareouts = (
+        "(select sector from shareouts where user_id = m.id and sector is not null order by created_at desc limit 1)"
+        if tables.shareouts
+        else "null"
+    )
+    state = "(select nullif(state, '') from member_profiles where user_id = m.id)" if profile else "null"
+    # A CTE cannot open a subquery in SQLite, so the recursive walk is named first when there is one.
+    if members.startswith("with recursive"):
+        head, _, walk = members.partition(" select id from member ")
+        sql = f"{head}, m(id) as (select id from member {walk}) "
+    else:
+        sql = f"with m(id) as ({members}) "
+    sql += f"select coalesce({from_profile}, {from_shareouts}, ''), coalesce({state}, ''), count(*) from m group by 1, 2"
+    for sector, state_name, count in db.execute(sql, _window(period)):
+        found["sector"][str(sector)] += count
+        found["state"][str(state_name)] += count
+    return found
 
 
 def _participation(
