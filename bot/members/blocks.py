@@ -106,9 +106,8 @@ def profile_modal(given: Profile, sectors: Sequence[tuple[str, str]], states: Se
     def menu(block_id: str, label: str, choices: Sequence[tuple[str, str]], current: str | None) -> InputBlock:
         options = [Option(value=NOT_SAYING, text="Prefer not to say")] + [Option(value=v, text=t) for v, t in choices]
         initial = next((o for o in options if o.value == current), options[0])
-        return InputBlock(
-            block_id=block_id, label=label, element=StaticSelectElement(action_id=block_id, options=options, initial_option=initial)
-        )
+        element = StaticSelectElement(action_id=block_id, options=options, initial_option=initial)
+        return InputBlock(block_id=block_id, label=label, element=element)
 
     blocks: list[Block] = [
         context("Optional. Coordinators see these only as counts by sector and by state, small ones hidden."),
