@@ -20,7 +20,8 @@ from typing import Protocol
 from bot import events
 from bot.config import Settings
 from bot.content import Problems
-from bot.engagement import attendance, report, rollups
+from bot.engagement import attendance, pulse, report, rollups
+from bot.engagement.pulse_service import PulseService
 from bot.engagement.report import Labels
 from bot.errors import ConfigError, ContentError
 from bot.events import Event, EventRecorder
@@ -53,6 +54,7 @@ MIGRATION_SETS = [
     report.migrations,  # indexes on the tables above, for reports: keep it after them
     attendance.migrations,
     profile.migrations,
+    pulse.migrations,
     rollups.migrations,  # counts of the tables above, kept by triggers: keep it after them
 ]
 
@@ -190,6 +192,7 @@ def build_heart(settings: Settings) -> Heart:
             functools.partial(apply_retention, store, client, settings.shareout_retention_days, zone=settings.tz),
         )
     heart.services.append(scheduler)
+    heart.services.append(PulseService(store, web_client(settings)))
     log.info(
         "content loaded: %d glossary entries, %d tip sheets; database %s",
         len(content.glossary),

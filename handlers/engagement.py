@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 
 from bot.blocks import Message, notice
-from bot.engagement import attendance, blocks, charts, exports, summary
+from bot.engagement import attendance, blocks, charts, exports, pulse, summary
 from bot.engagement.report import Report, report_for, series_catalog
 from bot.errors import HeartError
 from bot.runtime import Heart
@@ -56,6 +56,9 @@ def register(app: App) -> None:
     app.action(re.compile(rf"^({blocks.PERIOD_ACTION}|{blocks.SERIES_ACTION})$"))(period_chosen)
     app.action(re.compile(rf"^({blocks.CHART_ACTION}|{blocks.EXPORT_ACTION})$"))(send_clicked)
     app.view(blocks.ATTENDANCE_CALLBACK)(attendance_submitted)
+    app.action(blocks.PULSE_SCORE_ACTION)(pulse_scored)
+    app.action(blocks.PULSE_TRY_ACTION)(pulse_try_clicked)
+    app.view(blocks.PULSE_TRY_CALLBACK)(pulse_try_submitted)
 
 
 def heart_command(ack: Ack, command: dict, respond: Any, client: WebClient, context: BoltContext) -> None:
@@ -160,6 +163,39 @@ def attendance_submitted(ack: Ack, body: dict, client: WebClient, context: BoltC
         text = escape(str(error))
     client.views_update(view_id=submission.view_id, view=blocks.attendance_done_view(text))
     log.info("attendance recorded for %s by coordinator %s", session, by)
+
+
+def pulse_scored(ack: Ack, action: dict, body: dict, respond: Any, context: BoltContext) -> None:
+    """A tap on the pulse: keep the answer without the member's name, and thank them."""
+    ack()
+    heart = heart_of(context)
+    click = Click.from_payload(action, body)
+    occurrence_id, _, score = click.value.rpartition("|")
+    recorded = score.isdigit() and pulse.answer(
+        heart.store, occurrence_id, click.user_id, int(score), now=utc_now(), zone=heart.settings.tz
+    )
+    respond(blocks.pulse_thanks(occurrence_id, bool(recorded)).to_response(replace_original=True))
+
+
+def pulse_try_clicked(ack: Ack, action: dict, body: dict, client: WebClient, context: BoltContext) -> None:
+    """*Add one thing I'll try*: its small form."""
+    ack()
+    click = Click.from_payload(action, body)
+    client.views_open(trigger_id=click.trigger_id, view=blocks.pulse_try_modal(click.value))
+
+
+def pulse_try_submitted(ack: Ack, body: dict, context: BoltContext) -> None:
+    """The "one thing I'll try" form's Save: kept without the member's name (once per session)."""
+    heart = heart_of(context)
+    submission = Submission.from_payload(body)
+    text = submission.text(blocks.PULSE_TRY_FIELD)
+    if not text.strip():
+        ack(response_action="errors", errors={blocks.PULSE_TRY_FIELD: "Please write one thing, or press Cancel."})
+        return
+    occurrence_id, user_id, zone = submission.private_metadata, submission.user_id, heart.settings.tz
+    kept = pulse.add_try(heart.store, occurrence_id, user_id, text, now=utc_now(), zone=zone)
+    words = "Thank you. It's kept without your name." if kept else "You've already added one for this session. Thank you!"
+    ack(response_action="update", view=blocks.pulse_done_view(words))
 
 
 def _slack_directory(client: WebClient) -> dict[str, str]:

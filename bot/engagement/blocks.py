@@ -303,3 +303,66 @@ def attendance_recorded_text(recorded: Recorded) -> str:
 def attendance_done_view(text: str) -> View:
     """The attendance form's outcome."""
     return View(type="modal", callback_id=ATTENDANCE_CALLBACK, title="Attendance", close="Done", blocks=[section(text)])
+
+
+# ----------------------------------------------------------------------------- the pulse
+
+PULSE_SCORE_ACTION = "pulse_score"  # value: "<occurrence id>|<1-5>"
+PULSE_TRY_ACTION = "pulse_try"  # value: occurrence id
+PULSE_TRY_CALLBACK = "pulse_try_form"  # private_metadata: occurrence id
+PULSE_TRY_FIELD = "pulse_try_text"
+_SCORE_WORDS = {1: "1 · not useful", 2: "2", 3: "3", 4: "4", 5: "5 · very useful"}
+
+
+def pulse_message(occurrence_id: str, title: str) -> Message:
+    """The DM after a session: one tap, anonymous, optional."""
+    lead = f"*How useful was today's {escape(title)}?* One tap, 1 to 5."
+    buttons = [button(_SCORE_WORDS[n], PULSE_SCORE_ACTION, f"{occurrence_id}|{n}") for n in range(1, 6)]
+    return Message(
+        text=f"How useful was today's {title}? One tap, 1 to 5.",
+        blocks=[
+            section(lead),
+            actions(buttons),
+            context(
+                "Optional and anonymous: your answer is kept without your name and shown to coordinators only "
+                "as a total with others' (and not at all until enough people answer)."
+            ),
+        ],
+    )
+
+
+def pulse_thanks(occurrence_id: str, recorded: bool) -> Message:
+    """After the tap: thanks, and the optional "one thing I'll try"."""
+    text = "Thank you, that's noted, without your name." if recorded else "You've already answered for this session. Thank you!"
+    return Message(
+        text=text,
+        blocks=[
+            section(text),
+            actions([button("Add one thing I'll try", PULSE_TRY_ACTION, occurrence_id)]),
+            context("Also anonymous: coordinators see only how many people named something to try."),
+        ],
+    )
+
+
+def pulse_try_modal(occurrence_id: str) -> View:
+    """The optional "one thing I'll try"."""
+    field = InputBlock(
+        block_id=PULSE_TRY_FIELD,
+        label="One thing I'll try",
+        element=PlainTextInputElement(action_id=PULSE_TRY_FIELD, max_length=300, placeholder="e.g. a two-minute check-in"),
+    )
+    note = context("Kept without your name. Coordinators see only how many people named something to try.")
+    return View(
+        type="modal",
+        callback_id=PULSE_TRY_CALLBACK,
+        title="One thing I'll try",
+        submit="Save",
+        close="Cancel",
+        private_metadata=occurrence_id,
+        blocks=[field, note],
+    )
+
+
+def pulse_done_view(text: str) -> View:
+    """The "one thing I'll try" form's outcome."""
+    return View(type="modal", callback_id=PULSE_TRY_CALLBACK, title="Thank you", close="Done", blocks=[section(text)])

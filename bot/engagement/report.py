@@ -174,6 +174,10 @@ class Report:
     safety_net: Tally
     trend: tuple[Trend, ...]
     sessions: tuple[SessionRow, ...]
+    pulse_answers: Tally  # post-session pulse answers about the period's sessions
+    pulse_average: str  # their mean usefulness ("4.2 of 5"), or why it is not shown
+    pulse_tries: Tally  # answers that named one thing to try
+    pulse_scores: tuple[Tally, ...]  # answers by score
     reach_by_sector: tuple[Tally, ...]  # members engaged, by profile sector, else their latest share-out's
     reach_by_state: tuple[Tally, ...]  # members engaged, by the state they gave
     shareouts_by_session: tuple[Tally, ...]
@@ -227,6 +231,12 @@ class Report:
             ("Repeat participants", self.repeat_participants.shown, "Of them, members who took part in two or more."),
             ("Members engaged", self.members_engaged.shown, "Distinct members who used heart-bot at all in the period."),
             ("Share-outs", self.shareouts.shown, "Reflections members wrote after sessions (wins, barriers, resources, asks)."),
+            (
+                "How useful (1 to 5)",
+                self.pulse_average,
+                f"Anonymous post-session pulse: {self.pulse_answers.shown} answers; "
+                f"{self.pulse_tries.shown} named one thing they'll try.",
+            ),
         ]
 
     def reach(self) -> list[tuple[str, tuple[Tally, ...]]]:
@@ -237,6 +247,7 @@ class Report:
         """The breakdowns as (title, rows), in the order every face shows them."""
         found = [
             *self.reach(),
+            ("Post-session pulse: how useful", self.pulse_scores),
             ("Share-outs by session", self.shareouts_by_session),
             ("Share-outs by sector", self.shareouts_by_sector),
             ("Share-outs by theme", self.shareouts_by_theme),
@@ -337,6 +348,7 @@ def compute(
     sessions = _sessions(db, tables, period, now, suppress, attended)
     shared = _shareout_counts(db, tables, period)
     reached = _reach(db, tables, period)
+    answers, tries, scores = _pulse(db, period)
     lookups = _event_groups(db, tables, period, events.GLOSSARY_LOOKUP, "subject", hit=1)
     misses = _event_groups(db, tables, period, events.GLOSSARY_LOOKUP, "query", hit=0)
     sheets = _event_groups(db, tables, period, events.TIPSHEET_VIEW, "subject")
@@ -369,6 +381,10 @@ def compute(
             if period.series_id is None or key in _SERIES_TREND
         ),
         sessions=tuple(sessions),
+        pulse_answers=suppress.tally("pulse_answers", "Pulse answers", answers),
+        pulse_average=_average(scores, answers, threshold),
+        pulse_tries=suppress.tally("pulse_tries", "Named one thing to try", tries),
+        pulse_scores=tuple(suppress.tally(str(n), _SCORE_LABELS[n], scores[n]) for n in (5, 4, 3, 2, 1) if scores[n]),
         reach_by_sector=suppress.tallies(reached["sector"].items(), lambda key: labels.sectors.get(key, key) or NO_SECTOR),
         reach_by_state=suppress.tallies(reached["state"].items(), lambda key: key or NO_STATE),
         shareouts_by_session=suppress.tallies(
@@ -521,6 +537,32 @@ def _members_engaged(db: sqlite_utils.Database, tables: _Tables, period: Period)
     if not parts:
         return 0
     return db.execute(f"select count(*) from ({' union '.join(parts)})", _window(period)).fetchone()[0]
+
+
+_SCORE_LABELS = {5: "5 · very useful", 4: "4", 3: "3", 2: "2", 1: "1 · not useful"}
+
+
+def _pulse(db: sqlite_utils.Database, period: Period) -> tuple[int, int, Counter[int]]:
+    """Pulse answers about the sessions of the period: how many, how many named something to try, by score."""
+    names = set(db.table_names())
+    if not {"pulse_answers", "occurrences"} <= names:
+        return 0, 0, Counter()
+    window = _window(period)
+    sessions = f"occurrence_id in ({_occurrences(period)})"
+    counted = db.execute(f"select usefulness, count(*) from pulse_answers where {sessions} group by 1", window)
+    scores: Counter[int] = Counter(dict(counted.fetchall()))
+    (tries,) = db.execute(f"select count(*) from pulse_tries where {sessions}", window).fetchone()
+    return sum(scores.values()), tries, scores
+
+
+def _average(scores: Counter[int], answers: int, threshold: int) -> str:
+    """The mean usefulness as shown: only from ``threshold`` answers up (fewer could name a member's answer)."""
+    if not answers:
+        return "no answers yet"
+    if answers < threshold:
+        return f"not shown (fewer than {threshold} answers)"
+    mean = sum(score * count for score, count in scores.items()) / answers
+    return f"{mean:.1f} of 5"
 
 
 def _members_of(period: Period, tables: _Tables) -> str | None:

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot import events
-from bot.engagement import attendance
+from bot.engagement import attendance, pulse
 from bot.members import profile
 from bot.sessions import claims
 from bot.sessions import core as sessions
@@ -87,6 +87,7 @@ def collect(store: Store, content: ShareoutContent, owner: Owner) -> dict[str, A
             for at, kind, subject, query, hit in activity
         ],
         "marked_present_at": attendance.marks_of(store, user),
+        "asked_how_useful": pulse.asked_about(store, user),
         "profile": {key: value for key, value in vars(profile.get(store, user)).items() if value},
     }
 
@@ -106,6 +107,7 @@ def forget(store: Store, owner: Owner) -> Forgotten:
         claims.forget_recipient(db, user)
         activity = events.forget_member(db, user)
         attendance.forget_member(db, user)
+        pulse.forget_member(db, user)
         profile.forget(db, user)
     store.erase_history()
     forgotten = Forgotten(
