@@ -80,7 +80,8 @@ def help_message(threshold: int, series: Mapping[str, str] | None = None) -> Mes
             section(
                 "`/heart report [period]`: engagement at a glance (only you see it).\n"
                 "`/heart chart [period]`: RSVPs, participation and share-outs per session, as a picture in your DM.\n"
-                "`/heart export [period]`: CSV files (sessions, RSVP counts, share-outs, daily figures) in your DM.\n"
+                "`/heart export [period]`: CSV files (sessions, RSVP counts, share-outs, daily figures, connections) "
+                "in your DM.\n"
                 "`/heart summary [period]`: the figures funders ask for, and a one-page summary (HTML, chart "
                 "included) in your DM to print or attach to a grant report.\n"
                 "`/heart attendance`: record who came to a session: a headcount, members present, or the "
@@ -211,6 +212,7 @@ def _footnote(report: Report) -> str:
         "Members engaged: anyone who used heart-bot in the period (anonymous share-outs cannot be counted).",
         "Repeat participants: members who RSVP'd going to, or shared out about, two or more sessions.",
         "Took part (per session): RSVP'd going or shared out about it under their name; not a headcount.",
+        "Monthly connections: the rounds that started in the period; a share is hidden when a count behind it is small.",
     ]
     return " ".join(parts)
 
