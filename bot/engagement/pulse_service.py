@@ -5,7 +5,7 @@ processes never both ask, and a restart catches up on the sessions of the last t
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -19,6 +19,7 @@ from bot.store import Store
 log = logging.getLogger(__name__)
 
 EVERY_SECONDS = 300
+FIRST_AFTER_SECONDS = 5
 
 
 class PulseService:
@@ -27,16 +28,16 @@ class PulseService:
     def __init__(self, store: Store, client: WebClient, *, every_seconds: int = EVERY_SECONDS):
         self._store, self._client = store, client
         self._scheduler = BackgroundScheduler(timezone=UTC)
-        self._scheduler.add_job(
-            self.send_due, IntervalTrigger(seconds=every_seconds), id="pulse", next_run_time=datetime.now(UTC), max_instances=1
-        )
+        # The first round waits a little: a start (or a restart storm) is not slowed by it.
+        first = datetime.now(UTC) + timedelta(seconds=FIRST_AFTER_SECONDS)
+        self._scheduler.add_job(self.send_due, IntervalTrigger(seconds=every_seconds), id="pulse", next_run_time=first, max_instances=1)
 
     def start(self) -> None:
         self._scheduler.start()
 
     def stop(self) -> None:
         if self._scheduler.running:
-            self._scheduler.shutdown(wait=True)
+            self._scheduler.shutdown(wait=False)
 
     def send_due(self, now: datetime | None = None) -> int:
         """Ask every member now due; returns how many DMs went out."""

@@ -180,8 +180,13 @@ def every_surface_with_smuggled_text(bot: BotServer, slack: LocalSlack) -> list[
     ]:
         answer = bot.command(command, text, user=user)
         acks.append(answer.json or answer.body)
-    # The quick path's buttons: the safety net's check-in, with the member's name.
+    # Text that seems to identify someone is asked about before it is stored: "Save as it is" saves it.
     confirmation = acks[-1]
+    if "shareout_check_save" in buttons(confirmation):
+        saved = bot.click("shareout_check_save", buttons(confirmation)["shareout_check_save"]["value"], user=MEMBER)
+        confirmation = slack.responses(saved.response_url)[-1]
+        acks.append(confirmation)
+    # The quick path's buttons: the safety net's check-in, with the member's name.
     checkin = buttons(confirmation)["shareout_checkin_named"]
     acks.append(bot.click("shareout_checkin_named", checkin["value"]).json)
     for visibility in ("channel_named", "channel_anonymous", "anonymous", "coordinators"):
