@@ -105,6 +105,7 @@ def shell(user_id: str, coordinator: bool, database_path: Path | None) -> None:
 def check() -> None:
     """Validate configuration and content; exit non-zero with each problem listed."""
     from bot.runtime import load_content
+    from bot.sessions import core
 
     settings = _settings()
     content = load_content(settings.content_dir)
@@ -117,6 +118,9 @@ def check() -> None:
     click.echo(f"safety net ok: {len(net.rules)} rules, {model}")
     for series in content.sessions:
         click.echo(f"series ok: {series.id}: {series.recurrence.describe()}")
+        channel = series.channel_id or settings.peerhour_channel
+        for gap in core.setup_gaps(dataclasses.replace(series, channel_id=channel)):
+            click.echo(f"warning: series {series.id} {gap}")
     click.echo(f"configuration ok: {'Socket Mode' if settings.socket_mode else 'HTTP'}; database {settings.database_path}")
 
 

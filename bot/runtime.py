@@ -179,6 +179,9 @@ def build_heart(settings: Settings) -> Heart:
     now = datetime.now(UTC)
     sessions.import_series(store, list(content.sessions), now=now, default_channel=settings.peerhour_channel)
     sessions.expand_all(store, now)
+    for series, gaps in sessions.series_needing_setup(store, now):
+        for gap in gaps:
+            log.warning("series %s %s", series.id, gap)
     scheduler = SessionScheduler(store, settings, coordinators=coordinators.all)
     if settings.shareout_retention_days:
         client = web_client(settings)

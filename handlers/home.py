@@ -56,6 +56,7 @@ def add_section(home_section: HomeSection) -> None:
 
 def register(app: App) -> None:
     """Add the sessions and the quick links to the Home tab, and publish it whenever a member opens it."""
+    add_section(HomeSection("setup", 5, _setup_section, coordinators_only=True))
     add_section(HomeSection("sessions", 10, _sessions_section))
     add_section(HomeSection("resources", 90, _resources_section))
     app.event("app_home_opened")(home_opened)
@@ -89,6 +90,10 @@ def _sessions_section(heart: Heart, visit: HomeVisit) -> list[Block]:
         context("Times are shown in your own time zone. *Remind me by DM* sends you each session's reminders."),
         *session_blocks.upcoming_blocks(shown, surface=session_blocks.HOME, coordinator=visit.coordinator),
     ]
+
+
+def _setup_section(heart: Heart, visit: HomeVisit) -> list[Block]:
+    return session_blocks.setup_blocks(sessions.series_needing_setup(heart.store, visit.now))
 
 
 def _resources_section(heart: Heart, visit: HomeVisit) -> list[Block]:

@@ -78,6 +78,7 @@ TIMEZONES = {
 DURATIONS = (30, 45, 60, 90, 120)
 REMINDER_CHOICES = (10080, 1440, 60, 15)
 PAST_TENSE = {GOING: "going", NOT_GOING: "not able to make it"}
+MAX_CARD_DESCRIPTION = 300  # a session card shows the start of its description; the calendar entry has it all
 
 
 # ----------------------------------------------------------------------------- pieces
@@ -170,7 +171,10 @@ def session_blocks(view: SessionView, *, surface: str, coordinator: bool = False
         button("Add to calendar", CALENDAR_ACTION, occurrence.id),
     ]
     elements += _join_button(occurrence)
-    blocks: list[Block] = [section(details(occurrence)), context(" · ".join(state))]
+    blocks: list[Block] = [section(details(occurrence))]
+    if occurrence.description:
+        blocks.append(context(escape(truncate(occurrence.description.strip(), MAX_CARD_DESCRIPTION))))
+    blocks.append(context(" · ".join(state)))
     if coordinator:
         elements.append(_manage_menu(occurrence))
         if occurrence.channel_problem:
@@ -260,6 +264,14 @@ def calendar_message(occurrence: Occurrence, google_url: str, sent_file: bool) -
 def calendar_file_comment(occurrence: Occurrence, google_url: str) -> str:
     """The words beside the .ics file in the member's DM."""
     return f"Open the file to add *{escape(occurrence.title)}* to your calendar, or <{google_url}|add it to Google Calendar>."
+
+
+def setup_blocks(needing: Sequence[tuple[Series, Sequence[str]]]) -> list[Block]:
+    """For coordinators: each series that will remind people but lacks a join link or a channel."""
+    if not needing:
+        return []
+    lines = [f":warning: *{escape(series.title)}* (`{series.id}`) {escape(gap)}" for series, gaps in needing for gap in gaps]
+    return [header("Sessions that need a link or a channel"), section("\n".join(lines))]
 
 
 # ----------------------------------------------------------------------------- posts

@@ -337,6 +337,29 @@ def deployment_uid(store: Store) -> str:
     return store.db.execute("select uid from deployment where id = 1").fetchone()[0]
 
 
+def setup_gaps(series: Series) -> list[str]:
+    """What members of a series would miss, as plain sentences for coordinators: no join link
+    (after "Going" there is nowhere to join) and no channel (no channel reminders at all)."""
+    gaps = []
+    if not series.join_url:
+        gaps.append(
+            "has no join link: members who say Going have nowhere to join and calendar entries have no location "
+            f"(set join_url in content/sessions.yml, or `python -m bot sessions edit {series.id} --link https://...`)"
+        )
+    if not series.channel_id:
+        gaps.append(
+            "has no channel: no reminder is posted in a channel, only DMs to members who ask "
+            f"(set channel in content/sessions.yml or PEERHOUR_CHANNEL, or `python -m bot sessions edit {series.id} --channel C...`)"
+        )
+    return gaps
+
+
+def series_needing_setup(store: Store, now: datetime) -> list[tuple[Series, list[str]]]:
+    """Active series that will remind people (a session still to come) and lack a link or a channel."""
+    coming = {o.series_id for o in upcoming(store, now, limit=1000)}
+    return [(series, gaps) for series in all_series(store) if series.id in coming and (gaps := setup_gaps(series))]
+
+
 def get_series(store: Store, series_id: str) -> Series | None:
     """The series with this id, or None."""
     rows = list(store.db.query("select * from series where id = ?", (series_id,)))
