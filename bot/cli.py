@@ -119,7 +119,7 @@ def check() -> None:
     for series in content.sessions:
         click.echo(f"series ok: {series.id}: {series.recurrence.describe()}")
         channel = series.channel_id or settings.peerhour_channel
-        for gap in core.setup_gaps(dataclasses.replace(series, channel_id=channel)):
+        for gap in core.setup_gaps(dataclasses.replace(series, channel_id=channel, source="content")):
             click.echo(f"warning: series {series.id} {gap}")
     click.echo(f"configuration ok: {'Socket Mode' if settings.socket_mode else 'HTTP'}; database {settings.database_path}")
 

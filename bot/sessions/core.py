@@ -340,16 +340,23 @@ def deployment_uid(store: Store) -> str:
 def setup_gaps(series: Series) -> list[str]:
     """What members of a series would miss, as plain sentences for coordinators: no join link
     (after "Going" there is nowhere to join) and no channel (no channel reminders at all)."""
+    declared = series.source == "content"  # changed in the file: the next start would undo an edit
+
+    def fix(field: str, option: str, example: str) -> str:
+        if declared:
+            return f"set {field} in content/sessions.yml" + (" or PEERHOUR_CHANNEL" if field == "channel" else "")
+        return f"`python -m bot sessions edit {series.id} --{option} {example}`"
+
     gaps = []
     if not series.join_url:
         gaps.append(
             "has no join link: members who say Going have nowhere to join and calendar entries have no location "
-            f"(set join_url in content/sessions.yml, or `python -m bot sessions edit {series.id} --link https://...`)"
+            f"({fix('join_url', 'link', 'https://...')})"
         )
     if not series.channel_id:
         gaps.append(
             "has no channel: no reminder is posted in a channel, only DMs to members who ask "
-            f"(set channel in content/sessions.yml or PEERHOUR_CHANNEL, or `python -m bot sessions edit {series.id} --channel C...`)"
+            f"({fix('channel', 'channel', 'C0123ABCD')})"
         )
     return gaps
 
