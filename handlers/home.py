@@ -87,7 +87,7 @@ def _sessions_section(heart: Heart, visit: HomeVisit) -> list[Block]:
     shown = sessions.member_views(heart.store, found, visit.user_id)
     return [
         header("Upcoming peer support hours"),
-        context("Times are shown in your own time zone. *Remind me by DM* sends you each session's reminders."),
+        context(session_blocks.REMINDER_HINT),
         *session_blocks.upcoming_blocks(shown, surface=session_blocks.HOME, coordinator=visit.coordinator),
     ]
 

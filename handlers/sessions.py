@@ -40,6 +40,8 @@ def register(app: App) -> None:
     app.command("/peerhour")(peerhour_command)
     app.action(re.compile(rf"^({blocks.GOING_ACTION}|{blocks.NOT_GOING_ACTION})$"))(rsvp_clicked)
     app.action(re.compile(rf"^({blocks.SUBSCRIBE_ACTION}|{blocks.UNSUBSCRIBE_ACTION})$"))(subscription_clicked)
+    app.action(re.compile(rf"^({blocks.REMIND_SESSION_ACTION}|{blocks.UNREMIND_SESSION_ACTION})$"))(session_reminder_clicked)
+    app.action(blocks.STOP_DM_ACTION)(stop_dm_clicked)
     app.action(blocks.CALENDAR_ACTION)(calendar_clicked)
     app.action(re.compile(rf"^{blocks.LINK_ACTION}"))(link_clicked)
     app.action(blocks.ADD_ACTION)(add_clicked)
@@ -100,6 +102,39 @@ def subscription_clicked(ack: Ack, action: dict, body: dict, client: WebClient, 
         return
     heart.record(events.Event(events.SUBSCRIBE if subscribed else events.UNSUBSCRIBE, click.user_id, series.id))
     _refresh(heart, client, respond, click, blocks.subscribed_message(series, subscribed))
+
+
+def session_reminder_clicked(
+    ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond, context: BoltContext
+) -> None:
+    """Remind me: this session / Stop reminders for this session."""
+    ack()
+    heart = heart_of(context)
+    click = Click.from_payload(action, body)
+    on = click.action_id == blocks.REMIND_SESSION_ACTION
+    try:
+        occurrence = sessions.set_session_reminder(heart.store, click.value, click.user_id, on, now=utc_now())
+    except SessionError as error:
+        _tell(client, respond, click, str(error))
+        return
+    heart.record(events.Event(events.SUBSCRIBE if on else events.UNSUBSCRIBE, click.user_id, occurrence.series_id, "session"))
+    series = sessions.get_series(heart.store, occurrence.series_id)
+    offsets = series.reminder_offsets if series else ()
+    _refresh(heart, client, respond, click, blocks.session_reminder_message(occurrence, offsets, on))
+
+
+def stop_dm_clicked(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
+    """A reminder DM's Stop DM reminders: none for the series any more, whichever way they were asked for."""
+    ack()
+    heart = heart_of(context)
+    click = Click.from_payload(action, body)
+    try:
+        series = sessions.stop_all_reminders(heart.store, click.value, click.user_id)
+    except SessionError as error:
+        _tell(client, respond, click, str(error))
+        return
+    heart.record(events.Event(events.UNSUBSCRIBE, click.user_id, series.id))
+    _refresh(heart, client, respond, click, blocks.stopped_message(series))
 
 
 def calendar_clicked(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:

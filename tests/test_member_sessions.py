@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -86,3 +87,51 @@ def test_coordinators_see_on_home_which_series_lack_a_link_or_a_channel(bot, sla
     assert "*Linked and posted*" not in home.split("Upcoming peer support hours")[0]
     slack.clear()
     assert "need a link or a channel" not in home_of(bot, slack, "UMEMBER9")
+
+
+# ----------------------------------------------------------------------------- DM reminders: this session or every one
+
+
+def weekly_series(store: Store, title: str, *, days_ahead: float = 2) -> list[sessions.Occurrence]:
+    """A weekly series of three sessions, the first ``days_ahead`` days from now."""
+    first = one_session(store, soon(86400 * days_ahead), title=title)
+    with store.transaction() as db:
+        db.execute("update series set frequency = 'weekly', count = 3 where id = ?", (first.series_id,))
+    sessions.expand_all(store, first.starts_at - timedelta(days=1))
+    return sessions.upcoming(store, first.starts_at - timedelta(hours=1), limit=3, series_id=first.series_id)
+
+
+def test_a_member_chooses_reminders_for_this_session_or_every_session(bot, slack, store):
+    first, second, _ = weekly_series(store, "Choice hour")
+    listing = bot.command("/peerhour", user="UCHOOSE").text
+    assert '"text": "Remind me: this session"' in listing and '"text": "Remind me: every session"' in listing
+
+    answer = bot.click("peerhour_remind_session", first.id, block_id=f"ph_post|{first.id}", user="UCHOOSE")
+    reply = text_of(slack.responses(answer.response_url)[0])
+    assert "DM reminders are on for *Choice hour*" in reply and "only" in reply
+    assert sessions.subscribers(store, first.series_id) == []  # the series stays as it was
+    assert sessions.reminder_recipients(store, first.series_id, first.id) == ["UCHOOSE"]
+    assert sessions.reminder_recipients(store, first.series_id, second.id) == []
+    views = sessions.member_views(store, [first, second], "UCHOOSE")
+    assert (views[0].reminded, views[1].reminded, views[0].subscribed) == (True, False, False)
+
+    answer = bot.click("peerhour_subscribe", first.series_id, block_id=f"ph_post|{first.id}", user="UCHOOSE")
+    assert "*every session*" in text_of(slack.responses(answer.response_url)[0])
+    assert sessions.reminder_recipients(store, first.series_id, second.id) == ["UCHOOSE"]
+    assert sessions.reminder_recipients(store, first.series_id, first.id) == ["UCHOOSE"]  # once, not twice
+
+
+def test_a_reminder_dms_stop_button_stops_every_reminder_of_the_series(bot, slack, store):
+    first, _, _ = weekly_series(store, "Stop hour", days_ahead=3)
+    sessions.set_session_reminder(store, first.id, "USTOP", True, now=datetime.now(UTC))
+    sessions.set_subscription(store, first.series_id, "USTOP", True, now=datetime.now(UTC))
+    answer = bot.click("peerhour_stop_dm", first.series_id, block_id=f"ph_post|dm|{first.id}", user="USTOP")
+    assert "for this session or any other" in text_of(slack.responses(answer.response_url)[0])
+    assert sessions.reminder_recipients(store, first.series_id, first.id) == []
+
+
+def test_a_one_off_session_offers_one_reminder_button(bot, store):
+    one_session(store, soon(86400 * 4), title="Single hour", offsets=())
+    listing = bot.command("/peerhour", user="USINGLE").text
+    single = listing[listing.index("Single hour"):]
+    assert '"text": "Remind me by DM"' in single[:3000]

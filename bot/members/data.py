@@ -64,6 +64,9 @@ def collect(store: Store, content: ShareoutContent, owner: Owner) -> dict[str, A
         "where sub.user_id = ? order by sub.created_at",
         [user],
     ).fetchall()
+    one_session = db.execute(
+        "select occurrence_id, created_at from session_reminders where user_id = ? order by created_at", [user]
+    ).fetchall()
     reminders = db.execute(
         "select occurrence_id, kind, state, updated_at from deliveries where recipient = ? order by updated_at", [user]
     ).fetchall()
@@ -77,6 +80,7 @@ def collect(store: Store, content: ShareoutContent, owner: Owner) -> dict[str, A
             for oid, title, starts, response, at in rsvps
         ],
         "dm_reminders": [{"series_id": sid, "series": title, "since": _iso(at)} for sid, title, at in subscriptions],
+        "dm_reminders_for_one_session": [{"session_id": oid, "since": _iso(at)} for oid, at in one_session],
         "reminder_dms_sent": [
             {"session_id": oid, "kind": kind, "state": state, "at": _iso(at)} for oid, kind, state, at in reminders
         ],

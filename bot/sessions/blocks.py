@@ -51,6 +51,9 @@ GOING_ACTION = "peerhour_going"  # value: occurrence id
 NOT_GOING_ACTION = "peerhour_not_going"  # value: occurrence id
 SUBSCRIBE_ACTION = "peerhour_subscribe"  # value: series id
 UNSUBSCRIBE_ACTION = "peerhour_unsubscribe"  # value: series id
+REMIND_SESSION_ACTION = "peerhour_remind_session"  # value: occurrence id; DM reminders for this session only
+UNREMIND_SESSION_ACTION = "peerhour_unremind_session"  # value: occurrence id
+STOP_DM_ACTION = "peerhour_stop_dm"  # value: series id; a reminder DM's footer: every reminder of the series off
 CALENDAR_ACTION = "peerhour_calendar"  # value: occurrence id
 LINK_ACTION = "peerhour_link"  # prefix of link buttons (Slack still sends a click: it is only acknowledged)
 MANAGE_ACTION = "peerhour_manage"  # overflow; option values "<verb>|<occurrence id>"
@@ -77,6 +80,10 @@ TIMEZONES = {
 }
 DURATIONS = (30, 45, 60, 90, 120)
 REMINDER_CHOICES = (10080, 1440, 60, 15)
+REMINDER_HINT = (
+    "Times are shown in your own time zone. *Remind me* sends you a session's reminders by DM: "
+    "for that session only, or for every session of its series."
+)
 PAST_TENSE = {GOING: "going", NOT_GOING: "not able to make it"}
 MAX_CARD_DESCRIPTION = 300  # a session card shows the start of its description; the calendar entry has it all
 
@@ -153,21 +160,38 @@ def _manage_menu(occurrence: Occurrence) -> OverflowMenuElement:
     )
 
 
+def _reminder_state(view: SessionView) -> str:
+    if view.subscribed:
+        return "DM reminders: every session of this series" if view.repeats else "DM reminders: on"
+    if view.reminded:
+        return "DM reminders: this session only" if view.repeats else "DM reminders: on"
+    return "No DM reminders"
+
+
+def _reminder_buttons(view: SessionView) -> list[ButtonElement]:
+    """The DM reminder choice the member means: this session, or every session of a series."""
+    occurrence = view.occurrence
+    every = button("Remind me: every session", SUBSCRIBE_ACTION, occurrence.series_id)
+    if view.subscribed:
+        return [button("Stop DM reminders", UNSUBSCRIBE_ACTION, occurrence.series_id)]
+    if view.reminded:
+        label = "Stop reminders for this session" if view.repeats else "Stop DM reminders"
+        return [button(label, UNREMIND_SESSION_ACTION, occurrence.id), *([every] if view.repeats else [])]
+    if not view.repeats:
+        return [button("Remind me by DM", REMIND_SESSION_ACTION, occurrence.id)]
+    return [button("Remind me: this session", REMIND_SESSION_ACTION, occurrence.id), every]
+
+
 def session_blocks(view: SessionView, *, surface: str, coordinator: bool = False) -> list[Block]:
     """One session for a member: details, counts and their answer, and its buttons."""
     occurrence = view.occurrence
     state = [counts_text(view.counts)]
     if view.response:
         state.append(f"You're {PAST_TENSE[view.response]}")
-    state.append("You get DM reminders" if view.subscribed else "No DM reminders")
-    subscription = (
-        button("Stop DM reminders", UNSUBSCRIBE_ACTION, occurrence.series_id)
-        if view.subscribed
-        else button("Remind me by DM", SUBSCRIBE_ACTION, occurrence.series_id)
-    )
+    state.append(_reminder_state(view))
     elements: list = [
         *_rsvp_buttons(occurrence, view.response),
-        subscription,
+        *_reminder_buttons(view),
         button("Add to calendar", CALENDAR_ACTION, occurrence.id),
     ]
     elements += _join_button(occurrence)
@@ -205,7 +229,7 @@ def upcoming_message(views: Sequence[SessionView], *, coordinator: bool) -> Mess
     text = "Upcoming peer support hours" if views else "No peer support hours are scheduled right now."
     blocks: list[Block] = [
         header("Upcoming peer support hours"),
-        context("Times are shown in your own time zone. *Remind me by DM* sends you each session's reminders."),
+        context(REMINDER_HINT),
         *upcoming_blocks(views, surface=LIST, coordinator=coordinator),
     ]
     if coordinator:
@@ -238,14 +262,39 @@ def answered_message(occurrence: Occurrence, response: str) -> Message:
     return Message(text=text, blocks=[section(text), *([actions(buttons)] if buttons else [])])
 
 
+def _offsets_text(series_offsets: Sequence[int]) -> str:
+    return ", ".join(describe_offset(m) for m in series_offsets) or "the start"
+
+
 def subscribed_message(series: Series, subscribed: bool) -> Message:
-    """The private reply to Remind me by DM / Stop DM reminders."""
+    """The private reply to Remind me: every session / Stop DM reminders (a whole series)."""
     title = escape(series.title)
     if subscribed:
-        offsets = ", ".join(describe_offset(m) for m in series.reminder_offsets) or "the start"
-        text = f"You'll get a DM before each *{title}* ({offsets} before). Turn it off any time from `/peerhour`."
+        text = (
+            f"DM reminders are on for *every session* of *{title}* ({_offsets_text(series.reminder_offsets)} before "
+            "each). Turn them off any time from `/peerhour` or your Home tab."
+        )
     else:
-        text = f"You won't get DM reminders for *{title}* any more."
+        text = f"DM reminders are off for every session of *{title}*: you won't get DM reminders for it any more."
+    return Message(text=text, blocks=[section(text)])
+
+
+def session_reminder_message(occurrence: Occurrence, offsets: Sequence[int], on: bool) -> Message:
+    """The private reply to Remind me: this session / Stop reminders for this session."""
+    title = escape(occurrence.title)
+    if on:
+        text = (
+            f"DM reminders are on for *{title}* on {moment(occurrence.starts_at, occurrence.timezone)} only "
+            f"({_offsets_text(offsets)} before). Other sessions of the series don't remind you unless you ask."
+        )
+    else:
+        text = f"DM reminders are off for *{title}* on {moment(occurrence.starts_at, occurrence.timezone)}."
+    return Message(text=text, blocks=[section(text)])
+
+
+def stopped_message(series: Series) -> Message:
+    """The private reply to a reminder DM's Stop DM reminders: none for the series any more."""
+    text = f"You won't get DM reminders for *{escape(series.title)}* any more, for this session or any other."
     return Message(text=text, blocks=[section(text)])
 
 
@@ -298,7 +347,7 @@ def reminder_message(occurrence: Occurrence, counts: Counts, *, dm: bool) -> Mes
 
 
 def _dm_footer(occurrence: Occurrence) -> Block:
-    return actions([button("Stop DM reminders", UNSUBSCRIBE_ACTION, occurrence.series_id)], block_id=f"{POST}|dm|{occurrence.id}")
+    return actions([button("Stop DM reminders", STOP_DM_ACTION, occurrence.series_id)], block_id=f"{POST}|dm|{occurrence.id}")
 
 
 def starting_message(occurrence: Occurrence, counts: Counts) -> Message:

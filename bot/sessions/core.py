@@ -118,6 +118,18 @@ def create_deployment(db: sqlite_utils.Database) -> None:
     db["deployment"].insert({"id": 1, "uid": secrets.token_hex(8), "created_at": datetime.now(UTC).timestamp()}, ignore=True)
 
 
+@migrations()
+def create_session_reminders(db: sqlite_utils.Database) -> None:
+    """DM reminders for one session only (``subscriptions`` holds those for every session of a series)."""
+    db["session_reminders"].create(
+        {"occurrence_id": str, "user_id": str, "created_at": float},
+        pk=("occurrence_id", "user_id"),
+        foreign_keys=[("occurrence_id", "occurrences", "id")],
+        if_not_exists=True,
+    )
+    db["session_reminders"].create_index(["user_id"], if_not_exists=True)
+
+
 class SessionError(HeartError):
     """A session operation that cannot be done; the message is for the person who asked."""
 
@@ -197,7 +209,9 @@ class SessionView:
     occurrence: Occurrence
     counts: Counts = field(default_factory=Counts)
     response: str | None = None
-    subscribed: bool = False
+    subscribed: bool = False  # DM reminders for every session of the series
+    reminded: bool = False  # DM reminders for this session only
+    repeats: bool = False  # the series has more than one session (then "every session" is a choice)
 
 
 # ---------------------------------------------------------------------------- reading
@@ -404,6 +418,18 @@ def subscribers(store: Store, series_id: str) -> list[str]:
     return [user_id for (user_id,) in rows]
 
 
+def reminder_recipients(store: Store, series_id: str, occurrence_id: str) -> list[str]:
+    """Who gets a session's DM reminders: members subscribed to its series (oldest first), then
+    those who asked for this session only."""
+    rows = store.db.execute(
+        "select user_id from (select user_id, created_at, 0 as k from subscriptions where series_id = ? "
+        "union all select user_id, created_at, 1 from session_reminders where occurrence_id = ?) "
+        "group by user_id order by min(k), min(created_at), user_id",
+        (series_id, occurrence_id),
+    )
+    return [user_id for (user_id,) in rows]
+
+
 def member_views(store: Store, occurrences: list[Occurrence], user_id: str) -> list[SessionView]:
     """Each occurrence with its counts, the member's answer and whether they get DM reminders."""
     if not occurrences:
@@ -423,7 +449,30 @@ def member_views(store: Store, occurrences: list[Occurrence], user_id: str) -> l
         db.execute(f"select occurrence_id, response from rsvps where user_id = ? and occurrence_id in ({marks})", [user_id, *ids])
     )
     subscribed = {series_id for (series_id,) in db.execute("select series_id from subscriptions where user_id = ?", (user_id,))}
-    return [SessionView(o, counts.get(o.id, Counts()), answers.get(o.id), o.series_id in subscribed) for o in occurrences]
+    reminded = {
+        oid
+        for (oid,) in db.execute(
+            f"select occurrence_id from session_reminders where user_id = ? and occurrence_id in ({marks})", [user_id, *ids]
+        )
+    }
+    series_ids = sorted({o.series_id for o in occurrences})
+    repeating = {
+        sid
+        for (sid,) in db.execute(
+            f"select id from series where frequency != 'once' and id in ({','.join('?' * len(series_ids))})", series_ids
+        )
+    }
+    return [
+        SessionView(
+            o,
+            counts.get(o.id, Counts()),
+            answers.get(o.id),
+            o.series_id in subscribed,
+            o.id in reminded,
+            o.series_id in repeating,
+        )
+        for o in occurrences
+    ]
 
 
 # ---------------------------------------------------------------------------- series
@@ -639,15 +688,50 @@ def set_subscription(store: Store, series_id: str, user_id: str, subscribed: boo
     return series
 
 
-def forget_member(db: sqlite_utils.Database, user_id: str) -> tuple[list[str], int]:
-    """Delete a member's RSVPs and DM subscriptions, in the open transaction ``db`` (a member
-    deleting all their data).
+def set_session_reminder(store: Store, occurrence_id: str, user_id: str, on: bool, *, now: datetime) -> Occurrence:
+    """Turn a member's DM reminders for one session on or off (idempotent).
 
-    :returns: the sessions whose RSVP counts changed, and how many subscriptions there were.
+    :raises SessionError: if the session is unknown, cancelled or over (turning on only).
+    """
+    with store.transaction() as db:
+        if on:
+            occurrence = _open_occurrence(store, occurrence_id, now)
+            db.execute(
+                "insert or ignore into session_reminders (occurrence_id, user_id, created_at) values (?, ?, ?)",
+                (occurrence_id, user_id, now.timestamp()),
+            )
+            return occurrence
+        db.execute("delete from session_reminders where occurrence_id = ? and user_id = ?", (occurrence_id, user_id))
+    found = get_occurrence(store, occurrence_id)
+    if found is None:
+        raise SessionError("That session no longer exists. Type `/peerhour` to see what's coming up.")
+    return found
+
+
+def stop_all_reminders(store: Store, series_id: str, user_id: str) -> Series:
+    """Turn off a member's DM reminders for a series: every session, and any single one of it.
+
+    :raises SessionError: if the series is unknown.
+    """
+    series = set_subscription(store, series_id, user_id, False, now=datetime.now(UTC))
+    with store.transaction() as db:
+        db.execute(
+            "delete from session_reminders where user_id = ? and occurrence_id in (select id from occurrences where series_id = ?)",
+            (user_id, series_id),
+        )
+    return series
+
+
+def forget_member(db: sqlite_utils.Database, user_id: str) -> tuple[list[str], int]:
+    """Delete a member's RSVPs and DM reminder choices (series and single sessions), in the open
+    transaction ``db`` (a member deleting all their data).
+
+    :returns: the sessions whose RSVP counts changed, and how many series subscriptions there were.
     """
     occurrences = [oid for (oid,) in db.execute("select occurrence_id from rsvps where user_id = ?", [user_id])]
     db.execute("delete from rsvps where user_id = ?", [user_id])
     subscriptions = db.execute("delete from subscriptions where user_id = ?", [user_id]).rowcount
+    db.execute("delete from session_reminders where user_id = ?", [user_id])
     return occurrences, subscriptions
 
 

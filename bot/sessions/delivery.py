@@ -165,7 +165,7 @@ class Deliverer:
         found = [CHANNEL] if occurrence.channel_id else []
         if slot.audience == "subscribers":
             declined = set(sessions.responders(self.store, occurrence.id, sessions.NOT_GOING))
-            members = [m for m in sessions.subscribers(self.store, series.id) if m not in declined]
+            members = [m for m in sessions.reminder_recipients(self.store, series.id, occurrence.id) if m not in declined]
         else:
             members = sessions.responders(self.store, occurrence.id, sessions.GOING)
         return found + members
