@@ -140,7 +140,11 @@ class Heart:
         self.recorder.record(event)
 
     def start_services(self) -> None:
-        """Start background services (only the serving process calls this)."""
+        """Start background services (only the serving process calls this), after warning the
+        coordinators' log of any series that will remind people with no join link or no channel."""
+        for series, gaps in sessions.series_needing_setup(self.store, datetime.now(UTC)):
+            for gap in gaps:
+                log.warning("series %s %s", series.id, gap)
         for service in self.services:
             service.start()
 
@@ -179,9 +183,6 @@ def build_heart(settings: Settings) -> Heart:
     now = datetime.now(UTC)
     sessions.import_series(store, list(content.sessions), now=now, default_channel=settings.peerhour_channel)
     sessions.expand_all(store, now)
-    for series, gaps in sessions.series_needing_setup(store, now):
-        for gap in gaps:
-            log.warning("series %s %s", series.id, gap)
     scheduler = SessionScheduler(store, settings, coordinators=coordinators.all)
     if settings.shareout_retention_days:
         client = web_client(settings)

@@ -16,7 +16,7 @@ from bot.offline.localslack import LocalSlack
 from bot.offline.server import BotServer
 from bot.sessions import core as sessions
 from bot.store import Store
-from tests.support.session_helpers import one_session, soon
+from tests.support.session_helpers import migrated, one_session, soon
 
 COORDINATOR = "UCOORD1"
 DEFAULT_SERIES = "ne-school-mental-health-peer-support-hour"
@@ -135,3 +135,43 @@ def test_a_one_off_session_offers_one_reminder_button(bot, store):
     listing = bot.command("/peerhour", user="USINGLE").text
     single = listing[listing.index("Single hour"):]
     assert '"text": "Remind me by DM"' in single[:3000]
+
+
+# ----------------------------------------------------------------------------- times, running now, links once
+
+
+def test_a_session_running_now_is_marked_with_join_first_and_its_link_once(bot, store):
+    running = one_session(store, soon(-600), title="Running hour", offsets=(), link="https://meet.example.org/running")
+    listing = bot.command("/peerhour", user="URUN").json
+    card = next(i for i, b in enumerate(listing["blocks"]) if "Running hour" in text_of(b))
+    assert ":large_green_circle: *Happening now* · *Running hour*" in text_of(listing["blocks"][card])
+    buttons = next(b for b in listing["blocks"][card:] if b["type"] == "actions")["elements"]
+    assert (buttons[0]["text"]["text"], buttons[0]["url"]) == ("Join now", "https://meet.example.org/running")
+    assert text_of(listing).count("https://meet.example.org/running") == 1
+    assert running.id in text_of(listing)
+
+
+def test_a_session_shows_its_zone_once_and_its_join_link_once(bot, store):
+    later = one_session(store, soon(3600 * 2), title="Zone hour", offsets=(), link="https://meet.example.org/zone")
+    listing = text_of(bot.command("/peerhour", user="UZONE").json)
+    start = later.starts_at.astimezone(later.tz)
+    zone = start.tzname()
+    assert f"at {start.strftime('%-I:%M %p')}|" in listing or f"at {start.strftime('%-I:%M %p')}>" in listing
+    card = listing[listing.index("Zone hour"):listing.index("Zone hour") + 600]
+    assert card.count(zone) == 1, card
+    assert "Happening now" not in card and "Join link" not in listing
+    assert listing.count("https://meet.example.org/zone") == 1
+
+
+def test_the_shell_shows_the_running_mark_and_the_zone_once(tmp_path):
+    database = tmp_path / "heart.db"
+    store = migrated(database)
+    one_session(store, soon(-300), title="Shell running hour", offsets=(), created=datetime.now(UTC) - timedelta(days=1))
+    store.close()
+    result = CliRunner().invoke(main, ["shell", "--db", str(database)], input="/peerhour\n")
+    assert result.exit_code == 0, result.output
+    card = result.output[result.output.index("Happening now"):]
+    assert card.index("[link] Join now: https://meet.example.org/peer") < card.index("[1] Going")
+    assert ":calendar: " in card and card.split(":calendar: ")[1].split("\n")[0].count("EST") <= 1
+    assert "WARNING" not in result.output  # the shell is for trying; the warnings go to a serving bot's log
+    assert result.output.count("A monthly hour for school staff") == 1  # a series' description once in a list

@@ -8,7 +8,7 @@ coordinator typed (titles, topics, notes) is escaped before it is shown.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
@@ -102,9 +102,20 @@ def moment(at: datetime, timezone_name: str) -> str:
 
 
 def when(occurrence: Occurrence) -> str:
-    """Start and end as Slack date tokens: each reader sees their own zone."""
+    """Start and end as Slack date tokens: each reader sees their own zone. The fallback names the
+    series' zone once, after the end (``Tue, Dec 8 at 3:30 PM–4:30 PM EST``), or twice only when
+    the clocks change during the session."""
+    start = occurrence.starts_at.astimezone(occurrence.tz)
     end = occurrence.ends_at.astimezone(occurrence.tz)
-    return f"{moment(occurrence.starts_at, occurrence.timezone)}–{_date_token(end, '{time}', f'{clock(end)} {end.tzname()}')}"
+    start_zone = f" {start.tzname()}" if start.tzname() != end.tzname() else ""
+    start_text = f"{start:%a, %b} {start.day} at {clock(start)}{start_zone}"
+    start_token = _date_token(occurrence.starts_at, "{date_short_pretty} at {time}", start_text)
+    return f"{start_token}–{_date_token(end, '{time}', f'{clock(end)} {end.tzname()}')}"
+
+
+def running(occurrence: Occurrence, now: datetime) -> bool:
+    """True while the session is on: started and not yet over."""
+    return occurrence.live and occurrence.starts_at <= now < occurrence.ends_at
 
 
 def local_text(occurrence: Occurrence) -> str:
@@ -114,15 +125,14 @@ def local_text(occurrence: Occurrence) -> str:
 
 
 def details(occurrence: Occurrence, *, lead: str = "") -> str:
-    """Title, time, topic, facilitator and link, as mrkdwn."""
+    """Title, time, topic and facilitator, as mrkdwn (the join link is the Join button beside it,
+    shown once)."""
     title = escape(occurrence.title)
     lines = [f"{lead}*{title}*" if occurrence.live else f"{lead}~{title}~ *Cancelled*", f":calendar: {when(occurrence)}"]
     if occurrence.topic:
         lines.append(f"*Topic:* {escape(occurrence.topic)}")
     if occurrence.facilitator:
         lines.append(f"*Facilitator:* {escape(occurrence.facilitator)}")
-    if occurrence.join_url and occurrence.live:
-        lines.append(f":link: <{occurrence.join_url}|Join link>")
     if occurrence.status == "moved" and occurrence.previous_starts_at:
         lines.append(f"_Moved from {moment(occurrence.previous_starts_at, occurrence.timezone)}._")
     return "\n".join(lines)
@@ -146,9 +156,11 @@ def _rsvp_buttons(occurrence: Occurrence, response: str | None) -> list[ButtonEl
     ]
 
 
-def _join_button(occurrence: Occurrence) -> list[ButtonElement]:
+def _join_button(occurrence: Occurrence, *, now_on: bool = False) -> list[ButtonElement]:
     if not occurrence.join_url or not occurrence.live:
         return []
+    if now_on:
+        return [button("Join now", f"{LINK_ACTION}:join", url=occurrence.join_url, style="primary")]
     return [button("Join", f"{LINK_ACTION}:join", url=occurrence.join_url)]
 
 
@@ -182,21 +194,27 @@ def _reminder_buttons(view: SessionView) -> list[ButtonElement]:
     return [button("Remind me: this session", REMIND_SESSION_ACTION, occurrence.id), every]
 
 
-def session_blocks(view: SessionView, *, surface: str, coordinator: bool = False) -> list[Block]:
-    """One session for a member: details, counts and their answer, and its buttons."""
+def session_blocks(
+    view: SessionView, *, surface: str, coordinator: bool = False, now: datetime | None = None, describe: bool = True
+) -> list[Block]:
+    """One session for a member: details, counts and their answer, and its buttons. A session
+    running at ``now`` is marked so, with its Join button first. ``describe``: with the start of
+    its series' description (a list shows it once a series)."""
     occurrence = view.occurrence
+    now_on = running(occurrence, now or datetime.now(UTC))
     state = [counts_text(view.counts)]
     if view.response:
         state.append(f"You're {PAST_TENSE[view.response]}")
     state.append(_reminder_state(view))
-    elements: list = [
-        *_rsvp_buttons(occurrence, view.response),
-        *_reminder_buttons(view),
-        button("Add to calendar", CALENDAR_ACTION, occurrence.id),
-    ]
-    elements += _join_button(occurrence)
-    blocks: list[Block] = [section(details(occurrence))]
-    if occurrence.description:
+    if now_on:  # a member looking now wants in, not to RSVP
+        elements: list = [*_join_button(occurrence, now_on=True), *_rsvp_buttons(occurrence, view.response)]
+    else:
+        elements = [*_rsvp_buttons(occurrence, view.response), *_reminder_buttons(view)]
+    elements.append(button("Add to calendar", CALENDAR_ACTION, occurrence.id))
+    if not now_on:
+        elements += _join_button(occurrence)
+    blocks: list[Block] = [section(details(occurrence, lead=":large_green_circle: *Happening now* · " if now_on else ""))]
+    if describe and occurrence.description:
         blocks.append(context(escape(truncate(occurrence.description.strip(), MAX_CARD_DESCRIPTION))))
     blocks.append(context(" · ".join(state)))
     if coordinator:
@@ -210,13 +228,18 @@ def session_blocks(view: SessionView, *, surface: str, coordinator: bool = False
     return [*blocks, actions(elements, block_id=f"{surface}|{occurrence.id}")]
 
 
-def upcoming_blocks(views: Sequence[SessionView], *, surface: str, coordinator: bool) -> list[Block]:
-    """The upcoming sessions, divided, with an Add button for coordinators."""
+def upcoming_blocks(
+    views: Sequence[SessionView], *, surface: str, coordinator: bool, now: datetime | None = None
+) -> list[Block]:
+    """The upcoming sessions (one running at ``now`` marked so), divided, with an Add button for coordinators."""
     blocks: list[Block] = []
+    described: set[str] = set()
     for index, view in enumerate(views):
         if index:
             blocks.append(DividerBlock())
-        blocks += session_blocks(view, surface=surface, coordinator=coordinator)
+        first = view.occurrence.series_id not in described
+        described.add(view.occurrence.series_id)
+        blocks += session_blocks(view, surface=surface, coordinator=coordinator, now=now, describe=first)
     if not views:
         blocks.append(section("No sessions are scheduled right now. Coordinators announce new ones in the channel."))
     if coordinator:
@@ -355,11 +378,10 @@ def starting_message(occurrence: Occurrence, counts: Counts) -> Message:
     if not occurrence.live:
         return _cancelled_post(occurrence)
     title = escape(occurrence.title)
-    link = f"\n:link: <{occurrence.join_url}|Join now>" if occurrence.join_url else ""
     text = f"{escape(occurrence.title)} is starting now."
-    blocks: list[Block] = [section(f":large_green_circle: *{title}* is starting now.{link}"), context(counts_text(counts))]
-    if occurrence.join_url:
-        blocks.append(actions([button("Join now", f"{LINK_ACTION}:join", url=occurrence.join_url, style="primary")]))
+    blocks: list[Block] = [section(f":large_green_circle: *{title}* is starting now."), context(counts_text(counts))]
+    if occurrence.join_url:  # the link once, as the button
+        blocks.append(actions(_join_button(occurrence, now_on=True)))
     return Message(text=text, blocks=blocks)
 
 
