@@ -175,3 +175,110 @@ def test_the_shell_shows_the_running_mark_and_the_zone_once(tmp_path):
     assert ":calendar: " in card and card.split(":calendar: ")[1].split("\n")[0].count("EST") <= 1
     assert "WARNING" not in result.output  # the shell is for trying; the warnings go to a serving bot's log
     assert result.output.count("A monthly hour for school staff") == 1  # a series' description once in a list
+
+
+# ----------------------------------------------------------------------------- coordinators at the terminal
+
+
+def cli(tmp_path, *args: str):
+    return CliRunner().invoke(main, ["sessions", *args, "--db", str(tmp_path / "heart.db")])
+
+
+def in_days(days: int) -> str:
+    return (datetime.now(UTC) + timedelta(days=days)).date().isoformat()
+
+
+def test_a_moved_session_is_found_by_its_old_id_or_its_new_date(tmp_path):
+    added = cli(tmp_path, "add", "--title", "Moving circle", "--date", in_days(5), "--time", "1pm", "--channel", "C0PEER")
+    assert added.exit_code == 0, added.output
+    assert "no --channel" not in added.output
+    old_id = added.output.splitlines()[1].strip()
+    series_id = old_id.rpartition(":")[0]
+    moved = cli(tmp_path, "move", old_id, "--date", in_days(6), "--time", "13:00")
+    assert moved.exit_code == 0 and "1:00 PM" in moved.output, moved.output
+    new_id = f"{series_id}:{in_days(6)}"
+    again = cli(tmp_path, "move", new_id, "--date", in_days(7), "--time", "1:30pm")
+    assert again.exit_code == 0, again.output
+    assert f"note: {new_id} is {old_id}, moved to {in_days(6)}" in again.output and "1:30 PM" in again.output
+    listed = cli(tmp_path, "list").output
+    assert old_id in listed and "(moved; was" in listed
+    missing = cli(tmp_path, "cancel", f"{series_id}:{in_days(9)}")
+    assert missing.exit_code == 1
+    near = f"Sessions of {series_id} near that date: {old_id} (now {in_days(7)}, moved)"
+    assert f"There is no session {series_id}:{in_days(9)}. {near}" in missing.output
+    cancelled = cli(tmp_path, "cancel", f"{series_id}:{in_days(7)}")
+    assert cancelled.exit_code == 0 and f"cancelled {old_id}" in cancelled.output
+
+
+def test_times_are_taken_as_1pm_or_13_00_and_a_wrong_one_is_explained(tmp_path):
+    for typed in ("1pm", "1 PM", "13:00", "1:00 p.m."):
+        added = cli(tmp_path, "add", "--title", f"Clock {typed}", "--date", in_days(4), "--time", typed)
+        assert added.exit_code == 0, (typed, added.output)
+    listed = cli(tmp_path, "list").output
+    assert listed.count("1:00 PM") == 4
+    wrong = cli(tmp_path, "add", "--title", "Bad clock", "--date", in_days(4), "--time", "13pm")
+    assert wrong.exit_code == 1 and "--time: Choose a start time, like 15:30 or 3:30pm." in wrong.output
+
+
+def test_add_without_a_channel_says_no_channel_reminders_go_out(tmp_path):
+    added = cli(tmp_path, "add", "--title", "Quiet circle", "--date", in_days(4), "--time", "15:30")
+    assert added.exit_code == 0
+    assert "note: no --channel: no reminder will be posted in a channel" in added.output
+
+
+def test_edit_changes_a_series_and_a_session_and_ends_a_series(tmp_path):
+    weekly = ("--repeat", "weekly", "--count", "3")
+    added = cli(tmp_path, "add", "--title", "Edit circle", "--date", in_days(4), "--time", "15:30", *weekly)
+    first = added.output.splitlines()[1].strip()
+    series_id = first.rpartition(":")[0]
+    edited = cli(
+        tmp_path, "edit", series_id, "--title", "Counselor circle", "--link", "https://meet.example.org/c",
+        "--description", "For counselors.", "--facilitator", "Dana", "--remind", "2h", "--channel", "C0NEW",
+    )
+    assert edited.exit_code == 0, edited.output
+    assert f"updated series {series_id}: channel, description, facilitator, link, remind, title" in edited.output
+    store = Store(tmp_path / "heart.db")
+    series = sessions.get_series(store, series_id)
+    assert (series.title, series.join_url, series.description) == ("Counselor circle", "https://meet.example.org/c", "For counselors.")
+    assert (series.facilitator, series.reminder_offsets, series.channel_id) == ("Dana", (120,), "C0NEW")
+    session = cli(tmp_path, "edit", first, "--topic", "Boundaries", "--link", "https://meet.example.org/special")
+    assert session.exit_code == 0 and "topic Boundaries" in session.output, session.output
+    assert sessions.get_occurrence(store, first).join_url == "https://meet.example.org/special"
+    wrong = cli(tmp_path, "edit", first, "--title", "Nope")
+    assert wrong.exit_code == 1
+    assert f"--title: a series' setting; change it with `python -m bot sessions edit {series_id} ...`" in wrong.output
+    assert cli(tmp_path, "edit", series_id, "--topic", "x").exit_code == 1
+    bad = cli(tmp_path, "edit", series_id, "--link", "meet.example.org")
+    assert bad.exit_code == 1 and "--link: The link must be a web address" in bad.output
+    ended = cli(tmp_path, "edit", series_id, "--end", "--note", "Thanks, all")
+    assert ended.exit_code == 0 and "3 coming session(s) cancelled" in ended.output, ended.output
+    assert sessions.upcoming(store, datetime.now(UTC), series_id=series_id) == []
+    assert sessions.get_occurrence(store, first).change_note == "Thanks, all"
+
+
+def test_a_series_declared_in_content_is_edited_in_its_file(tmp_path):
+    store = migrated(tmp_path / "heart.db")
+    from bot.runtime import load_content
+    from tests.conftest import REAL_CONTENT
+
+    sessions.import_series(store, list(load_content(REAL_CONTENT).sessions), now=datetime.now(UTC))
+    refused = cli(tmp_path, "edit", DEFAULT_SERIES, "--link", "https://meet.example.org/x")
+    assert refused.exit_code == 1 and "declared in content/sessions.yml: change it there" in refused.output
+
+
+def test_past_sessions_are_added_for_the_record_without_reminders(tmp_path):
+    refused = cli(tmp_path, "add", "--title", "Last month", "--date", in_days(-20), "--time", "15:30")
+    assert refused.exit_code == 1 and "add --past" in refused.output
+    recorded = cli(
+        tmp_path, "add", "--title", "Last month", "--date", in_days(-21), "--time", "15:30", "--repeat", "weekly",
+        "--count", "3", "--channel", "C0PEER", "--past",
+    )
+    assert recorded.exit_code == 0, recorded.output
+    assert "3 past session(s), no reminders and no channel posts" in recorded.output
+    store = Store(tmp_path / "heart.db")
+    series_id = recorded.output.split()[2].rstrip(":")
+    series = sessions.get_series(store, series_id)
+    assert (series.status, series.channel_id, series.reminder_offsets) == ("ended", None, ())
+    ids = [line.strip() for line in recorded.output.splitlines()[1:]]
+    assert all(sessions.get_occurrence(store, oid).ends_at < datetime.now(UTC) for oid in ids)
+    assert sessions.expand_all(store, datetime.now(UTC)) == 0  # no new session is made

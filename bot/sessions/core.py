@@ -29,7 +29,7 @@ from bot.errors import HeartError
 from bot.sessions.recurrence import HORIZON, Recurrence, skipped_problem, to_utc
 from bot.store import Store
 
-ACTIVE = "active"  # a series is active or ended ("ended": no new sessions are made)
+ACTIVE, ENDED = "active", "ended"  # "ended": no new sessions are made
 SCHEDULED, CANCELLED, MOVED = "scheduled", "cancelled", "moved"
 LIVE_STATUSES = (SCHEDULED, MOVED)  # a moved session still takes place, at its new time
 GOING, NOT_GOING = "going", "not_going"
@@ -512,15 +512,7 @@ def add_series(store: Store, series: Series, *, now: datetime, created_by: str, 
     :raises SessionError: if its schedule has no session from now on.
     """
     with store.transaction() as db:
-        base = series.id or _slug(series.title)
-        taken = {row[0] for row in db.execute("select id from series where id = ? or id like ?", (base, f"{base}-%"))}
-        series_id = next(
-            candidate for n in range(1, len(taken) + 2) if (candidate := base if n == 1 else f"{base}-{n}") not in taken
-        )
-        series = replace(series, id=series_id, channel_problem=None)
-        db["series"].insert(
-            {**_series_row(series), "created_by": created_by, "created_at": now.timestamp(), "updated_at": now.timestamp()}
-        )
+        series = _insert_series(db, series, now, created_by)
         created = _create_occurrences(db, series, now)
         if not created:  # rolls the whole series back
             raise SessionError(
@@ -528,6 +520,18 @@ def add_series(store: Store, series: Series, *, now: datetime, created_by: str, 
             )
         if topic:
             db.execute("update occurrences set topic = ? where id = ?", (topic, created[0]))
+    return series
+
+
+def _insert_series(db: sqlite_utils.Database, series: Series, now: datetime, created_by: str) -> Series:
+    """Insert a new series under its id, or one made from its title (``-2``, ``-3``... when taken)."""
+    base = series.id or _slug(series.title)
+    taken = {row[0] for row in db.execute("select id from series where id = ? or id like ?", (base, f"{base}-%"))}
+    series_id = next(candidate for n in range(1, len(taken) + 2) if (candidate := base if n == 1 else f"{base}-{n}") not in taken)
+    series = replace(series, id=series_id, channel_problem=None)
+    db["series"].insert(
+        {**_series_row(series), "created_by": created_by, "created_at": now.timestamp(), "updated_at": now.timestamp()}
+    )
     return series
 
 
@@ -576,10 +580,38 @@ def _due_starts(series: Series, now: datetime) -> list[datetime]:
     return within or [start for start in (recurrence.next_start(now),) if start]
 
 
+def add_past_series(
+    store: Store, series: Series, *, now: datetime, created_by: str, topic: str | None = None
+) -> tuple[Series, list[str]]:
+    """Save sessions that already took place, for the record: the series' sessions that ended
+    before ``now``, with no channel and no reminders (nobody is told anything), and the series
+    ended so that no new session is made.
+
+    :returns: the series as saved and its sessions' ids, oldest first.
+    :raises SessionError: if none of its sessions is over yet.
+    """
+    duration = timedelta(minutes=series.duration_minutes)
+    past = [start for start in series.recurrence.starts(_at(0), now) if start + duration <= now]  # type: ignore[arg-type]
+    if not past:
+        raise SessionError("None of those sessions is over yet: add sessions still to come without --past.")
+    record = replace(series, channel_id=None, reminder_offsets=(), status=ENDED)
+    with store.transaction() as db:
+        record = _insert_series(db, record, now, created_by)
+        created = _insert_starts(db, record, past, now)
+        if topic:
+            db.execute("update occurrences set topic = ? where id = ?", (topic, created[0]))
+    return record, created
+
+
 def _create_occurrences(db: sqlite_utils.Database, series: Series, now: datetime) -> list[str]:
     """Insert the series' due sessions (:func:`_due_starts`) that do not exist yet; their ids."""
+    return _insert_starts(db, series, _due_starts(series, now), now)
+
+
+def _insert_starts(db: sqlite_utils.Database, series: Series, starts: list[datetime], now: datetime) -> list[str]:
+    """Insert sessions of ``series`` at ``starts`` that do not exist yet; their ids."""
     created = []
-    for start in _due_starts(series, now):
+    for start in starts:
         occurrence_id = series.occurrence_id(start)
         cursor = db.execute(
             "insert or ignore into occurrences (id, series_id, starts_at, ends_at, status, revision, scheduled_at, notify) "
@@ -716,7 +748,8 @@ def stop_all_reminders(store: Store, series_id: str, user_id: str) -> Series:
     series = set_subscription(store, series_id, user_id, False, now=datetime.now(UTC))
     with store.transaction() as db:
         db.execute(
-            "delete from session_reminders where user_id = ? and occurrence_id in (select id from occurrences where series_id = ?)",
+            "delete from session_reminders where user_id = ? "
+            "and occurrence_id in (select id from occurrences where series_id = ?)",
             (user_id, series_id),
         )
     return series
@@ -812,3 +845,104 @@ def edit_occurrence(
             (topic or None, own_link, by, occurrence_id),
         )
     return get_occurrence(store, occurrence_id)  # type: ignore[return-value]
+
+
+def find_occurrence(store: Store, occurrence_id: str) -> tuple[Occurrence, str | None]:
+    """The session a coordinator means by ``occurrence_id``: its id, or, for a moved session,
+    ``<series id>:<the date it moved to>`` as well (a session keeps the id of the date it was
+    first made for).
+
+    :returns: the session, and a sentence saying which session was meant when it was not plain.
+    :raises SessionError: naming the series' sessions near that date when none matches.
+    """
+    found = get_occurrence(store, occurrence_id)
+    if found is not None:
+        day = _local_day(found)
+        if found.status == MOVED and not occurrence_id.endswith(day):
+            return found, f"{occurrence_id} moved to {day}: that is the session meant."
+        return found, None
+    series_id, _, day = occurrence_id.rpartition(":")
+    same_series = _query(store, "where o.series_id = ? order by o.starts_at", (series_id,))
+    moved_there = [o for o in same_series if _local_day(o) == day]
+    if len(moved_there) == 1:
+        meant = moved_there[0]
+        return meant, f"{occurrence_id} is {meant.id}, moved to {day} (a session keeps the id it was first made with)."
+    if not same_series:
+        raise SessionError(f"There is no session {occurrence_id}: `python -m bot sessions list --all` shows every id.")
+    near = sorted(same_series, key=lambda o: abs(_days_apart(_local_day(o), day)))[:3]
+    listed = ", ".join(f"{o.id} (now {_local_day(o)}{', ' + o.status if o.status != SCHEDULED else ''})" for o in near)
+    raise SessionError(f"There is no session {occurrence_id}. Sessions of {series_id} near that date: {listed}.")
+
+
+def _days_apart(one: str, other: str) -> int:
+    try:
+        return (datetime.fromisoformat(one) - datetime.fromisoformat(other)).days
+    except ValueError:
+        return 0
+
+
+EDITABLE_SERIES_FIELDS = ("title", "join_url", "description", "facilitator", "reminder_offsets", "channel_id")
+
+
+def edit_series(store: Store, series_id: str, changes: dict, *, now: datetime) -> Series:
+    """Change a series' title, join link, description, facilitator, reminders or channel; every
+    session of it follows (a session's own link stays its own).
+
+    :param changes: field name (of :data:`EDITABLE_SERIES_FIELDS`) to its checked new value (None clears).
+    :raises SessionError: if the series is unknown or declared in ``content/sessions.yml``.
+    """
+    series = _editable_series(store, series_id)
+    row = {
+        key: json.dumps(list(value)) if key == "reminder_offsets" else value
+        for key, value in changes.items()
+        if key in EDITABLE_SERIES_FIELDS
+    }
+    if not row:
+        return series
+    with store.transaction() as db:
+        if "channel_id" in row:
+            row["channel_problem"] = None
+        db["series"].update(series.id, {**row, "updated_at": now.timestamp()})
+    return get_series(store, series.id)  # type: ignore[return-value]
+
+
+def end_series(store: Store, series_id: str, *, by: str, now: datetime, note: str | None = None) -> tuple[Series, list[str]]:
+    """End a series: no new sessions are made, and its sessions still to come are cancelled (the
+    channel and everyone going are told, as for one cancellation).
+
+    :returns: the series and the ids of the sessions cancelled.
+    :raises SessionError: if it is unknown, declared in content, or already ended.
+    """
+    series = _editable_series(store, series_id)
+    if series.status == ENDED:
+        raise SessionError(f"{series.title} has already ended.")
+    with store.transaction() as db:
+        coming = [
+            oid
+            for (oid,) in db.execute(
+                "select id from occurrences where series_id = ? and starts_at > ? and status in ('scheduled', 'moved')",
+                (series.id, _ts(now)),
+            )
+        ]
+        db.execute("update series set status = ?, updated_at = ? where id = ?", (ENDED, now.timestamp(), series.id))
+        for oid in coming:
+            db.execute(
+                "update occurrences set status = 'cancelled', changed_at = ?, changed_by = ?, change_note = ?, notify = 1 "
+                "where id = ?",
+                (now.timestamp(), by, note or "This series has ended.", oid),
+            )
+    return replace(series, status=ENDED), coming
+
+
+def _editable_series(store: Store, series_id: str) -> Series:
+    series = get_series(store, series_id)
+    if series is None:
+        raise SessionError(
+            f"There is no series {series_id}: `python -m bot sessions list --all` shows sessions as <series id>:<date>."
+        )
+    if series.source == "content":
+        raise SessionError(
+            f"{series.id} is declared in content/sessions.yml: change it there (heart-bot reads the file at each start; "
+            "an edit made here would be put back)."
+        )
+    return series
