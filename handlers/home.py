@@ -88,7 +88,8 @@ def _sessions_section(heart: Heart, visit: HomeVisit) -> list[Block]:
     return [
         header("Upcoming peer support hours"),
         context(session_blocks.REMINDER_HINT),
-        *session_blocks.upcoming_blocks(shown, surface=session_blocks.HOME, coordinator=visit.coordinator),
+        *session_blocks.upcoming_blocks(shown, surface=session_blocks.HOME, coordinator=visit.coordinator, now=visit.now),
+        *session_blocks.prompt_setting_blocks(sessions.prompts_by_dm(heart.store, visit.user_id)),
     ]
 
 

@@ -42,6 +42,7 @@ def register(app: App) -> None:
     app.action(re.compile(rf"^({blocks.SUBSCRIBE_ACTION}|{blocks.UNSUBSCRIBE_ACTION})$"))(subscription_clicked)
     app.action(re.compile(rf"^({blocks.REMIND_SESSION_ACTION}|{blocks.UNREMIND_SESSION_ACTION})$"))(session_reminder_clicked)
     app.action(blocks.STOP_DM_ACTION)(stop_dm_clicked)
+    app.action(blocks.PROMPT_DM_ACTION)(prompt_setting_clicked)
     app.action(blocks.CALENDAR_ACTION)(calendar_clicked)
     app.action(re.compile(rf"^{blocks.LINK_ACTION}"))(link_clicked)
     app.action(blocks.ADD_ACTION)(add_clicked)
@@ -135,6 +136,18 @@ def stop_dm_clicked(ack: Ack, action: dict, body: dict, client: WebClient, respo
         return
     heart.record(events.Event(events.UNSUBSCRIBE, click.user_id, series.id))
     _refresh(heart, client, respond, click, blocks.stopped_message(series))
+
+
+def prompt_setting_clicked(
+    ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond, context: BoltContext
+) -> None:
+    """The share-out prompt by DM, on or off (Home, or the prompt DM itself)."""
+    ack()
+    heart = heart_of(context)
+    click = Click.from_payload(action, body)
+    on = click.value == "on"
+    sessions.set_prompts_by_dm(heart.store, click.user_id, on, now=utc_now())
+    _refresh(heart, client, respond, click, blocks.prompt_setting_message(on))
 
 
 def calendar_clicked(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:

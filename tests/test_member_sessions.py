@@ -239,7 +239,8 @@ def test_edit_changes_a_series_and_a_session_and_ends_a_series(tmp_path):
     assert f"updated series {series_id}: channel, description, facilitator, link, remind, title" in edited.output
     store = Store(tmp_path / "heart.db")
     series = sessions.get_series(store, series_id)
-    assert (series.title, series.join_url, series.description) == ("Counselor circle", "https://meet.example.org/c", "For counselors.")
+    assert (series.title, series.join_url) == ("Counselor circle", "https://meet.example.org/c")
+    assert series.description == "For counselors."
     assert (series.facilitator, series.reminder_offsets, series.channel_id) == ("Dana", (120,), "C0NEW")
     session = cli(tmp_path, "edit", first, "--topic", "Boundaries", "--link", "https://meet.example.org/special")
     assert session.exit_code == 0 and "topic Boundaries" in session.output, session.output
@@ -282,3 +283,40 @@ def test_past_sessions_are_added_for_the_record_without_reminders(tmp_path):
     ids = [line.strip() for line in recorded.output.splitlines()[1:]]
     assert all(sessions.get_occurrence(store, oid).ends_at < datetime.now(UTC) for oid in ids)
     assert sessions.expand_all(store, datetime.now(UTC)) == 0  # no new session is made
+
+
+# ----------------------------------------------------------------------------- the share-out prompt by DM
+
+
+def test_members_going_get_the_share_out_prompt_by_dm_unless_they_turned_it_off_on_home(bot, slack, store):
+    occurrence = one_session(store, soon(-3600 + 4), title="Prompt hour", offsets=(), channel="C0PROMPT")  # ends in 4 s
+    for member in ("UWENT", "UQUIET"):
+        sessions.set_rsvp(store, occurrence.id, member, sessions.GOING, now=datetime.now(UTC))
+    home = home_of(bot, slack, "UQUIET")
+    assert "Stop share-out prompts by DM" in home
+    view = {"id": "VHOME", "type": "home", "callback_id": "heart_home"}
+    bot.click("peerhour_prompt_dm", "off", block_id="ph_home|prompts", user="UQUIET", view=view)
+    wait_until(lambda: not sessions.prompts_by_dm(store, "UQUIET"))
+    assert "Send me share-out prompts by DM" in text_of(slack.wait_for("views.publish")[-1].args)
+
+    def prompts() -> list:
+        posts = slack.calls_to("chat.postMessage")
+        return [c for c in posts if "shareout_open" in text_of(c.args) and occurrence.id in text_of(c.args)]
+
+    wait_until(lambda: {c.args["channel"] for c in prompts()} >= {"C0PROMPT", "UWENT"}, timeout=20)
+    time.sleep(1.5)  # a second round of the scheduler sends nothing more
+    sent = [c.args["channel"] for c in prompts()]
+    assert sorted(sent) == ["C0PROMPT", "UWENT"]  # once each; not to the member who turned it off
+    dm = next(c for c in prompts() if c.args["channel"] == "UWENT")
+    assert "You get this because you said you were going" in text_of(dm.args)
+    assert "No more of these DMs" in text_of(dm.args)
+    assert "You get this because" not in text_of(next(c for c in prompts() if c.args["channel"] == "C0PROMPT").args)
+
+
+def test_deleting_a_members_data_forgets_their_prompt_and_reminder_choices(bot, slack, store):
+    occurrence = one_session(store, soon(86400 * 9), title="Forget hour", offsets=())
+    sessions.set_prompts_by_dm(store, "UFORGET", False, now=datetime.now(UTC))
+    sessions.set_session_reminder(store, occurrence.id, "UFORGET", True, now=datetime.now(UTC))
+    bot.click("member_data_delete", "delete", user="UFORGET")
+    wait_until(lambda: sessions.prompts_by_dm(store, "UFORGET"))
+    assert store.db.execute("select count(*) from session_reminders where user_id = 'UFORGET'").fetchone() == (0,)

@@ -80,6 +80,7 @@ def collect(store: Store, content: ShareoutContent, owner: Owner) -> dict[str, A
             for oid, title, starts, response, at in rsvps
         ],
         "dm_reminders": [{"series_id": sid, "series": title, "since": _iso(at)} for sid, title, at in subscriptions],
+        "shareout_prompts_by_dm": sessions.prompts_by_dm(store, user),
         "dm_reminders_for_one_session": [{"session_id": oid, "since": _iso(at)} for oid, at in one_session],
         "reminder_dms_sent": [
             {"session_id": oid, "kind": kind, "state": state, "at": _iso(at)} for oid, kind, state, at in reminders

@@ -58,6 +58,7 @@ CALENDAR_ACTION = "peerhour_calendar"  # value: occurrence id
 LINK_ACTION = "peerhour_link"  # prefix of link buttons (Slack still sends a click: it is only acknowledged)
 MANAGE_ACTION = "peerhour_manage"  # overflow; option values "<verb>|<occurrence id>"
 ADD_ACTION = "peerhour_add"
+PROMPT_DM_ACTION = "peerhour_prompt_dm"  # value: on | off; the share-out prompt by DM after a session
 SHAREOUT_OPEN_ACTION = "shareout_open"  # value: occurrence id; the share-outs feature opens its form
 ADD_CALLBACK = "peerhour_add"
 MOVE_CALLBACK = "peerhour_move"
@@ -385,16 +386,52 @@ def starting_message(occurrence: Occurrence, counts: Counts) -> Message:
     return Message(text=text, blocks=blocks)
 
 
-def shareout_prompt_message(occurrence: Occurrence) -> Message:
-    """After a session: invite a share-out (the share-outs feature opens its form)."""
+def shareout_prompt_message(occurrence: Occurrence, *, dm: bool = False) -> Message:
+    """After a session: invite a share-out (the share-outs feature opens its form). By DM (to the
+    members who said Going) it says why it came and offers to stop such DMs."""
     title = escape(occurrence.title)
     text = f"Thank you for joining {escape(occurrence.title)}. Share a reflection: a win, a barrier, a resource or an ask."
     body = (
         f":seedling: Thank you for joining *{title}*.\nShare a reflection: a win, a barrier, a resource or an ask. "
         "It goes to the coordinators only unless you choose otherwise, and you can share anonymously."
     )
-    share = button("Share a reflection", SHAREOUT_OPEN_ACTION, occurrence.id, style="primary")
-    return Message(text=text, blocks=[section(body), actions([share], block_id=f"{POST}|shareout|{occurrence.id}")])
+    elements = [button("Share a reflection", SHAREOUT_OPEN_ACTION, occurrence.id, style="primary")]
+    blocks: list[Block] = [section(body)]
+    if dm:
+        elements.append(button("No more of these DMs", PROMPT_DM_ACTION, "off"))
+        blocks.append(
+            context(
+                "You get this because you said you were going. Turn these DMs on or off on heart-bot's Home tab; "
+                "the prompt in the channel stays."
+            )
+        )
+    blocks.insert(1, actions(elements, block_id=f"{POST}|shareout|{occurrence.id}"))
+    return Message(text=text, blocks=blocks)
+
+
+def prompt_setting_blocks(on: bool) -> list[Block]:
+    """Home: whether the share-out prompt comes by DM after a session the member said Going to."""
+    if on:
+        words = (
+            "After a session you said *Going* to, heart-bot sends you its share-out prompt by DM "
+            "(and posts it in the channel)."
+        )
+        toggle = button("Stop share-out prompts by DM", PROMPT_DM_ACTION, "off")
+    else:
+        words = "Share-out prompts by DM are *off*: after a session you'll find the prompt in its channel only."
+        toggle = button("Send me share-out prompts by DM", PROMPT_DM_ACTION, "on")
+    return [context(words), actions([toggle], block_id=f"{HOME}|prompts")]
+
+
+def prompt_setting_message(on: bool) -> Message:
+    """The private reply to the share-out prompt toggle."""
+    text = (
+        "After each session you said Going to, you'll get the share-out prompt by DM."
+        if on
+        else "You won't get share-out prompts by DM any more; the prompt is still posted in the session's channel. "
+        "Turn them back on from heart-bot's Home tab."
+    )
+    return Message(text=text, blocks=[section(text)])
 
 
 def _cancelled_post(occurrence: Occurrence) -> Message:

@@ -130,6 +130,12 @@ def create_session_reminders(db: sqlite_utils.Database) -> None:
     db["session_reminders"].create_index(["user_id"], if_not_exists=True)
 
 
+@migrations()
+def create_prompt_optouts(db: sqlite_utils.Database) -> None:
+    """Members who asked not to get the after-session share-out prompt by DM (the channel's stays)."""
+    db["shareout_prompt_optouts"].create({"user_id": str, "created_at": float}, pk="user_id", if_not_exists=True)
+
+
 class SessionError(HeartError):
     """A session operation that cannot be done; the message is for the person who asked."""
 
@@ -755,6 +761,33 @@ def stop_all_reminders(store: Store, series_id: str, user_id: str) -> Series:
     return series
 
 
+def prompt_recipients(store: Store, occurrence_id: str) -> list[str]:
+    """Who gets a session's share-out prompt by DM: the members who said Going, less those who
+    turned the prompt off."""
+    rows = store.db.execute(
+        "select user_id from rsvps where occurrence_id = ? and response = 'going' "
+        "and user_id not in (select user_id from shareout_prompt_optouts) order by updated_at, user_id",
+        (occurrence_id,),
+    )
+    return [user_id for (user_id,) in rows]
+
+
+def prompts_by_dm(store: Store, user_id: str) -> bool:
+    """True unless the member turned off the share-out prompt by DM."""
+    return store.db.execute("select 1 from shareout_prompt_optouts where user_id = ?", (user_id,)).fetchone() is None
+
+
+def set_prompts_by_dm(store: Store, user_id: str, on: bool, *, now: datetime) -> None:
+    """Turn the after-session share-out prompt by DM on or off for a member (idempotent)."""
+    with store.transaction() as db:
+        if on:
+            db.execute("delete from shareout_prompt_optouts where user_id = ?", (user_id,))
+        else:
+            db.execute(
+                "insert or ignore into shareout_prompt_optouts (user_id, created_at) values (?, ?)", (user_id, now.timestamp())
+            )
+
+
 def forget_member(db: sqlite_utils.Database, user_id: str) -> tuple[list[str], int]:
     """Delete a member's RSVPs and DM reminder choices (series and single sessions), in the open
     transaction ``db`` (a member deleting all their data).
@@ -765,6 +798,7 @@ def forget_member(db: sqlite_utils.Database, user_id: str) -> tuple[list[str], i
     db.execute("delete from rsvps where user_id = ?", [user_id])
     subscriptions = db.execute("delete from subscriptions where user_id = ?", [user_id]).rowcount
     db.execute("delete from session_reminders where user_id = ?", [user_id])
+    db.execute("delete from shareout_prompt_optouts where user_id = ?", [user_id])
     return occurrences, subscriptions
 
 
