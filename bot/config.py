@@ -55,6 +55,8 @@ class Settings:
     peerhour_channel: str | None = None
     reminder_dm_per_second: float = 4.0
     reconcile_seconds: int = 60
+    # The deployment's public https address: calendar subscription links are made under it.
+    public_url: str | None = None
 
     @property
     def socket_mode(self) -> bool:
@@ -127,7 +129,16 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         peerhour_channel=_channel_id(get("PEERHOUR_CHANNEL")),
         reminder_dm_per_second=_dm_rate(get("REMINDER_DM_PER_SECOND")),
         reconcile_seconds=_reconcile_seconds(get("HEART_RECONCILE_SECONDS")),
+        public_url=_public_url(get("PUBLIC_URL")),
     )
+
+
+def _public_url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not re.match(r"^https?://[^\s/]+(/[^\s]*)?$", value):
+        raise ConfigError(f"PUBLIC_URL must be the deployment's address, like https://heart-bot.example.org (got {value!r})")
+    return value.rstrip("/")
 
 
 def _api_url(value: str | None) -> str:

@@ -10,10 +10,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
+from icalendar import Calendar
 
 from bot.cli import main
 from bot.offline.localslack import LocalSlack
-from bot.offline.server import BotServer
+from bot.offline.server import BotServer, http
 from bot.sessions import core as sessions
 from bot.store import Store
 from tests.support.session_helpers import migrated, one_session, soon
@@ -25,7 +26,9 @@ DEFAULT_SERIES = "ne-school-mental-health-peer-support-hour"
 @pytest.fixture(scope="module")
 def bot(local_slack: LocalSlack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotServer]:
     env = {"COORDINATOR_IDS": COORDINATOR, "HEART_RECONCILE_SECONDS": "1"}
-    server = BotServer(local_slack, tmp_path_factory.mktemp("member-sessions") / "heart.db", env=env).start()
+    server = BotServer(local_slack, tmp_path_factory.mktemp("member-sessions") / "heart.db", env=env)
+    server.env["PUBLIC_URL"] = server.url  # calendar feed addresses are made under it
+    server.start()
     yield server
     server.stop()
 
@@ -49,8 +52,14 @@ def text_of(payload: object) -> str:
 
 
 def home_of(bot: BotServer, slack: LocalSlack, user: str) -> str:
+    """Open ``user``'s Home tab; the view published for them (not a late one for someone else)."""
+    before = len(slack.calls_to("views.publish"))
     bot.event({"type": "app_home_opened", "user": user, "tab": "home"})
-    return text_of(slack.wait_for("views.publish")[-1].args)
+
+    def published() -> list:
+        return [c for c in slack.calls_to("views.publish")[before:] if c.args.get("user_id") == user]
+
+    return text_of(wait_until(published)[-1].args)
 
 
 # ----------------------------------------------------------------------------- a way in
@@ -297,7 +306,7 @@ def test_members_going_get_the_share_out_prompt_by_dm_unless_they_turned_it_off_
     view = {"id": "VHOME", "type": "home", "callback_id": "heart_home"}
     bot.click("peerhour_prompt_dm", "off", block_id="ph_home|prompts", user="UQUIET", view=view)
     wait_until(lambda: not sessions.prompts_by_dm(store, "UQUIET"))
-    assert "Send me share-out prompts by DM" in text_of(slack.wait_for("views.publish")[-1].args)
+    assert "Send me share-out prompts by DM" in home_of(bot, slack, "UQUIET")
 
     def prompts() -> list:
         posts = slack.calls_to("chat.postMessage")
@@ -320,3 +329,94 @@ def test_deleting_a_members_data_forgets_their_prompt_and_reminder_choices(bot, 
     bot.click("member_data_delete", "delete", user="UFORGET")
     wait_until(lambda: sessions.prompts_by_dm(store, "UFORGET"))
     assert store.db.execute("select count(*) from session_reminders where user_id = 'UFORGET'").fetchone() == (0,)
+
+
+
+# ----------------------------------------------------------------------------- calendar subscriptions
+
+HOME_VIEW = {"id": "VHOME", "type": "home", "callback_id": "heart_home"}
+
+
+def new_feed(bot: BotServer, slack: LocalSlack, user: str) -> str:
+    """Press Get my calendar address on Home; the https address the DM gives."""
+    before = len(slack.calls_to("chat.postMessage"))
+    bot.click("peerhour_feed_new", "new", block_id="ph_home|feed", user=user, view=HOME_VIEW)
+    wait_until(lambda: len([c for c in slack.calls_to("chat.postMessage")[before:] if c.args["channel"] == user]))
+    dm = next(c for c in slack.calls_to("chat.postMessage")[before:] if c.args["channel"] == user)
+    text = text_of(dm.args)
+    assert "Your private calendar address" in text and "webcal://" in text and "calendar.google.com/calendar/r?cid=" in text
+    return text.split("`")[1]
+
+
+def events_in(url: str) -> dict[str, object]:
+    answer = http("GET", url)
+    assert answer.status == 200 and answer.headers["Content-Type"].startswith("text/calendar"), answer
+    return {str(event["uid"]): event for event in Calendar.from_ical(answer.body).walk("VEVENT")}
+
+
+def test_a_members_feed_follows_a_move_and_a_cancel_in_place(bot, slack, store):
+    going = one_session(store, soon(86400 * 11), title="Feed hour", offsets=())
+    other = one_session(store, soon(86400 * 12), title="Not mine hour", offsets=())
+    bot.click("peerhour_going", going.id, block_id=f"ph_list|{going.id}", user="UFEED")
+    wait_until(lambda: sessions.responders(store, going.id) == ["UFEED"])
+    assert "Get my calendar address by DM" in home_of(bot, slack, "UFEED")
+    url = new_feed(bot, slack, "UFEED")
+    assert url.startswith(f"{bot.url}/calendar/") and url.endswith(".ics")
+    uid = f"{going.id}@{sessions.deployment_uid(store)}.heart-bot"
+    event = events_in(url)[uid]
+    assert event["sequence"] == 0 and event.decoded("dtstart") == going.starts_at
+    assert not any(other.id in key for key in events_in(url))  # only the member's sessions
+
+    new_start = (going.starts_at + timedelta(days=1)).astimezone(going.tz).replace(tzinfo=None)
+    sessions.move_occurrence(store, going.id, new_start, by=COORDINATOR, now=datetime.now(UTC))
+    moved = events_in(url)[uid]
+    assert moved["sequence"] == 1 and moved.decoded("dtstart") == going.starts_at + timedelta(days=1)
+    assert str(moved["status"]) == "CONFIRMED"
+
+    sessions.cancel_occurrence(store, going.id, by=COORDINATOR, now=datetime.now(UTC))
+    cancelled = events_in(url)[uid]
+    assert cancelled["sequence"] == 2 and str(cancelled["status"]) == "CANCELLED"
+    assert list(events_in(url)) == [uid]  # the same entry, updated in place
+
+    token = url.rsplit("/", 1)[1].removesuffix(".ics")
+    assert token not in bot.log()  # a member's feed token is a secret: never logged
+    stored = store.db.execute("select token_hash, token from calendar_feeds where subject = 'UFEED'").fetchall()
+    assert len(stored) == 1 and stored[0][1] is None and token not in stored[0][0]  # only a hash is kept
+
+
+def test_an_unknown_or_revoked_feed_answers_404_and_reveals_nothing(bot, slack, store):
+    one = one_session(store, soon(86400 * 13), title="Revoke hour", offsets=())
+    sessions.set_rsvp(store, one.id, "UREVOKE", sessions.GOING, now=datetime.now(UTC))
+    first = new_feed(bot, slack, "UREVOKE")
+    assert "Turn off my feed" in home_of(bot, slack, "UREVOKE")
+    second = new_feed(bot, slack, "UREVOKE")  # a new address: the old one stops
+    unknown = http("GET", f"{bot.url}/calendar/{'x' * 32}.ics")
+    replaced = http("GET", first)
+    assert (unknown.status, replaced.status) == (404, 404)
+    assert unknown.body == replaced.body == "Not found\n" and unknown.headers["Content-Type"] == replaced.headers["Content-Type"]
+    assert http("GET", second).status == 200
+    bot.click("peerhour_feed_off", "off", block_id="ph_home|feed", user="UREVOKE", view=HOME_VIEW)
+    wait_until(lambda: http("GET", second).status == 404)
+    assert http("GET", second).body == "Not found\n"
+
+
+def test_deleting_a_members_data_removes_their_feed(bot, slack, store):
+    session = one_session(store, soon(86400 * 14), title="Deleted feed hour", offsets=())
+    sessions.set_rsvp(store, session.id, "UGONE", sessions.GOING, now=datetime.now(UTC))
+    url = new_feed(bot, slack, "UGONE")
+    bot.click("member_data_delete", "delete", user="UGONE")
+    wait_until(lambda: http("GET", url).status == 404)
+    assert store.db.execute("select count(*) from calendar_feeds where subject = 'UGONE'").fetchone() == (0,)
+
+
+def test_a_series_has_a_public_feed_on_home_with_a_google_add_by_url_link(bot, slack, store):
+    session = one_session(store, soon(3600 * 3), title="Public feed hour", offsets=())
+    home = home_of(bot, slack, "UPUBLIC")
+    assert "Every session of a series" in home and "Public feed hour" in home
+    webcal = next(part for part in home.split("<") if part.startswith("webcal://") and "|Public feed hour" in part)
+    url = "http://" + webcal.split("|")[0].removeprefix("webcal://")
+    encoded = url.split("://")[1].replace("/", "%2F").replace(":", "%3A")
+    assert f"calendar.google.com/calendar/r?cid=webcal%3A%2F%2F{encoded}" in home
+    found = events_in(url)
+    assert list(found) == [f"{session.id}@{sessions.deployment_uid(store)}.heart-bot"]
+    assert home_of(bot, slack, "UPUBLIC2").count(url.split("://")[1]) == 1  # the same public address for everyone

@@ -24,6 +24,7 @@ from typing import Any
 from bot import events
 from bot.sessions import claims
 from bot.sessions import core as sessions
+from bot.sessions import feeds
 from bot.shareouts import core as shareouts
 from bot.shareouts.content import ShareoutContent
 from bot.shareouts.core import Owner, Shareout
@@ -81,6 +82,7 @@ def collect(store: Store, content: ShareoutContent, owner: Owner) -> dict[str, A
         ],
         "dm_reminders": [{"series_id": sid, "series": title, "since": _iso(at)} for sid, title, at in subscriptions],
         "shareout_prompts_by_dm": sessions.prompts_by_dm(store, user),
+        "calendar_feed_since": _iso(since.timestamp()) if (since := feeds.member_feed_since(store, user)) else None,
         "dm_reminders_for_one_session": [{"session_id": oid, "since": _iso(at)} for oid, at in one_session],
         "reminder_dms_sent": [
             {"session_id": oid, "kind": kind, "state": state, "at": _iso(at)} for oid, kind, state, at in reminders
@@ -105,6 +107,7 @@ def forget(store: Store, owner: Owner) -> Forgotten:
         mine = shareouts.delete_all(db, owner)
         occurrences, subscriptions = sessions.forget_member(db, user)
         claims.forget_recipient(db, user)
+        feeds.forget_member(db, user)
         activity = events.forget_member(db, user)
     store.erase_history()
     forgotten = Forgotten(

@@ -58,6 +58,8 @@ CALENDAR_ACTION = "peerhour_calendar"  # value: occurrence id
 LINK_ACTION = "peerhour_link"  # prefix of link buttons (Slack still sends a click: it is only acknowledged)
 MANAGE_ACTION = "peerhour_manage"  # overflow; option values "<verb>|<occurrence id>"
 ADD_ACTION = "peerhour_add"
+FEED_NEW_ACTION = "peerhour_feed_new"  # a new private calendar feed address, by DM
+FEED_OFF_ACTION = "peerhour_feed_off"  # the member's feed turned off
 PROMPT_DM_ACTION = "peerhour_prompt_dm"  # value: on | off; the share-out prompt by DM after a session
 SHAREOUT_OPEN_ACTION = "shareout_open"  # value: occurrence id; the share-outs feature opens its form
 ADD_CALLBACK = "peerhour_add"
@@ -345,6 +347,62 @@ def setup_blocks(needing: Sequence[tuple[Series, Sequence[str]]]) -> list[Block]
         return []
     lines = [f":warning: *{escape(series.title)}* (`{series.id}`) {escape(gap)}" for series, gaps in needing for gap in gaps]
     return [header("Sessions that need a link or a channel"), section("\n".join(lines))]
+
+
+def feed_home_blocks(
+    *, member_since: datetime | None, series_links: Sequence[tuple[Series, str, str]]
+) -> list[Block]:
+    """Home: calendar subscriptions. The member's own feed (on since when, a new address, off)
+    and each series' public one (``series_links``: the series, its webcal and Google links)."""
+    if member_since:
+        mine = (
+            f"Your own calendar feed is *on* (made {member_since:%b} {member_since.day}, {member_since.year}): your calendar "
+            "app shows the sessions you said Going to or asked reminders for, and follows moves and cancellations. "
+            "Its address is private: anyone who has it can see which sessions you go to."
+        )
+        buttons = [
+            button("New address (the old one stops)", FEED_NEW_ACTION, "new"),
+            button("Turn off my feed", FEED_OFF_ACTION, "off"),
+        ]
+    else:
+        mine = (
+            "*Subscribe in your calendar app:* one private address with the sessions you said Going to or asked "
+            "reminders for. Your calendar keeps it up to date when a session moves or is cancelled, "
+            "which a downloaded file can't."
+        )
+        buttons = [button("Get my calendar address by DM", FEED_NEW_ACTION, "new")]
+    blocks: list[Block] = [
+        header("Peer support hours in your calendar"),
+        section(mine),
+        actions(buttons, block_id=f"{HOME}|feed"),
+    ]
+    if series_links:
+        lines = [
+            f"• <{webcal}|{escape(series.title)}> (<{google}|Google Calendar>)" for series, webcal, google in series_links
+        ]
+        blocks.append(
+            section("*Every session of a series* (public addresses, nothing about you in them):\n" + "\n".join(lines))
+        )
+    return blocks
+
+
+def feed_made_message(webcal: str, https: str, google: str) -> Message:
+    """The member's new private feed address, by DM (shown this once: heart-bot keeps only a hash)."""
+    text = "Your private calendar address is ready."
+    body = (
+        f":calendar: *Your private calendar address*\n<{webcal}|Subscribe in your calendar app> · "
+        f"<{google}|Add to Google Calendar>\nOr paste this address into your calendar's *Add calendar from URL*:\n"
+        f"`{https}`\nIt is shown only here: heart-bot keeps no copy it could show again. Anyone who has it can see "
+        "which sessions you go to, so keep it to yourself. Get a new one (the old one stops) or turn it off on "
+        "heart-bot's Home tab."
+    )
+    return Message(text=text, blocks=[section(body)])
+
+
+def feed_off_message() -> Message:
+    """The private reply once the member's feed is off."""
+    text = "Your calendar feed is off: its address no longer works, and calendars subscribed to it stop updating."
+    return Message(text=text, blocks=[section(text)])
 
 
 # ----------------------------------------------------------------------------- posts

@@ -136,6 +136,19 @@ def create_prompt_optouts(db: sqlite_utils.Database) -> None:
     db["shareout_prompt_optouts"].create({"user_id": str, "created_at": float}, pk="user_id", if_not_exists=True)
 
 
+@migrations()
+def create_calendar_feeds(db: sqlite_utils.Database) -> None:
+    """Calendar feed tokens (:mod:`bot.sessions.feeds`): a hash for each; the token itself only
+    for public series feeds."""
+    db["calendar_feeds"].create(
+        {"token_hash": str, "kind": str, "subject": str, "token": str, "created_at": float},
+        pk="token_hash",
+        not_null={"kind", "subject", "created_at"},
+        if_not_exists=True,
+    )
+    db["calendar_feeds"].create_index(["kind", "subject"], unique=True, if_not_exists=True)
+
+
 class SessionError(HeartError):
     """A session operation that cannot be done; the message is for the person who asked."""
 
@@ -267,6 +280,11 @@ def _occurrence(row: tuple) -> Occurrence:
 
 def _query(store: Store, where: str, params: dict | tuple = ()) -> list[Occurrence]:
     return [_occurrence(row) for row in store.db.execute(f"{_OCCURRENCE_SQL} {where}", params).fetchall()]
+
+
+def occurrences_where(store: Store, where: str, params: dict | tuple = ()) -> list[Occurrence]:
+    """Occurrences matching SQL ``where`` (and ``order by``) over ``o`` (occurrences) and ``s`` (series)."""
+    return _query(store, where, params)
 
 
 def get_occurrence(store: Store, occurrence_id: str) -> Occurrence | None:
