@@ -43,11 +43,12 @@ class Forgotten:
     activity: int
     posts: tuple[Shareout, ...]
     occurrences: tuple[str, ...]  # sessions whose RSVP counts changed
+    calendar_feeds: int = 0  # the member's private calendar address (0 or 1)
 
     @property
     def anything(self) -> bool:
         """False when there was nothing to delete."""
-        return any((self.shareouts, self.rsvps, self.subscriptions, self.activity))
+        return any((self.shareouts, self.rsvps, self.subscriptions, self.activity, self.calendar_feeds))
 
 
 def collect(store: Store, content: ShareoutContent, owner: Owner) -> dict[str, Any]:
@@ -107,7 +108,7 @@ def forget(store: Store, owner: Owner) -> Forgotten:
         mine = shareouts.delete_all(db, owner)
         occurrences, subscriptions = sessions.forget_member(db, user)
         claims.forget_recipient(db, user)
-        feeds.forget_member(db, user)
+        calendar_feeds = feeds.forget_member(db, user)
         activity = events.forget_member(db, user)
     store.erase_history()
     forgotten = Forgotten(
@@ -117,6 +118,7 @@ def forget(store: Store, owner: Owner) -> Forgotten:
         activity=activity,
         posts=tuple(s for s in mine if s.message_ts),
         occurrences=tuple(occurrences),
+        calendar_feeds=calendar_feeds,
     )
     log.info(
         "a member's data deleted: %d share-outs, %d RSVPs, %d subscriptions, %d activity records",
