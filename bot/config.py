@@ -57,6 +57,10 @@ class Settings:
     reconcile_seconds: int = 60
     # The deployment's public https address: calendar subscription links are made under it.
     public_url: str | None = None
+    # Monthly connections: introductions (each a conversations.open and a chat.postMessage) a minute.
+    connections_per_minute: float = 50.0
+    # Socket Mode: how often to ping Slack; a pong missing for half of this ends the connection.
+    socket_ping_seconds: float = 5.0
 
     @property
     def socket_mode(self) -> bool:
@@ -130,6 +134,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         reminder_dm_per_second=_dm_rate(get("REMINDER_DM_PER_SECOND")),
         reconcile_seconds=_reconcile_seconds(get("HEART_RECONCILE_SECONDS")),
         public_url=_public_url(get("PUBLIC_URL")),
+        connections_per_minute=_connections_rate(get("CONNECTIONS_PER_MINUTE")),
+        socket_ping_seconds=_ping_seconds(get("SOCKET_MODE_PING_SECONDS")),
     )
 
 
@@ -225,12 +231,42 @@ def _dm_rate(value: str | None) -> float:
     return rate
 
 
+def _connections_rate(value: str | None) -> float:
+    if value is None:
+        return 50.0
+    try:
+        rate = float(value)
+    except ValueError:
+        rate = 0.0
+    if not 1 <= rate <= 6000:
+        raise ConfigError(
+            f"CONNECTIONS_PER_MINUTE must be a number from 1 to 6000 (got {value!r}); each introduction opens a group "
+            "DM, which Slack allows about 50 times a minute, so keep the default 50 unless Slack raised your limits"
+        )
+    return rate
+
+
 def _reconcile_seconds(value: str | None) -> int:
     if value is None:
         return 60
     if not value.isdigit() or not 1 <= int(value) <= 3600:
         raise ConfigError(f"HEART_RECONCILE_SECONDS must be a whole number of seconds from 1 to 3600 (got {value!r})")
     return int(value)
+
+
+def _ping_seconds(value: str | None) -> float:
+    if value is None:
+        return 5.0
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 1 <= seconds <= 60:
+        raise ConfigError(
+            f"SOCKET_MODE_PING_SECONDS must be a number of seconds from 1 to 60 (got {value!r}); a silent "
+            "Socket Mode connection is noticed within about twice this time"
+        )
+    return seconds
 
 
 def _log_level(value: str | None) -> str:
