@@ -61,6 +61,8 @@ class Settings:
     peerhour_channel: str | None = None
     reminder_dm_per_second: float = 4.0
     reconcile_seconds: int = 60
+    # The deployment's public https address: calendar subscription links are made under it.
+    public_url: str | None = None
     # Monthly connections: introductions (each a conversations.open and a chat.postMessage) a minute.
     connections_per_minute: float = 50.0
     # Socket Mode: how often to ping Slack; a pong missing for half of this ends the connection.
@@ -153,9 +155,18 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         peerhour_channel=_channel_id(get("PEERHOUR_CHANNEL")),
         reminder_dm_per_second=_dm_rate(get("REMINDER_DM_PER_SECOND")),
         reconcile_seconds=_reconcile_seconds(get("HEART_RECONCILE_SECONDS")),
+        public_url=_public_url(get("PUBLIC_URL")),
         connections_per_minute=_connections_rate(get("CONNECTIONS_PER_MINUTE")),
         socket_ping_seconds=_ping_seconds(get("SOCKET_MODE_PING_SECONDS")),
     )
+
+
+def _public_url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not re.match(r"^https?://[^\s/]+(/[^\s]*)?$", value):
+        raise ConfigError(f"PUBLIC_URL must be the deployment's address, like https://heart-bot.example.org (got {value!r})")
+    return value.rstrip("/")
 
 
 def _api_url(value: str | None) -> str:

@@ -166,7 +166,11 @@ class Heart:
         self.recorder.record(event)
 
     def start_services(self) -> None:
-        """Start background services (only the serving process calls this)."""
+        """Start background services (only the serving process calls this), after warning the
+        coordinators' log of any series that will remind people with no join link or no channel."""
+        for series, gaps in sessions.series_needing_setup(self.store, datetime.now(UTC)):
+            for gap in gaps:
+                log.warning("series %s %s", series.id, gap)
         for service in self.services:
             service.start()
 
