@@ -7,6 +7,7 @@ test_reminders_e2e.py.
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -174,6 +175,16 @@ def test_twenty_threads_on_two_connections_race_for_one_claim_and_one_wins(tmp_p
     for thread in threads:
         thread.join()
     assert len(won) == 1
+
+
+def test_the_database_itself_refuses_a_second_row_for_one_message(store):
+    """The unique index under claims: BEGIN IMMEDIATE hides its absence from the races above, so
+    it is tested on its own (a second process, or a code path without the lock, must fail)."""
+    row = {"occurrence_id": "s:1", "kind": "reminder-15", "recipient": "U1", "state": claims.SENT}
+    store.db["deliveries"].insert(row)
+    with pytest.raises(sqlite3.IntegrityError):
+        store.db["deliveries"].insert({**row, "state": claims.CLAIMED})
+    store.db["deliveries"].insert({**row, "recipient": "U2"})  # another recipient is another message
 
 
 # ----------------------------------------------------------------------------- delivery
