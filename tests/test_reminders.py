@@ -274,7 +274,7 @@ def test_rsvp_counts_in_channel_posts_are_redrawn_in_place(store, slack):
     sessions.set_rsvp(store, occurrence.id, "UBEN", sessions.GOING, now=datetime.now(UTC))
     assert sender.refresh_posts(occurrence.id) == 1
     update = slack.calls_to("chat.update")[0]
-    assert update.args["channel"] == "C0PEER" and update.args["ts"] == post.args.get("ts", update.args["ts"])
+    assert update.args["channel"] == "C0PEER" and update.args["ts"] == post.answer["ts"]
     assert "2 going" in json.dumps(update.args)
 
 

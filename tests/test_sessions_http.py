@@ -143,10 +143,7 @@ def test_rsvps_to_a_channel_reminder_update_its_counts_in_place(bot, slack, stor
     reply = slack.responses(answer.response_url)[0]
     assert reply["replace_original"] is False and "You're going" in text_of(reply)
     update = slack.wait_for("chat.update")[0]
-    ts = store.db.execute(
-        "select ts from deliveries where occurrence_id = ? and recipient = 'channel'", (occurrence.id,)
-    ).fetchone()[0]
-    assert (update.args["channel"], update.args["ts"]) == ("C0PEER", ts)
+    assert (update.args["channel"], update.args["ts"]) == ("C0PEER", post.answer["ts"])  # the message Slack made
     assert "1 going" in text_of(update.args)
 
 

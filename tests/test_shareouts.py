@@ -282,7 +282,7 @@ def test_mine_lists_your_share_outs_with_edit_and_delete_and_delete_removes_the_
     click = server.click(delete["action_id"], delete["value"], user=author)
     assert "and its post in the channel is deleted" in json.dumps(slack.responses(click.response_url))
     (removed,) = slack.wait_for("chat.delete")
-    assert removed.args["ts"] == post.args.get("ts", removed.args["ts"]) and removed.args["channel"] == "C0HEART"
+    assert removed.args["ts"] == post.answer["ts"] and removed.args["channel"] == "C0HEART"
     assert query(server, "select 1 from shareouts where user_id = ?", author) == []
 
 

@@ -37,6 +37,7 @@ class Call:
     args: dict[str, Any]
     at: float = field(default_factory=time.time)
     path: str = ""
+    answer: dict[str, Any] | None = None  # what Slack answered, when it succeeded (a new message's ts)
 
     def blocks(self) -> list[dict[str, Any]]:
         """The call's blocks, decoded when they came form-encoded."""
@@ -283,13 +284,16 @@ class LocalSlack:
                     headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
                     self._send(failure.status, {"ok": False, "error": failure.error or "internal_error"}, headers)
                     return
-                local._record(Call(method, args, path=path))
                 if method == "response_url":
+                    local._record(Call(method, args, path=path))
                     self._send(200, "ok")
                 elif method == "file_upload":
+                    local._record(Call(method, args, path=path))
                     self._send(200, "OK - file uploaded")
                 else:
-                    self._send(200, local.answer(method, args))
+                    answer = local.answer(method, args)
+                    local._record(Call(method, args, path=path, answer=answer))
+                    self._send(200, answer)
 
             def _parse(self, raw: bytes, method: str) -> dict[str, Any]:
                 if method == "file_upload":
