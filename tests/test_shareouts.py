@@ -7,7 +7,6 @@ import io
 import json
 import re
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -22,7 +21,7 @@ from bot.offline.server import SHAREOUT_HASH_SECRET, BotServer
 from bot.runtime import MIGRATION_SETS
 from bot.shareouts.core import Draft, Owner, Visibility, record_post, save
 from bot.store import Store
-from tests.support.forms import buttons, element, eventually, form, metadata, query, submit, view_of
+from tests.support.forms import buttons, element, events_written, eventually, form, metadata, query, submit, view_of
 from tests.support.harness import run_shell
 
 COORDINATORS = ("UCOORD1", "UCOORD2")
@@ -151,7 +150,7 @@ def test_a_double_submit_or_a_retry_makes_one_row(server):
         thread.join()
     assert all("Your share-out is saved." in a.body for a in answers)
     assert texts_of("UTWICE", server) == [f"{MARK} said twice"]
-    time.sleep(0.3)
+    events_written(server)
     assert len(query(server, "select 1 from events where kind = 'shareout' and user_id = 'UTWICE'")) == 1
 
 
@@ -395,7 +394,7 @@ def test_idioms_and_work_talk_do_not_trip_the_safety_net(server, text):
 def test_no_share_out_text_reaches_the_log_even_at_debug(server):
     server.command("/shareout", f"{MARK} private words for the log test", user="ULOG")
     submit(server, f"{MARK} more private words", user="ULOG", visibility="anonymous")
-    time.sleep(0.3)
+    events_written(server)  # the work after the acks, done and logged
     log = server.log()
     assert "share-out" in log  # ids are logged...
     assert MARK not in log  # ...words never
