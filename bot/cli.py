@@ -58,23 +58,15 @@ def main(ctx: click.Context) -> None:
 @friendly
 def serve() -> None:
     """Serve Slack: Socket Mode if SLACK_APP_TOKEN is set, else HTTP on PORT (gunicorn)."""
-    from bot.runtime import build_heart, check_start
+    from bot.runtime import check_start
 
     settings = _settings()
     configure_logging(settings)
     check_start(settings)  # before taking the port
     if settings.socket_mode:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
+        from bot.socket_mode import serve as serve_socket_mode
 
-        from bot.app import create_app
-
-        heart = build_heart(settings)
-        app = create_app(heart)
-        heart.start_services()
-        try:
-            SocketModeHandler(app, settings.app_token).start()
-        finally:
-            heart.close()
+        serve_socket_mode(settings)
     else:
         from bot.web import serve as serve_http
 

@@ -257,6 +257,7 @@ class SafetyNet:
     past: tuple[Pattern, ...] = ()  # a sentence told of another time ("when I was 16") or asked ("asked if")...
     now: tuple[Pattern, ...] = ()  # ...unless it also says it is back now ("still", "again")
     model: WordModel | None = None  # heard words leaning towards distress where no rule fired
+    families: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # word -> "{family}" tags, for the model
     _rule_index: _Index = field(init=False, repr=False, compare=False)
     _quiet_index: _Index = field(init=False, repr=False, compare=False)
     _past_index: _Index = field(init=False, repr=False, compare=False)
@@ -328,15 +329,14 @@ class SafetyNet:
         together ("part of me hoped the scan would show something") where no rule was written."""
         if self.model is None:
             return []
-        words = self._model_words(line, past)
-        if not self.model.leans(words):
+        if not self.model.leans(self._model_words(line, past)):
             return []
-        at = self.model.strongest(words)
-        return [(MODEL_RULE, at, at + 1)] if at is not None else []
+        return [(MODEL_RULE, 0, len(line.tokens))]
 
     def _model_words(self, line: _Line, past: set[int]) -> list[str]:
-        """One word per token: the word, ``not_word`` within a negation's reach, ``|`` for
-        marks, blanked words and sentences told of the past."""
+        """The words the model reads: each word (``not_word`` within a negation's reach), then
+        the rules' word families it belongs to (``{pills}`` after ``xanax``, so the model hears
+        a family's words it never saw); ``|`` for marks, blanked words and sentences of the past."""
         words: list[str] = []
         negated = 0
         breaks = self.clause_breaks | {SENTENCE, CLAUSE, QUOTE}
@@ -349,7 +349,9 @@ class SafetyNet:
             elif token in self.negations:
                 negated, word = NEGATION_REACH, token
             else:
-                word = "not_" + token if negated > 0 else token
+                prefix = "not_" if negated > 0 else ""
+                words += [prefix + family for family in self.families.get(token, ())]
+                word = prefix + token
                 negated -= 1
             words.append(word)
         return words
@@ -704,12 +706,23 @@ def build_safety_net(
         past=tuple(past),
         now=tuple(now),
         model=model,
+        families=_family_tags(families),
     )
     for rule in net.rules:
         for example in rule.examples:
             if rule.id not in net.rules_heard(example):
                 problem(f"rule {rule.id}", f"its example {example!r} does not fire it")
     return net
+
+
+def _family_tags(families: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, ...]]:
+    """Each one-word member of a word family, with the families it belongs to as ``{name}``."""
+    tags: dict[str, list[str]] = defaultdict(list)
+    for name, words in sorted(families.items()):
+        for word in {fold(w) for w in words}:
+            if word and " " not in word:
+                tags[word].append(f"{{{name}}}")
+    return {word: tuple(found) for word, found in tags.items()}
 
 
 def _rule(where: str, item: Any, families: Mapping[str, Sequence[str]], problem: Problem) -> Rule | None:
