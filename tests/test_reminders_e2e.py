@@ -90,7 +90,7 @@ def test_a_session_added_200_days_before_it_starts_is_reminded_by_the_running_ap
 
 def test_killed_before_the_reminder_and_started_after_it_sends_exactly_one(slack, db_path):
     store = migrated(db_path)
-    occurrence = one_session(store, soon(60 + 10), offsets=(1,))
+    occurrence = one_session(store, soon(60 + 20), offsets=(1,))  # 20 s: time for a loaded machine to start the bot
     due = occurrence.starts_at.timestamp() - 60
     first = BotServer(slack, db_path, env=ENV).start()
     first.kill()  # kill -9: no goodbye, the job it had scheduled dies with it

@@ -375,7 +375,7 @@ def test_killed_while_slack_answers_a_reminder_it_is_not_sent_twice(slack, tmp_p
         ).fetchone()
         return bool(row and row[0] >= 1)
 
-    eventually(in_flight, what="the post to be on its way")
+    eventually(in_flight, timeout=60, what="the post to be on its way")
     bot.kill()
     eventually(lambda: slack.calls_to("chat.postMessage"), what="Slack to take the post")
     leases_run_out(store)
