@@ -295,7 +295,8 @@ INTERNALS = (
     "Error messages: what a member reads when Slack fails (500s, a dropped connection, an expired trigger), when a "
     "request is refused (bad signature, malformed, unknown button), and when a button names something gone",
     8,
-    "plain words only: no exception, SQL, file path, host, token or status code in any answer or message",
+    "each answered in words (its ack, or a post to its response URL); plain words only: no exception, SQL, file "
+    "path, host, token or status code in any answer or message",
 )
 def test_error_messages_reveal_nothing_internal(bot, slack):
     def then_told(answer) -> str:
