@@ -256,7 +256,7 @@ def test_turning_a_share_out_anonymous_forgets_who_wrote_it_everywhere(server):
     author = "UTURNANON"
     submit(server, f"{MARK} first with my name", user=author)
     (shareout_id,) = query(server, "select id from shareouts where user_id = ?", author)[0]
-    eventually(lambda: query(server, "select 1 from events where kind = 'shareout' and user_id = ?", author))
+    assert eventually(lambda: query(server, "select 1 from events where kind = 'shareout' and user_id = ?", author))
     submit(server, f"{MARK} now anonymous", user=author, visibility="anonymous", meta=metadata(editing=shareout_id))
     assert query(server, "select 1 from shareouts where id = ?", shareout_id) == []  # a new id, by day: see test_privacy
     assert query(server, "select user_id from shareouts where text = ?", f"{MARK} now anonymous") == [(None,)]
@@ -270,7 +270,7 @@ def test_mine_lists_your_share_outs_with_edit_and_delete_and_delete_removes_the_
     author = "UMINE"
     submit(server, f"{MARK} posted then deleted", user=author, visibility="channel_named")
     (post,) = slack.wait_for("chat.postMessage")
-    eventually(lambda: query(server, "select message_ts from shareouts where user_id = ?", author)[0][0])
+    assert eventually(lambda: query(server, "select message_ts from shareouts where user_id = ?", author)[0][0])
     mine = server.command("/shareout", "mine", user=author)
     assert "Your share-outs" in mine.body and "posted then deleted" in mine.body
     assert "Share with my name in the channel" in mine.body

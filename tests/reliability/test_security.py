@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -236,7 +237,8 @@ def test_no_ping_or_disguised_link_is_relayed_anywhere(bot, slack):
         note = {"note": {"note": {"type": "plain_text_input", "value": SMUGGLED[:200]}}}
         values = note
         if verb == "move":
-            day = (occurrence.starts_at.astimezone(occurrence.tz)).date().isoformat()
+            # The next day, so 23:30 is ahead whatever the time now (on the same day it was past from 23:30 on).
+            day = (occurrence.starts_at.astimezone(occurrence.tz) + timedelta(days=1)).date().isoformat()
             values = note | {"date": {"date": {"selected_date": day}}, "time": {"time": {"selected_time": "23:30"}}}
         acks.append(bot.submit(f"peerhour_{verb}", values, user=COORDINATOR, private_metadata=f"ph_list|{occurrence.id}").json)
         kind = "moved%" if verb == "move" else "cancelled%"
