@@ -41,6 +41,8 @@ class Plan:
     report_repeats: int = 5
     subscribers: int = 1_000
     dm_rate: float = 50.0
+    connection_members: int = 5_000
+    connection_rate: float = 50.0  # conversations.open and chat.postMessage calls a second the local Slack allows
 
     @classmethod
     def full(cls) -> Plan:
@@ -61,6 +63,7 @@ class Plan:
             events=100_000,
             report_repeats=2,
             subscribers=100,
+            connection_members=400,
         )
 
 

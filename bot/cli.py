@@ -109,6 +109,9 @@ def check() -> None:
     click.echo(f"safety net ok: {len(net.rules)} rules, {model}")
     for series in content.sessions:
         click.echo(f"series ok: {series.id}: {series.recurrence.describe()}")
+    connecting = content.connections
+    starters = len({starter for found in connecting.starters.values() for starter in found})
+    click.echo(f"connections ok: {len(connecting.topics)} topics, {starters} conversation starters from the tip sheets")
     click.echo(f"configuration ok: {'Socket Mode' if settings.socket_mode else 'HTTP'}; database {settings.database_path}")
 
 
@@ -317,3 +320,143 @@ def sessions_move(occurrence_id: str, new_date: str, new_time: str, note: str, d
     finally:
         heart.close()
     click.echo(f"moved {occurrence.id} to {local_text(occurrence)}; the running bot tells the channel and everyone going.")
+
+
+# ---------------------------------------------------------------------------- connections
+
+
+@main.group()
+def connections() -> None:
+    """Monthly connections: preview the next round, start one now, pause, resume, set the schedule.
+
+    The running bot sends what a change calls for (introductions of a round started here)
+    within HEART_RECONCILE_SECONDS.
+    """
+
+
+@connections.command("status")
+@_DB_OPTION
+@friendly
+def connections_status(database_path: Path | None) -> None:
+    """How many members are in, when rounds start, and the last round's figures."""
+    from datetime import UTC, datetime
+
+    from bot.connections import core, rounds
+    from bot.connections.blocks import round_label
+
+    heart = _session_heart(database_path)
+    try:
+        now = datetime.now(UTC)
+        zone = heart.settings.timezone
+        schedule = core.get_schedule(heart.store, zone)
+        counts = core.membership(heart.store)
+        upcoming = rounds.next_start(heart.store, schedule, now)
+        last = rounds.latest_round(heart.store)
+        groups = rounds.groups_of(heart.store, last.id) if last else []
+    finally:
+        heart.close()
+    click.echo(
+        f"members: {counts.active} in ({counts.skipping} skipping the next round), {counts.paused} paused, {counts.left} left"
+    )
+    click.echo(f"schedule: {schedule.describe()}")
+    click.echo(f"next round: {round_label(upcoming, zone) if upcoming else 'none: connections are paused'}")
+    if last:
+        click.echo(f"last round: {last.id}, {len(groups)} groups, planned by {last.planned_by}")
+
+
+@connections.command("preview")
+@_DB_OPTION
+@friendly
+def connections_preview(database_path: Path | None) -> None:
+    """The next round's groups as they would be made now (nothing is saved or sent)."""
+    from datetime import UTC, datetime
+
+    from bot.connections import core, rounds
+
+    heart = _session_heart(database_path)
+    try:
+        now = datetime.now(UTC)
+        zone = heart.settings.timezone
+        content = heart.content.connections
+        start = rounds.next_start(heart.store, core.get_schedule(heart.store, zone), now) or now
+        proposal = rounds.propose(heart.store, content, rounds.round_id(start, zone))
+    finally:
+        heart.close()
+    sectors = {candidate.user_id: candidate.sector for candidate in proposal.candidates}
+    click.echo(f"round {proposal.round_id}: {len(proposal.candidates)} members, {len(proposal.pairing.groups)} groups")
+    for number, (group, (cross, shared, _)) in enumerate(zip(proposal.pairing.groups, proposal.details, strict=True), 1):
+        people = " + ".join(f"{user_id} ({content.sector_label(sectors[user_id])})" for user_id in group)
+        topics = ", ".join(content.topic_label(topic) for topic in shared) or "no topic in common"
+        click.echo(f"{number:>4}. {people} · {'across sectors' if cross else 'same sector'} · {topics}")
+    if proposal.pairing.left_out:
+        click.echo(f"left out (nobody they could be paired with): {', '.join(proposal.pairing.left_out)}")
+    if proposal.skipping:
+        click.echo(f"skipping this round: {len(proposal.skipping)}")
+
+
+@connections.command("run")
+@_DB_OPTION
+@friendly
+def connections_run(database_path: Path | None) -> None:
+    """Start a round now: pair the members and leave the introductions to the running bot."""
+    from datetime import UTC, datetime
+
+    from bot.connections import core, rounds
+
+    heart = _session_heart(database_path)
+    try:
+        schedule = core.get_schedule(heart.store, heart.settings.timezone)
+        started = rounds.start_now(heart.store, heart.content.connections, schedule, by="cli", now=datetime.now(UTC))
+        count = len(rounds.groups_of(heart.store, started.id))
+    finally:
+        heart.close()
+    click.echo(f"started round {started.id}: {count} groups; the running bot introduces them at Slack's pace.")
+
+
+@connections.command("pause")
+@_DB_OPTION
+@friendly
+def connections_pause(database_path: Path | None) -> None:
+    """Pause connections for everyone: no round starts and nothing is sent until `resume`."""
+    from bot.connections import core
+
+    heart = _session_heart(database_path)
+    try:
+        core.set_paused(heart.store, True)
+    finally:
+        heart.close()
+    click.echo("connections paused: no round starts and no introduction or follow-up is sent until you resume them.")
+
+
+@connections.command("resume")
+@_DB_OPTION
+@friendly
+def connections_resume(database_path: Path | None) -> None:
+    """Resume connections after `pause`."""
+    from bot.connections import core
+
+    heart = _session_heart(database_path)
+    try:
+        core.set_paused(heart.store, False)
+    finally:
+        heart.close()
+    click.echo("connections resumed.")
+
+
+@connections.command("schedule")
+@click.option("--day", required=True, help='e.g. "1st mon" (the default), "2nd tue", "last fri", or a date from 1 to 28.')
+@click.option("--time", "start_time", required=True, help="HH:MM on a 24-hour clock, in HEART_TIMEZONE, e.g. 10:00.")
+@_DB_OPTION
+@friendly
+def connections_schedule(day: str, start_time: str, database_path: Path | None) -> None:
+    """Set when each month's round starts."""
+    from bot.connections import core
+    from bot.connections.schedule import check_schedule
+
+    heart = _session_heart(database_path)
+    try:
+        schedule = check_schedule(day, start_time, heart.settings.timezone)
+        core.set_schedule(heart.store, schedule)
+    finally:
+        heart.close()
+    click.echo(f"rounds start on {schedule.describe()}.")

@@ -55,6 +55,8 @@ class Settings:
     peerhour_channel: str | None = None
     reminder_dm_per_second: float = 4.0
     reconcile_seconds: int = 60
+    # Monthly connections: introductions (each a conversations.open and a chat.postMessage) a minute.
+    connections_per_minute: float = 50.0
     # Socket Mode: how often to ping Slack; a pong missing for half of this ends the connection.
     socket_ping_seconds: float = 5.0
 
@@ -129,6 +131,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         peerhour_channel=_channel_id(get("PEERHOUR_CHANNEL")),
         reminder_dm_per_second=_dm_rate(get("REMINDER_DM_PER_SECOND")),
         reconcile_seconds=_reconcile_seconds(get("HEART_RECONCILE_SECONDS")),
+        connections_per_minute=_connections_rate(get("CONNECTIONS_PER_MINUTE")),
         socket_ping_seconds=_ping_seconds(get("SOCKET_MODE_PING_SECONDS")),
     )
 
@@ -213,6 +216,21 @@ def _dm_rate(value: str | None) -> float:
         raise ConfigError(
             f"REMINDER_DM_PER_SECOND must be a number from 0.1 to 100 (got {value!r}); Slack allows a few hundred "
             "messages a minute per workspace, so keep the default 4 unless Slack raised your limits"
+        )
+    return rate
+
+
+def _connections_rate(value: str | None) -> float:
+    if value is None:
+        return 50.0
+    try:
+        rate = float(value)
+    except ValueError:
+        rate = 0.0
+    if not 1 <= rate <= 6000:
+        raise ConfigError(
+            f"CONNECTIONS_PER_MINUTE must be a number from 1 to 6000 (got {value!r}); each introduction opens a group "
+            "DM, which Slack allows about 50 times a minute, so keep the default 50 unless Slack raised your limits"
         )
     return rate
 

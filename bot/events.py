@@ -60,6 +60,7 @@ RSVP = "rsvp"  # subject = occurrence id; query = 'going' or 'not_going'
 SUBSCRIBE = "subscribe"  # subject = series id (DM reminders on)
 UNSUBSCRIBE = "unsubscribe"  # subject = series id (DM reminders off)
 PEERHOUR_VIEW = "peerhour_view"  # someone looked at the upcoming sessions
+CONNECT = "connect"  # monthly connections; subject = join, update, pause, resume, skip, unskip, leave or answer
 
 
 @dataclass(frozen=True)

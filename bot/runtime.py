@@ -17,8 +17,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from bot import events
+from bot import claims, events
 from bot.config import Settings
+from bot.connections import core as connections
+from bot.connections.content import Choice as ConnectionChoice
+from bot.connections.content import ConnectionsContent, Sheet, load_connections_content
+from bot.connections.scheduler import ConnectionsScheduler
 from bot.content import Problems
 from bot.engagement import report, rollups
 from bot.engagement.report import Labels
@@ -28,9 +32,9 @@ from bot.group_commit import GroupCommit
 from bot.library.entries import Category, GlossaryEntry, TipSheet
 from bot.library.glossary import GlossaryIndex
 from bot.library.loaders import load_library
+from bot.library.mrkdwn import tips
 from bot.library.tipsheets import TipSheetLibrary
 from bot.members.coordinators import Coordinators
-from bot.sessions import claims
 from bot.sessions import core as sessions
 from bot.sessions.content import load_session_content
 from bot.sessions.core import Series
@@ -49,6 +53,7 @@ MIGRATION_SETS = [
     shareouts.migrations,
     sessions.migrations,
     claims.migrations,
+    connections.migrations,
     report.migrations,  # indexes on the tables above, for reports: keep it after them
     rollups.migrations,  # counts of the tables above, kept by triggers: keep it after them
 ]
@@ -63,6 +68,7 @@ class Content:
     tipsheets: tuple[TipSheet, ...]
     shareout: ShareoutContent = field(default_factory=ShareoutContent)
     sessions: tuple[Series, ...] = ()  # series declared in sessions.yml
+    connections: ConnectionsContent = field(default_factory=ConnectionsContent)
 
 
 def load_content(root: Path) -> Content:
@@ -77,8 +83,20 @@ def load_content(root: Path) -> Content:
     library = load_library(root, problems.read_yaml, problems.add)
     shareout = load_shareout_content(root, problems.read_yaml, problems.add)
     declared = load_session_content(root, problems.read_yaml, problems.add)
+    # Connections offer the share-out form's sectors and themes, and draw starters from the tip sheets.
+    connected = load_connections_content(
+        root,
+        problems.read_yaml,
+        problems.add,
+        sectors=tuple(ConnectionChoice(choice.id, choice.label) for choice in shareout.sectors),
+        themes={choice.id: choice.label for choice in shareout.themes},
+        sheets={
+            sheet.slug: Sheet(sheet.title, {heading: tuple(found) for heading, found in tips(sheet.body).items()})
+            for sheet in library.tipsheets
+        },
+    )
     problems.raise_if_any()
-    return Content(library.categories, library.glossary, library.tipsheets, shareout, declared)
+    return Content(library.categories, library.glossary, library.tipsheets, shareout, declared, connected)
 
 
 def report_labels(content: Content) -> Labels:
@@ -127,6 +145,11 @@ class Heart:
     def scheduler(self) -> SessionScheduler | None:
         """This process's running scheduler, or None (the offline shell and the CLI have none)."""
         return next((s for s in self.services if isinstance(s, SessionScheduler) and s.running), None)
+
+    @property
+    def connections(self) -> ConnectionsScheduler | None:
+        """This process's running connections rounds, or None (the offline shell and the CLI have none)."""
+        return next((s for s in self.services if isinstance(s, ConnectionsScheduler) and s.running), None)
 
     def is_coordinator(self, user_id: str | None) -> bool:
         """True when ``user_id`` may use coordinator commands (checked on every request).
@@ -187,6 +210,7 @@ def build_heart(settings: Settings) -> Heart:
             functools.partial(apply_retention, store, client, settings.shareout_retention_days, zone=settings.tz),
         )
     heart.services.append(scheduler)
+    heart.services.append(ConnectionsScheduler(store, settings, content.connections))
     log.info(
         "content loaded: %d glossary entries, %d tip sheets; database %s",
         len(content.glossary),

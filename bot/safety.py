@@ -357,16 +357,20 @@ class SafetyNet:
         return words
 
     def _heard(self, line: _Line, past: set[int]) -> list[tuple[Rule, int, int]]:
-        live = {id(p) for p in self._rule_index.live(line.present)}
+        live: dict[int, list[Pattern]] = defaultdict(list)  # rule index -> its patterns worth trying
+        for pattern in self._rule_index.live(line.present):
+            live[self._owner[id(pattern)]].append(pattern)
         heard: list[tuple[Rule, int, int]] = []
-        for rule in [self.rules[i] for i in sorted({self._owner[p] for p in live})]:  # rules with a live pattern
-            spans = [self._spans(line, p, past) if id(p) in live else [] for p in rule.patterns]
+        for index in sorted(live):
+            rule = self.rules[index]
             if rule.together:
-                found = _within(spans, WINDOW)
+                if len(live[index]) < len(rule.patterns):
+                    continue  # a part whose words are missing can't be heard
+                found = _within([self._spans(line, p, past) for p in rule.patterns], WINDOW)
                 if found:
                     heard.append((rule, *found))
             else:
-                first = min((s for found in spans for s in found), default=None)
+                first = min((s for p in live[index] for s in self._spans(line, p, past)), default=None)
                 if first is not None:
                     heard.append((rule, *first))
         return heard
@@ -419,7 +423,7 @@ class SafetyNet:
     def _who(self, tokens: list[str], start: int, end: int) -> Who:
         people = self.people
         quote = _open_quote(tokens, start)
-        if quote is not None and self._subject_before(tokens, quote) is Who.OTHER:
+        if quote is not None and (self._told_me(tokens, quote) or self._subject_before(tokens, quote) is Who.OTHER):
             return Who.OTHER  # someone else's words, quoted: who said them is who is at risk
         said = [t for i, t in enumerate(tokens[start:end], start) if not _beside(tokens, i, people.reporting)]
         if any(t in people.self_words for t in said):
@@ -427,6 +431,11 @@ class SafetyNet:
         if any(t in people.other_words and t not in people.objects for t in said):
             return Who.OTHER
         return self._subject_before(tokens, start) or Who.SELF
+
+    def _told_me(self, tokens: list[str], quote: int) -> bool:
+        """True when the words quoted at ``quote`` were said to the member ("she texted me: "...")."""
+        before = [t for t in tokens[max(0, quote - 4) : quote] if t not in (SENTENCE, CLAUSE)]
+        return any(a in self.people.reporting and b == "me" for a, b in zip(before, before[1:]))
 
     def _subject_before(self, tokens: list[str], index: int) -> Who | None:
         """The nearest person word before ``index``, in its sentence or the one before.

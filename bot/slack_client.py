@@ -1,4 +1,5 @@
-"""The WebClient heart-bot calls Slack's Web API with, from listeners and from scheduled work."""
+"""The WebClients heart-bot calls Slack's Web API with: from listeners (:func:`web_client`), and for
+scheduled fan-outs that pace and retry themselves (:func:`delivery_client`)."""
 
 from __future__ import annotations
 
@@ -24,3 +25,12 @@ def web_client(settings: Settings, token: str | None = None) -> WebClient:
             ServerErrorRetryHandler(max_retry_count=2),
         ],
     )
+
+
+def delivery_client(token: str | None, base_url: str) -> WebClient:
+    """A WebClient with no retry handlers of its own: the sender paces and retries itself
+    (:mod:`bot.pacing`).
+
+    Its timeout is generous: a timed-out post may have reached Slack and is sent again.
+    """
+    return WebClient(token=token, base_url=base_url, timeout=15, retry_handlers=[])

@@ -34,7 +34,7 @@ def download_clicked(ack: Ack, action: dict, body: dict, client: WebClient, cont
     heart = heart_of(context)
     user_id = Click.from_payload(action, body).user_id
     heart.recorder.flush()  # what they just did is theirs too
-    data = member_data.collect(heart.store, heart.content.shareout, owner_of(heart, user_id))
+    data = member_data.collect(heart.store, heart.content.shareout, owner_of(heart, user_id), heart.content.connections)
     stamp = utc_now().strftime("%Y-%m-%d")
     download = {"content": member_data.to_json(data), "filename": f"heart-my-data-{stamp}.json", "title": "Your data"}
     send_files(client, user_id, [download], blocks.download_comment())

@@ -110,6 +110,13 @@ class Submission:
         value = self._state(block_id).get(key)
         return value if isinstance(value, str) else ""
 
+    def users(self, block_id: str) -> tuple[str, ...]:
+        """The member ids chosen in a users multi-select."""
+        users = self._state(block_id).get("selected_users")
+        if not isinstance(users, list):
+            return ()
+        return tuple(user for user in users if isinstance(user, str))
+
     def choices(self, block_id: str) -> tuple[str, ...]:
         """The values of the options chosen in a multi-select menu."""
         options = self._state(block_id).get("selected_options")

@@ -17,6 +17,7 @@ def test_defaults_need_nothing_set():
     assert settings.timezone == "America/New_York"
     assert settings.slack_api_url == SLACK_API_DEFAULT
     assert not settings.socket_mode
+    assert settings.connections_per_minute == 50
 
 
 def test_values_are_read_and_tidied():
@@ -47,6 +48,8 @@ def test_values_are_read_and_tidied():
         ({"COORDINATOR_IDS": "alice,U012ABC"}, "COORDINATOR_IDS"),
         ({"SLACK_API_URL": "slack.com/api"}, "SLACK_API_URL"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+        ({"CONNECTIONS_PER_MINUTE": "fast"}, "CONNECTIONS_PER_MINUTE"),
+        ({"CONNECTIONS_PER_MINUTE": "0"}, "CONNECTIONS_PER_MINUTE"),
         ({"SOCKET_MODE_PING_SECONDS": "0.5"}, "SOCKET_MODE_PING_SECONDS"),
         ({"SOCKET_MODE_PING_SECONDS": "often"}, "SOCKET_MODE_PING_SECONDS"),
     ],

@@ -125,7 +125,8 @@ def test_the_export_arrives_by_dm_and_exposes_no_anonymous_author(server, slack)
     reply(server, slack, f"export {PERIOD}")
     slack.wait_for("files.completeUploadExternal")
     files = uploads(slack)
-    assert sorted(name.split("-")[-1] for name in files) == ["daily.csv", "rsvps.csv", "sessions.csv", "shareouts.csv"]
+    names = sorted(name.split("-")[-1] for name in files)
+    assert names == ["connections.csv", "daily.csv", "rsvps.csv", "sessions.csv", "shareouts.csv"]
     for content in files.values():
         assert b"USECRET" not in content and b"hash-of-" not in content
     shareouts = next(content for name, content in files.items() if name.endswith("shareouts.csv"))
@@ -147,7 +148,7 @@ def test_a_member_replaying_a_coordinator_button_is_refused(server, slack):
 def test_the_export_button_sends_the_files(server, slack):
     click = server.click("heart_export", PERIOD, user=COORDINATOR)
     assert "on its way" in json.dumps(slack.responses(click.response_url)[0])
-    assert len(slack.wait_for("file_upload", 4)) == 4
+    assert len(slack.wait_for("file_upload", 5)) == 5
 
 
 def test_another_period_replaces_the_report(server, slack):

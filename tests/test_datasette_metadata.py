@@ -42,6 +42,7 @@ PERSON_COLUMN = re.compile(r"(^|_)(user|member|recipient|author|coordinator)s?(_
 SHOWN = {
     "_sqlite_migrations": "which schema migrations ran",
     "deployment": "this deployment's random id, carried by calendar UIDs",
+    "connection_settings": "the coordinators' switches for monthly connections: paused, and the schedule",
 }
 HIDDEN = {name for name, table in METADATA["databases"]["heart"]["tables"].items() if table.get("hidden")}
 COORDINATOR = "UCOORD1"

@@ -60,14 +60,15 @@ def test_a_period_without_sessions_still_makes_a_chart(store):
     assert chart.alt_text == "No sessions were held in this period."
 
 
-def test_the_export_is_four_csv_files_that_parse(store):
+def test_the_export_is_five_csv_files_that_parse(store):
     files = {f.name.rsplit("-", 1)[-1]: f for f in export(store, report(store), LABELS)}
-    assert sorted(files) == ["daily.csv", "rsvps.csv", "sessions.csv", "shareouts.csv"]
+    assert sorted(files) == ["connections.csv", "daily.csv", "rsvps.csv", "sessions.csv", "shareouts.csv"]
     assert all(f.name.startswith("heart-2026-11-01_2026-11-30") for f in files.values())
     assert len(rows(files["daily.csv"])) == 30
     assert [r["session_id"] for r in rows(files["sessions.csv"])] == ["nov-10", "nov-17", "nov-24", "nov-30-late"]
     assert {r["response"] for r in rows(files["rsvps.csv"])} == {"going", "not_going"}
     assert len(rows(files["shareouts.csv"])) == 5
+    assert rows(files["connections.csv"]) == []  # no round in November
 
 
 def test_anonymous_share_outs_carry_no_member_id_in_any_file(store):

@@ -11,14 +11,21 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.connections import core as connections
+from bot.connections import rounds
+from bot.connections.schedule import Schedule
 from bot.group_commit import GroupCommit
 from bot.offline.server import SHAREOUT_HASH_SECRET, BotServer
+from bot.runtime import load_content
 from bot.sessions import core as sessions
 from bot.shareouts.core import Draft, Owner, Visibility, record_post, save
 from bot.store import Store
+from tests.conftest import REAL_CONTENT
+from tests.support.connections_helpers import join
 
 MEMBER = "UMYDATA"
 NEIGHBOUR = "UNEIGHBOUR"
+PARTNER = "UPARTNER"  # introduced to MEMBER in a connections round
 MARK = "wombat"  # in every text of MEMBER's, to find it anywhere on disk
 POST_TS = "1700000000.000100"
 ZONE = ZoneInfo("America/New_York")  # the bot's HEART_TIMEZONE
@@ -71,6 +78,13 @@ def seeded(server, local_slack):
         with store.transaction() as db:
             for user in (MEMBER, NEIGHBOUR):
                 db["deliveries"].insert({"occurrence_id": session.id, "kind": "reminder-15", "recipient": user, "state": "sent"})
+        join(store, MEMBER, "school-staff", topics=["collaboration"], blocked=["USOMEONE"])
+        join(store, PARTNER, "community-health-center", topics=["collaboration"])
+        due = datetime(2026, 10, 5, 14, 0, tzinfo=UTC)
+        connecting = load_content(REAL_CONTENT).connections
+        planned, _ = rounds.plan_round(store, connecting, Schedule(), due=due, planned_by="test", now=due)
+        (group,) = rounds.groups_of(store, planned.id)
+        connections.record_answer(store, group.id, MEMBER, connections.YES, now=now)
     finally:
         commits.close()
         store.close()
@@ -108,11 +122,17 @@ def test_download_sends_everything_heart_bot_keeps_about_you_and_nothing_of_othe
     assert [r["series_id"] for r in data["dm_reminders"]] == [seeded.series_id]
     assert any(a["kind"] == "glossary_lookup" and a["found"] for a in data["activity"])
     assert NEIGHBOUR not in json.dumps(data) and "the neighbour's words" not in json.dumps(data)
+    mine = data["connections"]
+    assert mine["profile"]["sector"] == "School staff" and mine["profile"]["never_pair_me_with"] == ["USOMEONE"]
+    (past,) = mine["past_connections"]
+    assert past["introduced_to"] == [{"member": PARTNER, "sector": "Community health center"}] and past["did_you_meet"] == "yes"
+    assert json.dumps({k: v for k, v in data.items() if k != "connections"}).count(PARTNER) == 0
 
 
 def test_delete_removes_your_data_everywhere_and_keeps_only_anonymous_counts(server, slack, seeded):
     columns = member_columns(server)
-    assert {("events", "user_id"), ("shareouts", "user_id"), ("rsvps", "user_id"), ("deliveries", "recipient")} <= set(columns)
+    known = ("rsvps", "subscriptions", "events", "shareouts", "connection_members", "connection_blocks", "connection_pair_members")
+    assert {*((name, "user_id") for name in (*known, "connection_answers")), ("deliveries", "recipient")} <= set(columns)
     unseeded = [(t, c) for t, c in columns if query(server, f"select count(*) from {t} where {c} = ?", MEMBER) == [(0,)]]
     assert not unseeded, f"seed MEMBER in {unseeded}, so their deletion is tested"
     events_before = query(server, "select count(*) from events")[0][0]
@@ -123,6 +143,7 @@ def test_delete_removes_your_data_everywhere_and_keeps_only_anonymous_counts(ser
     text = json.dumps(told.args)
     assert "Your data is deleted" in text and "4 share-outs deleted, with 1 channel post" in text
     assert "1 RSVP deleted" in text and "DM reminders turned off for 1 series" in text
+    assert "monthly connections profile deleted" in text
     slack.wait_for("views.publish")  # the Home tab, redrawn
 
     assert query(server, "select count(*) from shareouts where user_id = ? or text like ?", MEMBER, f"%{MARK}%") == [(0,)]
@@ -132,6 +153,9 @@ def test_delete_removes_your_data_everywhere_and_keeps_only_anonymous_counts(ser
     assert query(server, "select count(*) from events")[0][0] == events_before  # counted, without a name
     assert query(server, "select user_id from rsvps where occurrence_id = ?", seeded.id) == [(NEIGHBOUR,)]
     assert query(server, "select text from shareouts where user_id = ?", NEIGHBOUR) == [("the neighbour's words",)]
+    # The partner keeps their side of the introduction; MEMBER's answer still counts, with no name.
+    assert set(query(server, "select user_id from connection_pair_members")) == {(None,), (PARTNER,)}
+    assert query(server, "select user_id, answer from connection_answers") == [(None, "yes")]
     on_disk = b"".join(path.read_bytes() for path in server.database_path.parent.glob("heart.db*") if path.is_file())
     assert MEMBER.encode() not in on_disk and MARK.encode() not in on_disk
 

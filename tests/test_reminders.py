@@ -15,16 +15,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot import claims
+from bot.claims import Claims
 from bot.offline.localslack import Failure, LocalSlack
-from bot.sessions import blocks, claims
+from bot.pacing import Pacer
+from bot.sessions import blocks
 from bot.sessions import core as sessions
-from bot.sessions.claims import Claims
 from bot.sessions.core import Series, SessionView
-from bot.sessions.delivery import Deliverer, Pacer, delivery_client
+from bot.sessions.delivery import Deliverer
 from bot.sessions.form import SessionForm, check_form
 from bot.sessions.recurrence import HORIZON, WEEKLY, Recurrence, before_start
 from bot.sessions.scheduler import LOOKAHEAD
 from bot.sessions.slots import pending_slots, skip_reason, slots_for
+from bot.slack_client import delivery_client
 from bot.store import Store
 from tests.support.session_helpers import migrated, one_session
 

@@ -45,3 +45,18 @@ def test_a_button_that_asks_first_asks_and_does_nothing_unless_told_yes(tmp_path
     assert result.stdout.count("a reflection to keep") >= 2  # still listed under mine
     result = run_shell(tmp_path, "/shareout mine\n2\ny\n")
     assert "Your share-out is deleted." in result.stdout
+
+
+def test_connect_shows_monthly_connections_and_opens_the_profile_form(tmp_path):
+    result = run_shell(tmp_path, "/connect\n1\n/connect pause\n")
+    assert result.returncode == 0, result.stderr
+    assert "MONTHLY CONNECTIONS" in result.stdout and "[1] Join monthly connections" in result.stdout
+    assert "Coordinators see only counts" in result.stdout
+    assert "--- form: Monthly connections ---" in result.stdout and "Your sector: (static_select)" in result.stdout
+    assert "You haven't joined monthly connections yet" in result.stdout
+
+
+def test_a_coordinator_sees_the_connections_switches_in_the_shell(tmp_path):
+    result = run_shell(tmp_path, "/connect\n", "--coordinator")
+    assert "For coordinators." in result.stdout and "Start a round now" in result.stdout
+    assert "the first Monday of each month at 10:00" in result.stdout

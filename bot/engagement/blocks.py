@@ -50,7 +50,7 @@ def help_message(threshold: int) -> Message:
             section(
                 "`/heart report [period]`: engagement at a glance (only you see it).\n"
                 "`/heart chart [period]`: RSVPs, attendance and share-outs per session, as a picture in your DM.\n"
-                "`/heart export [period]`: CSV files (sessions, RSVPs, share-outs, daily figures) in your DM.\n"
+                "`/heart export [period]`: CSV files (sessions, RSVPs, share-outs, daily figures, connections) in your DM.\n"
                 "`/heart help`: this message."
             ),
             section(PERIOD_HELP),
@@ -165,5 +165,6 @@ def _footnote(report: Report) -> str:
         _suppression(report.threshold),
         "Members engaged: anyone who used heart-bot in the period (anonymous share-outs cannot be counted).",
         "Repeat participants: members who RSVP'd going to, or shared out about, two or more sessions.",
+        "Monthly connections: the rounds that started in the period; a share is hidden when a count behind it is small.",
     ]
     return " ".join(parts)

@@ -1,4 +1,5 @@
-"""CSV exports for coordinators: sessions, RSVPs, share-outs and daily figures of a period.
+"""CSV exports for coordinators: sessions, RSVPs, share-outs, daily figures and monthly
+connections' rounds of a period.
 
 Share-outs carry their text only where the author let coordinators read it (and it has
 not been removed by retention), and a member id only where the author chose to be
@@ -20,7 +21,7 @@ from typing import Any
 
 from bot import coarse
 from bot.engagement.periods import Period
-from bot.engagement.report import VISIBILITY_LABELS, Labels, Report, daily
+from bot.engagement.report import VISIBILITY_LABELS, Labels, Report, connection_rounds, daily
 from bot.store import Store
 
 # Visibilities whose text coordinators may read. A visibility not listed here (a future
@@ -45,7 +46,7 @@ class ExportFile:
 
 
 def export(store: Store, report: Report, labels: Labels | None = None) -> list[ExportFile]:
-    """The four CSV files for ``report``'s period: sessions, RSVPs, share-outs, daily figures."""
+    """The five CSV files for ``report``'s period: sessions, RSVPs, share-outs, daily figures, connections."""
     prefix = _prefix(report.period)
     labels = labels or Labels()
     return [
@@ -53,6 +54,7 @@ def export(store: Store, report: Report, labels: Labels | None = None) -> list[E
         _file(f"{prefix}-rsvps.csv", *_rsvps(store, report)),
         _file(f"{prefix}-shareouts.csv", *_shareouts(store, report.period, labels)),
         _file(f"{prefix}-daily.csv", *_daily(store, report)),
+        _file(f"{prefix}-connections.csv", *_connections(store, report)),
     ]
 
 
@@ -176,5 +178,15 @@ def _daily(store: Store, report: Report) -> tuple[list[str], list[list[Any]]]:
             day.safety_net.shown,
         ]
         for day in daily(store, report.period, threshold=report.threshold)
+    ]
+    return header, rows
+
+
+def _connections(store: Store, report: Report) -> tuple[list[str], list[list[Any]]]:
+    """One row per monthly connections round that started in the period (small counts suppressed)."""
+    header = ["round", "started_at", "pairs_made", "members_introduced", "met_share", "cross_sector_share", "returning_members"]
+    rows = [
+        [round_id, _local(started.timestamp(), report.period), *(tally.shown for tally in figures)]
+        for round_id, started, figures in connection_rounds(store, report.period, threshold=report.threshold)
     ]
     return header, rows

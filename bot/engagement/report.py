@@ -8,9 +8,10 @@ are counted with one index probe each. It reports only what exists: a table anot
 feature has not created yet counts as empty.
 
 Small numbers are suppressed wherever a breakdown could single a member out (share-outs
-by session, sector, theme or visibility, glossary searches, safety-net triggers): a count
-from 1 to ``threshold - 1`` is shown as ``"<threshold"`` and never leaves this module as
-a number.
+by session, sector, theme or visibility, glossary searches, safety-net triggers, monthly
+connections): a count from 1 to ``threshold - 1`` is shown as ``"<threshold"`` and never
+leaves this module as a number, and a share is shown only when neither it nor what it leaves
+out rests on such a count.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ migrations = sqlite_utils.Migrations("heart.engagement")
 TOP = 10  # rows in each "top" list
 NO_SESSION = "Not about a session"
 NO_SECTOR = "Not given"
+HIDDEN_SHARE = "hidden"  # a share whose counts are too small to show
 
 
 @migrations()
@@ -146,6 +148,7 @@ class Report:
     top_lookups: tuple[Tally, ...]
     top_misses: tuple[Tally, ...]
     top_tipsheets: tuple[Tally, ...]
+    connections: tuple[Tally, ...] = ()  # monthly connections' figures (see :func:`connection_figures`)
 
     @property
     def community_wide(self) -> bool:
@@ -186,6 +189,7 @@ class Report:
                 ("Top glossary lookups", self.top_lookups),
                 ("Top glossary misses (content backlog)", self.top_misses),
                 ("Tip-sheet views", self.top_tipsheets),
+                ("Monthly connections", self.connections),
             ]
         return found
 
@@ -243,6 +247,16 @@ class Suppressor:
         if 0 < count < self.threshold:
             return Tally(key, label, f"<{self.threshold}", None)
         return Tally(key, label, str(count), count)
+
+    def share(self, key: str, label: str, part: int, whole: int) -> Tally:
+        """A share as a whole percentage, hidden when ``part``, ``whole`` or what the share leaves
+        out (``whole - part``) is a small count; "—" when there is nothing to share."""
+        if whole == 0:
+            return Tally(key, label, "—", None)
+        if any(0 < count < self.threshold for count in (part, whole, whole - part)):
+            return Tally(key, label, HIDDEN_SHARE, None)
+        percent = round(part * 100 / whole)
+        return Tally(key, label, f"{percent}%", percent)
 
     def tallies(self, counts: Iterable[tuple[str, int]], label: Callable[[str], str]) -> tuple[Tally, ...]:
         """Rows for ``(key, count)`` pairs, largest first."""
@@ -311,6 +325,7 @@ def compute(
         top_lookups=suppress.tallies(lookups[:TOP], lambda key: labels.entries.get(key, key)),
         top_misses=suppress.tallies(misses[:TOP], lambda key: key),
         top_tipsheets=suppress.tallies(sheets[:TOP], lambda key: labels.tipsheets.get(key, key)),
+        connections=connection_figures(db, tables, suppress, period.start_ts, period.end_ts) if period.series_id is None else (),
     )
 
 
@@ -334,6 +349,7 @@ class _Tables:
         self.shareouts = "shareouts" in names
         self.themes = "shareout_themes" in names
         self.events = "events" in names
+        self.connections = {"connection_rounds", "connection_pairs", "connection_pair_members", "connection_answers"} <= names
 
 
 def _window(period: Period) -> dict[str, Any]:
@@ -585,6 +601,70 @@ def _event_groups(
         {**_window(period), "kind": kind, "hit": hit},
     )
     return [(str(key), count) for key, count in rows]
+
+
+def connection_figures(
+    db: sqlite_utils.Database, tables: _Tables, suppress: Suppressor, lo: float, hi: float
+) -> tuple[Tally, ...]:
+    """Monthly connections of the rounds that started from ``lo`` to before ``hi``: groups made
+    (pairs and trios), members introduced, the share of groups that answered "Did you meet?"
+    with a yes, the share of groups across sectors, and members who had been introduced in an
+    earlier round too. Empty when no round started then."""
+    if not tables.connections:
+        return ()
+    rounds = "select id from connection_rounds where status = 'planned' and due_at >= :lo and due_at < :hi"
+    if db.execute(f"select count(*) from ({rounds})", {"lo": lo, "hi": hi}).fetchone()[0] == 0:
+        return ()
+    return _connection_tallies(db, suppress, rounds, {"lo": lo, "hi": hi})
+
+
+def connection_rounds(store: Store, period: Period, *, threshold: int) -> list[tuple[str, datetime, tuple[Tally, ...]]]:
+    """Each round that started in the period, with its own figures (as :func:`connection_figures`), oldest first."""
+    db = store.db
+    if not _Tables(db).connections or period.series_id is not None:
+        return []
+    suppress = Suppressor(threshold)
+    rows = db.execute(
+        "select id, due_at from connection_rounds where status = 'planned' and due_at >= ? and due_at < ? order by due_at",
+        [period.start_ts, period.end_ts],
+    ).fetchall()
+    return [
+        (round_id, datetime.fromtimestamp(due_at, UTC), _connection_tallies(db, suppress, "select :round", {"round": round_id}))
+        for round_id, due_at in rows
+    ]
+
+
+def _connection_tallies(
+    db: sqlite_utils.Database, suppress: Suppressor, rounds: str, params: dict[str, Any]
+) -> tuple[Tally, ...]:
+    """The figures of the rounds whose ids ``rounds`` (SQL, with ``params``) selects."""
+    pairs = f"select id from connection_pairs where round_id in ({rounds})"
+    made, across = db.execute(
+        f"select count(*), coalesce(sum(cross_sector), 0) from connection_pairs where round_id in ({rounds})", params
+    ).fetchone()
+    members = db.execute(
+        f"select count(distinct user_id) from connection_pair_members where pair_id in ({pairs}) and user_id is not null", params
+    ).fetchone()[0]
+    answered, met = db.execute(
+        "select count(distinct pair_id), count(distinct case when answer = 'yes' then pair_id end) "
+        f"from connection_answers where pair_id in ({pairs})",
+        params,
+    ).fetchone()
+    returning = db.execute(
+        "select count(distinct m.user_id) from connection_pair_members m join connection_pairs p on p.id = m.pair_id "
+        "join connection_rounds r on r.id = p.round_id "
+        f"where p.round_id in ({rounds}) and m.user_id is not null and exists ("
+        "select 1 from connection_pair_members m2 join connection_pairs p2 on p2.id = m2.pair_id "
+        "join connection_rounds r2 on r2.id = p2.round_id where m2.user_id = m.user_id and r2.due_at < r.due_at)",
+        params,
+    ).fetchone()[0]
+    return (
+        suppress.tally("pairs", "Pairs made (and trios)", made),
+        suppress.tally("members", "Members introduced", members),
+        suppress.share("met", "Share who met (of pairs that answered)", met, answered),
+        suppress.share("cross_sector", "Cross-sector share", across, made),
+        suppress.tally("returning", "Returning members (introduced in an earlier round too)", returning),
+    )
 
 
 # --------------------------------------------------------------------------- entry points

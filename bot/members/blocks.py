@@ -17,8 +17,9 @@ def home_blocks() -> list[Block]:
     confirm = ConfirmObject(
         title="Delete your data?",
         text=(
-            "This deletes your share-outs (and their channel posts), your RSVPs and your DM reminders, "
-            "and takes your name off your activity. It can't be undone."
+            "This deletes your share-outs (and their channel posts), your RSVPs, your DM reminders and your "
+            "monthly connections profile, and takes your name off your activity and past introductions. "
+            "It can't be undone."
         ),
         confirm="Delete",
         deny="Keep it",
@@ -27,9 +28,9 @@ def home_blocks() -> list[Block]:
     return [
         header("Your data"),
         section(
-            "heart-bot keeps your share-outs, your RSVPs, the sessions you get DM reminders for, and a record of "
-            "what you looked up and did, which coordinators see only as counts. It's yours: download all of it, "
-            "or delete it."
+            "heart-bot keeps your share-outs, your RSVPs, the sessions you get DM reminders for, your monthly "
+            "connections (profile and past introductions), and a record of what you looked up and did, which "
+            "coordinators see only as counts. It's yours: download all of it, or delete it."
         ),
         actions(
             [
@@ -57,6 +58,7 @@ def deleted_message(forgotten: Forgotten) -> Message:
             (forgotten.shareouts, f"• {_count(forgotten.shareouts, 'share-out')} deleted{posts}"),
             (forgotten.rsvps, f"• {_count(forgotten.rsvps, 'RSVP')} deleted"),
             (forgotten.subscriptions, f"• DM reminders turned off for {_count(forgotten.subscriptions, 'series', 'series')}"),
+            (forgotten.connections, "• Your monthly connections profile deleted, and your name taken off past introductions"),
             (forgotten.activity, f"• {_count(forgotten.activity, 'activity record')} kept only as anonymous counts"),
         )
         if count

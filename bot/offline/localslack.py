@@ -10,6 +10,7 @@ then HTTP 404 (``used_url``, ``expired_url``).
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import threading
@@ -216,7 +217,10 @@ class LocalSlack:
             return {"ok": True, "channel": channel, "permalink": f"{self.url}archives/{channel}/p{args.get('message_ts', ts)}"}
         if method == "conversations.open":
             users = str(args.get("users") or "")
-            return {"ok": True, "channel": {"id": "D" + users.replace(",", "")[:12]}}
+            if "," in users:  # a group DM: one id per set of members, as Slack keeps one per set
+                key = ",".join(sorted(users.split(",")))
+                return {"ok": True, "channel": {"id": "G" + hashlib.sha1(key.encode()).hexdigest()[:10].upper()}}
+            return {"ok": True, "channel": {"id": "D" + users[:12]}}
         if method in ("views.open", "views.update", "views.push", "views.publish"):
             view = args.get("view")
             view = json.loads(view) if isinstance(view, str) else (view or {})

@@ -102,7 +102,8 @@ def _reply_from_call(call: Call) -> Reply | None:
     if call.method == "response_url":
         return Reply(_where(args), args)
     if call.method in ("chat.postMessage", "chat.update"):
-        return Reply("DM" if str(args.get("channel", "")).startswith(("D", "U")) else "channel", args)
+        channel = str(args.get("channel", ""))
+        return Reply("DM" if channel.startswith(("D", "U")) else "group DM" if channel.startswith("G") else "channel", args)
     if call.method == "chat.postEphemeral":
         return Reply("only you", args)
     if call.method == "files.completeUploadExternal":

@@ -23,11 +23,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.claims import Claims, process_token
 from bot.config import Settings
+from bot.pacing import Pacer
 from bot.sessions import core as sessions
-from bot.sessions.claims import Claims, process_token
-from bot.sessions.delivery import Deliverer, Pacer, delivery_client
+from bot.sessions.delivery import Deliverer
 from bot.sessions.slots import pending_slots
+from bot.slack_client import delivery_client
 from bot.store import Store
 
 log = logging.getLogger(__name__)

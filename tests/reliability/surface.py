@@ -47,8 +47,21 @@ ACTION_IDS = (
     "peerhour_manage",
     "member_data_download",
     "member_data_delete",
+    "connect_join",
+    "connect_pause",
+    "connect_resume",
+    "connect_skip",
+    "connect_unskip",
+    "connect_leave",
+    "connect_history",
+    "connect_answer_yes",
+    "connect_answer_not_yet",
+    "connect_answer_no",
+    "connect_run",
+    "connect_pause_all",
+    "connect_resume_all",
 )
-CALLBACK_IDS = ("shareout_form", "peerhour_add", "peerhour_move", "peerhour_edit", "peerhour_cancel")
+CALLBACK_IDS = ("shareout_form", "peerhour_add", "peerhour_move", "peerhour_edit", "peerhour_cancel", "connect_profile")
 EVENT_TYPES = ("app_home_opened",)
 # Block ids each form reads (its inputs), so generated submissions reach the code that reads them.
 FORM_BLOCKS = {
@@ -72,6 +85,7 @@ FORM_BLOCKS = {
     "peerhour_move": ("date", "time", "note"),
     "peerhour_edit": ("topic", "link"),
     "peerhour_cancel": ("note",),
+    "connect_profile": ("sector", "state", "topics", "blocked"),
 }
 
 

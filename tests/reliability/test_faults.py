@@ -21,6 +21,9 @@ from typing import Any
 
 import pytest
 
+from bot.claims import OUTCOME_UNKNOWN
+from bot.connections import rounds
+from bot.connections.sending import INTRODUCTION, SENDERS, ledger_key
 from bot.offline import slack_requests
 from bot.offline.localslack import Failure, LocalSlack
 from bot.offline.server import BotServer
@@ -29,6 +32,7 @@ from tests.reliability.checks import eventually, log_problems
 from tests.reliability.conftest import COORDINATOR, MEMBER
 from tests.reliability.ledger import proves, ran
 from tests.reliability.wire import SLACK_TIMEOUT, Wire
+from tests.support.connections_helpers import community, due_this_minute, introductions, introductions_settled
 from tests.support.forms import add_form
 from tests.support.forms import form as shareout_state
 from tests.support.session_helpers import migrated, one_session, soon
@@ -383,6 +387,50 @@ def test_killed_while_slack_answers_a_reminder_it_is_not_sent_twice(slack, tmp_p
     assert len(slack.calls_to("chat.postMessage")) == 1
     state = deliveries(store, "reminder-1")[(occurrence.id, "channel")]
     assert state in ("sent", "skipped")
+
+
+# ----------------------------------------------------------------------------- a connections round
+
+ROUND_MEMBERS = 120  # 60 pairs
+ROUND_ENV = {"HEART_RECONCILE_SECONDS": "1", "CONNECTIONS_PER_MINUTE": "1200", "HEART_TIMEZONE": "America/New_York"}
+
+
+@proves(
+    "Fault",
+    f"kill -9 in the middle of a monthly connections round: {ROUND_MEMBERS} members, the round falls due on "
+    "schedule, 20 introductions go out, then Slack answers slowly (3 s) and the bot is killed while it is taking "
+    "one from each sender; a restart after the dead process's claims have run out",
+    ROUND_MEMBERS // 2,
+    "each of the 60 pairs introduced exactly once, in its own group DM; the introductions Slack was taking are "
+    "recorded as not sent again; no traceback",
+)
+def test_kill_9_mid_round_introduces_each_pair_exactly_once(slack, tmp_path):
+    store = migrated(tmp_path / "heart.db")
+    community(store, ROUND_MEMBERS)
+    due = due_this_minute(store, ROUND_ENV["HEART_TIMEZONE"])
+    slack.fail_next("chat.postMessage", *[Failure()] * 20, *[Failure(delay=3.0)] * SENDERS)
+    bot = BotServer(slack, store.path, env=ROUND_ENV).start()
+    eventually(lambda: sum(introductions(slack).values()) >= 20, what="the round to be under way")
+    time.sleep(0.5)
+    bot.kill()
+    assert sum(introductions(slack).values()) < ROUND_MEMBERS // 2, "the round had finished before the kill"
+    eventually(lambda: sum(introductions(slack).values()) >= 20 + SENDERS, what="Slack to take the slow introductions")
+    leases_run_out(store)
+    bot.start()
+    try:
+        settled_key = eventually(lambda: introductions_settled(store), timeout=60, what="the round to be settled")
+    finally:
+        bot.stop()
+    assert settled_key == ledger_key(rounds.round_id(due, ROUND_ENV["HEART_TIMEZONE"]))
+    groups = rounds.groups_of(store, rounds.latest_round(store).id)
+    assert introductions(slack) == {frozenset(group.user_ids): 1 for group in groups}, "each pair introduced exactly once"
+    recorded = store.db.execute(
+        "select state, detail from deliveries where kind = ? and recipient != '*'", [INTRODUCTION]
+    ).fetchall()
+    assert Counter(state for state, _ in recorded) == {"sent": ROUND_MEMBERS // 2 - SENDERS, "skipped": SENDERS}
+    assert [detail for state, detail in recorded if state == "skipped"] == [OUTCOME_UNKNOWN] * SENDERS
+    assert log_problems(bot.log()) == []
+    ran(len(groups), ROUND_MEMBERS // 2, "pairs")
 
 
 # ----------------------------------------------------------------------------- Slack misbehaving: reminders

@@ -5,10 +5,11 @@ signed HTTP, against the local Slack.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import json
 import sqlite3
 import time
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -237,8 +238,8 @@ def test_no_ping_or_disguised_link_is_relayed_anywhere(bot, slack):
         note = {"note": {"note": {"type": "plain_text_input", "value": SMUGGLED[:200]}}}
         values = note
         if verb == "move":
-            # The next day, so 23:30 is ahead whatever the time now (on the same day it was past from 23:30 on).
-            day = (occurrence.starts_at.astimezone(occurrence.tz) + timedelta(days=1)).date().isoformat()
+            # The next day, so the new time is ahead whatever the hour the test runs at.
+            day = (occurrence.starts_at.astimezone(occurrence.tz).date() + dt.timedelta(days=1)).isoformat()
             values = note | {"date": {"date": {"selected_date": day}}, "time": {"time": {"selected_time": "23:30"}}}
         acks.append(bot.submit(f"peerhour_{verb}", values, user=COORDINATOR, private_metadata=f"ph_list|{occurrence.id}").json)
         kind = "moved%" if verb == "move" else "cancelled%"
@@ -386,3 +387,50 @@ def test_a_member_cannot_touch_another_members_shareout(bot, slack):
     sent = json.dumps([call.args for call in slack.calls])
     assert "my own words" not in sent and MEMBER not in sent
     assert len(slack.calls_to("chat.postMessage")) == 2  # the two check-in requests, nothing more
+
+
+@proves(
+    "Attack",
+    "A member replays the coordinators' monthly connections buttons (start a round now, pause and resume "
+    "connections) exactly as the bot showed them to a coordinator, and answers the follow-up of a pair they "
+    "are not in, with its real id",
+    4,
+    "each refused politely; no round started, connections not paused, no answer recorded; the same start "
+    "button works for the coordinator",
+)
+def test_a_member_cannot_run_connections_nor_answer_for_another_pair(bot, slack):
+    from datetime import UTC, datetime
+
+    from bot.connections import rounds
+    from bot.connections.schedule import Schedule
+    from bot.runtime import load_content
+    from bot.store import Store
+    from tests.support.connections_helpers import join
+    from tests.support.harness import ROOT
+
+    store = Store(bot.database_path)
+    join(store, "UPAIRONE", "school-staff")
+    join(store, "UPAIRTWO", "lived-experience")
+    due = datetime(2026, 9, 7, 14, 0, tzinfo=UTC)
+    content = load_content(ROOT / "content").connections
+    planned, _ = rounds.plan_round(store, content, Schedule(), due=due, planned_by="t", now=due)
+    (group,) = rounds.groups_of(store, planned.id)
+    panel = bot.command("/connect", user=COORDINATOR).json
+    rows_of_buttons = [block for block in panel["blocks"] if block["type"] == "actions"]
+    shown = {e["action_id"]: (e.get("value", ""), block["block_id"]) for block in rows_of_buttons for e in block["elements"]}
+    replays = [(action, *shown[action]) for action in ("connect_run", "connect_pause_all")]
+    replays.append(("connect_resume_all", "", shown["connect_run"][1]))
+    slack.clear()
+    before = rows(bot, "select id from connection_rounds order by id")
+    for action_id, value, block_id in replays:
+        said = json.dumps(reply_to(slack, bot.click(action_id, value, user=MEMBER, block_id=block_id)))
+        assert "Only coordinators" in said, action_id
+    said = json.dumps(reply_to(slack, bot.click("connect_answer_yes", str(group.id), user=MEMBER, block_id="followup")))
+    assert "Only the members introduced" in said
+    assert rows(bot, "select id from connection_rounds order by id") == before
+    assert rows(bot, "select value from connection_settings where key = 'paused'") in ([], [("0",)])
+    assert rows(bot, "select count(*) from connection_answers where pair_id = ?", group.id) == [(0,)]
+    ran(len(replays) + 1, 4, "connections replays")
+    value, block_id = shown["connect_run"]
+    said = json.dumps(reply_to(slack, bot.click("connect_run", value, user=COORDINATOR, block_id=block_id)))
+    assert "Round started" in said
