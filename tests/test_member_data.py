@@ -85,6 +85,8 @@ def seeded(server, local_slack):
         planned, _ = rounds.plan_round(store, connecting, Schedule(), due=due, planned_by="test", now=due)
         (group,) = rounds.groups_of(store, planned.id)
         connections.record_answer(store, group.id, MEMBER, connections.YES, now=now)
+        with store.transaction() as db:  # and left out of an earlier round (an odd number to group)
+            db["connection_left_out"].insert({"round_id": "2026-09", "user_id": MEMBER})
     finally:
         commits.close()
         store.close()
