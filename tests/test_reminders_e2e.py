@@ -135,16 +135,16 @@ def test_429_with_retry_after_then_500s_deliver_exactly_once(slack, db_path):
 
 def test_300_subscribers_against_a_rate_limited_slack_are_each_reached_once(slack, db_path):
     store = migrated(db_path)
-    occurrence = one_session(store, soon(60 + 4), offsets=(1,))
+    occurrence = one_session(store, soon(15 * 60 + 4), offsets=(15,))  # useful for 15 minutes, however slow the machine
     members = [f"UM{n:04d}" for n in range(300)]
     subscribe(store, occurrence.series_id, members)
-    slack.rate_limit("chat.postMessage", 50)  # beyond 50 a second: 429 with Retry-After
+    slack.rate_limit("chat.postMessage", 10)  # beyond 10 a second (the bot aims at 100): 429 with Retry-After
     bot = BotServer(slack, db_path, env=ENV).start()
     try:
         wait_until(lambda: len(delivered(slack)) >= 20, what="the fan-out to start")
         answer = bot.command("/peerhour")  # members are still answered while it runs
         assert answer.status == 200 and "Peer Support Hour" in answer.text
-        wait_until(lambda: settled(store, occurrence.id, "reminder-1"), timeout=60, what="the fan-out")
+        wait_until(lambda: settled(store, occurrence.id, "reminder-15"), timeout=240, what="the fan-out")
     finally:
         bot.stop()
     assert delivered(slack) == {channel: 1 for channel in ["C0PEER", *members]}
