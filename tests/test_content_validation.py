@@ -137,7 +137,7 @@ def test_check_command_fails_with_a_precise_message(content_dir):
 
 
 def test_check_command_passes_on_the_real_content():
-    result = subprocess.run([sys.executable, "-m", "bot", "check"], cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "bot", "check", "--content"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "content ok" in result.stdout
 

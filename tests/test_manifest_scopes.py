@@ -30,6 +30,8 @@ SOURCES = sorted([*(ROOT / "bot").rglob("*.py"), *(ROOT / "handlers").rglob("*.p
 SCOPE_OF: dict[str, str | tuple[str, ...] | None] = {
     "auth.test": None,
     "chat.delete": "chat:write",
+    "chat.deleteScheduledMessage": "chat:write",
+    "chat.scheduleMessage": "chat:write",
     "chat.postEphemeral": "chat:write",
     "chat.postMessage": "chat:write",
     "chat.update": "chat:write",

@@ -426,7 +426,9 @@ def test_any_text_survives_the_form_the_store_and_every_message(tmp_path_factory
     commits = GroupCommit(store)
     try:
         draft = Draft(text, visibility, themes=("win",))
-        blocks.form_view(draft, sessions=[], content=content, metadata="{}").to_dict()
+        form = blocks.form_view(draft, sessions=[], content=content, metadata="{}").to_dict()
+        initial = [b["element"].get("initial_value") for b in form["blocks"] if b["type"] == "input"]
+        assert text in initial  # the form gives the words back as typed (plain text: nothing to escape)
         saved = save(commits, draft, ALICE, request_key="k", now=NOW, zone=ZONE).result().shareout
         assert get(store, saved.id, ALICE).text == text
         described = describe(store, content, saved, "C0HEART")
@@ -435,11 +437,11 @@ def test_any_text_survives_the_form_the_store_and_every_message(tmp_path_factory
             blocks.channel_post(described),
             blocks.mine_message(mine(store, ALICE), {}, "America/New_York"),
             blocks.too_long_message(text * 2),
+            blocks.confirmation_view(described, edited=True),
         ):
             body = json.dumps(message.to_dict()["blocks"])
             ours = ("<@UALICE>", "<#C0HEART>", "<!date^")  # the bot's own mention, channel link and dates
             assert not SLACK_CONTROL.search(re.sub("|".join(map(re.escape, ours)), "", body))
-        blocks.confirmation_view(described, edited=True).to_dict()
     finally:
         commits.close()
         store.close()

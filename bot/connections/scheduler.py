@@ -94,6 +94,9 @@ class ConnectionsScheduler:
         """Stop between messages: an unfinished round is resumed at the next start."""
         self.stopping.set()
         if self._scheduler.running:
+            # Paused and emptied first, so no job is handed to the pool while it shuts down.
+            self._scheduler.pause()
+            self._scheduler.remove_all_jobs()
             self._scheduler.shutdown(wait=True)
 
     def changed(self) -> None:

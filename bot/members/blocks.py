@@ -33,10 +33,11 @@ def home_blocks() -> list[Block]:
     return [
         header("Your data"),
         section(
-            "heart-bot keeps your share-outs, your RSVPs, the sessions you get DM reminders for, your monthly "
-            "connections (profile and past introductions), and a record of what you looked up and did. Coordinators "
-            "see your RSVPs and that record only as counts, never with your name; your share-outs reach whoever you "
-            "chose for each one. It's yours: download all of it, or delete it."
+            "heart-bot keeps your share-outs, your RSVPs, the sessions you get DM reminders for, your calendar "
+            "feed (only a fingerprint of its address), your monthly connections (profile and past introductions), "
+            "and a record of what you looked up and did. Coordinators see your RSVPs and that record only as counts, "
+            "never with your name; your share-outs reach whoever you chose for each one. It's yours: download all "
+            "of it, or delete it."
         ),
         actions(
             [
@@ -64,6 +65,7 @@ def deleted_message(forgotten: Forgotten) -> Message:
             (forgotten.shareouts, f"• {_count(forgotten.shareouts, 'share-out')} deleted{posts}"),
             (forgotten.rsvps, f"• {_count(forgotten.rsvps, 'RSVP')} deleted"),
             (forgotten.subscriptions, f"• DM reminders turned off for {_count(forgotten.subscriptions, 'series', 'series')}"),
+            (forgotten.calendar_feeds, "• your private calendar address turned off (it answers nothing from now on)"),
             (forgotten.connections, "• Your monthly connections profile deleted, and your name taken off past introductions"),
             (forgotten.activity, f"• {_count(forgotten.activity, 'activity record')} kept only as anonymous counts"),
         )
