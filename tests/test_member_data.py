@@ -87,6 +87,12 @@ def seeded(server, local_slack):
         connections.record_answer(store, group.id, MEMBER, connections.YES, now=now)
         with store.transaction() as db:  # and left out of an earlier round (an odd number to group)
             db["connection_left_out"].insert({"round_id": "2026-09", "user_id": MEMBER})
+        sessions.set_session_reminder(store, session.id, MEMBER, True, now=now)
+        sessions.set_prompts_by_dm(store, MEMBER, False, now=now)
+        with store.transaction() as db:  # marked present, a profile, asked for the pulse
+            db["attendance_members"].insert({"occurrence_id": session.id, "user_id": MEMBER})
+            db["member_profiles"].insert({"user_id": MEMBER, "sector": "school-staff", "state": "MA", "updated_at": 0.0})
+            db["pulse_asked"].insert({"occurrence_id": session.id, "user_id": MEMBER})
     finally:
         commits.close()
         store.close()
