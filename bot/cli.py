@@ -134,6 +134,7 @@ def check(online: bool | None, content_only: bool) -> None:
     channel, COORDINATOR_GROUP); --offline skips that.
     """
     from bot.runtime import load_content, schema_status, series_channels
+    from bot.sessions import core
 
     settings = _settings()
     content = load_content(settings.content_dir)
@@ -146,6 +147,9 @@ def check(online: bool | None, content_only: bool) -> None:
     click.echo(f"safety net ok: {len(net.rules)} rules, {model}")
     for series in content.sessions:
         click.echo(f"series ok: {series.id}: {series.recurrence.describe()}")
+        channel = series.channel_id or settings.peerhour_channel
+        for gap in core.setup_gaps(dataclasses.replace(series, channel_id=channel, source="content")):
+            click.echo(f"warning: series {series.id} {gap}")
     connecting = content.connections
     starters = len({starter for found in connecting.starters.values() for starter in found})
     click.echo(f"connections ok: {len(connecting.topics)} topics, {starters} conversation starters from the tip sheets")
@@ -260,10 +264,18 @@ def restore(source: Path, database_path: Path | None, yes: bool) -> None:
 
 @main.command()
 @click.option(
-    "--period", default="", help="e.g. 'last month', 2026-11, 2026-11-01..2026-11-15, or a series id (default: last 30 days)."
+    "--period",
+    default="",
+    help="e.g. 'last month', 2026-11, 2026-11-01..2026-11-15, 'Q1 2027', FY2027, 'grant year 2027', or a series "
+    "(default: last 30 days).",
 )
 @click.option(
-    "--format", "output", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True, help="How to print it."
+    "--format",
+    "output",
+    type=click.Choice(["table", "csv", "json", "html"]),
+    default="table",
+    show_default=True,
+    help="How to print it; html is the one-page funder summary, chart included, ready to print or attach.",
 )
 @click.option(
     "--chart",
@@ -286,7 +298,13 @@ def report(period: str, output: str, chart_path: Path | None, database_path: Pat
         result = report_for(heart.store, heart.settings, heart.labels, period)
     finally:
         heart.close()
-    click.echo(FORMATS[output](result), nl=False)
+    if output == "html":
+        from bot.engagement.charts import render as draw
+        from bot.engagement.summary import as_html
+
+        click.echo(as_html(result, draw(result)), nl=False)
+    else:
+        click.echo(FORMATS[output](result), nl=False)
     if chart_path is not None:
         from bot.engagement.charts import render
 
@@ -323,7 +341,7 @@ def _form_problems(invalid: Any) -> click.ClickException:
 @sessions.command("add")
 @click.option("--title", required=True, help="What members see, e.g. 'Peer Support Hour'.")
 @click.option("--date", "first_date", required=True, help="The first session's date, YYYY-MM-DD.")
-@click.option("--time", "start_time", required=True, help="Its start, HH:MM on a 24-hour clock, in --timezone.")
+@click.option("--time", "start_time", required=True, help="Its start in --timezone: 13:00 or 1pm, 15:30 or 3:30pm.")
 @click.option("--timezone", default="", help="IANA time zone, e.g. America/New_York (default: HEART_TIMEZONE).")
 @click.option("--duration", default="60", show_default=True, help="Length in minutes.")
 @click.option(
@@ -342,10 +360,11 @@ def _form_problems(invalid: Any) -> click.ClickException:
 @click.option(
     "--remind", default="1d,15m", show_default=True, help="Reminders before the start, e.g. 1w,1d,2h,15m ('' for none)."
 )
+@click.option("--past", is_flag=True, help="Sessions that already took place, for the record: no channel, no reminders.")
 @_DB_OPTION
 @friendly
-def sessions_add(database_path: Path | None, first_date: str, start_time: str, remind: str, **fields: str) -> None:
-    """Schedule a session, or a series of them."""
+def sessions_add(database_path: Path | None, first_date: str, start_time: str, remind: str, past: bool, **fields: str) -> None:
+    """Schedule a session, or a series of them (or record past ones with --past)."""
     from datetime import UTC, datetime
 
     from bot.sessions import core
@@ -355,11 +374,19 @@ def sessions_add(database_path: Path | None, first_date: str, start_time: str, r
     heart = _session_heart(database_path)
     try:
         now = datetime.now(UTC)
-        form = SessionForm(date=first_date, time=start_time, reminders=remind, **fields)
+        form = SessionForm(date=first_date, time=start_time, reminders="" if past else remind, **fields)
         try:
-            checked = check_form(form, now=now, default_timezone=heart.settings.timezone)
+            checked = check_form(form, now=None if past else now, default_timezone=heart.settings.timezone)
         except InvalidForm as invalid:
+            if not past and "already passed" in invalid.problems.get("date", ""):
+                invalid.problems["date"] += " To add a session that took place, for the record, add --past."
             raise _form_problems(invalid) from None
+        if past:
+            series, recorded = core.add_past_series(heart.store, checked.series, now=now, created_by="cli", topic=checked.topic)
+            click.echo(f"recorded series {series.id}: {len(recorded)} past session(s), no reminders and no channel posts")
+            for occurrence_id in recorded[:5]:
+                click.echo(f"  {occurrence_id}")
+            return
         series = core.add_series(heart.store, checked.series, now=now, created_by="cli", topic=checked.topic)
         coming = core.upcoming(heart.store, now, limit=200, series_id=series.id)
     finally:
@@ -373,6 +400,11 @@ def sessions_add(database_path: Path | None, first_date: str, start_time: str, r
         click.echo(f"  ... {len(coming)} sessions in the next four months")
     elif coming and series.recurrence.frequency != ONCE and coming[-1].starts_at > now + HORIZON:
         click.echo("  (the next sessions are added as each comes within four months)")
+    if not series.channel_id:
+        click.echo(
+            "note: no --channel: no reminder will be posted in a channel; only members who ask for DM reminders get them "
+            f"(add one with `python -m bot sessions edit {series.id} --channel C0123ABCD`)"
+        )
 
 
 @sessions.command("list")
@@ -386,6 +418,9 @@ def sessions_list(database_path: Path | None, days: int | None, show_all: bool) 
 
     from bot.sessions import core
     from bot.sessions.blocks import local_text
+
+    def replace_start(occurrence: core.Occurrence, start: datetime) -> str:
+        return local_text(dataclasses.replace(occurrence, starts_at=start))
 
     if days is None and not show_all:
         days = 60
@@ -403,6 +438,8 @@ def sessions_list(database_path: Path | None, days: int | None, show_all: bool) 
     width = max(len(o.id) for o, _ in rows)
     for occurrence, counts in rows:
         topic = f" · {occurrence.topic}" if occurrence.topic else ""
+        if occurrence.status == core.MOVED and occurrence.previous_starts_at:
+            topic += f" (moved; was {replace_start(occurrence, occurrence.previous_starts_at)})"
         click.echo(
             f"{occurrence.id:<{width}}  {local_text(occurrence):<26} {occurrence.status:<9} {counts.going:>3} going  "
             f"{occurrence.title}{topic}"
@@ -427,7 +464,10 @@ def sessions_cancel(occurrence_id: str, note: str, database_path: Path | None) -
             checked_note = check_note(note)
         except InvalidForm as invalid:
             raise _form_problems(invalid) from None
-        occurrence = core.cancel_occurrence(heart.store, occurrence_id, by="cli", now=datetime.now(UTC), reason=checked_note)
+        meant, note_text = core.find_occurrence(heart.store, occurrence_id)
+        if note_text:
+            click.echo(f"note: {note_text}")
+        occurrence = core.cancel_occurrence(heart.store, meant.id, by="cli", now=datetime.now(UTC), reason=checked_note)
     finally:
         heart.close()
     click.echo(f"cancelled {occurrence.id}; the running bot tells the channel and everyone going.")
@@ -436,7 +476,7 @@ def sessions_cancel(occurrence_id: str, note: str, database_path: Path | None) -
 @sessions.command("move")
 @click.argument("occurrence_id")
 @click.option("--date", "new_date", required=True, help="New date, YYYY-MM-DD.")
-@click.option("--time", "new_time", required=True, help="New start, HH:MM (24-hour), in the series' time zone.")
+@click.option("--time", "new_time", required=True, help="New start in the series' time zone: 13:00 or 1pm.")
 @click.option("--note", default="", help="A note for members.")
 @_DB_OPTION
 @friendly
@@ -450,18 +490,105 @@ def sessions_move(occurrence_id: str, new_date: str, new_time: str, note: str, d
 
     heart = _session_heart(database_path)
     try:
-        moving = core.get_occurrence(heart.store, occurrence_id)
+        moving, note_text = core.find_occurrence(heart.store, occurrence_id)
+        if note_text:
+            click.echo(f"note: {note_text}")
         try:
-            start = check_new_time(new_date, new_time, moving.timezone if moving else None)
+            start = check_new_time(new_date, new_time, moving.timezone)
             checked_note = check_note(note)
         except InvalidForm as invalid:
             raise _form_problems(invalid) from None
-        occurrence = core.move_occurrence(heart.store, occurrence_id, start, by="cli", now=datetime.now(UTC), note=checked_note)
+        occurrence = core.move_occurrence(heart.store, moving.id, start, by="cli", now=datetime.now(UTC), note=checked_note)
     finally:
         heart.close()
     click.echo(f"moved {occurrence.id} to {local_text(occurrence)}; the running bot tells the channel and everyone going.")
 
 
+@sessions.command("edit")
+@click.argument("target")
+@click.option("--title", default=None, help="A series' new title.")
+@click.option("--link", default=None, help="Join link, https://... (of the series, or of one session; '' to remove).")
+@click.option("--topic", default=None, help="One session's topic ('' to remove).")
+@click.option("--description", default=None, help="A series' description ('' to remove).")
+@click.option("--facilitator", default=None, help="A series' facilitator ('' to remove).")
+@click.option("--remind", default=None, help="A series' reminders before each start, e.g. 1d,15m ('' for none).")
+@click.option("--channel", default=None, help="A series' channel id for reminders, like C0123ABCD ('' for none).")
+@click.option("--end", "end_series", is_flag=True, help="End the series: its sessions still to come are cancelled.")
+@click.option("--note", default="", help="With --end: a note for members.")
+@_DB_OPTION
+@friendly
+def sessions_edit(target: str, end_series: bool, note: str, database_path: Path | None, **given: str | None) -> None:
+    """Change a series (TARGET: its id) or one session (TARGET: series-id:date, from `sessions list`).
+
+    A series takes --title, --link, --description, --facilitator, --remind, --channel and --end; a
+    session takes --topic and --link (its own, in place of the series'). Members see the change
+    the next time they look; reminders follow new settings.
+    """
+    from datetime import UTC, datetime
+
+    from bot.sessions import core
+    from bot.sessions.blocks import local_text
+    from bot.sessions.form import InvalidForm, check_edit, check_note, check_series_edit
+
+    fields = {name: value for name, value in given.items() if value is not None}
+    if not fields and not end_series:
+        raise click.ClickException(
+            "Say what to change: --title, --link, --topic, --description, --facilitator, --remind, --channel or --end."
+        )
+    heart = _session_heart(database_path)
+    now = datetime.now(UTC)
+    try:
+        if ":" in target:
+            series_only = sorted(set(fields) - {"topic", "link"}) + (["end"] if end_series else [])
+            if series_only:
+                series_id = target.rpartition(":")[0]
+                flags = ", ".join(f"--{name}" for name in series_only)
+                raise click.ClickException(
+                    f"{flags}: a series' setting; change it with `python -m bot sessions edit {series_id} ...`."
+                )
+            occurrence, note_text = core.find_occurrence(heart.store, target)
+            if note_text:
+                click.echo(f"note: {note_text}")
+            try:
+                topic, link = check_edit(
+                    fields.get("topic", occurrence.topic or ""), fields.get("link", occurrence.join_url or "")
+                )
+            except InvalidForm as invalid:
+                raise _form_problems(invalid) from None
+            edited = core.edit_occurrence(heart.store, occurrence.id, topic=topic, join_url=link, by="cli", now=now)
+            topic_text, link_text = edited.topic or "(none)", edited.join_url or "(none)"
+            click.echo(f"updated {edited.id} ({local_text(edited)}): topic {topic_text}, link {link_text}")
+            return
+        if "topic" in fields:
+            raise click.ClickException("--topic: a topic belongs to one session; give its id, like series-id:2026-12-08.")
+        try:
+            changes = check_series_edit(
+                title=fields.get("title"),
+                link=fields.get("link"),
+                description=fields.get("description"),
+                facilitator=fields.get("facilitator"),
+                reminders=fields.get("remind"),
+                channel=fields.get("channel"),
+            )
+            checked_note = check_note(note)
+        except InvalidForm as invalid:
+            raise _form_problems(invalid) from None
+        series = core.edit_series(heart.store, target, changes, now=now)
+        if changes:
+            click.echo(f"updated series {series.id}: {', '.join(sorted(given_name(name) for name in changes))}")
+        if end_series:
+            series, cancelled = core.end_series(heart.store, series.id, by="cli", now=now, note=checked_note)
+            click.echo(
+                f"ended series {series.id}: {len(cancelled)} coming session(s) cancelled; "
+                "the running bot tells the channel and everyone going."
+            )
+    finally:
+        heart.close()
+
+
+def given_name(field_name: str) -> str:
+    """The CLI option for a series field: ``join_url`` is ``--link``."""
+    return {"join_url": "link", "reminder_offsets": "remind", "channel_id": "channel"}.get(field_name, field_name)
 # ---------------------------------------------------------------------------- connections
 
 
@@ -600,3 +727,99 @@ def connections_schedule(day: str, start_time: str, database_path: Path | None) 
     finally:
         heart.close()
     click.echo(f"rounds start on {schedule.describe()}.")
+
+
+# ---------------------------------------------------------------------------- attendance
+
+
+@main.group()
+def attendance() -> None:
+    """Record who came to a session (the same core as /heart attendance): a headcount, members
+    present, or the participants export of Zoom or Teams; and sessions held before heart-bot."""
+
+
+@attendance.command("record")
+@click.argument("session_id")
+@click.option("--headcount", type=click.IntRange(0, 10_000), help="Everyone present, members or not.")
+@click.option("--present", default="", help="Member ids marked present, comma-separated (U0123,U0456).")
+@click.option(
+    "--participants",
+    "participants_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The participants export of Zoom or Teams (CSV): each person counted once, members matched.",
+)
+@click.option(
+    "--members",
+    "members_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Members to match participants against: a CSV with userid and name or email columns (Slack's member export).",
+)
+@_DB_OPTION
+@friendly
+def attendance_record(
+    session_id: str,
+    headcount: int | None,
+    present: str,
+    participants_path: Path | None,
+    members_path: Path | None,
+    database_path: Path | None,
+) -> None:
+    """Record the attendance of SESSION_ID (as `sessions list` shows it)."""
+    from datetime import UTC, datetime
+
+    from bot.engagement import attendance as core
+
+    members = [member.strip() for member in present.split(",") if member.strip()]
+    if headcount is None and not members and participants_path is None:
+        raise click.UsageError("Give --headcount, --present or --participants.")
+    heart = _session_heart(database_path)
+    now = datetime.now(UTC)
+    try:
+        recorded = core.record(heart.store, session_id, by="cli", now=now, headcount=headcount, present=members)
+        if participants_path is not None:
+            directory = core.directory_from_csv(members_path.read_text("utf-8")) if members_path else {}
+            export = participants_path.read_text("utf-8-sig", errors="replace")
+            recorded = core.record_participants(heart.store, session_id, export, directory, by="cli", now=now)
+    finally:
+        heart.close()
+    click.echo(_recorded_text(recorded))
+
+
+@attendance.command("past")
+@click.option("--series", "series_id", required=True, help="The series it belonged to (its id, as /heart help lists them).")
+@click.option("--date", "held_on", required=True, help="The day it was held, YYYY-MM-DD.")
+@click.option("--time", "start_time", required=True, help="Its start, HH:MM in the series' time zone.")
+@click.option("--duration", default=60, show_default=True, type=click.IntRange(5, 24 * 60), help="Length in minutes.")
+@click.option("--headcount", type=click.IntRange(0, 10_000), help="Everyone present, if known.")
+@_DB_OPTION
+@friendly
+def attendance_past(
+    series_id: str, held_on: str, start_time: str, duration: int, headcount: int | None, database_path: Path | None
+) -> None:
+    """Record a session held before heart-bot was installed, so reports count it."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.engagement import attendance as core
+
+    heart = _session_heart(database_path)
+    try:
+        zone = heart.store.db.execute("select timezone from series where id = ?", [series_id]).fetchone()
+        try:
+            local = datetime.fromisoformat(f"{held_on}T{start_time}")
+        except ValueError:
+            raise click.UsageError("--date is YYYY-MM-DD and --time is HH:MM.") from None
+        starts = local.replace(tzinfo=ZoneInfo(zone[0] if zone and zone[0] else heart.settings.timezone))
+        now = datetime.now(UTC)
+        session_id = core.record_past_session(heart.store, series_id, starts, duration_minutes=duration, now=now)
+        click.echo(f"Recorded the session {session_id}.")
+        if headcount is not None:
+            click.echo(_recorded_text(core.record(heart.store, session_id, by="cli", now=now, headcount=headcount)))
+    finally:
+        heart.close()
+
+
+def _recorded_text(recorded: Any) -> str:
+    from bot.engagement.blocks import attendance_recorded_text
+
+    return attendance_recorded_text(recorded).replace("*", "")

@@ -56,6 +56,8 @@ class Settings:
     coordinator_group: str | None = None
     # Reports show counts from 1 to this minus one as "<N", so no member can be singled out.
     small_count_threshold: int = 3
+    # The month a grant year begins (HRSA budget periods: 7, July to June); "grant year 2027" ends in 2027.
+    grant_year_start_month: int = 7
     # Sessions: the channel for series in content/sessions.yml that name none, how fast
     # reminder DMs go out, and how often the scheduler re-reads the database.
     peerhour_channel: str | None = None
@@ -64,6 +66,8 @@ class Settings:
     # How often a serving process tells the others it is alive; a process silent for three
     # heartbeats is taken for gone, and what it was sending is taken over.
     heartbeat_seconds: float = 5.0
+    # The deployment's public https address: calendar subscription links are made under it.
+    public_url: str | None = None
     # Monthly connections: introductions (each a conversations.open and a chat.postMessage) a minute.
     connections_per_minute: float = 50.0
     # Socket Mode: how often to ping Slack; a pong missing for half of this ends the connection.
@@ -153,13 +157,23 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         shareout_retention_days=_days(get("SHAREOUT_RETENTION_DAYS")),
         coordinator_group=_usergroup_id(get("COORDINATOR_GROUP")),
         small_count_threshold=_threshold(get("SMALL_COUNT_THRESHOLD")),
+        grant_year_start_month=_month(get("GRANT_YEAR_START_MONTH")),
         peerhour_channel=_channel_id(get("PEERHOUR_CHANNEL")),
         reminder_dm_per_second=_dm_rate(get("REMINDER_DM_PER_SECOND")),
         reconcile_seconds=_reconcile_seconds(get("HEART_RECONCILE_SECONDS")),
         heartbeat_seconds=_heartbeat_seconds(get("HEART_HEARTBEAT_SECONDS")),
+        public_url=_public_url(get("PUBLIC_URL")),
         connections_per_minute=_connections_rate(get("CONNECTIONS_PER_MINUTE")),
         socket_ping_seconds=_ping_seconds(get("SOCKET_MODE_PING_SECONDS")),
     )
+
+
+def _public_url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not re.match(r"^https?://[^\s/]+(/[^\s]*)?$", value):
+        raise ConfigError(f"PUBLIC_URL must be the deployment's address, like https://heart-bot.example.org (got {value!r})")
+    return value.rstrip("/")
 
 
 def _api_url(value: str | None) -> str:
@@ -218,6 +232,17 @@ def _threshold(value: str | None) -> int:
         raise ConfigError(
             f"SMALL_COUNT_THRESHOLD must be a whole number from 1 to 100 (got {value!r}); counts below it "
             'are shown as "<N" in reports, and 1 shows every count'
+        )
+    return int(value)
+
+
+def _month(value: str | None) -> int:
+    if value is None:
+        return 7
+    if not value.isdigit() or not 1 <= int(value) <= 12:
+        raise ConfigError(
+            f"GRANT_YEAR_START_MONTH must be a month number from 1 to 12 (got {value!r}); "
+            "7 makes a grant year run July to June"
         )
     return int(value)
 

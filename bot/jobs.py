@@ -54,6 +54,9 @@ class RunningJobs:
         """Stop ``scheduler`` and wait up to ``timeout`` seconds for the jobs running on it."""
         self.stopping.set()
         if scheduler.running:
+            # Paused and emptied first, so no job is handed to the pool while it shuts down.
+            scheduler.pause()
+            scheduler.remove_all_jobs()
             scheduler.shutdown(wait=False)
         with self._idle:
             if not self._idle.wait_for(lambda: self._running == 0, timeout=timeout):

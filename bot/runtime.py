@@ -27,7 +27,8 @@ from bot.connections.content import Choice as ConnectionChoice
 from bot.connections.content import ConnectionsContent, Sheet, load_connections_content
 from bot.connections.scheduler import ConnectionsScheduler
 from bot.content import Problems
-from bot.engagement import report, rollups
+from bot.engagement import attendance, pulse, report, rollups
+from bot.engagement.pulse_service import PulseService
 from bot.engagement.report import Labels
 from bot.errors import ConfigError, ContentError
 from bot.events import Event, EventRecorder
@@ -38,6 +39,7 @@ from bot.library.glossary import GlossaryIndex
 from bot.library.loaders import load_library
 from bot.library.mrkdwn import tips
 from bot.library.tipsheets import TipSheetLibrary
+from bot.members import profile
 from bot.members.coordinators import Coordinators
 from bot.pacing import Pacer
 from bot.preflight import SlackFindings, check_slack
@@ -63,6 +65,9 @@ MIGRATION_SETS = [
     pacing.migrations,
     connections.migrations,
     report.migrations,  # indexes on the tables above, for reports: keep it after them
+    attendance.migrations,
+    profile.migrations,
+    pulse.migrations,
     rollups.migrations,  # counts of the tables above, kept by triggers: keep it after them
 ]
 
@@ -176,7 +181,11 @@ class Heart:
         self.recorder.record(event)
 
     def start_services(self) -> None:
-        """Start background services (only the serving process calls this)."""
+        """Start background services (only the serving process calls this), after warning the
+        coordinators' log of any series that will remind people with no join link or no channel."""
+        for series, gaps in sessions.series_needing_setup(self.store, datetime.now(UTC)):
+            for gap in gaps:
+                log.warning("series %s %s", series.id, gap)
         for service in self.services:
             service.start()
 
@@ -233,7 +242,8 @@ def build_heart(settings: Settings, content: Content | None = None) -> Heart:
             ),
         )
     connecting = ConnectionsScheduler(store, settings, content.connections, instance=instance)
-    heart.services += [instance, scheduler, connecting]  # started in this order, stopped in the reverse
+    pulse = PulseService(store, web_client(settings))
+    heart.services += [instance, scheduler, connecting, pulse]  # started in this order, stopped in the reverse
     log.info(
         "content loaded: %d glossary entries, %d tip sheets; database %s",
         len(content.glossary),

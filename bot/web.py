@@ -2,7 +2,8 @@
 
 ``POST /slack/events`` takes slash commands, interactivity and events (Bolt verifies
 each request's signature and age); ``GET /healthz`` answers 200 when the database
-does, 503 otherwise. One gunicorn worker with several threads: one process, so one
+does, 503 otherwise; ``GET /calendar/<token>.ics`` serves a calendar subscription
+(404 for an unknown or revoked token, whichever it is). One gunicorn worker with several threads: one process, so one
 scheduler.
 """
 
@@ -11,9 +12,10 @@ from __future__ import annotations
 import atexit
 import hmac
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import Flask, Response, jsonify, request
 from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 from slack_bolt import App
@@ -22,6 +24,7 @@ from slack_bolt.adapter.flask.handler import to_bolt_request, to_flask_response
 from bot import slack_shape
 from bot.config import JsonFormatter, Settings, configure_logging, load_settings
 from bot.runtime import Heart, build_heart, health
+from bot.sessions import feeds
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +48,13 @@ def create_flask_app(heart: Heart, bolt_app: App) -> Flask:
         if response.status == 401:
             log.info("refused a request with an invalid or expired signature")
         return to_flask_response(response)
+
+    @flask_app.get("/calendar/<token>.ics")
+    def calendar_feed(token: str):
+        body = feeds.feed_ics(heart.store, token, now=datetime.now(UTC))  # the token is never logged
+        if body is None:
+            return Response("Not found\n", status=404, mimetype="text/plain")
+        return Response(body, mimetype="text/calendar", headers={"Cache-Control": "private, max-age=300"})
 
     @flask_app.get("/healthz")
     def healthz():

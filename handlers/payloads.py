@@ -124,6 +124,11 @@ class Submission:
             return ()
         return tuple(v for option in options if isinstance(v := _dict(option).get("value"), str))
 
+    def users(self, block_id: str) -> tuple[str, ...]:
+        """The member ids chosen in a users multi-select."""
+        chosen = self._state(block_id).get("selected_users")
+        return tuple(u for u in chosen if isinstance(u, str)) if isinstance(chosen, list) else ()
+
 
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}

@@ -49,7 +49,7 @@ def summary(message) -> dict[str, str]:
     for block in message["blocks"]:
         for field in block.get("fields") or []:
             name, _, rest = field["text"].partition("\n")
-            found[name.strip("*")] = rest.split()[0].replace("&lt;", "<")
+            found[name.strip("*")] = rest.split("  _")[0].replace("&lt;", "<")
     return found
 
 
@@ -131,7 +131,7 @@ def test_the_export_arrives_by_dm_and_exposes_no_anonymous_author(server, slack)
         assert b"USECRET" not in content and b"hash-of-" not in content
     shareouts = next(content for name, content in files.items() if name.endswith("shareouts.csv"))
     rows = list(csv.DictReader(io.StringIO(shareouts.decode("utf-8-sig"))))
-    anonymous = [row for row in rows if row["visibility"] in ("Anonymous to everyone", "Anonymously in the channel")]
+    anonymous = [row for row in rows if row["visibility"] in ("Coordinators only, without name", "In the channel, without name")]
     assert anonymous and all(row["user_id"] == "" for row in anonymous)
 
 

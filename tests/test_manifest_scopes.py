@@ -43,6 +43,7 @@ SCOPE_OF: dict[str, str | tuple[str, ...] | None] = {
     "files.getUploadURLExternal": "files:write",
     "usergroups.users.list": "usergroups:read",
     "users.info": "users:read",
+    "users.list": "users:read",
     "views.open": None,
     "views.publish": None,
     "views.push": None,

@@ -1,4 +1,4 @@
-"""CSV exports for coordinators: sessions, RSVPs, share-outs, daily figures and monthly
+"""CSV exports for coordinators: sessions, RSVP counts, share-outs, daily figures and monthly
 connections' rounds of a period.
 
 Share-outs carry their text only where the author let coordinators read it (and it has
@@ -88,7 +88,7 @@ def _local(timestamp: float | None, period: Period) -> str:
 
 def _sessions(report: Report) -> tuple[list[str], list[list[Any]]]:
     header = ["session_id", "series_id", "title", "starts_at", "timezone", "status", "held"]
-    header += ["rsvps_going", "rsvps_not_going", "attended", "shareouts"]
+    header += ["rsvps_going", "rsvps_not_going", "took_part", "attended_recorded", "shareouts"]
     rows = [
         [
             row.id,
@@ -98,9 +98,10 @@ def _sessions(report: Report) -> tuple[list[str], list[list[Any]]]:
             report.period.timezone,
             row.status,
             "yes" if row.held else "no",
-            row.going,
-            row.not_going,
-            row.attended,
+            row.going.shown,
+            row.not_going.shown,
+            row.took_part.shown,
+            row.attended.shown,
             row.shareouts.shown,
         ]
         for row in report.sessions
@@ -109,21 +110,20 @@ def _sessions(report: Report) -> tuple[list[str], list[list[Any]]]:
 
 
 def _rsvps(store: Store, report: Report) -> tuple[list[str], list[list[Any]]]:
-    header = ["session_id", "session_starts_at", "user_id", "response", "updated_at"]
+    """RSVPs as counts per session and answer: coordinators see members' RSVPs only as counts
+    (Home's *Your data* says so), so no member id is exported."""
+    header = ["session_id", "session_starts_at", "response", "members"]
     ids = [row.id for row in report.sessions]
     if not ids or not store.db["rsvps"].exists():
         return header, []
     starts = {row.id: _local(row.starts_at.timestamp(), report.period) for row in report.sessions}
     found = store.db.execute(
-        f"select occurrence_id, user_id, response, updated_at from rsvps where occurrence_id in ({', '.join('?' * len(ids))}) "
-        "order by occurrence_id, updated_at",
+        f"select occurrence_id, response, count(*) from rsvps where occurrence_id in ({', '.join('?' * len(ids))}) "
+        "group by 1, 2",
         ids,
     )
-    rows = [
-        [occurrence, starts[occurrence], user, response, _local(updated, report.period)]
-        for occurrence, user, response, updated in found
-    ]
-    rows.sort(key=lambda row: (row[1], row[0], row[4]))
+    rows = [[occurrence, starts[occurrence], response, count] for occurrence, response, count in found]
+    rows.sort(key=lambda row: (row[1], row[0], row[2]))
     return header, rows
 
 
@@ -170,11 +170,11 @@ def _daily(store: Store, report: Report) -> tuple[list[str], list[list[Any]]]:
     rows = [
         [
             day.day,
-            day.members_engaged,
-            day.shareouts,
-            day.glossary_lookups,
-            day.glossary_misses,
-            day.tipsheet_views,
+            day.members_engaged.shown,
+            day.shareouts.shown,
+            day.glossary_lookups.shown,
+            day.glossary_misses.shown,
+            day.tipsheet_views.shown,
             day.safety_net.shown,
         ]
         for day in daily(store, report.period, threshold=report.threshold)

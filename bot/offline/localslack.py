@@ -172,9 +172,13 @@ class LocalSlack:
         with self._lock:
             self._refused_channels[channel] = error
 
-    def add_user(self, user_id: str, *, tz: str = "America/New_York", name: str | None = None) -> None:
-        """Make ``users.info`` know a member."""
+    def add_user(
+        self, user_id: str, *, tz: str = "America/New_York", name: str | None = None, email: str | None = None
+    ) -> None:
+        """Make ``users.info`` and ``users.list`` know a member (``email``: as users:read.email shows it)."""
+        profile = {"real_name": name or user_id, **({"email": email} if email else {})}
         self.users[user_id] = {"id": user_id, "name": name or user_id.lower(), "real_name": name or user_id, "tz": tz}
+        self.users[user_id]["profile"] = profile
 
     def say(self, channel: str, text: str, *, user: str = "UMEMBER1") -> str:
         """A member posts ``text`` in ``channel`` (a channel id, or a member id for the bot's DM with
@@ -319,6 +323,8 @@ class LocalSlack:
             default = {"id": user_id, "name": user_id.lower(), "real_name": user_id, "tz": "America/New_York"}
             user = self.users.get(user_id) or default
             return {"ok": True, "user": user}
+        if method == "users.list":
+            return {"ok": True, "members": list(self.users.values()), "response_metadata": {"next_cursor": ""}}
         if method == "apps.connections.open" and self.socket_mode_url:
             return {"ok": True, "url": self.socket_mode_url}
         if method == "usergroups.users.list":

@@ -142,7 +142,9 @@ class Deliverer:
         found = [CHANNEL] if occurrence.channel_id else []
         if slot.audience == "subscribers":
             declined = set(sessions.responders(self.store, occurrence.id, sessions.NOT_GOING))
-            members = [m for m in sessions.subscribers(self.store, series.id) if m not in declined]
+            members = [m for m in sessions.reminder_recipients(self.store, series.id, occurrence.id) if m not in declined]
+        elif slot.base == SHAREOUT:
+            members = sessions.prompt_recipients(self.store, occurrence.id)
         else:
             members = sessions.responders(self.store, occurrence.id, sessions.GOING)
         return found + members
@@ -213,7 +215,7 @@ def post_message(store: Store, base: str, occurrence: Occurrence, *, dm: bool) -
     if base == STARTING:
         return blocks.starting_message(occurrence, sessions.rsvp_counts(store, occurrence.id))
     if base == SHAREOUT:
-        return blocks.shareout_prompt_message(occurrence)
+        return blocks.shareout_prompt_message(occurrence, dm=dm)
     if base == CANCELLED:
         return blocks.cancelled_message(occurrence)
     return blocks.moved_message(occurrence, sessions.rsvp_counts(store, occurrence.id))

@@ -83,6 +83,7 @@ class SessionScheduler:
         self.deliverer: Deliverer | None = None
         self._expanded_at: datetime | None = None
         self._jobs = RunningJobs(self.stopping)
+        self._rounds = 0
         self._scheduler = BackgroundScheduler(
             jobstores={"default": MemoryJobStore()},
             executors={"default": ThreadPoolExecutor(WORKERS)},
@@ -171,6 +172,9 @@ class SessionScheduler:
         for job in self._scheduler.get_jobs():
             if job.id.startswith("slot:") and job.id not in wanted:
                 job.remove()
+        self._rounds += 1
+        # At DEBUG, a sign that every change made before this round is scheduled (the tests wait on it).
+        log.debug("reconcile round %d: %d slot(s) pending", self._rounds, len(wanted))
 
     def _deliver(self, occurrence_id: str, kind: str) -> None:
         assert self.deliverer is not None

@@ -33,14 +33,27 @@ ACTION_IDS = (
     "shareout_mine",
     "shareout_checkin_named",
     "shareout_checkin_anonymous",
+    "shareout_session_chosen",
+    "shareout_check_save",
+    "shareout_check_edit",
     "heart_report",
     "heart_report_period",
     "heart_chart",
     "heart_export",
+    "heart_report_series",
+    "pulse_score",
+    "pulse_try",
+    "member_profile_open",
     "peerhour_going",
     "peerhour_not_going",
     "peerhour_subscribe",
     "peerhour_unsubscribe",
+    "peerhour_remind_session",
+    "peerhour_unremind_session",
+    "peerhour_stop_dm",
+    "peerhour_prompt_dm",
+    "peerhour_feed_new",
+    "peerhour_feed_off",
     "peerhour_calendar",
     "peerhour_link",
     "peerhour_add",
@@ -61,7 +74,17 @@ ACTION_IDS = (
     "connect_pause_all",
     "connect_resume_all",
 )
-CALLBACK_IDS = ("shareout_form", "peerhour_add", "peerhour_move", "peerhour_edit", "peerhour_cancel", "connect_profile")
+CALLBACK_IDS = (
+    "shareout_form",
+    "peerhour_add",
+    "peerhour_move",
+    "peerhour_edit",
+    "peerhour_cancel",
+    "connect_profile",
+    "heart_attendance",
+    "member_profile",
+    "pulse_try_form",
+)
 EVENT_TYPES = ("app_home_opened",)
 # Block ids each form reads (its inputs), so generated submissions reach the code that reads them.
 FORM_BLOCKS = {
@@ -86,6 +109,9 @@ FORM_BLOCKS = {
     "peerhour_edit": ("topic", "link"),
     "peerhour_cancel": ("note",),
     "connect_profile": ("sector", "state", "topics", "blocked"),
+    "heart_attendance": ("attendance_session", "attendance_headcount", "attendance_present", "attendance_participants"),
+    "member_profile": ("profile_sector", "profile_state"),
+    "pulse_try_form": ("pulse_try_text",),
 }
 
 
