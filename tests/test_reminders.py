@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.claims import SENT, Claims
+from bot.claims import CLAIMED, SENT, Claims
 from bot.config import Settings
 from bot.instances import Instance
 from bot.offline.localslack import Failure, LocalSlack
@@ -200,10 +200,10 @@ def test_twenty_threads_on_two_connections_race_for_one_claim_and_one_wins(tmp_p
 def test_the_database_itself_refuses_a_second_row_for_one_message(store):
     """The unique index under claims: BEGIN IMMEDIATE hides its absence from the races above, so
     it is tested on its own (a second process, or a code path without the lock, must fail)."""
-    row = {"occurrence_id": "s:1", "kind": "reminder-15", "recipient": "U1", "state": claims.SENT}
+    row = {"occurrence_id": "s:1", "kind": "reminder-15", "recipient": "U1", "state": SENT}
     store.db["deliveries"].insert(row)
     with pytest.raises(sqlite3.IntegrityError):
-        store.db["deliveries"].insert({**row, "state": claims.CLAIMED})
+        store.db["deliveries"].insert({**row, "state": CLAIMED})
     store.db["deliveries"].insert({**row, "recipient": "U2"})  # another recipient is another message
 
 
