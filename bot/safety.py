@@ -608,7 +608,7 @@ def _spelling_fixer(known: set[str]) -> Callable[[str], str]:
 
     @functools.lru_cache(maxsize=65_536)
     def fix(token: str) -> str:
-        if len(token) < 5 or token in known or not token.isalpha():
+        if not 5 <= len(token) <= LONGEST_TYPO or token in known or not token.isalpha():
             return token
         if len(token) == 5:  # two letters swapped, or one dropped from a six-letter word ("livng")
             found = by_swap.get(token, set()) | by_deletion.get(token, set())
@@ -622,6 +622,7 @@ def _spelling_fixer(known: set[str]) -> Callable[[str], str]:
     return fix
 
 
+LONGEST_TYPO = 40  # longer "words" (a pasted key, a run of one letter) are never read as typos
 DICTIONARY_LANGUAGES = ("en", "es")  # Portuguese's list is five times larger and slow to load
 COMMON = 100  # how often a word must occur in the lists' source to count as a real word
 
