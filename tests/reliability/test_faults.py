@@ -28,12 +28,12 @@ from bot.offline import slack_requests
 from bot.offline.localslack import Failure, LocalSlack
 from bot.offline.server import BotServer
 from bot.store import Store
-from tests.reliability.checks import eventually, log_problems
+from tests.reliability.checks import log_problems
 from tests.reliability.conftest import COORDINATOR, MEMBER
 from tests.reliability.ledger import proves, ran
 from tests.reliability.wire import SLACK_TIMEOUT, Wire
 from tests.support.connections_helpers import community, due_this_minute, introductions, introductions_settled
-from tests.support.forms import add_form
+from tests.support.forms import add_form, eventually
 from tests.support.forms import form as shareout_state
 from tests.support.session_helpers import migrated, one_session, soon
 

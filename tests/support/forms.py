@@ -63,13 +63,16 @@ def query(server: BotServer, sql: str, *params: Any) -> list[tuple]:
         return db.execute(sql, params).fetchall()
 
 
-def eventually(probe: Callable[[], Any], timeout: float = 10.0) -> Any:
-    """Poll until ``probe`` returns something truthy (events are written in the background)."""
+def eventually(probe: Callable[[], Any], timeout: float = 20.0, what: str = "it") -> Any:
+    """Poll ``probe`` until it returns something truthy, and return that (events are written in the
+    background); fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
         found = probe()
-        if found or time.monotonic() > deadline:
+        if found:
             return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {timeout:.0f}s for {what}")
         time.sleep(0.05)
 
 
