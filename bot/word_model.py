@@ -63,27 +63,34 @@ class WordModel:
     gram_sizes: tuple[int, int] = (3, 5)
     gram_scale: float = 1.0  # the letters' block's weight beside the words' block
     _known_grams: dict[str, tuple[str, ...]] = field(default_factory=dict, init=False, repr=False, compare=False)
-    _pair_starts: frozenset[str] = field(init=False, repr=False, compare=False)  # first words of the table's pairs
+    _pairs: dict[str, frozenset[str]] = field(init=False, repr=False, compare=False)  # a pair's first word -> its second words
     _gram_lean: dict[str, float] = field(init=False, repr=False, compare=False)  # idf * weight
     _gram_square: dict[str, float] = field(init=False, repr=False, compare=False)  # idf * idf
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_pair_starts", frozenset(f.split(" ")[0] for f in self.words if " " in f))
+        pairs: dict[str, set[str]] = {}
+        for first, _, second in (f.partition(" ") for f in self.words if " " in f):
+            pairs.setdefault(first, set()).add(second)
+        object.__setattr__(self, "_pairs", {first: frozenset(seconds) for first, seconds in pairs.items()})
         object.__setattr__(self, "_gram_lean", {g: idf * weight for g, (idf, weight) in self.grams.items()})
         object.__setattr__(self, "_gram_square", {g: idf * idf for g, (idf, _) in self.grams.items()})
 
     def probability(self, words: Sequence[str]) -> float:
         """The model's probability that a text with these ``words`` belongs to its class."""
-        # A pair is formed only after a word that starts some pair of the table (most words
-        # start none); the pairs word_features leaves out are never in the table.
-        starts = self._pair_starts
+        # A pair is formed only when the table holds it (most neighbours make no pair of it);
+        # the pairs word_features leaves out are never in the table.
+        follows, none = self._pairs, frozenset[str]()
         counts = Counter(words)
-        counts.update(f"{a} {b}" for a, b in zip(words, words[1:]) if a in starts)
-        values = {f: (1 + math.log(counts[f])) * self.words[f][0] for f in counts.keys() & self.words.keys()}
-        z = self.intercept
-        if values:
-            norm = math.sqrt(sum(v * v for v in values.values()))
-            z += sum(v * self.words[f][1] for f, v in values.items()) / norm
+        counts.update(f"{a} {b}" for a, b in zip(words, words[1:]) if b in follows.get(a, none))
+        z, dot, square, table = self.intercept, 0.0, 0.0, self.words
+        for feature, n in counts.items():  # sublinear tf-idf, one loop: most features occur once (log 1 = 0)
+            entry = table.get(feature)
+            if entry is not None:
+                value = entry[0] if n == 1 else (1 + math.log(n)) * entry[0]
+                dot += value * entry[1]
+                square += value * value
+        if square:
+            z += dot / math.sqrt(square)
         grams = self._grams_of(words)
         if grams:  # each n-gram counts once however often it occurs: a sum of ready products, fast on long texts
             norm = math.sqrt(sum(map(self._gram_square.__getitem__, grams)))
@@ -97,7 +104,7 @@ class WordModel:
     def _grams_of(self, words: Iterable[str]) -> set[str]:
         """The model's own character n-grams in ``words``, each word's worked out once and remembered."""
         known, grams = self._known_grams, set()
-        for word in words:
+        for word in set(words):  # each n-gram counts once, so each word need only be read once
             found = known.get(word)
             if found is None:
                 if len(known) >= CACHED_WORDS:
