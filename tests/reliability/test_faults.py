@@ -32,7 +32,8 @@ from tests.reliability.conftest import COORDINATOR, MEMBER
 from tests.reliability.ledger import proves, ran
 from tests.reliability.wire import SLACK_TIMEOUT, Wire
 from tests.support.connections_helpers import community, due_this_minute, introductions, introductions_settled
-from tests.support.forms import add_form, eventually
+from tests.support.forms import add_form
+from tests.support.waiting import eventually
 from tests.support.forms import form as shareout_state
 from tests.support.session_helpers import migrated, one_session, soon
 
@@ -481,7 +482,6 @@ def test_kill_9_mid_round_introduces_each_pair_exactly_once(slack, tmp_path):
     assert Counter(state for state, _ in recorded) == {"sent": ROUND_MEMBERS // 2}
     assert log_problems(bot.log()) == []
     ran(len(groups), ROUND_MEMBERS // 2, "pairs")
-
 
 
 # ----------------------------------------------------------------------------- Slack misbehaving: reminders
