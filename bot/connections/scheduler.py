@@ -33,6 +33,7 @@ from bot.connections.sending import FOLLOW_UP, INTRODUCTION, INTRODUCTION_USEFUL
 from bot.instances import Instance
 from bot.jobs import RunningJobs
 from bot.pacing import Pacer
+from bot.sender import LOOKUPS, LOOKUPS_PER_SECOND, Sender
 from bot.slack_client import delivery_client
 from bot.store import Store
 
@@ -83,15 +84,28 @@ class ConnectionsScheduler:
         settings = self.settings
         self.stopping.clear()
         per_second = settings.connections_per_minute / 60 * RATE_HEADROOM
+        client = delivery_client(settings.bot_token, settings.slack_api_url)
+        claims = Claims(self.store, self.instance.id, clock=self.clock)
+
+        # One pace per method, shared with the other processes on the database.
+        def pace(method: str) -> Pacer:
+            return Pacer(self.store, f"connections {method}", per_second, self.stopping)
+
+        sender = Sender(
+            client,
+            claims,
+            pace=pace(POST),
+            lookups=Pacer(self.store, LOOKUPS, LOOKUPS_PER_SECOND, self.stopping, self.clock),
+            stopping=self.stopping,
+            clock=self.clock,
+        )
         self.introducer = Introducer(
             self.store,
-            delivery_client(settings.bot_token, settings.slack_api_url),
+            client,
             self.content,
-            claims=Claims(self.store, self.instance.id, clock=self.clock),
-            # One pace per method, shared with the other processes on the database.
-            pacers={
-                method: Pacer(self.store, f"connections {method}", per_second, self.stopping) for method in (OPEN, POST, USER)
-            },
+            claims=claims,
+            sender=sender,
+            pacers={method: pace(method) for method in (OPEN, USER)},
             stopping=self.stopping,
             timezone=settings.timezone,
             clock=self.clock,

@@ -30,7 +30,7 @@ from bot.config import Settings
 from bot.instances import Instance
 from bot.jobs import RunningJobs
 from bot.pacing import Pacer
-from bot.sender import LOOKUPS_PER_SECOND, Sender
+from bot.sender import LOOKUPS, LOOKUPS_PER_SECOND, Sender
 from bot.sessions import core as sessions
 from bot.sessions.delivery import Deliverer
 from bot.sessions.slots import pending_slots
@@ -49,7 +49,7 @@ WORKERS = 4
 # network jitter put one call too many into some second, and each 429 stalls the whole
 # fan-out for its Retry-After. DMs therefore go out a little under REMINDER_DM_PER_SECOND.
 DM_RATE_HEADROOM = 0.95
-POSTS, LOOKUPS = "chat.postMessage", "conversations.history"  # the paces, shared by every process
+POSTS = "chat.postMessage"  # the pace, shared by every process
 JOB_DEFAULTS = {
     "coalesce": True,  # a job that missed several runs runs once
     "max_instances": 1,  # never two runs of one job at a time in this process

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from bot.offline.localslack import Call
-from tests.support.forms import eventually
+from tests.support.waiting import eventually
 
 # A failure nobody handled: a traceback, the global error handler's report of a bug, or an ERROR
 # line (heart-bot's own format, "... ERROR name: message", and gunicorn's "[ERROR]").

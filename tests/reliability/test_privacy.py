@@ -20,7 +20,8 @@ from tests.reliability.conftest import COORDINATOR, MEMBER
 from tests.reliability.ledger import proves, ran
 from tests.reliability.moments import Window
 from tests.reliability.wire import Wire
-from tests.support.forms import add_form, eventually
+from tests.support.forms import add_form
+from tests.support.waiting import eventually
 from tests.support.forms import form as shareout_form
 
 SECRETS = (BOT_TOKEN, SIGNING_SECRET, SHAREOUT_HASH_SECRET, "xoxb-")

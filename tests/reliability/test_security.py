@@ -23,7 +23,8 @@ from tests.reliability.conftest import COORDINATOR, MEMBER
 from tests.reliability.fuzz import run_property
 from tests.reliability.ledger import proves, ran
 from tests.reliability.wire import Wire, signature
-from tests.support.forms import add_form, eventually
+from tests.support.forms import add_form
+from tests.support.waiting import eventually
 from tests.support.forms import form as shareout_form
 from tests.support.session_helpers import one_session, soon
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 import itertools
 import json
 import sqlite3
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.offline.server import BotServer
+from tests.support.waiting import eventually
 
 
 def form(
@@ -61,19 +60,6 @@ def submit(
 def query(server: BotServer, sql: str, *params: Any) -> list[tuple]:
     with sqlite3.connect(server.database_path) as db:
         return db.execute(sql, params).fetchall()
-
-
-def eventually(probe: Callable[[], Any], timeout: float = 20.0, what: str = "it") -> Any:
-    """Poll ``probe`` until it returns something truthy, and return that (events are written in the
-    background); fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = probe()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"waited {timeout:.0f}s for {what}")
-        time.sleep(0.05)
 
 
 _flushes = itertools.count(1)
