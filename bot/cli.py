@@ -143,7 +143,12 @@ def check(online: bool | None, content_only: bool) -> None:
         f"{len(content.tipsheets)} tip sheets"
     )
     net = content.shareout.crisis
-    model = f"a word model of {len(net.model.words)} words ({net.model.trained_on})" if net.model else "no word model"
+    model = (
+        f"a word model of {len(net.model.words)} words and word pairs and {len(net.model.grams)} character n-grams "
+        f"({net.model.trained_on})"
+        if net.model
+        else "no word model"
+    )
     click.echo(f"safety net ok: {len(net.rules)} rules, {model}")
     for series in content.sessions:
         click.echo(f"series ok: {series.id}: {series.recurrence.describe()}")
