@@ -2,8 +2,8 @@
 
 The model reads a text's words three ways: each word, each pair of neighbouring words
 (``not wake``), and the letters inside words (``" hop"``, ``"opel"``...: character
-n-grams, so ``hopeless``, ``hopelessness`` and ``hopless`` lean alike although only one
-was ever seen). Each way is a table of features with their rarity (idf) and weight; the
+n-grams, so a misspelt or unseen form, ``hopless`` or ``hopelessness``, shares most of
+its n-grams with one that was seen). Each way is a table of features with their rarity (idf) and weight; the
 model scores a text the way scikit-learn's ``TfidfVectorizer`` would (words and pairs
 with ``sublinear_tf=True``, letters with ``binary=True``, each block normalised on its
 own, the letters' block scaled by ``gram_scale``) followed by ``LogisticRegression``,
