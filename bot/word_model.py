@@ -3,13 +3,13 @@
 The model reads a text's words three ways: each word, each pair of neighbouring words
 (``not wake``), and the letters inside words (``" hop"``, ``"opel"``...: character
 n-grams, so a misspelt or unseen form, ``hopless`` or ``hopelessness``, shares most of
-its n-grams with one that was seen). Each way is a table of features with their rarity (idf) and weight; the
-model scores a text the way scikit-learn's ``TfidfVectorizer`` would (words and pairs
-with ``sublinear_tf=True``, letters with ``binary=True``, each block normalised on its
-own, the letters' block scaled by ``gram_scale``) followed by ``LogisticRegression``,
-without needing either at run time. The tables, an
-intercept and a threshold are kept as JSON in the repository so the model runs offline
-and can be read: ``tests/safety_corpus/train.py`` fits it and writes the file.
+its n-grams with one that was seen). Each way is a table of features with their rarity
+(idf) and weight; the model scores a text the way scikit-learn's ``TfidfVectorizer``
+would (words and pairs with ``sublinear_tf=True``, letters with ``binary=True``, each
+block normalised on its own, the letters' block scaled by ``gram_scale``) followed by
+``LogisticRegression``, without needing either at run time. The tables, an intercept and
+a threshold are kept as JSON in the repository so the model runs offline and can be
+read: ``tests/safety_corpus/train.py`` fits it and writes the file.
 """
 
 from __future__ import annotations
