@@ -27,7 +27,7 @@ from bot.connections.content import Choice as ConnectionChoice
 from bot.connections.content import ConnectionsContent, Sheet, load_connections_content
 from bot.connections.scheduler import ConnectionsScheduler
 from bot.content import Problems
-from bot.engagement import attendance, pulse, report, rollups
+from bot.engagement import attendance, kept, pulse, report, rollups
 from bot.engagement.pulse_service import PulseService
 from bot.engagement.report import Labels
 from bot.errors import ConfigError, ContentError
@@ -69,6 +69,7 @@ MIGRATION_SETS = [
     profile.migrations,
     pulse.migrations,
     rollups.migrations,  # counts of the tables above, kept by triggers: keep it after them
+    kept.migrations,
 ]
 
 

@@ -27,9 +27,8 @@ from zoneinfo import ZoneInfo
 import sqlite_utils
 
 from bot import events
-from bot.config import Settings
 from bot.engagement import attendance
-from bot.engagement.periods import Period, SeriesInfo, parse_period
+from bot.engagement.periods import Period, SeriesInfo
 from bot.engagement.rollups import Span
 from bot.store import Store
 
@@ -190,6 +189,19 @@ class Report:
     top_misses: tuple[Tally, ...]
     top_tipsheets: tuple[Tally, ...]
     connections: tuple[Tally, ...] = ()  # monthly connections' figures (see :func:`connection_figures`)
+    detail: Detail | None = None  # the export's own figures, when kept with a closed period's (:mod:`~bot.engagement.kept`)
+    kept_at: datetime | None = None  # when a closed period's figures were first exported and kept, or None
+
+    @property
+    def kept_note(self) -> str:
+        """What every face says of kept figures ("" when they were counted just now)."""
+        if self.kept_at is None:
+            return ""
+        local = self.kept_at.astimezone(self.period.tz)
+        return (
+            f"Figures as first exported on {local:%B} {local.day}, {local.year} at {local:%H:%M} and kept since: "
+            "a member deleting their data later does not change them."
+        )
 
     @property
     def community_wide(self) -> bool:
@@ -271,6 +283,8 @@ class Report:
         data["period"] = _period_dict(self.period)
         data["previous"] = _period_dict(self.previous)
         data["generated_at"] = self.generated_at.isoformat()
+        data.pop("detail")  # the export's files carry it
+        data["kept_at"] = self.kept_at.isoformat() if self.kept_at else None
         data["trend"] = [{**asdict(t), "was": t.was, "change": t.change} for t in self.trend]
         data["summary"] = dict(self.headline())  # as every face shows it
         data["breakdowns"] = {title: [[row.label, row.shown] for row in rows] for title, rows in self.breakdowns()}
@@ -918,14 +932,51 @@ def daily(store: Store, period: Period, *, threshold: int) -> list[Day]:
     ]
 
 
-def report_for(store: Store, settings: Settings, labels: Labels, text: str = "", now: datetime | None = None) -> Report:
-    """The report for a period typed by a coordinator (Slack and the CLI both call this).
+@dataclass(frozen=True)
+class RoundRow:
+    """One monthly connections round that started in the period, with its figures (the export's)."""
 
-    :param settings: the community's time zone and small-count threshold.
-    :raises PeriodError: when ``text`` is not a period (the message says what works).
-    """
-    now = now or datetime.now(UTC)
-    period = parse_period(
-        text, now, settings.timezone, series_catalog(store), grant_start_month=settings.grant_year_start_month
+    round_id: str
+    started: datetime  # aware, UTC
+    figures: tuple[Tally, ...]
+
+
+@dataclass(frozen=True)
+class RsvpRow:
+    """How many members gave one answer about one session (the export's RSVP counts)."""
+
+    occurrence_id: str
+    response: str
+    members: Tally
+
+
+@dataclass(frozen=True)
+class Detail:
+    """The figures the export adds to a report's: day by day, round by round, RSVPs by session."""
+
+    days: tuple[Day, ...]
+    rounds: tuple[RoundRow, ...]
+    rsvps: tuple[RsvpRow, ...]
+
+
+def detail_of(store: Store, report: Report) -> Detail:
+    """The export's figures for ``report``: those kept with it, else counted now (small counts hidden)."""
+    if report.detail is not None:
+        return report.detail
+    period, threshold = report.period, report.threshold
+    rounds = tuple(RoundRow(*found) for found in connection_rounds(store, period, threshold=threshold))
+    return Detail(tuple(daily(store, period, threshold=threshold)), rounds, _rsvp_rows(store, report))
+
+
+def _rsvp_rows(store: Store, report: Report) -> tuple[RsvpRow, ...]:
+    """Members by answer for each session of the report (counts only: no member id leaves here)."""
+    ids = [row.id for row in report.sessions]
+    if not ids or not _Tables(store.db).sessions:
+        return ()
+    suppress = Suppressor(report.threshold)
+    found = store.db.execute(
+        f"select occurrence_id, response, count(*) from rsvps where occurrence_id in ({', '.join('?' * len(ids))}) "
+        "group by 1, 2",
+        ids,
     )
-    return compute(store, period, threshold=settings.small_count_threshold, labels=labels, now=now)
+    return tuple(RsvpRow(occurrence, response, suppress.tally(response, response, count)) for occurrence, response, count in found)

@@ -21,10 +21,11 @@ def home_blocks() -> list[Block]:
     """What heart-bot keeps about the member, and the two buttons to download or delete it."""
     confirm = ConfirmObject(
         title="Delete your data?",
+        # Slack allows 300 characters here: what goes, what stays, and that it is for good.
         text=(
-            "This deletes your share-outs (and their channel posts), your RSVPs, your DM reminders and your "
-            "monthly connections profile, and takes your name off your activity and past introductions. "
-            "It can't be undone."
+            "Deletes your share-outs (and their channel posts), RSVPs, DM reminders, profiles and calendar address. "
+            "What stays names no one and holds none of your share-out words: counts of your activity and introductions, "
+            "the glossary terms you looked up, and reports already exported. It can't be undone."
         ),
         confirm="Delete",
         deny="Keep it",
@@ -71,6 +72,10 @@ def deleted_message(forgotten: Forgotten) -> Message:
         )
         if count
     ]
+    lines.append(
+        "What stays names no one and holds none of your share-out words: counts, the glossary terms you looked "
+        "up, and the figures of reports coordinators already exported."
+    )
     text = "*Your data is deleted.*\n" + "\n".join(lines)
     return Message(
         text="Your data is deleted.",
