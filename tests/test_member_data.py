@@ -161,7 +161,8 @@ def closed_period(server) -> str:
             add_session(db, "past-session", day, series_id=sessions.upcoming(store, datetime.now(UTC), limit=1)[0].series_id)
             for user in (MEMBER, *OTHERS):
                 add_rsvp(db, "past-session", user)
-                add_shareout(db, day + 3600, user_id=user, occurrence_id="past-session", text=f"{MARK if user == MEMBER else user} then")
+                words = f"{MARK if user == MEMBER else user} then"
+                add_shareout(db, day + 3600, user_id=user, occurrence_id="past-session", text=words)
                 add_event(db, day + 7200, "glossary_lookup", user, "trauma-informed-care", "trauma-informed care", True)
     finally:
         store.close()
@@ -227,7 +228,8 @@ def test_delete_removes_your_data_everywhere_and_keeps_only_anonymous_counts(ser
     assert MARK.encode() not in after_files["shareouts.csv"] and MEMBER.encode() not in after_files["shareouts.csv"]
     assert b"UPAST1 then" in after_files["shareouts.csv"]  # the others' words stay; MEMBER's went with their data
     # Counted afresh (as --recompute does on purpose), the period no longer counts MEMBER.
-    again = CliRunner().invoke(main, ["report", "--db", str(server.database_path), "--period", period, "--format", "json", "--recompute"])
+    asked = ["report", "--db", str(server.database_path), "--period", period, "--format", "json", "--recompute"]
+    again = CliRunner().invoke(main, asked)
     assert json.loads(again.output)["summary"]["Members engaged"] == str(int(engaged) - 1)
 
     on_disk = b"".join(path.read_bytes() for path in server.database_path.parent.glob("heart.db*") if path.is_file())

@@ -811,7 +811,7 @@ def connection_figures(
     return _connection_tallies(db, suppress, rounds, {"lo": lo, "hi": hi})
 
 
-def connection_rounds(store: Store, period: Period, *, threshold: int) -> list[tuple[str, datetime, tuple[Tally, ...]]]:
+def connection_rounds(store: Store, period: Period, *, threshold: int) -> list[RoundRow]:
     """Each round that started in the period, with its own figures (as :func:`connection_figures`), oldest first."""
     db = store.db
     if not _Tables(db).connections or period.series_id is not None:
@@ -822,7 +822,9 @@ def connection_rounds(store: Store, period: Period, *, threshold: int) -> list[t
         [period.start_ts, period.end_ts],
     ).fetchall()
     return [
-        (round_id, datetime.fromtimestamp(due_at, UTC), _connection_tallies(db, suppress, "select :round", {"round": round_id}))
+        RoundRow(
+            round_id, datetime.fromtimestamp(due_at, UTC), _connection_tallies(db, suppress, "select :round", {"round": round_id})
+        )
         for round_id, due_at in rows
     ]
 
@@ -964,8 +966,8 @@ def detail_of(store: Store, report: Report) -> Detail:
     if report.detail is not None:
         return report.detail
     period, threshold = report.period, report.threshold
-    rounds = tuple(RoundRow(*found) for found in connection_rounds(store, period, threshold=threshold))
-    return Detail(tuple(daily(store, period, threshold=threshold)), rounds, _rsvp_rows(store, report))
+    days, rounds = daily(store, period, threshold=threshold), connection_rounds(store, period, threshold=threshold)
+    return Detail(tuple(days), tuple(rounds), _rsvp_rows(store, report))
 
 
 def _rsvp_rows(store: Store, report: Report) -> tuple[RsvpRow, ...]:
@@ -979,4 +981,6 @@ def _rsvp_rows(store: Store, report: Report) -> tuple[RsvpRow, ...]:
         "group by 1, 2",
         ids,
     )
-    return tuple(RsvpRow(occurrence, response, suppress.tally(response, response, count)) for occurrence, response, count in found)
+    return tuple(
+        RsvpRow(occurrence, response, suppress.tally(response, response, count)) for occurrence, response, count in found
+    )
