@@ -115,7 +115,7 @@ def _rsvps(report: Report, detail: Detail) -> tuple[list[str], list[list[Any]]]:
     (Home's *Your data* says so), so no member id is exported, and small counts are hidden."""
     header = ["session_id", "session_starts_at", "response", "members"]
     starts = {row.id: _local(row.starts_at.timestamp(), report.period) for row in report.sessions}
-    rows = [[row.occurrence_id, starts.get(row.occurrence_id, ""), row.response, row.members.shown] for row in detail.rsvps]
+    rows = [[row.occurrence_id, starts.get(row.occurrence_id, ""), row.members.key, row.members.shown] for row in detail.rsvps]
     rows.sort(key=lambda row: (row[1], row[0], row[2]))
     return header, rows
 

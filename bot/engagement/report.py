@@ -948,8 +948,7 @@ class RsvpRow:
     """How many members gave one answer about one session (the export's RSVP counts)."""
 
     occurrence_id: str
-    response: str
-    members: Tally
+    members: Tally  # keyed by the answer
 
 
 @dataclass(frozen=True)
@@ -982,5 +981,5 @@ def _rsvp_rows(store: Store, report: Report) -> tuple[RsvpRow, ...]:
         ids,
     )
     return tuple(
-        RsvpRow(occurrence, response, suppress.tally(response, response, count)) for occurrence, response, count in found
+        RsvpRow(occurrence, suppress.tally(response, response, count)) for occurrence, response, count in found
     )
