@@ -19,7 +19,7 @@ from typing import Protocol
 
 import sqlite_utils
 
-from bot import claims, events, instances, pacing
+from bot import claims, events, instances, pacing, profiles
 from bot.claims import Claims
 from bot.config import Settings
 from bot.connections import core as connections
@@ -39,7 +39,6 @@ from bot.library.glossary import GlossaryIndex
 from bot.library.loaders import load_library
 from bot.library.mrkdwn import tips
 from bot.library.tipsheets import TipSheetLibrary
-from bot.members import profile
 from bot.members.coordinators import Coordinators
 from bot.pacing import Pacer
 from bot.preflight import SlackFindings, check_slack
@@ -67,7 +66,7 @@ MIGRATION_SETS = [
     connections.migrations,
     report.migrations,  # indexes on the tables above, for reports: keep it after them
     attendance.migrations,
-    profile.migrations,
+    profiles.migrations,  # after connections: the one profile took over their sector and state
     pulse.migrations,
     rollups.migrations,  # counts of the tables above, kept by triggers: keep it after them
     kept.migrations,

@@ -269,8 +269,8 @@ def test_the_cli_html_is_the_same_summary(server):
 
 def profile_form(sector: str, state: str):
     return {
-        "profile_sector": {"profile_sector": {"type": "static_select", "selected_option": {"value": sector}}},
-        "profile_state": {"profile_state": {"type": "static_select", "selected_option": {"value": state}}},
+        "sector": {"sector": {"type": "static_select", "selected_option": {"value": sector}}},
+        "state": {"state": {"type": "static_select", "selected_option": {"value": state}}},
     }
 
 
@@ -283,8 +283,8 @@ def test_a_member_may_give_a_sector_and_state_and_reports_count_members_reached_
     (opened,) = slack.wait_for("views.open")
     assert "Prefer not to say" in json.dumps(opened.args["view"])
     for user in ("UA", "UB", "UC"):
-        server.submit("member_profile", profile_form("community-organization", "Massachusetts"), user=user)
-    server.submit("member_profile", profile_form("none", "Vermont"), user="UG")
+        server.submit("member_profile", profile_form("community-organization", "MA"), user=user)
+    server.submit("member_profile", profile_form("none", "VT"), user="UG")
     server.submit("member_profile", profile_form("made-up", "Atlantis"), user="UH")  # off the list: not said
     assert query(server, "select sector, state from member_profiles where user_id = 'UH'") == []
     # Days no face has exported yet: counted now (Nov 1 to Nov 25 went out as a summary above, and stays as it went).

@@ -104,7 +104,7 @@ def seeded(server, local_slack):
         sessions.set_prompts_by_dm(store, MEMBER, False, now=now)
         with store.transaction() as db:  # marked present, a profile, asked for the pulse
             db["attendance_members"].insert({"occurrence_id": session.id, "user_id": MEMBER})
-            db["member_profiles"].insert({"user_id": MEMBER, "sector": "school-staff", "state": "MA", "updated_at": 0.0})
+            db["member_profiles"].upsert({"user_id": MEMBER, "sector": "school-staff", "state": "MA"}, pk="user_id")
             db["pulse_asked"].insert({"occurrence_id": session.id, "user_id": MEMBER})
     finally:
         commits.close()

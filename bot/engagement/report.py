@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 import sqlite_utils
 
 from bot import events
+from bot.profiles import STATES
 from bot.engagement import attendance
 from bot.engagement.periods import Period, SeriesInfo
 from bot.engagement.rollups import Span
@@ -414,7 +415,7 @@ def compute(
         pulse_tries=suppress.tally("pulse_tries", "Named one thing to try", tries),
         pulse_scores=tuple(suppress.tally(str(n), _SCORE_LABELS[n], scores[n]) for n in (5, 4, 3, 2, 1) if scores[n]),
         reach_by_sector=suppress.tallies(reached["sector"].items(), lambda key: labels.sectors.get(key, key) or NO_SECTOR),
-        reach_by_state=suppress.tallies(reached["state"].items(), lambda key: key or NO_STATE),
+        reach_by_state=suppress.tallies(reached["state"].items(), lambda key: STATES.get(key, key) or NO_STATE),
         shareouts_by_session=suppress.tallies(
             shared["occurrence_id"].items(), lambda key: titles.get(key) or _occurrence_label(db, tables, key, period)
         ),

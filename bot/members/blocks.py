@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from slack_sdk.models.blocks import Block, InputBlock, Option, StaticSelectElement
+from slack_sdk.models.blocks import Block
 from slack_sdk.models.blocks.basic_components import ConfirmObject
 from slack_sdk.models.views import View
 
 from bot.blocks import Message, actions, button, context, header, section
 from bot.members.data import Forgotten
-from bot.members.profile import Profile
+from bot.profiles import Profile, questions
 from bot.text import escape
 
 DOWNLOAD_ACTION = "member_data_download"
@@ -87,40 +87,27 @@ def _count(n: int, one: str, many: str | None = None) -> str:
     return f"{n:,} {one if n == 1 else many or one + 's'}"
 
 
-# ----------------------------------------------------------------------------- the optional profile
+# ----------------------------------------------------------------------------- the profile
 
 PROFILE_ACTION = "member_profile_open"
 PROFILE_CALLBACK = "member_profile"
-PROFILE_SECTOR = "profile_sector"
-PROFILE_STATE = "profile_state"
-NOT_SAYING = "none"
 
 
 def profile_home_blocks(sector_label: str | None, state: str | None) -> list[Block]:
-    """Home's "About you": what the member said (if anything), and the button to change it."""
+    """Home's "About you": the member's one profile (if they gave one), and the button to change it."""
     said = escape(", ".join(v for v in (sector_label, state) if v)) or "nothing yet"
     return [
         header("About you (optional)"),
         section(
             f"Your sector and state help the Collective show funders whom it reaches. You've told heart-bot: {said}. "
-            "Coordinators see these only as counts by sector and by state, small ones hidden, never with your name."
+            "Coordinators see these only as counts by sector and by state, small ones hidden, never with your name. "
+            "Monthly connections use the same answers: only if you join, the member you're introduced to sees them."
         ),
         actions([button("Tell heart-bot" if said == "nothing yet" else "Change", PROFILE_ACTION, "profile")]),
     ]
 
 
-def profile_modal(given: Profile, sectors: Sequence[tuple[str, str]], states: Sequence[str]) -> View:
-    """The form for the optional profile: each choice includes "Prefer not to say"."""
-
-    def menu(block_id: str, label: str, choices: Sequence[tuple[str, str]], current: str | None) -> InputBlock:
-        options = [Option(value=NOT_SAYING, text="Prefer not to say")] + [Option(value=v, text=t) for v, t in choices]
-        initial = next((o for o in options if o.value == current), options[0])
-        element = StaticSelectElement(action_id=block_id, options=options, initial_option=initial)
-        return InputBlock(block_id=block_id, label=label, element=element)
-
-    blocks: list[Block] = [
-        context("Optional. Coordinators see these only as counts by sector and by state, small ones hidden."),
-        menu(PROFILE_SECTOR, "Your sector", sectors, given.sector),
-        menu(PROFILE_STATE, "Where you work", [(s, s) for s in states], given.state),
-    ]
+def profile_modal(given: Profile, sectors: Sequence[tuple[str, str]]) -> View:
+    """The form for the profile, asked as every form asks it (each question offers "Prefer not to say")."""
+    blocks: list[Block] = [context("Optional. Under each question: who sees your answer."), *questions(sectors, given)]
     return View(type="modal", callback_id=PROFILE_CALLBACK, title="About you", submit="Save", close="Cancel", blocks=blocks)
