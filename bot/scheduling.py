@@ -6,8 +6,8 @@ a reconcile: it runs as soon as the scheduler starts (the catch-up after a resta
 interval, and makes whatever date jobs its feature owes, with explicit ids. Everything else is
 here, once: the ``BackgroundScheduler`` with an in-memory job store rebuilt from SQLite at every
 start, its thread pool and job defaults, the clean stop (:class:`bot.jobs.RunningJobs`), and what
-a paced sender is built from (:class:`Sending`: the delivery client, the claims ledger and paces
-shared through the database by every process).
+a paced sender is built from (:class:`Sending`: the delivery client, the claims ledger, paces
+shared through the database by every process, and :class:`bot.sender.Sender` on them).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from bot.config import Settings
 from bot.instances import Instance
 from bot.jobs import RunningJobs
 from bot.pacing import Pacer
+from bot.sender import LOOKUPS, LOOKUPS_PER_SECOND, Sender
 from bot.slack_client import delivery_client
 from bot.store import Store
 
@@ -60,6 +61,18 @@ class Sending:
     def pace(self, name: str, per_second: float) -> Pacer:
         """The pace ``name``, shared with every process on the database."""
         return Pacer(self.store, name, per_second, self.stopping, self.clock)
+
+    def sender(self, pace: str, per_second: float) -> Sender:
+        """A sender of claimed posts at ``per_second`` on the pace ``pace``, which looks for a post
+        whose answer was lost at the lookups' pace (shared by every feature) before posting again."""
+        return Sender(
+            self.client,
+            self.claims,
+            pace=self.pace(pace, per_second),
+            lookups=self.pace(LOOKUPS, LOOKUPS_PER_SECOND),
+            stopping=self.stopping,
+            clock=self.clock,
+        )
 
 
 @dataclass(frozen=True)

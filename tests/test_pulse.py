@@ -12,7 +12,8 @@ from bot.offline.server import BotServer
 from bot.runtime import MIGRATION_SETS
 from bot.store import Store
 from tests.support.engagement_data import add_rsvp, add_series, add_session, build_community
-from tests.support.forms import buttons, eventually, query
+from tests.support.forms import buttons, query
+from tests.support.waiting import eventually
 
 ASKED = ("UP1", "UP2", "UP3", "UP4")
 NOT_GOING = "UPNO"

@@ -55,7 +55,8 @@ class ConnectionsScheduler:
             self.content,
             claims=sending.claims,
             # One pace per method, shared with the other processes on the database.
-            pacers={method: sending.pace(f"connections {method}", per_second) for method in (OPEN, POST, USER)},
+            sender=sending.sender(f"connections {POST}", per_second),
+            pacers={method: sending.pace(f"connections {method}", per_second) for method in (OPEN, USER)},
             stopping=sending.stopping,
             timezone=settings.timezone,
             clock=sending.clock,

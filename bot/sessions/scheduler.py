@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from bot.scheduling import Scheduler, Sending
-from bot.sender import LOOKUPS_PER_SECOND, Sender
 from bot.sessions import core as sessions
 from bot.sessions.delivery import Deliverer
 from bot.sessions.slots import pending_slots
@@ -34,7 +33,7 @@ COUNTS_DELAY = timedelta(seconds=2)  # RSVPs arriving together make one chat.upd
 # network jitter put one call too many into some second, and each 429 stalls the whole
 # fan-out for its Retry-After. DMs therefore go out a little under REMINDER_DM_PER_SECOND.
 DM_RATE_HEADROOM = 0.95
-POSTS, LOOKUPS = "chat.postMessage", "conversations.history"  # the paces, shared by every process
+POSTS = "chat.postMessage"  # the pace, shared by every process
 
 
 class SessionScheduler:
@@ -60,19 +59,11 @@ class SessionScheduler:
     def _prepare(self, sending: Sending) -> None:
         """Build the reminder sender (at each start of the scheduler)."""
         per_second = self.scheduler.settings.reminder_dm_per_second * DM_RATE_HEADROOM
-        sender = Sender(
-            sending.client,
-            sending.claims,
-            pace=sending.pace(POSTS, per_second),
-            lookups=sending.pace(LOOKUPS, LOOKUPS_PER_SECOND),
-            stopping=sending.stopping,
-            clock=sending.clock,
-        )
         self.deliverer = Deliverer(
             self.store,
             sending.client,
             claims=sending.claims,
-            sender=sender,
+            sender=sending.sender(POSTS, per_second),
             coordinators=self.coordinators,
             stopping=sending.stopping,
             clock=sending.clock,
