@@ -128,6 +128,8 @@ def test_the_home_tab_offers_to_download_or_delete_your_data(server, slack):
     assert buttons["member_data_download"]["text"]["text"] == "Download my data"
     delete = buttons["member_data_delete"]
     assert delete["style"] == "danger" and delete["confirm"]["title"]["text"] == "Delete your data?"
+    says = delete["confirm"]["text"]["text"]  # what goes, and exactly what stays
+    assert "What stays names no one and holds none of your share-out words" in says and "reports already exported" in says
 
 
 def test_download_sends_everything_heart_bot_keeps_about_you_and_nothing_of_others(server, slack, seeded):

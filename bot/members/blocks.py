@@ -23,7 +23,7 @@ def home_blocks() -> list[Block]:
         title="Delete your data?",
         # Slack allows 300 characters here: what goes, what stays, and that it is for good.
         text=(
-            "Deletes your share-outs (and their channel posts), RSVPs, DM reminders, profiles and calendar address. "
+            "Deletes your share-outs and their channel posts, RSVPs, reminders, profile, connections and calendar address. "
             "What stays names no one and holds none of your share-out words: counts of your activity and introductions, "
             "the glossary terms you looked up, and reports already exported. It can't be undone."
         ),
