@@ -11,12 +11,10 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.offline.server import BotServer
-from bot.runtime import MIGRATION_SETS
-from bot.store import Store
-from tests.support.engagement_data import SERIES, SERIES_TITLE, add_series, add_session, at, build_community
+from tests.support.engagement_data import SERIES, SERIES_TITLE, add_series, add_session, at, community_at
 from tests.support.forms import query
+from tests.support.reports import COORDINATOR, reply, summary
 
-COORDINATOR = "UCOORD1"
 FAMILY = "family-partners-circle"  # one session held in October 2026, five in 2031
 NEW = "new-circle"  # only sessions to come
 
@@ -24,9 +22,7 @@ NEW = "new-circle"  # only sessions to come
 @pytest.fixture(scope="module")
 def server(local_slack, tmp_path_factory):
     database = tmp_path_factory.mktemp("funder") / "heart.db"
-    store = Store(database)
-    store.migrate(MIGRATION_SETS)
-    build_community(store)
+    store = community_at(database)
     with store.transaction() as db:
         add_series(db, FAMILY, "Family Partners Circle")
         add_session(db, "family-oct", at(2026, 10, 5), series_id=FAMILY)
@@ -42,19 +38,6 @@ def server(local_slack, tmp_path_factory):
     bot.stop()
 
 
-def reply(server, slack, text, user=COORDINATOR):
-    answer = server.command("/heart", text, user=user)
-    assert answer.status == 200
-    return slack.responses(answer.response_url)[-1]
-
-
-def summary(message) -> dict[str, str]:
-    found = {}
-    for block in message["blocks"]:
-        for field in block.get("fields") or []:
-            name, _, rest = field["text"].partition("\n")
-            found[name.strip("*")] = rest.split("  _")[0].replace("&lt;", "<")
-    return found
 
 
 def words(message) -> str:
