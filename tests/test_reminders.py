@@ -27,6 +27,7 @@ from bot.sessions.core import Series, SessionView
 from bot.sessions.delivery import Deliverer
 from bot.sessions.form import SessionForm, check_form
 from bot.sessions.recurrence import HORIZON, WEEKLY, Recurrence, before_start
+from bot.scheduling import Scheduler
 from bot.sessions.scheduler import LOOKAHEAD, SessionScheduler
 from bot.sessions.slots import pending_slots, skip_reason, slots_for
 from bot.slack_client import delivery_client
@@ -368,13 +369,14 @@ def test_the_pace_spaces_calls_and_waits_out_a_pause(store):
 def test_stopping_while_a_reconcile_runs_does_not_hang(tmp_path):
     store = migrated(tmp_path / "heart.db")
     settings = Settings(database_path=tmp_path / "heart.db")
-    scheduler = SessionScheduler(store, settings, coordinators=list, instance=Instance(store))
+    scheduler = Scheduler(store, settings, instance=Instance(store))
+    reminders = SessionScheduler(scheduler, coordinators=list)
     reconciling = threading.Event()
 
     def slow_reconcile() -> None:
         reconciling.set()
         time.sleep(0.5)  # stop() is called meanwhile
-        scheduler.reconcile()  # reads APScheduler's jobs, under its job store lock
+        reminders.reconcile()  # reads APScheduler's jobs, under its job store lock
 
     scheduler.every_day("slow", slow_reconcile)
     scheduler.start()
