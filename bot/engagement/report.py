@@ -78,6 +78,14 @@ def drop_index_read_by_rollups(db: sqlite_utils.Database) -> None:
     db.execute("drop index if exists shareouts_by_session")
 
 
+@migrations()
+def index_shareouts_by_author(db: sqlite_utils.Database) -> None:
+    # Reach by sector takes, member by member, the sector of their latest named share-out: one
+    # probe each with the time in the index, where the user_id index alone read every
+    # share-out of every member engaged (2.3 s for a month at 1,000,000 share-outs).
+    db["shareouts"].create_index(["user_id", "created_at"], index_name="shareouts_by_author", if_not_exists=True)
+
+
 @dataclass(frozen=True)
 class Tally:
     """One row of a breakdown: what is counted and its count as shown.
