@@ -433,9 +433,13 @@ def _spelling_fixer(known: set[str]) -> Callable[[str], str]:
             for i in range(1, 4):
                 by_swap.setdefault(word[:i] + word[i + 1] + word[i] + word[i + 2 :], word)
 
+    # A word one letter longer than the longest known word is no typo of one; measuring it
+    # would cost its length squared (a 100,000-letter "word" took seconds).
+    longest = max((len(word) for word in known), default=0)
+
     @functools.lru_cache(maxsize=65_536)
     def fix(token: str) -> str:
-        if len(token) < 5 or token in known or not token.isalpha():
+        if len(token) < 5 or len(token) > longest + 1 or token in known or not token.isalpha():
             return token
         if len(token) == 5:
             return by_swap.get(token, token)
