@@ -204,6 +204,8 @@ class People:
     possessive: frozenset[str] = frozenset()  # "my": "my student" is about the student, not me
 
 
+REMEMBERED_QUERIES = 4096  # lookups whose crisis reading is kept...
+REMEMBERED_LENGTH = 100  # ...when no longer than this
 WINDOW = 30  # words within which the parts of a ``together`` rule must all be heard
 NEGATION_REACH = 3  # words before a match in which a negation quiets it
 
@@ -221,6 +223,7 @@ class SafetyNet:
     _by_anchor: dict[str, list[int]] = field(init=False, repr=False, compare=False, default_factory=dict)
     _always: list[int] = field(init=False, repr=False, compare=False, default_factory=list)
     _spelling: Callable[[str], str] = field(init=False, repr=False, compare=False, default=str)
+    _topic_memo: Callable[[str], bool] = field(init=False, repr=False, compare=False, default=bool)
 
     def __post_init__(self) -> None:
         by_anchor: dict[str, list[int]] = defaultdict(list)
@@ -241,6 +244,8 @@ class SafetyNet:
         people = self.people
         known |= people.self_words | people.other_words | people.reporting | people.possessive
         object.__setattr__(self, "_spelling", _spelling_fixer(known | self.negations | self.clause_breaks))
+        # Members look up the same terms again and again: each short query is read once.
+        object.__setattr__(self, "_topic_memo", functools.lru_cache(maxsize=REMEMBERED_QUERIES)(self._crisis_topic))
 
     def hears(self, text: str) -> Concern | None:
         """What the rules hear in ``text``: a concern, or None when it stays quiet."""
@@ -260,6 +265,11 @@ class SafetyNet:
     def is_crisis_topic(self, query: str) -> bool:
         """True when a lookup is about suicide, self-harm, overdose or a crisis line, or the
         rules hear distress in it: it should open the crisis help, not an unrelated entry."""
+        if len(query) > REMEMBERED_LENGTH:
+            return self._crisis_topic(query)
+        return self._topic_memo(query)
+
+    def _crisis_topic(self, query: str) -> bool:
         if self.hears(query) is not None:
             return True
         line = fold(query) + " "

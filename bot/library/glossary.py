@@ -44,6 +44,9 @@ CLEAR_MARGIN = 6.0  # ...when the next entry trails by at least this much
 FULL_SCAN_NAMES = 2_000
 MAX_CANDIDATES = 200  # names the fuzzy stage scores at most, those sharing most words first
 MAX_PREFIXED = 50  # known words a query word may begin (``traum`` -> trauma, traumatic...)
+# Members look up the same terms again and again: each query (up to this length) is searched once.
+REMEMBERED_QUERIES = 4096
+REMEMBERED_LENGTH = 100
 
 
 class Outcome(StrEnum):
@@ -109,6 +112,8 @@ class GlossaryIndex:
         for position, entry in enumerate(self.entries):
             for word in normalize(entry.definition).split():
                 self._defined_with_word[word].add(position)
+        # The entries never change while the bot runs, so neither does a query's answer.
+        self._remembered = functools.lru_cache(maxsize=REMEMBERED_QUERIES)(self._search)
 
     def get(self, entry_id: str) -> GlossaryEntry | None:
         """The entry with this id, if any."""
@@ -126,6 +131,12 @@ class GlossaryIndex:
         :data:`CRISIS_ENTRY`, never an unrelated entry.
         """
         key = normalize(query)
+        if len(key) > REMEMBERED_LENGTH:
+            return self._search(key, crisis)
+        return self._remembered(key, crisis)
+
+    def _search(self, key: str, crisis: bool) -> Lookup:
+        """:meth:`lookup` for a normalized query."""
         if not key:
             return Lookup(key, Outcome.MISS)
         entry_id = self._exact.get(key) or self._compact.get(key.replace(" ", ""))
