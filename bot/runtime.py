@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from bot import events
+from bot.background import Background
 from bot.config import Settings
 from bot.content import Problems
 from bot.engagement import report, rollups
@@ -111,6 +112,8 @@ class Heart:
     recorder: EventRecorder
     commits: GroupCommit
     coordinators: Coordinators
+    # Work a request goes on with after it is answered (Slack calls, a write the database made wait).
+    background: Background = field(default_factory=Background)
     services: list[Service] = field(default_factory=list)
 
     @property
@@ -182,6 +185,9 @@ def build_heart(settings: Settings) -> Heart:
             shareouts.RETENTION_JOB, functools.partial(apply_retention, store, client, settings.shareout_retention_days)
         )
     heart.services.append(scheduler)
+    # Stopped first (services stop in reverse): work handed over by requests finishes before
+    # the scheduler, the writers and the database close under it.
+    heart.services.append(heart.background)
     log.info(
         "content loaded: %d glossary entries, %d tip sheets; database %s",
         len(content.glossary),

@@ -50,8 +50,9 @@ class OfflineSlack:
 
         self.user_id = user_id
         self.local = local_slack
+        self.heart = heart
         self._secret = secrets.token_hex(16)
-        self.app: App = create_app(heart, token=SHELL_TOKEN, signing_secret=self._secret, process_before_response=True)
+        self.app: App = create_app(heart, token=SHELL_TOKEN, signing_secret=self._secret)
 
     def command(self, line: str) -> list[Reply]:
         """Run a slash command line such as ``/glossary tic``."""
@@ -82,6 +83,7 @@ class OfflineSlack:
         seen = len(self.local.calls)
         headers = slack_requests.signed_headers(self._secret, body)
         response = self.app.dispatch(BoltRequest(body=body, headers={k.lower(): v for k, v in headers.items()}))
+        self.heart.background.wait()  # what the request goes on to do after its ack shows too
         replies: list[Reply] = []
         if response.body and response.body.lstrip().startswith("{"):
             acked = json.loads(response.body)
