@@ -57,7 +57,7 @@ def main(ctx: click.Context) -> None:
 @main.command()
 @friendly
 def serve() -> None:
-    """Serve Slack: Socket Mode if SLACK_APP_TOKEN is set, else HTTP on PORT (gunicorn)."""
+    """Serve Slack: Socket Mode if SLACK_APP_TOKEN is set, else HTTP on PORT (waitress)."""
     from bot.runtime import build_heart, check_start
 
     settings = _settings()

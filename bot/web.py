@@ -1,101 +1,148 @@
-"""HTTP serving: Slack's one Request URL and a health check, on gunicorn.
+"""HTTP serving: Slack's one Request URL and a health check, on waitress.
 
-``POST /slack/events`` takes slash commands, interactivity and events (Bolt verifies
-each request's signature and age); ``GET /healthz`` answers 200 when the database
-does, 503 otherwise. One gunicorn worker with several threads: one process, so one
-scheduler.
+``POST /slack/events`` takes slash commands, interactivity and events; ``GET /healthz``
+answers 200 when the database does, 503 otherwise.
+
+Clients that send slowly, or open a connection and send nothing, cannot hold the bot up:
+waitress reads each request whole in its event loop (one thread watches every connection)
+and only then hands it to one of its :data:`THREADS` threads, so such a client costs a
+socket, never a thread; a connection silent for :data:`IDLE_SECONDS` is closed. A body
+declared larger than :data:`MAX_BODY_BYTES` is refused with 413 before any of it is read
+(a chunked one as soon as it grows past the cap). What remains is checked in this order,
+each step before anything costlier: the signature over the raw bytes (401), the shape
+Slack's bodies have (400, :mod:`bot.slack_shape`), then Bolt.
+
+One process, the event loop and its threads: one reminder scheduler.
 """
 
 from __future__ import annotations
 
-import atexit
+import json
 import logging
+import signal
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, jsonify, request
-from gunicorn.app.base import BaseApplication
-from slack_bolt import App
-from slack_bolt.adapter.flask.handler import to_bolt_request, to_flask_response
+import waitress
+from slack_bolt import App, BoltRequest
 
 from bot import slack_shape
-from bot.config import Settings, configure_logging, load_settings
+from bot.config import Settings
 from bot.runtime import Heart, build_heart
 
 log = logging.getLogger(__name__)
 
-THREADS = 8
+# Slack's largest payloads (a form submission carrying its whole modal, a button pressed on a
+# long message) are some hundred kB form-encoded; anything past this is not from Slack.
+MAX_BODY_BYTES = 1024 * 1024
+HEADER_BYTES = 32 * 1024  # Slack's headers are about 1 kB
+THREADS = 16  # requests run at once; a quick share-out may wait up to 1.5 s on a busy database
+CONNECTIONS = 1_000  # open at once (idle ones included) before new ones wait in the backlog
+IDLE_SECONDS = 60
+EVENTS_PATH = "/slack/events"
+
+Answer = tuple[int, list[tuple[str, str]], bytes]
+StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
 
-def create_flask_app(heart: Heart, bolt_app: App) -> Flask:
-    """The WSGI app around a ready Bolt app."""
-    flask_app = Flask("heart-bot")
+def _json(status: int, payload: dict[str, Any]) -> Answer:
+    return status, [("Content-Type", "application/json")], json.dumps(payload).encode()
 
-    @flask_app.post("/slack/events")
-    def slack_events():
-        raw = request.get_data(as_text=True)
-        if problem := slack_shape.timestamp_problem(request.headers) or slack_shape.problem(raw, request.content_type):
-            # Not a body Slack sends: refused before Bolt reads it (Bolt would fail with a 500).
-            if not slack_shape.verified(raw, request.headers, str(heart.settings.signing_secret)):
-                return jsonify(error="invalid request"), 401
-            log.info("refused a malformed request: %s", problem)
-            return jsonify(error="malformed request"), 400
-        response = bolt_app.dispatch(to_bolt_request(request))
-        if response.status == 401:
+
+class SlackFront:
+    """The WSGI application: Slack's requests checked and handed to Bolt, and the health check."""
+
+    def __init__(self, heart: Heart, bolt_app: App):
+        self.heart = heart
+        self.bolt_app = bolt_app
+        self._secret = str(heart.settings.signing_secret)
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "")
+        if path == EVENTS_PATH and method == "POST":
+            status, headers, body = self.slack_request(environ)
+        elif path == "/healthz" and method in ("GET", "HEAD"):
+            status, headers, body = self.health()
+        else:
+            status, headers, body = _json(404, {"error": "not found"})
+        start_response(f"{status} {HTTPStatus(status).phrase}", headers)
+        return [body]
+
+    def slack_request(self, environ: dict[str, Any]) -> Answer:
+        """One request from Slack: refused (413, 401, 400) or answered by Bolt."""
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        if length >= MAX_BODY_BYTES:  # waitress refuses these itself; kept for any other server
+            return _json(413, {"error": "request too large"})
+        raw = environ["wsgi.input"].read(length).decode("utf-8", "replace")
+        headers = _headers(environ)
+        if not slack_shape.verified(raw, headers.get("x-slack-request-timestamp"), headers.get("x-slack-signature"), self._secret):
             log.info("refused a request with an invalid or expired signature")
-        return to_flask_response(response)
+            return _json(401, {"error": "invalid request"})
+        if problem := slack_shape.problem(raw, environ.get("CONTENT_TYPE")):
+            # Not a body Slack sends: refused before Bolt reads it (Bolt would fail with a 500).
+            log.info("refused a malformed request: %s", problem)
+            return _json(400, {"error": "malformed request"})
+        response = self.bolt_app.dispatch(BoltRequest(body=raw, query=environ.get("QUERY_STRING", ""), headers=headers))
+        answer_headers = [(name, value) for name, values in response.headers.items() for value in values]
+        return response.status, answer_headers, response.body.encode()
 
-    @flask_app.get("/healthz")
-    def healthz():
-        if heart.store.healthy():
-            return jsonify(status="ok")
-        return jsonify(status="database unavailable"), 503
-
-    return flask_app
-
-
-def create_wsgi_app(settings: Settings | None = None) -> Flask:
-    """Build everything from the environment and start background services.
-
-    Any WSGI server can serve the result; heart-bot's own ``serve`` uses gunicorn.
-    """
-    from bot.app import create_app
-
-    settings = settings or load_settings()
-    configure_logging(settings)
-    settings.require_slack()
-    heart = build_heart(settings)
-    bolt_app = create_app(heart)
-    heart.start_services()
-    atexit.register(heart.close)
-    return create_flask_app(heart, bolt_app)
+    def health(self) -> Answer:
+        """200 while the database answers, 503 otherwise."""
+        if self.heart.store.healthy():
+            return _json(200, {"status": "ok"})
+        return _json(503, {"status": "database unavailable"})
 
 
-class HeartServer(BaseApplication):
-    """gunicorn, configured in code: one worker, ``THREADS`` threads, bound to ``PORT``."""
+def _headers(environ: dict[str, Any]) -> dict[str, str]:
+    """The request's headers, named as Bolt names them (``x-slack-signature``)."""
+    headers = {key[5:].lower().replace("_", "-"): value for key, value in environ.items() if key.startswith("HTTP_")}
+    if content_type := environ.get("CONTENT_TYPE"):
+        headers["content-type"] = content_type
+    return headers
 
-    def __init__(self, settings: Settings):
-        self.settings = settings
-        super().__init__()
 
-    def load_config(self) -> None:
-        options: dict[str, Any] = {
-            "bind": f"0.0.0.0:{self.settings.port}",
-            "workers": 1,
-            "worker_class": "gthread",
-            "threads": THREADS,
-            "timeout": 0,  # slow Slack calls run after the ack; never kill the one worker
-            "graceful_timeout": 10,
-            "accesslog": None,  # access logs would carry query strings; ids only here
-            "loglevel": self.settings.log_level.lower(),
-        }
-        for key, value in options.items():
-            self.cfg.set(key, value)
+def create_server(app: Callable[..., Iterable[bytes]], port: int) -> Any:
+    """waitress serving ``app`` on ``port`` (all interfaces), configured as described above."""
+    # Under load waitress warns of every queued request; the queue is the design, not a fault.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    return waitress.create_server(
+        app,
+        host="0.0.0.0",
+        port=port,
+        threads=THREADS,
+        connection_limit=CONNECTIONS,
+        channel_timeout=IDLE_SECONDS,
+        max_request_body_size=MAX_BODY_BYTES,
+        max_request_header_size=HEADER_BYTES,
+        asyncore_use_poll=True,  # select() stops at 1,024 descriptors
+        ident="heart-bot",
+    )
 
-    def load(self) -> Flask:
-        # Runs in the worker, after the fork: threads and SQLite connections start here.
-        return create_wsgi_app(self.settings)
+
+def run_until_stopped(server: Any) -> None:
+    """Serve until SIGTERM (a host stopping or restarting the app) or Ctrl-C. Requests already
+    running get up to 5 seconds (waitress's own wait) to finish and answer; none are taken after."""
+
+    def stop(signum: int, frame: Any) -> None:
+        raise SystemExit(0)  # ends waitress's loop in this (the main) thread
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        server.run()  # returns once its threads have finished, or after 5 s
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def serve(settings: Settings) -> None:
-    """Serve Slack over HTTP with gunicorn until stopped."""
-    HeartServer(settings).run()
+    """Serve Slack over HTTP until stopped, then stop the core cleanly (pending work first)."""
+    from bot.app import create_app
+
+    heart = build_heart(settings)
+    try:
+        server = create_server(SlackFront(heart, create_app(heart)), settings.port)
+        heart.start_services()
+        log.info("serving Slack on port %d", settings.port)
+        run_until_stopped(server)
+    finally:
+        heart.close()
