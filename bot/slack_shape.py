@@ -29,7 +29,7 @@ def problem(raw: str, content_type: str | None) -> str | None:
     """
     try:
         body = _parse(raw, content_type)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than the parser goes
         return "not JSON or a form"
     if not isinstance(body, dict):
         return "not an object"
