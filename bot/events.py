@@ -11,7 +11,7 @@ import logging
 import queue
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import sqlite_utils
 from sqlite_utils import Migrations
@@ -130,7 +130,17 @@ class EventRecorder:
     def _write(self, batch: list[Event]) -> None:
         if not batch:
             return
-        rows = [{**asdict(event), "hit": None if event.hit is None else int(event.hit)} for event in batch]
+        rows = [
+            {
+                "at": event.at,
+                "kind": event.kind,
+                "user_id": event.user_id,
+                "subject": event.subject,
+                "query": event.query,
+                "hit": None if event.hit is None else int(event.hit),
+            }
+            for event in batch
+        ]
         try:
             with self._store.transaction() as db:
                 db["events"].insert_all(rows, batch_size=self.BATCH)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import wait as wait_for
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -38,8 +37,11 @@ def start(write: Callable[[], T]) -> Future[T]:
 def done_in_time(write: Future[T]) -> bool:
     """Wait for ``write`` while an acknowledgement can still wait; True if it has finished
     (or failed: its ``result()`` then raises, to be handled as any listener error)."""
-    wait_for([write], timeout=ACK_BUDGET_SECONDS)
-    return write.done()
+    try:
+        write.exception(timeout=ACK_BUDGET_SECONDS)  # waits on the future alone; its own error is not raised here
+    except TimeoutError:
+        return False
+    return True
 
 
 @dataclass
