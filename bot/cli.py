@@ -62,7 +62,7 @@ def serve() -> None:
 
     settings = _settings()
     configure_logging(settings)
-    check_start(settings)  # before taking the port
+    content = check_start(settings)  # before taking the port
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
@@ -78,7 +78,7 @@ def serve() -> None:
     else:
         from bot.web import serve as serve_http
 
-        serve_http(settings)
+        serve_http(settings, content)
 
 
 @main.command()

@@ -155,12 +155,12 @@ class Heart:
         self.recorder.close()
 
 
-def build_heart(settings: Settings) -> Heart:
-    """Load and validate content, open and migrate the database.
+def build_heart(settings: Settings, content: Content | None = None) -> Heart:
+    """Load and validate content (unless ``content`` was loaded already), open and migrate the database.
 
     :raises ContentError: if the content is invalid (nothing is started).
     """
-    content = load_content(settings.content_dir)
+    content = content or load_content(settings.content_dir)
     store = Store(settings.database_path)
     store.migrate(MIGRATION_SETS)
     coordinators = Coordinators.from_settings(settings)
@@ -215,12 +215,13 @@ def check_database(path: Path) -> None:
         store.close()
 
 
-def check_start(settings: Settings) -> None:
+def check_start(settings: Settings) -> Content:
     """Refuse to serve on settings Slack can't use, invalid content, or a database that can't be
-    used, before anything is started.
+    used, before anything is started; the content, checked, for :func:`build_heart`.
 
     :raises HeartError: naming the problem (a ``ConfigError`` or a ``ContentError``).
     """
     settings.require_slack()
-    load_content(settings.content_dir)
+    content = load_content(settings.content_dir)
     check_database(settings.database_path)
+    return content

@@ -28,8 +28,9 @@ import waitress
 from slack_bolt import App, BoltRequest
 
 from bot import slack_shape
+from bot.app import create_app
 from bot.config import Settings
-from bot.runtime import Heart, build_heart
+from bot.runtime import Content, Heart, build_heart
 
 log = logging.getLogger(__name__)
 
@@ -134,11 +135,12 @@ def run_until_stopped(server: Any) -> None:
         signal.signal(signal.SIGTERM, previous)
 
 
-def serve(settings: Settings) -> None:
-    """Serve Slack over HTTP until stopped, then stop the core cleanly (pending work first)."""
-    from bot.app import create_app
+def serve(settings: Settings, content: Content | None = None) -> None:
+    """Serve Slack over HTTP until stopped, then stop the core cleanly (pending work first).
 
-    heart = build_heart(settings)
+    ``content`` is the content already loaded and checked, if it was (it is read once).
+    """
+    heart = build_heart(settings, content)
     try:
         server = create_server(SlackFront(heart, create_app(heart)), settings.port)
         heart.start_services()
