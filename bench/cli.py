@@ -47,7 +47,7 @@ SCRATCH = PROJECT_ROOT / "bench" / "out" / "BENCHMARKS.md"
 @click.option(
     "--profile",
     is_flag=True,
-    help="Also record a py-spy flame graph of the serving worker during each command's first throughput run "
+    help="Also record a py-spy flame graph of the serving process during each command's first throughput run "
     "(bench/out/profiles/*.svg; needs permission to trace processes).",
 )
 @click.option(

@@ -82,7 +82,7 @@ class Bench:
     workdir: Path
     load: LoadGenerator
     notes: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    profiles: Path | None = None  # where to write py-spy flame graphs of the serving worker, if wanted
+    profiles: Path | None = None  # where to write py-spy flame graphs of the serving process, if wanted
 
     def note(self, figure: str, text: str) -> None:
         """Add a line under a figure's table."""
@@ -123,14 +123,13 @@ def profiling(bench: Bench, server: BotServer, name: str, seconds: float) -> Ite
         yield
         return
     bench.profiles.mkdir(parents=True, exist_ok=True)
-    worker = server.process.pid
     output = bench.profiles / f"{name}.svg"
     spy = subprocess.Popen(
         [
             shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy",
             "record",
             "--pid",
-            str(worker),
+            str(server.process.pid),
             "--duration",
             str(max(1, round(seconds))),
             "--nonblocking",
