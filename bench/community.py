@@ -3,7 +3,9 @@ own migrations create: series and their weekly sessions over two years, RSVPs,
 subscriptions, share-outs with themes, and engagement events.
 
 Rows are generated, never read from anywhere; only the columns the tables have are
-filled, so the generator follows the schema as features add columns.
+filled, so the generator follows the schema as features add columns. Rows that keep only
+their day (anonymous share-outs, events without a member id) are written as the bot writes
+them: their day and a day-ordered id (``bot.coarse``).
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from bot import events
+from bot import coarse, events
 from bot.config import PROJECT_ROOT
 from bot.runtime import MIGRATION_SETS, load_content
 from bot.store import Store
@@ -25,6 +29,7 @@ SPAN_DAYS = 730  # two years of history, ending now
 MEMBERS = 20_000
 SERIES = ("peer-hour", "clinician-circle", "family-voices", "new-educators")
 VISIBILITY_WEIGHTS = {"coordinators": 60, "channel_anonymous": 15, "channel_named": 15, "anonymous": 10}
+ZONE = ZoneInfo("America/New_York")
 
 
 @dataclass(frozen=True)
@@ -109,13 +114,14 @@ def build(path: Path, *, shareouts: int, event_count: int, seed: int = 5) -> Com
     )
     sectors = [choice.id for choice in content.shareout.sectors]
     themes = [choice.id for choice in content.shareout.themes]
-    _insert(connection, "shareouts", _shareouts(rng, shareouts, held, sectors, start, now))
+    ids: list[int] = []
+    _insert(connection, "shareouts", _shareouts(rng, shareouts, held, sectors, start, now, ids))
     _insert(
         connection,
         "shareout_themes",
         (
-            {"shareout_id": n, "theme": theme}
-            for n in range(1, shareouts + 1)
+            {"shareout_id": shareout_id, "theme": theme}
+            for shareout_id in ids
             for theme in rng.sample(themes, rng.choice((0, 1, 1, 2, 3)))
         ),
     )
@@ -133,7 +139,17 @@ def _member(rng: random.Random) -> str:
     return f"U{rng.randrange(500 if rng.random() < 0.3 else MEMBERS):07d}"
 
 
-def _shareouts(rng: random.Random, count: int, held: list, sectors: list[str], start: float, now: float) -> Iterator[dict]:
+def _day_kept(at: float, n: int) -> tuple[float, int]:
+    """The day and a day-ordered id for the ``n``-th generated row that keeps only its day
+    (``n`` below ``coarse.PER_DAY`` keeps the ids unique)."""
+    day = coarse.day_of(datetime.fromtimestamp(at, UTC), ZONE)
+    return day, coarse.BASE + int(day // coarse.DAY_SECONDS) * coarse.PER_DAY + n
+
+
+def _shareouts(
+    rng: random.Random, count: int, held: list, sectors: list[str], start: float, now: float, ids: list[int]
+) -> Iterator[dict]:
+    """Generated share-outs; their ids are appended to ``ids``."""
     visibilities = list(VISIBILITY_WEIGHTS)
     weights = list(VISIBILITY_WEIGHTS.values())
     for n in range(1, count + 1):
@@ -144,8 +160,12 @@ def _shareouts(rng: random.Random, count: int, held: list, sectors: list[str], s
             occurrence, created = None, rng.uniform(start, now)
         visibility = rng.choices(visibilities, weights)[0]
         member = _member(rng)
+        shareout_id = n
+        if visibility == "anonymous":
+            created, shareout_id = _day_kept(created, n)
+        ids.append(shareout_id)
         yield {
-            "id": n,
+            "id": shareout_id,
             "created_at": created,
             "occurrence_id": occurrence,
             "sector": rng.choice(sectors) if rng.random() < 0.8 else None,
@@ -173,9 +193,10 @@ def _events(
     ]
     names, weights = [kind for kind, _ in kinds], [weight for _, weight in kinds]
     misses = [f"generated miss {n}" for n in range(300)]
-    for _ in range(count):
+    for n in range(1, count + 1):
         kind = rng.choices(names, weights)[0]
-        row = {"at": rng.uniform(start, now), "kind": kind, "user_id": _member(rng), "subject": None, "query": None, "hit": None}
+        row = {"id": n, "at": rng.uniform(start, now), "kind": kind, "user_id": _member(rng)}
+        row |= {"subject": None, "query": None, "hit": None}
         if kind == events.GLOSSARY_LOOKUP:
             hit = rng.random() < 0.85
             row |= {
@@ -192,6 +213,7 @@ def _events(
             row["subject"] = rng.choice(SERIES)
         elif kind == events.SAFETY_NET:
             row["user_id"] = None
+            row["at"], row["id"] = _day_kept(row["at"], n)
         yield row
 
 

@@ -58,23 +58,15 @@ def main(ctx: click.Context) -> None:
 @friendly
 def serve() -> None:
     """Serve Slack: Socket Mode if SLACK_APP_TOKEN is set, else HTTP on PORT (waitress)."""
-    from bot.runtime import build_heart, check_start
+    from bot.runtime import check_start
 
     settings = _settings()
     configure_logging(settings)
     content = check_start(settings)  # before taking the port
     if settings.socket_mode:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
+        from bot.socket_mode import serve as serve_socket_mode
 
-        from bot.app import create_app
-
-        heart = build_heart(settings)
-        app = create_app(heart)
-        heart.start_services()
-        try:
-            SocketModeHandler(app, settings.app_token).start()
-        finally:
-            heart.close()
+        serve_socket_mode(settings)
     else:
         from bot.web import serve as serve_http
 
@@ -112,6 +104,9 @@ def check() -> None:
         f"content ok: {len(content.glossary)} glossary entries in {len(content.categories)} categories, "
         f"{len(content.tipsheets)} tip sheets"
     )
+    net = content.shareout.crisis
+    model = f"a word model of {len(net.model.words)} words ({net.model.trained_on})" if net.model else "no word model"
+    click.echo(f"safety net ok: {len(net.rules)} rules, {model}")
     for series in content.sessions:
         click.echo(f"series ok: {series.id}: {series.recurrence.describe()}")
     click.echo(f"configuration ok: {'Socket Mode' if settings.socket_mode else 'HTTP'}; database {settings.database_path}")
@@ -212,6 +207,7 @@ def sessions_add(database_path: Path | None, first_date: str, start_time: str, r
 
     from bot.sessions import core
     from bot.sessions.form import InvalidForm, SessionForm, check_form
+    from bot.sessions.recurrence import HORIZON, ONCE
 
     heart = _session_heart(database_path)
     try:
@@ -226,33 +222,40 @@ def sessions_add(database_path: Path | None, first_date: str, start_time: str, r
     finally:
         heart.close()
     click.echo(f"added series {series.id}: {series.recurrence.describe()}")
+    for note in checked.notes:
+        click.echo(f"note: {note}")
     for occurrence in coming[:5]:
         click.echo(f"  {occurrence.id}")
     if len(coming) > 5:
         click.echo(f"  ... {len(coming)} sessions in the next four months")
+    elif coming and series.recurrence.frequency != ONCE and coming[-1].starts_at > now + HORIZON:
+        click.echo("  (the next sessions are added as each comes within four months)")
 
 
 @sessions.command("list")
-@click.option("--days", default=60, show_default=True, help="How far ahead to look.")
-@click.option("--all", "show_all", is_flag=True, help="Include cancelled sessions.")
+@click.option("--days", type=int, help="How far ahead to look (default: 60 days; with --all, as far as sessions go).")
+@click.option("--all", "show_all", is_flag=True, help="Every coming session however far ahead, cancelled ones included.")
 @_DB_OPTION
 @friendly
-def sessions_list(database_path: Path | None, days: int, show_all: bool) -> None:
+def sessions_list(database_path: Path | None, days: int | None, show_all: bool) -> None:
     """List the coming sessions with their ids, times (in each series' zone) and RSVPs."""
     from datetime import UTC, datetime, timedelta
 
     from bot.sessions import core
     from bot.sessions.blocks import local_text
 
+    if days is None and not show_all:
+        days = 60
     heart = _session_heart(database_path)
     try:
         now = datetime.now(UTC)
-        found = core.occurrences_between(heart.store, now - timedelta(days=1), now + timedelta(days=days))
+        end = now + timedelta(days=days) if days is not None else None
+        found = core.occurrences_between(heart.store, now - timedelta(days=1), end)
         rows = [(o, core.rsvp_counts(heart.store, o.id)) for o in found if o.ends_at > now and (show_all or o.live)]
     finally:
         heart.close()
     if not rows:
-        click.echo(f"No sessions in the next {days} days.")
+        click.echo(f"No sessions in the next {days} days." if days is not None else "No sessions coming up.")
         return
     width = max(len(o.id) for o, _ in rows)
     for occurrence, counts in rows:
@@ -304,8 +307,10 @@ def sessions_move(occurrence_id: str, new_date: str, new_time: str, note: str, d
 
     heart = _session_heart(database_path)
     try:
+        moving = core.get_occurrence(heart.store, occurrence_id)
         try:
-            start, checked_note = check_new_time(new_date, new_time), check_note(note)
+            start = check_new_time(new_date, new_time, moving.timezone if moving else None)
+            checked_note = check_note(note)
         except InvalidForm as invalid:
             raise _form_problems(invalid) from None
         occurrence = core.move_occurrence(heart.store, occurrence_id, start, by="cli", now=datetime.now(UTC), note=checked_note)

@@ -55,6 +55,8 @@ class Settings:
     peerhour_channel: str | None = None
     reminder_dm_per_second: float = 4.0
     reconcile_seconds: int = 60
+    # Socket Mode: how often to ping Slack; a pong missing for half of this ends the connection.
+    socket_ping_seconds: float = 5.0
 
     @property
     def socket_mode(self) -> bool:
@@ -127,6 +129,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         peerhour_channel=_channel_id(get("PEERHOUR_CHANNEL")),
         reminder_dm_per_second=_dm_rate(get("REMINDER_DM_PER_SECOND")),
         reconcile_seconds=_reconcile_seconds(get("HEART_RECONCILE_SECONDS")),
+        socket_ping_seconds=_ping_seconds(get("SOCKET_MODE_PING_SECONDS")),
     )
 
 
@@ -220,6 +223,21 @@ def _reconcile_seconds(value: str | None) -> int:
     if not value.isdigit() or not 1 <= int(value) <= 3600:
         raise ConfigError(f"HEART_RECONCILE_SECONDS must be a whole number of seconds from 1 to 3600 (got {value!r})")
     return int(value)
+
+
+def _ping_seconds(value: str | None) -> float:
+    if value is None:
+        return 5.0
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 1 <= seconds <= 60:
+        raise ConfigError(
+            f"SOCKET_MODE_PING_SECONDS must be a number of seconds from 1 to 60 (got {value!r}); a silent "
+            "Socket Mode connection is noticed within about twice this time"
+        )
+    return seconds
 
 
 def _log_level(value: str | None) -> str:

@@ -48,6 +48,11 @@ class GroupCommit:
         self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
         self._thread.start()
 
+    @property
+    def store(self) -> Store:
+        """The store the writes are committed to."""
+        return self._store
+
     def submit(self, write: Callable[[sqlite_utils.Database], T]) -> Future[T]:
         """Queue ``write``; the future holds its result (or exception) once committed."""
         future: Future[T] = Future()

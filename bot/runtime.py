@@ -162,7 +162,11 @@ def build_heart(settings: Settings, content: Content | None = None) -> Heart:
     """
     content = content or load_content(settings.content_dir)
     store = Store(settings.database_path)
-    store.migrate(MIGRATION_SETS)
+    # Then, once, what the features wrote to the second before that should keep only its day in
+    # the community's zone. Emptying the write-ahead log wipes the earlier versions, and whatever
+    # a crash or a busy reader left there of the order of the last writes.
+    store.migrate([*MIGRATION_SETS, events.day_migrations(settings.tz), shareouts.day_migrations(settings.tz)])
+    store.erase_history()
     coordinators = Coordinators.from_settings(settings)
     heart = Heart(
         settings=settings,
@@ -170,7 +174,7 @@ def build_heart(settings: Settings, content: Content | None = None) -> Heart:
         content=content,
         glossary=GlossaryIndex(content.glossary),
         tipsheets=TipSheetLibrary(content.tipsheets),
-        recorder=EventRecorder(store),
+        recorder=EventRecorder(store, settings.tz),
         commits=GroupCommit(store),
         coordinators=coordinators,
     )
@@ -182,7 +186,8 @@ def build_heart(settings: Settings, content: Content | None = None) -> Heart:
     if settings.shareout_retention_days:
         client = web_client(settings)
         scheduler.every_day(
-            shareouts.RETENTION_JOB, functools.partial(apply_retention, store, client, settings.shareout_retention_days)
+            shareouts.RETENTION_JOB,
+            functools.partial(apply_retention, store, client, settings.shareout_retention_days, zone=settings.tz),
         )
     heart.services.append(scheduler)
     # Stopped first (services stop in reverse): work handed over by requests finishes before

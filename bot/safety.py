@@ -6,7 +6,8 @@ a plan...) and a few short patterns; a pattern is words separated by spaces, whe
 
 - ``{die}`` stands for every word of the family ``die`` (``die dying dead``...),
 - ``a|b`` is either word, ``[my]`` an optional word, ``kill*`` any word starting ``kill``,
-- ``*`` skips up to three words and ``**`` up to eight, never past the end of a sentence.
+- ``*`` skips up to three words and ``**`` up to eight, never past the end of a sentence,
+- ``#`` is any number (``took # pills``), ``####`` a year, and ``.`` the end of a sentence.
 
 A rule with ``together`` fires when all of its patterns are heard within a few words
 of each other (hopelessness *and* feeling trapped). Text is folded first (case,
@@ -26,15 +27,22 @@ never the text.
 
 from __future__ import annotations
 
+import copy
 import functools
+import gzip
+import importlib.resources
+import json
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 import unicodedata
 from collections import defaultdict
+from itertools import accumulate
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from bot.word_model import WordModel
 
 # ----------------------------------------------------------------------------- what is heard
 
@@ -67,7 +75,7 @@ _WORD = re.compile(r"[0-9a-z]+|,|\"")
 SENTENCE = "|"  # the token between sentences: no gap or negation crosses it
 QUOTE = '"'  # an opening or closing quote: words inside are someone else's
 CLAUSE = ","  # the token between clauses: gaps cross it, negation does not
-BLANK = "_"  # a word blanked out by a quiet pattern
+BLANK = "_"  # a word blanked out by a quiet pattern is this, once per letter (offsets stay put)
 
 
 def fold(text: str) -> str:
@@ -77,8 +85,10 @@ def fold(text: str) -> str:
 
 def _tokens(text: str) -> list[str]:
     """The words of ``text``, lower-case without accents, with sentence and clause marks."""
-    text = unicodedata.normalize("NFKD", _APOSTROPHES.sub("", text.casefold()))
-    text = _QUOTES.sub(' " ', "".join(ch for ch in text if not unicodedata.combining(ch)))
+    text = _APOSTROPHES.sub("", text.casefold())
+    if not text.isascii():  # most share-outs are plain ASCII: no accents to strip
+        text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    text = _QUOTES.sub(' " ', text)
     tokens: list[str] = []
     for sentence in _SENTENCE_END.split(text):
         words = _WORD.findall(_CLAUSE_MARK.sub(" , ", sentence))
@@ -90,6 +100,9 @@ def _tokens(text: str) -> list[str]:
 # ----------------------------------------------------------------------------- patterns
 
 _GAPS = {"*": 3, "**": 8}
+NUMBER = "#"  # any number: "took # pills"
+YEAR = "####"  # a year: "in ####"
+_SPECIAL = {NUMBER: "[0-9]+ ", YEAR: "(?:19|20)[0-9][0-9] "}
 _GAP_WORD = r"[^ |]+ "
 
 
@@ -105,13 +118,15 @@ class Pattern:
     regex: re.Pattern[str]
     anchors: frozenset[str] | None  # None: no single word is required (a stem), always tried
     words: frozenset[str] = frozenset()  # every whole word it names, for reading typos
+    one_sentence: bool = True  # False when a "." inside it reaches into the next sentence
+    required: tuple[frozenset[str], ...] = ()  # per required slot, the words of which a sentence must hold one
 
 
 def compile_pattern(source: str, families: Mapping[str, Sequence[str]]) -> Pattern:
     """Compile one pattern over folded, space-separated tokens (see the module docstring)."""
     pieces: list[str] = []
     named: set[str] = set()
-    anchors: frozenset[str] | None = None
+    required: list[frozenset[str]] = []  # for each required slot (but stems), the words one of which must be there
     anchor_found = False
     for raw in _slots(source):
         if raw in _GAPS:
@@ -122,26 +137,41 @@ def compile_pattern(source: str, families: Mapping[str, Sequence[str]]) -> Patte
             continue
         optional = raw.startswith("[") and raw.endswith("]")
         words = _slot_words(raw[1:-1] if optional else raw, families, source)
-        named.update(part for w in words for part in w.split() if not part.endswith("*"))
+        named.update(part for w in words for part in w.split() if not part.endswith("*") and part not in _SPECIAL)
         alternatives = [_word_regex(w) for w in sorted(words, key=len, reverse=True)]
         piece = "(?:" + "|".join(alternatives) + ")"
         pieces.append(piece + "?" if optional else piece)
         if not optional:
-            # A required slot: a text holding none of its words can't match. The slot with
-            # the fewest short (common) words is the one checked, so few texts get further.
-            firsts = {w.split()[0] for w in words}
-            slot = None if any(w.endswith("*") for w in firsts) else frozenset(firsts)
-            if not anchor_found or (slot is not None and (anchors is None or _commonness(slot) < _commonness(anchors))):
-                anchors = slot
+            # A required slot: a sentence holding none of its words can't match.
+            keys = [_key_word(w) for w in words]
+            if None not in keys:
+                required.append(frozenset(k for k in keys if k))
             anchor_found = True
     if not anchor_found:
         raise PatternError(f"{source!r} needs at least one required word")
-    return Pattern(source, re.compile(r"(?<![^ ])" + "".join(pieces)), anchors, frozenset(named))
+    required.sort(key=_commonness)  # the rarest first, so most sentences are ruled out at once
+    slots = _slots(source)
+    return Pattern(
+        source,
+        re.compile(r"(?<![^ ])" + "".join(pieces)),
+        anchors=required[0] if required else None,
+        words=frozenset(named),
+        one_sentence="." not in slots[:-1],
+        required=tuple(required),
+    )
 
 
-def _commonness(words: frozenset[str]) -> tuple[int, int]:
-    """How often a slot's words turn up in ordinary text, roughly: short words first, then many."""
-    return sum(len(w) <= 3 for w in words), len(words)
+def _key_word(words: str) -> str | None:
+    """The word a text must hold for ``words`` (one or several, maybe a stem) to match it:
+    the longest whole word, as long words are the rare ones; None for a lone stem."""
+    whole = [w for w in words.split() if not w.endswith("*") and w not in _SPECIAL]
+    return max(whole, key=len) if whole else None
+
+
+def _commonness(words: frozenset[str]) -> tuple[int, int, int]:
+    """How often a slot's words turn up in ordinary text, roughly: short words first, then
+    many, then the length of the shortest (long words are the rare ones)."""
+    return sum(len(w) <= 3 for w in words), len(words), -min(map(len, words))
 
 
 def _slots(source: str) -> list[str]:
@@ -164,6 +194,8 @@ def _slot_words(slot: str, families: Mapping[str, Sequence[str]], source: str) -
             if family is None:
                 raise PatternError(f"{source!r} uses {part}, which is not a word family")
             words += [fold(w) for w in family]
+        elif part in _SPECIAL:
+            words.append(part)
         elif fold(part.rstrip("*")):
             words.append(fold(part.rstrip("*")) + ("*" if part.endswith("*") else ""))
         else:
@@ -173,6 +205,8 @@ def _slot_words(slot: str, families: Mapping[str, Sequence[str]], source: str) -
 
 def _word_regex(word: str) -> str:
     """A family member or literal (possibly several words, possibly a ``stem*``) as regex."""
+    if word in _SPECIAL:
+        return _SPECIAL[word]
     if word.endswith("*"):
         return re.escape(word[:-1]) + r"[^ |,]* "
     return "".join(re.escape(part) + " " for part in word.split())
@@ -202,8 +236,10 @@ class People:
     child_words: frozenset[str] = frozenset()  # also other words: a student, a kid, a son
     reporting: frozenset[str] = frozenset()  # "told", "dijo": the "me" beside them is the listener
     possessive: frozenset[str] = frozenset()  # "my": "my student" is about the student, not me
+    objects: frozenset[str] = frozenset()  # "him", "them": someone acted on, never whom a sentence is about
 
 
+MODEL_RULE = Rule("word-model", "distress", ())  # what the word model heard, named like a rule
 REMEMBERED_QUERIES = 4096  # lookups whose crisis reading is kept...
 REMEMBERED_LENGTH = 100  # ...when no longer than this
 WINDOW = 30  # words within which the parts of a ``together`` rule must all be heard
@@ -220,25 +256,27 @@ class SafetyNet:
     clause_breaks: frozenset[str] = frozenset()  # "but", "and": negation does not reach past them
     people: People = field(default_factory=People)
     topics: tuple[Pattern, ...] = ()  # a lookup about the crisis topic itself ("suicide", "988")
-    _by_anchor: dict[str, list[int]] = field(init=False, repr=False, compare=False, default_factory=dict)
-    _always: list[int] = field(init=False, repr=False, compare=False, default_factory=list)
+    past: tuple[Pattern, ...] = ()  # a sentence told of another time ("when I was 16") or asked ("asked if")...
+    now: tuple[Pattern, ...] = ()  # ...unless it also says it is back now ("still", "again")
+    model: WordModel | None = None  # heard words leaning towards distress where no rule fired
+    _rule_index: _Index = field(init=False, repr=False, compare=False)
+    _quiet_index: _Index = field(init=False, repr=False, compare=False)
+    _past_index: _Index = field(init=False, repr=False, compare=False)
+    _now_index: _Index = field(init=False, repr=False, compare=False)
+    _owner: dict[int, int] = field(init=False, repr=False, compare=False)  # id(pattern) -> its rule's index
     _spelling: Callable[[str], str] = field(init=False, repr=False, compare=False, default=str)
     _topic_memo: Callable[[str], bool] = field(init=False, repr=False, compare=False, default=bool)
 
     def __post_init__(self) -> None:
-        by_anchor: dict[str, list[int]] = defaultdict(list)
-        always: list[int] = []
-        for index, rule in enumerate(self.rules):
-            anchors = [p.anchors for p in rule.patterns]
-            if rule.together:  # every part must be heard: one part's anchors are enough to skip
-                anchors = anchors[:1]
-            if any(a is None for a in anchors):
-                always.append(index)
-                continue
-            for word in set().union(*anchors):
-                by_anchor[word].append(index)
-        object.__setattr__(self, "_by_anchor", dict(by_anchor))
-        object.__setattr__(self, "_always", always)
+        indexes = {
+            "_rule_index": _Index([p for rule in self.rules for p in rule.patterns]),
+            "_quiet_index": _Index(self.quiet),
+            "_past_index": _Index(self.past),
+            "_now_index": _Index(self.now),
+        }
+        for name, index in indexes.items():
+            object.__setattr__(self, name, index)
+        object.__setattr__(self, "_owner", {id(p): i for i, rule in enumerate(self.rules) for p in rule.patterns})
         # Words the rules name, and the words for people and negation: none of them is a typo.
         known = {word for rule in self.rules for pattern in rule.patterns for word in pattern.words}
         people = self.people
@@ -250,11 +288,14 @@ class SafetyNet:
     def hears(self, text: str) -> Concern | None:
         """What the rules hear in ``text``: a concern, or None when it stays quiet."""
         tokens = [self._spelling(t) for t in _tokens(text)]
-        heard = self._heard(tokens, self._candidates(tokens))
+        line = self._blank_quiet(_Line(tokens))
+        past = self._past(line)
+        heard = self._heard(line, past) or self._leaning(line, past)
         if not heard:
             return None
         abouts = [self._about(tokens, start, end, rule) for rule, start, end in heard]
-        about = Who.SELF if any(who is Who.SELF for who, _ in abouts) else Who.OTHER
+        whos = {who for who, _ in abouts}
+        about = whos.pop() if len(whos) == 1 else self._voice(tokens)  # rules disagree: the whole text says
         return Concern(
             about=about,
             child=any(child for who, child in abouts if who is Who.OTHER),
@@ -282,19 +323,52 @@ class SafetyNet:
 
     # ------------------------------------------------------------------------- inside
 
-    def _candidates(self, tokens: list[str]) -> list[Rule]:
-        indexes = set(self._always)
-        for token in set(tokens):
-            indexes.update(self._by_anchor.get(token, ()))
-        return [self.rules[i] for i in sorted(indexes)]
+    def words_for_model(self, text: str) -> list[str]:
+        """The words the word model reads in ``text`` (for training it on the corpus)."""
+        line = self._blank_quiet(_Line([self._spelling(t) for t in _tokens(text)]))
+        return self._model_words(line, self._past(line))
 
-    def _heard(self, tokens: list[str], candidates: list[Rule]) -> list[tuple[Rule, int, int]]:
-        if not candidates:
+    def _past(self, line: _Line) -> set[int]:
+        """The sentences told of another time or asked about, and not brought back to now."""
+        past = line.sentences_holding(self._past_index.live(line.present))
+        return past - line.sentences_holding(self._now_index.live(line.present)) if past else past
+
+    def _leaning(self, line: _Line, past: set[int]) -> list[tuple[Rule, int, int]]:
+        """The word model's judgement, when the rules heard nothing: it hears how words lean
+        together ("part of me hoped the scan would show something") where no rule was written."""
+        if self.model is None:
             return []
-        line, starts = _line(self._blank_quiet(tokens))
+        words = self._model_words(line, past)
+        if not self.model.leans(words):
+            return []
+        at = self.model.strongest(words)
+        return [(MODEL_RULE, at, at + 1)] if at is not None else []
+
+    def _model_words(self, line: _Line, past: set[int]) -> list[str]:
+        """One word per token: the word, ``not_word`` within a negation's reach, ``|`` for
+        marks, blanked words and sentences told of the past."""
+        words: list[str] = []
+        negated = 0
+        breaks = self.clause_breaks | {SENTENCE, CLAUSE, QUOTE}
+        dropped = {i for sentence in past for i in line.tokens_of(sentence)}
+        for index, token in enumerate(line.tokens):
+            if token in breaks or token[0] == BLANK:
+                negated, word = 0, "|"
+            elif index in dropped:
+                word = "|"
+            elif token in self.negations:
+                negated, word = NEGATION_REACH, token
+            else:
+                word = "not_" + token if negated > 0 else token
+                negated -= 1
+            words.append(word)
+        return words
+
+    def _heard(self, line: _Line, past: set[int]) -> list[tuple[Rule, int, int]]:
+        live = {id(p) for p in self._rule_index.live(line.present)}
         heard: list[tuple[Rule, int, int]] = []
-        for rule in candidates:
-            spans = [self._spans(line, starts, tokens, p) for p in rule.patterns]
+        for rule in [self.rules[i] for i in sorted({self._owner[p] for p in live})]:  # rules with a live pattern
+            spans = [self._spans(line, p, past) if id(p) in live else [] for p in rule.patterns]
             if rule.together:
                 found = _within(spans, WINDOW)
                 if found:
@@ -305,28 +379,20 @@ class SafetyNet:
                     heard.append((rule, *first))
         return heard
 
-    def _blank_quiet(self, tokens: list[str]) -> list[str]:
-        line, starts = _line(tokens)
-        blanked = list(tokens)
-        present = set(tokens)
-        for pattern in self.quiet:
-            if pattern.anchors is not None and present.isdisjoint(pattern.anchors):
-                continue
-            for match in pattern.regex.finditer(line):
-                for i in range(_index(starts, match.start()), _index(starts, match.end())):
-                    blanked[i] = BLANK
-        return blanked
+    def _blank_quiet(self, line: _Line) -> _Line:
+        blanked = list(line.tokens)
+        for pattern in self._quiet_index.live(line.present):
+            for start, end in line.matches(pattern):
+                blanked[start:end] = [BLANK * len(t) for t in blanked[start:end]]
+        return line.with_tokens(blanked)
 
-    def _spans(self, line: str, starts: list[int], tokens: list[str], pattern: Pattern) -> list[tuple[int, int]]:
-        """Word spans where ``pattern`` is heard outside a negation."""
-        spans: list[tuple[int, int]] = []
-        if pattern.anchors is not None and pattern.anchors.isdisjoint(tokens):
-            return spans
-        for match in pattern.regex.finditer(line):
-            start, end = _index(starts, match.start()), _index(starts, match.end())
-            if not self._negated(tokens, start):
-                spans.append((start, end))
-        return spans
+    def _spans(self, line: _Line, pattern: Pattern, past: set[int]) -> list[tuple[int, int]]:
+        """Word spans where ``pattern`` is heard outside a negation and outside the ``past`` sentences."""
+        return [
+            (start, end)
+            for start, end in line.matches(pattern)
+            if not self._negated(line.tokens, start) and line.sentence_of(start) not in past
+        ]
 
     def _negated(self, tokens: list[str], start: int) -> bool:
         for token in reversed(tokens[max(0, start - NEGATION_REACH) : start]):
@@ -338,29 +404,49 @@ class SafetyNet:
 
     def _about(self, tokens: list[str], start: int, end: int, rule: Rule) -> tuple[Who, bool]:
         """Whom the words at ``start:end`` are about, and whether that is a child in one's care."""
+        if rule is MODEL_RULE:  # the model hears the whole text, so the whole text says whom
+            who = self._voice(tokens)
+            theirs = {"her", "his", "their"}  # "her kids" are not the ones at risk
+            child = any(t in self.people.child_words and (i == 0 or tokens[i - 1] not in theirs) for i, t in enumerate(tokens))
+            return who, who is Who.OTHER and child
         who = rule.about or self._who(tokens, start, end)
         return who, who is Who.OTHER and self._mentions_child(tokens, start)
+
+    def _voice(self, tokens: list[str]) -> Who:
+        """Whom a whole text is mostly about: someone else when it names others more often
+        than the writer (leaving out "my", "him" and the "me" of "she told me")."""
+        people = self.people
+        mine = others = 0
+        for i, token in enumerate(tokens):
+            if token in people.objects or token in people.possessive or _beside(tokens, i, people.reporting):
+                continue
+            others += token in people.other_words
+            mine += token in people.self_words and token not in people.other_words
+        return Who.OTHER if others > mine else Who.SELF
 
     def _who(self, tokens: list[str], start: int, end: int) -> Who:
         people = self.people
         quote = _open_quote(tokens, start)
         if quote is not None and self._subject_before(tokens, quote) is Who.OTHER:
             return Who.OTHER  # someone else's words, quoted: who said them is who is at risk
-        said = tokens[start:end]
+        said = [t for i, t in enumerate(tokens[start:end], start) if not _beside(tokens, i, people.reporting)]
         if any(t in people.self_words for t in said):
             return Who.SELF
-        if any(t in people.other_words for t in said):
+        if any(t in people.other_words and t not in people.objects for t in said):
             return Who.OTHER
         return self._subject_before(tokens, start) or Who.SELF
 
     def _subject_before(self, tokens: list[str], index: int) -> Who | None:
         """The nearest person word before ``index``, in its sentence or the one before.
 
-        "my" in "my student" and the "me" of "she told me" name no subject and are skipped.
+        "my" in "my student", the "me" of "she told me" and the "him" of "I can't leave him"
+        name no subject and are skipped.
         """
         people = self.people
         for i in range(index - 1, _previous_sentence_start(tokens, index) - 1, -1):
             token = tokens[i]
+            if token in people.objects:
+                continue
             if token in people.other_words:
                 return Who.OTHER
             if token in people.possessive or _beside(tokens, i, people.reporting):
@@ -374,19 +460,91 @@ class SafetyNet:
         return any(t in self.people.child_words for t in tokens[begin : start + 8])
 
 
-def _line(tokens: list[str]) -> tuple[str, list[int]]:
-    """Tokens as one searchable line (each followed by a space) and each token's offset."""
-    starts, offset = [], 0
-    for token in tokens:
-        starts.append(offset)
-        offset += len(token) + 1
-    starts.append(offset)
-    return "".join(t + " " for t in tokens), starts
+class _Index:
+    """Patterns by the words that let them match: a text only tries those whose rarest
+    required words it holds (and those that name no such word, such as a lone stem)."""
+
+    def __init__(self, patterns: Sequence[Pattern]) -> None:
+        self.patterns = patterns
+        self.always = [i for i, p in enumerate(patterns) if p.anchors is None]
+        self.by_word: dict[str, list[int]] = defaultdict(list)
+        for i, pattern in enumerate(patterns):
+            for word in pattern.anchors or ():
+                self.by_word[word].append(i)
+        self.words = frozenset(self.by_word)
+
+    def live(self, present: frozenset[str]) -> list[Pattern]:
+        """The patterns worth trying on a text holding the words ``present``."""
+        chosen = set(self.always)
+        for word in self.words & present:
+            chosen.update(self.by_word[word])
+        return [self.patterns[i] for i in sorted(chosen)]
 
 
-def _index(starts: list[int], offset: int) -> int:
-    """The token at character ``offset`` of a line (its first token at or after it)."""
-    return bisect_left(starts, offset)
+class _Line:
+    """Tokens as one searchable line (each followed by a space), searched sentence by sentence.
+
+    No pattern reaches past the end of a sentence, so a pattern is only tried on the
+    sentences that hold one of its anchor words: a long share-out costs what its few
+    relevant sentences cost.
+    """
+
+    def __init__(self, tokens: list[str]) -> None:
+        self.tokens = tokens
+        self.text = " ".join(tokens) + " "
+        self.starts = list(accumulate(map((1).__add__, map(len, tokens)), initial=0))  # each token's offset, then the end
+        self.sentences: list[tuple[int, int]] = []  # (first offset, offset after its end mark)
+        self.ends: list[int] = []  # each sentence's first token after it
+        self.where: dict[str, set[int]] = defaultdict(set)  # word -> the sentences holding it
+        first = 0
+        for end in [i + 1 for i, t in enumerate(tokens) if t == SENTENCE] or [len(tokens)]:
+            for word in set(tokens[first:end]):
+                self.where[word].add(len(self.sentences))
+            self.sentences.append((self.starts[first], self.starts[end]))
+            self.ends.append(end)
+            first = end
+        self.present = frozenset(self.where)
+
+    def with_tokens(self, tokens: list[str]) -> _Line:
+        """The same line with some words replaced by others of the same length (blanked)."""
+        line = copy.copy(self)
+        line.tokens, line.text = tokens, " ".join(tokens) + " "
+        return line
+
+    def matches(self, pattern: Pattern) -> list[tuple[int, int]]:
+        """The token spans (start, end) where ``pattern`` matches."""
+        if pattern.anchors is None or not pattern.one_sentence:
+            regions = [(0, len(self.text))]
+        else:
+            chosen: set[int] | None = None
+            for slot in pattern.required:  # only sentences that hold a word of every required slot
+                words = slot & self.present
+                found = set().union(*(self.where[w] for w in words)) if words else set()
+                chosen = found if chosen is None else chosen & found
+                if not chosen:
+                    return []
+            regions = [self.sentences[i] for i in sorted(chosen or ())]
+        return [
+            (self.index(match.start()), self.index(match.end()))
+            for pos, endpos in regions
+            for match in pattern.regex.finditer(self.text, pos, endpos)
+        ]
+
+    def tokens_of(self, sentence: int) -> range:
+        """The positions of the tokens of one sentence."""
+        return range(self.ends[sentence - 1] if sentence else 0, self.ends[sentence])
+
+    def sentence_of(self, token: int) -> int:
+        """The sentence that holds the token at ``token``."""
+        return bisect_right(self.ends, token)
+
+    def sentences_holding(self, patterns: Iterable[Pattern]) -> set[int]:
+        """The sentences in which any of ``patterns`` matches."""
+        return {self.sentence_of(start) for pattern in patterns for start, _ in self.matches(pattern)}
+
+    def index(self, offset: int) -> int:
+        """The token at character ``offset`` (its first token at or after it)."""
+        return bisect_left(self.starts, offset)
 
 
 def _sentence_start(tokens: list[str], index: int) -> int:
@@ -416,12 +574,14 @@ def _beside(tokens: list[str], index: int, words: frozenset[str]) -> bool:
 
 
 def _within(spans: list[list[tuple[int, int]]], window: int) -> tuple[int, int] | None:
-    """The first span of the first part that has a span of every other part within ``window`` words."""
+    """Where every part is heard within ``window`` words of the first part's span: the span
+    of the part heard last, as the words that close the thought say whom it is about."""
     if any(not found for found in spans):
         return None
     for start, end in spans[0]:
-        if all(any(abs(s - start) <= window for s, _ in found) for found in spans[1:]):
-            return start, end
+        near = [[(s, e) for s, e in found if abs(s - start) <= window] for found in spans[1:]]
+        if all(near):
+            return max([(start, end), *(found[0] for found in near)])
     return None
 
 
@@ -431,17 +591,19 @@ def _spelling_fixer(known: set[str]) -> Callable[[str], str]:
     A typo here is one letter dropped, added, changed, or two swapped, never in the first
     letter (people rarely miss it, and it keeps ``filling`` from becoming ``killing``), in
     a word of six letters or more; in a five-letter word, only two letters swapped
-    (``wnats``), since one changed letter turns many short words into others.
+    (``wnats``) or one dropped from a six-letter word (``livng``), since one changed letter
+    turns many short words into others. A real word is never read as a typo (``hunting``
+    stays ``hunting``).
     """
     by_deletion: dict[str, set[str]] = defaultdict(set)
-    by_swap: dict[str, str] = {}
+    by_swap: dict[str, set[str]] = defaultdict(set)
     for word in known:
         if len(word) >= 6:
             for variant in _deletions(word):
                 by_deletion[variant].add(word)
         elif len(word) == 5:
             for i in range(1, 4):
-                by_swap.setdefault(word[:i] + word[i + 1] + word[i] + word[i + 2 :], word)
+                by_swap[word[:i] + word[i + 1] + word[i] + word[i + 2 :]].add(word)
 
     # A word one letter longer than the longest known word is no typo of one; measuring it
     # would cost its length squared (a 100,000-letter "word" took seconds).
@@ -451,15 +613,36 @@ def _spelling_fixer(known: set[str]) -> Callable[[str], str]:
     def fix(token: str) -> str:
         if len(token) < 5 or len(token) > longest + 1 or token in known or not token.isalpha():
             return token
-        if len(token) == 5:
-            return by_swap.get(token, token)
-        found = set()
-        for variant in _deletions(token):
-            found |= by_deletion.get(variant, set())
+        if len(token) == 5:  # two letters swapped, or one dropped from a six-letter word ("livng")
+            found = by_swap.get(token, set()) | by_deletion.get(token, set())
+        else:
+            found = set().union(*(by_deletion.get(variant, ()) for variant in _deletions(token)))
         found = {w for w in found if w[0] == token[0] and abs(len(w) - len(token)) <= 1}
-        return min(found) if len(found) == 1 else token
+        if not found or token in dictionary_words():  # "hunting" is a word, not "hurting" mistyped
+            return token
+        return max(found, key=lambda w: (len(w), w))  # a dropped letter is the likeliest typo
 
     return fix
+
+
+DICTIONARY_LANGUAGES = ("en", "es")  # Portuguese's list is five times larger and slow to load
+COMMON = 100  # how often a word must occur in the lists' source to count as a real word
+
+
+@functools.cache
+def dictionary_words() -> frozenset[str]:
+    """Real words of five letters or more, from pyspellchecker's word-frequency lists.
+
+    A token one typo away from a rule word is read as that word only when it is not a
+    real word itself. Loaded the first time a token looks like a typo (about 0.2 s).
+    """
+    resources = importlib.resources.files("spellchecker") / "resources"
+    words: set[str] = set()
+    for language in DICTIONARY_LANGUAGES:
+        with gzip.open(resources.joinpath(f"{language}.json.gz").open("rb")) as file:
+            counts: dict[str, int] = json.load(file)
+        words.update(fold(w) for w, n in counts.items() if n >= COMMON and len(w) >= 5 and w.isalpha())
+    return frozenset(words)
 
 
 def _deletions(word: str) -> set[str]:
@@ -471,13 +654,16 @@ def _deletions(word: str) -> set[str]:
 
 Problem = Callable[[str, str], None]  # (where, what is wrong)
 RULE_FIELDS = {"id", "category", "about", "say", "together", "examples"}
-FILE_FIELDS = {"reviewed", "language", "words", "people", "negation", "clause_breaks", "quiet", "topics", "rules"}
-PEOPLE_FIELDS = {"self", "other", "children", "reporting", "possessive"}
+FILE_FIELDS = {"reviewed", "language", "words", "people", "negation", "clause_breaks", "quiet", "past", "now", "topics", "rules"}
+PEOPLE_FIELDS = {"self", "other", "children", "reporting", "possessive", "objects"}
 
 
-def build_safety_net(files: Sequence[tuple[str, Mapping[str, Any]]], problem: Problem) -> SafetyNet:
-    """Build the safety net from parsed ``crisis*.yml`` files, reporting each problem as
-    ``problem(where, what)``; word families and people words are shared across files."""
+def build_safety_net(
+    files: Sequence[tuple[str, Mapping[str, Any]]], problem: Problem, model: WordModel | None = None
+) -> SafetyNet:
+    """Build the safety net from parsed ``crisis*.yml`` files (and the word model, if any),
+    reporting each problem as ``problem(where, what)``; word families and people words are
+    shared across files."""
     families: dict[str, list[str]] = defaultdict(list)
     people: dict[str, set[str]] = defaultdict(set)
     negations: set[str] = set()
@@ -494,10 +680,14 @@ def build_safety_net(files: Sequence[tuple[str, Mapping[str, Any]]], problem: Pr
     rules: list[Rule] = []
     quiet: list[Pattern] = []
     topics: list[Pattern] = []
+    past: list[Pattern] = []
+    now: list[Pattern] = []
     seen: set[str] = set()
     for name, data in files:
         quiet += _patterns(name, "quiet", _list(name, "quiet", data.get("quiet"), problem), families, problem)
         topics += _patterns(name, "topics", _list(name, "topics", data.get("topics"), problem), families, problem)
+        past += _patterns(name, "past", _list(name, "past", data.get("past"), problem), families, problem)
+        now += _patterns(name, "now", _list(name, "now", data.get("now"), problem), families, problem)
         items = data.get("rules")
         if items is not None and not isinstance(items, list):
             problem(f"{name} rules", "must be a list of rules")
@@ -522,8 +712,12 @@ def build_safety_net(files: Sequence[tuple[str, Mapping[str, Any]]], problem: Pr
             child_words=children,
             reporting=frozenset(people["reporting"]),
             possessive=frozenset(people["possessive"]),
+            objects=frozenset(people["objects"]),
         ),
         topics=tuple(topics),
+        past=tuple(past),
+        now=tuple(now),
+        model=model,
     )
     for rule in net.rules:
         for example in rule.examples:

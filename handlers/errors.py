@@ -4,7 +4,9 @@ can't go, and the global error handler.
 The error handler logs the failure with ids only (never payload text, which may be a
 member's words) and gives the member a kind message instead of Slack's bare error: what
 went wrong in plain words when Slack or the database failed (logged as a warning), a
-general apology for anything else (a bug, logged with its stack).
+general apology for anything else (a bug, logged with its stack). A failure of a share-out
+request is logged without the member's id: its time would be the moment of a share-out
+that may be "anonymous to everyone".
 """
 
 from __future__ import annotations
@@ -53,12 +55,13 @@ class RespondOrDM(Respond):
         if self.response_url:
             try:
                 answer = super().__call__(text, blocks, **options)
+            # Logged without the member: the request may be about an anonymous share-out.
             except (ValueError, OSError) as error:  # not a URL, or unreachable
-                log.warning("response URL failed (%s); answering %s by DM", type(error).__name__, self.user_id)
+                log.warning("response URL failed (%s); answering by DM", type(error).__name__)
             else:
                 if answer.status_code == 200:
                     return answer
-                log.warning("response URL refused with HTTP %s; answering %s by DM", answer.status_code, self.user_id)
+                log.warning("response URL refused with HTTP %s; answering by DM", answer.status_code)
         if not self.user_id:  # Slack always says who acted; a request that doesn't gets no answer
             log.warning("nowhere to answer a request with no response URL and no member")
             return None
@@ -94,7 +97,7 @@ def handle_error(error: Exception, body: dict, response: BoltResponse | None, re
     apology, expected = _apology(error)
     who = (
         (body.get("team") or {}).get("id") if isinstance(body.get("team"), dict) else body.get("team_id"),
-        (body.get("user") or {}).get("id") if isinstance(body.get("user"), dict) else body.get("user_id"),
+        None if _about_shareouts(body) else _user(body),
     )
     if expected:  # Slack or the database failed us: nothing to debug, the member is told
         log.warning("%s in %s (team=%s user=%s): %s", type(error).__name__, _where(body), *who, _code(error))
@@ -141,6 +144,15 @@ def _code(error: Exception) -> str:
 
 def _apology_view(text: str) -> View:
     return View(type="modal", title="heart-bot", close="Close", blocks=[section(text)])
+
+
+def _user(body: dict) -> str | None:
+    return (body.get("user") or {}).get("id") if isinstance(body.get("user"), dict) else body.get("user_id")
+
+
+def _about_shareouts(body: dict) -> bool:
+    """True for /shareout and the share-out buttons and forms (their ids all begin so)."""
+    return _where(body).partition(" ")[2].startswith(("/shareout", "shareout_"))
 
 
 def _where(body: dict) -> str:

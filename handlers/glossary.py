@@ -74,8 +74,11 @@ def _entry_or_apology(heart: Heart, click: Click, respond: Respond) -> GlossaryE
 
 def _lookup_reply(heart: Heart, typed: str, user_id: str) -> dict[str, Any]:
     lookup = heart.glossary.lookup(typed, crisis=heart.content.shareout.crisis.is_crisis_topic(typed))
-    entry_id = lookup.entry.id if lookup.entry else None
-    heart.record(events.Event(events.GLOSSARY_LOOKUP, user_id, entry_id, lookup.query, lookup.outcome is Outcome.HIT))
+    # A miss keeps no entry; a choice or a suggestion keeps the first entry offered, so the
+    # coordinators' backlog tells "not found" from "answered with low confidence".
+    offered = lookup.entry or (lookup.suggestions[0] if lookup.suggestions else None)
+    hit = lookup.outcome is Outcome.HIT
+    heart.record(events.Event(events.GLOSSARY_LOOKUP, user_id, offered.id if offered else None, lookup.query, hit))
     return blocks.lookup_reply(lookup, typed, heart.glossary, heart.categories)
 
 

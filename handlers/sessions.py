@@ -140,10 +140,10 @@ def _subscribe(heart: Heart, click: Click, client: WebClient, respond: Respond) 
 def _send_calendar(heart: Heart, click: Click, client: WebClient, respond: Respond) -> None:
     occurrence = sessions.get_occurrence(heart.store, click.value)
     if occurrence is None or not occurrence.live:
-        _tell(client, respond, click, "That session is no longer on the ics. Type `/peerhour` to see what's coming up.")
+        _tell(client, respond, click, "That session is no longer on the calendar. Type `/peerhour` to see what's coming up.")
         return
     google = ics.google_calendar_url(occurrence)
-    sent = _send_calendar_file(client, click.user_id, occurrence, google)
+    sent = _send_calendar_file(heart, client, click.user_id, occurrence, google)
     if respond.response_url:
         respond(blocks.calendar_message(occurrence, google, sent).to_response())
 
@@ -192,7 +192,7 @@ def add_submitted(ack: Ack, body: dict, client: WebClient, context: BoltContext)
             answer.errors({"date": str(error)}, lambda problem: blocks.done_view("Session not added", escape(problem)))
             return
         coming = sessions.upcoming(heart.store, now, limit=200, series_id=series.id)
-        text = blocks.added_text(series, coming[0] if coming else None, len(coming))
+        text = blocks.added_text(series, coming[0] if coming else None, len(coming), notes=checked.notes)
         answer.show(blocks.done_view("Session added", text))
         log.info("series %s added by %s", series.id, submission.user_id)
         answer.later(lambda: _after_change(heart, client, submission, None))
@@ -205,7 +205,12 @@ def move_submitted(ack: Ack, body: dict, client: WebClient, context: BoltContext
     heart = heart_of(context)
 
     def change(submission: Submission, occurrence_id: str) -> sessions.Occurrence:
-        start = check_new_time(submission.picked("date", "selected_date"), submission.picked("time", "selected_time"))
+        occurrence = sessions.get_occurrence(heart.store, occurrence_id)
+        start = check_new_time(
+            submission.picked("date", "selected_date"),
+            submission.picked("time", "selected_time"),
+            occurrence.timezone if occurrence else None,
+        )
         note = check_note(submission.text("note"))
         return sessions.move_occurrence(heart.store, occurrence_id, start, by=submission.user_id, now=utc_now(), note=note)
 
@@ -281,11 +286,13 @@ def _tell(client: WebClient, respond: Respond, click: Click, text: str) -> None:
         dm(client, click.user_id, notice(text))
 
 
-def _send_calendar_file(client: WebClient, user_id: str, occurrence: sessions.Occurrence, google_url: str) -> bool:
+def _send_calendar_file(
+    heart: Heart, client: WebClient, user_id: str, occurrence: sessions.Occurrence, google_url: str
+) -> bool:
     """DM the member the session's .ics file; False if Slack refused."""
     try:
         calendar_file = {
-            "content": ics.ics(occurrence),
+            "content": ics.ics(occurrence, deployment=sessions.deployment_uid(heart.store)),
             "filename": ics.ics_filename(occurrence),
             "title": f"{occurrence.title} ({blocks.local_text(occurrence)})",
         }

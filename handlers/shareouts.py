@@ -2,7 +2,9 @@
 
 Every reply about a share-out goes to its author alone (ephemeral, a DM, or their own
 modal). Only a share-out the member chose to put in a channel is posted there, by the
-bot in its own name, and an anonymous one carries nothing of its author.
+bot in its own name, and an anonymous one carries nothing of its author. Nothing here logs
+the member who acted: the form's open, its save or a failure logged with their id would
+give the moment of a share-out they may have made "anonymous to everyone".
 """
 
 from __future__ import annotations
@@ -213,7 +215,7 @@ def _quick_shareout(heart: Heart, ack: Ack, respond: Respond, request: Command, 
         draft = replace(draft, occurrence_id=None)
     # Slack gives each command its own trigger id: a repeat of the same request saves nothing new.
     owner, key = owner_of(heart, request.user_id), f"command:{request.trigger_id}"
-    saving = core.save(heart.commits, draft, owner, request_key=key, now=now)
+    saving = core.save(heart.commits, draft, owner, request_key=key, now=now, zone=heart.settings.tz)
 
     def confirm(deliver: Callable[[Message], object]) -> None:
         saved = saving.result()
@@ -221,7 +223,7 @@ def _quick_shareout(heart: Heart, ack: Ack, respond: Respond, request: Command, 
         described = core.describe(store, content, saved.shareout, request.channel_id)
         deliver(blocks.confirmation_message(described, concerns=deidentify.concerns(draft.text), **_safety_note(heart, crisis)))
         if saved.created:
-            _record(heart, saved.shareout, crisis)
+            _count_safety_net(heart, crisis)
 
     if ack_budget.done_in_time(saving):
         confirm(lambda message: ack(message.to_dict()))
@@ -262,10 +264,7 @@ def _submit(heart: Heart, ack: Ack, client: WebClient, submission: Submission, c
         described = core.describe(store, content, shareout, state.channel)
         answer.show(blocks.confirmation_view(described, edited=current is not None, **_safety_note(heart, crisis)))
         if changed:  # not a repeat of a request already saved
-            if current is None:
-                _record(heart, shareout, crisis)
-            elif crisis is not None:
-                heart.record(events.Event(events.SAFETY_NET, None))
+            _count_safety_net(heart, crisis)
             answer.later(lambda: _sync_post(heart, client, current, shareout, state.channel, submission.user_id))
 
     answer.when_written(writing, blocks.notice_view(SAVING), written)
@@ -276,13 +275,12 @@ def _write(
 ) -> tuple[Shareout | None, bool]:
     """Save a new share-out (once per view and its state) or replace ``current``: the share-out
     (None if it was deleted meanwhile) and whether anything changed."""
+    zone = heart.settings.tz
     if current is None:
         key = f"view:{submission.view_id}:{submission.view_hash}"
-        saved = core.save(heart.commits, draft, owner, request_key=key, now=now).result()
+        saved = core.save(heart.commits, draft, owner, request_key=key, now=now, zone=zone).result()
         return saved.shareout, saved.created
-    if draft.visibility is Visibility.ANONYMOUS:
-        heart.recorder.flush()  # the event that counted it must be on disk to lose its member id
-    return core.update(heart.store, current.id, owner, draft, now=now), True
+    return core.update(heart.store, current.id, owner, draft, now=now, zone=zone), True
 
 
 def _draft(submission: Submission) -> tuple[Draft, dict[Field, str]]:
@@ -311,9 +309,8 @@ def _safety_note(heart: Heart, crisis: safety.Concern | None) -> dict[str, Any]:
     return {"check_in": check_in, "note": safety.note_for(crisis)}
 
 
-def _record(heart: Heart, shareout: Shareout, crisis: safety.Concern | None) -> None:
-    """Count a new share-out (at its own created time) and, when it was shown, the safety net."""
-    heart.record(events.Event(events.SHAREOUT, shareout.user_id, shareout.occurrence_id, at=shareout.created_at.timestamp()))
+def _count_safety_net(heart: Heart, crisis: safety.Concern | None) -> None:
+    """Count the safety net when it was shown (the share-out itself is counted as it is saved)."""
     if crisis is not None:
         heart.record(events.Event(events.SAFETY_NET, None))
 
@@ -425,4 +422,5 @@ def owner_of(heart: Heart, user_id: str) -> Owner:
 
 
 def _shareout_id(value: str) -> int:
-    return int(value) if value.isdigit() else -1
+    """A share-out id from a button's value (anonymous ones are negative); -1, which none has, if it is none."""
+    return int(value) if value.removeprefix("-").isdigit() else -1

@@ -32,7 +32,10 @@ def tipsheet_command(ack: Ack, command: dict, context: BoltContext) -> None:
         ack(blocks.not_found_message(request.text, heart.tipsheets.sheets, found.candidates).to_dict())
         return
     heart.record(events.Event(events.TIPSHEET_VIEW, request.user_id, found.sheet.slug))
-    ack(blocks.sheet_reply(found.sheet))
+    if found.section:
+        ack(blocks.section_message(found.sheet, found.section).to_dict())
+    else:
+        ack(blocks.sheet_reply(found.sheet))
 
 
 def tipsheet_clicked(ack: Ack, action: dict, body: dict, respond: Respond, context: BoltContext) -> None:

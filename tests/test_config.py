@@ -34,6 +34,8 @@ def test_values_are_read_and_tidied():
     assert settings.coordinator_ids == {"U012ABC", "W0XYZ99"}
     assert settings.log_level == "DEBUG"
     assert settings.socket_mode
+    assert load_settings({}).socket_ping_seconds == 5
+    assert load_settings({"SOCKET_MODE_PING_SECONDS": "2.5"}).socket_ping_seconds == 2.5
 
 
 @pytest.mark.parametrize(
@@ -45,6 +47,8 @@ def test_values_are_read_and_tidied():
         ({"COORDINATOR_IDS": "alice,U012ABC"}, "COORDINATOR_IDS"),
         ({"SLACK_API_URL": "slack.com/api"}, "SLACK_API_URL"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+        ({"SOCKET_MODE_PING_SECONDS": "0.5"}, "SOCKET_MODE_PING_SECONDS"),
+        ({"SOCKET_MODE_PING_SECONDS": "often"}, "SOCKET_MODE_PING_SECONDS"),
     ],
 )
 def test_a_malformed_value_names_the_variable(environ, names):

@@ -60,6 +60,18 @@ def test_related_entries_become_ids(content_dir):
             "unknown field(s) colour",
         ),
         ("- term: Burnout\n  definition: [unclosed\n", "not valid YAML"),
+        (
+            "- term: Burnout\n  definition: Tired.\n  sources: [X]\n  also_searched_as: [tic]\n  reviewed: 2026-11-01\n",
+            "also_searched_as 'tic' is already a name of 'Trauma-informed approach'",
+        ),
+        (
+            "- term: Burnout\n  definition: Tired.\n  sources: [X]\n  also_searched_as: tired\n  reviewed: 2026-11-01\n",
+            "also_searched_as must be a list of words",
+        ),
+        (
+            "- term: Burnout\n  definition: One. Two. Three. Four.\n  sources: [X]\n  reviewed: 2026-11-01\n",
+            "definition is over 3 sentences (move detail to `more`)",
+        ),
     ],
 )
 def test_each_problem_names_file_entry_and_fix(content_dir, entry, problem):
@@ -100,3 +112,26 @@ def test_check_command_passes_on_the_real_content():
     result = subprocess.run([sys.executable, "-m", "bot", "check"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "content ok" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "model, problem",
+    [
+        ("{not json", "crisis-model.json: can't be read: Expecting property name"),
+        ('{"threshold": 0.8, "intercept": 0, "words": {"die": [1.0]}}', "words must map each word to [idf, weight]"),
+        ('{"threshold": 2, "intercept": 0, "words": {}}', "threshold a probability between 0 and 1"),
+        ('{"intercept": 0, "words": {}}', "is missing threshold"),
+    ],
+)
+def test_a_broken_word_model_is_reported(content_dir, model, problem):
+    (content_dir / "crisis-model.json").write_text(model, encoding="utf-8")
+    with pytest.raises(ContentError) as error:
+        load_content(content_dir)
+    assert problem in str(error.value)
+
+
+def test_without_its_word_model_the_safety_net_listens_with_its_rules(content_dir):
+    (content_dir / "crisis-model.json").unlink()
+    net = load_content(content_dir).shareout.crisis
+    assert net.model is None
+    assert net.hears("I just want to die") is not None

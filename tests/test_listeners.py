@@ -64,6 +64,30 @@ def test_a_glossary_lookup_answers_in_the_ack_and_counts_the_lookup(heart, conte
     assert rows == [("glossary_lookup", MEMBER, "trauma-informed-approach", 1)]
 
 
+def test_a_glossary_miss_says_so_plainly_and_is_counted_for_coordinators(heart, context):
+    ack = Recorder()
+    glossary.glossary_command(ack=ack, command=command("/glossary", "zoom fatigue"), context=context)
+    assert "doesn't have" in ack.text and "Coordinators will see this search" in ack.text
+    heart.recorder.flush()
+    rows = heart.store.db.execute("select subject, query, hit from events").fetchall()
+    assert rows == [(None, "zoom fatigue", 0)]
+
+
+def test_a_suggestion_is_counted_as_answered_with_low_confidence(heart, context):
+    ack = Recorder()
+    glossary.glossary_command(ack=ack, command=command("/glossary", "stress"), context=context)
+    assert "not sure" in ack.text
+    heart.recorder.flush()
+    ((subject, hit),) = heart.store.db.execute("select subject, hit from events").fetchall()
+    assert subject is not None and hit == 0
+
+
+def test_a_tip_sheet_section_opens_by_its_heading(context):
+    ack = Recorder()
+    tipsheets.tipsheet_command(ack=ack, command=command("/tipsheet", "write it down"), context=context)
+    assert "Open the whole sheet" in ack.text
+
+
 def test_an_unknown_tip_sheet_lists_the_ones_there_are(context):
     ack = Recorder()
     tipsheets.tipsheet_command(ack=ack, command=command("/tipsheet", "zzzz qqqq"), context=context)

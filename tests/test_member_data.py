@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -19,6 +20,7 @@ MEMBER = "UMYDATA"
 NEIGHBOUR = "UNEIGHBOUR"
 MARK = "wombat"  # in every text of MEMBER's, to find it anywhere on disk
 POST_TS = "1700000000.000100"
+ZONE = ZoneInfo("America/New_York")  # the bot's HEART_TIMEZONE
 
 
 def query(server: BotServer, sql: str, *params) -> list[tuple]:
@@ -37,10 +39,10 @@ def seeded(server, local_slack):
     try:
         for n, visibility in enumerate(Visibility):
             draft = Draft(f"{MARK} reflection {n}", visibility, themes=("win",))
-            saved = save(commits, draft, mine, request_key=f"mydata-{n}", now=now).result().shareout
+            saved = save(commits, draft, mine, request_key=f"mydata-{n}", now=now, zone=ZONE).result().shareout
             if visibility is Visibility.CHANNEL_NAMED:
                 record_post(store, saved.id, "C0HEART", POST_TS)
-        save(commits, Draft("the neighbour's words"), theirs, request_key="neighbour", now=now).result()
+        save(commits, Draft("the neighbour's words"), theirs, request_key="neighbour", now=now, zone=ZONE).result()
         session = sessions.upcoming(store, now, limit=1)[0]
         for user in (MEMBER, NEIGHBOUR):
             sessions.set_rsvp(store, session.id, user, sessions.GOING, now=now)

@@ -10,6 +10,7 @@ import json
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -17,9 +18,12 @@ from bot.offline.localslack import Failure, LocalSlack
 from bot.sessions import blocks, claims
 from bot.sessions import core as sessions
 from bot.sessions.claims import Claims
-from bot.sessions.core import SessionView
+from bot.sessions.core import Series, SessionView
 from bot.sessions.delivery import Deliverer, Pacer, delivery_client
-from bot.sessions.slots import skip_reason, slots_for
+from bot.sessions.form import SessionForm, check_form
+from bot.sessions.recurrence import HORIZON, WEEKLY, Recurrence, before_start
+from bot.sessions.scheduler import LOOKAHEAD
+from bot.sessions.slots import pending_slots, skip_reason, slots_for
 from bot.store import Store
 from tests.support.session_helpers import migrated, one_session
 
@@ -94,6 +98,42 @@ def test_a_moved_session_gets_fresh_reminders_and_a_notice(store):
     assert kinds == ["moved.r1", "reminder-1440.r1", "reminder-15.r1", "starting.r1", "shareout.r1"]
     cancelled = sessions.cancel_occurrence(store, occurrence.id, by="UCOORD1", now=NOW, reason="Snow day")
     assert [slot.kind for slot in slots_for(cancelled, (1440, 15))] == ["cancelled"]
+
+
+def test_a_session_200_days_ahead_is_made_at_once_and_reminded_when_it_comes_into_range(store, slack):
+    """Beyond the 120 days over which sessions are made: a one-off months ahead, and a series that
+    starts then (its later sessions are made as each comes within 120 days), on a controlled clock."""
+    eastern = ZoneInfo("America/New_York")
+    day = (NOW + timedelta(days=200)).astimezone(eastern).date()
+    form = SessionForm(title="Spring conference", date=day.isoformat(), time="11:00", channel="C0CONF", topic="Keynote")
+    checked = check_form(form, now=NOW, default_timezone="America/New_York")
+    conference = sessions.add_series(store, checked.series, now=NOW, created_by="UCOORD1", topic=checked.topic)
+    september = Recurrence(WEEKLY, datetime(2027, 9, 8, 15, 30), "America/New_York", count=3)
+    weekly = Series(id="", title="Kickoff", recurrence=september)
+    kickoff = sessions.add_series(store, weekly, now=NOW, created_by="UCOORD1")
+
+    def made(series_id: str) -> list[str]:
+        return [o.id for o in sessions.occurrences_between(store, NOW, None) if o.series_id == series_id]
+
+    [occurrence] = sessions.upcoming(store, NOW, series_id=conference.id)  # on the calendar, open to RSVPs
+    assert (occurrence.id, occurrence.topic) == (f"spring-conference:{day}", "Keynote")
+    assert made(kickoff.id) == ["kickoff:2027-09-08"]  # the series' first session only, for now
+    sessions.set_rsvp(store, occurrence.id, "UANA", sessions.GOING, now=NOW)
+    subscribe(store, conference.id, "UBEN")
+
+    second = datetime(2027, 9, 15, 15, 30, tzinfo=eastern)
+    assert sessions.expand_all(store, second - HORIZON - timedelta(hours=1)) == 0
+    assert sessions.expand_all(store, second - HORIZON + timedelta(hours=1)) == 1
+    assert made(kickoff.id) == ["kickoff:2027-09-08", "kickoff:2027-09-15"]
+
+    due = before_start(occurrence.starts_at, 1440, eastern)  # the day-before reminder
+    assert not [s for s in pending_slots(store, NOW, LOOKAHEAD) if s.occurrence_id == occurrence.id]
+    planned = [s for s in pending_slots(store, due - timedelta(hours=1), LOOKAHEAD) if s.occurrence_id == occurrence.id]
+    assert [(s.kind, s.due_at) for s in planned] == [("reminder-1440", due)]
+    sent = deliverer(store, slack, clock=lambda: (due + timedelta(seconds=1)).timestamp()).deliver(occurrence.id, "reminder-1440")
+    assert sent == "2 sent"
+    assert [call.args["channel"] for call in posted(slack)] == ["C0CONF", "UBEN"]
+    assert "1 going" in json.dumps(posted(slack)[0].args)
 
 
 # ----------------------------------------------------------------------------- claims

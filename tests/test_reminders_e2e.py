@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -77,6 +77,15 @@ def test_the_running_app_posts_a_reminder_when_it_falls_due(slack, db_path):
     first = slack.calls_to("chat.postMessage")[0]
     assert first.at >= (occurrence.starts_at.timestamp() - 60)  # not before it was due
     assert "Reminder" in first.args["text"] and "<!date^" in str(first.args["blocks"])
+
+
+def test_a_session_added_200_days_before_it_starts_is_reminded_by_the_running_app(slack, db_path):
+    store = migrated(db_path)
+    start = soon(60 + 4)  # added on a clock set 200 days back, beyond the 120 days sessions are made ahead
+    occurrence = one_session(store, start, offsets=(1,), created=start - timedelta(days=200))
+    subscribe(store, occurrence.series_id, ["UANA"])
+    serve_until(slack, db_path, lambda: settled(store, occurrence.id, "reminder-1"), what="the reminder")
+    assert delivered(slack) == {"C0PEER": 1, "UANA": 1}
 
 
 def test_killed_before_the_reminder_and_started_after_it_sends_exactly_one(slack, db_path):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -21,6 +22,7 @@ from bot.store import Store
 from tests.support.engagement_data import NOW, build_community, community_at
 
 ALICE = Owner.of("UALICE", "a-test-secret-that-is-long-enough-0123456789")
+ZONE = ZoneInfo("America/New_York")
 
 
 def recount(store: Store) -> dict[str, Counter]:
@@ -88,6 +90,7 @@ def test_edits_deletes_retention_and_changed_rsvps_keep_the_counts_exact(store):
                 ALICE,
                 request_key=f"k{n}",
                 now=NOW - timedelta(days=n),
+                zone=ZONE,
             ).result()
             for n in range(4)
         ]
@@ -95,8 +98,9 @@ def test_edits_deletes_retention_and_changed_rsvps_keep_the_counts_exact(store):
         commits.close()
     first, second, third, _ = (s.shareout for s in saved)
     # Another session, other themes, then anonymous to everyone (the member id leaves the row).
-    shareouts.update(store, first.id, ALICE, Draft("moved", Visibility.CHANNEL_NAMED, "nov-24", None, ("resource",)), now=NOW)
-    shareouts.update(store, second.id, ALICE, Draft("hidden", Visibility.ANONYMOUS, "nov-10", "school-staff"), now=NOW)
+    moved = Draft("moved", Visibility.CHANNEL_NAMED, "nov-24", None, ("resource",))
+    shareouts.update(store, first.id, ALICE, moved, now=NOW, zone=ZONE)
+    shareouts.update(store, second.id, ALICE, Draft("hidden", Visibility.ANONYMOUS, "nov-10", "school-staff"), now=NOW, zone=ZONE)
     shareouts.delete(store, third.id, ALICE)
     shareouts.purge_texts(store, older_than=NOW)
     with store.transaction() as db:

@@ -1,8 +1,9 @@
 """The safety net on its labelled corpus (tests/safety_corpus): what it must hear and what must stay quiet.
 
-The corpus's ``heldout`` part was never read while the rules were written; its figures are
-reported in docs/SAFETY_NET.md (``python -m tests.safety_corpus.report``), not asserted here,
-so they stay an honest measure of share-outs nobody tuned for.
+The corpus's ``heldout`` part was never read while the rules were written nor used to fit
+the word model; its figures are reported in docs/SAFETY_NET.md (``python -m
+tests.safety_corpus.report``), not asserted here, so they stay an honest measure of
+share-outs nobody tuned for.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from bot.library.tipsheets import TipSheetLibrary
 from bot.runtime import load_content
 from bot.safety import NoteFor, Who, note_for
 from tests.safety_corpus.report import cases, tally, totals
+from tests.safety_corpus.train import tuning_digest
 
 CONTENT = Path(__file__).parent.parent / "content"
 
@@ -31,20 +33,80 @@ def test_the_tuning_corpus_is_heard_and_quiet_share_outs_stay_quiet(net):
     heard, alerts = totals(tallies, alert=True)
     quiet, calm = totals(tallies, alert=False)
     assert alerts >= 200 and calm >= 200
-    assert heard / alerts >= 0.94
+    assert heard / alerts >= 0.97
     assert 1 - quiet / calm <= 0.05
     for t in tallies:
-        assert t.rate >= 0.85, t
+        assert t.rate >= (0.97 if t.alert else 0.90), t
 
 
 def test_the_note_speaks_to_whoever_is_at_risk(net):
     tallies = tally(net, "tuning")
-    assert sum(t.wrong_person for t in tallies) <= 2
+    _, alerts = totals(tallies, alert=True)
+    assert sum(t.wrong_person for t in tallies) <= 0.03 * alerts
 
 
-def test_the_corpus_is_split_with_a_fifth_held_out():
+def test_at_least_a_fifth_of_the_corpus_is_held_out():
     tuning, heldout = len(list(cases("tuning"))), len(list(cases("heldout")))
-    assert 0.18 <= heldout / (tuning + heldout) <= 0.22
+    assert 0.2 <= heldout / (tuning + heldout) <= 0.3
+
+
+def test_every_rule_is_needed_by_a_tuning_case(net):
+    """Without any one rule, some share-out of the tuning part is missed or misread: no rule
+    is dead or a duplicate of another."""
+    alerts = [case for case in cases("tuning") if case.alert]
+    idle = []
+    for rule in net.rules:
+        without = dataclasses.replace(net, rules=tuple(r for r in net.rules if r is not rule), model=None)
+        fired = [case for case in alerts if rule.id in net.rules_heard(case.text)]
+        if all(_reading(without, case.text) == _reading(net, case.text, model=False) for case in fired):
+            idle.append(rule.id)
+    assert idle == []
+
+
+def _reading(net, text, model=True):
+    concern = (net if model else dataclasses.replace(net, model=None)).hears(text)
+    return concern and concern.about
+
+
+def test_the_word_model_was_fitted_on_the_tuning_part_as_it_is_now(net):
+    assert net.model is not None
+    assert tuning_digest() in net.model.trained_on, "refit it: python -m tests.safety_corpus.train"
+
+
+def test_the_word_model_speaks_only_when_no_rule_did(net):
+    text = (
+        "Most nights I lie awake thinking my kids would grieve for a while and then move on, and honestly "
+        "that it would be easier for everyone. I haven't said this out loud to anyone."
+    )
+    assert net.rules_heard(text) == {"word-model"}
+    assert net.hears("me muero de hambre") is None  # a short text is the rules' to judge
+
+
+@pytest.mark.parametrize(
+    "text, note",
+    [
+        (
+            "My sister keeps saying her kids would be fine without her and that she is so tired of fighting every "
+            "single day. She gave me her spare key last week and I cannot stop thinking about it.",
+            NoteFor.HELPER,
+        ),
+        (
+            "One of my juniors has been so quiet lately, she told me nobody would notice if she stopped showing up, "
+            "not just to school but anywhere, and she asked me to keep her journal.",
+            NoteFor.HELPER_CHILD,
+        ),
+    ],
+)
+def test_what_the_word_model_hears_is_worded_for_whoever_the_text_is_about(net, text, note):
+    concern = net.hears(text)
+    assert concern is not None and concern.rules == {"word-model"}
+    assert note_for(concern) is note
+
+
+def test_the_tests_read_the_same_safety_net_as_the_bot():
+    fixtures = CONTENT.parent / "tests" / "fixtures" / "content"
+    for path in sorted(CONTENT.glob("crisis*")):
+        assert (fixtures / path.name).read_bytes() == path.read_bytes(), f"copy {path} to {fixtures}"
 
 
 @pytest.mark.parametrize(

@@ -1,15 +1,19 @@
 """Session times on a fixed clock, across the clock changes of 2026-11-01 and 2027-03-14 in
-America/New_York: sessions keep their wall-clock time, reminders keep theirs."""
+America/New_York: sessions keep their wall-clock time, reminders keep theirs. A time the clocks
+skip is refused; a time they pass twice is the first pass, and the coordinator is told so."""
 
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from icalendar import Calendar
 
 from bot.runtime import MIGRATION_SETS
 from bot.sessions import core as sessions
 from bot.sessions import slots
-from bot.sessions.core import Series
+from bot.sessions.core import Series, SessionError
+from bot.sessions.form import InvalidForm, SessionForm, check_form, check_new_time
+from bot.sessions.ics import ics
 from bot.sessions.recurrence import BIWEEKLY, LAST, MONTHLY, ONCE, WEEKLY, Recurrence, before_start
 from bot.store import Store
 
@@ -118,3 +122,93 @@ def test_occurrences_are_created_120_days_ahead_and_again_as_time_passes(store):
     march = [o for o in sessions.occurrences_between(store, now, now + timedelta(days=400)) if o.starts_at.month == 3]
     assert {o.starts_at.astimezone(EASTERN).strftime("%H:%M") for o in march} == {"15:30"}
     assert all(o.id.startswith(f"{saved.id}:") for o in found)
+
+
+# ----------------------------------------------------------------------------- times that don't exist
+
+NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
+
+
+def night_owls(day: str, time: str, zone: str, **fields: str) -> SessionForm:
+    return SessionForm(title="Night owls", date=day, time=time, timezone=zone, **fields)
+
+
+def test_2_30_am_on_the_spring_forward_night_is_refused_with_the_jump_named():
+    with pytest.raises(InvalidForm) as refused:
+        check_form(night_owls("2027-03-14", "02:30", "America/Los_Angeles"), now=NOW, default_timezone="America/New_York")
+    assert refused.value.problems == {
+        "time": "2:30 AM doesn't exist on Sunday, March 14, 2027 in America/Los_Angeles: the clocks jump from "
+        "2:00 AM to 3:00 AM that night. Choose another time, such as 3:00 AM."
+    }
+
+
+@pytest.mark.parametrize(
+    "zone, day, typed, jump, fine",
+    [
+        ("America/Los_Angeles", "2027-03-14", "02:00", "from 2:00 AM to 3:00 AM", ("01:59", "03:00")),
+        ("America/New_York", "2027-03-14", "02:59", "from 2:00 AM to 3:00 AM", ("01:59", "03:00")),
+        ("Europe/London", "2027-03-28", "01:15", "from 1:00 AM to 2:00 AM", ("00:59", "02:00")),
+        ("Australia/Lord_Howe", "2027-10-03", "02:10", "from 2:00 AM to 2:30 AM", ("01:59", "02:30")),  # half an hour
+    ],
+)
+def test_a_time_the_clocks_skip_is_refused_in_every_zone(zone, day, typed, jump, fine):
+    with pytest.raises(InvalidForm) as refused:
+        check_form(night_owls(day, typed, zone), now=NOW, default_timezone=zone)
+    assert set(refused.value.problems) == {"time"}
+    assert jump in refused.value.problems["time"] and zone in refused.value.problems["time"]
+    for time in fine:  # the minutes on either side of the jump are fine
+        assert check_form(night_owls(day, time, zone), now=NOW, default_timezone=zone).notes == ()
+
+
+def test_a_repeating_series_whose_time_is_skipped_on_a_later_date_is_refused():
+    weekly = night_owls("2027-02-28", "02:30", "America/Los_Angeles", repeat="weekly", count="4")
+    with pytest.raises(InvalidForm) as refused:
+        check_form(weekly, now=NOW, default_timezone="UTC")
+    assert "doesn't exist on Sunday, March 14, 2027, the date of one of these sessions," in refused.value.problems["time"]
+    two_before_the_change = night_owls("2027-02-28", "02:30", "America/Los_Angeles", repeat="weekly", count="2")
+    assert check_form(two_before_the_change, now=NOW, default_timezone="UTC")
+
+
+def test_1_30_am_on_the_fall_back_night_is_the_first_pass_and_the_form_says_so(tmp_path):
+    checked = check_form(night_owls("2027-11-07", "01:30", "America/New_York"), now=NOW, default_timezone="UTC")
+    assert checked.notes == (
+        "1:30 AM comes twice on Sunday, November 7, 2027 in America/New_York, as the clocks go back that night: "
+        "the session starts at the first 1:30 AM (EDT), not the second (EST).",
+    )
+    store = Store(tmp_path / "heart.db")
+    store.migrate(MIGRATION_SETS)
+    saved = sessions.add_series(store, checked.series, now=NOW, created_by="cli")
+    occurrence = sessions.upcoming(store, NOW, series_id=saved.id)[0]
+    assert occurrence.starts_at == datetime(2027, 11, 7, 5, 30, tzinfo=UTC)  # 1:30 EDT, UTC-4
+    # The calendar file means the same 1:30 (RFC 5545 reads a repeated local time as its first pass).
+    event = Calendar.from_ical(ics(occurrence, deployment="test", now=NOW)).walk("VEVENT")[0]
+    assert event.decoded("dtstart").astimezone(UTC) == occurrence.starts_at
+    # In a weekly series, the note names the one date where the time comes twice.
+    weekly = check_form(night_owls("2027-10-03", "01:30", "America/New_York", repeat="weekly"), now=NOW, default_timezone="UTC")
+    assert len(weekly.notes) == 1 and "Sunday, November 7, 2027" in weekly.notes[0] and "that session" in weekly.notes[0]
+    assert check_form(night_owls("2027-11-07", "15:30", "America/New_York"), now=NOW, default_timezone="UTC").notes == ()
+
+
+def test_moving_a_session_to_a_time_the_clocks_skip_is_refused(store):
+    series = Series(id="", title="Night owls", recurrence=Recurrence(ONCE, datetime(2027, 3, 10, 15, 30), "America/Los_Angeles"))
+    saved = sessions.add_series(store, series, now=NOW, created_by="cli")
+    occurrence_id = sessions.upcoming(store, NOW, series_id=saved.id)[0].id
+    with pytest.raises(InvalidForm) as refused:
+        check_new_time("2027-03-14", "02:30", "America/Los_Angeles")
+    assert "doesn't exist on Sunday, March 14, 2027" in refused.value.problems["time"]
+    with pytest.raises(SessionError, match="2:30 AM doesn't exist on Sunday, March 14, 2027"):
+        sessions.move_occurrence(store, occurrence_id, datetime(2027, 3, 14, 2, 30), by="cli", now=NOW)
+    moved = sessions.move_occurrence(store, occurrence_id, datetime(2027, 3, 14, 3, 30), by="cli", now=NOW)
+    assert moved.starts_at == datetime(2027, 3, 14, 10, 30, tzinfo=UTC)  # 3:30 PDT
+
+
+def test_a_first_session_more_than_two_years_away_is_taken_for_a_mistyped_year():
+    with pytest.raises(InvalidForm) as refused:
+        check_form(night_owls("2208-03-01", "15:30", "America/New_York"), now=NOW, default_timezone="UTC")
+    assert refused.value.problems == {"date": "2208-03-01 is more than two years away: check the year."}
+    assert check_form(night_owls("2028-09-06", "15:30", "America/New_York"), now=NOW, default_timezone="UTC")
+    # The last evening of the calendar is past the year 9999 in UTC: refused, not a crash.
+    with pytest.raises(InvalidForm, match="more than two years away"):
+        check_form(night_owls("9999-12-31", "23:30", "America/New_York"), now=None, default_timezone="UTC")
+    with pytest.raises(InvalidForm, match="more than two years away"):
+        check_new_time("9999-12-31", "23:30", "America/New_York")

@@ -16,10 +16,11 @@ from bot.errors import ConfigError, ContentError
 from bot.runtime import load_content
 from bot.sessions import core as sessions
 from bot.sessions.core import SessionError
+from bot.sessions.recurrence import day_text
 from bot.store import Store
 from tests.conftest import FIXTURE_CONTENT, REAL_CONTENT
 from tests.support.harness import run_shell
-from tests.support.session_helpers import migrated, one_session
+from tests.support.session_helpers import migrated, next_clock_change, one_session
 
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
 
@@ -71,6 +72,44 @@ def test_the_command_line_names_each_bad_option(tmp_path):
     assert "--time:" in result.output and "--remind:" in result.output
     assert "Traceback" not in result.output
     assert "There is no session nope" in cli(tmp_path, "cancel", "nope").output
+
+
+def test_the_command_line_refuses_a_time_the_clocks_skip_and_says_which_1_30_it_means(tmp_path):
+    spring = next_clock_change("America/Los_Angeles", "02:30", skipped=True)
+    night = ("--title", "Night owls", "--time", "02:30", "--timezone", "America/Los_Angeles")
+    refused = cli(tmp_path, "add", "--date", spring.isoformat(), *night)
+    assert refused.exit_code == 1 and "Traceback" not in refused.output
+    assert (
+        f"--time: 2:30 AM doesn't exist on {day_text(spring)} in America/Los_Angeles: "
+        "the clocks jump from 2:00 AM to 3:00 AM that night. Choose another time, such as 3:00 AM." in refused.output
+    )
+    assert "Night owls" not in cli(tmp_path, "list", "--all").output
+    autumn = next_clock_change("America/New_York", "01:30", skipped=False)
+    added = cli(tmp_path, "add", "--title", "Night owls", "--date", autumn.isoformat(), "--time", "01:30")
+    assert added.exit_code == 0, added.output
+    assert (
+        f"note: 1:30 AM comes twice on {day_text(autumn)} in America/New_York, as the clocks go back that night: "
+        "the session starts at the first 1:30 AM (EDT), not the second (EST)." in added.output
+    )
+    session_id = f"night-owls:{autumn.isoformat()}"
+    assert "1:30 AM EDT" in next(line for line in cli(tmp_path, "list", "--all").output.splitlines() if session_id in line)
+    new_york_spring = next_clock_change("America/New_York", "02:30", skipped=True).isoformat()
+    moved = cli(tmp_path, "move", session_id, "--date", new_york_spring, "--time", "02:30")
+    assert moved.exit_code == 1 and "--time: 2:30 AM doesn't exist on" in moved.output
+
+
+def test_a_session_200_days_ahead_is_added_and_listed_from_the_command_line(tmp_path):
+    far = in_days(200)  # beyond the 120 days over which a series' sessions are made
+    added = cli(tmp_path, "add", "--title", "Spring conference", "--date", far, "--time", "10:00")
+    assert added.exit_code == 0, added.output
+    assert f"  spring-conference:{far}" in added.output
+    series = cli(tmp_path, "add", "--title", "Kickoff", "--date", far, "--time", "15:30", "--repeat", "weekly", "--count", "3")
+    assert series.exit_code == 0, series.output
+    assert f"  kickoff:{far}" in series.output and "the next sessions are added as each comes within four months" in series.output
+    assert "Spring conference" not in cli(tmp_path, "list").output  # the next 60 days
+    listed = cli(tmp_path, "list", "--all").output
+    assert f"spring-conference:{far}" in listed and f"kickoff:{far}" in listed
+    assert "Spring conference" in cli(tmp_path, "list", "--days", "250").output
 
 
 def test_the_offline_shell_shows_upcoming_sessions_and_a_coordinators_form(tmp_path):

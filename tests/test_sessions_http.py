@@ -15,7 +15,7 @@ from bot.offline.server import BotServer
 from bot.sessions import core as sessions
 from bot.store import Store
 from tests.support.forms import add_form
-from tests.support.session_helpers import one_session, soon
+from tests.support.session_helpers import next_clock_change, one_session, soon
 
 COORDINATOR = "UCOORD1"
 
@@ -106,6 +106,7 @@ def test_add_to_calendar_sends_an_ics_file_by_dm_and_a_google_link(bot, slack, s
     upload = slack.wait_for("file_upload")[0]
     event = Calendar.from_ical(upload.args["bytes"]).walk("VEVENT")[0]
     assert str(event["summary"]) == "Calendar hour"
+    assert str(event["uid"]) == f"{occurrence.id}@{sessions.deployment_uid(store)}.heart-bot"
     assert event.decoded("dtstart") == occurrence.starts_at
     assert str(event["location"]) == "https://meet.example.org/peer"
     completed = slack.wait_for("files.completeUploadExternal")[0]
@@ -190,6 +191,47 @@ def test_a_coordinator_adds_a_weekly_series_in_another_time_zone(bot, store):
     assert len(coming) == 2 and coming[0].topic == "Chapter 1" and coming[1].topic is None
     assert {o.starts_at.astimezone(coming[0].tz).strftime("%H:%M") for o in coming} == {"16:00"}
     assert (series.channel_id, series.reminder_offsets, series.duration_minutes) == ("C0BOOK", (1440,), 45)
+
+
+def test_the_add_form_refuses_a_time_the_clocks_skip_and_says_which_1_30_it_means(bot, store):
+    spring = next_clock_change("America/Los_Angeles", "02:30", skipped=True).isoformat()
+    once = {"repeat": "once", "count": ""}
+    skipped = add_form(title="Night owls", date=spring, time="02:30", timezone="America/Los_Angeles", **once)
+    answer = bot.submit("peerhour_add", skipped, user=COORDINATOR)
+    assert answer.json["response_action"] == "errors" and set(answer.json["errors"]) == {"time"}
+    assert "the clocks jump from 2:00 AM to 3:00 AM that night" in answer.json["errors"]["time"]
+    assert all(s.title != "Night owls" for s in sessions.all_series(store))
+    autumn = next_clock_change("America/New_York", "01:30", skipped=False).isoformat()
+    twice = add_form(title="Night owls", date=autumn, time="01:30", timezone="America/New_York", **once)
+    answer = bot.submit("peerhour_add", twice, user=COORDINATOR)
+    assert answer.json["response_action"] == "update" and "Session added" in answer.text
+    assert "the session starts at the first 1:30 AM (EDT), not the second (EST)" in answer.text
+    series = next(s for s in sessions.all_series(store) if s.title == "Night owls")
+    occurrence = sessions.get_occurrence(store, f"{series.id}:{autumn}")
+    assert occurrence.starts_at.astimezone(occurrence.tz).strftime("%H:%M %Z") == "01:30 EDT"
+
+
+def test_the_move_form_refuses_a_time_the_clocks_skip(bot, store):
+    occurrence = one_session(store, soon(3 * 86400), title="Pacific hour", offsets=(), timezone="America/Los_Angeles")
+    spring = next_clock_change("America/Los_Angeles", "02:30", skipped=True).isoformat()
+    values = {
+        "date": {"date": {"type": "datepicker", "selected_date": spring}},
+        "time": {"time": {"type": "timepicker", "selected_time": "02:30"}},
+        "note": {"note": {"type": "plain_text_input", "value": None}},
+    }
+    answer = bot.submit("peerhour_move", values, user=COORDINATOR, private_metadata=f"ph_list|{occurrence.id}")
+    assert answer.json["response_action"] == "errors"
+    assert "2:30 AM doesn't exist on" in answer.json["errors"]["time"]
+    assert sessions.get_occurrence(store, occurrence.id).status == "scheduled"
+
+
+def test_the_add_form_takes_a_session_200_days_ahead(bot, store):
+    far = (datetime.now(UTC) + timedelta(days=200)).date().isoformat()
+    answer = bot.submit("peerhour_add", add_form(title="Spring conference", date=far, repeat="once", count=""), user=COORDINATOR)
+    assert answer.json["response_action"] == "update" and "Session added" in answer.text
+    series = next(s for s in sessions.all_series(store) if s.title == "Spring conference")
+    occurrence = sessions.get_occurrence(store, f"{series.id}:{far}")
+    assert occurrence is not None and occurrence.topic == "Chapter 1"
 
 
 def test_cancelling_a_session_tells_the_channel_and_everyone_going(bot, slack, store):

@@ -8,16 +8,21 @@ import json
 import re
 import shutil
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.engagement.exports import export
+from bot.engagement.periods import parse_period
+from bot.engagement.report import Labels, compute
 from bot.errors import ContentError
 from bot.group_commit import GroupCommit
 from bot.runtime import MIGRATION_SETS, load_content
 from bot.safety import NoteFor, build_safety_net
 from bot.shareouts import blocks
+from bot.shareouts import core as shareouts_core
 from bot.shareouts.blocks import CheckIn
 from bot.shareouts.core import (
     MAX_TEXT,
@@ -48,6 +53,7 @@ NOW = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
 SECRET = "a-test-secret-that-is-long-enough-0123456789"
 ALICE = Owner.of("UALICE", SECRET)
 BOB = Owner.of("UBOB", SECRET)
+ZONE = ZoneInfo("America/New_York")
 
 
 @pytest.fixture
@@ -64,15 +70,15 @@ def content():
 
 
 def test_one_request_saves_one_row(store, commits):
-    first = save(commits, Draft("hello"), ALICE, request_key="view:V1:h1", now=NOW).result()
-    again = save(commits, Draft("hello again"), ALICE, request_key="view:V1:h1", now=NOW).result()
+    first = save(commits, Draft("hello"), ALICE, request_key="view:V1:h1", now=NOW, zone=ZONE).result()
+    again = save(commits, Draft("hello again"), ALICE, request_key="view:V1:h1", now=NOW, zone=ZONE).result()
     assert first.created and not again.created
     assert again.shareout == first.shareout
     assert store.db["shareouts"].count == 1
 
 
 def test_anonymous_to_everyone_stores_only_the_keyed_hash(store, commits):
-    saved = save(commits, Draft("mine alone", Visibility.ANONYMOUS), ALICE, request_key="k", now=NOW).result().shareout
+    saved = save(commits, Draft("mine alone", Visibility.ANONYMOUS), ALICE, request_key="k", now=NOW, zone=ZONE).result().shareout
     row = store.db["shareouts"].get(saved.id)
     assert row["user_id"] is None and ALICE.owns(row["author_hash"])
     assert not Owner.of("UALICE", "another-secret-of-the-same-length-0123456789").owns(row["author_hash"])
@@ -86,7 +92,7 @@ def test_anonymous_to_everyone_stores_only_the_keyed_hash(store, commits):
 
 def test_two_anonymous_share_outs_of_one_member_cannot_be_linked(store, commits):
     first, second = (
-        save(commits, Draft(text, Visibility.ANONYMOUS), ALICE, request_key=text, now=NOW).result().shareout
+        save(commits, Draft(text, Visibility.ANONYMOUS), ALICE, request_key=text, now=NOW, zone=ZONE).result().shareout
         for text in ("the first", "the second")
     )
     codes = [store.db["shareouts"].get(s.id)["author_hash"] for s in (first, second)]
@@ -96,7 +102,7 @@ def test_two_anonymous_share_outs_of_one_member_cannot_be_linked(store, commits)
 
 
 def test_a_code_from_before_salted_codes_still_finds_its_author(store, commits):
-    saved = save(commits, Draft("written long ago", Visibility.ANONYMOUS), ALICE, request_key="old", now=NOW).result()
+    saved = save(commits, Draft("written long ago", Visibility.ANONYMOUS), ALICE, request_key="old", now=NOW, zone=ZONE).result()
     member_wide = ALICE._member_code  # the one code per member written before
     store.db.execute("update shareouts set author_hash = ? where id = ?", [member_wide, saved.shareout.id])
     assert [s.id for s in mine(store, ALICE).shareouts] == [saved.shareout.id]
@@ -104,30 +110,32 @@ def test_a_code_from_before_salted_codes_still_finds_its_author(store, commits):
 
 
 def test_an_edit_moves_the_author_between_id_and_hash(store, commits):
-    saved = save(commits, Draft("named first", themes=("win",)), ALICE, request_key="k", now=NOW).result().shareout
-    store.db["events"].insert({"at": saved.created_at.timestamp(), "kind": "shareout", "user_id": "UALICE"})
-    hidden = update(store, saved.id, ALICE, Draft("now hidden", Visibility.ANONYMOUS, themes=("ask", "barrier")), now=NOW)
+    saved = save(commits, Draft("named first", themes=("win",)), ALICE, request_key="k", now=NOW, zone=ZONE).result().shareout
+    assert store.db.execute("select count(*) from events where user_id = 'UALICE'").fetchone()[0] == 1
+    hiding = Draft("now hidden", Visibility.ANONYMOUS, themes=("ask", "barrier"))
+    hidden = update(store, saved.id, ALICE, hiding, now=NOW, zone=ZONE)
     assert hidden is not None and hidden.user_id is None and hidden.themes == ("ask", "barrier")
+    assert hidden.id < 0 and get(store, saved.id, ALICE) is None  # a new id: the old one placed it in time
     assert store.db.execute("select count(*) from events where user_id = 'UALICE'").fetchone()[0] == 0
-    shown = update(store, saved.id, ALICE, Draft("named again", Visibility.CHANNEL_NAMED), now=NOW)
-    assert shown is not None and shown.user_id == "UALICE"
-    assert store.db["shareouts"].get(saved.id)["author_hash"] is None
-    assert update(store, saved.id, BOB, Draft("not yours"), now=NOW) is None
+    shown = update(store, hidden.id, ALICE, Draft("named again", Visibility.CHANNEL_NAMED), now=NOW, zone=ZONE)
+    assert shown is not None and shown.user_id == "UALICE" and shown.id == hidden.id
+    assert store.db["shareouts"].get(hidden.id)["author_hash"] is None
+    assert update(store, hidden.id, BOB, Draft("not yours"), now=NOW, zone=ZONE) is None
 
 
 def test_mine_pages_newest_first(store, commits):
     for day in range(12):
-        save(commits, Draft(f"day {day}"), ALICE, request_key=f"k{day}", now=NOW + timedelta(days=day)).result()
-    save(commits, Draft("bob's"), BOB, request_key="bob", now=NOW).result()
+        save(commits, Draft(f"day {day}"), ALICE, request_key=f"k{day}", now=NOW + timedelta(days=day), zone=ZONE).result()
+    save(commits, Draft("bob's"), BOB, request_key="bob", now=NOW, zone=ZONE).result()
     first = mine(store, ALICE, limit=10)
     assert first.total == 12 and first.shareouts[0].text == "day 11" and len(first.shareouts) == 10
     assert [s.text for s in mine(store, ALICE, limit=10, offset=10).shareouts] == ["day 1", "day 0"]
 
 
 def test_retention_removes_old_texts_and_keeps_the_rows(store, commits):
-    save(commits, Draft("old words", themes=("win",)), ALICE, request_key="old", now=NOW - timedelta(days=40)).result()
-    save(commits, Draft("new words"), ALICE, request_key="new", now=NOW - timedelta(days=5)).result()
-    assert purge_expired(store, 30, NOW) == 1
+    save(commits, Draft("old words", themes=("win",)), ALICE, request_key="old", now=NOW - timedelta(days=40), zone=ZONE).result()
+    save(commits, Draft("new words"), ALICE, request_key="new", now=NOW - timedelta(days=5), zone=ZONE).result()
+    assert purge_expired(store, 30, NOW, zone=ZONE) == 1
     assert [s.text for s in all_mine(store, ALICE)] == [None, "new words"]
     assert store.db["shareout_themes"].count == 1
     assert purge_texts(store, older_than=NOW) == 1
@@ -140,6 +148,7 @@ def test_the_export_has_labels_no_member_id_and_is_safe_in_a_spreadsheet(store, 
         ALICE,
         request_key="k",
         now=NOW,
+        zone=ZONE,
     ).result()
     rows = export_rows(store, content, ALICE)
     (code,) = [row["author_hash"] for row in store.db["shareouts"].rows]
@@ -148,6 +157,107 @@ def test_the_export_has_labels_no_member_id_and_is_safe_in_a_spreadsheet(store, 
     (record,) = csv.DictReader(io.StringIO(export_csv(rows)))
     assert record["text"] == "'=1+1 started with a formula" and record["sector"] == "Other"
     assert json.loads(export_json(rows))["shareouts"][0]["themes"] == ["An ask for help or ideas"]
+
+
+# ------------------------------------------------------------------------- anonymous in time
+
+
+def test_an_anonymous_share_out_keeps_only_its_day_and_so_does_its_event(store, commits):
+    late = datetime(2026, 11, 29, 3, 0, 0, 123456, tzinfo=UTC)  # 10 pm on the 28th in New York
+    draft = Draft("late at night", Visibility.ANONYMOUS, themes=("win", "ask"))
+    saved = save(commits, draft, ALICE, request_key="view:V1:1796000000.123456", now=late, zone=ZONE).result().shareout
+    assert saved.day_only and saved.created_at == datetime(2026, 11, 28, 12, tzinfo=UTC) and saved.id < 0
+    row = store.db["shareouts"].get(saved.id)
+    assert "1796000000" not in row["request_key"]  # Slack's view hash begins with the time the form opened
+    themes = store.db.execute("select rowid, theme from shareout_themes order by rowid").fetchall()
+    assert [theme for _, theme in themes] == ["win", "ask"] and all(rowid < 0 for rowid, _ in themes)
+    (event,) = store.db.execute("select id, at, user_id from events where kind = 'shareout'").fetchall()
+    assert event[0] < 0 and event[1:] == (saved.created_at.timestamp(), None)
+    later = late + timedelta(hours=1)
+    edited = update(store, saved.id, ALICE, Draft("edited", Visibility.ANONYMOUS, themes=("barrier",)), now=later, zone=ZONE)
+    assert edited.created_at == saved.created_at and edited.updated_at == saved.created_at and edited.themes == ("barrier",)
+    assert edited.id == saved.id
+
+
+def test_mine_keeps_the_members_own_order_within_a_day(store, commits):
+    for minute, visibility in enumerate([Visibility.COORDINATORS, Visibility.ANONYMOUS] * 2):
+        draft = Draft(f"minute {minute}", visibility)
+        save(commits, draft, ALICE, request_key=f"a{minute}", now=NOW + timedelta(minutes=minute), zone=ZONE).result()
+        save(commits, Draft(f"bob {minute}", visibility), BOB, request_key=f"b{minute}", now=NOW, zone=ZONE).result()
+    assert [s.text for s in mine(store, ALICE).shareouts] == ["minute 3", "minute 2", "minute 1", "minute 0"]
+    assert [s.text for s in mine(store, ALICE, limit=2, offset=2).shareouts] == ["minute 1", "minute 0"]
+    assert [s.text for s in all_mine(store, ALICE)] == ["minute 0", "minute 1", "minute 2", "minute 3"]
+    # The running numbers are sealed: nobody without the key can tell whose they are, or their order.
+    sealed = [order for (order,) in store.db.execute("select author_order from shareouts")]
+    assert sorted(sealed) != sealed and max(sealed) > 2**32
+
+
+def test_the_form_says_what_is_kept_and_mine_shows_the_day_alone(store, commits, content):
+    view = blocks.form_view(Draft(""), sessions=[], content=content, metadata="{}").to_dict()
+    (radio,) = [b["element"] for b in view["blocks"] if b.get("block_id") == "visibility"]
+    (anonymous,) = [o for o in radio["options"] if o["value"] == "anonymous"]
+    assert "Keeps the day, not the time" in anonymous["description"]["text"]
+    assert "keeps the day you shared it, not the time" in blocks.audience(Visibility.ANONYMOUS, None)
+    late = datetime(2026, 11, 4, 3, 0, tzinfo=UTC)  # 10 pm on Tuesday the 3rd in New York
+    save(commits, Draft("by day", Visibility.ANONYMOUS), ALICE, request_key="a", now=late, zone=ZONE).result()
+    save(commits, Draft("by time"), ALICE, request_key="n", now=late, zone=ZONE).result()
+    shown = json.dumps(blocks.mine_message(mine(store, ALICE), {}, "America/New_York").to_dict(), ensure_ascii=False)
+    assert "*Tue, Nov 3* · Not about a session · Anonymous to everyone" in shown
+    assert shown.count("<!date^") == 1  # the named one, at its time in each reader's zone
+
+
+def test_a_share_out_turned_anonymous_keeps_its_place_in_mine(store, commits):
+    for n in range(3):
+        save(commits, Draft(f"named {n}"), ALICE, request_key=f"k{n}", now=NOW + timedelta(minutes=n), zone=ZONE).result()
+    middle = mine(store, ALICE).shareouts[1]
+    update(store, middle.id, ALICE, Draft("named 1, now anonymous", Visibility.ANONYMOUS), now=NOW, zone=ZONE)
+    assert [s.text for s in mine(store, ALICE).shareouts] == ["named 2", "named 1, now anonymous", "named 0"]
+
+
+def test_anonymous_share_outs_saved_before_keep_only_their_day_after_the_migration(store):
+    written = datetime(2026, 11, 28, 21, 15, 7, 654321, tzinfo=UTC)
+    row = {
+        "id": 5,
+        "created_at": written.timestamp(),
+        "updated_at": written.timestamp() + 60,
+        "visibility": "anonymous",
+        "author_hash": ALICE.seal(),
+        "text": "written before",
+        "request_key": "view:V9:1796000000.123456",
+    }
+    store.db["shareouts"].insert(row)
+    store.db["shareout_themes"].insert_all([{"shareout_id": 5, "theme": "ask"}, {"shareout_id": 5, "theme": "win"}])
+    store.migrate([shareouts_core.day_migrations(ZONE)])
+    (kept,) = mine(store, ALICE).shareouts
+    assert kept.id < 0 and kept.day_only and kept.created_at == kept.updated_at == datetime(2026, 11, 28, 12, tzinfo=UTC)
+    assert kept.themes == ("ask", "win") and kept.text == "written before"
+    assert "1796000000" not in store.db["shareouts"].get(kept.id)["request_key"]
+
+
+def test_retention_goes_by_whole_days_in_the_community(store, commits):
+    evening = datetime(2026, 10, 30, 1, 0, tzinfo=UTC)  # 9 pm on October 29th in New York: 30 days ago there
+    save(commits, Draft("named, the day before"), ALICE, request_key="n", now=evening - timedelta(days=1), zone=ZONE).result()
+    save(commits, Draft("anonymous, that evening", Visibility.ANONYMOUS), ALICE, request_key="a", now=evening, zone=ZONE).result()
+    assert purge_expired(store, 30, NOW, zone=ZONE) == 1
+    assert [s.text for s in all_mine(store, ALICE)] == [None, "anonymous, that evening"]
+
+
+def test_exports_show_the_day_alone_and_never_place_an_anonymous_share_out_among_named_ones(store, commits, content):
+    morning = datetime(2026, 11, 3, 11, 0, tzinfo=UTC)  # 6 am in New York
+    for hours, visibility in ((0, Visibility.COORDINATORS), (1, Visibility.ANONYMOUS), (3, Visibility.COORDINATORS)):
+        draft = Draft(f"{hours} hours on", visibility)
+        save(commits, draft, ALICE, request_key=str(hours), now=morning + timedelta(hours=hours), zone=ZONE).result()
+    mine_exported = {row["text"]: row["created_at"] for row in export_rows(store, content, ALICE)}
+    assert mine_exported["1 hours on"] == "2026-11-03" and mine_exported["0 hours on"] == "2026-11-03T11:00:00+00:00"
+    period = parse_period("2026-11", NOW, "America/New_York")
+    files = export(store, compute(store, period, threshold=1, labels=Labels(), now=NOW), Labels())
+    (shared,) = [file for file in files if file.name.endswith("-shareouts.csv")]
+    exported = list(csv.DictReader(io.StringIO(shared.content.decode("utf-8-sig"))))
+    assert [(row["text"], row["created_at"]) for row in exported] == [
+        ("1 hours on", "2026-11-03"),  # first in its day, not between the two by its stored 12:00 UTC
+        ("0 hours on", "2026-11-03T06:00-05:00"),
+        ("3 hours on", "2026-11-03T09:00-05:00"),
+    ]
 
 
 def test_every_check_names_its_field(store, content):
@@ -317,7 +427,7 @@ def test_any_text_survives_the_form_the_store_and_every_message(tmp_path_factory
     try:
         draft = Draft(text, visibility, themes=("win",))
         blocks.form_view(draft, sessions=[], content=content, metadata="{}").to_dict()
-        saved = save(commits, draft, ALICE, request_key="k", now=NOW).result().shareout
+        saved = save(commits, draft, ALICE, request_key="k", now=NOW, zone=ZONE).result().shareout
         assert get(store, saved.id, ALICE).text == text
         described = describe(store, content, saved, "C0HEART")
         for message in (

@@ -3,8 +3,10 @@
 Share-outs carry their text only where the author let coordinators read it (and it has
 not been removed by retention), and a member id only where the author chose to be
 known: never for "anonymous to everyone" nor for "anonymously in the channel", and
-never the keyed author hash. Cells that a spreadsheet would run as a formula are
-neutralised.
+never the keyed author hash. A share-out that keeps only its day (anonymous to everyone)
+shows its date alone, and comes first in its day, in no order of time: listed among the
+others by time, its place would say when it was written. Cells that a spreadsheet would
+run as a formula are neutralised.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bot import coarse
 from bot.engagement.periods import Period
 from bot.engagement.report import VISIBILITY_LABELS, Labels, Report, daily
 from bot.store import Store
@@ -141,10 +144,13 @@ def _shareouts(store: Store, period: Period, labels: Labels) -> tuple[list[str],
     rows = []
     for shareout_id, created_at, occurrence_id, sector, theme_ids, visibility, user_id, text in found:
         theme_names = "; ".join(labels.themes.get(theme, theme) for theme in sorted((theme_ids or "").split(";")) if theme)
+        day_only = coarse.is_day(created_at)
+        when = coarse.date_of(created_at).isoformat() if day_only else _local(created_at, period)
         rows.append(
             [
+                (when[:10], not day_only, created_at, shareout_id),  # the order: see the module's docstring
                 shareout_id,
-                _local(created_at, period),
+                when,
                 occurrence_id,
                 labels.sectors.get(sector, sector) if sector else "",
                 theme_names,
@@ -153,7 +159,7 @@ def _shareouts(store: Store, period: Period, labels: Labels) -> tuple[list[str],
                 text if visibility in TEXT_FOR_COORDINATORS else "",
             ]
         )
-    return header, rows
+    return header, [row[1:] for row in sorted(rows, key=lambda row: row[0])]
 
 
 def _daily(store: Store, report: Report) -> tuple[list[str], list[list[Any]]]:

@@ -29,6 +29,10 @@ class GlossaryEntry:
     related: tuple[str, ...] = ()  # ids of other entries
     sources: tuple[str, ...] = ()
     reviewed: dt.date | None = None
+    # Everyday, Spanish and Portuguese words members search with: they find the entry but are
+    # not shown as its names, and one may lead to several entries (then members choose).
+    searched_as: tuple[str, ...] = ()
+    more: str = ""  # detail beyond the short definition, shown on a "More" line
 
     @property
     def distinct_aliases(self) -> list[str]:

@@ -28,9 +28,10 @@ def entry_message(entry: GlossaryEntry, index: GlossaryIndex, category: Category
     details = [f"*{escape(category.name)}*"]
     if entry.distinct_aliases:
         details.append("Also: " + ", ".join(escape(a) for a in entry.distinct_aliases))
-    blocks = [
-        header(entry.term),
-        section(escape(entry.definition)),
+    blocks = [header(entry.term), section(escape(entry.definition))]
+    if entry.more:
+        blocks.append(context(f"*More:* {escape(entry.more)}"))
+    blocks += [
         context(" · ".join(details)),
         context("Sources: " + "; ".join(escape(s) for s in entry.sources)),
     ]
@@ -47,9 +48,15 @@ def entry_message(entry: GlossaryEntry, index: GlossaryIndex, category: Category
 
 
 def suggestions_message(lookup: Lookup, typed: str) -> Message:
-    """ "Did you mean" buttons for an unclear query."""
-    where = "Those words appear in" if lookup.in_definitions else "Did you mean"
-    lead = f"I couldn't find *{escape(truncate(typed, 100))}* in the glossary. {where}:"
+    """ "Did you mean" buttons for a query the glossary is not sure about; the search is noted."""
+    if lookup.in_definitions:
+        where = "Those words appear in these entries:"
+    else:
+        where = "The closest entries:"
+    lead = (
+        f"I'm not sure the glossary has *{escape(truncate(typed, 100))}*. {where}\n"
+        "Coordinators will see this search, so the glossary can grow."
+    )
     buttons = [button(e.term, f"{LOOKUP_ACTION}:{e.id}", e.id) for e in lookup.suggestions]
     return Message(
         text=f"Did you mean: {', '.join(e.term for e in lookup.suggestions)}?",
@@ -57,21 +64,44 @@ def suggestions_message(lookup: Lookup, typed: str) -> Message:
     )
 
 
+def choice_message(lookup: Lookup, typed: str) -> Message:
+    """A word that means several entries ("ED"): one button for each, no guess."""
+    lead = f"*{escape(truncate(typed, 100))}* can mean more than one thing. Which one?"
+    buttons = [button(e.term, f"{LOOKUP_ACTION}:{e.id}", e.id) for e in lookup.suggestions]
+    return Message(
+        text=f"{truncate(typed, 100)} can mean: {', '.join(e.term for e in lookup.suggestions)}",
+        blocks=[section(lead), actions(buttons, block_id=SUGGESTIONS_BLOCK)],
+    )
+
+
+def comparison_message(entries: tuple[GlossaryEntry, ...]) -> Message:
+    """Two entries side by side ("difference between A and B"), each with a button to open it."""
+    blocks: list[Any] = [header(truncate(" and ".join(e.term for e in entries), 150))]
+    for entry in entries:
+        blocks.append(section(f"*{escape(entry.term)}*\n{escape(entry.definition)}"))
+    blocks.append(actions([button(f"Open {truncate(e.term, 65)}", f"{LOOKUP_ACTION}:{e.id}", e.id) for e in entries]))
+    return Message(text=" / ".join(f"{e.term}: {e.definition}" for e in entries), blocks=blocks)
+
+
 def miss_message(typed: str) -> Message:
-    """No entry is close: say so kindly, and that the miss helps the glossary grow."""
+    """Nothing answers the query: say so plainly, and that coordinators will see it."""
     text = (
-        f"I couldn't find *{escape(truncate(typed, 100))}* in the glossary yet. "
-        "I've noted the search so the team can consider adding it.\n"
-        "Try a shorter word, or browse with `/glossary list`."
+        f"The glossary doesn't have *{escape(truncate(typed, 100))}* yet. "
+        "Coordinators will see this search, so they can consider adding it.\n"
+        "Try other words, or browse with `/glossary list`."
     )
     return Message(text=f"No glossary entry for {escape(truncate(typed, 100))} yet.", blocks=[section(text)])
 
 
 def lookup_reply(lookup: Lookup, typed: str, index: GlossaryIndex, categories: dict[str, Category]) -> dict[str, Any]:
     """The reply to ``/glossary TERM`` for any outcome, as Slack's JSON."""
+    if lookup.outcome is Outcome.HIT and lookup.compared:
+        return comparison_message(lookup.answered).to_dict()
     if lookup.outcome is Outcome.HIT and lookup.entry:
         # A fresh top level each time: Bolt rewrites the keys of the reply it is given.
         return dict(_entry_reply(lookup.entry, index, categories[lookup.entry.category]))
+    if lookup.outcome is Outcome.CHOICE:
+        return choice_message(lookup, typed).to_dict()
     if lookup.outcome is Outcome.SUGGEST:
         return suggestions_message(lookup, typed).to_dict()
     return miss_message(typed).to_dict()

@@ -9,6 +9,7 @@ front matter). :func:`load_library` reports every problem it finds through ``rep
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -20,9 +21,11 @@ from bot.content import Problem, ReadYaml
 from bot.library.entries import Category, GlossaryEntry, Library, TipSheet, slugify
 from bot.text import normalize
 
-ENTRY_FIELDS = {"term", "definition", "aliases", "related", "sources", "reviewed"}
+ENTRY_FIELDS = {"term", "definition", "aliases", "also_searched_as", "related", "sources", "reviewed", "more"}
 SHEET_FIELDS = {"title", "summary", "aliases", "order", "reviewed"}
-MAX_DEFINITION = 1200
+MAX_DEFINITION = 450  # 1-3 plain sentences; detail goes on the "more" line
+MAX_SENTENCES = 3
+MAX_MORE = 600
 MAX_SUMMARY = 150
 
 
@@ -76,6 +79,7 @@ def _load_glossary(folder: Path, categories: list[Category], read_yaml: ReadYaml
     entries: list[GlossaryEntry] = []
     owners: dict[str, tuple[str, Path]] = {}  # normalized key -> (term, file)
     pending_related: list[tuple[Path, str, tuple[str, ...]]] = []
+    placed: list[tuple[Path, GlossaryEntry]] = []
     for path, category, item in raw:
         entry = _entry(path, category, item, report)
         if entry is None:
@@ -91,6 +95,9 @@ def _load_glossary(folder: Path, categories: list[Category], read_yaml: ReadYaml
                 owners[key] = (entry.term, path)
         pending_related.append((path, entry.term, entry.related))
         entries.append(entry)
+        placed.append((path, entry))
+    for path, entry in placed:
+        _check_searched_as(path, entry, owners, report)
 
     ids = {normalize(e.term): e.id for e in entries}
     resolved: dict[str, tuple[str, ...]] = {}
@@ -113,7 +120,9 @@ def _entry(path: Path, category: str, item: dict[str, Any], report: Problem) -> 
     if unknown:
         report(path, where, f"unknown field(s) {', '.join(sorted(unknown))}")
     definition = " ".join(str(item.get("definition") or "").split())
+    more = " ".join(str(item.get("more") or "").split())
     aliases = _text_list(item.get("aliases"))
+    searched_as = _text_list(item.get("also_searched_as"))
     related = _text_list(item.get("related"))
     sources = _text_list(item.get("sources"))
     reviewed = item.get("reviewed")
@@ -121,8 +130,11 @@ def _entry(path: Path, category: str, item: dict[str, Any], report: Problem) -> 
     for check, problem in (
         (term, "needs a term"),
         (definition, "needs a definition"),
-        (len(definition) <= MAX_DEFINITION, f"definition is over {MAX_DEFINITION} characters"),
+        (len(definition) <= MAX_DEFINITION, f"definition is over {MAX_DEFINITION} characters (move detail to `more`)"),
+        (sentences(definition) <= MAX_SENTENCES, f"definition is over {MAX_SENTENCES} sentences (move detail to `more`)"),
+        (len(more) <= MAX_MORE, f"more is over {MAX_MORE} characters"),
         (aliases is not None, "aliases must be a list of words"),
+        (searched_as is not None, "also_searched_as must be a list of words"),
         (related is not None, "related must be a list of terms"),
         (sources, "needs at least one source (an organisation or document)"),
         (isinstance(reviewed, dt.date), "reviewed must be a date like 2026-11-28"),
@@ -141,7 +153,32 @@ def _entry(path: Path, category: str, item: dict[str, Any], report: Problem) -> 
         related=related or (),
         sources=sources or (),
         reviewed=reviewed,
+        searched_as=searched_as or (),
+        more=more,
     )
+
+
+def sentences(text: str) -> int:
+    """How many sentences ``text`` holds (a full stop, question or exclamation mark followed
+    by a space and a capital or digit, or the end, closes one)."""
+    return len(re.findall(r"[.!?](?=\s+[A-Z0-9\"(]|\s*$)", text.strip())) or 1
+
+
+def _check_searched_as(path: Path, entry: GlossaryEntry, owners: dict[str, tuple[str, Path]], report: Problem) -> None:
+    """Lay words must not repeat a name: a term or alias always opens its own entry, so the
+    lay word would never be read."""
+    seen: set[str] = set()
+    for text in entry.searched_as:
+        key = normalize(text)
+        owner = owners.get(key)
+        if not key:
+            report(path, entry.term, f"also_searched_as {text!r} has no letters or digits")
+        elif owner:
+            where = "a name of this entry" if owner[0] == entry.term else f"a name of {owner[0]!r} ({owner[1].name})"
+            report(path, entry.term, f"also_searched_as {text!r} is already {where}")
+        elif key in seen:
+            report(path, entry.term, f"also_searched_as lists {text!r} twice")
+        seen.add(key)
 
 
 def _load_tipsheets(folder: Path, report: Problem) -> list[TipSheet]:

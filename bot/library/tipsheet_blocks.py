@@ -45,12 +45,29 @@ def not_found_message(typed: str, sheets: tuple[TipSheet, ...], candidates: tupl
     return list_message(sheets, lead)
 
 
-def body_blocks(sheet: TipSheet) -> list[Block]:
-    """The sheet's Markdown as sections, each within Slack's 3,000 characters."""
+def body_blocks(sheet: TipSheet, section: str | None = None) -> list[Block]:
+    """The sheet's Markdown (or the one section headed ``section``) as sections, each within
+    Slack's 3,000 characters."""
     blocks: list[Block] = []
     for part in _parsed(sheet.body):
-        blocks.extend(sections_from_paragraphs(part.paragraphs, heading=part.heading))
+        if section is None or part.heading == section:
+            blocks.extend(sections_from_paragraphs(part.paragraphs, heading=part.heading))
     return blocks
+
+
+def section_message(sheet: TipSheet, section: str) -> Message:
+    """One section of a sheet (``/tipsheet crisis`` opens the crisis steps), with a button
+    for the whole sheet."""
+    blocks: list[Block] = [header(sheet.title), DividerBlock(), *body_blocks(sheet, section)[:PAGE_BODY_BLOCKS]]
+    blocks.append(
+        actions(
+            [
+                button("Open the whole sheet", f"{OPEN_ACTION}:{sheet.slug}", sheet.slug),
+                button("Share in channel", SHARE_ACTION, f"{sheet.slug}:1", style="primary"),
+            ]
+        )
+    )
+    return Message(text=f"Tip sheet: {sheet.title}: {section}", blocks=blocks)
 
 
 @functools.lru_cache(maxsize=128)

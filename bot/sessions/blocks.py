@@ -501,9 +501,11 @@ def done_view(title: str, text: str) -> View:
     return View(type="modal", callback_id=DONE_CALLBACK, title=truncate(title, 24), close="Done", blocks=[section(text)])
 
 
-def added_text(series: Series, first: Occurrence | None, count: int) -> str:
-    """What a coordinator reads once a session or series is added."""
+def added_text(series: Series, first: Occurrence | None, count: int, *, notes: Sequence[str] = ()) -> str:
+    """What a coordinator reads once a session or series is added (``notes``: which of two 1:30 AMs
+    is meant on a night the clocks go back)."""
     lines = [f":white_check_mark: *{escape(series.title)}* is scheduled: {escape(series.recurrence.describe())}."]
+    lines += [f":information_source: {escape(note)}" for note in notes]
     if first:
         lines.append(f"First session: {when(first)}.")
     if count > 1:

@@ -3,7 +3,9 @@
 SQLite is the one source of truth. A *series* says when sessions happen (its recurrence,
 in its own time zone) and how members hear of them (channel, reminder offsets); its
 *occurrences* are the dated sessions, created up to :data:`bot.sessions.recurrence.HORIZON`
-ahead with stable ids (``<series id>:<local date>``), so creating them again is a no-op.
+ahead with stable ids (``<series id>:<local date>``), so creating them again is a no-op; a
+series whose next session lies further ahead (a one-off months away) has that one session
+created at once, and the rest as they come within the horizon.
 A moved occurrence keeps its id and RSVPs and takes the status ``moved``; a cancelled
 one keeps its row with the status ``cancelled``.
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -23,7 +26,7 @@ import sqlite_utils
 from sqlite_utils import Migrations
 
 from bot.errors import HeartError
-from bot.sessions.recurrence import HORIZON, Recurrence, to_utc
+from bot.sessions.recurrence import HORIZON, Recurrence, skipped_problem, to_utc
 from bot.store import Store
 
 ACTIVE = "active"  # a series is active or ended ("ended": no new sessions are made)
@@ -104,6 +107,15 @@ def create_session_tables(db: sqlite_utils.Database) -> None:
         foreign_keys=[("series_id", "series", "id")],
     )
     db["subscriptions"].create_index(["user_id"])
+
+
+@migrations()
+def create_deployment(db: sqlite_utils.Database) -> None:
+    """One row: a random id made once, with the database, that tells this deployment's calendar
+    entries from every other's. It lives in the database so it stays the same across restarts and
+    moves to another host, and differs between two installs that keep the default series."""
+    db["deployment"].create({"id": int, "uid": str, "created_at": float}, pk="id", not_null={"uid"}, if_not_exists=True)
+    db["deployment"].insert({"id": 1, "uid": secrets.token_hex(8), "created_at": datetime.now(UTC).timestamp()}, ignore=True)
 
 
 class SessionError(HeartError):
@@ -243,9 +255,15 @@ def get_occurrence(store: Store, occurrence_id: str) -> Occurrence | None:
     return found[0] if found else None
 
 
-def occurrences_between(store: Store, start: datetime, end: datetime) -> list[Occurrence]:
-    """Occurrences starting from ``start`` (inclusive) to ``end`` (exclusive), any status, oldest first."""
-    return _query(store, "where o.starts_at >= ? and o.starts_at < ? order by o.starts_at, o.id", (_ts(start), _ts(end)))
+def occurrences_between(store: Store, start: datetime, end: datetime | None) -> list[Occurrence]:
+    """Occurrences starting from ``start`` (inclusive) to ``end`` (exclusive; None: however far
+    ahead), any status, oldest first."""
+    before = "and o.starts_at < :end" if end else ""
+    return _query(
+        store,
+        f"where o.starts_at >= :start {before} order by o.starts_at, o.id",
+        {"start": _ts(start), "end": _ts(end) if end else None},
+    )
 
 
 def upcoming(store: Store, now: datetime, *, limit: int = 5, series_id: str | None = None) -> list[Occurrence]:
@@ -253,9 +271,8 @@ def upcoming(store: Store, now: datetime, *, limit: int = 5, series_id: str | No
     series = "and o.series_id = :series" if series_id else ""
     return _query(
         store,
-        f"where o.ends_at > :now and o.starts_at < :horizon and o.status in ('scheduled', 'moved') {series} "
-        "order by o.starts_at, o.id limit :limit",
-        {"now": _ts(now), "horizon": _ts(now + HORIZON), "series": series_id, "limit": limit},
+        f"where o.ends_at > :now and o.status in ('scheduled', 'moved') {series} order by o.starts_at, o.id limit :limit",
+        {"now": _ts(now), "series": series_id, "limit": limit},
     )
 
 
@@ -313,6 +330,11 @@ def _series(row: dict) -> Series:
         source=row["source"],
         channel_problem=row["channel_problem"],
     )
+
+
+def deployment_uid(store: Store) -> str:
+    """This deployment's own id (16 hex digits), made once with the database: calendar UIDs carry it."""
+    return store.db.execute("select uid from deployment where id = 1").fetchone()[0]
 
 
 def get_series(store: Store, series_id: str) -> Series | None:
@@ -457,7 +479,8 @@ def import_series(store: Store, declared: list[Series], *, now: datetime, defaul
 
 
 def expand_all(store: Store, now: datetime) -> int:
-    """Create every active series' sessions up to the horizon; returns how many were new."""
+    """Create every active series' sessions up to the horizon (and each one's next session, however
+    far ahead); returns how many were new."""
     created = 0
     for series in all_series(store):
         with store.transaction() as db:
@@ -465,10 +488,19 @@ def expand_all(store: Store, now: datetime) -> int:
     return created
 
 
+def _due_starts(series: Series, now: datetime) -> list[datetime]:
+    """The starts of the sessions a series should have on the calendar: those from ``now`` to the
+    horizon or, when there are none, its next one however far ahead (a spring conference added in
+    November is on the calendar, and RSVPs can start, at once)."""
+    recurrence = series.recurrence
+    within = recurrence.starts(now, now + HORIZON)
+    return within or [start for start in (recurrence.next_start(now),) if start]
+
+
 def _create_occurrences(db: sqlite_utils.Database, series: Series, now: datetime) -> list[str]:
-    """Insert the series' sessions from ``now`` to the horizon that do not exist yet; their ids."""
+    """Insert the series' due sessions (:func:`_due_starts`) that do not exist yet; their ids."""
     created = []
-    for start in series.recurrence.starts(now, now + HORIZON):
+    for start in _due_starts(series, now):
         occurrence_id = series.occurrence_id(start)
         cursor = db.execute(
             "insert or ignore into occurrences (id, series_id, starts_at, ends_at, status, revision, scheduled_at, notify) "
@@ -482,11 +514,14 @@ def _create_occurrences(db: sqlite_utils.Database, series: Series, now: datetime
 
 def _reschedule(db: sqlite_utils.Database, series: Series, now: datetime) -> None:
     """Bring future, untouched sessions in line with a changed schedule."""
-    expected = {series.occurrence_id(start): start for start in series.recurrence.starts(now, now + HORIZON)}
     rows = db.execute(
         "select id, starts_at, ends_at from occurrences where series_id = ? and starts_at > ? and status = 'scheduled'",
         (series.id, _ts(now)),
     ).fetchall()
+    # As far as the horizon, or the furthest session already made (a far next session), with a
+    # margin: a session keeps its date (its id) and may take a new time of day.
+    until = max([now + HORIZON, *(datetime.fromtimestamp(starts, UTC) + timedelta(days=2) for _, starts, _ in rows)])
+    expected = {series.occurrence_id(start): start for start in series.recurrence.starts(now, until)}
     for occurrence_id, starts, ends in rows:
         start = expected.get(occurrence_id)
         if start is None:
@@ -626,10 +661,13 @@ def move_occurrence(
 
     RSVPs stay; reminders follow the new time; the channel and members who said Going are told.
 
-    :raises SessionError: if it cannot be changed or the new time is not in the future.
+    :raises SessionError: if it cannot be changed, or the new time doesn't exist that day or is
+        not in the future.
     """
     with store.transaction() as db:
         occurrence = _changeable(store, occurrence_id, now)
+        if problem := skipped_problem(local_start, occurrence.timezone):
+            raise SessionError(problem)
         start = to_utc(local_start, occurrence.tz)
         if start <= now:
             raise SessionError("The new time has already passed: choose a time in the future.")

@@ -16,7 +16,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import HeartError
 from bot.sessions.core import DEFAULT_OFFSETS, Series
-from bot.sessions.recurrence import BIWEEKLY, LAST, MONTHLY, ONCE, WEEKLY, Recurrence, is_last_of_month, to_utc, week_of_month
+from bot.sessions.recurrence import (
+    BIWEEKLY,
+    LAST,
+    MONTHLY,
+    ONCE,
+    WEEKLY,
+    Recurrence,
+    clock_change_notes,
+    clock_change_problem,
+    is_last_of_month,
+    skipped_problem,
+    to_utc,
+    week_of_month,
+)
 
 MAX_TITLE = 100
 MAX_TOPIC = 200
@@ -26,6 +39,7 @@ MAX_LINK = 500
 MAX_COUNT = 200
 MAX_OFFSETS = 4
 MAX_OFFSET_MINUTES = 30 * 24 * 60
+MAX_AHEAD = dt.timedelta(days=2 * 366)  # a first session further off is a mistyped year
 MONTHLY_LAST = "monthly-last"
 REPEATS = {
     ONCE: "Once",
@@ -63,10 +77,12 @@ class SessionForm:
 
 @dataclass(frozen=True)
 class CheckedForm:
-    """A form that passed every check: the series (without an id yet) and the first topic."""
+    """A form that passed every check: the series (without an id yet), the first topic, and notes
+    for the person who filled it in (which 1:30 AM is meant on a night the clocks go back)."""
 
     series: Series
     topic: str | None
+    notes: tuple[str, ...] = ()
 
 
 class InvalidForm(HeartError):
@@ -91,7 +107,8 @@ class _Problems(dict):
 def check_form(form: SessionForm, *, now: dt.datetime | None, default_timezone: str, series_id: str = "") -> CheckedForm:
     """Check every field and build the series.
 
-    :param now: refuse a first session that has already started (None: no such check, for content).
+    :param now: refuse a first session that has already started (None: no such check, for content);
+        a first session more than two years from ``now`` (or today) is refused as a mistyped year.
     :raises InvalidForm: listing every problem found.
     """
     problems = fail = _Problems()
@@ -106,7 +123,8 @@ def check_form(form: SessionForm, *, now: dt.datetime | None, default_timezone: 
     day = _date(form.date, "date", fail, required=True)
     start_time = _time(form.time, fail)
     first_start = dt.datetime.combine(day, start_time) if day and start_time else None
-    if first_start and now and "timezone" not in problems and to_utc(first_start, ZoneInfo(zone)) <= now:
+    too_far = _too_far(day, now, fail)
+    if first_start and now and not too_far and "timezone" not in problems and to_utc(first_start, ZoneInfo(zone)) <= now:
         fail("date", "That date and time have already passed: choose a time in the future.")
     duration = _whole(form.duration, "duration", fail, low=15, high=8 * 60, what="The length must be from 15 to 480 minutes.")
     repeat = form.repeat.strip().casefold() or ONCE
@@ -130,14 +148,18 @@ def check_form(form: SessionForm, *, now: dt.datetime | None, default_timezone: 
     offsets = parse_offsets(form.reminders, fail)
     if series_id and not _SERIES_ID.match(series_id):
         fail("id", "An id is lower-case letters, digits and hyphens (at most 48), like ne-peer-support-hour.")
+    recurrence = None
+    if first_start and not {"date", "timezone", "repeat"} & problems.keys():
+        frequency = MONTHLY if repeat == MONTHLY_LAST else repeat
+        nth = (LAST if repeat == MONTHLY_LAST else week_of_month(first_start.date())) if frequency == MONTHLY else None
+        recurrence = Recurrence(
+            frequency, first_start, zone, nth, until if frequency != ONCE else None, count if frequency != ONCE else None
+        )
+        if problem := clock_change_problem(recurrence):
+            fail("time", problem)
     fail.raise_if_any()
-    if first_start is None:  # unreachable: a missing date or time is a problem above
+    if recurrence is None:  # unreachable: a missing date, time, zone or repeat is a problem above
         raise InvalidForm({"date": "Choose a date and a time."})
-    frequency = MONTHLY if repeat == MONTHLY_LAST else repeat
-    nth = (LAST if repeat == MONTHLY_LAST else week_of_month(first_start.date())) if frequency == MONTHLY else None
-    recurrence = Recurrence(
-        frequency, first_start, zone, nth, until if frequency != ONCE else None, count if frequency != ONCE else None
-    )
     series = Series(
         id=series_id,
         title=title,
@@ -149,16 +171,21 @@ def check_form(form: SessionForm, *, now: dt.datetime | None, default_timezone: 
         facilitator=facilitator,
         reminder_offsets=offsets,
     )
-    return CheckedForm(series, topic)
+    return CheckedForm(series, topic, tuple(clock_change_notes(recurrence)))
 
 
-def check_new_time(date_text: str, time_text: str) -> dt.datetime:
+def check_new_time(date_text: str, time_text: str, timezone: str | None = None) -> dt.datetime:
     """A moved session's new start as a naive wall-clock time (fields ``date`` and ``time``).
 
-    :raises InvalidForm: if either is missing or malformed.
+    :param timezone: the session's zone, to refuse a time its clocks skip that day.
+    :raises InvalidForm: if either is missing or malformed, the date more than two years away, or
+        the time doesn't exist that day.
     """
     fail = _Problems()
     day, start = _date(date_text, "date", fail, required=True), _time(time_text, fail)
+    too_far = _too_far(day, None, fail)
+    if day and start and timezone and not too_far and (problem := skipped_problem(dt.datetime.combine(day, start), timezone)):
+        fail("time", problem)
     fail.raise_if_any()
     return dt.datetime.combine(day, start)  # type: ignore[arg-type]
 
@@ -217,6 +244,14 @@ def describe_offset(minutes: int) -> str:
             count = minutes // size
             return f"{count} {unit}{'' if count == 1 else 's'}"
     return f"{minutes} minutes"  # unreachable: every whole number divides by 1
+
+
+def _too_far(day: dt.date | None, now: dt.datetime | None, fail: Callable[[str, str], None]) -> bool:
+    """Refuse a date more than two years from ``now`` (or today): a mistyped year. True if refused."""
+    if day and day > (now or dt.datetime.now(dt.UTC)).date() + MAX_AHEAD:
+        fail("date", f"{day.isoformat()} is more than two years away: check the year.")
+        return True
+    return False
 
 
 def _is_zone(name: str) -> bool:

@@ -2,7 +2,9 @@
 
 The file gives the times in the series' own zone with its VTIMEZONE, so a calendar shows the
 session at the right moment wherever the member is. Its UID is stable and its SEQUENCE is
-the session's revision: adding a moved session again updates the old entry.
+the session's revision: adding a moved session again updates the old entry. The UID carries
+the deployment's own id (:func:`bot.sessions.core.deployment_uid`), so two installs that keep
+the default series never share one.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from bot.sessions.core import Occurrence
 
 GOOGLE_TEMPLATE = "https://calendar.google.com/calendar/render"
 MAX_GOOGLE_DETAILS = 1000  # keeps the link well under Slack's 3,000-character button URL
+MAX_FILENAME_SERIES = 40  # characters of the series id in a calendar file's name
 
 
 def _description(occurrence: Occurrence) -> str:
@@ -28,14 +31,23 @@ def _description(occurrence: Occurrence) -> str:
     return "\n\n".join(part for part in parts if part)
 
 
-def ics(occurrence: Occurrence, *, now: datetime | None = None) -> bytes:
-    """The session as an iCalendar file."""
+def uid(occurrence: Occurrence, deployment: str) -> str:
+    """The session's calendar UID: ``<series id>:<local date>@<deployment>.heart-bot``, the same
+    for every copy of the session this deployment hands out, moved or not."""
+    return f"{occurrence.id}@{deployment}.heart-bot"
+
+
+def ics(occurrence: Occurrence, *, deployment: str, now: datetime | None = None) -> bytes:
+    """The session as an iCalendar file.
+
+    :param deployment: this deployment's id (:func:`bot.sessions.core.deployment_uid`), for the UID.
+    """
     calendar = Calendar()
     calendar.add("prodid", "-//HEART Collective//heart-bot//EN")
     calendar.add("version", "2.0")
     calendar.add("method", "PUBLISH")
     event = Event()
-    event.add("uid", f"{occurrence.id}@heart-bot")
+    event.add("uid", uid(occurrence, deployment))
     event.add("dtstamp", now or datetime.now(UTC))
     event.add("dtstart", occurrence.starts_at.astimezone(occurrence.tz))
     event.add("dtend", occurrence.ends_at.astimezone(occurrence.tz))
@@ -55,9 +67,19 @@ def ics(occurrence: Occurrence, *, now: datetime | None = None) -> bytes:
 
 
 def ics_filename(occurrence: Occurrence) -> str:
-    """``peer-support-hour-2026-12-08.ics``-style name."""
+    """``peer-support-hour-2026-12-08.ics``-style name: the series id, cut after a whole word when it
+    is long (``ne-school-mental-health-peer-support-2026-12-08.ics``), and the session's date."""
     day = occurrence.starts_at.astimezone(occurrence.tz).date().isoformat()
-    return f"{occurrence.series_id[:40]}-{day}.ics"
+    return f"{_whole_words(occurrence.series_id, MAX_FILENAME_SERIES)}-{day}.ics"
+
+
+def _whole_words(slug: str, limit: int) -> str:
+    """``slug`` (words joined by hyphens) cut to at most ``limit`` characters at a hyphen; a first
+    word longer than ``limit`` is cut where it must be."""
+    if len(slug) <= limit:
+        return slug
+    cut = slug.rfind("-", 0, limit + 1)
+    return slug[:cut] if cut > 0 else slug[:limit]
 
 
 def google_calendar_url(occurrence: Occurrence) -> str:

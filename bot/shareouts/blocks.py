@@ -7,6 +7,7 @@ anyone or pose as a link.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
 from enum import StrEnum
 
 from slack_sdk.models.blocks import (
@@ -65,7 +66,7 @@ _VISIBILITY_DETAILS = {  # radio descriptions: at most 75 characters each
     Visibility.COORDINATORS: "Coordinators can read it and see it's from you.",
     Visibility.CHANNEL_ANONYMOUS: "Posted without your name. Coordinators can see it's from you.",
     Visibility.CHANNEL_NAMED: "Posted in the channel with your name.",
-    Visibility.ANONYMOUS: "Coordinators can read it; nobody can tell it's from you, not even them.",
+    Visibility.ANONYMOUS: "Coordinators read it; nobody knows it's you. Keeps the day, not the time.",
 }
 _CONCERNS = {
     Concern.NAME: "a student's full name",
@@ -198,7 +199,7 @@ def audience(visibility: Visibility, channel_id: str | None) -> str:
         Visibility.CHANNEL_NAMED: f"It's posted in {where} with your name.",
         Visibility.ANONYMOUS: (
             "Coordinators can read it, but nobody, not even coordinators, can tell it's from you. "
-            "Only you can find it again, with `/shareout mine`."
+            "heart-bot keeps the day you shared it, not the time. Only you can find it again, with `/shareout mine`."
         ),
     }[visibility]
 
@@ -426,7 +427,7 @@ def mine_message(page: Page, sessions: dict[str, Occurrence], timezone: str, *, 
             first = "_The text was removed after the retention period._"
         else:
             first = f">{escape(truncate(shareout.first_line, 150))}"
-        saved_at = moment(shareout.created_at, timezone)
+        saved_at = _saved_on(shareout.created_at) if shareout.day_only else moment(shareout.created_at, timezone)
         blocks.append(section(f"*{saved_at}* · {about} · {VISIBILITY_LABELS[shareout.visibility]}\n{first}"))
         buttons = [button("Edit", EDIT_ACTION, str(shareout.id))] if shareout.text is not None else []
         blocks.append(actions([*buttons, _delete_button(shareout)]))
@@ -439,6 +440,11 @@ def mine_message(page: Page, sessions: dict[str, Occurrence], timezone: str, *, 
         blocks.append(actions(paging))
     blocks.append(context("Download everything with `/shareout export`."))
     return Message(text=f"Your share-outs ({page.total})", blocks=blocks)
+
+
+def _saved_on(day: datetime) -> str:
+    """The day a share-out was saved, when only its day is kept: ``Tue, Nov 3``."""
+    return f"{day:%a, %b} {day.day}"
 
 
 # ----------------------------------------------------------------------------- posts and DMs
@@ -506,7 +512,8 @@ def help_message() -> Message:
         "• `/shareout your words` saves it at once for coordinators only; *Add details* opens the form.\n"
         "• `/shareout mine` lists your share-outs to edit or delete; `/shareout export` sends them to you as files.\n"
         "*Who can see it:* coordinators only (the default), the channel without your name, the channel with your name, "
-        "or anonymous to everyone (coordinators read it but nobody can tell it's from you)."
+        "or anonymous to everyone (coordinators read it but nobody can tell it's from you; heart-bot keeps the day, "
+        "not the time)."
     )
     return Message(text="How to share out", blocks=[section(text), context(escape(NOT_A_CRISIS_SERVICE))])
 

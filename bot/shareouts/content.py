@@ -8,6 +8,7 @@ reported in one place, one line each.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,9 @@ from typing import Any
 from bot.content import Problem, ReadYaml
 from bot.safety import FILE_FIELDS as CRISIS_FIELDS
 from bot.safety import SafetyNet, build_safety_net
+from bot.word_model import WordModel, read_word_model
 
+CRISIS_MODEL = "crisis-model.json"  # written by tests/safety_corpus/train.py
 MAX_LABEL = 75  # Slack's limit for a menu option's text
 MAX_CHOICES = 100  # Slack's limit for a menu's options
 _CHOICE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,49}$")
@@ -70,8 +73,23 @@ def load_shareout_content(root: Path, read_yaml: ReadYaml, problem: Problem) -> 
     return ShareoutContent(
         sectors=_choices(form_path, "sectors", form.get("sectors"), problem),
         themes=_choices(form_path, "themes", form.get("themes"), problem),
-        crisis=build_safety_net(crisis_files, lambda where, what: problem(root / "crisis.yml", where, what)),
+        crisis=build_safety_net(
+            crisis_files,
+            lambda where, what: problem(root / "crisis.yml", where, what),
+            model=_word_model(root / CRISIS_MODEL, problem),
+        ),
     )
+
+
+def _word_model(path: Path, problem: Problem) -> WordModel | None:
+    """The safety net's word model, when its file is there (without it, the rules listen alone)."""
+    if not path.exists():
+        return None
+    try:
+        return read_word_model(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError) as error:  # JSONDecodeError and ModelError are ValueErrors
+        problem(path, "", f"can't be read: {error}")
+        return None
 
 
 def _mapping(path: Path, data: Any, allowed: set[str], problem: Problem) -> dict[str, Any]:

@@ -12,6 +12,14 @@ turn it back into a member, and, each share-out having its own salt, nobody can 
 two anonymous share-outs came from the same member. Every read and write here goes through
 an :class:`Owner`, which matches either way.
 
+Nor does an anonymous share-out keep a time that could name its author beside the member's
+own named activity (their lookups and RSVPs, stored to the second). It keeps only its day
+(:mod:`bot.coarse`), created and updated alike, and so does the event that counts it; its
+id is day-ordered and random within the day, its themes' row ids follow from its id, its
+request key is sealed, nothing is logged about it, and the write-ahead log, which orders
+each write among the others, is emptied after each of its writes. "Mine" keeps the member's
+own order without a time: each share-out holds a running number sealed with its owner's key.
+
 The text is never logged, and never put in an exception message.
 """
 
@@ -25,16 +33,17 @@ import io
 import json
 import logging
 import secrets
+import sqlite3
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
 
 import sqlite_utils
 
-from bot import events
+from bot import coarse, events
 from bot.group_commit import GroupCommit
 from bot.sessions import core as sessions
 from bot.sessions.core import Occurrence
@@ -80,6 +89,28 @@ def create_shareouts(db: sqlite_utils.Database) -> None:
         foreign_keys=[("shareout_id", "shareouts", "id")],
     )
     db["shareout_themes"].create_index(["theme"])
+
+
+# A theme row's id is its share-out's id times this, plus its place in the member's choice: it
+# keeps that order without telling when the row was written.
+THEMES_PER_SHAREOUT = 256  # more than a Slack menu can offer (100)
+
+
+@migrations()
+def keep_anonymous_share_outs_to_the_day(db: sqlite_utils.Database) -> None:
+    # The member's own order of their share-outs: a running number, sealed with the owner's key.
+    db["shareouts"].add_column("author_order", int)
+    db["shareout_sequence"].create({"id": int, "last": int}, pk="id")
+    db["shareout_sequence"].insert({"id": 1, "last": 0})
+    # Theme rows took the next row id as they were written; give them the ids they take now.
+    db.execute(
+        "create temp table theme_rows as select rowid as old, "
+        f"shareout_id * {THEMES_PER_SHAREOUT} + row_number() over (partition by shareout_id order by rowid) - 1 as new "
+        "from shareout_themes"
+    )
+    db.execute("update shareout_themes set rowid = -rowid")  # out of the way of the new ids
+    db.execute("update shareout_themes set rowid = (select new from temp.theme_rows where old = -shareout_themes.rowid)")
+    db.execute("drop table temp.theme_rows")
 
 
 class Visibility(StrEnum):
@@ -153,6 +184,17 @@ class Owner:
             return {"user_id": None, "author_hash": self.seal()}
         return {"user_id": self.user_id, "author_hash": None}
 
+    def request_code(self, request_key: str) -> str:
+        """What is stored of a request key: Slack's view hashes begin with the time the form opened."""
+        return self._digest(f"shareout-request:{self.user_id}:{request_key}")
+
+    def order_code(self, shareout_id: int, value: int) -> int:
+        """``value`` (a running number) sealed for the share-out ``shareout_id``, or a sealed one
+        opened: it is XORed with 48 bits of a keyed hash of the member and that share-out, so
+        nobody without the key can read it, or tell the member's share-outs apart from others'."""
+        mask = hmac.new(self.key, f"shareout-order:{self.user_id}:{shareout_id}".encode(), hashlib.sha256).digest()
+        return value ^ int.from_bytes(mask[:6])
+
     def _digest(self, message: str) -> str:
         return hmac.new(self.key, message.encode(), hashlib.sha256).hexdigest()
 
@@ -182,6 +224,11 @@ class Shareout:
     def first_line(self) -> str:
         """The first non-empty line of the text ("" once removed)."""
         return next((line.strip() for line in (self.text or "").splitlines() if line.strip()), "")
+
+    @property
+    def day_only(self) -> bool:
+        """True when only the day it was written is kept (made "anonymous to everyone")."""
+        return coarse.is_day(self.created_at.timestamp())
 
 
 @dataclass(frozen=True)
@@ -318,33 +365,73 @@ def channel_for(store: Store, draft: Draft, origin_channel: str | None) -> str |
 # ------------------------------------------------------------------------- writing
 
 
-def save(commits: GroupCommit, draft: Draft, owner: Owner, *, request_key: str, now: datetime) -> Future[Saved]:
+def save(
+    commits: GroupCommit, draft: Draft, owner: Owner, *, request_key: str, now: datetime, zone: tzinfo
+) -> Future[Saved]:
     """Save ``draft`` once per ``request_key``; a repeat resolves to the row saved the first time.
 
     The future is resolved once the row is committed (together with the other share-outs
-    saved at the same moment). The draft must have passed :func:`check`.
+    saved at the same moment), with the event that counts it. The draft must have passed
+    :func:`check`. ``zone`` is the community's: an anonymous share-out keeps its day there.
     """
-    saving = commits.submit(lambda db: _insert_once(db, draft, owner, request_key=request_key, now=now))
-    saving.add_done_callback(_log_saved)
-    return saving
+    saving = commits.submit(lambda db: _insert_once(db, draft, owner, request_key=request_key, now=now, zone=zone))
+    if draft.visibility is not Visibility.ANONYMOUS:
+        saving.add_done_callback(_log_saved)
+        return saving
+    # Not logged: a log line's time would be its moment. And before anyone is told it is saved,
+    # the write-ahead log goes, which orders it among the writes just before and after it.
+    settled: Future[Saved] = Future()
+    saving.add_done_callback(functools.partial(_settle, commits.store, settled))
+    return settled
 
 
-def _insert_once(db: sqlite_utils.Database, draft: Draft, owner: Owner, *, request_key: str, now: datetime) -> Saved:
-    existing = db.execute("select id from shareouts where request_key = ?", [request_key]).fetchone()
+def _settle(store: Store, settled: Future[Saved], saving: Future[Saved]) -> None:
+    """Empty the write-ahead log after an anonymous share-out is committed, then pass the outcome on."""
+    if (error := saving.exception()) is not None:
+        settled.set_exception(error)
+        return
+    try:
+        if saving.result().created:
+            store.erase_history()
+    except sqlite3.Error as error:  # saved all the same; the log is emptied at its next checkpoint
+        log.warning("could not empty the write-ahead log after a share-out (%s)", type(error).__name__)
+    settled.set_result(saving.result())
+
+
+def _insert_once(
+    db: sqlite_utils.Database, draft: Draft, owner: Owner, *, request_key: str, now: datetime, zone: tzinfo
+) -> Saved:
+    sealed_key = owner.request_code(request_key)
+    existing = db.execute("select id from shareouts where request_key = ?", [sealed_key]).fetchone()
     if existing:
         return Saved(_load(db, existing[0]), created=False)
+    if draft.visibility is Visibility.ANONYMOUS:
+        created = coarse.day_of(now, zone)
+        shareout_id = coarse.day_id(db, "shareouts", created)
+    else:
+        created, shareout_id = now.timestamp(), coarse.next_id(db, "shareouts")
     row = {
-        "created_at": now.timestamp(),
+        "id": shareout_id,
+        "created_at": created,
         "occurrence_id": draft.occurrence_id,
         "sector": draft.sector,
         "visibility": draft.visibility.value,
         "text": draft.text,
-        "request_key": request_key,
+        "request_key": sealed_key,
+        "author_order": owner.order_code(shareout_id, _next_order(db)),
         **owner.columns(draft.visibility),
     }
-    shareout_id = db["shareouts"].insert(row).last_pk
-    _set_themes(db, shareout_id, draft.themes)
+    db["shareouts"].insert(row)
+    _add_themes(db, shareout_id, draft.themes)
+    shared = events.Event(events.SHAREOUT, row["user_id"], draft.occurrence_id, at=created)
+    events.write(db, [shared], zone)
     return Saved(_load(db, shareout_id), created=True)
+
+
+def _next_order(db: sqlite_utils.Database) -> int:
+    """The next running number of share-outs (one for all members, so it needs no member's rows)."""
+    (value,) = db.execute("update shareout_sequence set last = last + 1 where id = 1 returning last").fetchone()
+    return value
 
 
 def _log_saved(saving: Future[Saved]) -> None:
@@ -352,39 +439,75 @@ def _log_saved(saving: Future[Saved]) -> None:
         log.info("share-out %s saved (%s)", saved.shareout.id, saved.shareout.visibility.value)
 
 
-def update(store: Store, shareout_id: int, owner: Owner, draft: Draft, *, now: datetime) -> Shareout | None:
+def update(
+    store: Store, shareout_id: int, owner: Owner, draft: Draft, *, now: datetime, zone: tzinfo
+) -> Shareout | None:
     """Replace an owner's share-out with ``draft``; None if it is not theirs or is gone.
 
-    Turning a share-out "anonymous to everyone" also removes the member id from the
-    event that counted it, so no record links the two any more, and from the disk.
+    An anonymous share-out keeps only the day of the edit. Turning one "anonymous to everyone"
+    keeps only the day of its times, gives it a new, day-ordered id (its own placed it among
+    others' in time), and takes the member id off the event that counted it, so no record
+    links the two any more; then wipes the earlier versions from the disk.
     """
+    anonymous = draft.visibility is Visibility.ANONYMOUS
     with store.transaction() as db:
         current = _owned(db, shareout_id, owner)
         if current is None:
             return None
+        if anonymous and current.visibility is not Visibility.ANONYMOUS:
+            shareout_id = _keep_to_the_day(db, current.id, zone, owner)
+            if current.user_id:
+                day = coarse.day_of(current.created_at, zone)
+                events.unlink(db, events.SHAREOUT, current.user_id, current.created_at.timestamp(), day=day)
         changes = {
-            "updated_at": now.timestamp(),
+            "updated_at": coarse.day_of(now, zone) if anonymous else now.timestamp(),
             "occurrence_id": draft.occurrence_id,
             "sector": draft.sector,
             "visibility": draft.visibility.value,
             "text": draft.text,
             **owner.columns(draft.visibility),
         }
+        _clear_themes(db, shareout_id)
         db["shareouts"].update(shareout_id, changes)
-        _set_themes(db, shareout_id, draft.themes)
-        if draft.visibility is Visibility.ANONYMOUS and current.user_id:
-            events.unlink(db, events.SHAREOUT, current.user_id, current.created_at.timestamp())
+        _add_themes(db, shareout_id, draft.themes)
         updated = _load(db, shareout_id)
-    log.info("share-out %s edited (%s)", shareout_id, draft.visibility.value)
-    if draft.visibility is Visibility.ANONYMOUS and current.user_id:
+    if anonymous:
         store.erase_history()
+    else:
+        log.info("share-out %s edited (%s)", shareout_id, draft.visibility.value)
     return updated
+
+
+def _keep_to_the_day(db: sqlite_utils.Database, shareout_id: int, zone: tzinfo, owner: Owner | None = None) -> int:
+    """Keep a share-out's times to their day and give it a day-ordered id and a request key that
+    carries nothing; returns the new id. ``owner`` reseals its running number for the new id
+    (written before running numbers, a share-out has none)."""
+    created, updated, order = db.execute(
+        "select created_at, updated_at, author_order from shareouts where id = ?", [shareout_id]
+    ).fetchone()
+    day = coarse.day_of(_when(created), zone)
+    new_id = coarse.day_id(db, "shareouts", day)
+    themes = _themes_of(db, shareout_id)
+    _clear_themes(db, shareout_id)  # they name the old id
+    changes = {
+        "id": new_id,
+        "created_at": day,
+        "updated_at": None if updated is None else coarse.day_of(_when(updated), zone),
+        "request_key": secrets.token_hex(16),
+        "author_order": owner.order_code(new_id, owner.order_code(shareout_id, order)) if owner and order is not None else None,
+    }
+    db["shareouts"].update(shareout_id, changes)
+    _add_themes(db, new_id, themes)
+    return new_id
 
 
 def record_post(store: Store, shareout_id: int, channel_id: str | None, message_ts: str | None) -> None:
     """Remember the channel message that shows a share-out (or that there is none)."""
     with store.transaction() as db:
         db.execute("update shareouts set channel_id = ?, message_ts = ? where id = ?", [channel_id, message_ts, shareout_id])
+        visibility = db.execute("select visibility from shareouts where id = ?", [shareout_id]).fetchone()
+    if message_ts is None and visibility == (Visibility.ANONYMOUS.value,):
+        store.erase_history()  # a post's ts is the moment it was posted
 
 
 def delete(store: Store, shareout_id: int, owner: Owner) -> Shareout | None:
@@ -393,9 +516,10 @@ def delete(store: Store, shareout_id: int, owner: Owner) -> Shareout | None:
         found = _owned(db, shareout_id, owner)
         if found is None:
             return None
-        db.execute("delete from shareout_themes where shareout_id = ?", [shareout_id])
+        _clear_themes(db, shareout_id)
         db.execute("delete from shareouts where id = ?", [shareout_id])
-    log.info("share-out %s deleted", shareout_id)
+    if found.visibility is not Visibility.ANONYMOUS:
+        log.info("share-out %s deleted", shareout_id)
     store.erase_history()
     return found
 
@@ -424,22 +548,68 @@ def purge_texts(store: Store, *, older_than: datetime) -> int:
     return cursor.rowcount
 
 
-def _set_themes(db: sqlite_utils.Database, shareout_id: int, themes: tuple[str, ...]) -> None:
+def _themes_of(db: sqlite_utils.Database, shareout_id: int) -> tuple[str, ...]:
+    rows = db.execute("select theme from shareout_themes where shareout_id = ? order by rowid", [shareout_id])
+    return tuple(theme for (theme,) in rows)
+
+
+def _clear_themes(db: sqlite_utils.Database, shareout_id: int) -> None:
     db.execute("delete from shareout_themes where shareout_id = ?", [shareout_id])
-    db["shareout_themes"].insert_all({"shareout_id": shareout_id, "theme": theme} for theme in dict.fromkeys(themes))
+
+
+def _add_themes(db: sqlite_utils.Database, shareout_id: int, themes: tuple[str, ...]) -> None:
+    """Add a share-out's themes in the member's order (see :data:`THEMES_PER_SHAREOUT`)."""
+    rows = [
+        (shareout_id * THEMES_PER_SHAREOUT + place, shareout_id, theme)
+        for place, theme in enumerate(dict.fromkeys(themes))
+    ]
+    db.conn.executemany("insert into shareout_themes (rowid, shareout_id, theme) values (?, ?, ?)", rows)
+
+
+def day_migrations(zone: tzinfo) -> sqlite_utils.Migrations:
+    """The one-off migration that keeps the anonymous share-outs saved before to their day in
+    ``zone`` (the runtime applies it after the features' own sets, which know no zone)."""
+    day_kept = sqlite_utils.Migrations("heart.shareouts.days")
+
+    @day_kept()
+    def anonymous_share_outs_keep_only_their_day(db: sqlite_utils.Database) -> None:
+        for (shareout_id,) in db.execute("select id from shareouts where visibility = 'anonymous' and id > 0").fetchall():
+            _keep_to_the_day(db, shareout_id, zone)
+
+    return day_kept
 
 
 # ------------------------------------------------------------------------- reading
 
 _COLUMNS = "id, created_at, updated_at, visibility, text, occurrence_id, sector, user_id, channel_id, message_ts"
-_MINE = "(user_id = :user_id or id in (select value from json_each(:anonymous)))"
 
 
-def _mine_params(db: sqlite_utils.Database, owner: Owner) -> dict[str, str]:
-    """Parameters for :data:`_MINE`. No stored code names its author, so every anonymous
-    share-out's code is checked against the owner's key (one HMAC each)."""
-    codes = db.execute("select id, author_hash from shareouts where author_hash is not null")
-    return {"user_id": owner.user_id, "anonymous": json.dumps([id_ for id_, code in codes if owner.owns(code)])}
+def _my_ids(db: sqlite_utils.Database, owner: Owner) -> list[int]:
+    """The ids of the owner's share-outs, oldest first in the member's own order: by their sealed
+    running numbers, after those written before running numbers (by time: their day, for an
+    anonymous one). No stored code names its author, so every anonymous share-out's code is
+    checked against the owner's key (one HMAC each)."""
+    rows = db.execute(
+        "select id, user_id, author_hash, author_order, created_at from shareouts where user_id = ? or author_hash is not null",
+        [owner.user_id],
+    )
+    order: list[tuple[tuple[int, float, int], int]] = []
+    for shareout_id, user_id, code, sealed, created in rows:
+        if user_id == owner.user_id or (user_id is None and owner.owns(code)):
+            if sealed is None:
+                order.append(((0, created, shareout_id), shareout_id))
+            else:
+                order.append(((1, owner.order_code(shareout_id, sealed), shareout_id), shareout_id))
+    return [shareout_id for _, shareout_id in sorted(order)]
+
+
+def _load_all(db: sqlite_utils.Database, ids: list[int]) -> list[Shareout]:
+    """The share-outs ``ids``, in that order."""
+    if not ids:
+        return []
+    rows = db.execute(f"select {_COLUMNS} from shareouts where id in (select value from json_each(?))", [json.dumps(ids)])
+    found = {shareout.id: shareout for shareout in _shareouts(db, rows.fetchall())}
+    return [found[shareout_id] for shareout_id in ids]
 
 
 def get(store: Store, shareout_id: int, owner: Owner) -> Shareout | None:
@@ -448,15 +618,10 @@ def get(store: Store, shareout_id: int, owner: Owner) -> Shareout | None:
 
 
 def mine(store: Store, owner: Owner, *, limit: int = 10, offset: int = 0) -> Page:
-    """A page of the owner's share-outs, newest first."""
+    """A page of the owner's share-outs, newest first (in the member's own order)."""
     db = store.db
-    params = _mine_params(db, owner)
-    total = db.execute(f"select count(*) from shareouts where {_MINE}", params).fetchone()[0]
-    rows = db.execute(
-        f"select {_COLUMNS} from shareouts where {_MINE} order by created_at desc, id desc limit :limit offset :offset",
-        {**params, "limit": limit, "offset": offset},
-    ).fetchall()
-    return Page(tuple(_shareouts(db, rows)), total, offset)
+    newest_first = _my_ids(db, owner)[::-1]
+    return Page(tuple(_load_all(db, newest_first[offset : offset + limit])), len(newest_first), offset)
 
 
 def all_mine(store: Store, owner: Owner) -> list[Shareout]:
@@ -465,8 +630,7 @@ def all_mine(store: Store, owner: Owner) -> list[Shareout]:
 
 
 def _all_mine(db: sqlite_utils.Database, owner: Owner) -> list[Shareout]:
-    sql = f"select {_COLUMNS} from shareouts where {_MINE} order by created_at, id"
-    return list(_shareouts(db, db.execute(sql, _mine_params(db, owner)).fetchall()))
+    return _load_all(db, _my_ids(db, owner))
 
 
 def expired_posts(store: Store) -> list[Shareout]:
@@ -535,8 +699,8 @@ def export_rows(store: Store, content: ShareoutContent, owner: Owner) -> list[di
         rows.append(
             {
                 "id": shareout.id,
-                "created_at": shareout.created_at.isoformat(timespec="seconds"),
-                "updated_at": shareout.updated_at.isoformat(timespec="seconds") if shareout.updated_at else None,
+                "created_at": _exported(shareout.created_at),
+                "updated_at": _exported(shareout.updated_at) if shareout.updated_at else None,
                 "session": occurrence.title if occurrence else None,
                 "session_id": shareout.occurrence_id,
                 "sector": content.sector_label(shareout.sector),
@@ -546,6 +710,13 @@ def export_rows(store: Store, content: ShareoutContent, owner: Owner) -> list[di
             }
         )
     return rows
+
+
+def _exported(moment: datetime) -> str:
+    """A time as exported: the date alone when only the day is kept, else to the second (UTC)."""
+    if coarse.is_day(moment.timestamp()):
+        return moment.date().isoformat()
+    return moment.isoformat(timespec="seconds")
 
 
 def export_json(rows: list[dict[str, Any]]) -> str:
@@ -574,8 +745,10 @@ def _cell(value: Any) -> Any:
 RETENTION_JOB = "shareout-retention"
 
 
-def purge_expired(store: Store, days: int, now: datetime | None = None) -> int:
-    """Remove the texts older than ``days`` (``SHAREOUT_RETENTION_DAYS``); run daily, with their
-    channel posts, by :func:`bot.shareouts.posts.apply_retention`."""
+def purge_expired(store: Store, days: int, now: datetime | None = None, *, zone: tzinfo) -> int:
+    """Remove the texts of the days before the last ``days`` (``SHAREOUT_RETENTION_DAYS``) in the
+    community's ``zone``: by whole days, as an anonymous share-out keeps only its day. Run daily,
+    with their channel posts, by :func:`bot.shareouts.posts.apply_retention`."""
     now = now or datetime.now(UTC)
-    return purge_texts(store, older_than=now - timedelta(days=days))
+    first_kept = datetime.combine((now - timedelta(days=days)).astimezone(zone).date(), time(0), zone)
+    return purge_texts(store, older_than=first_kept)

@@ -4,7 +4,7 @@ share-out or all their data, and when retention removes a share-out's text."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -32,13 +32,14 @@ def remove(client: WebClient, shareout: Shareout) -> bool:
     return True
 
 
-def apply_retention(store: Store, client: WebClient, days: int, now: datetime | None = None) -> int:
-    """Remove the texts older than ``days`` and take down their channel posts (the scheduler runs
-    this daily). A post Slack refuses to delete is tried again the next day.
+def apply_retention(store: Store, client: WebClient, days: int, now: datetime | None = None, *, zone: tzinfo) -> int:
+    """Remove the texts older than ``days`` (whole days in the community's ``zone``) and take down
+    their channel posts (the scheduler runs this daily). A post Slack refuses to delete is tried
+    again the next day.
 
     :returns: how many posts were taken down.
     """
-    shareouts.purge_expired(store, days, now)
+    shareouts.purge_expired(store, days, now, zone=zone)
     removed = 0
     for shareout in shareouts.expired_posts(store):
         if remove(client, shareout):

@@ -1,6 +1,6 @@
 """Privacy: what members write never reaches the log (even at DEBUG) and neither do tokens or
-secrets; "anonymous to everyone" leaves no member id anywhere in the database file; errors
-tell members nothing about the bot's insides.
+secrets; "anonymous to everyone" leaves no member id anywhere in the database file, and no time
+finer than the day that could name its author; errors tell members nothing about the bot's insides.
 """
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ from typing import Any
 from bot.offline import slack_requests
 from bot.offline.localslack import Failure, LocalSlack
 from bot.offline.server import BOT_TOKEN, SHAREOUT_HASH_SECRET, SIGNING_SECRET, BotServer, http
+from tests.reliability import moments
 from tests.reliability.checks import eventually
 from tests.reliability.conftest import COORDINATOR, MEMBER
 from tests.reliability.ledger import proves
+from tests.reliability.moments import Window
 from tests.reliability.wire import Wire
 from tests.support.forms import add_form
 from tests.support.forms import form as shareout_form
@@ -160,6 +162,115 @@ def reaches_someone_else(call: Any, member: str) -> bool:
 def rows_of(database: Path, sql: str, *params: Any) -> list[tuple]:
     with sqlite3.connect(database) as db:
         return db.execute(sql, params).fetchall()
+
+
+AUTHOR, CONVERT = "UTIMEDA", "UTIMEDB"
+CRISIS_WORDS = "I feel like I want to end it all some days"
+
+
+@proves(
+    "Attack",
+    'Anonymity in time: a member is refused a coordinator command, looks up a term and opens /peerhour, then seconds later '
+    'opens /shareout (once failing), shares "anonymous to everyone" with themes and words the safety net hears, asks '
+    "for a check-in without their name and edits it; another member turns a share-out they saved to the second "
+    "anonymous. Each time, every table found in the schema, the raw database file and its write-ahead log (read while "
+    "the bot runs, and after it stops) and the log file are searched for a time near the share-out",
+    3,
+    "no time finer than the day near the share-out, the edit or the change, in any row, index, freed page, WAL frame "
+    "or request key, nor the earlier time of the changed one; their rows (share-out, themes, events) sort before every "
+    "named row, by day; no log line near them names the member, and none names the share-out",
+    fixed="An anonymous share-out, its event, the safety net's and the check-in's were stored to the microsecond beside "
+    "the member's named lookups, with the next row ids, and its request key held Slack's view hash (the time the form "
+    "opened); its save and edits were logged; the error handler logged the member of a failed /shareout.",
+)
+def test_anonymous_shareouts_keep_no_time_finer_than_the_day(local_slack, tmp_path):
+    database = tmp_path / "heart.db"
+    env = {"COORDINATOR_IDS": COORDINATOR, "LOG_LEVEL": "DEBUG"}
+    bot = BotServer(local_slack, database, env=env).start()
+    try:
+        # The author's named activity: in the events with their id, and in the log.
+        bot.command("/heart", "report", user=AUTHOR)
+        bot.command("/glossary", "trauma", user=AUTHOR)
+        bot.command("/peerhour", user=AUTHOR)
+        eventually(lambda: rows_of(database, "select count(*) from events where user_id = ?", AUTHOR)[0][0] >= 2)
+        assert AUTHOR in bot.log()
+
+        def near(act) -> Window:
+            """Seconds after the named activity, do ``act``: the window it happened in, checked at once."""
+            time.sleep(2.5)
+            start, logged = time.time(), len(bot.log())
+            act()
+            window = Window(start - 0.5, time.time() + 0.5)
+            time.sleep(0.3)  # what the bot logs after its answers
+            assert_no_moment(database, window)
+            late = bot.log()[logged:]
+            assert AUTHOR not in late and CONVERT not in late
+            return window
+
+        def share() -> None:
+            local_slack.fail_next("views.open", Failure(error="expired_trigger_id"))
+            bot.command("/shareout", user=AUTHOR)  # fails, after the ack
+            bot.command("/shareout", user=AUTHOR)
+            draft = shareout_form(CRISIS_WORDS, visibility="anonymous", themes=("win", "ask"))
+            answer = bot.submit("shareout_form", draft, user=AUTHOR, private_metadata=meta())
+            checkin = next(e for e in buttons_of(answer.json["view"]) if e["action_id"] == "shareout_checkin_anonymous")
+            view = {"id": "VTIMED", "type": "modal"}
+            action, value = checkin["action_id"], checkin["value"]
+            bot.post(slack_requests.block_actions_body(action, value, user_id=AUTHOR, response_url="", view=view))
+            eventually(lambda: rows_of(database, "select count(*) from events where kind = 'checkin_request'") == [(1,)])
+
+        windows = [near(share)]
+        (shared,) = rows_of(database, "select id from shareouts where visibility = 'anonymous'")[0]
+
+        def edit() -> None:
+            edited = shareout_form("a calmer day, edited", visibility="anonymous", themes=("barrier",))
+            bot.submit("shareout_form", edited, user=AUTHOR, private_metadata=meta(shared))
+
+        windows.append(near(edit))
+        bot.command("/shareout", "first with my name, to the second", user=CONVERT)
+        saved = "select id, created_at from shareouts where user_id = ?"
+        (named, saved_at) = eventually(lambda: rows_of(database, saved, CONVERT))[0]
+
+        def turn() -> None:
+            edit = shareout_form("now anonymous to everyone", visibility="anonymous", themes=("resource",))
+            bot.submit("shareout_form", edit, user=CONVERT, private_metadata=meta(named))
+
+        windows.append(near(turn))
+        assert_no_moment(database, Window(saved_at - 0.001, saved_at + 0.001))
+        assert rows_of(database, "select count(*) from shareouts where id = ?", named) == [(0,)]
+        anonymous = [row[0] for row in rows_of(database, "select id from shareouts where visibility = 'anonymous'")]
+    finally:
+        bot.stop()
+    assert len(anonymous) == 2 and shared in anonymous
+    for window in [*windows, Window(saved_at - 0.001, saved_at + 0.001)]:
+        assert_no_moment(database, window)
+    assert_kept_apart(database)
+    log = bot.log()
+    assert f"SlackApiError in command /shareout (team={slack_requests.TEAM_ID} user=None): expired_trigger_id" in log
+    assert [line for line in log.splitlines() if any(str(shareout_id) in line for shareout_id in anonymous)] == []
+
+
+def assert_no_moment(database: Path, window: Window) -> None:
+    """No row of any table, and no byte of the file or its write-ahead log, holds a time in ``window``."""
+    assert moments.in_rows(database, window) == []
+    leaks = {name: found for name, data in moments.files_of(database).items() if (found := moments.in_bytes(data, window))}
+    assert leaks == {}
+
+
+def assert_kept_apart(database: Path) -> None:
+    """Rows that keep only their day have negative, day-ordered ids; every other row comes after them all."""
+    checks = {
+        "shareouts": "(visibility = 'anonymous') != (id < 0)",
+        "shareout_themes": "(select visibility = 'anonymous' from shareouts s where s.id = shareout_id) != (rowid < 0)",
+        "events": "(user_id is null) != (id < 0)",
+    }
+    for table, mixed in checks.items():
+        assert rows_of(database, f"select count(*) from {table} where {mixed}") == [(0,)], table
+    assert rows_of(database, "select count(*) from events where id < 0") == [(4,)]  # 2 share-outs, safety net, check-in
+
+
+def buttons_of(view: dict[str, Any]) -> list[dict[str, Any]]:
+    return [e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]]
 
 
 INTERNALS = (

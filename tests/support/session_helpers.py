@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.runtime import MIGRATION_SETS
 from bot.sessions import core as sessions
 from bot.sessions.core import Occurrence, Series
-from bot.sessions.recurrence import ONCE, Recurrence
+from bot.sessions.recurrence import ONCE, Recurrence, is_repeated, is_skipped
 from bot.store import Store
 
 
@@ -50,3 +50,17 @@ def migrated(path: Path) -> Store:
     store = Store(path)
     store.migrate(MIGRATION_SETS)
     return store
+
+
+def next_clock_change(zone: str, clock_time: str, *, skipped: bool) -> date:
+    """The next date from tomorrow on which ``clock_time`` (HH:MM) in ``zone`` doesn't exist
+    (``skipped``) or comes twice: a spring-forward or fall-back night, whatever today is."""
+    tz = ZoneInfo(zone)
+    hour, minute = map(int, clock_time.split(":"))
+    check = is_skipped if skipped else is_repeated
+    day = datetime.now(UTC).date() + timedelta(days=1)
+    for _ in range(800):
+        if check(datetime.combine(day, time(hour, minute)), tz):
+            return day
+        day += timedelta(days=1)
+    raise LookupError(f"{clock_time} in {zone} neither skipped nor repeated in two years")
