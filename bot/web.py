@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 # long message) are some hundred kB form-encoded; anything past this is not from Slack.
 MAX_BODY_BYTES = 1024 * 1024
 HEADER_BYTES = 32 * 1024  # Slack's headers are about 1 kB
-THREADS = 16  # requests run at once; a quick share-out may wait up to 1.5 s on a busy database
+THREADS = 8  # requests run at once (as before); a quick share-out may wait up to 1.5 s on a busy database
 CONNECTIONS = 1_000  # open at once (idle ones included) before new ones wait in the backlog
 IDLE_SECONDS = 60
 EVENTS_PATH = "/slack/events"
