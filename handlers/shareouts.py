@@ -216,12 +216,13 @@ def _quick_shareout(heart: Heart, ack: Ack, respond: Respond, request: Command, 
     # Slack gives each command its own trigger id: a repeat of the same request saves nothing new.
     owner, key = owner_of(heart, request.user_id), f"command:{request.trigger_id}"
     saving = core.save(heart.commits, draft, owner, request_key=key, now=now, zone=heart.settings.tz)
+    # Read while the disk syncs: neither needs the saved row.
+    crisis, concerns = content.crisis.hears(draft.text), deidentify.concerns(draft.text)
 
     def confirm(deliver: Callable[[Message], object]) -> None:
         saved = saving.result()
-        crisis = content.crisis.hears(draft.text)
         described = core.describe(store, content, saved.shareout, request.channel_id)
-        deliver(blocks.confirmation_message(described, concerns=deidentify.concerns(draft.text), **_safety_note(heart, crisis)))
+        deliver(blocks.confirmation_message(described, concerns=concerns, **_safety_note(heart, crisis)))
         if saved.created:
             _count_safety_net(heart, crisis)
 
