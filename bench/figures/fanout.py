@@ -40,8 +40,11 @@ def run(bench: Bench) -> list[Row]:
     for number in range(plan.runs):
         total, quiet, busy, problems = _fan_out(bench, f"run {number + 1}", plan.dm_rate)
         totals.append(total)
-        during.append(busy.p99_ms)
-        before.append(quiet.p99_ms)
+        if busy.p99_ms is None or quiet.p99_ms is None:
+            problems = [*problems, f"no /glossary request of {'run ' + str(number + 1)} was answered"]
+        else:
+            during.append(busy.p99_ms)
+            before.append(quiet.p99_ms)
         failures += problems
     bench.note(
         FIGURE,
