@@ -13,7 +13,7 @@ import click
 
 from bench import machine, report
 from bench.context import Bench, Plan
-from bench.figures import availability, commands, fanout, glossary_search, process, reports
+from bench.figures import availability, commands, connections, fanout, glossary_search, process, reports
 from bench.load import LoadGenerator
 from bench.results import Row, Verdict
 from bot.config import PROJECT_ROOT
@@ -26,6 +26,7 @@ FIGURES = {
     "glossary": glossary_search,
     "reports": reports,
     "fanout": fanout,
+    "connections": connections,
     "availability": availability,
 }
 DOCUMENT = PROJECT_ROOT / "docs" / "BENCHMARKS.md"

@@ -42,6 +42,8 @@ class Plan:
     report_repeats: int = 5
     subscribers: int = 1_000
     dm_rate: float = 50.0
+    connection_members: int = 5_000
+    connection_rate: float = 50.0  # conversations.open and chat.postMessage calls a second the local Slack allows
     slow_clients: int = 64  # availability: clients sending a byte a second...
     idle_clients: int = 64  # ...connections that send nothing...
     big_body_clients: int = 16  # ...and clients sending 10 MB bodies in a loop
@@ -66,6 +68,7 @@ class Plan:
             events=100_000,
             report_repeats=2,
             subscribers=100,
+            connection_members=400,
             slow_clients=16,
             idle_clients=16,
             big_body_clients=4,

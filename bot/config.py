@@ -6,9 +6,11 @@ variable and what to do about it; the CLI prints that line instead of a tracebac
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +28,7 @@ DEFAULT_CONTENT = PROJECT_ROOT / "content"
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _USERGROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_LOG_FORMATS = ("text", "json")
 MIN_SECRET_LENGTH = 32
 
 
@@ -43,6 +46,9 @@ class Settings:
     timezone: str = "America/New_York"
     coordinator_ids: frozenset[str] = field(default_factory=frozenset)
     log_level: str = "INFO"
+    log_format: str = "text"  # or "json": one JSON object a line, for hosts that collect logs
+    # Lets /healthz?verbose=1 answer with details from outside this host (Authorization: Bearer ...).
+    healthz_token: str | None = field(default=None, repr=False)
     # Keys the hash that lets the author of an "anonymous to everyone" share-out find it again.
     shareout_hash_secret: str | None = field(default=None, repr=False)
     shareout_retention_days: int | None = None
@@ -50,11 +56,17 @@ class Settings:
     coordinator_group: str | None = None
     # Reports show counts from 1 to this minus one as "<N", so no member can be singled out.
     small_count_threshold: int = 3
+    # The month a grant year begins (HRSA budget periods: 7, July to June); "grant year 2027" ends in 2027.
+    grant_year_start_month: int = 7
     # Sessions: the channel for series in content/sessions.yml that name none, how fast
     # reminder DMs go out, and how often the scheduler re-reads the database.
     peerhour_channel: str | None = None
     reminder_dm_per_second: float = 4.0
     reconcile_seconds: int = 60
+    # The deployment's public https address: calendar subscription links are made under it.
+    public_url: str | None = None
+    # Monthly connections: introductions (each a conversations.open and a chat.postMessage) a minute.
+    connections_per_minute: float = 50.0
     # Socket Mode: how often to ping Slack; a pong missing for half of this ends the connection.
     socket_ping_seconds: float = 5.0
 
@@ -72,29 +84,43 @@ class Settings:
         """Raise unless the variables needed to talk to Slack are present.
 
         The offline shell and the CLI never call this; serving Slack does.
+
+        :raises ConfigError: naming the first problem of :meth:`slack_problems`.
         """
+        if problems := self.slack_problems():
+            raise ConfigError(problems[0])
+
+    def slack_problems(self) -> list[str]:
+        """Every variable serving Slack needs that is missing, one line each with what to do."""
+        problems = []
         if not self.bot_token:
-            raise ConfigError(
+            problems.append(
                 "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-...) from "
                 "your Slack app's OAuth & Permissions page into .env"
             )
+        elif not self.bot_token.startswith("xoxb-"):
+            problems.append(
+                "SLACK_BOT_TOKEN must be a bot token starting with xoxb- (the Bot User OAuth Token on "
+                "OAuth & Permissions), not a user or app-level token"
+            )
         if self.socket_mode:
             if not self.app_token or not self.app_token.startswith("xapp-"):
-                raise ConfigError(
+                problems.append(
                     "SLACK_APP_TOKEN must be an app-level token starting with xapp-: create one "
                     "with the connections:write scope under Basic Information"
                 )
         elif not self.signing_secret:
-            raise ConfigError(
+            problems.append(
                 "SLACK_SIGNING_SECRET is not set: copy the Signing Secret from your Slack app's "
                 "Basic Information page into .env (or set SLACK_APP_TOKEN for Socket Mode)"
             )
         if not self.shareout_hash_secret:
-            raise ConfigError(
+            problems.append(
                 "SHAREOUT_HASH_SECRET is not set: anonymous share-outs need a secret key of at least "
                 f"{MIN_SECRET_LENGTH} characters; generate one with "
                 "`python -c 'import secrets; print(secrets.token_urlsafe(32))'` and keep it out of the database"
             )
+        return problems
 
 
 def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
@@ -122,15 +148,28 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         timezone=_timezone(get("HEART_TIMEZONE")),
         coordinator_ids=_user_ids(get("COORDINATOR_IDS")),
         log_level=_log_level(get("LOG_LEVEL")),
+        log_format=_log_format(get("LOG_FORMAT")),
+        healthz_token=_healthz_token(get("HEALTHZ_TOKEN")),
         shareout_hash_secret=_secret(get("SHAREOUT_HASH_SECRET")),
         shareout_retention_days=_days(get("SHAREOUT_RETENTION_DAYS")),
         coordinator_group=_usergroup_id(get("COORDINATOR_GROUP")),
         small_count_threshold=_threshold(get("SMALL_COUNT_THRESHOLD")),
+        grant_year_start_month=_month(get("GRANT_YEAR_START_MONTH")),
         peerhour_channel=_channel_id(get("PEERHOUR_CHANNEL")),
         reminder_dm_per_second=_dm_rate(get("REMINDER_DM_PER_SECOND")),
         reconcile_seconds=_reconcile_seconds(get("HEART_RECONCILE_SECONDS")),
+        public_url=_public_url(get("PUBLIC_URL")),
+        connections_per_minute=_connections_rate(get("CONNECTIONS_PER_MINUTE")),
         socket_ping_seconds=_ping_seconds(get("SOCKET_MODE_PING_SECONDS")),
     )
+
+
+def _public_url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not re.match(r"^https?://[^\s/]+(/[^\s]*)?$", value):
+        raise ConfigError(f"PUBLIC_URL must be the deployment's address, like https://heart-bot.example.org (got {value!r})")
+    return value.rstrip("/")
 
 
 def _api_url(value: str | None) -> str:
@@ -193,6 +232,17 @@ def _threshold(value: str | None) -> int:
     return int(value)
 
 
+def _month(value: str | None) -> int:
+    if value is None:
+        return 7
+    if not value.isdigit() or not 1 <= int(value) <= 12:
+        raise ConfigError(
+            f"GRANT_YEAR_START_MONTH must be a month number from 1 to 12 (got {value!r}); "
+            "7 makes a grant year run July to June"
+        )
+    return int(value)
+
+
 def _channel_id(value: str | None) -> str | None:
     if value is not None and not re.match(r"^[CG][A-Z0-9]{2,}$", value):
         raise ConfigError(
@@ -213,6 +263,21 @@ def _dm_rate(value: str | None) -> float:
         raise ConfigError(
             f"REMINDER_DM_PER_SECOND must be a number from 0.1 to 100 (got {value!r}); Slack allows a few hundred "
             "messages a minute per workspace, so keep the default 4 unless Slack raised your limits"
+        )
+    return rate
+
+
+def _connections_rate(value: str | None) -> float:
+    if value is None:
+        return 50.0
+    try:
+        rate = float(value)
+    except ValueError:
+        rate = 0.0
+    if not 1 <= rate <= 6000:
+        raise ConfigError(
+            f"CONNECTIONS_PER_MINUTE must be a number from 1 to 6000 (got {value!r}); each introduction opens a group "
+            "DM, which Slack allows about 50 times a minute, so keep the default 50 unless Slack raised your limits"
         )
     return rate
 
@@ -247,6 +312,22 @@ def _log_level(value: str | None) -> str:
     return level
 
 
+def _log_format(value: str | None) -> str:
+    found = (value or "text").lower()
+    if found not in _LOG_FORMATS:
+        raise ConfigError(f"LOG_FORMAT must be text or json (got {value!r})")
+    return found
+
+
+def _healthz_token(value: str | None) -> str | None:
+    if value is not None and len(value) < 16:
+        raise ConfigError(
+            f"HEALTHZ_TOKEN must be at least 16 characters (got {len(value)}); generate one with "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(24))'`"
+        )
+    return value
+
+
 def _secret(value: str | None) -> str | None:
     if value is not None and len(value) < MIN_SECRET_LENGTH:
         raise ConfigError(
@@ -271,13 +352,34 @@ def _days(value: str | None) -> int | None:
 _CHATTY_LIBRARIES = ("slack_bolt", "slack_sdk", "urllib3")
 
 
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: time (UTC, ISO 8601), level, logger, message, and the traceback if any."""
+
+    converter = time.gmtime
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
 def configure_logging(settings: Settings) -> None:
-    """Set up plain logging at the configured level, never letting payloads through."""
+    """Set up logging at the configured level (plain text, or JSON lines with ``LOG_FORMAT=json``),
+    never letting payloads through."""
     logging.basicConfig(
         level=settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         force=True,
     )
+    if settings.log_format == "json":
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(JsonFormatter())
     for name in _CHATTY_LIBRARIES:
         logging.getLogger(name).setLevel(max(logging.INFO, logging.getLevelName(settings.log_level)))
     # Bolt copies the root level onto each logger it makes ("slack_bolt.App" logs every

@@ -57,9 +57,10 @@ SHAREOUT = "shareout"  # user_id NULL for "anonymous to everyone" (at: its day);
 SAFETY_NET = "safety_net"  # a count only: no user id, no text, its day
 CHECKIN_REQUEST = "checkin_request"  # user_id only when the member chose to give their name (else its day)
 RSVP = "rsvp"  # subject = occurrence id; query = 'going' or 'not_going'
-SUBSCRIBE = "subscribe"  # subject = series id (DM reminders on)
+SUBSCRIBE = "subscribe"  # subject = series id (DM reminders on; query "session": for one session only)
 UNSUBSCRIBE = "unsubscribe"  # subject = series id (DM reminders off)
 PEERHOUR_VIEW = "peerhour_view"  # someone looked at the upcoming sessions
+CONNECT = "connect"  # monthly connections; subject = join, update, pause, resume, skip, unskip, leave or answer
 
 
 @dataclass(frozen=True)

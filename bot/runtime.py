@@ -17,11 +17,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from bot import events
+import sqlite_utils
+
+from bot import claims, events
 from bot.background import Background
 from bot.config import Settings
+from bot.connections import core as connections
+from bot.connections.content import Choice as ConnectionChoice
+from bot.connections.content import ConnectionsContent, Sheet, load_connections_content
+from bot.connections.scheduler import ConnectionsScheduler
 from bot.content import Problems
-from bot.engagement import report, rollups
+from bot.engagement import attendance, pulse, report, rollups
+from bot.engagement.pulse_service import PulseService
 from bot.engagement.report import Labels
 from bot.errors import ConfigError, ContentError
 from bot.events import Event, EventRecorder
@@ -29,9 +36,11 @@ from bot.group_commit import GroupCommit
 from bot.library.entries import Category, GlossaryEntry, TipSheet
 from bot.library.glossary import GlossaryIndex
 from bot.library.loaders import load_library
+from bot.library.mrkdwn import tips
 from bot.library.tipsheets import TipSheetLibrary
+from bot.members import profile
 from bot.members.coordinators import Coordinators
-from bot.sessions import claims
+from bot.preflight import SlackFindings, check_slack
 from bot.sessions import core as sessions
 from bot.sessions.content import load_session_content
 from bot.sessions.core import Series
@@ -39,7 +48,7 @@ from bot.sessions.scheduler import SessionScheduler
 from bot.shareouts import core as shareouts
 from bot.shareouts.content import ShareoutContent, load_shareout_content
 from bot.shareouts.posts import apply_retention
-from bot.slack_client import web_client
+from bot.slack_client import last_success, web_client
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -50,7 +59,11 @@ MIGRATION_SETS = [
     shareouts.migrations,
     sessions.migrations,
     claims.migrations,
+    connections.migrations,
     report.migrations,  # indexes on the tables above, for reports: keep it after them
+    attendance.migrations,
+    profile.migrations,
+    pulse.migrations,
     rollups.migrations,  # counts of the tables above, kept by triggers: keep it after them
 ]
 
@@ -64,6 +77,7 @@ class Content:
     tipsheets: tuple[TipSheet, ...]
     shareout: ShareoutContent = field(default_factory=ShareoutContent)
     sessions: tuple[Series, ...] = ()  # series declared in sessions.yml
+    connections: ConnectionsContent = field(default_factory=ConnectionsContent)
 
 
 def load_content(root: Path) -> Content:
@@ -78,8 +92,20 @@ def load_content(root: Path) -> Content:
     library = load_library(root, problems.read_yaml, problems.add)
     shareout = load_shareout_content(root, problems.read_yaml, problems.add)
     declared = load_session_content(root, problems.read_yaml, problems.add)
+    # Connections offer the share-out form's sectors and themes, and draw starters from the tip sheets.
+    connected = load_connections_content(
+        root,
+        problems.read_yaml,
+        problems.add,
+        sectors=tuple(ConnectionChoice(choice.id, choice.label) for choice in shareout.sectors),
+        themes={choice.id: choice.label for choice in shareout.themes},
+        sheets={
+            sheet.slug: Sheet(sheet.title, {heading: tuple(found) for heading, found in tips(sheet.body).items()})
+            for sheet in library.tipsheets
+        },
+    )
     problems.raise_if_any()
-    return Content(library.categories, library.glossary, library.tipsheets, shareout, declared)
+    return Content(library.categories, library.glossary, library.tipsheets, shareout, declared, connected)
 
 
 def report_labels(content: Content) -> Labels:
@@ -131,6 +157,11 @@ class Heart:
         """This process's running scheduler, or None (the offline shell and the CLI have none)."""
         return next((s for s in self.services if isinstance(s, SessionScheduler) and s.running), None)
 
+    @property
+    def connections(self) -> ConnectionsScheduler | None:
+        """This process's running connections rounds, or None (the offline shell and the CLI have none)."""
+        return next((s for s in self.services if isinstance(s, ConnectionsScheduler) and s.running), None)
+
     def is_coordinator(self, user_id: str | None) -> bool:
         """True when ``user_id`` may use coordinator commands (checked on every request).
 
@@ -143,7 +174,11 @@ class Heart:
         self.recorder.record(event)
 
     def start_services(self) -> None:
-        """Start background services (only the serving process calls this)."""
+        """Start background services (only the serving process calls this), after warning the
+        coordinators' log of any series that will remind people with no join link or no channel."""
+        for series, gaps in sessions.series_needing_setup(self.store, datetime.now(UTC)):
+            for gap in gaps:
+                log.warning("series %s %s", series.id, gap)
         for service in self.services:
             service.start()
 
@@ -155,17 +190,17 @@ class Heart:
         self.recorder.close()
 
 
-def build_heart(settings: Settings, content: Content | None = None) -> Heart:
-    """Load and validate content (unless ``content`` was loaded already), open and migrate the database.
+def build_heart(settings: Settings) -> Heart:
+    """Load and validate content, open and migrate the database.
 
     :raises ContentError: if the content is invalid (nothing is started).
     """
-    content = content or load_content(settings.content_dir)
+    content = load_content(settings.content_dir)
     store = Store(settings.database_path)
     # Then, once, what the features wrote to the second before that should keep only its day in
     # the community's zone. Emptying the write-ahead log wipes the earlier versions, and whatever
     # a crash or a busy reader left there of the order of the last writes.
-    store.migrate([*MIGRATION_SETS, events.day_migrations(settings.tz), shareouts.day_migrations(settings.tz)])
+    store.migrate(migration_sets(settings))
     store.erase_history()
     coordinators = Coordinators.from_settings(settings)
     heart = Heart(
@@ -190,6 +225,8 @@ def build_heart(settings: Settings, content: Content | None = None) -> Heart:
             functools.partial(apply_retention, store, client, settings.shareout_retention_days, zone=settings.tz),
         )
     heart.services.append(scheduler)
+    heart.services.append(ConnectionsScheduler(store, settings, content.connections))
+    heart.services.append(PulseService(store, web_client(settings)))
     # Stopped first (services stop in reverse): work handed over by requests finishes before
     # the scheduler, the writers and the database close under it.
     heart.services.append(heart.background)
@@ -220,13 +257,124 @@ def check_database(path: Path) -> None:
         store.close()
 
 
-def check_start(settings: Settings) -> Content:
-    """Refuse to serve on settings Slack can't use, invalid content, or a database that can't be
-    used, before anything is started; the content, checked, for :func:`build_heart`.
+def migration_sets(settings: Settings) -> list[sqlite_utils.Migrations]:
+    """Every migration set a database of these settings gets, in order."""
+    return [*MIGRATION_SETS, events.day_migrations(settings.tz), shareouts.day_migrations(settings.tz)]
 
-    :raises HeartError: naming the problem (a ``ConfigError`` or a ``ContentError``).
+
+@dataclass(frozen=True)
+class SchemaStatus:
+    """Where a database file stands against this code's migrations."""
+
+    exists: bool
+    applied: int = 0  # the schema version: how many of this code's migrations the file has
+    pending: tuple[str, ...] = ()  # "set: name" of each migration the next start applies
+    unknown: tuple[str, ...] = ()  # migrations the file has that this code does not know (a newer release made it)
+
+    @property
+    def version(self) -> int:
+        """The schema version: the number of migrations applied."""
+        return self.applied + len(self.unknown)
+
+    def describe(self) -> str:
+        """One line for ``check``."""
+        if not self.exists:
+            return "no database yet: the first start creates it"
+        if self.unknown:
+            return (
+                f"schema version {self.version}, newer than this code knows ({', '.join(self.unknown)}): "
+                "run the release that made it, or restore a backup made by this one"
+            )
+        if self.pending:
+            return f"schema version {self.version}; the next start applies {len(self.pending)} migrations: {', '.join(self.pending)}"
+        return f"schema version {self.version}, up to date"
+
+
+def schema_status(path: Path, settings: Settings) -> SchemaStatus:
+    """Read, without writing, which migrations ``path`` has and which the next start applies."""
+    if not Path(path).is_file():
+        return SchemaStatus(exists=False)
+    connection = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
+    try:
+        db = sqlite_utils.Database(connection)
+        sets = migration_sets(settings)
+        known = {(s.name, m.name) for s in sets for m in s._migrations}
+        pending = tuple(f"{s.name}: {m.name}" for s in sets for m in s.pending(db))
+        applied_rows = (
+            list(db.query("select migration_set, name from _sqlite_migrations order by id"))
+            if db["_sqlite_migrations"].exists()
+            else []
+        )
+    finally:
+        connection.close()
+    applied = [(row["migration_set"], row["name"]) for row in applied_rows]
+    unknown = tuple(f"{name}: {migration}" for name, migration in applied if (name, migration) not in known)
+    return SchemaStatus(True, len(applied) - len(unknown), pending, unknown)
+
+
+def series_channels(settings: Settings, content: Content) -> list[tuple[str, str]]:
+    """``(title, channel id)`` of each active series that posts to a channel: those declared in
+    content (with ``PEERHOUR_CHANNEL`` for those naming none) and those the database holds.
+    Read without writing; a database not made yet adds none."""
+    found = {s.channel_id or settings.peerhour_channel: s.title for s in content.sessions}
+    path = Path(settings.database_path)
+    if path.is_file():
+        connection = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)
+        try:
+            db = sqlite_utils.Database(connection)
+            if db["series"].exists():
+                for row in db.query("select title, channel_id from series where status = 'active' order by title"):
+                    found.setdefault(row["channel_id"], row["title"])
+        finally:
+            connection.close()
+    return [(title, channel) for channel, title in found.items() if channel]
+
+
+def health(heart: Heart) -> tuple[dict[str, object], bool]:
+    """What ``/healthz?verbose=1`` says: whether the database takes a write (nothing is written),
+    whether the scheduler runs and when it runs next, and when Slack last answered a call.
+
+    :returns: the details, and whether all is well.
     """
-    settings.require_slack()
+    try:
+        connection = sqlite3.connect(heart.settings.database_path, timeout=2)
+        try:
+            connection.execute("BEGIN IMMEDIATE")  # takes the write lock, writes nothing
+            connection.execute("ROLLBACK")
+        finally:
+            connection.close()
+        writable: object = True
+    except sqlite3.Error as error:
+        writable = f"no: {error}"
+    scheduler = heart.scheduler
+    upcoming = scheduler.next_run() if scheduler else None
+    last = last_success()
+    details: dict[str, object] = {
+        "database_writable": writable,
+        "scheduler_running": scheduler is not None,
+        "scheduler_next_run": upcoming.isoformat() if upcoming else None,
+        "slack_last_success": datetime.fromtimestamp(last, UTC).isoformat() if last else None,
+    }
+    well = writable is True and scheduler is not None
+    return {"status": "ok" if well else "degraded", **details}, well
+
+
+def check_start(settings: Settings, *, online: bool = True) -> SlackFindings | None:
+    """Refuse to serve on settings Slack can't use, invalid content, a database that can't be
+    used, or (``online``) a token or scopes Slack refuses, before anything is started.
+
+    Every settings problem is named at once, one per line.
+
+    :returns: what Slack said (its warnings are for the caller to log), or None when not online.
+    :raises HeartError: naming the problems (a ``ConfigError`` or a ``ContentError``).
+    """
+    if problems := settings.slack_problems():
+        raise ConfigError("\n".join(problems))
     content = load_content(settings.content_dir)
     check_database(settings.database_path)
-    return content
+    if not online:
+        return None
+    findings = check_slack(settings, series_channels(settings, content))
+    if findings.fatal:
+        raise ConfigError("\n".join(findings.fatal))
+    return findings

@@ -259,6 +259,7 @@ class SafetyNet:
     past: tuple[Pattern, ...] = ()  # a sentence told of another time ("when I was 16") or asked ("asked if")...
     now: tuple[Pattern, ...] = ()  # ...unless it also says it is back now ("still", "again")
     model: WordModel | None = None  # heard words leaning towards distress where no rule fired
+    families: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # word -> "{family}" tags, for the model
     _rule_index: _Index = field(init=False, repr=False, compare=False)
     _quiet_index: _Index = field(init=False, repr=False, compare=False)
     _past_index: _Index = field(init=False, repr=False, compare=False)
@@ -338,15 +339,14 @@ class SafetyNet:
         together ("part of me hoped the scan would show something") where no rule was written."""
         if self.model is None:
             return []
-        words = self._model_words(line, past)
-        if not self.model.leans(words):
+        if not self.model.leans(self._model_words(line, past)):
             return []
-        at = self.model.strongest(words)
-        return [(MODEL_RULE, at, at + 1)] if at is not None else []
+        return [(MODEL_RULE, 0, len(line.tokens))]
 
     def _model_words(self, line: _Line, past: set[int]) -> list[str]:
-        """One word per token: the word, ``not_word`` within a negation's reach, ``|`` for
-        marks, blanked words and sentences told of the past."""
+        """The words the model reads: each word (``not_word`` within a negation's reach), then
+        the rules' word families it belongs to (``{pills}`` after ``xanax``, so the model hears
+        a family's words it never saw); ``|`` for marks, blanked words and sentences of the past."""
         words: list[str] = []
         negated = 0
         breaks = self.clause_breaks | {SENTENCE, CLAUSE, QUOTE}
@@ -359,22 +359,28 @@ class SafetyNet:
             elif token in self.negations:
                 negated, word = NEGATION_REACH, token
             else:
-                word = "not_" + token if negated > 0 else token
+                prefix = "not_" if negated > 0 else ""
+                words += [prefix + family for family in self.families.get(token, ())]
+                word = prefix + token
                 negated -= 1
             words.append(word)
         return words
 
     def _heard(self, line: _Line, past: set[int]) -> list[tuple[Rule, int, int]]:
-        live = {id(p) for p in self._rule_index.live(line.present)}
+        live: dict[int, list[Pattern]] = defaultdict(list)  # rule index -> its patterns worth trying
+        for pattern in self._rule_index.live(line.present):
+            live[self._owner[id(pattern)]].append(pattern)
         heard: list[tuple[Rule, int, int]] = []
-        for rule in [self.rules[i] for i in sorted({self._owner[p] for p in live})]:  # rules with a live pattern
-            spans = [self._spans(line, p, past) if id(p) in live else [] for p in rule.patterns]
+        for index in sorted(live):
+            rule = self.rules[index]
             if rule.together:
-                found = _within(spans, WINDOW)
+                if len(live[index]) < len(rule.patterns):
+                    continue  # a part whose words are missing can't be heard
+                found = _within([self._spans(line, p, past) for p in rule.patterns], WINDOW)
                 if found:
                     heard.append((rule, *found))
             else:
-                first = min((s for found in spans for s in found), default=None)
+                first = min((s for p in live[index] for s in self._spans(line, p, past)), default=None)
                 if first is not None:
                     heard.append((rule, *first))
         return heard
@@ -427,7 +433,7 @@ class SafetyNet:
     def _who(self, tokens: list[str], start: int, end: int) -> Who:
         people = self.people
         quote = _open_quote(tokens, start)
-        if quote is not None and self._subject_before(tokens, quote) is Who.OTHER:
+        if quote is not None and (self._told_me(tokens, quote) or self._subject_before(tokens, quote) is Who.OTHER):
             return Who.OTHER  # someone else's words, quoted: who said them is who is at risk
         said = [t for i, t in enumerate(tokens[start:end], start) if not _beside(tokens, i, people.reporting)]
         if any(t in people.self_words for t in said):
@@ -435,6 +441,11 @@ class SafetyNet:
         if any(t in people.other_words and t not in people.objects for t in said):
             return Who.OTHER
         return self._subject_before(tokens, start) or Who.SELF
+
+    def _told_me(self, tokens: list[str], quote: int) -> bool:
+        """True when the words quoted at ``quote`` were said to the member ("she texted me: "...")."""
+        before = [t for t in tokens[max(0, quote - 4) : quote] if t not in (SENTENCE, CLAUSE)]
+        return any(a in self.people.reporting and b == "me" for a, b in zip(before, before[1:]))
 
     def _subject_before(self, tokens: list[str], index: int) -> Who | None:
         """The nearest person word before ``index``, in its sentence or the one before.
@@ -718,12 +729,23 @@ def build_safety_net(
         past=tuple(past),
         now=tuple(now),
         model=model,
+        families=_family_tags(families),
     )
     for rule in net.rules:
         for example in rule.examples:
             if rule.id not in net.rules_heard(example):
                 problem(f"rule {rule.id}", f"its example {example!r} does not fire it")
     return net
+
+
+def _family_tags(families: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, ...]]:
+    """Each one-word member of a word family, with the families it belongs to as ``{name}``."""
+    tags: dict[str, list[str]] = defaultdict(list)
+    for name, words in sorted(families.items()):
+        for word in {fold(w) for w in words}:
+            if word and " " not in word:
+                tags[word].append(f"{{{name}}}")
+    return {word: tuple(found) for word, found in tags.items()}
 
 
 def _rule(where: str, item: Any, families: Mapping[str, Sequence[str]], problem: Problem) -> Rule | None:

@@ -1,7 +1,9 @@
 """HTTP serving: Slack's one Request URL and a health check, on waitress.
 
 ``POST /slack/events`` takes slash commands, interactivity and events; ``GET /healthz``
-answers 200 when the database does, 503 otherwise.
+answers 200 when the database does, 503 otherwise (``?verbose=1`` in full, on this host or with
+``HEALTHZ_TOKEN``); ``GET /calendar/<token>.ics`` serves a calendar subscription (404 for an
+unknown or revoked token, whichever it is).
 
 Clients that send slowly, or open a connection and send nothing, cannot hold the bot up:
 waitress reads each request whole in its event loop (one thread watches every connection)
@@ -17,12 +19,15 @@ One process, the event loop and its threads: one reminder scheduler.
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import signal
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import parse_qs
 
 import waitress
 from slack_bolt import App, BoltRequest
@@ -30,7 +35,8 @@ from slack_bolt import App, BoltRequest
 from bot import slack_shape
 from bot.app import create_app
 from bot.config import Settings
-from bot.runtime import Content, Heart, build_heart
+from bot.runtime import Heart, build_heart, health
+from bot.sessions import feeds
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +48,7 @@ THREADS = 8  # requests run at once (as before); a quick share-out may wait up t
 CONNECTIONS = 1_000  # open at once (idle ones included) before new ones wait in the backlog
 IDLE_SECONDS = 60
 EVENTS_PATH = "/slack/events"
+FEED_PATH = ("/calendar/", ".ics")  # /calendar/<token>.ics
 
 Answer = tuple[int, list[tuple[str, str]], bytes]
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
@@ -64,7 +71,9 @@ class SlackFront:
         if path == EVENTS_PATH and method == "POST":
             status, headers, body = self.slack_request(environ)
         elif path == "/healthz" and method in ("GET", "HEAD"):
-            status, headers, body = self.health()
+            status, headers, body = self.health(environ)
+        elif path.startswith(FEED_PATH[0]) and path.endswith(FEED_PATH[1]) and method in ("GET", "HEAD"):
+            status, headers, body = self.calendar_feed(path[len(FEED_PATH[0]) : -len(FEED_PATH[1])])
         else:
             status, headers, body = _json(404, {"error": "not found"})
         start_response(f"{status} {HTTPStatus(status).phrase}", headers)
@@ -88,11 +97,32 @@ class SlackFront:
         answer_headers = [(name, value) for name, values in response.headers.items() for value in values]
         return response.status, answer_headers, response.body.encode()
 
-    def health(self) -> Answer:
-        """200 while the database answers, 503 otherwise."""
+    def calendar_feed(self, token: str) -> Answer:
+        """A member's calendar subscription, or 404 (the token is never logged)."""
+        body = feeds.feed_ics(self.heart.store, token, now=datetime.now(UTC))
+        if body is None:
+            return 404, [("Content-Type", "text/plain; charset=utf-8")], b"Not found\n"
+        headers = [("Content-Type", "text/calendar; charset=utf-8"), ("Cache-Control", "private, max-age=300")]
+        return 200, headers, body.encode() if isinstance(body, str) else body
+
+    def health(self, environ: dict[str, Any]) -> Answer:
+        """200 while the database answers, 503 otherwise; in full when asked and allowed."""
+        verbose = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True).get("verbose", ["0"])[0]
+        if verbose not in ("", "0") and _may_see_details(environ, self.heart.settings):
+            details, well = health(self.heart)
+            return _json(200 if well else 503, details)
         if self.heart.store.healthy():
             return _json(200, {"status": "ok"})
         return _json(503, {"status": "database unavailable"})
+
+
+def _may_see_details(environ: dict[str, Any], settings: Settings) -> bool:
+    """``/healthz?verbose=1`` answers in full on this host (not through a proxy), or with
+    ``Authorization: Bearer <HEALTHZ_TOKEN>``."""
+    if environ.get("REMOTE_ADDR") in ("127.0.0.1", "::1") and "HTTP_X_FORWARDED_FOR" not in environ:
+        return True
+    offered = environ.get("HTTP_AUTHORIZATION", "").removeprefix("Bearer ").strip()
+    return bool(settings.healthz_token and offered) and hmac.compare_digest(offered, str(settings.healthz_token))
 
 
 def _headers(environ: dict[str, Any]) -> dict[str, str]:
@@ -117,6 +147,7 @@ def create_server(app: Callable[..., Iterable[bytes]], port: int) -> Any:
         max_request_body_size=MAX_BODY_BYTES,
         max_request_header_size=HEADER_BYTES,
         asyncore_use_poll=True,  # select() stops at 1,024 descriptors
+        clear_untrusted_proxy_headers=False,  # /healthz?verbose=1 tells a proxied request by X-Forwarded-For
         ident="heart-bot",
     )
 
@@ -135,12 +166,9 @@ def run_until_stopped(server: Any) -> None:
         signal.signal(signal.SIGTERM, previous)
 
 
-def serve(settings: Settings, content: Content | None = None) -> None:
-    """Serve Slack over HTTP until stopped, then stop the core cleanly (pending work first).
-
-    ``content`` is the content already loaded and checked, if it was (it is read once).
-    """
-    heart = build_heart(settings, content)
+def serve(settings: Settings) -> None:
+    """Serve Slack over HTTP until stopped, then stop the core cleanly (pending work first)."""
+    heart = build_heart(settings)
     try:
         server = create_server(SlackFront(heart, create_app(heart)), settings.port)
         heart.start_services()

@@ -45,11 +45,6 @@ class WordModel:
         """True when the text holds at least ``min_words`` of the model's words and they reach the threshold."""
         return sum(w in self.words for w in words) >= self.min_words and self.probability(words) >= self.threshold
 
-    def strongest(self, words: Sequence[str]) -> int | None:
-        """The position of the word that leans in most (where to look for whom it is about)."""
-        scored = [(self.words[w][1], -i) for i, w in enumerate(words) if w in self.words and self.words[w][1] > 0]
-        return -max(scored)[1] if scored else None
-
 
 def read_word_model(data: Any) -> WordModel:
     """A model from its parsed JSON.

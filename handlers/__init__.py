@@ -8,10 +8,10 @@ and the result into that feature's Block Kit; it holds no logic of its own and r
 
 from slack_bolt import App
 
-from handlers import engagement, errors, glossary, home, members, sessions, shareouts, tipsheets
+from handlers import connections, engagement, errors, glossary, home, members, sessions, shareouts, tipsheets
 
 # The order matters only for ``errors``, whose catch-all command listener must come last.
-FEATURES = [glossary, tipsheets, shareouts, engagement, sessions, home, members]
+FEATURES = [glossary, tipsheets, shareouts, engagement, sessions, connections, home, members]
 
 
 def register_all(app: App) -> None:

@@ -22,6 +22,7 @@ from bot.library.tipsheet_blocks import resources_blocks
 from bot.runtime import Heart
 from bot.sessions import blocks as session_blocks
 from bot.sessions import core as sessions
+from bot.sessions import feeds
 from handlers.common import after_ack, heart_of, utc_now
 
 HOME_SESSIONS = 5
@@ -56,7 +57,9 @@ def add_section(home_section: HomeSection) -> None:
 
 def register(app: App) -> None:
     """Add the sessions and the quick links to the Home tab, and publish it whenever a member opens it."""
+    add_section(HomeSection("setup", 5, _setup_section, coordinators_only=True))
     add_section(HomeSection("sessions", 10, _sessions_section))
+    add_section(HomeSection("calendar", 20, _calendar_section))
     add_section(HomeSection("resources", 90, _resources_section))
     app.event("app_home_opened")(home_opened)
 
@@ -87,9 +90,31 @@ def _sessions_section(heart: Heart, visit: HomeVisit) -> list[Block]:
     shown = sessions.member_views(heart.store, found, visit.user_id)
     return [
         header("Upcoming peer support hours"),
-        context("Times are shown in your own time zone. *Remind me by DM* sends you each session's reminders."),
-        *session_blocks.upcoming_blocks(shown, surface=session_blocks.HOME, coordinator=visit.coordinator),
+        context(session_blocks.REMINDER_HINT),
+        *session_blocks.upcoming_blocks(shown, surface=session_blocks.HOME, coordinator=visit.coordinator, now=visit.now),
+        *session_blocks.prompt_setting_blocks(sessions.prompts_by_dm(heart.store, visit.user_id)),
     ]
+
+
+def _calendar_section(heart: Heart, visit: HomeVisit) -> list[Block]:
+    """Calendar subscriptions, when the deployment's public address (PUBLIC_URL) is set."""
+    public_url = heart.settings.public_url
+    if not public_url:
+        return []
+    coming = sessions.upcoming(heart.store, visit.now, limit=50)
+    series_links = []
+    for series_id in dict.fromkeys(o.series_id for o in coming):
+        series = sessions.get_series(heart.store, series_id)
+        if series is None:
+            continue
+        token = feeds.series_feed_token(heart.store, series_id, now=visit.now)
+        series_links.append((series, feeds.webcal_url(public_url, token), feeds.google_add_by_url(public_url, token)))
+    since = feeds.member_feed_since(heart.store, visit.user_id)
+    return session_blocks.feed_home_blocks(member_since=since, series_links=series_links[:10])
+
+
+def _setup_section(heart: Heart, visit: HomeVisit) -> list[Block]:
+    return session_blocks.setup_blocks(sessions.series_needing_setup(heart.store, visit.now))
 
 
 def _resources_section(heart: Heart, visit: HomeVisit) -> list[Block]:

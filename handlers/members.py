@@ -6,26 +6,58 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import Block
 
-from bot.members import blocks
+from bot.members import blocks, profile
 from bot.members import data as member_data
 from bot.runtime import Heart
 from bot.shareouts import posts as shareout_posts
 from handlers.common import after_ack, heart_of, utc_now
 from handlers.direct import dm, send_files
 from handlers.home import HomeSection, HomeVisit, add_section, publish_home
-from handlers.payloads import Click
+from handlers.payloads import Click, Submission
 from handlers.shareouts import owner_of
 
 
 def register(app: App) -> None:
     """Add "Your data" to the Home tab, and its two buttons."""
     add_section(HomeSection("your-data", 85, _your_data_section))
+    add_section(HomeSection("about-you", 84, _profile_section))
+    app.action(blocks.PROFILE_ACTION)(profile_clicked)
+    app.view(blocks.PROFILE_CALLBACK)(profile_submitted)
     app.action(blocks.DOWNLOAD_ACTION)(download_clicked)
     app.action(blocks.DELETE_ACTION)(delete_clicked)
 
 
 def _your_data_section(heart: Heart, visit: HomeVisit) -> list[Block]:
     return blocks.home_blocks()
+
+
+def _profile_section(heart: Heart, visit: HomeVisit) -> list[Block]:
+    given = profile.get(heart.store, visit.user_id)
+    return blocks.profile_home_blocks(heart.content.shareout.sector_label(given.sector), given.state)
+
+
+def profile_clicked(ack: Ack, action: dict, body: dict, client: WebClient, context: BoltContext) -> None:
+    """*Tell heart-bot* / *Change* on Home: the optional profile form."""
+    ack()
+    heart = heart_of(context)
+    click = Click.from_payload(action, body)
+    sectors = [(s.id, s.label) for s in heart.content.shareout.sectors]
+    view = blocks.profile_modal(profile.get(heart.store, click.user_id), sectors, profile.STATES)
+    client.views_open(trigger_id=click.trigger_id, view=view)
+
+
+def profile_submitted(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    """The profile form's Save: keep what was chosen (choices off the list read as not said)."""
+    ack()
+    heart = heart_of(context)
+    submission = Submission.from_payload(body)
+    sector, state = submission.choice(blocks.PROFILE_SECTOR), submission.choice(blocks.PROFILE_STATE)
+    given = profile.Profile(
+        sector if sector in {s.id for s in heart.content.shareout.sectors} else None,
+        state if state in profile.STATES else None,
+    )
+    profile.save(heart.store, submission.user_id, given, now=utc_now())
+    publish_home(client, heart, submission.user_id)
 
 
 def download_clicked(ack: Ack, action: dict, body: dict, client: WebClient, context: BoltContext) -> None:
@@ -44,7 +76,7 @@ def delete_clicked(ack: Ack, action: dict, body: dict, client: WebClient, contex
 
 def _send_download(heart: Heart, client: WebClient, user_id: str) -> None:
     heart.recorder.flush()  # what they just did is theirs too
-    data = member_data.collect(heart.store, heart.content.shareout, owner_of(heart, user_id))
+    data = member_data.collect(heart.store, heart.content.shareout, owner_of(heart, user_id), heart.content.connections)
     stamp = utc_now().strftime("%Y-%m-%d")
     download = {"content": member_data.to_json(data), "filename": f"heart-my-data-{stamp}.json", "title": "Your data"}
     send_files(client, user_id, [download], blocks.download_comment())

@@ -110,12 +110,24 @@ class Submission:
         value = self._state(block_id).get(key)
         return value if isinstance(value, str) else ""
 
+    def users(self, block_id: str) -> tuple[str, ...]:
+        """The member ids chosen in a users multi-select."""
+        users = self._state(block_id).get("selected_users")
+        if not isinstance(users, list):
+            return ()
+        return tuple(user for user in users if isinstance(user, str))
+
     def choices(self, block_id: str) -> tuple[str, ...]:
         """The values of the options chosen in a multi-select menu."""
         options = self._state(block_id).get("selected_options")
         if not isinstance(options, list):
             return ()
         return tuple(v for option in options if isinstance(v := _dict(option).get("value"), str))
+
+    def users(self, block_id: str) -> tuple[str, ...]:
+        """The member ids chosen in a users multi-select."""
+        chosen = self._state(block_id).get("selected_users")
+        return tuple(u for u in chosen if isinstance(u, str)) if isinstance(chosen, list) else ()
 
 
 def _dict(value: Any) -> dict[str, Any]:

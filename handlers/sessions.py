@@ -16,7 +16,7 @@ from slack_sdk.models.views import View
 from bot import events
 from bot.blocks import Message, notice
 from bot.runtime import Heart
-from bot.sessions import blocks, ics
+from bot.sessions import blocks, feeds, ics
 from bot.sessions import core as sessions
 from bot.sessions.core import GOING, NOT_GOING, SessionError
 from bot.sessions.form import InvalidForm, SessionForm, check_edit, check_form, check_new_time, check_note
@@ -40,6 +40,11 @@ def register(app: App) -> None:
     app.command("/peerhour")(peerhour_command)
     app.action(re.compile(rf"^({blocks.GOING_ACTION}|{blocks.NOT_GOING_ACTION})$"))(rsvp_clicked)
     app.action(re.compile(rf"^({blocks.SUBSCRIBE_ACTION}|{blocks.UNSUBSCRIBE_ACTION})$"))(subscription_clicked)
+    app.action(re.compile(rf"^({blocks.REMIND_SESSION_ACTION}|{blocks.UNREMIND_SESSION_ACTION})$"))(session_reminder_clicked)
+    app.action(blocks.STOP_DM_ACTION)(stop_dm_clicked)
+    app.action(blocks.PROMPT_DM_ACTION)(prompt_setting_clicked)
+    app.action(blocks.FEED_NEW_ACTION)(feed_new_clicked)
+    app.action(blocks.FEED_OFF_ACTION)(feed_off_clicked)
     app.action(blocks.CALENDAR_ACTION)(calendar_clicked)
     app.action(re.compile(rf"^{blocks.LINK_ACTION}"))(link_clicked)
     app.action(blocks.ADD_ACTION)(add_clicked)
@@ -135,6 +140,80 @@ def _subscribe(heart: Heart, click: Click, client: WebClient, respond: Respond) 
         return
     heart.record(events.Event(events.SUBSCRIBE if subscribed else events.UNSUBSCRIBE, click.user_id, series.id))
     _refresh(heart, client, respond, click, blocks.subscribed_message(series, subscribed))
+
+
+def session_reminder_clicked(
+    ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond, context: BoltContext
+) -> None:
+    """Remind me: this session / Stop reminders for this session."""
+    ack()
+    heart = heart_of(context)
+    click = Click.from_payload(action, body)
+    on = click.action_id == blocks.REMIND_SESSION_ACTION
+    try:
+        occurrence = sessions.set_session_reminder(heart.store, click.value, click.user_id, on, now=utc_now())
+    except SessionError as error:
+        _tell(client, respond, click, str(error))
+        return
+    heart.record(events.Event(events.SUBSCRIBE if on else events.UNSUBSCRIBE, click.user_id, occurrence.series_id, "session"))
+    series = sessions.get_series(heart.store, occurrence.series_id)
+    offsets = series.reminder_offsets if series else ()
+    _refresh(heart, client, respond, click, blocks.session_reminder_message(occurrence, offsets, on))
+
+
+def stop_dm_clicked(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
+    """A reminder DM's Stop DM reminders: none for the series any more, whichever way they were asked for."""
+    ack()
+    heart = heart_of(context)
+    click = Click.from_payload(action, body)
+    try:
+        series = sessions.stop_all_reminders(heart.store, click.value, click.user_id)
+    except SessionError as error:
+        _tell(client, respond, click, str(error))
+        return
+    heart.record(events.Event(events.UNSUBSCRIBE, click.user_id, series.id))
+    _refresh(heart, client, respond, click, blocks.stopped_message(series))
+
+
+def prompt_setting_clicked(
+    ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond, context: BoltContext
+) -> None:
+    """The share-out prompt by DM, on or off (Home, or the prompt DM itself)."""
+    ack()
+    heart = heart_of(context)
+    click = Click.from_payload(action, body)
+    on = click.value == "on"
+    sessions.set_prompts_by_dm(heart.store, click.user_id, on, now=utc_now())
+    _refresh(heart, client, respond, click, blocks.prompt_setting_message(on))
+
+
+def feed_new_clicked(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
+    """A new private calendar feed: its address by DM (the only time it is shown), Home redrawn."""
+    ack()
+    heart = heart_of(context)
+    click = Click.from_payload(action, body)
+    public_url = heart.settings.public_url
+    if not public_url:
+        _tell(client, respond, click, "Calendar subscriptions aren't set up on this heart-bot yet: ask a coordinator.")
+        return
+    token = feeds.make_member_feed(heart.store, click.user_id, now=utc_now())
+    dm(
+        client,
+        click.user_id,
+        blocks.feed_made_message(
+            feeds.webcal_url(public_url, token), feeds.feed_url(public_url, token), feeds.google_add_by_url(public_url, token)
+        ),
+    )
+    publish_home(client, heart, click.user_id)
+
+
+def feed_off_clicked(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
+    """Turn off the member's calendar feed: its address answers 404 from now on."""
+    ack()
+    heart = heart_of(context)
+    click = Click.from_payload(action, body)
+    feeds.revoke_member_feed(heart.store, click.user_id)
+    _refresh(heart, client, respond, click, blocks.feed_off_message())
 
 
 def _send_calendar(heart: Heart, click: Click, client: WebClient, respond: Respond) -> None:

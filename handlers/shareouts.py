@@ -9,10 +9,13 @@ give the moment of a share-out they may have made "anonymous to everyone".
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import re
+import zlib
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -20,6 +23,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot import events, safety
@@ -32,6 +36,7 @@ from bot.safety import NoteFor
 from bot.shareouts.core import Draft, Field, Owner, Shareout, Visibility
 from handlers import ack_budget, direct
 from handlers.common import after_ack, heart_of, utc_now
+from handlers.home import HomeSection, HomeVisit, add_section
 from handlers.payloads import Click, Command, Submission
 
 log = logging.getLogger(__name__)
@@ -39,6 +44,8 @@ log = logging.getLogger(__name__)
 CHECKIN_ACTIONS = re.compile(rf"^({blocks.CHECKIN_NAMED_ACTION}|{blocks.CHECKIN_ANONYMOUS_ACTION})$")
 GONE = "That share-out has been deleted. Type `/shareout mine` to see the ones you have."
 SAVING = "Saving your share-out… it's taking a moment longer than usual. I'll confirm here once it's saved."
+UNREADABLE = "Sorry, I couldn't read that share-out back, so nothing was saved. Please send `/shareout` again."
+MAX_VALUE = 2000  # a button's value, in characters
 PURGED = "That share-out's text was removed after the retention period, so there is nothing to edit."
 
 
@@ -70,9 +77,13 @@ class FormState:
 
 
 def register(app: App) -> None:
-    """Listen for /shareout, its buttons, and the share-out form."""
+    """Listen for /shareout, its buttons, and the share-out form; add Home's "Share out"."""
+    add_section(HomeSection("shareouts", 20, _home_section))
     app.command("/shareout")(shareout_command)
     app.action(blocks.OPEN_ACTION)(shareout_open_clicked)
+    app.action(blocks.SESSION_ACTION)(shareout_session_chosen)
+    app.action(blocks.CHECK_SAVE_ACTION)(shareout_save_as_it_is_clicked)
+    app.action(blocks.CHECK_EDIT_ACTION)(shareout_check_edit_clicked)
     app.action(blocks.EDIT_ACTION)(shareout_edit_clicked)
     app.action(blocks.DELETE_ACTION)(shareout_delete_clicked)
     app.action(blocks.PAGE_ACTION)(shareout_page_clicked)
@@ -106,6 +117,65 @@ def shareout_open_clicked(ack: Ack, action: dict, body: dict, client: WebClient,
     heart, click = heart_of(context), Click.from_payload(action, body)
     draft = Draft("", occurrence_id=core.default_session_id(heart.store, utc_now(), preferred=click.value))
     after_ack(context, body, lambda: _open_form(heart, client, click.trigger_id, draft, FormState(channel=click.channel_id)))
+
+
+def shareout_session_chosen(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    """Another session chosen in the form: redraw it, so the channel choices name that session's channel."""
+    ack()
+    heart = heart_of(context)
+    submission = Submission.from_payload(body)
+    state = FormState.loads(submission.private_metadata)
+    draft, _ = _draft(submission)
+    concerns = deidentify.concerns(draft.text) if state.warned else set()
+    view = _form(heart, draft, state, concerns=concerns)
+    view_hash = (body.get("view") or {}).get("hash")
+    try:
+        client.views_update(view_id=submission.view_id, hash=view_hash, view=view)
+    except SlackApiError as error:  # "hash_conflict": the member changed something meanwhile; theirs wins
+        log.info("share-out form not redrawn (%s)", error.response.get("error"))
+
+
+def shareout_save_as_it_is_clicked(ack: Ack, action: dict, body: dict, respond: Respond, context: BoltContext) -> None:
+    """*Save as it is* on the quick path's question: save the held share-out (once) and confirm in place
+    (after the ack)."""
+    ack()
+    heart, click = heart_of(context), Click.from_payload(action, body)
+    after_ack(context, body, lambda: _save_held(heart, click, respond))
+
+
+def _save_held(heart: Heart, click: Click, respond: Respond) -> None:
+    held = _unhold(click.value)
+    if held is None:
+        respond(notice(UNREADABLE).to_response())
+        return
+    key, text = held
+    draft = Draft(text)
+    saved = _save_quick(heart, draft, click.user_id, key).result()
+    message, crisis = _confirm_quick(heart, draft, saved, click.channel_id)
+    respond(message.to_response(replace_original=True))
+    if saved.created:
+        _count_safety_net(heart, crisis)
+
+
+def shareout_check_edit_clicked(
+    ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond, context: BoltContext
+) -> None:
+    """*Edit* on the quick path's question: the form, with the member's words, and nothing saved yet
+    (after the ack)."""
+    ack()
+    heart, click = heart_of(context), Click.from_payload(action, body)
+    after_ack(context, body, lambda: _edit_held(heart, click, client, respond))
+
+
+def _edit_held(heart: Heart, click: Click, client: WebClient, respond: Respond) -> None:
+    held = _unhold(click.value)
+    if held is None:
+        respond(notice(UNREADABLE).to_response())
+        return
+    draft = Draft(held[1], occurrence_id=core.default_session_id(heart.store, utc_now()))
+    _open_form(heart, client, click.trigger_id, draft, FormState(channel=click.channel_id, warned=True))
+    in_the_form = notice("Your words are in the form. Nothing is saved until you press *Save* there.")
+    respond(in_the_form.to_response(replace_original=True))
 
 
 def shareout_edit_clicked(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
@@ -203,26 +273,31 @@ def _check_in(heart: Heart, click: Click, client: WebClient, respond: Respond) -
 
 
 def _quick_shareout(heart: Heart, ack: Ack, respond: Respond, request: Command, context: BoltContext, body: dict) -> None:
-    """``/shareout TEXT``: save at once for coordinators only, then confirm (after the ack if the
-    database is busy: the confirmation never says "saved" before the row is committed)."""
+    """``/shareout TEXT``: save for coordinators only, with the member's name, about no session (a
+    session is chosen only where the member sees it: the form), then confirm (after the ack if
+    the database is busy: the confirmation never says "saved" before the row is committed).
+
+    When the text seems to identify someone, nothing is stored: the member is asked first,
+    with *Save as it is* and *Edit* (their words ride in the buttons' value, not in the database).
+    """
     store, content, now = heart.store, heart.content.shareout, utc_now()
-    draft = Draft(request.text, occurrence_id=core.default_session_id(store, now))
+    draft = Draft(request.text)
     problems = core.check(store, content, draft, now=now, origin_channel=request.channel_id)
     if Field.TEXT in problems:
         ack(blocks.too_long_message(request.text).to_dict())
         return
-    if Field.SESSION in problems:  # the default session closed a moment ago: save it without one
-        draft = replace(draft, occurrence_id=None)
     # Slack gives each command its own trigger id: a repeat of the same request saves nothing new.
-    owner, key = owner_of(heart, request.user_id), f"command:{request.trigger_id}"
-    saving = core.save(heart.commits, draft, owner, request_key=key, now=now, zone=heart.settings.tz)
-    # Read while the disk syncs: neither needs the saved row.
-    crisis, concerns = content.crisis.hears(draft.text), deidentify.concerns(draft.text)
+    key = f"command:{request.trigger_id}"
+    concerns = deidentify.concerns(draft.text)
+    if concerns:
+        ack(blocks.check_first_message(draft.text, concerns, _hold(key, draft.text)).to_dict())
+        return
+    saving = _save_quick(heart, draft, request.user_id, key)
 
     def confirm(deliver: Callable[[Message], object]) -> None:
         saved = saving.result()
-        described = core.describe(store, content, saved.shareout, request.channel_id)
-        deliver(blocks.confirmation_message(described, concerns=concerns, **_safety_note(heart, crisis)))
+        message, crisis = _confirm_quick(heart, draft, saved, request.channel_id)
+        deliver(message)
         if saved.created:
             _count_safety_net(heart, crisis)
 
@@ -231,6 +306,44 @@ def _quick_shareout(heart: Heart, ack: Ack, respond: Respond, request: Command, 
     else:
         ack(notice(SAVING).to_dict())
         after_ack(context, body, lambda: confirm(lambda message: respond(message.to_response(replace_original=True))))
+
+
+def _save_quick(heart: Heart, draft: Draft, user_id: str, key: str) -> Future[core.Saved]:
+    """Save a quick share-out once per request ``key``."""
+    return core.save(heart.commits, draft, owner_of(heart, user_id), request_key=key, now=utc_now(), zone=heart.settings.tz)
+
+
+def _confirm_quick(
+    heart: Heart, draft: Draft, saved: core.Saved, channel_id: str | None
+) -> tuple[Message, safety.Concern | None]:
+    """A saved quick share-out's confirmation, and what the safety net heard in it."""
+    crisis = heart.content.shareout.crisis.hears(draft.text)
+    described = core.describe(heart.store, heart.content.shareout, saved.shareout, channel_id)
+    return blocks.confirmation_message(described, **_safety_note(heart, crisis)), crisis
+
+
+def _hold(key: str, text: str) -> str | None:
+    """A quick share-out held in a button's value (Slack takes up to 2,000 characters): as JSON,
+    or compressed when that is too long; None when even that does not fit."""
+    plain = json.dumps({"k": key, "t": text}, ensure_ascii=False)
+    if len(plain) <= MAX_VALUE:
+        return plain
+    packed = "z:" + base64.urlsafe_b64encode(zlib.compress(plain.encode(), 9)).decode()
+    return packed if len(packed) <= MAX_VALUE else None
+
+
+def _unhold(value: str) -> tuple[str, str] | None:
+    """The request key and text held by :func:`_hold` (None if the value is not one)."""
+    try:
+        raw = zlib.decompress(base64.urlsafe_b64decode(value[2:])).decode() if value.startswith("z:") else value
+        held = json.loads(raw)
+    except (ValueError, zlib.error):
+        return None
+    if not (isinstance(held, dict) and isinstance(held.get("k"), str) and isinstance(held.get("t"), str)):
+        return None
+    if not held["t"].strip() or len(held["t"]) > core.MAX_TEXT:
+        return None
+    return held["k"], held["t"]
 
 
 def _submit(heart: Heart, ack: Ack, client: WebClient, submission: Submission, context: BoltContext, body: dict) -> None:
@@ -324,8 +437,14 @@ def _form(heart: Heart, draft: Draft, state: FormState, **options: Any) -> View:
         content=heart.content.shareout,
         metadata=state.dumps(),
         editing=state.editing is not None,
+        channel_id=core.channel_for(heart.store, draft, state.channel),
         **options,
     )
+
+
+def _home_section(heart: Heart, visit: HomeVisit) -> list[Block]:
+    """Home's way to start a share-out."""
+    return blocks.home_blocks()
 
 
 def _open_form(heart: Heart, client: WebClient, trigger_id: str | None, draft: Draft, state: FormState) -> None:

@@ -17,6 +17,7 @@ def test_defaults_need_nothing_set():
     assert settings.timezone == "America/New_York"
     assert settings.slack_api_url == SLACK_API_DEFAULT
     assert not settings.socket_mode
+    assert settings.connections_per_minute == 50
 
 
 def test_values_are_read_and_tidied():
@@ -47,6 +48,8 @@ def test_values_are_read_and_tidied():
         ({"COORDINATOR_IDS": "alice,U012ABC"}, "COORDINATOR_IDS"),
         ({"SLACK_API_URL": "slack.com/api"}, "SLACK_API_URL"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+        ({"CONNECTIONS_PER_MINUTE": "fast"}, "CONNECTIONS_PER_MINUTE"),
+        ({"CONNECTIONS_PER_MINUTE": "0"}, "CONNECTIONS_PER_MINUTE"),
         ({"SOCKET_MODE_PING_SECONDS": "0.5"}, "SOCKET_MODE_PING_SECONDS"),
         ({"SOCKET_MODE_PING_SECONDS": "often"}, "SOCKET_MODE_PING_SECONDS"),
     ],
@@ -79,9 +82,14 @@ def run_bot(tmp_path, *args, **environ):
 def test_serve_refuses_to_start_without_configuration_and_without_a_traceback(tmp_path):
     result = run_bot(tmp_path, "serve")
     assert result.returncode == 1
+    # Every missing setting at once, one line each, so one edit of .env fixes them all.
     assert result.stderr.strip().splitlines() == [
         "Error: SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-...) from your Slack app's "
-        "OAuth & Permissions page into .env"
+        "OAuth & Permissions page into .env",
+        "SLACK_SIGNING_SECRET is not set: copy the Signing Secret from your Slack app's Basic Information page into .env "
+        "(or set SLACK_APP_TOKEN for Socket Mode)",
+        "SHAREOUT_HASH_SECRET is not set: anonymous share-outs need a secret key of at least 32 characters; generate one "
+        "with `python -c 'import secrets; print(secrets.token_urlsafe(32))'` and keep it out of the database",
     ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from collections import Counter
@@ -13,7 +14,7 @@ from bot.blocks import MAX_MESSAGE_BLOCKS
 from bot.library import glossary_blocks, tipsheet_blocks
 from bot.library.glossary import GlossaryIndex, Outcome
 from bot.runtime import load_content
-from bot.text import normalize
+from bot.text import escape, normalize
 from tests.conftest import REAL_CONTENT
 from tests.support.harness import ROOT
 
@@ -104,9 +105,17 @@ def test_every_tip_sheet_renders_within_block_kit_limits(sheet):
 
 
 def test_the_list_and_help_render():
-    glossary_blocks.list_message(list(content.categories), index).to_dict()
-    glossary_blocks.help_message(list(content.categories), index).to_dict()
-    tipsheet_blocks.list_message(content.tipsheets).to_dict()
+    categories = list(content.categories)
+    listed = glossary_blocks.list_message(categories, index).to_dict()
+    helped = glossary_blocks.help_message(categories, index).to_dict()
+    sheets = tipsheet_blocks.list_message(content.tipsheets).to_dict()
+    for message in (listed, helped, sheets):
+        assert 1 < len(message["blocks"]) <= MAX_MESSAGE_BLOCKS and message["text"]
+    menus = [b["accessory"] for b in listed["blocks"] if b.get("accessory", {}).get("type") == "static_select"]
+    assert {m["action_id"].split(":")[1] for m in menus} == {c.id for c in categories}  # terms menus for each category
+    assert sorted(o["value"] for m in menus for o in m["options"]) == sorted(e.id for e in content.glossary)
+    assert all(escape(c.name) in json.dumps(helped) for c in categories)
+    assert all(escape(s.title) in json.dumps(sheets) for s in content.tipsheets)
 
 
 def crisis_texts() -> list[tuple[Path, str]]:

@@ -94,6 +94,34 @@ def test_a_tip_sheet_without_a_title_is_reported(content_dir):
         load_content(content_dir)
 
 
+@pytest.mark.parametrize(
+    ("connections", "problem"),
+    [
+        ("topics:\n  - theme: astrology\n    starters: best-practices-for-collaboration\n", "theme 'astrology' is not a theme"),
+        ("topics:\n  - theme: collaboration\n    starters: nowhere\n", "starters: 'nowhere' is not a tip sheet"),
+        ("topics:\n  - tipsheet: best-practices-for-collaboration\n    sections: [Learn more]\n", "sections must be headings"),
+        ("topics:\n  - theme: win\n    tipsheet: x\n", "must name a theme or a tipsheet"),
+        (
+            "topics:\n  - theme: win\n    starters: best-practices-for-collaboration\ndefault_starters: nowhere\n",
+            "default_starters",
+        ),
+    ],
+)
+def test_connections_topics_must_name_real_themes_and_tip_sheets(content_dir, connections, problem):
+    write(content_dir / "connections.yml", connections)
+    with pytest.raises(ContentError) as error:
+        load_content(content_dir)
+    assert "connections.yml" in str(error.value) and problem in str(error.value)
+
+
+def test_connections_offer_the_share_out_sectors_and_starters_from_the_tip_sheets(content_dir):
+    connecting = load_content(content_dir).connections
+    assert [c.id for c in connecting.sectors][:3] == ["school-staff", "school-clinician", "community-health-center"]
+    assert connecting.topic_label("addressing-barriers-to-collaboration") == "Addressing Possible Barriers to Collaboration"
+    (starter,) = connecting.default_starters
+    assert starter.sheet == "Best Practices for Collaboration" and starter.tip.startswith("*Use an MOU.*")
+
+
 def test_check_command_fails_with_a_precise_message(content_dir):
     write(content_dir / "glossary" / "wellness-equity.yml", "- term: Burnout\n  definition: Tired.\n  reviewed: 2026-11-01\n")
     result = subprocess.run(
@@ -109,7 +137,7 @@ def test_check_command_fails_with_a_precise_message(content_dir):
 
 
 def test_check_command_passes_on_the_real_content():
-    result = subprocess.run([sys.executable, "-m", "bot", "check"], cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "bot", "check", "--content"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "content ok" in result.stdout
 

@@ -49,7 +49,7 @@ def summary(message) -> dict[str, str]:
     for block in message["blocks"]:
         for field in block.get("fields") or []:
             name, _, rest = field["text"].partition("\n")
-            found[name.strip("*")] = rest.split()[0].replace("&lt;", "<")
+            found[name.strip("*")] = rest.split("  _")[0].replace("&lt;", "<")
     return found
 
 
@@ -125,12 +125,13 @@ def test_the_export_arrives_by_dm_and_exposes_no_anonymous_author(server, slack)
     reply(server, slack, f"export {PERIOD}")
     slack.wait_for("files.completeUploadExternal")
     files = uploads(slack)
-    assert sorted(name.split("-")[-1] for name in files) == ["daily.csv", "rsvps.csv", "sessions.csv", "shareouts.csv"]
+    names = sorted(name.split("-")[-1] for name in files)
+    assert names == ["connections.csv", "daily.csv", "rsvps.csv", "sessions.csv", "shareouts.csv"]
     for content in files.values():
         assert b"USECRET" not in content and b"hash-of-" not in content
     shareouts = next(content for name, content in files.items() if name.endswith("shareouts.csv"))
     rows = list(csv.DictReader(io.StringIO(shareouts.decode("utf-8-sig"))))
-    anonymous = [row for row in rows if row["visibility"] in ("Anonymous to everyone", "Anonymously in the channel")]
+    anonymous = [row for row in rows if row["visibility"] in ("Coordinators only, without name", "In the channel, without name")]
     assert anonymous and all(row["user_id"] == "" for row in anonymous)
 
 
@@ -147,7 +148,7 @@ def test_a_member_replaying_a_coordinator_button_is_refused(server, slack):
 def test_the_export_button_sends_the_files(server, slack):
     click = server.click("heart_export", PERIOD, user=COORDINATOR)
     assert "on its way" in json.dumps(slack.responses(click.response_url)[0])
-    assert len(slack.wait_for("file_upload", 4)) == 4
+    assert len(slack.wait_for("file_upload", 5)) == 5
 
 
 def test_another_period_replaces_the_report(server, slack):

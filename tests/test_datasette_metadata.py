@@ -42,6 +42,7 @@ PERSON_COLUMN = re.compile(r"(^|_)(user|member|recipient|author|coordinator)s?(_
 SHOWN = {
     "_sqlite_migrations": "which schema migrations ran",
     "deployment": "this deployment's random id, carried by calendar UIDs",
+    "connection_settings": "the coordinators' switches for monthly connections: paused, and the schedule",
 }
 HIDDEN = {name for name, table in METADATA["databases"]["heart"]["tables"].items() if table.get("hidden")}
 COORDINATOR = "UCOORD1"
@@ -129,15 +130,28 @@ def test_no_table_datasette_lists_holds_a_member_id_in_any_row(database):
     assert not found, f"member ids in tables Datasette lists: {sorted(found)}"
 
 
+# Each query's columns that are not counts; every other column is a count and must hide 1 and 2.
+LABELS = {
+    "sessions": {"session", "series", "topic", "starts_at_utc", "status"},
+    "engagement_by_month": {"month"},
+    "glossary_misses": {"query", "answer", "last_searched"},
+}
+
+
+def test_every_query_has_its_labels_named():
+    assert set(LABELS) == set(QUERIES)
+
+
 @pytest.mark.parametrize("name", sorted(QUERIES))
 def test_each_query_runs_and_suppresses_small_counts(database, name):
-    counts = {"sessions": {"going", "not_going", "shareouts"}, "glossary_misses": {"searches"}}.get(name, set())
     with sqlite3.connect(database) as connection:
         cursor = connection.execute(QUERIES[name]["sql"], PARAMS)
         columns = [column for (column, *_) in cursor.description]
         rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-    assert rows
+    counts = set(columns) - LABELS[name]
+    assert rows and counts and LABELS[name] <= set(columns)
     assert not [(row, column) for row in rows for column in counts if row[column] in (1, 2)]
+    assert any(row[column] == "<3" for row in rows for column in counts)  # the community has small counts to hide
 
 
 def test_the_sessions_query_names_series_and_topic_and_hides_small_rsvp_counts(database):

@@ -25,9 +25,24 @@ def shown(tallies):
     return {tally.label: tally.shown for tally in tallies}
 
 
+def exact(figure):
+    """A figure as a number: the sessions' counts are ints, the members' tallies (threshold 1)."""
+    return figure if isinstance(figure, int) else figure.count
+
+
 def test_headline_figures_match_the_hand_count(store):
+    report = november(store, threshold=1)
+    assert {key: exact(getattr(report, key)) for key in NOVEMBER} == NOVEMBER
+
+
+def test_small_headline_counts_are_hidden_like_the_breakdowns_but_sessions_stay_exact(store):
     report = november(store)
-    assert {key: getattr(report, key) for key in NOVEMBER} == NOVEMBER
+    headline = dict(report.headline())
+    assert headline["RSVPs not going"] == "<3" and report.rsvps_not_going.count is None
+    assert headline["Sessions held"] == "3" and headline["Sessions cancelled"] == "1"
+    assert headline["Share-outs"] == "5" and headline["Members engaged"] == "10"
+    assert report.to_dict()["summary"]["RSVPs not going"] == "<3"
+    assert '"count": 2' not in str(report.to_dict()["rsvps_not_going"])
 
 
 def test_a_session_at_2330_new_york_on_november_30_belongs_to_november(store):
@@ -39,7 +54,7 @@ def test_a_session_at_2330_new_york_on_november_30_belongs_to_november(store):
 
 def test_each_session_has_rsvps_attendance_and_share_outs(store):
     rows = {row.id: row for row in november(store).sessions}
-    assert (rows["nov-10"].going, rows["nov-10"].not_going, rows["nov-10"].attended) == (3, 1, 4)
+    assert (rows["nov-10"].going.shown, rows["nov-10"].not_going.shown, rows["nov-10"].took_part.shown) == ("3", "<3", "4")
     assert rows["nov-10"].shareouts.shown == "3"
     assert rows["nov-17"].held is False and rows["nov-17"].status == "cancelled"
     assert rows["nov-30-late"].shareouts.shown == "<3"  # the one made on Dec 1 is about it
@@ -48,11 +63,14 @@ def test_each_session_has_rsvps_attendance_and_share_outs(store):
 def test_the_trend_compares_with_the_thirty_days_before(store):
     report = november(store)
     assert (report.previous.start_day.isoformat(), report.previous.end_day.isoformat()) == ("2026-10-02", "2026-11-01")
-    trend = {t.name: (t.current, t.previous) for t in report.trend}
+    trend = {t.name: (t.current, t.previous) for t in november(store, threshold=1).trend}
     assert trend["Sessions held"] == (3, OCTOBER_TAIL["sessions_held"])
     assert trend["RSVPs going"] == (6, OCTOBER_TAIL["rsvps_going"])
     assert trend["Share-outs"] == (5, OCTOBER_TAIL["shareouts"])
     assert trend["Glossary lookups"] == (8, OCTOBER_TAIL["glossary_lookups"])
+    hidden = {t.name: t for t in report.trend}  # threshold 3: October's small figures are hidden, and so is the change
+    assert (hidden["Share-outs"].was, hidden["Share-outs"].change, hidden["Share-outs"].note) == ("<3", "", "")
+    assert hidden["Sessions held"].note == "+200% (was 1)"  # sessions are never suppressed
 
 
 def test_trend_changes_read_as_words():
@@ -97,8 +115,8 @@ def test_top_lookups_misses_and_tip_sheets(store):
 def test_a_series_report_uses_the_series_sessions_and_leaves_out_glossary_figures(store):
     report = november(store, f"series {SERIES} 2026-11")
     assert report.period.series_id == SERIES
-    assert report.sessions_held == 3 and report.shareouts == 4  # the share-out about no session is not the series'
-    assert report.members_engaged == 7  # RSVPs and named share-outs about its sessions: UA UB UC UD UE UF UG
+    assert report.sessions_held == 3 and report.shareouts.count == 4  # the share-out about no session is not the series'
+    assert report.members_engaged.count == 7  # RSVPs and named share-outs about its sessions: UA UB UC UD UE UF UG
     assert not report.community_wide
     assert "Glossary lookups" not in dict(report.headline())
 
@@ -113,7 +131,7 @@ def test_an_empty_database_reports_zeros(tmp_path):
     store = Store(tmp_path / "empty.db")
     store.migrate(MIGRATION_SETS)
     report = compute(store, parse_period("last 30 days", NOW, "America/New_York"), threshold=3, now=NOW)
-    assert report.sessions_held == 0 and report.shareouts == 0 and report.members_engaged == 0
+    assert report.sessions_held == 0 and report.shareouts.count == 0 and report.members_engaged.count == 0
     assert report.shareouts_by_sector == ()
 
 

@@ -21,8 +21,8 @@ def store(tmp_path_factory):
     return community_at(tmp_path_factory.mktemp("files") / "heart.db")
 
 
-def report(store, text="2026-11"):
-    return compute(store, parse_period(text, NOW, "America/New_York"), threshold=3, labels=LABELS, now=NOW)
+def report(store, text="2026-11", threshold=3):
+    return compute(store, parse_period(text, NOW, "America/New_York"), threshold=threshold, labels=LABELS, now=NOW)
 
 
 def rows(file):
@@ -36,8 +36,8 @@ def test_the_chart_is_a_png_with_the_three_series_per_held_session(store):
     assert image.format == "PNG" and image.size[0] >= 800
     drawn = json.loads(Image.open(io.BytesIO(chart.png)).text["Description"])
     assert drawn["sessions"] == ["Nov 10", "Nov 24", "Nov 30"]
-    assert drawn["series"] == {"RSVPs going": ["3", "2", "1"], "Attended": ["4", "3", "1"], "Share-outs": ["3", "<3", "<3"]}
-    assert "Nov 10: 3 rsvps going, 4 attended, 3 share-outs" in chart.alt_text
+    assert drawn["series"] == {"RSVPs going": ["3", "<3", "<3"], "Took part": ["4", "3", "<3"], "Share-outs": ["3", "<3", "<3"]}
+    assert "Nov 10: 3 rsvps going, 4 took part, 3 share-outs" in chart.alt_text
 
 
 def test_a_year_of_weekly_sessions_is_drawn_as_lines_that_keep_every_figure(tmp_path):
@@ -49,7 +49,7 @@ def test_a_year_of_weekly_sessions_is_drawn_as_lines_that_keep_every_figure(tmp_
     chart = render(report(store, "2025-10-01..2026-11-30"))
     assert len(chart.sessions) > MAX_BAR_SESSIONS
     drawn = json.loads(Image.open(io.BytesIO(chart.png)).text["Description"])
-    assert drawn["series"]["RSVPs going"].count("1") >= 60
+    assert drawn["series"]["RSVPs going"].count("<3") >= 60  # one RSVP each: hidden, drawn hollow
     shareouts = dict(zip(drawn["sessions"], drawn["series"]["Share-outs"], strict=True))
     assert (shareouts["Nov 10"], shareouts["Nov 24"]) == ("3", "<3")  # small counts stay suppressed
 
@@ -60,14 +60,15 @@ def test_a_period_without_sessions_still_makes_a_chart(store):
     assert chart.alt_text == "No sessions were held in this period."
 
 
-def test_the_export_is_four_csv_files_that_parse(store):
+def test_the_export_is_five_csv_files_that_parse(store):
     files = {f.name.rsplit("-", 1)[-1]: f for f in export(store, report(store), LABELS)}
-    assert sorted(files) == ["daily.csv", "rsvps.csv", "sessions.csv", "shareouts.csv"]
+    assert sorted(files) == ["connections.csv", "daily.csv", "rsvps.csv", "sessions.csv", "shareouts.csv"]
     assert all(f.name.startswith("heart-2026-11-01_2026-11-30") for f in files.values())
     assert len(rows(files["daily.csv"])) == 30
     assert [r["session_id"] for r in rows(files["sessions.csv"])] == ["nov-10", "nov-17", "nov-24", "nov-30-late"]
     assert {r["response"] for r in rows(files["rsvps.csv"])} == {"going", "not_going"}
     assert len(rows(files["shareouts.csv"])) == 5
+    assert rows(files["connections.csv"]) == []  # no round in November
 
 
 def test_anonymous_share_outs_carry_no_member_id_in_any_file(store):
@@ -76,15 +77,17 @@ def test_anonymous_share_outs_carry_no_member_id_in_any_file(store):
         assert b"USECRET" not in file.content and b"hash-of" not in file.content
     shareouts = rows(next(f for f in files if f.name.endswith("shareouts.csv")))
     by_visibility = {r["visibility"]: r for r in shareouts}
-    assert by_visibility["Anonymous to everyone"]["user_id"] == ""
-    assert by_visibility["Anonymously in the channel"]["user_id"] == ""
-    assert by_visibility["With name in the channel"]["user_id"] == "UA"
-    assert by_visibility["Anonymous to everyone"]["text"] == "A reflection"  # coordinators may read it, not who wrote it
+    assert by_visibility["Coordinators only, without name"]["user_id"] == ""
+    assert by_visibility["In the channel, without name"]["user_id"] == ""
+    assert by_visibility["In the channel, with name"]["user_id"] == "UA"
+    assert by_visibility["Coordinators only, without name"]["text"] == "A reflection"  # coordinators may read it, not who wrote it
 
 
 def test_daily_figures_follow_new_york_days_and_suppress_the_safety_net(store):
     daily = {r["date"]: r for r in rows(next(f for f in export(store, report(store)) if f.name.endswith("daily.csv")))}
-    assert daily["2026-11-30"]["shareouts"] == "1"  # 23:30 in New York, December in UTC
+    exact = {r["date"]: r for r in rows(next(f for f in export(store, report(store, threshold=1)) if "daily" in f.name))}
+    assert exact["2026-11-30"]["shareouts"] == "1"  # 23:30 in New York, December in UTC
+    assert daily["2026-11-30"]["shareouts"] == "<3"  # and hidden at the threshold, like every daily count
     assert daily["2026-11-24"]["safety_net_triggers"] == "<3"
     assert daily["2026-11-06"]["glossary_misses"] == "3"
 

@@ -22,21 +22,25 @@ MANIFEST = yaml.safe_load((ROOT / "manifest.yml").read_text())
 SCOPES = set(MANIFEST["oauth_config"]["scopes"]["bot"])
 SOURCES = sorted([*(ROOT / "bot").rglob("*.py"), *(ROOT / "handlers").rglob("*.py")])
 
-# The bot-token scope each Web API method needs, as its page at docs.slack.dev/reference/methods/
+# The bot-token scopes each Web API method needs, as its page at docs.slack.dev/reference/methods/
 # says (None: none). conversations.open takes any of im:write, mpim:write, channels:manage or
-# groups:write; heart-bot opens one-to-one DMs, for which im:write is the one. A method missing
-# here fails test_every_method_called_is_known: look its scope up and add it.
-SCOPE_OF: dict[str, str | None] = {
+# groups:write; heart-bot opens one-to-one DMs (im:write) and, for monthly connections, group DMs
+# of two or three members (mpim:write). A method missing here fails
+# test_every_method_called_is_known: look its scope up and add it.
+SCOPE_OF: dict[str, str | tuple[str, ...] | None] = {
     "auth.test": None,
     "chat.delete": "chat:write",
+    "chat.deleteScheduledMessage": "chat:write",
+    "chat.scheduleMessage": "chat:write",
     "chat.postEphemeral": "chat:write",
     "chat.postMessage": "chat:write",
     "chat.update": "chat:write",
-    "conversations.open": "im:write",
+    "conversations.open": ("im:write", "mpim:write"),
     "files.completeUploadExternal": "files:write",
     "files.getUploadURLExternal": "files:write",
     "usergroups.users.list": "usergroups:read",
     "users.info": "users:read",
+    "users.list": "users:read",
     "views.open": None,
     "views.publish": None,
     "views.push": None,
@@ -81,7 +85,10 @@ def called_api_methods() -> set[str]:
 
 
 def needed_scopes() -> set[str]:
-    needed = {scope for method in called_api_methods() if (scope := SCOPE_OF.get(method))}
+    needed: set[str] = set()
+    for method in called_api_methods():
+        scopes = SCOPE_OF.get(method) or ()
+        needed.update((scopes,) if isinstance(scopes, str) else scopes)
     if MANIFEST["features"].get("slash_commands"):
         needed.add("commands")  # slash commands are the one scope no method call needs
     return needed

@@ -4,23 +4,50 @@ over signed HTTP against the real bot, a real SQLite file and LocalSlack."""
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.connections import core as connections
+from bot.connections import rounds
+from bot.connections.schedule import Schedule
 from bot.group_commit import GroupCommit
 from bot.offline.server import SHAREOUT_HASH_SECRET, BotServer
+from bot.runtime import load_content
 from bot.sessions import core as sessions
 from bot.shareouts.core import Draft, Owner, Visibility, record_post, save
 from bot.store import Store
+from tests.conftest import REAL_CONTENT
+from tests.support.connections_helpers import join
 
 MEMBER = "UMYDATA"
 NEIGHBOUR = "UNEIGHBOUR"
+PARTNER = "UPARTNER"  # introduced to MEMBER in a connections round
 MARK = "wombat"  # in every text of MEMBER's, to find it anywhere on disk
 POST_TS = "1700000000.000100"
 ZONE = ZoneInfo("America/New_York")  # the bot's HEART_TIMEZONE
+
+
+# A column that holds the id of the member it is about: who answered, shared, subscribed, looked
+# something up or was sent a reminder. (Columns ending in _by name the coordinator or process that
+# made a change, not a member's own data.)
+MEMBER_COLUMN = re.compile(r"^(user|member|recipient)(_id)?$")
+
+
+def member_columns(server: BotServer) -> list[tuple[str, str]]:
+    """Every (table, column) in the schema that holds a member id, found anew each run so a new
+    table can't be forgotten by the seeding or the deletion."""
+    with sqlite3.connect(server.database_path) as db:
+        tables = [name for (name,) in db.execute("select name from sqlite_master where type = 'table'")]
+        return [
+            (table, column)
+            for table in tables
+            for (_, column, *_) in db.execute(f"pragma table_info({table})")
+            if MEMBER_COLUMN.match(column)
+        ]
 
 
 def query(server: BotServer, sql: str, *params) -> list[tuple]:
@@ -30,8 +57,9 @@ def query(server: BotServer, sql: str, *params) -> list[tuple]:
 
 @pytest.fixture(scope="module")
 def seeded(server, local_slack):
-    """MEMBER has a share-out of each kind, one posted in a channel, an RSVP, DM reminders and
-    lookups; NEIGHBOUR has a share-out and an RSVP that must survive MEMBER's deletion."""
+    """MEMBER has a share-out of each kind, one posted in a channel, an RSVP, DM reminders (one
+    already sent to them) and lookups; NEIGHBOUR has a share-out, an RSVP and a sent reminder that
+    must survive MEMBER's deletion."""
     store = Store(server.database_path)
     commits = GroupCommit(store)
     now = datetime.now(UTC)
@@ -47,6 +75,24 @@ def seeded(server, local_slack):
         for user in (MEMBER, NEIGHBOUR):
             sessions.set_rsvp(store, session.id, user, sessions.GOING, now=now)
         sessions.set_subscription(store, session.series_id, MEMBER, True, now=now)
+        with store.transaction() as db:
+            for user in (MEMBER, NEIGHBOUR):
+                db["deliveries"].insert({"occurrence_id": session.id, "kind": "reminder-15", "recipient": user, "state": "sent"})
+        join(store, MEMBER, "school-staff", topics=["collaboration"], blocked=["USOMEONE"])
+        join(store, PARTNER, "community-health-center", topics=["collaboration"])
+        due = datetime(2026, 10, 5, 14, 0, tzinfo=UTC)
+        connecting = load_content(REAL_CONTENT).connections
+        planned, _ = rounds.plan_round(store, connecting, Schedule(), due=due, planned_by="test", now=due)
+        (group,) = rounds.groups_of(store, planned.id)
+        connections.record_answer(store, group.id, MEMBER, connections.YES, now=now)
+        with store.transaction() as db:  # and left out of an earlier round (an odd number to group)
+            db["connection_left_out"].insert({"round_id": "2026-09", "user_id": MEMBER})
+        sessions.set_session_reminder(store, session.id, MEMBER, True, now=now)
+        sessions.set_prompts_by_dm(store, MEMBER, False, now=now)
+        with store.transaction() as db:  # marked present, a profile, asked for the pulse
+            db["attendance_members"].insert({"occurrence_id": session.id, "user_id": MEMBER})
+            db["member_profiles"].insert({"user_id": MEMBER, "sector": "school-staff", "state": "MA", "updated_at": 0.0})
+            db["pulse_asked"].insert({"occurrence_id": session.id, "user_id": MEMBER})
     finally:
         commits.close()
         store.close()
@@ -84,9 +130,19 @@ def test_download_sends_everything_heart_bot_keeps_about_you_and_nothing_of_othe
     assert [r["series_id"] for r in data["dm_reminders"]] == [seeded.series_id]
     assert any(a["kind"] == "glossary_lookup" and a["found"] for a in data["activity"])
     assert NEIGHBOUR not in json.dumps(data) and "the neighbour's words" not in json.dumps(data)
+    mine = data["connections"]
+    assert mine["profile"]["sector"] == "School staff" and mine["profile"]["never_pair_me_with"] == ["USOMEONE"]
+    (past,) = mine["past_connections"]
+    assert past["introduced_to"] == [{"member": PARTNER, "sector": "Community health center"}] and past["did_you_meet"] == "yes"
+    assert json.dumps({k: v for k, v in data.items() if k != "connections"}).count(PARTNER) == 0
 
 
 def test_delete_removes_your_data_everywhere_and_keeps_only_anonymous_counts(server, slack, seeded):
+    columns = member_columns(server)
+    known = ("rsvps", "subscriptions", "events", "shareouts", "connection_members", "connection_blocks", "connection_pair_members")
+    assert {*((name, "user_id") for name in (*known, "connection_answers")), ("deliveries", "recipient")} <= set(columns)
+    unseeded = [(t, c) for t, c in columns if query(server, f"select count(*) from {t} where {c} = ?", MEMBER) == [(0,)]]
+    assert not unseeded, f"seed MEMBER in {unseeded}, so their deletion is tested"
     events_before = query(server, "select count(*) from events")[0][0]
     server.click("member_data_delete", "delete", user=MEMBER)
     (deleted_post,) = slack.wait_for("chat.delete")
@@ -95,20 +151,36 @@ def test_delete_removes_your_data_everywhere_and_keeps_only_anonymous_counts(ser
     text = json.dumps(told.args)
     assert "Your data is deleted" in text and "4 share-outs deleted, with 1 channel post" in text
     assert "1 RSVP deleted" in text and "DM reminders turned off for 1 series" in text
+    assert "monthly connections profile deleted" in text
     slack.wait_for("views.publish")  # the Home tab, redrawn
 
     assert query(server, "select count(*) from shareouts where user_id = ? or text like ?", MEMBER, f"%{MARK}%") == [(0,)]
-    for table, column in (("rsvps", "user_id"), ("subscriptions", "user_id"), ("events", "user_id")):
+    for table, column in columns:
         assert query(server, f"select count(*) from {table} where {column} = ?", MEMBER) == [(0,)], table
-    assert query(server, "select count(*) from report_participation where user_id = ?", MEMBER) == [(0,)]
+    assert query(server, "select recipient from deliveries") == [(NEIGHBOUR,)]
     assert query(server, "select count(*) from events")[0][0] == events_before  # counted, without a name
     assert query(server, "select user_id from rsvps where occurrence_id = ?", seeded.id) == [(NEIGHBOUR,)]
     assert query(server, "select text from shareouts where user_id = ?", NEIGHBOUR) == [("the neighbour's words",)]
+    # The partner keeps their side of the introduction; MEMBER's answer still counts, with no name.
+    assert set(query(server, "select user_id from connection_pair_members")) == {(None,), (PARTNER,)}
+    assert query(server, "select user_id, answer from connection_answers") == [(None, "yes")]
     on_disk = b"".join(path.read_bytes() for path in server.database_path.parent.glob("heart.db*") if path.is_file())
     assert MEMBER.encode() not in on_disk and MARK.encode() not in on_disk
 
 
-def test_deleting_again_says_there_is_nothing_left(server, slack, seeded):
-    server.click("member_data_delete", "delete", user="UNEVERSEEN")
-    told = next(c for c in slack.wait_for("chat.postMessage") if c.args["channel"] == "UNEVERSEEN")
-    assert "had no data about you to delete" in json.dumps(told.args)
+def test_deleting_again_says_there_is_nothing_left(server, slack):
+    """A member who had data, deleted it, and presses Delete again."""
+    again = "UAGAIN"
+    store = Store(server.database_path)
+    try:
+        now = datetime.now(UTC)
+        sessions.set_rsvp(store, sessions.upcoming(store, now, limit=1)[0].id, again, sessions.GOING, now=now)
+    finally:
+        store.close()
+    assert query(server, "select count(*) from rsvps where user_id = ?", again) == [(1,)]
+    for told_of in ("Your data is deleted", "had no data about you to delete"):
+        slack.clear()
+        server.click("member_data_delete", "delete", user=again)
+        told = next(c for c in slack.wait_for("chat.postMessage") if c.args["channel"] == again)
+        assert told_of in json.dumps(told.args)
+    assert query(server, "select count(*) from rsvps where user_id = ?", again) == [(0,)]

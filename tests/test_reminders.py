@@ -7,6 +7,7 @@ test_reminders_e2e.py.
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -14,16 +15,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot import claims
+from bot.claims import Claims
 from bot.offline.localslack import Failure, LocalSlack
-from bot.sessions import blocks, claims
+from bot.pacing import Pacer
+from bot.sessions import blocks
 from bot.sessions import core as sessions
-from bot.sessions.claims import Claims
 from bot.sessions.core import Series, SessionView
-from bot.sessions.delivery import Deliverer, Pacer, delivery_client
+from bot.sessions.delivery import Deliverer
 from bot.sessions.form import SessionForm, check_form
 from bot.sessions.recurrence import HORIZON, WEEKLY, Recurrence, before_start
 from bot.sessions.scheduler import LOOKAHEAD
 from bot.sessions.slots import pending_slots, skip_reason, slots_for
+from bot.slack_client import delivery_client
 from bot.store import Store
 from tests.support.session_helpers import migrated, one_session
 
@@ -176,6 +180,16 @@ def test_twenty_threads_on_two_connections_race_for_one_claim_and_one_wins(tmp_p
     assert len(won) == 1
 
 
+def test_the_database_itself_refuses_a_second_row_for_one_message(store):
+    """The unique index under claims: BEGIN IMMEDIATE hides its absence from the races above, so
+    it is tested on its own (a second process, or a code path without the lock, must fail)."""
+    row = {"occurrence_id": "s:1", "kind": "reminder-15", "recipient": "U1", "state": claims.SENT}
+    store.db["deliveries"].insert(row)
+    with pytest.raises(sqlite3.IntegrityError):
+        store.db["deliveries"].insert({**row, "state": claims.CLAIMED})
+    store.db["deliveries"].insert({**row, "recipient": "U2"})  # another recipient is another message
+
+
 # ----------------------------------------------------------------------------- delivery
 
 
@@ -216,7 +230,13 @@ def test_a_failure_that_never_ends_gives_up_once_the_message_is_useless(store, s
     # "Starting now" is useful for 10 minutes: this session started 9 minutes 57 seconds ago.
     occurrence = one_session(store, datetime.now(UTC) - timedelta(minutes=9, seconds=57), offsets=())
     slack.fail_next("chat.postMessage", *[Failure(status=500)] * 50)
-    deliverer(store, slack).deliver(occurrence.id, "starting")
+    now = [time.time()]
+
+    def clock() -> float:  # half a second passes each time the deliverer looks, however slow the machine
+        now[0] += 0.5
+        return now[0]
+
+    deliverer(store, slack, clock=clock).deliver(occurrence.id, "starting")
     assert state(store, occurrence.id, "starting", "channel")[0::2] == ("failed", "gave up: no longer useful")
     assert posted(slack) == []
 
@@ -263,7 +283,7 @@ def test_rsvp_counts_in_channel_posts_are_redrawn_in_place(store, slack):
     sessions.set_rsvp(store, occurrence.id, "UBEN", sessions.GOING, now=datetime.now(UTC))
     assert sender.refresh_posts(occurrence.id) == 1
     update = slack.calls_to("chat.update")[0]
-    assert update.args["channel"] == "C0PEER" and update.args["ts"] == post.args.get("ts", update.args["ts"])
+    assert update.args["channel"] == "C0PEER" and update.args["ts"] == post.answer["ts"]
     assert "2 going" in json.dumps(update.args)
 
 

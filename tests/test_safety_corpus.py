@@ -63,6 +63,32 @@ def test_every_rule_is_needed_by_a_tuning_case(net):
     assert idle == []
 
 
+# The plainest words for each danger the safety net exists for, said as members say them. The
+# rules alone (no word model) must hear each in its category, so a phrase or a whole rule taken out
+# of content/crisis.yml shows here even when the corpus tallies stay above their floors.
+PLAIN_WORDS = {
+    "ideation": ["I'm going to kill myself", "I might kill myself tonight", "I keep thinking about killing myself",
+                 "I want to die", "I'm thinking about ending my life", "kms"],
+    "passive": ["I wish I could go to sleep and not wake up"],
+    "hopelessness": ["everyone would be better off without me"],
+    "plan": ["I have a plan and I bought a gun", "I wrote goodbye letters to my kids"],
+    "self-harm": ["I cut myself again last night", "I've been hurting myself"],
+    "overdose": ["I took too many pills", "I overdosed last night", "I doubled my meds on purpose",
+                 "She took a whole bottle of pills and won't wake up"],
+    "abuse": ["he hits me and I'm scared to go home"],
+}
+
+
+def test_every_category_of_rule_is_named_here(net):
+    assert {rule.category for rule in net.rules} == set(PLAIN_WORDS)
+
+
+@pytest.mark.parametrize("category, text", [(c, t) for c, texts in PLAIN_WORDS.items() for t in texts])
+def test_the_rules_alone_hear_the_plainest_words(net, category, text):
+    concern = dataclasses.replace(net, model=None).hears(text)
+    assert concern is not None and category in concern.categories, (text, concern)
+
+
 def _reading(net, text, model=True):
     concern = (net if model else dataclasses.replace(net, model=None)).hears(text)
     return concern and concern.about

@@ -65,7 +65,7 @@ def test_add_list_move_and_cancel_from_the_command_line(tmp_path):
 
 
 def test_the_command_line_names_each_bad_option(tmp_path):
-    result = cli(tmp_path, "add", "--title", "", "--date", "2026-02-30", "--time", "7pm", "--remind", "tomorrow")
+    result = cli(tmp_path, "add", "--title", "", "--date", "2026-02-30", "--time", "25:00", "--remind", "tomorrow")
     assert result.exit_code == 1
     assert "--title: Give the session a title." in result.output
     assert "--date: '2026-02-30' is not a date" in result.output

@@ -202,7 +202,7 @@ def test_the_form_says_what_is_kept_and_mine_shows_the_day_alone(store, commits,
     save(commits, Draft("by day", Visibility.ANONYMOUS), ALICE, request_key="a", now=late, zone=ZONE).result()
     save(commits, Draft("by time"), ALICE, request_key="n", now=late, zone=ZONE).result()
     shown = json.dumps(blocks.mine_message(mine(store, ALICE), {}, "America/New_York").to_dict(), ensure_ascii=False)
-    assert "*Tue, Nov 3* · Not about a session · Anonymous to everyone" in shown
+    assert "*Tue, Nov 3* · Not about a session · Coordinators only, without my name" in shown
     assert shown.count("<!date^") == 1  # the named one, at its time in each reader's zone
 
 
@@ -426,7 +426,9 @@ def test_any_text_survives_the_form_the_store_and_every_message(tmp_path_factory
     commits = GroupCommit(store)
     try:
         draft = Draft(text, visibility, themes=("win",))
-        blocks.form_view(draft, sessions=[], content=content, metadata="{}").to_dict()
+        form = blocks.form_view(draft, sessions=[], content=content, metadata="{}").to_dict()
+        initial = [b["element"].get("initial_value") for b in form["blocks"] if b["type"] == "input"]
+        assert text in initial  # the form gives the words back as typed (plain text: nothing to escape)
         saved = save(commits, draft, ALICE, request_key="k", now=NOW, zone=ZONE).result().shareout
         assert get(store, saved.id, ALICE).text == text
         described = describe(store, content, saved, "C0HEART")
@@ -435,11 +437,11 @@ def test_any_text_survives_the_form_the_store_and_every_message(tmp_path_factory
             blocks.channel_post(described),
             blocks.mine_message(mine(store, ALICE), {}, "America/New_York"),
             blocks.too_long_message(text * 2),
+            blocks.confirmation_view(described, edited=True),
         ):
             body = json.dumps(message.to_dict()["blocks"])
             ours = ("<@UALICE>", "<#C0HEART>", "<!date^")  # the bot's own mention, channel link and dates
             assert not SLACK_CONTROL.search(re.sub("|".join(map(re.escape, ours)), "", body))
-        blocks.confirmation_view(described, edited=True).to_dict()
     finally:
         commits.close()
         store.close()

@@ -63,13 +63,15 @@ def test_the_form_offers_recent_sessions_and_starts_on_the_one_running_now(serve
     assert menu["initial_option"]["text"]["text"].startswith("Running Hour · ")
 
 
-def test_the_quick_path_is_about_the_session_running_now(server, held):
+def test_the_quick_path_attaches_no_session_the_member_did_not_see_and_the_form_offers_it(server, slack, held):
     answer = server.command("/shareout", "the running hour helped", user="USESSQ")
-    assert "*Session:* Running Hour · " in answer.text
-    assert query(server, "select occurrence_id from shareouts where user_id = 'USESSQ'") == [(held["running"].id,)]
-    assert eventually(lambda: query(server, "select subject from events where kind = 'shareout' and user_id = 'USESSQ'")) == [
-        (held["running"].id,)
-    ]
+    assert "*Session:* not about a session" in answer.text
+    assert query(server, "select occurrence_id from shareouts where user_id = 'USESSQ'") == [(None,)]
+    add_details = buttons(answer.json)["Add details"]
+    server.click(add_details["action_id"], add_details["value"], user="USESSQ")
+    (call,) = slack.wait_for("views.open")
+    offered = [o["value"] for o in element(view_of(call), "session")["options"]]
+    assert held["running"].id in offered  # seen, and chosen, in the form
 
 
 @pytest.mark.parametrize("which, words", [("old", "Share-outs for that session are closed"), ("cancelled", "closed")])

@@ -1,4 +1,4 @@
-"""The engagement chart: RSVPs, attendance and share-outs for each session of a period,
+"""The engagement chart: RSVPs, participation and share-outs for each session of a period,
 drawn headless with matplotlib (Agg) as a PNG.
 
 A share-out count small enough to be suppressed in the report is drawn as a hatched bar
@@ -15,12 +15,13 @@ from bot.engagement.report import Report
 from bot.text import truncate
 
 # Colour-blind-safe (Okabe-Ito) and distinct in greyscale too.
-COLOURS = {"RSVPs going": "#0072B2", "Attended": "#E69F00", "Share-outs": "#009E73"}
+COLOURS = {"RSVPs going": "#0072B2", "Took part": "#E69F00", "Share-outs": "#009E73"}
 MAX_LABELLED_SESSIONS = 16  # beyond this, only every n-th session's date is written under the axis
 # Beyond this many sessions, bars grow too thin to see (a year of weekly series): lines instead.
 MAX_BAR_SESSIONS = 40
 FOOTNOTE = (
-    "Attended: members who RSVP'd going or shared out about the session. {small}: fewer than {threshold}, not shown exactly."
+    "Took part: members who RSVP'd going or shared out about the session under their name (not a headcount). "
+    "{small}: fewer than {threshold}, not shown exactly."
 )
 
 
@@ -45,11 +46,11 @@ class Chart:
             f"{label}: " + ", ".join(f"{values[n]} {name.lower()}" for name, values in self.series.items())
             for n, label in enumerate(self.sessions)
         ]
-        return truncate("RSVPs going, attended and share-outs per session. " + "; ".join(parts) + ".", 1000)
+        return truncate("RSVPs going, members who took part and share-outs per session. " + "; ".join(parts) + ".", 1000)
 
 
 def render(report: Report) -> Chart:
-    """Draw the held sessions of ``report``: RSVPs going, attended and share-outs, per session."""
+    """Draw the held sessions of ``report``: RSVPs going, members who took part and share-outs, per session."""
     # Imported here: matplotlib takes a moment to load, and only charts need it.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -59,14 +60,14 @@ def render(report: Report) -> Chart:
         f"{row.starts_at.astimezone(report.period.tz):%b} {row.starts_at.astimezone(report.period.tz).day}" for row in held
     )
     series = {
-        "RSVPs going": tuple(str(row.going) for row in held),
-        "Attended": tuple(str(row.attended) for row in held),
+        "RSVPs going": tuple(row.going.shown for row in held),
+        "Took part": tuple(row.took_part.shown for row in held),
         "Share-outs": tuple(row.shareouts.shown for row in held),
     }
     figure = Figure(figsize=(10, 5.6), dpi=110, layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
-    figure.suptitle("Sessions: RSVPs, attendance and share-outs", fontsize=15, fontweight="bold", x=0.02, ha="left")
+    figure.suptitle("Sessions: RSVPs, participation and share-outs", fontsize=15, fontweight="bold", x=0.02, ha="left")
     axes.set_title(report.period.label, fontsize=11, loc="left", color="#444444")
     if not held:
         axes.text(0.5, 0.5, "No sessions were held in this period.", ha="center", va="center", fontsize=14, color="#444444")

@@ -1,4 +1,5 @@
-"""CSV exports for coordinators: sessions, RSVPs, share-outs and daily figures of a period.
+"""CSV exports for coordinators: sessions, RSVP counts, share-outs, daily figures and monthly
+connections' rounds of a period.
 
 Share-outs carry their text only where the author let coordinators read it (and it has
 not been removed by retention), and a member id only where the author chose to be
@@ -20,7 +21,7 @@ from typing import Any
 
 from bot import coarse
 from bot.engagement.periods import Period
-from bot.engagement.report import VISIBILITY_LABELS, Labels, Report, daily
+from bot.engagement.report import VISIBILITY_LABELS, Labels, Report, connection_rounds, daily
 from bot.store import Store
 
 # Visibilities whose text coordinators may read. A visibility not listed here (a future
@@ -45,7 +46,7 @@ class ExportFile:
 
 
 def export(store: Store, report: Report, labels: Labels | None = None) -> list[ExportFile]:
-    """The four CSV files for ``report``'s period: sessions, RSVPs, share-outs, daily figures."""
+    """The five CSV files for ``report``'s period: sessions, RSVPs, share-outs, daily figures, connections."""
     prefix = _prefix(report.period)
     labels = labels or Labels()
     return [
@@ -53,6 +54,7 @@ def export(store: Store, report: Report, labels: Labels | None = None) -> list[E
         _file(f"{prefix}-rsvps.csv", *_rsvps(store, report)),
         _file(f"{prefix}-shareouts.csv", *_shareouts(store, report.period, labels)),
         _file(f"{prefix}-daily.csv", *_daily(store, report)),
+        _file(f"{prefix}-connections.csv", *_connections(store, report)),
     ]
 
 
@@ -86,7 +88,7 @@ def _local(timestamp: float | None, period: Period) -> str:
 
 def _sessions(report: Report) -> tuple[list[str], list[list[Any]]]:
     header = ["session_id", "series_id", "title", "starts_at", "timezone", "status", "held"]
-    header += ["rsvps_going", "rsvps_not_going", "attended", "shareouts"]
+    header += ["rsvps_going", "rsvps_not_going", "took_part", "attended_recorded", "shareouts"]
     rows = [
         [
             row.id,
@@ -96,9 +98,10 @@ def _sessions(report: Report) -> tuple[list[str], list[list[Any]]]:
             report.period.timezone,
             row.status,
             "yes" if row.held else "no",
-            row.going,
-            row.not_going,
-            row.attended,
+            row.going.shown,
+            row.not_going.shown,
+            row.took_part.shown,
+            row.attended.shown,
             row.shareouts.shown,
         ]
         for row in report.sessions
@@ -107,21 +110,20 @@ def _sessions(report: Report) -> tuple[list[str], list[list[Any]]]:
 
 
 def _rsvps(store: Store, report: Report) -> tuple[list[str], list[list[Any]]]:
-    header = ["session_id", "session_starts_at", "user_id", "response", "updated_at"]
+    """RSVPs as counts per session and answer: coordinators see members' RSVPs only as counts
+    (Home's *Your data* says so), so no member id is exported."""
+    header = ["session_id", "session_starts_at", "response", "members"]
     ids = [row.id for row in report.sessions]
     if not ids or not store.db["rsvps"].exists():
         return header, []
     starts = {row.id: _local(row.starts_at.timestamp(), report.period) for row in report.sessions}
     found = store.db.execute(
-        f"select occurrence_id, user_id, response, updated_at from rsvps where occurrence_id in ({', '.join('?' * len(ids))}) "
-        "order by occurrence_id, updated_at",
+        f"select occurrence_id, response, count(*) from rsvps where occurrence_id in ({', '.join('?' * len(ids))}) "
+        "group by 1, 2",
         ids,
     )
-    rows = [
-        [occurrence, starts[occurrence], user, response, _local(updated, report.period)]
-        for occurrence, user, response, updated in found
-    ]
-    rows.sort(key=lambda row: (row[1], row[0], row[4]))
+    rows = [[occurrence, starts[occurrence], response, count] for occurrence, response, count in found]
+    rows.sort(key=lambda row: (row[1], row[0], row[2]))
     return header, rows
 
 
@@ -168,13 +170,23 @@ def _daily(store: Store, report: Report) -> tuple[list[str], list[list[Any]]]:
     rows = [
         [
             day.day,
-            day.members_engaged,
-            day.shareouts,
-            day.glossary_lookups,
-            day.glossary_misses,
-            day.tipsheet_views,
+            day.members_engaged.shown,
+            day.shareouts.shown,
+            day.glossary_lookups.shown,
+            day.glossary_misses.shown,
+            day.tipsheet_views.shown,
             day.safety_net.shown,
         ]
         for day in daily(store, report.period, threshold=report.threshold)
+    ]
+    return header, rows
+
+
+def _connections(store: Store, report: Report) -> tuple[list[str], list[list[Any]]]:
+    """One row per monthly connections round that started in the period (small counts suppressed)."""
+    header = ["round", "started_at", "pairs_made", "members_introduced", "met_share", "cross_sector_share", "returning_members"]
+    rows = [
+        [round_id, _local(started.timestamp(), report.period), *(tally.shown for tally in figures)]
+        for round_id, started, figures in connection_rounds(store, report.period, threshold=report.threshold)
     ]
     return header, rows

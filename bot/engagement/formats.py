@@ -18,13 +18,12 @@ def as_table(report: Report) -> str:
     trend = {t.name: t for t in report.trend}
     lines = [
         f"Engagement report: {report.period.label}",
-        f"Compared with the {report.previous.days} days before ({report.previous.dates})",
+        f"Compared with {report.period.before} ({report.previous.dates})",
         "",
     ]
     width = max(len(name) for name, _ in report.headline())
     for name, value in report.headline():
-        change = trend.get(name)
-        note = f"  {change.change} (was {change.previous})" if change and change.change != "no change" else ""
+        note = f"  {trend[name].note}" if name in trend and trend[name].note else ""
         lines.append(f"{name:<{width}}  {value:>7}{note}")
     for title, rows in report.breakdowns():
         lines += ["", title]
@@ -33,12 +32,12 @@ def as_table(report: Report) -> str:
         label_width = min(60, max((len(row.label) for row in rows), default=0))
         lines += [f"  {row.label[:60]:<{label_width}}  {row.shown:>7}" for row in rows]
     if report.sessions:
-        lines += ["", "Sessions", f"  {'date':<16}  {'status':<10}  going  not going  attended  share-outs  title"]
+        lines += ["", "Sessions", f"  {'date':<16}  {'status':<10}  going  not going  took part      attended  share-outs  title"]
         for row in report.sessions:
             local = row.starts_at.astimezone(report.period.tz)
             lines.append(
-                f"  {local:%Y-%m-%d %H:%M}  {row.status:<10}  {row.going:>5}  {row.not_going:>9}  "
-                f"{row.attended:>8}  {row.shareouts.shown:>10}  {row.title}"
+                f"  {local:%Y-%m-%d %H:%M}  {row.status:<10}  {row.going.shown:>5}  {row.not_going.shown:>9}  "
+                f"{row.took_part.shown:>9}  {row.attended.shown:>12}  {row.shareouts.shown:>10}  {row.title}"
             )
     if report.threshold > 1:
         lines += ["", f"Counts from 1 to {report.threshold - 1} are shown as <{report.threshold}."]
@@ -53,7 +52,7 @@ def as_csv(report: Report) -> str:
     trend = {t.name: t for t in report.trend}
     for name, value in report.headline():
         change = trend.get(name)
-        writer.writerow(["summary", name, value, change.previous if change else "", change.change if change else ""])
+        writer.writerow(["summary", name, value, change.was if change else "", change.change if change else ""])
     for title, rows in report.breakdowns():
         writer.writerows([title, row.label, row.shown, "", ""] for row in rows)
     return buffer.getvalue()

@@ -1,5 +1,7 @@
 """Report periods in words coordinators use: "this month", "last 30 days", "2026-11",
-"2026-11-01..2026-11-15", "last month", or a series.
+"2026-11-01..2026-11-15", "last month", the periods grants report on ("Q1 2027", "this quarter",
+"FY2027": the federal fiscal year, October to September, "FY2027 Q1", "grant year 2027": a grant
+year starting in a configurable month and named by the year it ends in), or a series.
 
 A period is a run of whole calendar days in one time zone (the community's, or the
 series' own when a report is about one series), so an event at 23:30 on 30 November in
@@ -22,7 +24,11 @@ from bot.errors import HeartError
 DEFAULT_DAYS = 30
 MAX_DAYS = 3660  # ten years: enough for any report, small enough for a day-by-day export
 
-EXAMPLES = "`this month`, `last month`, `last 30 days`, `2026-11`, `November 2026`, `2026-11-01..2026-11-15`, `this year`"
+EXAMPLES = (
+    "`this month`, `last month`, `last 30 days`, `2026-11`, `November 2026`, `2026-11-01..2026-11-15`, `this year`, "
+    "`Q1 2027`, `this quarter`, `FY2027` (October to September), `FY2027 Q1`, `grant year 2027`"
+)
+FISCAL_START_MONTH = 10  # the federal fiscal year begins in October
 
 _MONTHS = {name.casefold(): number for number, name in enumerate(calendar.month_name) if name}
 _MONTHS |= {name.casefold(): number for number, name in enumerate(calendar.month_abbr) if name}
@@ -33,6 +39,9 @@ _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _YEAR = re.compile(r"^(\d{4})$")
 _MONTH_NAME = re.compile(r"^([a-z]+)\.?(?:\s+(\d{4}))?$")
 _RANGE = re.compile(r"^(.+?)\s*(?:\.\.|\bto\b|–|—)\s*(.+)$")
+_QUARTER = re.compile(r"^q([1-4])\s*(\d{4})$|^(\d{4})\s*q([1-4])$")
+_FISCAL = re.compile(r"^(?:fy|fiscal year)\s*(\d{4}|\d{2})(?:\s*q([1-4]))?$")
+_GRANT = re.compile(r"^(?:grant year|gy)\s*(\d{4})$")
 
 
 class PeriodError(HeartError):
@@ -100,6 +109,11 @@ class Period:
         name = f"{self.name} ({self.dates})" if self.name else self.dates
         return f"{self.series_title} · {name}" if self.series_title else name
 
+    @property
+    def before(self) -> str:
+        """The period of the same length just before, in words: "the day before", "the 30 days before"."""
+        return "the day before" if self.days == 1 else f"the {self.days} days before"
+
     def previous(self) -> Period:
         """The period of the same length just before this one (for the trend)."""
         start = self.start_day - timedelta(days=self.days)
@@ -126,7 +140,14 @@ def _short(day: date) -> str:
     return f"{calendar.month_abbr[day.month]} {day.day}"
 
 
-def parse_period(text: str, now: datetime, timezone: str, series: Mapping[str, SeriesInfo] | None = None) -> Period:
+def parse_period(
+    text: str,
+    now: datetime,
+    timezone: str,
+    series: Mapping[str, SeriesInfo] | None = None,
+    *,
+    grant_start_month: int = 7,
+) -> Period:
     """Read a period as a coordinator types it.
 
     :param text: e.g. ``"last month"``, ``"2026-11"``, ``"peer-hour 2026-11"`` ("" means the last 30 days,
@@ -134,6 +155,7 @@ def parse_period(text: str, now: datetime, timezone: str, series: Mapping[str, S
     :param now: the current time (aware).
     :param timezone: the community's zone; a named series brings its own.
     :param series: known series by id, so a report can be about one of them.
+    :param grant_start_month: the month a grant year begins (``GRANT_YEAR_START_MONTH``).
     :raises PeriodError: with examples of what works.
     """
     words = " ".join(text.casefold().replace(",", " ").split())
@@ -142,13 +164,24 @@ def parse_period(text: str, now: datetime, timezone: str, series: Mapping[str, S
     today = now.astimezone(ZoneInfo(zone)).date()
     if not words:
         if chosen and chosen.first_day:
-            start, end, name = chosen.first_day, today + timedelta(days=1), "All sessions"
+            if chosen.first_day > today:
+                raise PeriodError(
+                    f"*{chosen.title}* has had no session yet: its first is on {_short(chosen.first_day)}, "
+                    f"{chosen.first_day.year}. A series report covers its sessions so far."
+                )
+            start, end, name = chosen.first_day, today + timedelta(days=1), "Sessions so far"
         else:
             start, end, name = _last_days(today, DEFAULT_DAYS)
     else:
-        start, end, name = _days_of(words, today)
+        try:
+            start, end, name = _days_of(words, today, grant_start_month)
+        except PeriodError as error:
+            if series and not chosen and "can't read" in str(error):
+                raise PeriodError(f"{error} Or name a series: {known_series(series)}.") from None
+            raise
     if start > today:
-        raise PeriodError(f"*{describe_days(start, end)}* hasn't started yet, so there is nothing to report.")
+        days = describe_days(start, max(end, start + timedelta(days=1)))
+        raise PeriodError(f"*{days}* hasn't started yet, so there is nothing to report.")
     if end <= start:
         raise PeriodError("That range ends before it starts. Try e.g. `2026-11-01..2026-11-15`.")
     if end > today + timedelta(days=1):  # the part that has happened so far
@@ -159,24 +192,45 @@ def parse_period(text: str, now: datetime, timezone: str, series: Mapping[str, S
     return Period(start, end, zone, name, chosen.id if chosen else None, chosen.title if chosen else None)
 
 
+def series_key(text: str) -> str:
+    """A series id or title as it is matched: lower case, words joined by hyphens."""
+    return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")
+
+
 def _take_series(words: str, series: Mapping[str, SeriesInfo]) -> tuple[SeriesInfo | None, str]:
-    """Pull ``series ID`` (or a bare series id) out of the words."""
+    """Pull a series out of the words: its id or its title (``peer-hour``, ``Peer Support Hour``),
+    optionally after ``series`` or ``series:``; the longest match wins."""
+    index: dict[str, SeriesInfo] = {}
+    for key, info in series.items():
+        index.setdefault(series_key(info.title), info)
+    index |= {series_key(key): info for key, info in series.items()}  # an id wins over a title
     tokens = words.split()
-    for index, token in enumerate(tokens):
-        is_keyword = token == "series" and index + 1 < len(tokens)
-        candidate = tokens[index + 1] if is_keyword else token.removeprefix("series:")
-        found = next((info for key, info in series.items() if key.casefold() == candidate), None)
-        if found is not None:
-            rest = tokens[:index] + tokens[index + (2 if is_keyword else 1) :]
-            return found, " ".join(rest)
-        if is_keyword or token.startswith("series:"):
-            known = ", ".join(f"`{key}`" for key in sorted(series)) or "none yet"
-            raise PeriodError(f"There is no series called *{candidate}*. Series: {known}.")
+    for length in range(len(tokens), 0, -1):
+        for start in range(len(tokens) - length + 1):
+            span = tokens[start : start + length]
+            keyword = span[0] == "series" and length > 1
+            candidate = series_key(" ".join(span[1:] if keyword else span).removeprefix("series:"))
+            if candidate and (found := index.get(candidate)) is not None:
+                before = tokens[:start]
+                if before and before[-1] == "series":  # "series peer-hour" read from its second word
+                    before = before[:-1]
+                return found, " ".join(before + tokens[start + length :])
+    for position, token in enumerate(tokens):
+        if token.startswith("series:") or (token == "series" and position + 1 < len(tokens)):
+            named = token.removeprefix("series:") or tokens[position + 1]
+            raise PeriodError(f"There is no series called *{named}*. Series: {known_series(series)}.")
     return None, words
 
 
-def _days_of(words: str, today: date) -> tuple[date, date, str]:
+def known_series(series: Mapping[str, SeriesInfo]) -> str:
+    """The series' ids, for a message: ```peer-hour` (Peer Support Hour)``, or "none yet"."""
+    return ", ".join(f"`{key}` ({info.title})" for key, info in sorted(series.items())) or "none yet"
+
+
+def _days_of(words: str, today: date, grant_start_month: int = 7) -> tuple[date, date, str]:
     """``(start, end, name)`` for the words of a period, before clipping to today."""
+    if found := _grant_period(words, today, grant_start_month):
+        return found
     if words in ("today", "yesterday"):
         day = today - timedelta(days=0 if words == "today" else 1)
         return day, day + timedelta(days=1), words.capitalize()
@@ -196,7 +250,7 @@ def _days_of(words: str, today: date) -> tuple[date, date, str]:
             raise PeriodError("A period needs at least one day.")
         return _last_days(today, count * (7 if unit == "week" else 1))
     if match := _RANGE.match(words):
-        first, last = _days_of(match[1], today), _days_of(match[2], today)
+        first, last = _days_of(match[1], today, grant_start_month), _days_of(match[2], today, grant_start_month)
         return first[0], last[1], ""
     if match := _YEAR.match(words):
         return _year(int(match[1]))
@@ -211,6 +265,51 @@ def _days_of(words: str, today: date) -> tuple[date, date, str]:
         year = int(match[2]) if match[2] else (today.year if month <= today.month else today.year - 1)
         return _month(year, month)
     raise PeriodError(f"I can't read *{words[:60]}* as a period. Try one of: {EXAMPLES}.")
+
+
+def _grant_period(words: str, today: date, grant_start_month: int) -> tuple[date, date, str] | None:
+    """Quarters, federal fiscal years (and their quarters) and grant years, or None."""
+    if words in ("this quarter", "last quarter"):
+        quarter = (today.month - 1) // 3 - (1 if words == "last quarter" else 0)
+        year, quarter = today.year + quarter // 4, quarter % 4 + 1
+        return _months(year, 3 * quarter - 2, 3, f"Q{quarter} {year}")
+    if words in ("this fiscal year", "this fy", "last fiscal year", "last fy"):
+        year = _year_ending(today, FISCAL_START_MONTH) - (1 if words.startswith("last") else 0)
+        return _months(year - 1, FISCAL_START_MONTH, 12, f"FY{year}")
+    if words in ("this grant year", "last grant year"):
+        year = _year_ending(today, grant_start_month) - (1 if words.startswith("last") else 0)
+        return _grant_year(year, grant_start_month)
+    if match := _QUARTER.match(words):
+        quarter, year = (int(match[1]), int(match[2])) if match[1] else (int(match[4]), int(match[3]))
+        return _months(year, 3 * quarter - 2, 3, f"Q{quarter} {year}")
+    if match := _FISCAL.match(words):
+        year = int(match[1]) if len(match[1]) == 4 else 2000 + int(match[1])
+        if match[2]:
+            quarter = int(match[2])
+            return _months(year - 1, FISCAL_START_MONTH + 3 * (quarter - 1), 3, f"FY{year} Q{quarter}")
+        return _months(year - 1, FISCAL_START_MONTH, 12, f"FY{year}")
+    if match := _GRANT.match(words):
+        return _grant_year(int(match[1]), grant_start_month)
+    return None
+
+
+def _year_ending(today: date, start_month: int) -> int:
+    """The year a year starting in ``start_month`` ends in, for the one running ``today``."""
+    return today.year + (1 if start_month > 1 and today.month >= start_month else 0)
+
+
+def _grant_year(year: int, start_month: int) -> tuple[date, date, str]:
+    """The grant year that ends in ``year`` (the calendar year when it starts in January)."""
+    first_year = year - 1 if start_month > 1 else year
+    return _months(first_year, start_month, 12, f"Grant year {year}")
+
+
+def _months(year: int, month: int, count: int, name: str) -> tuple[date, date, str]:
+    """``count`` whole months from ``month`` of ``year`` (``month`` may run past 12)."""
+    first_year, first_month = year + (month - 1) // 12, (month - 1) % 12 + 1
+    after = first_month - 1 + count
+    start = _date(first_year, first_month, 1)
+    return start, date(first_year + after // 12, after % 12 + 1, 1), name
 
 
 def _last_days(today: date, count: int) -> tuple[date, date, str]:

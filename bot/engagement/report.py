@@ -7,10 +7,12 @@ events, over a month or a year: counts come from the daily rollups that triggers
 are counted with one index probe each. It reports only what exists: a table another
 feature has not created yet counts as empty.
 
-Small numbers are suppressed wherever a breakdown could single a member out (share-outs
-by session, sector, theme or visibility, glossary searches, safety-net triggers): a count
-from 1 to ``threshold - 1`` is shown as ``"<threshold"`` and never leaves this module as
-a number.
+Small numbers are suppressed wherever a count is about members (every headline count but
+the sessions', each session's RSVPs and participation, every breakdown, monthly connections,
+the daily figures and the trend): a count from 1 to ``threshold - 1`` is shown as
+``"<threshold"`` and never leaves this module as a number, and a share is shown only when
+neither it nor what it leaves out rests on such a count. Only the number of sessions is
+always exact: it says nothing about who came.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import sqlite_utils
 
 from bot import events
 from bot.config import Settings
+from bot.engagement import attendance
 from bot.engagement.periods import Period, SeriesInfo, parse_period
 from bot.engagement.rollups import Span
 from bot.store import Store
@@ -33,8 +36,15 @@ from bot.store import Store
 migrations = sqlite_utils.Migrations("heart.engagement")
 
 TOP = 10  # rows in each "top" list
+UPCOMING = "Sessions upcoming (from now)"
+ATTENDED = "Attended (recorded)"
+RECORDED = "Sessions with attendance recorded"
+NOT_RECORDED = "not recorded"
+PARTICIPANTS = "Members who took part in a session"
 NO_SESSION = "Not about a session"
 NO_SECTOR = "Not given"
+NO_STATE = "Not given"
+HIDDEN_SHARE = "hidden"  # a share whose counts are too small to show
 
 
 @migrations()
@@ -84,21 +94,44 @@ class Tally:
 
 @dataclass(frozen=True)
 class Trend:
-    """A headline figure now and in the previous period of the same length."""
+    """A headline figure now and in the previous period of the same length.
+
+    ``current`` and ``previous`` are None when small enough to be suppressed (see :class:`Tally`).
+    """
 
     name: str
-    current: int
-    previous: int
+    current: int | None
+    previous: int | None
+    threshold: int = 1
+
+    @classmethod
+    def of(cls, name: str, current: int, previous: int, threshold: int, *, exact: bool = False) -> Trend:
+        """The trend of two counts, suppressing the small ones unless ``exact`` (sessions held)."""
+        hide = Suppressor(1 if exact else threshold)
+        return cls(name, hide.tally("", name, current).count, hide.tally("", name, previous).count, threshold)
+
+    @property
+    def was(self) -> str:
+        """The previous figure as shown (``"12"`` or ``"<3"``)."""
+        return f"<{self.threshold}" if self.previous is None else str(self.previous)
 
     @property
     def change(self) -> str:
-        """The change in words: ``"+25%"``, ``"-10%"``, ``"no change"`` or ``"new"``."""
+        """The change in words: ``"+25%"``, ``"-10%"``, ``"no change"``, ``"new"``, or ``""`` when
+        either figure is suppressed (a percentage would give it away)."""
+        if self.current is None or self.previous is None:
+            return ""
         if self.current == self.previous:
             return "no change"
         if self.previous == 0:
             return "new"
         percent = round((self.current - self.previous) * 100 / self.previous)
         return f"{percent:+d}%"
+
+    @property
+    def note(self) -> str:
+        """The change as every face appends it to a figure: ``"+25% (was 4)"``, or ``""``."""
+        return "" if self.change in ("", "no change") else f"{self.change} (was {self.was})"
 
 
 @dataclass(frozen=True)
@@ -111,9 +144,10 @@ class SessionRow:
     starts_at: datetime  # aware, UTC
     status: str
     held: bool
-    going: int
-    not_going: int
-    attended: int
+    going: Tally
+    not_going: Tally
+    took_part: Tally  # members who RSVP'd going or shared out about it under their name
+    attended: Tally  # the headcount a coordinator recorded ("not recorded" when none was)
     shareouts: Tally
 
 
@@ -128,17 +162,26 @@ class Report:
     sessions_held: int
     sessions_cancelled: int
     sessions_upcoming: int
-    rsvps_going: int
-    rsvps_not_going: int
-    members_engaged: int
-    repeat_participants: int
-    shareouts: int
-    glossary_lookups: int
-    glossary_misses: int
-    tipsheet_views: int
+    sessions_recorded: int  # held sessions whose attendance a coordinator recorded
+    attended: Tally  # their headcounts, summed
+    rsvps_going: Tally
+    rsvps_not_going: Tally
+    members_engaged: Tally
+    participants: Tally  # members who took part in a held session (RSVP'd going or shared out about it)
+    repeat_participants: Tally
+    shareouts: Tally
+    glossary_lookups: Tally
+    glossary_misses: Tally
+    tipsheet_views: Tally
     safety_net: Tally
     trend: tuple[Trend, ...]
     sessions: tuple[SessionRow, ...]
+    pulse_answers: Tally  # post-session pulse answers about the period's sessions
+    pulse_average: str  # their mean usefulness ("4.2 of 5"), or why it is not shown
+    pulse_tries: Tally  # answers that named one thing to try
+    pulse_scores: tuple[Tally, ...]  # answers by score
+    reach_by_sector: tuple[Tally, ...]  # members engaged, by profile sector, else their latest share-out's
+    reach_by_state: tuple[Tally, ...]  # members engaged, by the state they gave
     shareouts_by_session: tuple[Tally, ...]
     shareouts_by_sector: tuple[Tally, ...]
     shareouts_by_theme: tuple[Tally, ...]
@@ -146,6 +189,7 @@ class Report:
     top_lookups: tuple[Tally, ...]
     top_misses: tuple[Tally, ...]
     top_tipsheets: tuple[Tally, ...]
+    connections: tuple[Tally, ...] = ()  # monthly connections' figures (see :func:`connection_figures`)
 
     @property
     def community_wide(self) -> bool:
@@ -157,25 +201,56 @@ class Report:
         pairs = [
             ("Sessions held", str(self.sessions_held)),
             ("Sessions cancelled", str(self.sessions_cancelled)),
-            ("Sessions upcoming", str(self.sessions_upcoming)),
-            ("RSVPs going", str(self.rsvps_going)),
-            ("RSVPs not going", str(self.rsvps_not_going)),
-            ("Members engaged", str(self.members_engaged)),
-            ("Repeat participants", str(self.repeat_participants)),
-            ("Share-outs", str(self.shareouts)),
+            (UPCOMING, str(self.sessions_upcoming)),
+            (ATTENDED, self.attended.shown),
+            (RECORDED, f"{self.sessions_recorded} of {self.sessions_held}"),
+            ("RSVPs going", self.rsvps_going.shown),
+            ("RSVPs not going", self.rsvps_not_going.shown),
+            ("Members engaged", self.members_engaged.shown),
+            ("Repeat participants", self.repeat_participants.shown),
+            ("Share-outs", self.shareouts.shown),
             ("Safety-net triggers", self.safety_net.shown),
         ]
         if self.community_wide:
             pairs += [
-                ("Glossary lookups", str(self.glossary_lookups)),
-                ("Glossary misses", str(self.glossary_misses)),
-                ("Tip-sheet views", str(self.tipsheet_views)),
+                ("Glossary lookups", self.glossary_lookups.shown),
+                ("Glossary misses", self.glossary_misses.shown),
+                ("Tip-sheet views", self.tipsheet_views.shown),
             ]
         return pairs
+
+    def funder_figures(self) -> list[tuple[str, str, str]]:
+        """The figures a funder asks for, as (name, value as shown, what it means), for the summary."""
+        held = self.sessions_held
+        attended_note = (
+            f"Headcounts coordinators recorded for {self.sessions_recorded} of the {held} sessions held."
+            if self.sessions_recorded
+            else "No headcount recorded yet: record one with /heart attendance."
+        )
+        return [
+            ("Sessions held", str(held), f"{self.sessions_cancelled} cancelled; {self.sessions_upcoming} still to come."),
+            (ATTENDED, self.attended.shown, attended_note),
+            (PARTICIPANTS, self.participants.shown, "Distinct members who RSVP'd going or shared out about a held session."),
+            ("Repeat participants", self.repeat_participants.shown, "Of them, members who took part in two or more."),
+            ("Members engaged", self.members_engaged.shown, "Distinct members who used heart-bot at all in the period."),
+            ("Share-outs", self.shareouts.shown, "Reflections members wrote after sessions (wins, barriers, resources, asks)."),
+            (
+                "How useful (1 to 5)",
+                self.pulse_average,
+                f"Anonymous post-session pulse: {self.pulse_answers.shown} answers; "
+                f"{self.pulse_tries.shown} named one thing they'll try.",
+            ),
+        ]
+
+    def reach(self) -> list[tuple[str, tuple[Tally, ...]]]:
+        """Whom the period reached: the members engaged by sector and by state, as (title, rows)."""
+        return [("Members reached by sector", self.reach_by_sector), ("Members reached by state", self.reach_by_state)]
 
     def breakdowns(self) -> list[tuple[str, tuple[Tally, ...]]]:
         """The breakdowns as (title, rows), in the order every face shows them."""
         found = [
+            *self.reach(),
+            ("Post-session pulse: how useful", self.pulse_scores),
             ("Share-outs by session", self.shareouts_by_session),
             ("Share-outs by sector", self.shareouts_by_sector),
             ("Share-outs by theme", self.shareouts_by_theme),
@@ -186,6 +261,7 @@ class Report:
                 ("Top glossary lookups", self.top_lookups),
                 ("Top glossary misses (content backlog)", self.top_misses),
                 ("Tip-sheet views", self.top_tipsheets),
+                ("Monthly connections", self.connections),
             ]
         return found
 
@@ -195,7 +271,7 @@ class Report:
         data["period"] = _period_dict(self.period)
         data["previous"] = _period_dict(self.previous)
         data["generated_at"] = self.generated_at.isoformat()
-        data["trend"] = [{**asdict(t), "change": t.change} for t in self.trend]
+        data["trend"] = [{**asdict(t), "was": t.was, "change": t.change} for t in self.trend]
         data["summary"] = dict(self.headline())  # as every face shows it
         data["breakdowns"] = {title: [[row.label, row.shown] for row in rows] for title, rows in self.breakdowns()}
         for row, session in zip(data["sessions"], self.sessions, strict=True):
@@ -224,11 +300,11 @@ class Labels:
     tipsheets: Mapping[str, str] = field(default_factory=dict)
 
 
-VISIBILITY_LABELS = {
-    "coordinators": "Coordinators only",
-    "channel_anonymous": "Anonymously in the channel",
-    "channel_named": "With name in the channel",
-    "anonymous": "Anonymous to everyone",
+VISIBILITY_LABELS = {  # as the member chose them in the share-out form
+    "coordinators": "Coordinators only, with name",
+    "channel_anonymous": "In the channel, without name",
+    "channel_named": "In the channel, with name",
+    "anonymous": "Coordinators only, without name",
 }
 
 
@@ -243,6 +319,16 @@ class Suppressor:
         if 0 < count < self.threshold:
             return Tally(key, label, f"<{self.threshold}", None)
         return Tally(key, label, str(count), count)
+
+    def share(self, key: str, label: str, part: int, whole: int) -> Tally:
+        """A share as a whole percentage, hidden when ``part``, ``whole`` or what the share leaves
+        out (``whole - part``) is a small count; "—" when there is nothing to share."""
+        if whole == 0:
+            return Tally(key, label, "—", None)
+        if any(0 < count < self.threshold for count in (part, whole, whole - part)):
+            return Tally(key, label, HIDDEN_SHARE, None)
+        percent = round(part * 100 / whole)
+        return Tally(key, label, f"{percent}%", percent)
 
     def tallies(self, counts: Iterable[tuple[str, int]], label: Callable[[str], str]) -> tuple[Tally, ...]:
         """Rows for ``(key, count)`` pairs, largest first."""
@@ -272,13 +358,17 @@ def compute(
     suppress = Suppressor(threshold)
     previous = period.previous()
     current, before = _totals(db, tables, period, now), _totals(db, tables, previous, now)
-    attended, repeat_participants = _participation(db, tables, period, now)
+    attended, participants, repeat_participants = _participation(db, tables, period, now)
     sessions = _sessions(db, tables, period, now, suppress, attended)
     shared = _shareout_counts(db, tables, period)
+    reached = _reach(db, tables, period)
+    answers, tries, scores = _pulse(db, period)
     lookups = _event_groups(db, tables, period, events.GLOSSARY_LOOKUP, "subject", hit=1)
     misses = _event_groups(db, tables, period, events.GLOSSARY_LOOKUP, "query", hit=0)
     sheets = _event_groups(db, tables, period, events.TIPSHEET_VIEW, "subject")
     titles = {row.id: _session_label(row, period) for row in sessions}
+    recorded = [row.attended.key for row in sessions if row.held and row.attended.shown != NOT_RECORDED]
+    counted = attendance.headcounts(db, recorded)
     return Report(
         period=period,
         previous=previous,
@@ -286,20 +376,31 @@ def compute(
         generated_at=now,
         sessions_held=current["sessions_held"],
         sessions_cancelled=current["sessions_cancelled"],
-        sessions_upcoming=sum(1 for row in sessions if row.status != "cancelled" and not row.held),
-        rsvps_going=current["rsvps_going"],
-        rsvps_not_going=current["rsvps_not_going"],
-        members_engaged=current["members_engaged"],
-        repeat_participants=repeat_participants,
-        shareouts=current["shareouts"],
-        glossary_lookups=current["glossary_lookups"],
-        glossary_misses=current["glossary_misses"],
-        tipsheet_views=current["tipsheet_views"],
+        sessions_upcoming=_upcoming(db, tables, period, now),
+        sessions_recorded=len(recorded),
+        attended=suppress.tally("attended", ATTENDED, sum(counted.values())),
+        rsvps_going=suppress.tally("rsvps_going", "RSVPs going", current["rsvps_going"]),
+        rsvps_not_going=suppress.tally("rsvps_not_going", "RSVPs not going", current["rsvps_not_going"]),
+        members_engaged=suppress.tally("members_engaged", "Members engaged", current["members_engaged"]),
+        participants=suppress.tally("participants", PARTICIPANTS, participants),
+        repeat_participants=suppress.tally("repeat_participants", "Repeat participants", repeat_participants),
+        shareouts=suppress.tally("shareouts", "Share-outs", current["shareouts"]),
+        glossary_lookups=suppress.tally("glossary_lookups", "Glossary lookups", current["glossary_lookups"]),
+        glossary_misses=suppress.tally("glossary_misses", "Glossary misses", current["glossary_misses"]),
+        tipsheet_views=suppress.tally("tipsheet_views", "Tip-sheet views", current["tipsheet_views"]),
         safety_net=suppress.tally(events.SAFETY_NET, "Safety-net triggers", current["safety_net"]),
         trend=tuple(
-            Trend(name, current[key], before[key]) for key, name in _TREND if period.series_id is None or key in _SERIES_TREND
+            Trend.of(name, current[key], before[key], threshold, exact=key == "sessions_held")
+            for key, name in _TREND
+            if period.series_id is None or key in _SERIES_TREND
         ),
         sessions=tuple(sessions),
+        pulse_answers=suppress.tally("pulse_answers", "Pulse answers", answers),
+        pulse_average=_average(scores, answers, threshold),
+        pulse_tries=suppress.tally("pulse_tries", "Named one thing to try", tries),
+        pulse_scores=tuple(suppress.tally(str(n), _SCORE_LABELS[n], scores[n]) for n in (5, 4, 3, 2, 1) if scores[n]),
+        reach_by_sector=suppress.tallies(reached["sector"].items(), lambda key: labels.sectors.get(key, key) or NO_SECTOR),
+        reach_by_state=suppress.tallies(reached["state"].items(), lambda key: key or NO_STATE),
         shareouts_by_session=suppress.tallies(
             shared["occurrence_id"].items(), lambda key: titles.get(key) or _occurrence_label(db, tables, key, period)
         ),
@@ -311,6 +412,7 @@ def compute(
         top_lookups=suppress.tallies(lookups[:TOP], lambda key: labels.entries.get(key, key)),
         top_misses=suppress.tallies(misses[:TOP], lambda key: key),
         top_tipsheets=suppress.tallies(sheets[:TOP], lambda key: labels.tipsheets.get(key, key)),
+        connections=connection_figures(db, tables, suppress, period.start_ts, period.end_ts) if period.series_id is None else (),
     )
 
 
@@ -334,6 +436,7 @@ class _Tables:
         self.shareouts = "shareouts" in names
         self.themes = "shareout_themes" in names
         self.events = "events" in names
+        self.connections = {"connection_rounds", "connection_pairs", "connection_pair_members", "connection_answers"} <= names
 
 
 def _window(period: Period) -> dict[str, Any]:
@@ -414,6 +517,16 @@ def _totals(db: sqlite_utils.Database, tables: _Tables, period: Period, now: dat
     return totals
 
 
+def _upcoming(db: sqlite_utils.Database, tables: _Tables, period: Period, now: datetime) -> int:
+    """Scheduled sessions that have not started yet (of the period's series, if it has one),
+    whatever the period: a report never reaches past today, and these are still to come."""
+    if not tables.sessions:
+        return 0
+    series = " and series_id = :series" if period.series_id else ""
+    sql = f"select count(*) from occurrences where status != 'cancelled' and starts_at > :now{series}"
+    return db.execute(sql, {"now": now.timestamp(), "series": period.series_id}).fetchone()[0]
+
+
 def _members_engaged(db: sqlite_utils.Database, tables: _Tables, period: Period) -> int:
     """Distinct members with any interaction recorded in the period (every feature records
     its interactions as events: lookups, tip sheets, RSVPs, share-outs under a name...).
@@ -442,21 +555,97 @@ def _members_engaged(db: sqlite_utils.Database, tables: _Tables, period: Period)
     return db.execute(f"select count(*) from ({' union '.join(parts)})", _window(period)).fetchone()[0]
 
 
-def _participation(db: sqlite_utils.Database, tables: _Tables, period: Period, now: datetime) -> tuple[Counter[str], int]:
+_SCORE_LABELS = {5: "5 · very useful", 4: "4", 3: "3", 2: "2", 1: "1 · not useful"}
+
+
+def _pulse(db: sqlite_utils.Database, period: Period) -> tuple[int, int, Counter[int]]:
+    """Pulse answers about the sessions of the period: how many, how many named something to try, by score."""
+    names = set(db.table_names())
+    if not {"pulse_answers", "occurrences"} <= names:
+        return 0, 0, Counter()
+    window = _window(period)
+    sessions = f"occurrence_id in ({_occurrences(period)})"
+    counted = db.execute(f"select usefulness, count(*) from pulse_answers where {sessions} group by 1", window)
+    scores: Counter[int] = Counter(dict(counted.fetchall()))
+    (tries,) = db.execute(f"select count(*) from pulse_tries where {sessions}", window).fetchone()
+    return sum(scores.values()), tries, scores
+
+
+def _average(scores: Counter[int], answers: int, threshold: int) -> str:
+    """The mean usefulness as shown: only from ``threshold`` answers up (fewer could name a member's answer)."""
+    if not answers:
+        return "no answers yet"
+    if answers < threshold:
+        return f"not shown (fewer than {threshold} answers)"
+    mean = sum(score * count for score, count in scores.items()) / answers
+    return f"{mean:.1f} of 5"
+
+
+def _members_of(period: Period, tables: _Tables) -> str | None:
+    """SQL for the ids of the members engaged in the period (see :func:`_members_engaged`), or None."""
+    if period.series_id is None:
+        if not tables.events:
+            return None
+        return (
+            "with recursive member(id) as (select min(user_id) from events union all "
+            "select (select min(user_id) from events where user_id > member.id) from member where member.id is not null) "
+            "select id from member where id is not null and exists "
+            "(select 1 from events where user_id = member.id and at >= :lo and at < :hi)"
+        )
+    parts = [f"select user_id from rsvps where occurrence_id in ({_occurrences(period)})"] if tables.sessions else []
+    if tables.shareouts:
+        parts.append(f"select user_id from shareouts where {_shareouts(period)} and user_id is not null")
+    return " union ".join(parts) or None
+
+
+def _reach(db: sqlite_utils.Database, tables: _Tables, period: Period) -> dict[str, Counter[str]]:
+    """The members engaged in the period, counted by sector (the one in their profile, else the one
+    their latest share-out under their name gave) and by the state in their profile ('' when none)."""
+    found: dict[str, Counter[str]] = {"sector": Counter(), "state": Counter()}
+    members = _members_of(period, tables)
+    if members is None:
+        return found
+    names = set(db.table_names())
+    profile = "member_profiles" in names
+    from_profile = "(select nullif(sector, '') from member_profiles where user_id = m.id)" if profile else "null"
+    from_shareouts = (
+        "(select sector from shareouts where user_id = m.id and sector is not null order by created_at desc limit 1)"
+        if tables.shareouts
+        else "null"
+    )
+    state = "(select nullif(state, '') from member_profiles where user_id = m.id)" if profile else "null"
+    # A CTE cannot open a subquery in SQLite, so the recursive walk is named first when there is one.
+    if members.startswith("with recursive"):
+        head, _, walk = members.partition(" select id from member ")
+        sql = f"{head}, m(id) as (select id from member {walk}) "
+    else:
+        sql = f"with m(id) as ({members}) "
+    sql += f"select coalesce({from_profile}, {from_shareouts}, ''), coalesce({state}, ''), count(*) from m group by 1, 2"
+    for sector, state_name, count in db.execute(sql, _window(period)):
+        found["sector"][str(sector)] += count
+        found["state"][str(state_name)] += count
+    return found
+
+
+def _participation(
+    db: sqlite_utils.Database, tables: _Tables, period: Period, now: datetime
+) -> tuple[Counter[str], int, int]:
     """Who took part in the held sessions of the period (RSVP'd going, or shared out about the
-    session under their id): the members of each session, and how many took part in two or more."""
+    session under their id): the members of each session, how many members took part in any,
+    and how many in two or more."""
     if not tables.sessions:
-        return Counter(), 0
+        return Counter(), 0, 0
     window = {**_window(period), "now": now.timestamp()}
     held = f"occurrence_id in ({_occurrences(period)} and status != 'cancelled' and starts_at <= :now)"
     attended = Counter(
         dict(db.execute(f"select occurrence_id, count(*) from report_participation where {held} group by 1", window))
     )
-    repeat = db.execute(
-        f"select count(*) from (select user_id from report_participation where {held} group by 1 having count(*) >= 2)",
+    members, repeat = db.execute(
+        "select count(*), coalesce(sum(n >= 2), 0) from "
+        f"(select user_id, count(*) as n from report_participation where {held} group by 1)",
         window,
-    ).fetchone()[0]
-    return attended, repeat
+    ).fetchone()
+    return attended, members, repeat
 
 
 def _sessions(
@@ -490,6 +679,7 @@ def _sessions(
                 window,
             )
         )
+    headcounts = attendance.headcounts(db, [row[0] for row in rows])
     found = []
     for occurrence_id, series_id, title, starts_at, status in rows:
         found.append(
@@ -500,9 +690,14 @@ def _sessions(
                 starts_at=datetime.fromtimestamp(starts_at, UTC),
                 status=status,
                 held=status != "cancelled" and starts_at <= now.timestamp(),
-                going=rsvps.get((occurrence_id, "going"), 0),
-                not_going=rsvps.get((occurrence_id, "not_going"), 0),
-                attended=attended.get(occurrence_id, 0),
+                going=suppress.tally("going", "RSVPs going", rsvps.get((occurrence_id, "going"), 0)),
+                not_going=suppress.tally("not_going", "RSVPs not going", rsvps.get((occurrence_id, "not_going"), 0)),
+                took_part=suppress.tally("took_part", "Took part", attended.get(occurrence_id, 0)),
+                attended=(
+                    suppress.tally(occurrence_id, ATTENDED, headcounts[occurrence_id])
+                    if occurrence_id in headcounts
+                    else Tally(occurrence_id, ATTENDED, NOT_RECORDED, None)
+                ),
                 shareouts=suppress.tally(occurrence_id, str(title), shared.get(occurrence_id, 0)),
             )
         )
@@ -587,6 +782,70 @@ def _event_groups(
     return [(str(key), count) for key, count in rows]
 
 
+def connection_figures(
+    db: sqlite_utils.Database, tables: _Tables, suppress: Suppressor, lo: float, hi: float
+) -> tuple[Tally, ...]:
+    """Monthly connections of the rounds that started from ``lo`` to before ``hi``: groups made
+    (pairs and trios), members introduced, the share of groups that answered "Did you meet?"
+    with a yes, the share of groups across sectors, and members who had been introduced in an
+    earlier round too. Empty when no round started then."""
+    if not tables.connections:
+        return ()
+    rounds = "select id from connection_rounds where status = 'planned' and due_at >= :lo and due_at < :hi"
+    if db.execute(f"select count(*) from ({rounds})", {"lo": lo, "hi": hi}).fetchone()[0] == 0:
+        return ()
+    return _connection_tallies(db, suppress, rounds, {"lo": lo, "hi": hi})
+
+
+def connection_rounds(store: Store, period: Period, *, threshold: int) -> list[tuple[str, datetime, tuple[Tally, ...]]]:
+    """Each round that started in the period, with its own figures (as :func:`connection_figures`), oldest first."""
+    db = store.db
+    if not _Tables(db).connections or period.series_id is not None:
+        return []
+    suppress = Suppressor(threshold)
+    rows = db.execute(
+        "select id, due_at from connection_rounds where status = 'planned' and due_at >= ? and due_at < ? order by due_at",
+        [period.start_ts, period.end_ts],
+    ).fetchall()
+    return [
+        (round_id, datetime.fromtimestamp(due_at, UTC), _connection_tallies(db, suppress, "select :round", {"round": round_id}))
+        for round_id, due_at in rows
+    ]
+
+
+def _connection_tallies(
+    db: sqlite_utils.Database, suppress: Suppressor, rounds: str, params: dict[str, Any]
+) -> tuple[Tally, ...]:
+    """The figures of the rounds whose ids ``rounds`` (SQL, with ``params``) selects."""
+    pairs = f"select id from connection_pairs where round_id in ({rounds})"
+    made, across = db.execute(
+        f"select count(*), coalesce(sum(cross_sector), 0) from connection_pairs where round_id in ({rounds})", params
+    ).fetchone()
+    members = db.execute(
+        f"select count(distinct user_id) from connection_pair_members where pair_id in ({pairs}) and user_id is not null", params
+    ).fetchone()[0]
+    answered, met = db.execute(
+        "select count(distinct pair_id), count(distinct case when answer = 'yes' then pair_id end) "
+        f"from connection_answers where pair_id in ({pairs})",
+        params,
+    ).fetchone()
+    returning = db.execute(
+        "select count(distinct m.user_id) from connection_pair_members m join connection_pairs p on p.id = m.pair_id "
+        "join connection_rounds r on r.id = p.round_id "
+        f"where p.round_id in ({rounds}) and m.user_id is not null and exists ("
+        "select 1 from connection_pair_members m2 join connection_pairs p2 on p2.id = m2.pair_id "
+        "join connection_rounds r2 on r2.id = p2.round_id where m2.user_id = m.user_id and r2.due_at < r.due_at)",
+        params,
+    ).fetchone()[0]
+    return (
+        suppress.tally("pairs", "Pairs made (and trios)", made),
+        suppress.tally("members", "Members introduced", members),
+        suppress.share("met", "Share who met (of pairs that answered)", met, answered),
+        suppress.share("cross_sector", "Cross-sector share", across, made),
+        suppress.tally("returning", "Returning members (introduced in an earlier round too)", returning),
+    )
+
+
 # --------------------------------------------------------------------------- entry points
 
 
@@ -615,11 +874,11 @@ class Day:
     """The figures of one local day (for the daily export)."""
 
     day: str  # ISO date in the period's zone
-    members_engaged: int
-    shareouts: int
-    glossary_lookups: int
-    glossary_misses: int
-    tipsheet_views: int
+    members_engaged: Tally
+    shareouts: Tally
+    glossary_lookups: Tally
+    glossary_misses: Tally
+    tipsheet_views: Tally
     safety_net: Tally
 
 
@@ -653,9 +912,9 @@ def daily(store: Store, period: Period, *, threshold: int) -> list[Day]:
         "from d order by day",
         params,
     ).fetchall()
+    names = ("members_engaged", "shareouts", "glossary_lookups", "glossary_misses", "tipsheet_views", events.SAFETY_NET)
     return [
-        Day(day, members, shared, lookups, misses, views, suppress.tally(events.SAFETY_NET, "Safety-net triggers", net))
-        for day, members, shared, lookups, misses, views, net in rows
+        Day(day, *(suppress.tally(name, name, count) for name, count in zip(names, counts, strict=True))) for day, *counts in rows
     ]
 
 
@@ -666,5 +925,7 @@ def report_for(store: Store, settings: Settings, labels: Labels, text: str = "",
     :raises PeriodError: when ``text`` is not a period (the message says what works).
     """
     now = now or datetime.now(UTC)
-    period = parse_period(text, now, settings.timezone, series_catalog(store))
+    period = parse_period(
+        text, now, settings.timezone, series_catalog(store), grant_start_month=settings.grant_year_start_month
+    )
     return compute(store, period, threshold=settings.small_count_threshold, labels=labels, now=now)

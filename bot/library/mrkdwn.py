@@ -100,3 +100,14 @@ def render_inline(children: list[Token]) -> str:
 
 def _plain(children: list[Token]) -> str:
     return "".join(child.content for child in children if child.type in ("text", "code_inline"))
+
+
+def tips(markdown: str) -> dict[str, list[str]]:
+    """A tip sheet's tips by section heading: each bullet that opens with a bold lead
+    (``- **Put it in an MOU.** A memorandum...``), as mrkdwn without its bullet."""
+    found: dict[str, list[str]] = {}
+    for section in to_sections(markdown):
+        led = [paragraph.removeprefix("• ") for paragraph in section.paragraphs if paragraph.startswith("• *")]
+        if section.heading and led:
+            found[section.heading] = led
+    return found

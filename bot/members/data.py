@@ -2,12 +2,14 @@
 
 What heart-bot keeps about a member: their share-outs (named ones by Slack id, "anonymous to
 everyone" ones by the keyed hash only they match), their RSVPs, the series they get DM
-reminders for, the record of reminder DMs sent to them, and their activity (glossary
+reminders for, the record of reminder DMs sent to them, their monthly connections (profile,
+"never pair me with" list, past introductions and answers), and their activity (glossary
 lookups, tip sheets opened, RSVPs and the like, kept for coordinators' counts).
 
-Deleting removes the share-outs, RSVPs, subscriptions and DM records, and takes the member
-id off their activity: the counts coordinators report stay true, but nothing links them to
-the member any more. Earlier versions of the changed rows are then wiped from the disk.
+Deleting removes the share-outs, RSVPs, subscriptions, DM records and connections profile, and
+takes the member id off their activity and off the rounds they were introduced in: the counts
+coordinators report stay true, but nothing links them to the member any more. Earlier versions
+of the changed rows are then wiped from the disk.
 
 The download reads each feature's tables; the deletion asks each feature to delete its own
 part, all in one transaction.
@@ -21,9 +23,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot import events
-from bot.sessions import claims
+from bot import claims, events
+from bot.connections import core as connections
+from bot.connections.content import ConnectionsContent
+from bot.engagement import attendance, pulse
+from bot.members import profile
 from bot.sessions import core as sessions
+from bot.sessions import feeds
 from bot.shareouts import core as shareouts
 from bot.shareouts.content import ShareoutContent
 from bot.shareouts.core import Owner, Shareout
@@ -42,14 +48,16 @@ class Forgotten:
     activity: int
     posts: tuple[Shareout, ...]
     occurrences: tuple[str, ...]  # sessions whose RSVP counts changed
+    calendar_feeds: int = 0  # the member's private calendar address (0 or 1)
+    connections: int = 0  # connections profile, exclusions and introductions
 
     @property
     def anything(self) -> bool:
         """False when there was nothing to delete."""
-        return any((self.shareouts, self.rsvps, self.subscriptions, self.activity))
+        return any((self.shareouts, self.rsvps, self.subscriptions, self.activity, self.connections, self.calendar_feeds))
 
 
-def collect(store: Store, content: ShareoutContent, owner: Owner) -> dict[str, Any]:
+def collect(store: Store, content: ShareoutContent, owner: Owner, connecting: ConnectionsContent) -> dict[str, Any]:
     """Everything heart-bot keeps about the member, as plain records (times in UTC, ISO 8601)."""
     db = store.db
     user = owner.user_id
@@ -64,6 +72,9 @@ def collect(store: Store, content: ShareoutContent, owner: Owner) -> dict[str, A
         "where sub.user_id = ? order by sub.created_at",
         [user],
     ).fetchall()
+    one_session = db.execute(
+        "select occurrence_id, created_at from session_reminders where user_id = ? order by created_at", [user]
+    ).fetchall()
     reminders = db.execute(
         "select occurrence_id, kind, state, updated_at from deliveries where recipient = ? order by updated_at", [user]
     ).fetchall()
@@ -77,13 +88,20 @@ def collect(store: Store, content: ShareoutContent, owner: Owner) -> dict[str, A
             for oid, title, starts, response, at in rsvps
         ],
         "dm_reminders": [{"series_id": sid, "series": title, "since": _iso(at)} for sid, title, at in subscriptions],
+        "shareout_prompts_by_dm": sessions.prompts_by_dm(store, user),
+        "calendar_feed_since": _iso(since.timestamp()) if (since := feeds.member_feed_since(store, user)) else None,
+        "dm_reminders_for_one_session": [{"session_id": oid, "since": _iso(at)} for oid, at in one_session],
         "reminder_dms_sent": [
             {"session_id": oid, "kind": kind, "state": state, "at": _iso(at)} for oid, kind, state, at in reminders
         ],
+        "connections": connections.export_rows(store, connecting, user),
         "activity": [
             {"at": _iso(at), "kind": kind, "subject": subject, "query": query, "found": None if hit is None else bool(hit)}
             for at, kind, subject, query, hit in activity
         ],
+        "marked_present_at": attendance.marks_of(store, user),
+        "asked_how_useful": pulse.asked_about(store, user),
+        "profile": {key: value for key, value in vars(profile.get(store, user)).items() if value},
     }
 
 
@@ -100,7 +118,12 @@ def forget(store: Store, owner: Owner) -> Forgotten:
         mine = shareouts.delete_all(db, owner)
         occurrences, subscriptions = sessions.forget_member(db, user)
         claims.forget_recipient(db, user)
+        calendar_feeds = feeds.forget_member(db, user)
+        connected = connections.forget_member(db, user)
         activity = events.forget_member(db, user)
+        attendance.forget_member(db, user)
+        pulse.forget_member(db, user)
+        profile.forget(db, user)
     store.erase_history()
     forgotten = Forgotten(
         shareouts=len(mine),
@@ -109,12 +132,15 @@ def forget(store: Store, owner: Owner) -> Forgotten:
         activity=activity,
         posts=tuple(s for s in mine if s.message_ts),
         occurrences=tuple(occurrences),
+        calendar_feeds=calendar_feeds,
+        connections=connected,
     )
     log.info(
-        "a member's data deleted: %d share-outs, %d RSVPs, %d subscriptions, %d activity records",
+        "a member's data deleted: %d share-outs, %d RSVPs, %d subscriptions, %d connections records, %d activity records",
         forgotten.shareouts,
         forgotten.rsvps,
         forgotten.subscriptions,
+        forgotten.connections,
         forgotten.activity,
     )
     return forgotten

@@ -10,6 +10,7 @@ then HTTP 404 (``used_url``, ``expired_url``).
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import threading
@@ -19,7 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from pathlib import Path
 from urllib.parse import parse_qsl, urlparse
+
+import yaml
 
 from bot.offline.slack_requests import TEAM_ID
 
@@ -27,6 +31,12 @@ BOT_USER_ID = "UHEARTBOT"
 # Slack takes up to 5 posts to one response URL, within 30 minutes; beyond, it answers 404.
 RESPONSE_URL_POSTS = 5
 RESPONSE_URL_LIFETIME = 30 * 60
+MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
+
+
+def manifest_scopes() -> list[str]:
+    """The bot scopes the app's manifest asks for: what this workspace granted, unless told otherwise."""
+    return list(yaml.safe_load(MANIFEST.read_text())["oauth_config"]["scopes"]["bot"])
 
 
 @dataclass
@@ -37,6 +47,7 @@ class Call:
     args: dict[str, Any]
     at: float = field(default_factory=time.time)
     path: str = ""
+    answer: dict[str, Any] = field(default_factory=dict)  # what was answered, for an API method that succeeded
 
     def blocks(self) -> list[dict[str, Any]]:
         """The call's blocks, decoded when they came form-encoded."""
@@ -63,6 +74,9 @@ class LocalSlack:
         self.users: dict[str, dict[str, Any]] = {}
         self.usergroups: dict[str, list[str]] = {}
         self.socket_mode_url: str | None = None  # what apps.connections.open hands out (a ws:// endpoint)
+        # The scopes granted to the token, sent as Slack does in every answer's x-oauth-scopes header.
+        self.scopes: list[str] = manifest_scopes()
+        self.files: dict[str, dict[str, Any]] = {}  # file id: the name it was announced with and the bytes uploaded
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
         self._limits: dict[str, tuple[float, deque[float]]] = {}
         self._response_urls: dict[str, tuple[float, int]] = {}  # path: (issued at, posts taken)
@@ -126,9 +140,13 @@ class LocalSlack:
         with self._lock:
             self._refused_channels[channel] = error
 
-    def add_user(self, user_id: str, *, tz: str = "America/New_York", name: str | None = None) -> None:
-        """Make ``users.info`` know a member."""
+    def add_user(
+        self, user_id: str, *, tz: str = "America/New_York", name: str | None = None, email: str | None = None
+    ) -> None:
+        """Make ``users.info`` and ``users.list`` know a member (``email``: as users:read.email shows it)."""
+        profile = {"real_name": name or user_id, **({"email": email} if email else {})}
         self.users[user_id] = {"id": user_id, "name": name or user_id.lower(), "real_name": name or user_id, "tz": tz}
+        self.users[user_id]["profile"] = profile
 
     # ----------------------------------------------------------------- reading
     def calls_to(self, method: str) -> list[Call]:
@@ -215,23 +233,33 @@ class LocalSlack:
             return {"ok": True, "channel": channel, "permalink": f"{self.url}archives/{channel}/p{args.get('message_ts', ts)}"}
         if method == "conversations.open":
             users = str(args.get("users") or "")
-            return {"ok": True, "channel": {"id": "D" + users.replace(",", "")[:12]}}
+            if "," in users:  # a group DM: one id per set of members, as Slack keeps one per set
+                key = ",".join(sorted(users.split(",")))
+                return {"ok": True, "channel": {"id": "G" + hashlib.sha1(key.encode()).hexdigest()[:10].upper()}}
+            return {"ok": True, "channel": {"id": "D" + users[:12]}}
         if method in ("views.open", "views.update", "views.push", "views.publish"):
             view = args.get("view")
             view = json.loads(view) if isinstance(view, str) else (view or {})
-            return {"ok": True, "view": {**view, "id": f"V{next(self._counter):08d}", "hash": ts}}
+            view_id = args.get("view_id") if method == "views.update" and args.get("view_id") else f"V{next(self._counter):08d}"
+            return {"ok": True, "view": {**view, "id": view_id, "hash": ts}}
         if method == "users.info":
             user_id = str(args.get("user") or "")
             default = {"id": user_id, "name": user_id.lower(), "real_name": user_id, "tz": "America/New_York"}
             user = self.users.get(user_id) or default
             return {"ok": True, "user": user}
+        if method == "users.list":
+            return {"ok": True, "members": list(self.users.values()), "response_metadata": {"next_cursor": ""}}
         if method == "apps.connections.open" and self.socket_mode_url:
             return {"ok": True, "url": self.socket_mode_url}
         if method == "usergroups.users.list":
             return {"ok": True, "users": self.usergroups.get(str(args.get("usergroup")), [])}
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._counter):08d}"
+            with self._lock:
+                self.files[file_id] = {"filename": str(args.get("filename") or file_id), "bytes": b""}
             return {"ok": True, "upload_url": f"{self.url}upload/{file_id}", "file_id": file_id}
+        if method == "chat.scheduleMessage":
+            return {"ok": True, "channel": channel, "scheduled_message_id": f"Q{next(self._counter):08d}", "post_at": args.get("post_at")}
         if method == "files.completeUploadExternal":
             files = args.get("files")
             files = json.loads(files) if isinstance(files, str) else (files or [])
@@ -283,13 +311,18 @@ class LocalSlack:
                     headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
                     self._send(failure.status, {"ok": False, "error": failure.error or "internal_error"}, headers)
                     return
-                local._record(Call(method, args, path=path))
                 if method == "response_url":
+                    local._record(Call(method, args, path=path))
                     self._send(200, "ok")
                 elif method == "file_upload":
+                    with local._lock:
+                        local.files.setdefault(path.rsplit("/", 1)[-1], {"filename": path.rsplit("/", 1)[-1]})["bytes"] = args["bytes"]
+                    local._record(Call(method, args, path=path))
                     self._send(200, "OK - file uploaded")
                 else:
-                    self._send(200, local.answer(method, args))
+                    answer = local.answer(method, args)
+                    local._record(Call(method, args, path=path, answer=answer))
+                    self._send(200, answer, {"x-oauth-scopes": ",".join(local.scopes)})
 
             def _parse(self, raw: bytes, method: str) -> dict[str, Any]:
                 if method == "file_upload":

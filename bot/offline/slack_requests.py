@@ -69,11 +69,15 @@ def block_actions_body(
     channel_id: str = "C0HEART",
     selected: bool = False,
     view: dict[str, Any] | None = None,
+    menu: str = "static_select",
+    option: dict[str, Any] | None = None,
 ) -> str:
-    """The form body of a button press (or, with ``selected``, a static-select choice)."""
+    """The form body of a button press (or, with ``selected``, a choice from a ``menu``: a
+    static select or an overflow menu; ``option`` is the option as the menu declared it)."""
     action: dict[str, Any] = {"action_id": action_id, "block_id": block_id, "action_ts": f"{time.time():.6f}"}
     if selected:
-        action |= {"type": "static_select", "selected_option": {"value": value, "text": {"type": "plain_text", "text": value}}}
+        chosen = option or {"value": value, "text": {"type": "plain_text", "text": value}}
+        action |= {"type": menu, "selected_option": chosen}
     else:
         action |= {"type": "button", "value": value}
     payload: dict[str, Any] = {

@@ -7,7 +7,7 @@
 - :mod:`~bot.sessions.ics`: a session as an .ics file and a Google Calendar link.
 - :mod:`~bot.sessions.blocks`: the Block Kit of /peerhour, its posts, reminders and forms.
 - Reminders: :mod:`~bot.sessions.slots` plans what each session owes and when,
-  :mod:`~bot.sessions.claims` keeps the ledger that sends each message once,
+  the ledger in :mod:`bot.claims` sends each message once,
   :mod:`~bot.sessions.delivery` sends, and :mod:`~bot.sessions.scheduler` runs it all while
   the bot serves.
 

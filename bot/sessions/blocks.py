@@ -8,7 +8,7 @@ coordinator typed (titles, topics, notes) is escaped before it is shown.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
@@ -51,10 +51,16 @@ GOING_ACTION = "peerhour_going"  # value: occurrence id
 NOT_GOING_ACTION = "peerhour_not_going"  # value: occurrence id
 SUBSCRIBE_ACTION = "peerhour_subscribe"  # value: series id
 UNSUBSCRIBE_ACTION = "peerhour_unsubscribe"  # value: series id
+REMIND_SESSION_ACTION = "peerhour_remind_session"  # value: occurrence id; DM reminders for this session only
+UNREMIND_SESSION_ACTION = "peerhour_unremind_session"  # value: occurrence id
+STOP_DM_ACTION = "peerhour_stop_dm"  # value: series id; a reminder DM's footer: every reminder of the series off
 CALENDAR_ACTION = "peerhour_calendar"  # value: occurrence id
 LINK_ACTION = "peerhour_link"  # prefix of link buttons (Slack still sends a click: it is only acknowledged)
 MANAGE_ACTION = "peerhour_manage"  # overflow; option values "<verb>|<occurrence id>"
 ADD_ACTION = "peerhour_add"
+FEED_NEW_ACTION = "peerhour_feed_new"  # a new private calendar feed address, by DM
+FEED_OFF_ACTION = "peerhour_feed_off"  # the member's feed turned off
+PROMPT_DM_ACTION = "peerhour_prompt_dm"  # value: on | off; the share-out prompt by DM after a session
 SHAREOUT_OPEN_ACTION = "shareout_open"  # value: occurrence id; the share-outs feature opens its form
 ADD_CALLBACK = "peerhour_add"
 MOVE_CALLBACK = "peerhour_move"
@@ -77,7 +83,12 @@ TIMEZONES = {
 }
 DURATIONS = (30, 45, 60, 90, 120)
 REMINDER_CHOICES = (10080, 1440, 60, 15)
+REMINDER_HINT = (
+    "Times are shown in your own time zone. *Remind me* sends you a session's reminders by DM: "
+    "for that session only, or for every session of its series."
+)
 PAST_TENSE = {GOING: "going", NOT_GOING: "not able to make it"}
+MAX_CARD_DESCRIPTION = 300  # a session card shows the start of its description; the calendar entry has it all
 
 
 # ----------------------------------------------------------------------------- pieces
@@ -94,9 +105,20 @@ def moment(at: datetime, timezone_name: str) -> str:
 
 
 def when(occurrence: Occurrence) -> str:
-    """Start and end as Slack date tokens: each reader sees their own zone."""
+    """Start and end as Slack date tokens: each reader sees their own zone. The fallback names the
+    series' zone once, after the end (``Tue, Dec 8 at 3:30 PM–4:30 PM EST``), or twice only when
+    the clocks change during the session."""
+    start = occurrence.starts_at.astimezone(occurrence.tz)
     end = occurrence.ends_at.astimezone(occurrence.tz)
-    return f"{moment(occurrence.starts_at, occurrence.timezone)}–{_date_token(end, '{time}', f'{clock(end)} {end.tzname()}')}"
+    start_zone = f" {start.tzname()}" if start.tzname() != end.tzname() else ""
+    start_text = f"{start:%a, %b} {start.day} at {clock(start)}{start_zone}"
+    start_token = _date_token(occurrence.starts_at, "{date_short_pretty} at {time}", start_text)
+    return f"{start_token}–{_date_token(end, '{time}', f'{clock(end)} {end.tzname()}')}"
+
+
+def running(occurrence: Occurrence, now: datetime) -> bool:
+    """True while the session is on: started and not yet over."""
+    return occurrence.live and occurrence.starts_at <= now < occurrence.ends_at
 
 
 def local_text(occurrence: Occurrence) -> str:
@@ -106,15 +128,14 @@ def local_text(occurrence: Occurrence) -> str:
 
 
 def details(occurrence: Occurrence, *, lead: str = "") -> str:
-    """Title, time, topic, facilitator and link, as mrkdwn."""
+    """Title, time, topic and facilitator, as mrkdwn (the join link is the Join button beside it,
+    shown once)."""
     title = escape(occurrence.title)
     lines = [f"{lead}*{title}*" if occurrence.live else f"{lead}~{title}~ *Cancelled*", f":calendar: {when(occurrence)}"]
     if occurrence.topic:
         lines.append(f"*Topic:* {escape(occurrence.topic)}")
     if occurrence.facilitator:
         lines.append(f"*Facilitator:* {escape(occurrence.facilitator)}")
-    if occurrence.join_url and occurrence.live:
-        lines.append(f":link: <{occurrence.join_url}|Join link>")
     if occurrence.status == "moved" and occurrence.previous_starts_at:
         lines.append(f"_Moved from {moment(occurrence.previous_starts_at, occurrence.timezone)}._")
     return "\n".join(lines)
@@ -138,9 +159,11 @@ def _rsvp_buttons(occurrence: Occurrence, response: str | None) -> list[ButtonEl
     ]
 
 
-def _join_button(occurrence: Occurrence) -> list[ButtonElement]:
+def _join_button(occurrence: Occurrence, *, now_on: bool = False) -> list[ButtonElement]:
     if not occurrence.join_url or not occurrence.live:
         return []
+    if now_on:
+        return [button("Join now", f"{LINK_ACTION}:join", url=occurrence.join_url, style="primary")]
     return [button("Join", f"{LINK_ACTION}:join", url=occurrence.join_url)]
 
 
@@ -152,25 +175,51 @@ def _manage_menu(occurrence: Occurrence) -> OverflowMenuElement:
     )
 
 
-def session_blocks(view: SessionView, *, surface: str, coordinator: bool = False) -> list[Block]:
-    """One session for a member: details, counts and their answer, and its buttons."""
+def _reminder_state(view: SessionView) -> str:
+    if view.subscribed:
+        return "DM reminders: every session of this series" if view.repeats else "DM reminders: on"
+    if view.reminded:
+        return "DM reminders: this session only" if view.repeats else "DM reminders: on"
+    return "No DM reminders"
+
+
+def _reminder_buttons(view: SessionView) -> list[ButtonElement]:
+    """The DM reminder choice the member means: this session, or every session of a series."""
     occurrence = view.occurrence
+    every = button("Remind me: every session", SUBSCRIBE_ACTION, occurrence.series_id)
+    if view.subscribed:
+        return [button("Stop DM reminders", UNSUBSCRIBE_ACTION, occurrence.series_id)]
+    if view.reminded:
+        label = "Stop reminders for this session" if view.repeats else "Stop DM reminders"
+        return [button(label, UNREMIND_SESSION_ACTION, occurrence.id), *([every] if view.repeats else [])]
+    if not view.repeats:
+        return [button("Remind me by DM", REMIND_SESSION_ACTION, occurrence.id)]
+    return [button("Remind me: this session", REMIND_SESSION_ACTION, occurrence.id), every]
+
+
+def session_blocks(
+    view: SessionView, *, surface: str, coordinator: bool = False, now: datetime | None = None, describe: bool = True
+) -> list[Block]:
+    """One session for a member: details, counts and their answer, and its buttons. A session
+    running at ``now`` is marked so, with its Join button first. ``describe``: with the start of
+    its series' description (a list shows it once a series)."""
+    occurrence = view.occurrence
+    now_on = running(occurrence, now or datetime.now(UTC))
     state = [counts_text(view.counts)]
     if view.response:
         state.append(f"You're {PAST_TENSE[view.response]}")
-    state.append("You get DM reminders" if view.subscribed else "No DM reminders")
-    subscription = (
-        button("Stop DM reminders", UNSUBSCRIBE_ACTION, occurrence.series_id)
-        if view.subscribed
-        else button("Remind me by DM", SUBSCRIBE_ACTION, occurrence.series_id)
-    )
-    elements: list = [
-        *_rsvp_buttons(occurrence, view.response),
-        subscription,
-        button("Add to calendar", CALENDAR_ACTION, occurrence.id),
-    ]
-    elements += _join_button(occurrence)
-    blocks: list[Block] = [section(details(occurrence)), context(" · ".join(state))]
+    state.append(_reminder_state(view))
+    if now_on:  # a member looking now wants in, not to RSVP
+        elements: list = [*_join_button(occurrence, now_on=True), *_rsvp_buttons(occurrence, view.response)]
+    else:
+        elements = [*_rsvp_buttons(occurrence, view.response), *_reminder_buttons(view)]
+    elements.append(button("Add to calendar", CALENDAR_ACTION, occurrence.id))
+    if not now_on:
+        elements += _join_button(occurrence)
+    blocks: list[Block] = [section(details(occurrence, lead=":large_green_circle: *Happening now* · " if now_on else ""))]
+    if describe and occurrence.description:
+        blocks.append(context(escape(truncate(occurrence.description.strip(), MAX_CARD_DESCRIPTION))))
+    blocks.append(context(" · ".join(state)))
     if coordinator:
         elements.append(_manage_menu(occurrence))
         if occurrence.channel_problem:
@@ -182,13 +231,18 @@ def session_blocks(view: SessionView, *, surface: str, coordinator: bool = False
     return [*blocks, actions(elements, block_id=f"{surface}|{occurrence.id}")]
 
 
-def upcoming_blocks(views: Sequence[SessionView], *, surface: str, coordinator: bool) -> list[Block]:
-    """The upcoming sessions, divided, with an Add button for coordinators."""
+def upcoming_blocks(
+    views: Sequence[SessionView], *, surface: str, coordinator: bool, now: datetime | None = None
+) -> list[Block]:
+    """The upcoming sessions (one running at ``now`` marked so), divided, with an Add button for coordinators."""
     blocks: list[Block] = []
+    described: set[str] = set()
     for index, view in enumerate(views):
         if index:
             blocks.append(DividerBlock())
-        blocks += session_blocks(view, surface=surface, coordinator=coordinator)
+        first = view.occurrence.series_id not in described
+        described.add(view.occurrence.series_id)
+        blocks += session_blocks(view, surface=surface, coordinator=coordinator, now=now, describe=first)
     if not views:
         blocks.append(section("No sessions are scheduled right now. Coordinators announce new ones in the channel."))
     if coordinator:
@@ -201,7 +255,7 @@ def upcoming_message(views: Sequence[SessionView], *, coordinator: bool) -> Mess
     text = "Upcoming peer support hours" if views else "No peer support hours are scheduled right now."
     blocks: list[Block] = [
         header("Upcoming peer support hours"),
-        context("Times are shown in your own time zone. *Remind me by DM* sends you each session's reminders."),
+        context(REMINDER_HINT),
         *upcoming_blocks(views, surface=LIST, coordinator=coordinator),
     ]
     if coordinator:
@@ -234,14 +288,39 @@ def answered_message(occurrence: Occurrence, response: str) -> Message:
     return Message(text=text, blocks=[section(text), *([actions(buttons)] if buttons else [])])
 
 
+def _offsets_text(series_offsets: Sequence[int]) -> str:
+    return ", ".join(describe_offset(m) for m in series_offsets) or "the start"
+
+
 def subscribed_message(series: Series, subscribed: bool) -> Message:
-    """The private reply to Remind me by DM / Stop DM reminders."""
+    """The private reply to Remind me: every session / Stop DM reminders (a whole series)."""
     title = escape(series.title)
     if subscribed:
-        offsets = ", ".join(describe_offset(m) for m in series.reminder_offsets) or "the start"
-        text = f"You'll get a DM before each *{title}* ({offsets} before). Turn it off any time from `/peerhour`."
+        text = (
+            f"DM reminders are on for *every session* of *{title}* ({_offsets_text(series.reminder_offsets)} before "
+            "each). Turn them off any time from `/peerhour` or your Home tab."
+        )
     else:
-        text = f"You won't get DM reminders for *{title}* any more."
+        text = f"DM reminders are off for every session of *{title}*: you won't get DM reminders for it any more."
+    return Message(text=text, blocks=[section(text)])
+
+
+def session_reminder_message(occurrence: Occurrence, offsets: Sequence[int], on: bool) -> Message:
+    """The private reply to Remind me: this session / Stop reminders for this session."""
+    title = escape(occurrence.title)
+    if on:
+        text = (
+            f"DM reminders are on for *{title}* on {moment(occurrence.starts_at, occurrence.timezone)} only "
+            f"({_offsets_text(offsets)} before). Other sessions of the series don't remind you unless you ask."
+        )
+    else:
+        text = f"DM reminders are off for *{title}* on {moment(occurrence.starts_at, occurrence.timezone)}."
+    return Message(text=text, blocks=[section(text)])
+
+
+def stopped_message(series: Series) -> Message:
+    """The private reply to a reminder DM's Stop DM reminders: none for the series any more."""
+    text = f"You won't get DM reminders for *{escape(series.title)}* any more, for this session or any other."
     return Message(text=text, blocks=[section(text)])
 
 
@@ -260,6 +339,70 @@ def calendar_message(occurrence: Occurrence, google_url: str, sent_file: bool) -
 def calendar_file_comment(occurrence: Occurrence, google_url: str) -> str:
     """The words beside the .ics file in the member's DM."""
     return f"Open the file to add *{escape(occurrence.title)}* to your calendar, or <{google_url}|add it to Google Calendar>."
+
+
+def setup_blocks(needing: Sequence[tuple[Series, Sequence[str]]]) -> list[Block]:
+    """For coordinators: each series that will remind people but lacks a join link or a channel."""
+    if not needing:
+        return []
+    lines = [f":warning: *{escape(series.title)}* (`{series.id}`) {escape(gap)}" for series, gaps in needing for gap in gaps]
+    return [header("Sessions that need a link or a channel"), section("\n".join(lines))]
+
+
+def feed_home_blocks(
+    *, member_since: datetime | None, series_links: Sequence[tuple[Series, str, str]]
+) -> list[Block]:
+    """Home: calendar subscriptions. The member's own feed (on since when, a new address, off)
+    and each series' public one (``series_links``: the series, its webcal and Google links)."""
+    if member_since:
+        mine = (
+            f"Your own calendar feed is *on* (made {member_since:%b} {member_since.day}, {member_since.year}): your calendar "
+            "app shows the sessions you said Going to or asked reminders for, and follows moves and cancellations. "
+            "Its address is private: anyone who has it can see which sessions you go to."
+        )
+        buttons = [
+            button("New address (the old one stops)", FEED_NEW_ACTION, "new"),
+            button("Turn off my feed", FEED_OFF_ACTION, "off"),
+        ]
+    else:
+        mine = (
+            "*Subscribe in your calendar app:* one private address with the sessions you said Going to or asked "
+            "reminders for. Your calendar keeps it up to date when a session moves or is cancelled, "
+            "which a downloaded file can't."
+        )
+        buttons = [button("Get my calendar address by DM", FEED_NEW_ACTION, "new")]
+    blocks: list[Block] = [
+        header("Peer support hours in your calendar"),
+        section(mine),
+        actions(buttons, block_id=f"{HOME}|feed"),
+    ]
+    if series_links:
+        lines = [
+            f"• <{webcal}|{escape(series.title)}> (<{google}|Google Calendar>)" for series, webcal, google in series_links
+        ]
+        blocks.append(
+            section("*Every session of a series* (public addresses, nothing about you in them):\n" + "\n".join(lines))
+        )
+    return blocks
+
+
+def feed_made_message(webcal: str, https: str, google: str) -> Message:
+    """The member's new private feed address, by DM (shown this once: heart-bot keeps only a hash)."""
+    text = "Your private calendar address is ready."
+    body = (
+        f":calendar: *Your private calendar address*\n<{webcal}|Subscribe in your calendar app> · "
+        f"<{google}|Add to Google Calendar>\nOr paste this address into your calendar's *Add calendar from URL*:\n"
+        f"`{https}`\nIt is shown only here: heart-bot keeps no copy it could show again. Anyone who has it can see "
+        "which sessions you go to, so keep it to yourself. Get a new one (the old one stops) or turn it off on "
+        "heart-bot's Home tab."
+    )
+    return Message(text=text, blocks=[section(body)])
+
+
+def feed_off_message() -> Message:
+    """The private reply once the member's feed is off."""
+    text = "Your calendar feed is off: its address no longer works, and calendars subscribed to it stop updating."
+    return Message(text=text, blocks=[section(text)])
 
 
 # ----------------------------------------------------------------------------- posts
@@ -286,7 +429,7 @@ def reminder_message(occurrence: Occurrence, counts: Counts, *, dm: bool) -> Mes
 
 
 def _dm_footer(occurrence: Occurrence) -> Block:
-    return actions([button("Stop DM reminders", UNSUBSCRIBE_ACTION, occurrence.series_id)], block_id=f"{POST}|dm|{occurrence.id}")
+    return actions([button("Stop DM reminders", STOP_DM_ACTION, occurrence.series_id)], block_id=f"{POST}|dm|{occurrence.id}")
 
 
 def starting_message(occurrence: Occurrence, counts: Counts) -> Message:
@@ -294,24 +437,59 @@ def starting_message(occurrence: Occurrence, counts: Counts) -> Message:
     if not occurrence.live:
         return _cancelled_post(occurrence)
     title = escape(occurrence.title)
-    link = f"\n:link: <{occurrence.join_url}|Join now>" if occurrence.join_url else ""
     text = f"{escape(occurrence.title)} is starting now."
-    blocks: list[Block] = [section(f":large_green_circle: *{title}* is starting now.{link}"), context(counts_text(counts))]
-    if occurrence.join_url:
-        blocks.append(actions([button("Join now", f"{LINK_ACTION}:join", url=occurrence.join_url, style="primary")]))
+    blocks: list[Block] = [section(f":large_green_circle: *{title}* is starting now."), context(counts_text(counts))]
+    if occurrence.join_url:  # the link once, as the button
+        blocks.append(actions(_join_button(occurrence, now_on=True)))
     return Message(text=text, blocks=blocks)
 
 
-def shareout_prompt_message(occurrence: Occurrence) -> Message:
-    """After a session: invite a share-out (the share-outs feature opens its form)."""
+def shareout_prompt_message(occurrence: Occurrence, *, dm: bool = False) -> Message:
+    """After a session: invite a share-out (the share-outs feature opens its form). By DM (to the
+    members who said Going) it says why it came and offers to stop such DMs."""
     title = escape(occurrence.title)
     text = f"Thank you for joining {escape(occurrence.title)}. Share a reflection: a win, a barrier, a resource or an ask."
     body = (
         f":seedling: Thank you for joining *{title}*.\nShare a reflection: a win, a barrier, a resource or an ask. "
         "It goes to the coordinators only unless you choose otherwise, and you can share anonymously."
     )
-    share = button("Share a reflection", SHAREOUT_OPEN_ACTION, occurrence.id, style="primary")
-    return Message(text=text, blocks=[section(body), actions([share], block_id=f"{POST}|shareout|{occurrence.id}")])
+    elements = [button("Share a reflection", SHAREOUT_OPEN_ACTION, occurrence.id, style="primary")]
+    blocks: list[Block] = [section(body)]
+    if dm:
+        elements.append(button("No more of these DMs", PROMPT_DM_ACTION, "off"))
+        blocks.append(
+            context(
+                "You get this because you said you were going. Turn these DMs on or off on heart-bot's Home tab; "
+                "the prompt in the channel stays."
+            )
+        )
+    blocks.insert(1, actions(elements, block_id=f"{POST}|shareout|{occurrence.id}"))
+    return Message(text=text, blocks=blocks)
+
+
+def prompt_setting_blocks(on: bool) -> list[Block]:
+    """Home: whether the share-out prompt comes by DM after a session the member said Going to."""
+    if on:
+        words = (
+            "After a session you said *Going* to, heart-bot sends you its share-out prompt by DM "
+            "(and posts it in the channel)."
+        )
+        toggle = button("Stop share-out prompts by DM", PROMPT_DM_ACTION, "off")
+    else:
+        words = "Share-out prompts by DM are *off*: after a session you'll find the prompt in its channel only."
+        toggle = button("Send me share-out prompts by DM", PROMPT_DM_ACTION, "on")
+    return [context(words), actions([toggle], block_id=f"{HOME}|prompts")]
+
+
+def prompt_setting_message(on: bool) -> Message:
+    """The private reply to the share-out prompt toggle."""
+    text = (
+        "After each session you said Going to, you'll get the share-out prompt by DM."
+        if on
+        else "You won't get share-out prompts by DM any more; the prompt is still posted in the session's channel. "
+        "Turn them back on from heart-bot's Home tab."
+    )
+    return Message(text=text, blocks=[section(text)])
 
 
 def _cancelled_post(occurrence: Occurrence) -> Message:

@@ -29,7 +29,7 @@ from bot.errors import HeartError
 from bot.sessions.recurrence import HORIZON, Recurrence, skipped_problem, to_utc
 from bot.store import Store
 
-ACTIVE = "active"  # a series is active or ended ("ended": no new sessions are made)
+ACTIVE, ENDED = "active", "ended"  # "ended": no new sessions are made
 SCHEDULED, CANCELLED, MOVED = "scheduled", "cancelled", "moved"
 LIVE_STATUSES = (SCHEDULED, MOVED)  # a moved session still takes place, at its new time
 GOING, NOT_GOING = "going", "not_going"
@@ -118,6 +118,37 @@ def create_deployment(db: sqlite_utils.Database) -> None:
     db["deployment"].insert({"id": 1, "uid": secrets.token_hex(8), "created_at": datetime.now(UTC).timestamp()}, ignore=True)
 
 
+@migrations()
+def create_session_reminders(db: sqlite_utils.Database) -> None:
+    """DM reminders for one session only (``subscriptions`` holds those for every session of a series)."""
+    db["session_reminders"].create(
+        {"occurrence_id": str, "user_id": str, "created_at": float},
+        pk=("occurrence_id", "user_id"),
+        foreign_keys=[("occurrence_id", "occurrences", "id")],
+        if_not_exists=True,
+    )
+    db["session_reminders"].create_index(["user_id"], if_not_exists=True)
+
+
+@migrations()
+def create_prompt_optouts(db: sqlite_utils.Database) -> None:
+    """Members who asked not to get the after-session share-out prompt by DM (the channel's stays)."""
+    db["shareout_prompt_optouts"].create({"user_id": str, "created_at": float}, pk="user_id", if_not_exists=True)
+
+
+@migrations()
+def create_calendar_feeds(db: sqlite_utils.Database) -> None:
+    """Calendar feed tokens (:mod:`bot.sessions.feeds`): a hash for each; the token itself only
+    for public series feeds."""
+    db["calendar_feeds"].create(
+        {"token_hash": str, "kind": str, "subject": str, "token": str, "created_at": float},
+        pk="token_hash",
+        not_null={"kind", "subject", "created_at"},
+        if_not_exists=True,
+    )
+    db["calendar_feeds"].create_index(["kind", "subject"], unique=True, if_not_exists=True)
+
+
 class SessionError(HeartError):
     """A session operation that cannot be done; the message is for the person who asked."""
 
@@ -197,7 +228,9 @@ class SessionView:
     occurrence: Occurrence
     counts: Counts = field(default_factory=Counts)
     response: str | None = None
-    subscribed: bool = False
+    subscribed: bool = False  # DM reminders for every session of the series
+    reminded: bool = False  # DM reminders for this session only
+    repeats: bool = False  # the series has more than one session (then "every session" is a choice)
 
 
 # ---------------------------------------------------------------------------- reading
@@ -247,6 +280,11 @@ def _occurrence(row: tuple) -> Occurrence:
 
 def _query(store: Store, where: str, params: dict | tuple = ()) -> list[Occurrence]:
     return [_occurrence(row) for row in store.db.execute(f"{_OCCURRENCE_SQL} {where}", params).fetchall()]
+
+
+def occurrences_where(store: Store, where: str, params: dict | tuple = ()) -> list[Occurrence]:
+    """Occurrences matching SQL ``where`` (and ``order by``) over ``o`` (occurrences) and ``s`` (series)."""
+    return _query(store, where, params)
 
 
 def get_occurrence(store: Store, occurrence_id: str) -> Occurrence | None:
@@ -337,6 +375,36 @@ def deployment_uid(store: Store) -> str:
     return store.db.execute("select uid from deployment where id = 1").fetchone()[0]
 
 
+def setup_gaps(series: Series) -> list[str]:
+    """What members of a series would miss, as plain sentences for coordinators: no join link
+    (after "Going" there is nowhere to join) and no channel (no channel reminders at all)."""
+    declared = series.source == "content"  # changed in the file: the next start would undo an edit
+
+    def fix(field: str, option: str, example: str) -> str:
+        if declared:
+            return f"set {field} in content/sessions.yml" + (" or PEERHOUR_CHANNEL" if field == "channel" else "")
+        return f"`python -m bot sessions edit {series.id} --{option} {example}`"
+
+    gaps = []
+    if not series.join_url:
+        gaps.append(
+            "has no join link: members who say Going have nowhere to join and calendar entries have no location "
+            f"({fix('join_url', 'link', 'https://...')})"
+        )
+    if not series.channel_id:
+        gaps.append(
+            "has no channel: no reminder is posted in a channel, only DMs to members who ask "
+            f"({fix('channel', 'channel', 'C0123ABCD')})"
+        )
+    return gaps
+
+
+def series_needing_setup(store: Store, now: datetime) -> list[tuple[Series, list[str]]]:
+    """Active series that will remind people (a session still to come) and lack a link or a channel."""
+    coming = {o.series_id for o in upcoming(store, now, limit=1000)}
+    return [(series, gaps) for series in all_series(store) if series.id in coming and (gaps := setup_gaps(series))]
+
+
 def get_series(store: Store, series_id: str) -> Series | None:
     """The series with this id, or None."""
     rows = list(store.db.query("select * from series where id = ?", (series_id,)))
@@ -374,6 +442,18 @@ def subscribers(store: Store, series_id: str) -> list[str]:
     return [user_id for (user_id,) in rows]
 
 
+def reminder_recipients(store: Store, series_id: str, occurrence_id: str) -> list[str]:
+    """Who gets a session's DM reminders: members subscribed to its series (oldest first), then
+    those who asked for this session only."""
+    rows = store.db.execute(
+        "select user_id from (select user_id, created_at, 0 as k from subscriptions where series_id = ? "
+        "union all select user_id, created_at, 1 from session_reminders where occurrence_id = ?) "
+        "group by user_id order by min(k), min(created_at), user_id",
+        (series_id, occurrence_id),
+    )
+    return [user_id for (user_id,) in rows]
+
+
 def member_views(store: Store, occurrences: list[Occurrence], user_id: str) -> list[SessionView]:
     """Each occurrence with its counts, the member's answer and whether they get DM reminders."""
     if not occurrences:
@@ -393,7 +473,30 @@ def member_views(store: Store, occurrences: list[Occurrence], user_id: str) -> l
         db.execute(f"select occurrence_id, response from rsvps where user_id = ? and occurrence_id in ({marks})", [user_id, *ids])
     )
     subscribed = {series_id for (series_id,) in db.execute("select series_id from subscriptions where user_id = ?", (user_id,))}
-    return [SessionView(o, counts.get(o.id, Counts()), answers.get(o.id), o.series_id in subscribed) for o in occurrences]
+    reminded = {
+        oid
+        for (oid,) in db.execute(
+            f"select occurrence_id from session_reminders where user_id = ? and occurrence_id in ({marks})", [user_id, *ids]
+        )
+    }
+    series_ids = sorted({o.series_id for o in occurrences})
+    repeating = {
+        sid
+        for (sid,) in db.execute(
+            f"select id from series where frequency != 'once' and id in ({','.join('?' * len(series_ids))})", series_ids
+        )
+    }
+    return [
+        SessionView(
+            o,
+            counts.get(o.id, Counts()),
+            answers.get(o.id),
+            o.series_id in subscribed,
+            o.id in reminded,
+            o.series_id in repeating,
+        )
+        for o in occurrences
+    ]
 
 
 # ---------------------------------------------------------------------------- series
@@ -433,15 +536,7 @@ def add_series(store: Store, series: Series, *, now: datetime, created_by: str, 
     :raises SessionError: if its schedule has no session from now on.
     """
     with store.transaction() as db:
-        base = series.id or _slug(series.title)
-        taken = {row[0] for row in db.execute("select id from series where id = ? or id like ?", (base, f"{base}-%"))}
-        series_id = next(
-            candidate for n in range(1, len(taken) + 2) if (candidate := base if n == 1 else f"{base}-{n}") not in taken
-        )
-        series = replace(series, id=series_id, channel_problem=None)
-        db["series"].insert(
-            {**_series_row(series), "created_by": created_by, "created_at": now.timestamp(), "updated_at": now.timestamp()}
-        )
+        series = _insert_series(db, series, now, created_by)
         created = _create_occurrences(db, series, now)
         if not created:  # rolls the whole series back
             raise SessionError(
@@ -449,6 +544,18 @@ def add_series(store: Store, series: Series, *, now: datetime, created_by: str, 
             )
         if topic:
             db.execute("update occurrences set topic = ? where id = ?", (topic, created[0]))
+    return series
+
+
+def _insert_series(db: sqlite_utils.Database, series: Series, now: datetime, created_by: str) -> Series:
+    """Insert a new series under its id, or one made from its title (``-2``, ``-3``... when taken)."""
+    base = series.id or _slug(series.title)
+    taken = {row[0] for row in db.execute("select id from series where id = ? or id like ?", (base, f"{base}-%"))}
+    series_id = next(candidate for n in range(1, len(taken) + 2) if (candidate := base if n == 1 else f"{base}-{n}") not in taken)
+    series = replace(series, id=series_id, channel_problem=None)
+    db["series"].insert(
+        {**_series_row(series), "created_by": created_by, "created_at": now.timestamp(), "updated_at": now.timestamp()}
+    )
     return series
 
 
@@ -497,10 +604,38 @@ def _due_starts(series: Series, now: datetime) -> list[datetime]:
     return within or [start for start in (recurrence.next_start(now),) if start]
 
 
+def add_past_series(
+    store: Store, series: Series, *, now: datetime, created_by: str, topic: str | None = None
+) -> tuple[Series, list[str]]:
+    """Save sessions that already took place, for the record: the series' sessions that ended
+    before ``now``, with no channel and no reminders (nobody is told anything), and the series
+    ended so that no new session is made.
+
+    :returns: the series as saved and its sessions' ids, oldest first.
+    :raises SessionError: if none of its sessions is over yet.
+    """
+    duration = timedelta(minutes=series.duration_minutes)
+    past = [start for start in series.recurrence.starts(_at(0), now) if start + duration <= now]  # type: ignore[arg-type]
+    if not past:
+        raise SessionError("None of those sessions is over yet: add sessions still to come without --past.")
+    record = replace(series, channel_id=None, reminder_offsets=(), status=ENDED)
+    with store.transaction() as db:
+        record = _insert_series(db, record, now, created_by)
+        created = _insert_starts(db, record, past, now)
+        if topic:
+            db.execute("update occurrences set topic = ? where id = ?", (topic, created[0]))
+    return record, created
+
+
 def _create_occurrences(db: sqlite_utils.Database, series: Series, now: datetime) -> list[str]:
     """Insert the series' due sessions (:func:`_due_starts`) that do not exist yet; their ids."""
+    return _insert_starts(db, series, _due_starts(series, now), now)
+
+
+def _insert_starts(db: sqlite_utils.Database, series: Series, starts: list[datetime], now: datetime) -> list[str]:
+    """Insert sessions of ``series`` at ``starts`` that do not exist yet; their ids."""
     created = []
-    for start in _due_starts(series, now):
+    for start in starts:
         occurrence_id = series.occurrence_id(start)
         cursor = db.execute(
             "insert or ignore into occurrences (id, series_id, starts_at, ends_at, status, revision, scheduled_at, notify) "
@@ -609,15 +744,79 @@ def set_subscription(store: Store, series_id: str, user_id: str, subscribed: boo
     return series
 
 
-def forget_member(db: sqlite_utils.Database, user_id: str) -> tuple[list[str], int]:
-    """Delete a member's RSVPs and DM subscriptions, in the open transaction ``db`` (a member
-    deleting all their data).
+def set_session_reminder(store: Store, occurrence_id: str, user_id: str, on: bool, *, now: datetime) -> Occurrence:
+    """Turn a member's DM reminders for one session on or off (idempotent).
 
-    :returns: the sessions whose RSVP counts changed, and how many subscriptions there were.
+    :raises SessionError: if the session is unknown, cancelled or over (turning on only).
+    """
+    with store.transaction() as db:
+        if on:
+            occurrence = _open_occurrence(store, occurrence_id, now)
+            db.execute(
+                "insert or ignore into session_reminders (occurrence_id, user_id, created_at) values (?, ?, ?)",
+                (occurrence_id, user_id, now.timestamp()),
+            )
+            return occurrence
+        db.execute("delete from session_reminders where occurrence_id = ? and user_id = ?", (occurrence_id, user_id))
+    found = get_occurrence(store, occurrence_id)
+    if found is None:
+        raise SessionError("That session no longer exists. Type `/peerhour` to see what's coming up.")
+    return found
+
+
+def stop_all_reminders(store: Store, series_id: str, user_id: str) -> Series:
+    """Turn off a member's DM reminders for a series: every session, and any single one of it.
+
+    :raises SessionError: if the series is unknown.
+    """
+    series = set_subscription(store, series_id, user_id, False, now=datetime.now(UTC))
+    with store.transaction() as db:
+        db.execute(
+            "delete from session_reminders where user_id = ? "
+            "and occurrence_id in (select id from occurrences where series_id = ?)",
+            (user_id, series_id),
+        )
+    return series
+
+
+def prompt_recipients(store: Store, occurrence_id: str) -> list[str]:
+    """Who gets a session's share-out prompt by DM: the members who said Going, less those who
+    turned the prompt off."""
+    rows = store.db.execute(
+        "select user_id from rsvps where occurrence_id = ? and response = 'going' "
+        "and user_id not in (select user_id from shareout_prompt_optouts) order by updated_at, user_id",
+        (occurrence_id,),
+    )
+    return [user_id for (user_id,) in rows]
+
+
+def prompts_by_dm(store: Store, user_id: str) -> bool:
+    """True unless the member turned off the share-out prompt by DM."""
+    return store.db.execute("select 1 from shareout_prompt_optouts where user_id = ?", (user_id,)).fetchone() is None
+
+
+def set_prompts_by_dm(store: Store, user_id: str, on: bool, *, now: datetime) -> None:
+    """Turn the after-session share-out prompt by DM on or off for a member (idempotent)."""
+    with store.transaction() as db:
+        if on:
+            db.execute("delete from shareout_prompt_optouts where user_id = ?", (user_id,))
+        else:
+            db.execute(
+                "insert or ignore into shareout_prompt_optouts (user_id, created_at) values (?, ?)", (user_id, now.timestamp())
+            )
+
+
+def forget_member(db: sqlite_utils.Database, user_id: str) -> tuple[list[str], int]:
+    """Delete a member's RSVPs and DM reminder choices (series and single sessions), in the open
+    transaction ``db`` (a member deleting all their data).
+
+    :returns: the sessions whose RSVP counts changed, and how many series subscriptions there were.
     """
     occurrences = [oid for (oid,) in db.execute("select occurrence_id from rsvps where user_id = ?", [user_id])]
     db.execute("delete from rsvps where user_id = ?", [user_id])
     subscriptions = db.execute("delete from subscriptions where user_id = ?", [user_id]).rowcount
+    db.execute("delete from session_reminders where user_id = ?", [user_id])
+    db.execute("delete from shareout_prompt_optouts where user_id = ?", [user_id])
     return occurrences, subscriptions
 
 
@@ -698,3 +897,104 @@ def edit_occurrence(
             (topic or None, own_link, by, occurrence_id),
         )
     return get_occurrence(store, occurrence_id)  # type: ignore[return-value]
+
+
+def find_occurrence(store: Store, occurrence_id: str) -> tuple[Occurrence, str | None]:
+    """The session a coordinator means by ``occurrence_id``: its id, or, for a moved session,
+    ``<series id>:<the date it moved to>`` as well (a session keeps the id of the date it was
+    first made for).
+
+    :returns: the session, and a sentence saying which session was meant when it was not plain.
+    :raises SessionError: naming the series' sessions near that date when none matches.
+    """
+    found = get_occurrence(store, occurrence_id)
+    if found is not None:
+        day = _local_day(found)
+        if found.status == MOVED and not occurrence_id.endswith(day):
+            return found, f"{occurrence_id} moved to {day}: that is the session meant."
+        return found, None
+    series_id, _, day = occurrence_id.rpartition(":")
+    same_series = _query(store, "where o.series_id = ? order by o.starts_at", (series_id,))
+    moved_there = [o for o in same_series if _local_day(o) == day]
+    if len(moved_there) == 1:
+        meant = moved_there[0]
+        return meant, f"{occurrence_id} is {meant.id}, moved to {day} (a session keeps the id it was first made with)."
+    if not same_series:
+        raise SessionError(f"There is no session {occurrence_id}: `python -m bot sessions list --all` shows every id.")
+    near = sorted(same_series, key=lambda o: abs(_days_apart(_local_day(o), day)))[:3]
+    listed = ", ".join(f"{o.id} (now {_local_day(o)}{', ' + o.status if o.status != SCHEDULED else ''})" for o in near)
+    raise SessionError(f"There is no session {occurrence_id}. Sessions of {series_id} near that date: {listed}.")
+
+
+def _days_apart(one: str, other: str) -> int:
+    try:
+        return (datetime.fromisoformat(one) - datetime.fromisoformat(other)).days
+    except ValueError:
+        return 0
+
+
+EDITABLE_SERIES_FIELDS = ("title", "join_url", "description", "facilitator", "reminder_offsets", "channel_id")
+
+
+def edit_series(store: Store, series_id: str, changes: dict, *, now: datetime) -> Series:
+    """Change a series' title, join link, description, facilitator, reminders or channel; every
+    session of it follows (a session's own link stays its own).
+
+    :param changes: field name (of :data:`EDITABLE_SERIES_FIELDS`) to its checked new value (None clears).
+    :raises SessionError: if the series is unknown or declared in ``content/sessions.yml``.
+    """
+    series = _editable_series(store, series_id)
+    row = {
+        key: json.dumps(list(value)) if key == "reminder_offsets" else value
+        for key, value in changes.items()
+        if key in EDITABLE_SERIES_FIELDS
+    }
+    if not row:
+        return series
+    with store.transaction() as db:
+        if "channel_id" in row:
+            row["channel_problem"] = None
+        db["series"].update(series.id, {**row, "updated_at": now.timestamp()})
+    return get_series(store, series.id)  # type: ignore[return-value]
+
+
+def end_series(store: Store, series_id: str, *, by: str, now: datetime, note: str | None = None) -> tuple[Series, list[str]]:
+    """End a series: no new sessions are made, and its sessions still to come are cancelled (the
+    channel and everyone going are told, as for one cancellation).
+
+    :returns: the series and the ids of the sessions cancelled.
+    :raises SessionError: if it is unknown, declared in content, or already ended.
+    """
+    series = _editable_series(store, series_id)
+    if series.status == ENDED:
+        raise SessionError(f"{series.title} has already ended.")
+    with store.transaction() as db:
+        coming = [
+            oid
+            for (oid,) in db.execute(
+                "select id from occurrences where series_id = ? and starts_at > ? and status in ('scheduled', 'moved')",
+                (series.id, _ts(now)),
+            )
+        ]
+        db.execute("update series set status = ?, updated_at = ? where id = ?", (ENDED, now.timestamp(), series.id))
+        for oid in coming:
+            db.execute(
+                "update occurrences set status = 'cancelled', changed_at = ?, changed_by = ?, change_note = ?, notify = 1 "
+                "where id = ?",
+                (now.timestamp(), by, note or "This series has ended.", oid),
+            )
+    return replace(series, status=ENDED), coming
+
+
+def _editable_series(store: Store, series_id: str) -> Series:
+    series = get_series(store, series_id)
+    if series is None:
+        raise SessionError(
+            f"There is no series {series_id}: `python -m bot sessions list --all` shows sessions as <series id>:<date>."
+        )
+    if series.source == "content":
+        raise SessionError(
+            f"{series.id} is declared in content/sessions.yml: change it there (heart-bot reads the file at each start; "
+            "an edit made here would be put back)."
+        )
+    return series

@@ -1,10 +1,10 @@
 """Delivery: sending what a slot owes to each of its recipients, and keeping channel posts' counts live.
 
-Each message is claimed first (:mod:`bot.sessions.claims`), so it is sent once. Slack
+Each message is claimed first (:mod:`bot.claims`), so it is sent once. Slack
 failures: a 429 pauses every sender for its ``Retry-After``; 5xx answers, timeouts and
 dropped connections are retried with exponential backoff and jitter until delivered or no
 longer useful; ``not_in_channel`` and ``channel_not_found`` mark the series and tell the
-coordinators once. DMs are paced (:class:`Pacer`) under Slack's limits, on the scheduler's
+coordinators once. DMs are paced (:class:`bot.pacing.Pacer`) under Slack's limits, on the scheduler's
 own threads.
 """
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import http.client
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -23,9 +22,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks import Message
+from bot.claims import CHANNEL, EVERYONE, FAILED, SENT, SKIPPED, Claim, Claims, channel_posts
+from bot.pacing import TRANSIENT_ERRORS, Pacer, backoff_delay, retry_after
 from bot.sessions import blocks
 from bot.sessions import core as sessions
-from bot.sessions.claims import CHANNEL, EVERYONE, FAILED, SENT, SKIPPED, Claim, Claims, channel_posts
 from bot.sessions.core import Occurrence, Series
 from bot.sessions.slots import CANCELLED, MOVED, REMINDER, SHAREOUT, STARTING, Slot, skip_reason, slots_for
 from bot.store import Store
@@ -34,48 +34,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL_PROBLEM = "channel-problem"
 NOTICE_USEFUL = timedelta(days=7)  # for notices with no session time to go by
-MAX_BACKOFF = 60.0
 CHANNEL_PROBLEMS = {"not_in_channel", "channel_not_found", "is_archived"}
-TRANSIENT_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
-
-
-class Pacer:
-    """Spaces messages at most ``per_second`` apart, for every sender thread of the process,
-    and makes them all wait out a 429's ``Retry-After``."""
-
-    def __init__(self, per_second: float, stopping: threading.Event, clock: Callable[[], float] = time.monotonic):
-        self.interval = 1.0 / per_second
-        self.stopping = stopping
-        self.clock = clock
-        self._lock = threading.Lock()
-        self._next = 0.0
-
-    def wait_turn(self) -> bool:
-        """Block until this sender may call Slack; False if the process is stopping."""
-        with self._lock:
-            now = self.clock()
-            turn = max(now, self._next)
-            self._next = turn + self.interval
-        delay = turn - now
-        if delay > 0:
-            return not self.stopping.wait(delay)
-        return not self.stopping.is_set()
-
-    def pause(self, seconds: float) -> None:
-        """Nobody calls Slack for ``seconds`` (a 429's Retry-After)."""
-        with self._lock:
-            self._next = max(self._next, self.clock() + seconds)
-
-
-def retry_after(error: SlackApiError) -> float:
-    """The seconds a 429 asks to wait (1 if it does not say)."""
-    headers = {str(k).lower(): v for k, v in (error.response.headers or {}).items()}
-    value = headers.get("retry-after")
-    value = value[0] if isinstance(value, list) else value
-    try:
-        return max(0.0, float(value))
-    except (TypeError, ValueError):
-        return 1.0
 
 
 # ----------------------------------------------------------------------------- delivery
@@ -165,7 +124,9 @@ class Deliverer:
         found = [CHANNEL] if occurrence.channel_id else []
         if slot.audience == "subscribers":
             declined = set(sessions.responders(self.store, occurrence.id, sessions.NOT_GOING))
-            members = [m for m in sessions.subscribers(self.store, series.id) if m not in declined]
+            members = [m for m in sessions.reminder_recipients(self.store, series.id, occurrence.id) if m not in declined]
+        elif slot.base == SHAREOUT:
+            members = sessions.prompt_recipients(self.store, occurrence.id)
         else:
             members = sessions.responders(self.store, occurrence.id, sessions.GOING)
         return found + members
@@ -225,9 +186,7 @@ class Deliverer:
             self._back_off(failures, useful_until)
 
     def _back_off(self, failures: int, useful_until: datetime) -> None:
-        # Exponential with "equal jitter": half fixed, half random, so retries spread out.
-        delay = min(MAX_BACKOFF, 2.0 ** (failures - 1))
-        delay = delay / 2 + random.uniform(0, delay / 2)
+        delay = backoff_delay(failures)
         remaining = (useful_until - self._now()).total_seconds()
         self.stopping.wait(max(0.0, min(delay, remaining)))
 
@@ -271,15 +230,7 @@ def post_message(store: Store, base: str, occurrence: Occurrence, *, dm: bool) -
     if base == STARTING:
         return blocks.starting_message(occurrence, sessions.rsvp_counts(store, occurrence.id))
     if base == SHAREOUT:
-        return blocks.shareout_prompt_message(occurrence)
+        return blocks.shareout_prompt_message(occurrence, dm=dm)
     if base == CANCELLED:
         return blocks.cancelled_message(occurrence)
     return blocks.moved_message(occurrence, sessions.rsvp_counts(store, occurrence.id))
-
-
-def delivery_client(token: str | None, base_url: str) -> WebClient:
-    """A WebClient with no retry handlers of its own: :class:`Deliverer` paces and retries itself.
-
-    Its timeout is generous: a timed-out post may have reached Slack and is sent again.
-    """
-    return WebClient(token=token, base_url=base_url, timeout=15, retry_handlers=[])

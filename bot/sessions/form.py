@@ -201,6 +201,42 @@ def check_edit(topic: str, link: str) -> tuple[str | None, str | None]:
     return checked
 
 
+def check_series_edit(
+    *,
+    title: str | None = None,
+    link: str | None = None,
+    description: str | None = None,
+    facilitator: str | None = None,
+    reminders: str | None = None,
+    channel: str | None = None,
+) -> dict:
+    """The fields of a series edit that were given (None: unchanged; "" clears, except the title),
+    checked, as :func:`bot.sessions.core.edit_series` takes them.
+
+    :raises InvalidForm: naming each field with a problem.
+    """
+    fail = _Problems()
+    changes: dict = {}
+    if title is not None:
+        changes["title"] = " ".join(title.split())
+        if not changes["title"] or len(changes["title"]) > MAX_TITLE:
+            fail("title", f"A title is 1 to {MAX_TITLE} characters.")
+    if link is not None:
+        changes["join_url"] = check_link(link, fail)
+    if description is not None:
+        changes["description"] = _text(description, "description", MAX_DESCRIPTION, fail, keep_lines=True)
+    if facilitator is not None:
+        changes["facilitator"] = _text(facilitator, "facilitator", MAX_FACILITATOR, fail)
+    if reminders is not None:
+        changes["reminder_offsets"] = parse_offsets(reminders, fail)
+    if channel is not None:
+        changes["channel_id"] = channel.strip() or None
+        if channel.strip() and not _CHANNEL.match(channel.strip()):
+            fail("channel", "That is not a channel id; it looks like C0123ABCD.")
+    fail.raise_if_any()
+    return changes
+
+
 def check_note(note: str) -> str | None:
     """A coordinator's note to members about a move or a cancellation (field ``note``)."""
     fail = _Problems()
@@ -275,12 +311,23 @@ def _date(value: str, name: str, fail: Callable[[str, str], None], *, required: 
         return None
 
 
+_CLOCK_24 = re.compile(r"^(\d{1,2}):(\d{2})$")
+_CLOCK_12 = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*([ap])\.?\s*m\.?$")
+
+
 def _time(value: str, fail: Callable[[str, str], None]) -> dt.time | None:
-    match = re.match(r"^(\d{1,2}):(\d{2})$", value.strip())
-    if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
-        fail("time", "Choose a start time, written as HH:MM on a 24-hour clock, like 15:30.")
+    """``13:00``, or as people say it: ``1pm``, ``1:30 PM``, ``12 a.m.``."""
+    text = value.strip().casefold()
+    hour = minute = -1
+    if match := _CLOCK_24.match(text):
+        hour, minute = int(match.group(1)), int(match.group(2))
+    elif (match := _CLOCK_12.match(text)) and 1 <= int(match.group(1)) <= 12:
+        hour = int(match.group(1)) % 12 + (12 if match.group(3) == "p" else 0)
+        minute = int(match.group(2) or 0)
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        fail("time", "Choose a start time, like 15:30 or 3:30pm.")
         return None
-    return dt.time(int(match.group(1)), int(match.group(2)))
+    return dt.time(hour, minute)
 
 
 def _whole(value: str, name: str, fail: Callable[[str, str], None], *, low: int, high: int, what: str) -> int | None:

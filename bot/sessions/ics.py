@@ -1,4 +1,5 @@
-"""Add to calendar: an .ics file (any calendar app) and a Google Calendar link for one session.
+"""Add to calendar: an .ics file (any calendar app) and a Google Calendar link for one session,
+and the body of a calendar subscription (:func:`feed`, served by :mod:`bot.web`).
 
 The file gives the times in the series' own zone with its VTIMEZONE, so a calendar shows the
 session at the right moment wherever the member is. Its UID is stable and its SEQUENCE is
@@ -9,7 +10,7 @@ the default series never share one.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode
 
 from icalendar import Calendar, Event
@@ -37,32 +38,60 @@ def uid(occurrence: Occurrence, deployment: str) -> str:
     return f"{occurrence.id}@{deployment}.heart-bot"
 
 
-def ics(occurrence: Occurrence, *, deployment: str, now: datetime | None = None) -> bytes:
-    """The session as an iCalendar file.
+def sequence(occurrence: Occurrence) -> int:
+    """The event's SEQUENCE: the session's revision (one more at each move), and one more once
+    cancelled, so a calendar takes the newer copy in place of the one it has."""
+    return occurrence.revision + (0 if occurrence.live else 1)
 
-    :param deployment: this deployment's id (:func:`bot.sessions.core.deployment_uid`), for the UID.
-    """
-    calendar = Calendar()
-    calendar.add("prodid", "-//HEART Collective//heart-bot//EN")
-    calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
+
+def _event(occurrence: Occurrence, deployment: str, stamp: datetime) -> Event:
     event = Event()
     event.add("uid", uid(occurrence, deployment))
-    event.add("dtstamp", now or datetime.now(UTC))
+    event.add("dtstamp", stamp)
     event.add("dtstart", occurrence.starts_at.astimezone(occurrence.tz))
     event.add("dtend", occurrence.ends_at.astimezone(occurrence.tz))
     event.add("summary", occurrence.title)
-    event.add("sequence", occurrence.revision)
+    event.add("sequence", sequence(occurrence))
     if description := _description(occurrence):
         event.add("description", description)
     if occurrence.join_url:
         event.add("location", occurrence.join_url)
         event.add("url", occurrence.join_url)
     event.add("status", "CONFIRMED" if occurrence.live else "CANCELLED")
-    calendar.add_component(event)
-    # The zone's rules around the session only, not every change since 1970.
-    year = occurrence.starts_at.year
-    calendar.add_missing_timezones(date(year - 1, 1, 1), date(year + 1, 12, 31))
+    return event
+
+
+def _calendar(occurrences: list[Occurrence], deployment: str, now: datetime | None, *, method: bool = True) -> Calendar:
+    calendar = Calendar()
+    calendar.add("prodid", "-//HEART Collective//heart-bot//EN")
+    calendar.add("version", "2.0")
+    if method:
+        calendar.add("method", "PUBLISH")
+    stamp = now or datetime.now(UTC)
+    for occurrence in occurrences:
+        calendar.add_component(_event(occurrence, deployment, stamp))
+    if occurrences:  # the zone's rules around the sessions only, not every change since 1970
+        years = [o.starts_at.year for o in occurrences]
+        calendar.add_missing_timezones(date(min(years) - 1, 1, 1), date(max(years) + 1, 12, 31))
+    return calendar
+
+
+def ics(occurrence: Occurrence, *, deployment: str, now: datetime | None = None) -> bytes:
+    """The session as an iCalendar file.
+
+    :param deployment: this deployment's id (:func:`bot.sessions.core.deployment_uid`), for the UID.
+    """
+    return _calendar([occurrence], deployment, now).to_ical()
+
+
+def feed(name: str, occurrences: list[Occurrence], *, deployment: str, now: datetime | None = None) -> bytes:
+    """A calendar subscription's body: every session with the same UID and SEQUENCE as its
+    downloaded file, cancelled ones kept (STATUS:CANCELLED) so calendar apps take them off in
+    place, and a hint to refresh hourly."""
+    calendar = _calendar(occurrences, deployment, now, method=False)
+    calendar.add("x-wr-calname", name)
+    calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", "PT1H")
     return calendar.to_ical()
 
 

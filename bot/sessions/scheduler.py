@@ -23,11 +23,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.claims import Claims, process_token
 from bot.config import Settings
+from bot.pacing import Pacer
 from bot.sessions import core as sessions
-from bot.sessions.claims import Claims, process_token
-from bot.sessions.delivery import Deliverer, Pacer, delivery_client
+from bot.sessions.delivery import Deliverer
 from bot.sessions.slots import pending_slots
+from bot.slack_client import delivery_client
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -70,6 +72,7 @@ class SessionScheduler:
         self.stopping = threading.Event()
         self.deliverer: Deliverer | None = None
         self._expanded_at: datetime | None = None
+        self._rounds = 0
         self._scheduler = BackgroundScheduler(
             jobstores={"default": MemoryJobStore()},
             executors={"default": ThreadPoolExecutor(WORKERS)},
@@ -117,6 +120,13 @@ class SessionScheduler:
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
 
+    def next_run(self) -> datetime | None:
+        """When the scheduler runs its next job (a reminder or its regular reconcile), or None."""
+        if not self._scheduler.running:
+            return None
+        times = [job.next_run_time for job in self._scheduler.get_jobs() if job.next_run_time]
+        return min(times, default=None)
+
     # ------------------------------------------------------------------------- jobs
 
     def reconcile(self) -> None:
@@ -143,6 +153,9 @@ class SessionScheduler:
         for job in self._scheduler.get_jobs():
             if job.id.startswith("slot:") and job.id not in wanted:
                 job.remove()
+        self._rounds += 1
+        # At DEBUG, a sign that every change made before this round is scheduled (the tests wait on it).
+        log.debug("reconcile round %d: %d slot(s) pending", self._rounds, len(wanted))
 
     def _deliver(self, occurrence_id: str, kind: str) -> None:
         assert self.deliverer is not None

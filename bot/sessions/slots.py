@@ -4,7 +4,7 @@ A *slot* is one message a session owes (a reminder at each of its series' offset
 "starting now", the share-out prompt after it, a cancellation or move notice), with the
 moment it falls due and the moment it stops being useful. Its recipients are the series'
 channel and, by DM, subscribers (reminders) or the members going (the rest). Which slots
-are settled already is the claims ledger's to say (:mod:`bot.sessions.claims`).
+are settled already is the claims ledger's to say (:mod:`bot.claims`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.sessions import claims
+from bot import claims
 from bot.sessions import core as sessions
 from bot.sessions.core import Occurrence
 from bot.sessions.recurrence import before_start

@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import (
     ConfirmObject,
     DividerBlock,
     InputBlock,
+    MarkdownTextObject,
     Option,
     PlainTextInputElement,
     PlainTextObject,
@@ -46,7 +47,10 @@ from bot.text import escape, truncate
 
 FORM_CALLBACK = "shareout_form"
 SAVED_CALLBACK = "shareout_saved"
-OPEN_ACTION = "shareout_open"  # value: occurrence id (the post-session prompt's button)
+OPEN_ACTION = "shareout_open"  # value: occurrence id (the post-session prompt's button), or "" (Home)
+SESSION_ACTION = "shareout_session_chosen"  # the form's session menu (redraws the channel named)
+CHECK_SAVE_ACTION = "shareout_check_save"  # value: a held quick share-out (see handlers.shareouts)
+CHECK_EDIT_ACTION = "shareout_check_edit"  # value: as CHECK_SAVE_ACTION
 EDIT_ACTION = "shareout_edit"  # value: share-out id
 DELETE_ACTION = "shareout_delete"  # value: share-out id
 PAGE_ACTION = "shareout_mine"  # value: offset into the member's share-outs
@@ -56,21 +60,46 @@ NO_SESSION = "none"
 PAGE_SIZE = 10
 MAX_OPTION_TEXT = 75
 
-VISIBILITY_LABELS = {
-    Visibility.COORDINATORS: "Coordinators only",
-    Visibility.CHANNEL_ANONYMOUS: "Share anonymously in the channel",
-    Visibility.CHANNEL_NAMED: "Share with my name in the channel",
-    Visibility.ANONYMOUS: "Anonymous to everyone",
+VISIBILITY_LABELS = {  # short names, for the list of a member's share-outs
+    Visibility.COORDINATORS: "Coordinators only, with my name",
+    Visibility.CHANNEL_ANONYMOUS: "In the channel, without my name",
+    Visibility.CHANNEL_NAMED: "In the channel, with my name",
+    Visibility.ANONYMOUS: "Coordinators only, without my name",
 }
-_VISIBILITY_DETAILS = {  # radio descriptions: at most 75 characters each
-    Visibility.COORDINATORS: "Coordinators can read it and see it's from you.",
-    Visibility.CHANNEL_ANONYMOUS: "Posted without your name. Coordinators can see it's from you.",
-    Visibility.CHANNEL_NAMED: "Posted in the channel with your name.",
-    Visibility.ANONYMOUS: "Coordinators read it; nobody knows it's you. Keeps the day, not the time.",
-}
-_CONCERNS = {
+
+
+def visibility_option(visibility: Visibility, channel_id: str | None) -> Option:
+    """One choice of the form's "Who reads it" as the member sees it: who reads it and who can
+    tell it's theirs, and for a channel choice the channel it will be posted in (``channel_id``,
+    or none yet). Radio options take mrkdwn, so the channel shows as its name; at most 75
+    characters each."""
+    where = f"<#{channel_id}>" if channel_id else "a channel (none chosen yet)"
+    text, description = {
+        Visibility.COORDINATORS: (
+            "Coordinators only, with my name",
+            "Only coordinators read it, and they can see it's from you.",
+        ),
+        Visibility.CHANNEL_ANONYMOUS: (
+            f"Post in {where} without my name",
+            "Everyone in that channel reads it. Only coordinators can see it's yours.",
+        ),
+        Visibility.CHANNEL_NAMED: (
+            f"Post in {where} with my name",
+            "Everyone in that channel reads it and sees it's from you.",
+        ),
+        Visibility.ANONYMOUS: (
+            "Coordinators only, without my name",
+            "Coordinators read it; nobody knows it's you. Keeps the day, not the time.",
+        ),
+    }[visibility]
+    return Option(value=visibility.value, text=MarkdownTextObject(text=text), description=MarkdownTextObject(text=description))
+
+
+_CONCERNS = {  # in the order they are named
     Concern.NAME: "a student's full name",
     Concern.PHONE: "a phone number",
+    Concern.EMAIL: "an email address",
+    Concern.BIRTH_DATE: "a date of birth",
 }
 
 
@@ -104,23 +133,30 @@ def form_view(
     metadata: str,
     editing: bool = False,
     concerns: Iterable[Concern] = (),
+    channel_id: str | None = None,
 ) -> View:
-    """The share-out form, filled in from ``draft``; ``concerns`` adds the de-identification note."""
+    """The share-out form, filled in from ``draft``; ``concerns`` adds the de-identification note.
+
+    ``channel_id`` is where a channel choice would post it (the chosen session's channel, or
+    the one the form was opened in): the form names it, and is redrawn when the session changes.
+    """
     session_options = [_option(NO_SESSION, "Not about a session")] + [_option(o.id, session_label(o)) for o in sessions]
     session_initial = next((o for o in session_options if o.value == draft.occurrence_id), session_options[0])
     sector_options = [_option(s.id, s.label) for s in content.sectors]
     theme_options = [_option(t.id, t.label) for t in content.themes]
-    visibility_options = [_option(v.value, VISIBILITY_LABELS[v], _VISIBILITY_DETAILS[v]) for v in Visibility]
+    visibility_options = [visibility_option(v, channel_id) for v in Visibility]
     blocks: list[Block] = []
     if concerns:
         blocks.append(section(concern_text(concerns) + " Edit it below, or press *Save* again to keep it as it is."))
     else:
-        blocks.append(context("A win, a barrier, a resource or an ask. Nobody sees it unless you choose below."))
+        blocks.append(context("A win, a barrier, a resource or an ask. Choose below who reads it."))
     blocks += [
         InputBlock(
             block_id=Field.SESSION,
             label="Session",
-            element=StaticSelectElement(action_id=Field.SESSION, options=session_options, initial_option=session_initial),
+            hint="A channel choice posts in this session's channel.",
+            dispatch_action=True,  # choosing a session redraws the channel named below
+            element=StaticSelectElement(action_id=SESSION_ACTION, options=session_options, initial_option=session_initial),
         ),
         InputBlock(
             block_id=Field.SECTOR,
@@ -158,7 +194,7 @@ def form_view(
         ),
         InputBlock(
             block_id=Field.VISIBILITY,
-            label="Who can see it",
+            label="Who reads it",
             element=RadioButtonsElement(
                 action_id=Field.VISIBILITY,
                 options=visibility_options,
@@ -180,11 +216,47 @@ def form_view(
 
 def concern_text(concerns: Iterable[Concern]) -> str:
     """The gentle de-identification note for what was spotted."""
-    spotted = " or ".join(_CONCERNS[c] for c in sorted(concerns))
+    spotted = " or ".join(words for concern, words in _CONCERNS.items() if concern in set(concerns))
     return (
         f":pencil2: This looks like it may include {spotted}. To keep everyone safe, please de-identify it "
-        '("a 9th grader" or initials instead of a name; no phone numbers).'
+        '("a 9th grader" or initials instead of a name; no phone numbers, emails or birth dates).'
     )
+
+
+def check_first_message(text: str, concerns: Iterable[Concern], value: str | None) -> Message:
+    """The quick path's gentle question, asked before anything is stored: *Save as it is* (its
+    ``value`` carries the text; None when the text is too long for a button, and then only the
+    text is given back) or *Edit* in the form."""
+    lead = concern_text(concerns) + " Nothing is saved yet."
+    blocks: list[Block] = [section(lead), *quoted(text)]
+    if value is None:
+        blocks.append(context("Please edit it and send `/shareout` again; your words are above."))
+    else:
+        blocks.append(
+            actions(
+                [
+                    button("Edit", CHECK_EDIT_ACTION, value, style="primary"),
+                    button("Save as it is", CHECK_SAVE_ACTION, value),
+                ]
+            )
+        )
+        blocks.append(context("*Save as it is* saves it for coordinators only, with your name, as `/shareout` does."))
+    if len(blocks) > MAX_MESSAGE_BLOCKS:
+        blocks = [*blocks[: MAX_MESSAGE_BLOCKS - 1], blocks[-1]]
+    return Message(text=lead, blocks=blocks)
+
+
+def home_blocks() -> list[Block]:
+    """Home's "Share out": what a share-out is, and the button that opens the form."""
+    return [
+        header("Share out"),
+        section(
+            "A win, a barrier, a resource or an ask, after a session or any time. "
+            "In the form you choose the session it's about and exactly who reads it."
+        ),
+        actions([button("Share out", OPEN_ACTION, "", style="primary")]),
+        context("See, edit, export or delete your share-outs any time with `/shareout mine`."),
+    ]
 
 
 # ----------------------------------------------------------------------------- confirmation
@@ -509,11 +581,13 @@ def help_message() -> Message:
     text = (
         "*Share a reflection after a peer support hour:* a win, a barrier, a resource or an ask.\n"
         "• `/shareout` opens the form: session, role or sector, themes, your reflection, and who can see it.\n"
-        "• `/shareout your words` saves it at once for coordinators only; *Add details* opens the form.\n"
+        "• `/shareout your words` saves it for coordinators only, with your name (after asking, if it seems to name "
+        "someone); *Add details* opens the form.\n"
         "• `/shareout mine` lists your share-outs to edit or delete; `/shareout export` sends them to you as files.\n"
-        "*Who can see it:* coordinators only (the default), the channel without your name, the channel with your name, "
-        "or anonymous to everyone (coordinators read it but nobody can tell it's from you; heart-bot keeps the day, "
-        "not the time)."
+        "*Who reads it:* coordinators only, with your name (the default); posted in a channel without your name "
+        "(coordinators can still see it's yours); posted in a channel with your name; or coordinators only, without "
+        "your name (nobody, not even coordinators, can tell it's from you; heart-bot keeps the day, not the time). "
+        "A channel choice posts in the session's channel, or the channel where you typed `/shareout`."
     )
     return Message(text="How to share out", blocks=[section(text), context(escape(NOT_A_CRISIS_SERVICE))])
 

@@ -1,10 +1,14 @@
-"""A gentle check for details that could identify someone: a full name or a phone number.
+"""A gentle check for details that could identify someone: a full name, a phone number, an email
+address or a date of birth.
 
 This is a heuristic that errs towards asking; a warning never blocks a share-out, it
 only asks the member to look again ("a 9th grader" or initials instead of a name).
 
 * A phone number is 10 digits in the usual US groupings (``(413) 555-0123``,
   ``413.555.0123``, ``+1 413 555 0123``) or 7 digits written ``555-0123``.
+* An email address is ``someone@example.org``.
+* A date of birth is a date written next to "born", "DOB", "date of birth" or "birthday"
+  (``DOB 3/14/2012``, ``born March 14, 2012``, ``birthday 2012-03-14``).
 * A full name is two capitalized words in a row (``Maria Lopez``, ``Seán O'Brien``,
   ``Amy McDonald-Reyes``), neither of which is a common capitalized word: sentence
   starters, days, months, titles of programs and places this community often writes
@@ -23,6 +27,8 @@ class Concern(StrEnum):
 
     NAME = "name"
     PHONE = "phone"
+    EMAIL = "email"
+    BIRTH_DATE = "birth_date"
 
 
 _PHONE = re.compile(
@@ -30,6 +36,20 @@ _PHONE = re.compile(
     r"(?:(?:\+?1[\s.-]?)?(?:\(\d{3}\)|\d{3})[\s.-]?\d{3}[\s.-]?\d{4}"  # 10 digits, optional +1
     r"|\d{3}-\d{4})"  # 7 digits with a dash
     r"(?![\w.]?\d)"
+)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_MONTH_NAMES = (
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+)
+_A_DATE = (
+    r"(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}"  # 3/14/2012, 03-14-12
+    r"|\d{4}-\d{1,2}-\d{1,2}"  # 2012-03-14
+    rf"|{_MONTH_NAMES}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"  # March 14, 2012
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH_NAMES},?\s+\d{{4}})"  # 14 March 2012
+)
+_BIRTH_DATE = re.compile(
+    rf"\b(?:born|d\.?o\.?b\.?|date\s+of\s+birth|birth\s*date|birthday)\b\W{{0,3}}(?:(?:on|is|was)\s+)?{_A_DATE}",
+    re.IGNORECASE,
 )
 # A word: letters, with inner apostrophes or hyphens (O'Brien, McDonald-Reyes).
 _WORD = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*")
@@ -63,6 +83,10 @@ def concerns(text: str) -> set[Concern]:
     found: set[Concern] = set()
     if _PHONE.search(text):
         found.add(Concern.PHONE)
+    if _EMAIL.search(text):
+        found.add(Concern.EMAIL)
+    if _BIRTH_DATE.search(text):
+        found.add(Concern.BIRTH_DATE)
     if _has_full_name(text):
         found.add(Concern.NAME)
     return found

@@ -125,3 +125,10 @@ def eventually(probe: Callable[[], Any], timeout: float = 20.0, what: str = "it"
         if time.monotonic() > deadline:
             raise AssertionError(f"waited {timeout:.0f}s for {what}")
         time.sleep(0.05)
+
+
+def reconciled_twice(bot: Any) -> None:
+    """Wait for two more rounds of the bot's scheduler (it logs each at DEBUG): whatever was changed
+    before the first began is scheduled by the end of the second, so what did not happen won't."""
+    seen = bot.log().count("reconcile round ")
+    eventually(lambda: bot.log().count("reconcile round ") >= seen + 2, what="two reconcile rounds")

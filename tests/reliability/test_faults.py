@@ -21,6 +21,9 @@ from typing import Any
 
 import pytest
 
+from bot.claims import OUTCOME_UNKNOWN
+from bot.connections import rounds
+from bot.connections.sending import INTRODUCTION, SENDERS, ledger_key
 from bot.offline import slack_requests
 from bot.offline.localslack import Failure, LocalSlack
 from bot.offline.server import BotServer
@@ -29,6 +32,7 @@ from tests.reliability.checks import eventually, log_problems
 from tests.reliability.conftest import COORDINATOR, MEMBER
 from tests.reliability.ledger import proves, ran
 from tests.reliability.wire import SLACK_TIMEOUT, Wire
+from tests.support.connections_helpers import community, due_this_minute, introductions, introductions_settled
 from tests.support.forms import add_form
 from tests.support.forms import form as shareout_state
 from tests.support.session_helpers import migrated, one_session, soon
@@ -71,6 +75,7 @@ def test_kill_9_under_load_loses_no_confirmed_shareout(local_slack, tmp_path):
     bot = BotServer(local_slack, database).start()
     confirmed: set[str] = set()
     cut_off = []
+    kills: list[int] = []  # share-outs confirmed at each kill
     stop = threading.Event()
 
     def client(n: int) -> None:
@@ -96,10 +101,11 @@ def test_kill_9_under_load_loses_no_confirmed_shareout(local_slack, tmp_path):
     for thread in clients:
         thread.start()
     try:
-        for _ in range(KILLS):
-            eventually(lambda: len(confirmed) >= 20, what="share-outs to be confirmed")
+        for kill in range(KILLS):  # each kill after 20 more share-outs were confirmed since the last start
+            eventually(lambda: len(confirmed) >= 20 * (kill + 1), what="share-outs to be confirmed")
             time.sleep(random.uniform(0.2, 0.8))
             bot.kill()
+            kills.append(len(confirmed))
             bot.start()
         eventually(lambda: len(confirmed) >= 20 * (KILLS + 1), what="more share-outs after the last restart")
     finally:
@@ -113,7 +119,7 @@ def test_kill_9_under_load_loses_no_confirmed_shareout(local_slack, tmp_path):
     assert [text for text, count in stored.items() if count > 1] == []
     assert integrity(database) == "ok"
     assert cut_off, "no request was in flight when the bot was killed"
-    ran(KILLS, KILLS, "kills")
+    ran(len(kills), KILLS, "kills under load")
 
 
 # ----------------------------------------------------------------------------- database busy
@@ -304,7 +310,12 @@ def assert_once_or_skipped(
     store: Store, slack: LocalSlack, kind: str, channels: dict[str, str], members: dict[str, list[str]]
 ) -> int:
     """Each recipient got the message exactly once where its delivery says sent, never otherwise, never twice."""
-    sent = Counter(call.args["channel"] for call in slack.calls_to("chat.postMessage") if "_failed" not in call.args)
+    # Reminders only: a loaded machine may run the test past a session's start, and its "starting now" post.
+    sent = Counter(
+        call.args["channel"]
+        for call in slack.calls_to("chat.postMessage")
+        if "_failed" not in call.args and str(call.args.get("text", "")).startswith("Reminder:")
+    )
     states = deliveries(store, kind)
     checked = 0
     for occurrence, channel in channels.items():
@@ -320,7 +331,7 @@ def assert_once_or_skipped(
     "Fault",
     f"Restart storm across reminder times: {STORM_SESSIONS} sessions' reminders fall due 2 s apart (a channel post "
     "and 2 subscriber DMs each) while the bot is killed (kill -9, or stopped) and restarted every 0.2-1.5 s until "
-    "past the last one",
+    "past the last one, at least 5 times",
     STORM_SESSIONS * 3,
     "each of the 18 messages delivered exactly once where recorded sent, none where recorded skipped; never twice",
 )
@@ -341,14 +352,13 @@ def test_a_restart_storm_across_reminder_times_never_doubles_a_reminder(slack, t
     bot = BotServer(slack, database, env=FAST)
     restarts = 0
     last_due = (first + timedelta(seconds=2 * (STORM_SESSIONS - 1) - 60)).timestamp()
-    while time.time() < last_due + 2:
+    while time.time() < last_due + 2 or restarts < 5:  # a loaded machine starts the bot slowly: still 5 restarts
         bot.start()
         time.sleep(storm.uniform(0.2, 1.5))
         bot.kill() if storm.random() < 0.7 else bot.stop()
         restarts += 1
     leases_run_out(store)
     serve_until_settled(bot, store, "reminder-1", STORM_SESSIONS)
-    assert restarts >= 5
     ran(assert_once_or_skipped(store, slack, "reminder-1", channels, members), STORM_SESSIONS * 3, "storm messages")
     assert log_problems(bot.log()) == []
 
@@ -374,7 +384,7 @@ def test_killed_while_slack_answers_a_reminder_it_is_not_sent_twice(slack, tmp_p
         ).fetchone()
         return bool(row and row[0] >= 1)
 
-    eventually(in_flight, what="the post to be on its way")
+    eventually(in_flight, timeout=60, what="the post to be on its way")
     bot.kill()
     eventually(lambda: slack.calls_to("chat.postMessage"), what="Slack to take the post")
     leases_run_out(store)
@@ -382,6 +392,50 @@ def test_killed_while_slack_answers_a_reminder_it_is_not_sent_twice(slack, tmp_p
     assert len(slack.calls_to("chat.postMessage")) == 1
     state = deliveries(store, "reminder-1")[(occurrence.id, "channel")]
     assert state in ("sent", "skipped")
+
+
+# ----------------------------------------------------------------------------- a connections round
+
+ROUND_MEMBERS = 120  # 60 pairs
+ROUND_ENV = {"HEART_RECONCILE_SECONDS": "1", "CONNECTIONS_PER_MINUTE": "1200", "HEART_TIMEZONE": "America/New_York"}
+
+
+@proves(
+    "Fault",
+    f"kill -9 in the middle of a monthly connections round: {ROUND_MEMBERS} members, the round falls due on "
+    "schedule, 20 introductions go out, then Slack answers slowly (3 s) and the bot is killed while it is taking "
+    "one from each sender; a restart after the dead process's claims have run out",
+    ROUND_MEMBERS // 2,
+    "each of the 60 pairs introduced exactly once, in its own group DM; the introductions Slack was taking are "
+    "recorded as not sent again; no traceback",
+)
+def test_kill_9_mid_round_introduces_each_pair_exactly_once(slack, tmp_path):
+    store = migrated(tmp_path / "heart.db")
+    community(store, ROUND_MEMBERS)
+    due = due_this_minute(store, ROUND_ENV["HEART_TIMEZONE"])
+    slack.fail_next("chat.postMessage", *[Failure()] * 20, *[Failure(delay=3.0)] * SENDERS)
+    bot = BotServer(slack, store.path, env=ROUND_ENV).start()
+    eventually(lambda: sum(introductions(slack).values()) >= 20, what="the round to be under way")
+    time.sleep(0.5)
+    bot.kill()
+    assert sum(introductions(slack).values()) < ROUND_MEMBERS // 2, "the round had finished before the kill"
+    eventually(lambda: sum(introductions(slack).values()) >= 20 + SENDERS, what="Slack to take the slow introductions")
+    leases_run_out(store)
+    bot.start()
+    try:
+        settled_key = eventually(lambda: introductions_settled(store), timeout=60, what="the round to be settled")
+    finally:
+        bot.stop()
+    assert settled_key == ledger_key(rounds.round_id(due, ROUND_ENV["HEART_TIMEZONE"]))
+    groups = rounds.groups_of(store, rounds.latest_round(store).id)
+    assert introductions(slack) == {frozenset(group.user_ids): 1 for group in groups}, "each pair introduced exactly once"
+    recorded = store.db.execute(
+        "select state, detail from deliveries where kind = ? and recipient != '*'", [INTRODUCTION]
+    ).fetchall()
+    assert Counter(state for state, _ in recorded) == {"sent": ROUND_MEMBERS // 2 - SENDERS, "skipped": SENDERS}
+    assert [detail for state, detail in recorded if state == "skipped"] == [OUTCOME_UNKNOWN] * SENDERS
+    assert log_problems(bot.log()) == []
+    ran(len(groups), ROUND_MEMBERS // 2, "pairs")
 
 
 # ----------------------------------------------------------------------------- Slack misbehaving: reminders
@@ -406,14 +460,15 @@ STORMY_SLACK = (
 )
 def test_a_reminder_gets_through_429s_5xx_drops_and_timeouts_exactly_once(slack, tmp_path):
     store = migrated(tmp_path / "heart.db")
-    occurrence = one_session(store, soon(60 + 3), title="Stormy hour", offsets=(1,), channel="C0STORMY")
+    # Due in 3 s and useful for 15 minutes, so retries slowed by a loaded machine still count.
+    occurrence = one_session(store, soon(15 * 60 + 3), title="Stormy hour", offsets=(15,), channel="C0STORMY")
     members = ["USUBA", "USUBB", "USUBC"]
     with store.transaction() as db:
         db["subscriptions"].insert_all({"series_id": occurrence.series_id, "user_id": m, "created_at": 0} for m in members)
     slack.fail_next("chat.postMessage", *STORMY_SLACK)
     slack.rate_limit("chat.postMessage", 2)
     bot = BotServer(slack, tmp_path / "heart.db", env=FAST)
-    serve_until_settled(bot, store, "reminder-1", 1, timeout=90)
+    serve_until_settled(bot, store, "reminder-15", 1, timeout=300)
     sent = Counter(call.args["channel"] for call in slack.calls_to("chat.postMessage") if "_failed" not in call.args)
     assert sent == {"C0STORMY": 1, **dict.fromkeys(members, 1)}
     failed = [call.args["_failed"] for call in slack.calls_to("chat.postMessage") if "_failed" in call.args]

@@ -5,6 +5,8 @@ signed HTTP, against the local Slack.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import json
 import sqlite3
 import time
@@ -16,7 +18,7 @@ from hypothesis import strategies as st
 from bot.offline import slack_requests
 from bot.offline.localslack import LocalSlack
 from bot.offline.server import SIGNING_SECRET, BotServer, http
-from tests.reliability.checks import PINGS, call_payloads, eventually, relayed_pings
+from tests.reliability.checks import PINGS, call_payloads, eventually, reconciled_twice, relayed_pings
 from tests.reliability.conftest import COORDINATOR, MEMBER
 from tests.reliability.fuzz import run_property
 from tests.reliability.ledger import proves, ran
@@ -101,11 +103,12 @@ def forged_request(body: str, forgery: dict[str, Any]) -> dict[str, str]:
     fixed="A timestamp header that is not a number made Bolt's signature check raise: a 500 instead of a 401.",
 )
 def test_a_forged_or_replayed_request_is_refused(bot, slack, kind, forgery):
-    body = BODIES[kind]()
+    # Each case's share-out text is its own, so one forgery let through fails its own case, not every later one.
+    body = _command(f"forged quokka reflection: {forgery}") if kind == "slash command" else BODIES[kind]()
     answer = http("POST", bot.url + "/slack/events", body, forged_request(body, FORGERIES[forgery](body)))
     assert answer.status == 401
     assert answer.json == {"error": "invalid request"}
-    assert rows(bot, "select count(*) from shareouts where text like '%forged quokka%'") == [(0,)]
+    assert rows(bot, "select count(*) from shareouts where text = ?", f"forged quokka reflection: {forgery}") == [(0,)]
     assert slack.calls == []
 
 
@@ -178,8 +181,13 @@ def every_surface_with_smuggled_text(bot: BotServer, slack: LocalSlack) -> list[
     ]:
         answer = bot.command(command, text, user=user)
         acks.append(answer.json or answer.body)
-    # The quick path's buttons: the safety net's check-in, with the member's name.
+    # Text that seems to identify someone is asked about before it is stored: "Save as it is" saves it.
     confirmation = acks[-1]
+    if "shareout_check_save" in buttons(confirmation):
+        saved = bot.click("shareout_check_save", buttons(confirmation)["shareout_check_save"]["value"], user=MEMBER)
+        confirmation = slack.responses(saved.response_url)[-1]
+        acks.append(confirmation)
+    # The quick path's buttons: the safety net's check-in, with the member's name.
     checkin = buttons(confirmation)["shareout_checkin_named"]
     acks.append(bot.click("shareout_checkin_named", checkin["value"]).json)
     for visibility in ("channel_named", "channel_anonymous", "anonymous", "coordinators"):
@@ -235,7 +243,8 @@ def test_no_ping_or_disguised_link_is_relayed_anywhere(bot, slack):
         note = {"note": {"note": {"type": "plain_text_input", "value": SMUGGLED[:200]}}}
         values = note
         if verb == "move":
-            day = (occurrence.starts_at.astimezone(occurrence.tz)).date().isoformat()
+            # The next day, so the new time is ahead whatever the hour the test runs at.
+            day = (occurrence.starts_at.astimezone(occurrence.tz).date() + dt.timedelta(days=1)).isoformat()
             values = note | {"date": {"date": {"selected_date": day}}, "time": {"time": {"selected_time": "23:30"}}}
         acks.append(bot.submit(f"peerhour_{verb}", values, user=COORDINATOR, private_metadata=f"ph_list|{occurrence.id}").json)
         kind = "moved%" if verb == "move" else "cancelled%"
@@ -345,7 +354,7 @@ def test_a_member_submitting_coordinator_forms_is_refused(bot, slack):
         assert answer.json["response_action"] == "errors" and SESSIONS_REFUSAL in json.dumps(answer.json), callback_id
     assert rows(bot, "select id, status, starts_at, topic, join_url from occurrences order by id") == before
     assert rows(bot, "select count(*) from series where title = 'Sneaky series'") == [(0,)]
-    time.sleep(1.5)  # two reconcile rounds: a change would have sent a notice by now
+    reconciled_twice(bot)  # a change would have been scheduled to send a notice by now
     assert slack.calls_to("chat.postMessage") == []
 
 
@@ -354,20 +363,79 @@ def test_a_member_submitting_coordinator_forms_is_refused(bot, slack):
     "A member presses another member's share-out buttons (edit, delete, check-in with and without name) with "
     "its real id, and submits the share-out form claiming to edit it",
     5,
-    "each told the share-out is gone; the owner's share-out unchanged; no form opened; no coordinator told",
+    "edit, delete and the form told the share-out is gone; the check-in buttons ask the coordinators to check in on "
+    "the presser (by name, or without it), as for a share-out of their own; the owner's share-out unchanged, and "
+    "neither its words nor its author sent anywhere; no form opened",
 )
 def test_a_member_cannot_touch_another_members_shareout(bot, slack):
-    confirmation = bot.command("/shareout", "my own words, not yours", user=MEMBER).json
-    shareout_id = buttons(confirmation)["shareout_edit"]["value"] if "shareout_edit" in buttons(confirmation) else None
-    shareout_id = shareout_id or str(rows(bot, "select max(id) from shareouts where user_id = ?", MEMBER)[0][0])
+    bot.command("/shareout", "my own words, not yours", user=MEMBER)
+    shareout_id = str(eventually(lambda: rows(bot, "select max(id) from shareouts where user_id = ?", MEMBER)[0][0]))
     before = rows(bot, "select * from shareouts where id = ?", int(shareout_id))
     slack.clear()
-    for action_id in ("shareout_edit", "shareout_delete", "shareout_checkin_named", "shareout_checkin_anonymous"):
+    for action_id in ("shareout_edit", "shareout_delete"):
         said = json.dumps(reply_to(slack, bot.click(action_id, shareout_id, user=OTHER)))
-        assert "deleted" in said or "gone" in said or "988" in said, action_id
-        assert "my own words" not in said
+        assert "That share-out has been deleted" in said and "my own words" not in said, action_id
+    asked = {}
+    for action_id in ("shareout_checkin_named", "shareout_checkin_anonymous"):
+        said = json.dumps(reply_to(slack, bot.click(action_id, shareout_id, user=OTHER)))
+        assert "call or text 988" in said and "my own words" not in said, action_id
+        (asked[action_id],) = [c.args for c in slack.wait_for("chat.postMessage", len(asked) + 1)][len(asked) :]
+    assert {args["channel"] for args in asked.values()} == {COORDINATOR}  # the coordinators, and only they
+    assert f"<@{OTHER}> would like a check-in" in asked["shareout_checkin_named"]["text"]
+    assert "Someone would like a check-in" in asked["shareout_checkin_anonymous"]["text"]
+    assert OTHER not in json.dumps(asked["shareout_checkin_anonymous"])
     meta = json.dumps({"editing": int(shareout_id), "channel": "C0HEART", "warned": True})
     forged = bot.submit("shareout_form", shareout_form("overwritten by someone else"), user=OTHER, private_metadata=meta)
     assert "deleted" in json.dumps(forged.json) and "overwritten" not in json.dumps(forged.json)
     assert rows(bot, "select * from shareouts where id = ?", int(shareout_id)) == before
     assert slack.calls_to("views.open") == []
+    sent = json.dumps([call.args for call in slack.calls])
+    assert "my own words" not in sent and MEMBER not in sent
+    assert len(slack.calls_to("chat.postMessage")) == 2  # the two check-in requests, nothing more
+
+
+@proves(
+    "Attack",
+    "A member replays the coordinators' monthly connections buttons (start a round now, pause and resume "
+    "connections) exactly as the bot showed them to a coordinator, and answers the follow-up of a pair they "
+    "are not in, with its real id",
+    4,
+    "each refused politely; no round started, connections not paused, no answer recorded; the same start "
+    "button works for the coordinator",
+)
+def test_a_member_cannot_run_connections_nor_answer_for_another_pair(bot, slack):
+    from datetime import UTC, datetime
+
+    from bot.connections import rounds
+    from bot.connections.schedule import Schedule
+    from bot.runtime import load_content
+    from bot.store import Store
+    from tests.support.connections_helpers import join
+    from tests.support.harness import ROOT
+
+    store = Store(bot.database_path)
+    join(store, "UPAIRONE", "school-staff")
+    join(store, "UPAIRTWO", "lived-experience")
+    due = datetime(2026, 9, 7, 14, 0, tzinfo=UTC)
+    content = load_content(ROOT / "content").connections
+    planned, _ = rounds.plan_round(store, content, Schedule(), due=due, planned_by="t", now=due)
+    (group,) = rounds.groups_of(store, planned.id)
+    panel = bot.command("/connect", user=COORDINATOR).json
+    rows_of_buttons = [block for block in panel["blocks"] if block["type"] == "actions"]
+    shown = {e["action_id"]: (e.get("value", ""), block["block_id"]) for block in rows_of_buttons for e in block["elements"]}
+    replays = [(action, *shown[action]) for action in ("connect_run", "connect_pause_all")]
+    replays.append(("connect_resume_all", "", shown["connect_run"][1]))
+    slack.clear()
+    before = rows(bot, "select id from connection_rounds order by id")
+    for action_id, value, block_id in replays:
+        said = json.dumps(reply_to(slack, bot.click(action_id, value, user=MEMBER, block_id=block_id)))
+        assert "Only coordinators" in said, action_id
+    said = json.dumps(reply_to(slack, bot.click("connect_answer_yes", str(group.id), user=MEMBER, block_id="followup")))
+    assert "Only the members introduced" in said
+    assert rows(bot, "select id from connection_rounds order by id") == before
+    assert rows(bot, "select value from connection_settings where key = 'paused'") in ([], [("0",)])
+    assert rows(bot, "select count(*) from connection_answers where pair_id = ?", group.id) == [(0,)]
+    ran(len(replays) + 1, 4, "connections replays")
+    value, block_id = shown["connect_run"]
+    said = json.dumps(reply_to(slack, bot.click("connect_run", value, user=COORDINATOR, block_id=block_id)))
+    assert "Round started" in said

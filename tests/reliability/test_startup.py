@@ -43,6 +43,7 @@ BAD_CONFIGURATION = {
     "PEERHOUR_CHANNEL": ("#peer-support", "PEERHOUR_CHANNEL must be a Slack channel id"),
     "REMINDER_DM_PER_SECOND": ("1000", "REMINDER_DM_PER_SECOND must be a number from 0.1 to 100"),
     "HEART_RECONCILE_SECONDS": ("0", "HEART_RECONCILE_SECONDS must be a whole number"),
+    "CONNECTIONS_PER_MINUTE": ("0", "CONNECTIONS_PER_MINUTE must be a number from 1 to 6000"),
     "SHAREOUT_RETENTION_DAYS": ("-3", "SHAREOUT_RETENTION_DAYS must be a whole number of days"),
     "SMALL_COUNT_THRESHOLD": ("0", "SMALL_COUNT_THRESHOLD must be a whole number from 1 to 100"),
     "LOG_LEVEL": ("LOUD", "LOG_LEVEL must be one of"),
@@ -123,7 +124,7 @@ def assert_refused(code: int, output: str, listened: bool, expected: str) -> Non
     lines = [line for line in output.splitlines() if line.strip()]
     assert code not in (0, None), output
     assert not listened, "the port was open: the bot half-started"
-    assert "Traceback" not in output and "Listening at" not in output, output
+    assert "Traceback" not in output and "serving Slack on port" not in output, output
     assert lines[0].startswith("Error: ") and expected in output, output
     assert len(lines) == 1 or all(CONTENT_PROBLEM.match(line) for line in lines), output
 
@@ -131,8 +132,8 @@ def assert_refused(code: int, output: str, listened: bool, expected: str) -> Non
 @pytest.mark.parametrize("variable", list(BAD_CONFIGURATION))
 @proves(
     "Fault",
-    "Invalid configuration at start: each of the 16 variables missing or malformed (tokens, secrets, URL, port, time "
-    "zone, member, group and channel ids, rates, days, thresholds, log level, content folder)",
+    f"Invalid configuration at start: each of the {len(BAD_CONFIGURATION)} variables missing or malformed (tokens, "
+    "secrets, URL, port, time zone, member, group and channel ids, rates, days, thresholds, log level, content folder)",
     len(BAD_CONFIGURATION),
     "exit code 1 and one line naming the variable and what to do; no traceback; the port never opened",
 )

@@ -3,6 +3,7 @@ share-out, session and reliability tests."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 import time
@@ -70,6 +71,17 @@ def eventually(probe: Callable[[], Any], timeout: float = 10.0) -> Any:
         if found or time.monotonic() > deadline:
             return found
         time.sleep(0.05)
+
+
+_flushes = itertools.count(1)
+
+
+def events_written(server: BotServer) -> None:
+    """Wait until every event the bot queued so far is in the database. Its recorder writes them in
+    order, so once a lookup made now is there, everything queued before it is too."""
+    marker = f"UFLUSH{next(_flushes)}"
+    server.command("/glossary", "trauma", user=marker)
+    assert eventually(lambda: query(server, "select 1 from events where user_id = ?", marker)), "events not written"
 
 
 def view_of(call) -> dict[str, Any]:

@@ -11,8 +11,19 @@ from bot.config import PROJECT_ROOT as ROOT
 
 
 def run_shell(tmp_path: Path, commands: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m bot shell`` as a member would, fed ``commands`` on stdin, with a fresh database."""
-    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "DATABASE_PATH": str(tmp_path / "shell.db")}
+    """Run ``python -m bot shell`` as a member would, fed ``commands`` on stdin.
+
+    Without ``--db`` it makes its own scratch database; ``DATABASE_PATH`` points at ``tmp_path /
+    "heart.db"`` to show that it is left alone. Temporary files (the files the bot sends) land
+    under ``tmp_path / "tmp"``.
+    """
+    (tmp_path / "tmp").mkdir(exist_ok=True)
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "DATABASE_PATH": str(tmp_path / "heart.db"),
+        "TMPDIR": str(tmp_path / "tmp"),
+    }
     return subprocess.run(
         [sys.executable, "-m", "bot", "shell", *args],
         cwd=ROOT,

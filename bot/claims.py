@@ -1,5 +1,7 @@
-"""The claims ledger: each message a session owes is sent exactly once.
+"""The claims ledger: each message heart-bot owes is sent exactly once.
 
+It sits under the features that send on a schedule (a session's reminders and notices, a
+connections round's introductions and follow-ups); each keys its messages by its own ids.
 Before anything is sent, ``(occurrence, kind, recipient)`` is claimed in the
 ``deliveries`` table inside a ``BEGIN IMMEDIATE`` transaction (a unique key); only the
 claimer sends, and it records ``sent``, ``skipped`` or ``failed``. A claim carries a lease:
