@@ -1,4 +1,4 @@
-"""Clients that try to hold the bot up, in a process of their own (figure 6).
+"""Clients that try to hold the bot up, in a process of their own (figure 7).
 
 ``python -m bench.attackers SPEC.json`` opens, against ``port`` on 127.0.0.1, for
 ``seconds``:

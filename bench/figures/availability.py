@@ -1,4 +1,4 @@
-"""Figure 6, availability: Slack's requests and the health check stay quick while other clients
+"""Figure 7, availability: Slack's requests and the health check stay quick while other clients
 send slowly, hold connections idle, or send bodies far over the size cap.
 
 heart-bot runs as the Procfile runs it. A probe offers ``probe_rate`` requests a second,
@@ -30,7 +30,7 @@ from bot.config import PROJECT_ROOT
 from bot.offline import slack_requests
 from bot.offline.server import SIGNING_SECRET, BotServer, http
 
-FIGURE = "6. Availability under slow, idle and oversized requests"
+FIGURE = "7. Availability under slow, idle and oversized requests"
 PROBE_RATE = 20.0  # requests a second, half /healthz and half /glossary
 PROBE_SENDERS = 8
 BIG_BODY_BYTES = 10_000_000
