@@ -63,6 +63,9 @@ class Settings:
     peerhour_channel: str | None = None
     reminder_dm_per_second: float = 4.0
     reconcile_seconds: int = 60
+    # How often a serving process tells the others it is alive; a process silent for three
+    # heartbeats is taken for gone, and what it was sending is taken over.
+    heartbeat_seconds: float = 5.0
     # The deployment's public https address: calendar subscription links are made under it.
     public_url: str | None = None
     # Monthly connections: introductions (each a conversations.open and a chat.postMessage) a minute.
@@ -158,6 +161,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         peerhour_channel=_channel_id(get("PEERHOUR_CHANNEL")),
         reminder_dm_per_second=_dm_rate(get("REMINDER_DM_PER_SECOND")),
         reconcile_seconds=_reconcile_seconds(get("HEART_RECONCILE_SECONDS")),
+        heartbeat_seconds=_heartbeat_seconds(get("HEART_HEARTBEAT_SECONDS")),
         public_url=_public_url(get("PUBLIC_URL")),
         connections_per_minute=_connections_rate(get("CONNECTIONS_PER_MINUTE")),
         socket_ping_seconds=_ping_seconds(get("SOCKET_MODE_PING_SECONDS")),
@@ -288,6 +292,21 @@ def _reconcile_seconds(value: str | None) -> int:
     if not value.isdigit() or not 1 <= int(value) <= 3600:
         raise ConfigError(f"HEART_RECONCILE_SECONDS must be a whole number of seconds from 1 to 3600 (got {value!r})")
     return int(value)
+
+
+def _heartbeat_seconds(value: str | None) -> float:
+    if value is None:
+        return 5.0
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0.1 <= seconds <= 60:
+        raise ConfigError(
+            f"HEART_HEARTBEAT_SECONDS must be a number of seconds from 0.1 to 60 (got {value!r}); a process silent for "
+            "three heartbeats is taken for gone, so keep the default 5 unless the database is slow to write"
+        )
+    return seconds
 
 
 def _ping_seconds(value: str | None) -> float:

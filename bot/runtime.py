@@ -19,8 +19,9 @@ from typing import Protocol
 
 import sqlite_utils
 
-from bot import claims, events
+from bot import claims, events, instances, pacing
 from bot.background import Background
+from bot.claims import Claims
 from bot.config import Settings
 from bot.connections import core as connections
 from bot.connections.content import Choice as ConnectionChoice
@@ -33,6 +34,7 @@ from bot.engagement.report import Labels
 from bot.errors import ConfigError, ContentError
 from bot.events import Event, EventRecorder
 from bot.group_commit import GroupCommit
+from bot.instances import Instance
 from bot.library.entries import Category, GlossaryEntry, TipSheet
 from bot.library.glossary import GlossaryIndex
 from bot.library.loaders import load_library
@@ -40,6 +42,7 @@ from bot.library.mrkdwn import tips
 from bot.library.tipsheets import TipSheetLibrary
 from bot.members import profile
 from bot.members.coordinators import Coordinators
+from bot.pacing import Pacer
 from bot.preflight import SlackFindings, check_slack
 from bot.sessions import core as sessions
 from bot.sessions.content import load_session_content
@@ -47,9 +50,9 @@ from bot.sessions.core import Series
 from bot.sessions.scheduler import SessionScheduler
 from bot.shareouts import core as shareouts
 from bot.shareouts.content import ShareoutContent, load_shareout_content
-from bot.shareouts.posts import apply_retention
+from bot.shareouts.posts import TAKEDOWNS_PER_SECOND, apply_retention
 from bot.slack_client import last_success, web_client
-from bot.store import Store
+from bot.store import MIGRATION_WAIT_SECONDS, Store
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +61,9 @@ MIGRATION_SETS = [
     events.migrations,
     shareouts.migrations,
     sessions.migrations,
+    instances.migrations,
     claims.migrations,
+    pacing.migrations,
     connections.migrations,
     report.migrations,  # indexes on the tables above, for reports: keep it after them
     attendance.migrations,
@@ -153,6 +158,11 @@ class Heart:
         return report_labels(self.content)
 
     @property
+    def instance(self) -> Instance | None:
+        """This process as the others see it (claims are its), or None where nothing is sent on a schedule."""
+        return next((s for s in self.services if isinstance(s, Instance)), None)
+
+    @property
     def scheduler(self) -> SessionScheduler | None:
         """This process's running scheduler, or None (the offline shell and the CLI have none)."""
         return next((s for s in self.services if isinstance(s, SessionScheduler) and s.running), None)
@@ -190,12 +200,13 @@ class Heart:
         self.recorder.close()
 
 
-def build_heart(settings: Settings) -> Heart:
+def build_heart(settings: Settings, content: Content | None = None) -> Heart:
     """Load and validate content, open and migrate the database.
 
+    :param content: the content of ``settings.content_dir``, if it was loaded already.
     :raises ContentError: if the content is invalid (nothing is started).
     """
-    content = load_content(settings.content_dir)
+    content = content or load_content(settings.content_dir)
     store = Store(settings.database_path)
     # Then, once, what the features wrote to the second before that should keep only its day in
     # the community's zone. Emptying the write-ahead log wipes the earlier versions, and whatever
@@ -217,16 +228,25 @@ def build_heart(settings: Settings) -> Heart:
     now = datetime.now(UTC)
     sessions.import_series(store, list(content.sessions), now=now, default_channel=settings.peerhour_channel)
     sessions.expand_all(store, now)
-    scheduler = SessionScheduler(store, settings, coordinators=coordinators.all)
+    instance = Instance(store, heartbeat=settings.heartbeat_seconds)
+    scheduler = SessionScheduler(store, settings, coordinators=coordinators.all, instance=instance)
     if settings.shareout_retention_days:
-        client = web_client(settings)
+        takedowns = Pacer(store, "chat.delete", TAKEDOWNS_PER_SECOND, scheduler.stopping)
         scheduler.every_day(
             shareouts.RETENTION_JOB,
-            functools.partial(apply_retention, store, client, settings.shareout_retention_days, zone=settings.tz),
+            functools.partial(
+                apply_retention,
+                store,
+                web_client(settings),
+                settings.shareout_retention_days,
+                claims=Claims(store, instance.id),
+                pace=takedowns,
+                zone=settings.tz,
+            ),
         )
-    heart.services.append(scheduler)
-    heart.services.append(ConnectionsScheduler(store, settings, content.connections))
-    heart.services.append(PulseService(store, web_client(settings)))
+    connecting = ConnectionsScheduler(store, settings, content.connections, instance=instance)
+    pulse = PulseService(store, web_client(settings))
+    heart.services += [instance, scheduler, connecting, pulse]  # started in this order, stopped in the reverse
     # Stopped first (services stop in reverse): work handed over by requests finishes before
     # the scheduler, the writers and the database close under it.
     heart.services.append(heart.background)
@@ -239,22 +259,38 @@ def build_heart(settings: Settings) -> Heart:
     return heart
 
 
-def check_database(path: Path) -> None:
+def check_database(path: Path, *, wait: float = MIGRATION_WAIT_SECONDS) -> None:
     """Open and migrate the database as serving will, then close it: run before the server takes
-    its port, so a file that can't be used stops the start with one clear line.
+    its port, so a database that can't be used stops the start with one clear line.
 
-    :raises ConfigError: naming ``DATABASE_PATH`` (a directory, not a database, not writable...).
+    :param wait: how long to wait for another process that holds the write lock (one migrating).
+    :raises ConfigError: naming ``DATABASE_PATH`` and what is wrong: the file (a directory, not a
+        database, not writable), the disk, another process holding it, or the schema.
     """
     store = Store(path)
     try:
-        store.migrate(MIGRATION_SETS)
+        store.migrate(MIGRATION_SETS, wait=wait)
     except (sqlite3.Error, OSError) as error:
-        raise ConfigError(
-            f"DATABASE_PATH {path} can't be used as heart-bot's database ({error}): "
-            "point it at a writable SQLite file on a persistent volume"
-        ) from None
+        raise ConfigError(f"DATABASE_PATH {path}: {database_problem(error, wait)}") from None
     finally:
         store.close()
+
+
+def database_problem(error: sqlite3.Error | OSError, wait: float) -> str:
+    """What to tell the person starting heart-bot about ``error``, blaming the file only when the
+    file is the problem."""
+    text = str(error)
+    lowered = text.lower()
+    if "locked" in lowered or "busy" in lowered:
+        return (
+            f"another process kept its write lock for over {wait:.0f} s ({text}): is a tool holding it open, or "
+            "another heart-bot stuck while starting? Stop that process and start again; the file itself is fine"
+        )
+    if "disk is full" in lowered or "disk i/o" in lowered:
+        return f"the disk failed or is full ({text}): free space on the volume, then start again"
+    if isinstance(error, OSError) or "not a database" in lowered or "unable to open" in lowered or "readonly" in lowered:
+        return f"can't be used as heart-bot's database ({text}): point it at a writable SQLite file on a persistent volume"
+    return f"heart-bot could not prepare its tables ({text}); the file was left as it was"
 
 
 def migration_sets(settings: Settings) -> list[sqlite_utils.Migrations]:

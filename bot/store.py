@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,9 @@ import sqlite_utils
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
+# Migrations can take longer than a write (a new index over a large table): a process starting
+# while another migrates waits this long for it.
+MIGRATION_WAIT_SECONDS = 120.0
 
 
 class Store:
@@ -60,31 +64,65 @@ class Store:
         connection.execute("PRAGMA secure_delete = ON")
         return connection
 
-    def migrate(self, sets: Iterable[sqlite_utils.Migrations]) -> None:
-        """Create or upgrade the schema (safe to run at every start, from any process).
+    def migrate(self, sets: Iterable[sqlite_utils.Migrations], *, wait: float = MIGRATION_WAIT_SECONDS) -> None:
+        """Create or upgrade the schema (safe to run at every start, from any process, at once).
+
+        Every pending migration runs in one write transaction that takes the write lock first
+        (``BEGIN IMMEDIATE``): processes starting together migrate one at a time, and the ones
+        that waited find the schema done and change nothing. A failed migration leaves the schema
+        as it was.
 
         :param sets: the features' migration sets, applied in this order.
+        :param wait: how long to wait for another process's write lock before giving up.
+        :raises sqlite3.OperationalError: "database is locked" if the lock stayed taken that long.
         """
         database = self.db
-        if database.journal_mode != "wal":
-            database.enable_wal()
-        for migrations in sets:
-            migrations.apply(database)
+        connection = database.conn
+        connection.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+        try:
+            self._enable_wal(time.monotonic() + wait)
+            with self.transaction(wait=wait) as db:
+                for migrations in sets:
+                    migrations.apply(db)
+        finally:
+            connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
+    def _enable_wal(self, deadline: float) -> None:
+        """Turn write-ahead logging on, unless another process did first.
+
+        Changing the journal mode needs the file to itself, and when two connections reach for it
+        at once SQLite answers "locked" at once rather than calling its busy handler: try again
+        until ``deadline``.
+        """
+        database = self.db
+        while database.journal_mode != "wal":
+            try:
+                database.enable_wal()
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.01)
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite_utils.Database]:
+    def transaction(self, *, wait: float = BUSY_TIMEOUT_MS / 1000, durable: bool = True) -> Iterator[sqlite_utils.Database]:
         """A write transaction that takes the write lock at once (``BEGIN IMMEDIATE``).
 
         Taking the lock up front means a read-then-write (a claim, an upsert with a
         check) can never be interleaved with another writer's.
+
+        :param durable: False for writes worth nothing after a crash (a pace's next turn, a
+            heartbeat): committed without waiting for the disk, which the next durable commit
+            flushes with them.
         """
         database = self.db
         connection = database.conn
         # Bounded like SQLite's own wait: no writer queues here without limit behind one
         # that is stuck on another process's lock.
-        if not self._writer.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
+        if not self._writer.acquire(timeout=wait):
             raise sqlite3.OperationalError("database is locked")
         try:
+            if not durable:
+                connection.execute("PRAGMA synchronous = OFF")
             connection.execute("BEGIN IMMEDIATE")
             try:
                 yield database
@@ -93,6 +131,8 @@ class Store:
                 raise
             connection.execute("COMMIT")
         finally:
+            if not durable:
+                connection.execute("PRAGMA synchronous = FULL")
             self._writer.release()
 
     def erase_history(self) -> bool:

@@ -43,7 +43,7 @@ def introducer(store: Store, slack: LocalSlack, *, at: datetime, owner: str = "t
         delivery_client("xoxb-test", slack.api_url),
         CONNECTING,
         claims=Claims(store, owner, clock=clock),
-        pacers={method: Pacer(200, stopping) for method in (OPEN, POST, USER)},
+        pacers={method: Pacer(store, f"connections {method}", 200, stopping) for method in (OPEN, POST, USER)},
         stopping=stopping,
         timezone=ZONE,
         clock=clock,

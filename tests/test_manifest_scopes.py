@@ -25,8 +25,10 @@ SOURCES = sorted([*(ROOT / "bot").rglob("*.py"), *(ROOT / "handlers").rglob("*.p
 # The bot-token scopes each Web API method needs, as its page at docs.slack.dev/reference/methods/
 # says (None: none). conversations.open takes any of im:write, mpim:write, channels:manage or
 # groups:write; heart-bot opens one-to-one DMs (im:write) and, for monthly connections, group DMs
-# of two or three members (mpim:write). A method missing here fails
-# test_every_method_called_is_known: look its scope up and add it.
+# of two or three members (mpim:write). conversations.history needs the scope of the conversation
+# it reads: heart-bot reads a series' channel (public or private) and its own DMs with members,
+# looking for a reminder whose answer was lost; never group DMs (mpim:history). A method missing
+# here fails test_every_method_called_is_known: look its scope up and add it.
 SCOPE_OF: dict[str, str | tuple[str, ...] | None] = {
     "auth.test": None,
     "chat.delete": "chat:write",
@@ -35,6 +37,7 @@ SCOPE_OF: dict[str, str | tuple[str, ...] | None] = {
     "chat.postEphemeral": "chat:write",
     "chat.postMessage": "chat:write",
     "chat.update": "chat:write",
+    "conversations.history": ("channels:history", "groups:history", "im:history"),
     "conversations.open": ("im:write", "mpim:write"),
     "files.completeUploadExternal": "files:write",
     "files.getUploadURLExternal": "files:write",

@@ -83,6 +83,8 @@ def test_one_thing_ill_try_is_kept_without_a_name_once(server, local_slack):
     def said(text: str) -> dict:
         return {"pulse_try_text": {"pulse_try_text": {"type": "plain_text_input", "value": text}}}
 
+    # UP2 was asked (the bot asks in the background after it starts; this test may run first).
+    assert eventually(lambda: query(server, "select 1 from pulse_asked where user_id = 'UP2'"), timeout=30)
     answer = server.submit("pulse_try_form", said("a two-minute check-in"), user="UP2", private_metadata="pulse-hour:today")
     assert "kept without your name" in answer.body
     twice = server.submit("pulse_try_form", said("again"), user="UP2", private_metadata="pulse-hour:today")

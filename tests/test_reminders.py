@@ -15,17 +15,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import claims
-from bot.claims import Claims
+from bot.claims import CLAIMED, SENT, Claims
+from bot.config import Settings
+from bot.instances import Instance
 from bot.offline.localslack import Failure, LocalSlack
 from bot.pacing import Pacer
+from bot.sender import Sender
 from bot.sessions import blocks
 from bot.sessions import core as sessions
 from bot.sessions.core import Series, SessionView
 from bot.sessions.delivery import Deliverer
 from bot.sessions.form import SessionForm, check_form
 from bot.sessions.recurrence import HORIZON, WEEKLY, Recurrence, before_start
-from bot.sessions.scheduler import LOOKAHEAD
+from bot.sessions.scheduler import LOOKAHEAD, SessionScheduler
 from bot.sessions.slots import pending_slots, skip_reason, slots_for
 from bot.slack_client import delivery_client
 from bot.store import Store
@@ -39,13 +41,28 @@ def store(tmp_path) -> Store:
     return migrated(tmp_path / "heart.db")
 
 
-def deliverer(store: Store, slack: LocalSlack, *, owner: str = "test:1", rate: float = 50.0, clock=time.time) -> Deliverer:
+def deliverer(
+    store: Store, slack: LocalSlack, *, owner: str = "test:1", rate: float = 50.0, clock=time.time, timeout: float = 15
+) -> Deliverer:
+    """A deliverer as the scheduler builds one, held by ``owner`` (an instance id), with Slack's
+    answers awaited ``timeout`` seconds."""
     stopping = threading.Event()
+    client = delivery_client("xoxb-test", slack.api_url)
+    client.timeout = timeout
+    claims = Claims(store, owner, clock=clock)
+    sender = Sender(
+        client,
+        claims,
+        pace=Pacer(store, "chat.postMessage", rate, stopping, clock),
+        lookups=Pacer(store, "conversations.history", rate, stopping, clock),
+        stopping=stopping,
+        clock=clock,
+    )
     return Deliverer(
         store,
-        delivery_client("xoxb-test", slack.api_url),
-        claims=Claims(store, owner, clock=clock),
-        pacer=Pacer(rate, stopping),
+        client,
+        claims=claims,
+        sender=sender,
         coordinators=lambda: ["UCOORD1", "UCOORD2"],
         stopping=stopping,
         clock=clock,
@@ -154,7 +171,7 @@ def test_a_claim_is_taken_once_and_taken_over_only_after_its_lease_runs_out(stor
     taken_over = second.take("s:1", "reminder-15", "U1")
     assert taken_over is not None and taken_over.id == claim.id
     assert not first.renew(claim)  # host 1, had it survived, may not send any more
-    second.finish(taken_over, claims.SENT)
+    second.finish(taken_over, SENT)
     clock[0] += 1000
     assert second.take("s:1", "reminder-15", "U1") is None  # sent is final
 
@@ -183,10 +200,10 @@ def test_twenty_threads_on_two_connections_race_for_one_claim_and_one_wins(tmp_p
 def test_the_database_itself_refuses_a_second_row_for_one_message(store):
     """The unique index under claims: BEGIN IMMEDIATE hides its absence from the races above, so
     it is tested on its own (a second process, or a code path without the lock, must fail)."""
-    row = {"occurrence_id": "s:1", "kind": "reminder-15", "recipient": "U1", "state": claims.SENT}
+    row = {"occurrence_id": "s:1", "kind": "reminder-15", "recipient": "U1", "state": SENT}
     store.db["deliveries"].insert(row)
     with pytest.raises(sqlite3.IntegrityError):
-        store.db["deliveries"].insert({**row, "state": claims.CLAIMED})
+        store.db["deliveries"].insert({**row, "state": CLAIMED})
     store.db["deliveries"].insert({**row, "recipient": "U2"})  # another recipient is another message
 
 
@@ -266,12 +283,47 @@ def test_a_fan_out_cut_short_by_a_crash_resumes_without_sending_twice(store, sla
     crashed = Claims(store, "host:dead", lease=60)
     whole = crashed.take(occurrence.id, "reminder-15", "*")
     for member in members[:4]:  # reached before the crash
-        crashed.finish(crashed.take(occurrence.id, "reminder-15", member), claims.SENT)
+        crashed.finish(crashed.take(occurrence.id, "reminder-15", member), SENT)
     crashed.take(occurrence.id, "reminder-15", members[4])  # claimed when it died, never answered
     assert whole is not None
     later = time.time() + 61
     assert deliverer(store, slack, clock=lambda: later).deliver(occurrence.id, "reminder-15") == "4 already handled, 6 sent"
     assert [call.args["channel"] for call in posted(slack)] == members[4:]
+
+
+def test_two_processes_fanning_out_at_once_share_one_pace(tmp_path, slack):
+    path = tmp_path / "heart.db"
+    store = migrated(path)
+    fan_outs = []
+    for n in range(2):
+        occurrence = one_session(
+            store, datetime.now(UTC) + timedelta(minutes=10), title=f"Hour {n}", offsets=(15,), channel=f"C0PACE{n}"
+        )
+        subscribe(store, occurrence.series_id, *[f"UP{n}{m:02d}" for m in range(12)])
+        fan_outs.append(occurrence.id)
+    slack.rate_limit("chat.postMessage", 10)  # Slack answers 429 past 10 a second
+    processes = [deliverer(Store(path), slack, owner=f"host:{n}", rate=9.5) for n in range(2)]
+    threads = [
+        threading.Thread(target=process.deliver, args=(occurrence_id, "reminder-15"))
+        for process, occurrence_id in zip(processes, fan_outs, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert [call.args["_failed"] for call in slack.calls_to("chat.postMessage") if "_failed" in call.args] == []
+    assert len(posted(slack)) == 2 * 13
+
+
+def test_a_fan_out_does_not_wait_for_a_post_whose_answer_was_lost(store, slack):
+    occurrence = one_session(store, datetime.now(UTC) + timedelta(minutes=10), channel=None, offsets=(15,))
+    members = [f"UM{n:03d}" for n in range(5)]
+    subscribe(store, occurrence.series_id, *members)
+    slack.fail_next("chat.postMessage", Failure(accepted=True, drop=True))  # the first DM is made, its answer lost
+    assert deliverer(store, slack).deliver(occurrence.id, "reminder-15") == "5 sent"
+    assert [call.args["channel"] for call in posted(slack)] == members  # once each
+    order = [call.method for call in slack.calls if call.method in ("chat.postMessage", "conversations.history")]
+    assert order == ["chat.postMessage"] * 5 + ["conversations.history"]  # the others first, then the lookup
 
 
 def test_rsvp_counts_in_channel_posts_are_redrawn_in_place(store, slack):
@@ -297,13 +349,37 @@ def test_the_share_out_prompt_carries_the_share_out_button(store, slack):
     assert (share["action_id"], share["value"]) == ("shareout_open", occurrence.id)
 
 
-def test_the_pacer_spaces_calls_and_waits_out_a_pause():
-    clock = [0.0]
-    pacer = Pacer(10, threading.Event(), clock=lambda: clock[0])
-    pacer.stopping.wait = lambda delay: clock.__setitem__(0, clock[0] + delay) or False  # time passes instantly
+def test_the_pace_spaces_calls_and_waits_out_a_pause(store):
+    clock = [1000.0]
+    stopping = threading.Event()
+    stopping.wait = lambda delay: clock.__setitem__(0, clock[0] + delay) or False  # time passes instantly
+    pace = Pacer(store, "chat.postMessage", 10, stopping, clock=lambda: clock[0])
     for _ in range(5):
-        assert pacer.wait_turn()
-    assert clock[0] == pytest.approx(0.4)
-    pacer.pause(2)
-    pacer.wait_turn()
-    assert clock[0] == pytest.approx(2.4)
+        assert pace.wait_turn()
+    assert clock[0] == pytest.approx(1000.4)
+    pace.pause(2)
+    pace.wait_turn()
+    assert clock[0] == pytest.approx(1002.4)
+
+
+# ----------------------------------------------------------------------------- the scheduler
+
+
+def test_stopping_while_a_reconcile_runs_does_not_hang(tmp_path):
+    store = migrated(tmp_path / "heart.db")
+    settings = Settings(database_path=tmp_path / "heart.db")
+    scheduler = SessionScheduler(store, settings, coordinators=list, instance=Instance(store))
+    reconciling = threading.Event()
+
+    def slow_reconcile() -> None:
+        reconciling.set()
+        time.sleep(0.5)  # stop() is called meanwhile
+        scheduler.reconcile()  # reads APScheduler's jobs, under its job store lock
+
+    scheduler.every_day("slow", slow_reconcile)
+    scheduler.start()
+    assert reconciling.wait(10)
+    stopper = threading.Thread(target=scheduler.stop, daemon=True)
+    stopper.start()
+    stopper.join(10)
+    assert not stopper.is_alive(), "stop() and the running reconcile are waiting for each other"

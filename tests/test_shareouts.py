@@ -12,14 +12,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.claims import EVERYONE, Claims
 from bot.config import load_settings
 from bot.errors import ConfigError
 from bot.group_commit import GroupCommit
+from bot.instances import Instance
 from bot.offline import slack_requests
 from bot.offline.localslack import Failure
 from bot.offline.server import SHAREOUT_HASH_SECRET, BotServer
+from bot.pacing import Pacer
 from bot.runtime import MIGRATION_SETS
-from bot.shareouts.core import Draft, Owner, Visibility, record_post, save
+from bot.shareouts.core import RETENTION_JOB, Draft, Owner, Visibility, record_post, save
+from bot.shareouts.posts import apply_retention
+from bot.slack_client import delivery_client
 from bot.store import Store
 from tests.support.forms import buttons, element, events_written, eventually, form, metadata, query, submit, view_of
 from tests.support.harness import run_shell
@@ -460,3 +465,35 @@ def test_retention_removes_old_texts_and_their_channel_posts_and_keeps_the_count
         assert "The text was removed after the retention period" in bot.command("/shareout", "mine", user="UOLD").body
     finally:
         bot.stop()
+
+
+def test_retention_runs_once_a_day_and_a_run_whose_process_died_is_taken_over(local_slack, tmp_path):
+    store = Store(tmp_path / "heart.db")
+    store.migrate(MIGRATION_SETS)
+    commits = GroupCommit(store)
+    long_ago = datetime.now(UTC) - timedelta(days=45)
+    owner = Owner.of("UOLD", SHAREOUT_HASH_SECRET)
+    for n in range(3):
+        draft = Draft(f"{MARK} {n}", Visibility.CHANNEL_NAMED)
+        shareout = save(commits, draft, owner, request_key=f"r{n}", now=long_ago, zone=ZONE)
+        record_post(store, shareout.result().shareout.id, "C0HEART", f"1600000000.00020{n}")
+    commits.close()
+    local_slack.clear()
+    stopping = threading.Event()
+    died, survivor = Instance(store), Instance(store)
+    died.start()
+    # The first process claims today's run, takes one post down, and dies.
+    Claims(store, died.id).take(RETENTION_JOB, datetime.now(ZONE).date().isoformat(), EVERYONE)
+    client = delivery_client("xoxb-test", local_slack.api_url)
+    client.chat_delete(channel="C0HEART", ts="1600000000.000200")
+    record_post(store, 1, None, None)
+    died.stop()
+    survivor.start()
+    try:
+        pace = Pacer(store, "chat.delete", 50, stopping)
+        claims = Claims(store, survivor.id)
+        assert apply_retention(store, client, 30, claims=claims, pace=pace, zone=ZONE) == 2  # goes on from where it was
+        assert apply_retention(store, client, 30, claims=claims, pace=pace, zone=ZONE) == 0  # today's run is done
+    finally:
+        survivor.stop()
+    assert [c.args["ts"] for c in local_slack.calls_to("chat.delete")] == [f"1600000000.00020{n}" for n in range(3)]

@@ -1,11 +1,13 @@
 """The SQLite store: migrations apply once, WAL is on, transactions are all-or-nothing."""
 
+import sqlite3
 import threading
 
 import pytest
 
+from bot.errors import ConfigError
 from bot.events import Event, EventRecorder
-from bot.runtime import MIGRATION_SETS
+from bot.runtime import MIGRATION_SETS, check_database
 from bot.store import Store
 
 
@@ -59,3 +61,25 @@ def test_health_reflects_the_database(tmp_path):
     broken = Store(tmp_path / "missing-dir-is-a-file")
     (tmp_path / "missing-dir-is-a-file").mkdir()
     assert not broken.healthy()
+
+
+def test_a_database_held_by_another_process_is_not_blamed_on_the_file(tmp_path):
+    path = tmp_path / "heart.db"
+    Store(path).migrate(MIGRATION_SETS)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process writing, for longer than the start waits
+    try:
+        with pytest.raises(ConfigError) as refused:
+            check_database(path, wait=0.2)
+    finally:
+        holder.execute("ROLLBACK")
+    assert "another process kept its write lock" in str(refused.value)
+    assert "writable SQLite file" not in str(refused.value)
+    check_database(path, wait=0.2)  # once it lets go, the start goes on
+
+
+def test_a_file_that_is_not_a_database_is_blamed_on_the_file(tmp_path):
+    path = tmp_path / "notes.db"
+    path.write_text("these are notes, not a SQLite database\n" * 20)
+    with pytest.raises(ConfigError, match="point it at a writable SQLite file"):
+        check_database(path, wait=0.2)

@@ -24,12 +24,14 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.claims import Claims, process_token, settled
+from bot.claims import Claims, settled
 from bot.config import Settings
 from bot.connections import rounds
 from bot.connections.content import ConnectionsContent
 from bot.connections.core import get_schedule, is_paused
 from bot.connections.sending import FOLLOW_UP, INTRODUCTION, INTRODUCTION_USEFUL, OPEN, POST, USER, Introducer, ledger_key
+from bot.instances import Instance
+from bot.jobs import RunningJobs
 from bot.pacing import Pacer
 from bot.slack_client import delivery_client
 from bot.store import Store
@@ -47,12 +49,23 @@ JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600
 class ConnectionsScheduler:
     """Plans rounds and sends what they owe, in the serving process."""
 
-    def __init__(self, store: Store, settings: Settings, content: ConnectionsContent, *, clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        content: ConnectionsContent,
+        *,
+        instance: Instance,
+        clock: Callable[[], float] = time.time,
+    ):
         self.store = store
         self.settings = settings
         self.content = content
+        self.instance = instance
         self.clock = clock
+        instance.when_others_go(lambda gone: self.changed())  # resume their rounds now
         self.stopping = threading.Event()
+        self._jobs = RunningJobs(self.stopping)
         self.introducer: Introducer | None = None
         self._scheduler = BackgroundScheduler(
             jobstores={"default": MemoryJobStore()},
@@ -74,15 +87,18 @@ class ConnectionsScheduler:
             self.store,
             delivery_client(settings.bot_token, settings.slack_api_url),
             self.content,
-            claims=Claims(self.store, process_token(), clock=self.clock),
-            pacers={method: Pacer(per_second, self.stopping) for method in (OPEN, POST, USER)},
+            claims=Claims(self.store, self.instance.id, clock=self.clock),
+            # One pace per method, shared with the other processes on the database.
+            pacers={
+                method: Pacer(self.store, f"connections {method}", per_second, self.stopping) for method in (OPEN, POST, USER)
+            },
             stopping=self.stopping,
             timezone=settings.timezone,
             clock=self.clock,
         )
         self._scheduler.start()
         self._scheduler.add_job(
-            self.reconcile,
+            self._jobs.job(self.reconcile),
             IntervalTrigger(seconds=settings.reconcile_seconds),
             id=RECONCILE,
             replace_existing=True,
@@ -92,17 +108,14 @@ class ConnectionsScheduler:
 
     def stop(self) -> None:
         """Stop between messages: an unfinished round is resumed at the next start."""
-        self.stopping.set()
-        if self._scheduler.running:
-            # Paused and emptied first, so no job is handed to the pool while it shuts down.
-            self._scheduler.pause()
-            self._scheduler.remove_all_jobs()
-            self._scheduler.shutdown(wait=True)
+        self._jobs.stop(self._scheduler)
 
     def changed(self) -> None:
         """A round was started by hand, or connections resumed: reconcile now, not at the next tick."""
         if self.running:
-            self._scheduler.add_job(self.reconcile, DateTrigger(run_date=self._now()), id=WAKE, replace_existing=True)
+            self._scheduler.add_job(
+                self._jobs.job(self.reconcile), DateTrigger(run_date=self._now()), id=WAKE, replace_existing=True
+            )
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
@@ -137,12 +150,14 @@ class ConnectionsScheduler:
                     else:
                         wake.append(found.follow_up_at)
         # Wake exactly when the next round or follow-up falls due, not up to a reconcile later.
-        self._scheduler.add_job(self.reconcile, DateTrigger(run_date=min(wake)), id=WAKE, replace_existing=True)
+        self._scheduler.add_job(self._jobs.job(self.reconcile), DateTrigger(run_date=min(wake)), id=WAKE, replace_existing=True)
 
     def _job(self, kind: str, round_id: str) -> None:
         job_id = f"{kind}:{round_id}"
         if self._scheduler.get_job(job_id) is None:
-            self._scheduler.add_job(self._send, DateTrigger(run_date=self._now()), args=[kind, round_id], id=job_id)
+            self._scheduler.add_job(
+                self._jobs.job(self._send), DateTrigger(run_date=self._now()), args=[kind, round_id], id=job_id
+            )
 
     def _send(self, kind: str, round_id: str) -> None:
         assert self.introducer is not None

@@ -4,8 +4,15 @@ The offline shell points the bot's WebClient at it (``SLACK_API_URL``), and so d
 tests. It records every call, answers each method the way Slack does for a healthy
 workspace, and can be scripted to misbehave: a rate limit per method (HTTP 429 with
 ``Retry-After``), queued failures (``ratelimited``, 500s, ``not_in_channel``...), delays
-or dropped connections. Its response URLs keep Slack's rule: 5 posts within 30 minutes,
-then HTTP 404 (``used_url``, ``expired_url``).
+or dropped connections, before or after it takes the call (a post made whose answer is
+lost). Its response URLs keep Slack's rule: 5 posts within 30 minutes, then HTTP 404
+(``used_url``, ``expired_url``).
+
+It keeps each conversation's messages as Slack does: what the bot posts (with its message
+metadata), and what members say (:meth:`LocalSlack.say`). A DM posted to a member's id lands
+in the bot's DM with them (a ``D…`` id, as ``conversations.open`` names it), and
+``conversations.history`` reads them back, newest first, by ``oldest``, ``limit`` and
+``cursor``, with their metadata only when ``include_all_metadata`` is set.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import yaml
 from bot.offline.slack_requests import TEAM_ID
 
 BOT_USER_ID = "UHEARTBOT"
+BOT_ID, APP_ID = "BHEART", "AHEART"
 # Slack takes up to 5 posts to one response URL, within 30 minutes; beyond, it answers 404.
 RESPONSE_URL_POSTS = 5
 RESPONSE_URL_LIFETIME = 30 * 60
@@ -64,6 +72,29 @@ class Failure:
     retry_after: int | None = None
     delay: float = 0.0
     drop: bool = False  # close the connection without answering
+    accepted: bool = False  # Slack takes the call (it is recorded and takes effect) before the failure
+
+
+def conversation_of(channel: str) -> str:
+    """The conversation a post to ``channel`` lands in: a member id means the bot's DM with them,
+    several (for conversations.open) their group DM, one per set of members, as Slack keeps one."""
+    if "," in channel:
+        key = ",".join(sorted(channel.split(",")))
+        return "G" + hashlib.sha1(key.encode()).hexdigest()[:10].upper()
+    if channel[:1] in ("U", "W"):
+        return "D" + channel[:12]
+    return channel
+
+
+def _method(path: str) -> str | None:
+    """The Web API method, or the kind of call, a request path names; None for none."""
+    if path.startswith("/api/"):
+        return path[len("/api/") :]
+    if path.startswith("/response/"):
+        return "response_url"
+    if path.startswith("/upload/"):
+        return "file_upload"
+    return None
 
 
 class LocalSlack:
@@ -81,6 +112,7 @@ class LocalSlack:
         self._limits: dict[str, tuple[float, deque[float]]] = {}
         self._response_urls: dict[str, tuple[float, int]] = {}  # path: (issued at, posts taken)
         self._refused_channels: dict[str, str] = {}  # channel: the error every call to it gets
+        self.conversations: dict[str, list[dict[str, Any]]] = defaultdict(list)  # channel: messages, oldest first
         self._lock = threading.Lock()
         self._counter = itertools.count(1)
         self._condition = threading.Condition(self._lock)
@@ -148,7 +180,18 @@ class LocalSlack:
         self.users[user_id] = {"id": user_id, "name": name or user_id.lower(), "real_name": name or user_id, "tz": tz}
         self.users[user_id]["profile"] = profile
 
+    def say(self, channel: str, text: str, *, user: str = "UMEMBER1") -> str:
+        """A member posts ``text`` in ``channel`` (a channel id, or a member id for the bot's DM with
+        them); its ts."""
+        with self._lock:
+            return self._keep(channel, {"type": "message", "user": user, "text": text})
+
     # ----------------------------------------------------------------- reading
+    def messages_in(self, channel: str) -> list[dict[str, Any]]:
+        """The messages in a conversation (a channel id, or a member id for the bot's DM), oldest first."""
+        with self._lock:
+            return list(self.conversations.get(conversation_of(channel), []))
+
     def calls_to(self, method: str) -> list[Call]:
         """Recorded calls of one method, oldest first."""
         with self._lock:
@@ -180,9 +223,10 @@ class LocalSlack:
                 self._condition.wait(remaining)
 
     def clear(self) -> None:
-        """Forget recorded calls, scripted failures, limits and refused channels."""
+        """Forget recorded calls, conversations, scripted failures, limits and refused channels."""
         with self._lock:
             self.calls.clear()
+            self.conversations.clear()
             self._failures.clear()
             self._limits.clear()
             self._refused_channels.clear()
@@ -219,24 +263,56 @@ class LocalSlack:
             self.calls.append(call)
             self._condition.notify_all()
 
+    def _take(self, call: Call) -> Any:
+        """Do what a call asks, record it, and return the answer's body (called under the lock)."""
+        if call.method == "response_url":
+            answer: Any = "ok"
+        elif call.method == "file_upload":
+            file_id = call.path.rsplit("/", 1)[-1]
+            self.files.setdefault(file_id, {"filename": file_id})["bytes"] = call.args["bytes"]
+            answer = "OK - file uploaded"
+        else:
+            answer = call.answer = self.answer(call.method, call.args)
+        self.calls.append(call)
+        self._condition.notify_all()
+        return answer
+
+    def _keep(self, channel: str, message: dict[str, Any]) -> str:
+        """Add a message to its conversation (called under the lock); its ts, unique and rising."""
+        messages = self.conversations[conversation_of(channel)]
+        ts = f"{time.time():.6f}"
+        if messages and float(ts) <= float(messages[-1]["ts"]):
+            ts = f"{float(messages[-1]['ts']) + 0.000001:.6f}"
+        messages.append({**message, "ts": ts})
+        return ts
+
     def answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
-        """The successful answer Slack gives to ``method`` called with ``args``."""
+        """The successful answer Slack gives to ``method`` called with ``args`` (called under the lock:
+        a call that changes a conversation changes it here)."""
         ts = f"{time.time():.6f}"
         channel = args.get("channel") or "C0HEART"
         if method == "auth.test":
-            return {"ok": True, "user_id": BOT_USER_ID, "bot_id": "BHEART", "team_id": TEAM_ID, "team": "HEART", "url": self.url}
-        if method in ("chat.postMessage", "chat.update", "chat.postEphemeral", "chat.meMessage"):
+            return {"ok": True, "user_id": BOT_USER_ID, "bot_id": BOT_ID, "team_id": TEAM_ID, "team": "HEART", "url": self.url}
+        if method == "chat.postMessage":
+            metadata = args.get("metadata")
+            metadata = json.loads(metadata) if isinstance(metadata, str) else metadata
+            message = {"type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID, "app_id": APP_ID, "text": args.get("text")}
+            if metadata:
+                message["metadata"] = metadata
+            ts = self._keep(channel, message)
+            return {"ok": True, "channel": conversation_of(channel), "ts": ts, "message": message}
+        if method in ("chat.update", "chat.postEphemeral", "chat.meMessage"):
             return {"ok": True, "channel": channel, "ts": args.get("ts") or ts, "message_ts": ts}
         if method == "chat.delete":
+            messages = self.conversations.get(conversation_of(channel), [])
+            messages[:] = [m for m in messages if m["ts"] != args.get("ts")]
             return {"ok": True, "channel": channel, "ts": args.get("ts")}
+        if method == "conversations.history":
+            return self._history(args)
         if method == "chat.getPermalink":
             return {"ok": True, "channel": channel, "permalink": f"{self.url}archives/{channel}/p{args.get('message_ts', ts)}"}
         if method == "conversations.open":
-            users = str(args.get("users") or "")
-            if "," in users:  # a group DM: one id per set of members, as Slack keeps one per set
-                key = ",".join(sorted(users.split(",")))
-                return {"ok": True, "channel": {"id": "G" + hashlib.sha1(key.encode()).hexdigest()[:10].upper()}}
-            return {"ok": True, "channel": {"id": "D" + users[:12]}}
+            return {"ok": True, "channel": {"id": conversation_of(str(args.get("users") or ""))}}
         if method in ("views.open", "views.update", "views.push", "views.publish"):
             view = args.get("view")
             view = json.loads(view) if isinstance(view, str) else (view or {})
@@ -255,8 +331,7 @@ class LocalSlack:
             return {"ok": True, "users": self.usergroups.get(str(args.get("usergroup")), [])}
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._counter):08d}"
-            with self._lock:
-                self.files[file_id] = {"filename": str(args.get("filename") or file_id), "bytes": b""}
+            self.files[file_id] = {"filename": str(args.get("filename") or file_id), "bytes": b""}
             return {"ok": True, "upload_url": f"{self.url}upload/{file_id}", "file_id": file_id}
         if method == "chat.scheduleMessage":
             return {"ok": True, "channel": channel, "scheduled_message_id": f"Q{next(self._counter):08d}", "post_at": args.get("post_at")}
@@ -265,6 +340,27 @@ class LocalSlack:
             files = json.loads(files) if isinstance(files, str) else (files or [])
             return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title")} for f in files]}
         return {"ok": True}
+
+    def _history(self, args: dict[str, Any]) -> dict[str, Any]:
+        """conversations.history: newest first, after ``oldest``, ``limit`` a page (at most 15 here,
+        as Slack allows apps outside its Marketplace), metadata only with ``include_all_metadata``."""
+        channel = str(args.get("channel") or "")
+        if channel not in self.conversations:
+            return {"ok": True, "messages": [], "has_more": False}
+        oldest = float(args.get("oldest") or 0)
+        limit = min(int(args.get("limit") or 15), 15)
+        start = int(args.get("cursor") or 0)
+        with_metadata = str(args.get("include_all_metadata")).lower() in ("true", "1")
+        found = [m for m in reversed(self.conversations[channel]) if float(m["ts"]) > oldest]
+        page = found[start : start + limit]
+        messages = [m if with_metadata else {k: v for k, v in m.items() if k != "metadata"} for m in page]
+        more = start + limit < len(found)
+        return {
+            "ok": True,
+            "messages": messages,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         local = self
@@ -276,22 +372,23 @@ class LocalSlack:
                 return
 
             def do_GET(self) -> None:
-                self._send(200, {"ok": True})
+                url = urlparse(self.path)
+                if not url.path.startswith("/api/"):
+                    self._send(200, {"ok": True})
+                    return
+                self._serve(url.path, dict(parse_qsl(url.query, keep_blank_values=True)))
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
                 path = urlparse(self.path).path
-                if path.startswith("/api/"):
-                    method = path[len("/api/") :]
-                elif path.startswith("/response/"):
-                    method = "response_url"
-                elif path.startswith("/upload/"):
-                    method = "file_upload"
-                else:
+                self._serve(path, self._parse(raw, _method(path)))
+
+            def _serve(self, path: str, args: dict[str, Any]) -> None:
+                method = _method(path)
+                if method is None:
                     self._send(404, {"ok": False, "error": "unknown_path"})
                     return
-                args = self._parse(raw, method)
                 if "Authorization" in self.headers:
                     args.setdefault("_token", self.headers["Authorization"].removeprefix("Bearer "))
                 with local._lock:
@@ -300,6 +397,9 @@ class LocalSlack:
                         failure = local._spend_response_url(path)
                     if failure is None and str(args.get("channel")) in local._refused_channels:
                         failure = Failure(error=local._refused_channels[str(args.get("channel"))])
+                    taken_first = failure is None or failure.accepted
+                    if taken_first:  # Slack does the work, whatever becomes of its answer
+                        answer = local._take(Call(method, args, path=path))
                 if failure and failure.delay:
                     time.sleep(failure.delay)
                 if failure and failure.drop:
@@ -307,22 +407,17 @@ class LocalSlack:
                     self.connection.close()
                     return
                 if failure and (failure.status != 200 or failure.error):
-                    local._record(Call(method, {**args, "_failed": failure.error or failure.status}, path=path))
+                    if not taken_first:
+                        local._record(Call(method, {**args, "_failed": failure.error or failure.status}, path=path))
                     headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
                     self._send(failure.status, {"ok": False, "error": failure.error or "internal_error"}, headers)
                     return
-                if method == "response_url":
-                    local._record(Call(method, args, path=path))
-                    self._send(200, "ok")
-                elif method == "file_upload":
+                if not taken_first:  # a slow answer: the work is done when it comes
                     with local._lock:
-                        local.files.setdefault(path.rsplit("/", 1)[-1], {"filename": path.rsplit("/", 1)[-1]})["bytes"] = args["bytes"]
-                    local._record(Call(method, args, path=path))
-                    self._send(200, "OK - file uploaded")
-                else:
-                    answer = local.answer(method, args)
-                    local._record(Call(method, args, path=path, answer=answer))
-                    self._send(200, answer, {"x-oauth-scopes": ",".join(local.scopes)})
+                        answer = local._take(Call(method, args, path=path))
+                # Slack names the token's scopes in every Web API answer.
+                scopes = {"x-oauth-scopes": ",".join(local.scopes)} if isinstance(answer, dict) else None
+                self._send(200, answer, scopes)
 
             def _parse(self, raw: bytes, method: str) -> dict[str, Any]:
                 if method == "file_upload":

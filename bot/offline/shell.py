@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
 import secrets
 import sys
@@ -27,14 +28,15 @@ from typing import Any, TextIO
 
 from slack_bolt import App, BoltRequest
 
+from bot.claims import Claims
 from bot.config import Settings
 from bot.offline import slack_requests
 from bot.offline.forms import FormField, form_fields, read_answer, state_values
 from bot.offline.localslack import Call, LocalSlack
 from bot.offline.render import Clickable, render_message
-from bot.claims import Claims, process_token
 from bot.pacing import Pacer
 from bot.runtime import Heart, build_heart
+from bot.sender import Sender
 from bot.sessions import core as sessions
 from bot.sessions.delivery import Deliverer
 from bot.sessions.slots import pending_slots
@@ -146,13 +148,24 @@ class OfflineSlack:
         seen = len(self.local.calls)
         target = self.now() + delta
         clock = {"now": self.now()}
+        store, stopping = self.heart.store, threading.Event()
+        client = delivery_client(SHELL_TOKEN, self.local.api_url)
+        claims = Claims(store, f"offline-shell:{os.getpid()}", clock=lambda: clock["now"].timestamp())
+        sender = Sender(
+            client,
+            claims,
+            pace=Pacer(store, "offline-shell chat.postMessage", 100.0, stopping),
+            lookups=Pacer(store, "offline-shell conversations.history", 100.0, stopping),
+            stopping=stopping,
+            clock=lambda: clock["now"].timestamp(),
+        )
         deliverer = Deliverer(
-            self.heart.store,
-            delivery_client(SHELL_TOKEN, self.local.api_url),
-            claims=Claims(self.heart.store, process_token(), clock=lambda: clock["now"].timestamp()),
-            pacer=Pacer(100.0, threading.Event()),
+            store,
+            client,
+            claims=claims,
+            sender=sender,
             coordinators=self.heart.coordinators.all,
-            stopping=threading.Event(),
+            stopping=stopping,
             clock=lambda: clock["now"].timestamp(),
         )
         tried: set[tuple[str, str]] = set()

@@ -1,11 +1,12 @@
 """Delivery: sending what a slot owes to each of its recipients, and keeping channel posts' counts live.
 
-Each message is claimed first (:mod:`bot.claims`), so it is sent once. Slack
-failures: a 429 pauses every sender for its ``Retry-After``; 5xx answers, timeouts and
-dropped connections are retried with exponential backoff and jitter until delivered or no
-longer useful; ``not_in_channel`` and ``channel_not_found`` mark the series and tell the
-coordinators once. DMs are paced (:class:`bot.pacing.Pacer`) under Slack's limits, on the scheduler's
-own threads.
+Each message is claimed first (:mod:`bot.claims`) and posted by the sender (:mod:`bot.sender`),
+so it is sent once, whichever process sends it: a 429 pauses every
+sender of every process for its ``Retry-After``; 5xx answers, timeouts and dropped connections
+are looked for in Slack (by the message's metadata) before they are sent again, with
+exponential backoff and jitter, until delivered or no longer useful; ``not_in_channel`` and
+``channel_not_found`` mark the series and tell the coordinators once. Messages are paced under
+Slack's limits by a pace the processes share, on the scheduler's own threads.
 """
 
 from __future__ import annotations
@@ -14,16 +15,16 @@ import http.client
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks import Message
-from bot.claims import CHANNEL, EVERYONE, FAILED, SENT, SKIPPED, Claim, Claims, channel_posts
-from bot.pacing import TRANSIENT_ERRORS, Pacer, backoff_delay, retry_after
+from bot.claims import CHANNEL, EVERYONE, SENT, SKIPPED, Claim, Claims, channel_posts
+from bot.sender import IN_DOUBT, Outcome, Sender
 from bot.sessions import blocks
 from bot.sessions import core as sessions
 from bot.sessions.core import Occurrence, Series
@@ -37,20 +38,10 @@ NOTICE_USEFUL = timedelta(days=7)  # for notices with no session time to go by
 CHANNEL_PROBLEMS = {"not_in_channel", "channel_not_found", "is_archived"}
 
 
-# ----------------------------------------------------------------------------- delivery
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What became of one recipient's message."""
-
-    state: str  # sent | failed | skipped, or "already handled" (by this slot before, or another process), "stopped", "lost"
-    detail: str | None = None
-
-
 class Deliverer:
     """Sends what a slot owes to each of its recipients, once, and keeps channel posts' counts live.
 
+    :param client: for redrawing channel posts (the sender posts with its own).
     :param coordinators: returns the coordinators' ids (told once when a channel cannot be posted in).
     :param stopping: set when the process shuts down; a fan-out stops between messages.
     """
@@ -61,7 +52,7 @@ class Deliverer:
         client: WebClient,
         *,
         claims: Claims,
-        pacer: Pacer,
+        sender: Sender,
         coordinators: Callable[[], Iterable[str]],
         stopping: threading.Event,
         clock: Callable[[], float] = time.time,
@@ -69,7 +60,7 @@ class Deliverer:
         self.store = store
         self.client = client
         self.claims = claims
-        self.pacer = pacer
+        self.sender = sender
         self.coordinators = coordinators
         self.stopping = stopping
         self.clock = clock
@@ -103,22 +94,49 @@ class Deliverer:
             return f"skipped: {reason}"
         # Counts as of now; the channel post's are kept live afterwards (refresh_posts).
         messages = {dm: post_message(self.store, slot.base, occurrence, dm=dm) for dm in (False, True)}
-        tally: dict[str, int] = {}
+        tally: Counter[str] = Counter()
+        waiting: list[tuple[str, Claim]] = []
         renewed = time.monotonic()
-        for recipient in self._recipients(slot, occurrence, series):
-            if time.monotonic() - renewed > self.claims.lease / 3:
-                if not self.claims.renew(whole):
-                    return "lost"
-                renewed = time.monotonic()
-            outcome = self._deliver_to(slot, occurrence, series, recipient, messages[recipient != CHANNEL])
-            if outcome.state == "stopped":
-                self.claims.release(whole)
-                return "stopped"
-            tally[outcome.state] = tally.get(outcome.state, 0) + 1
+        try:
+            for recipient, claim, last in self._claimed(slot, self._recipients(slot, occurrence, series), tally, waiting):
+                if time.monotonic() - renewed > self.claims.lease / 3:
+                    if not self.claims.renew(whole):
+                        return "lost"
+                    renewed = time.monotonic()
+                message = messages[recipient != CHANNEL]
+                outcome = self._deliver_to(claim, slot, occurrence, series, recipient, message, wait=last)
+                if outcome.state == "stopped":
+                    self.claims.release(whole)
+                    return "stopped"
+                if outcome.state == IN_DOUBT and outcome.claim is not None:
+                    waiting.append((recipient, outcome.claim))
+                    continue
+                tally[outcome.state] += 1
+        finally:
+            for _, claim in waiting:  # left when stopping: free for whoever resumes
+                self.claims.release(claim)
         summary = ", ".join(f"{count} {state}" for state, count in sorted(tally.items())) or "nobody to tell"
         self.claims.finish(whole, SENT, detail=summary)
         log.info("delivered %s %s: %s", occurrence_id, kind, summary)
         return summary
+
+    def _claimed(
+        self, slot: Slot, recipients: list[str], tally: Counter[str], waiting: list[tuple[str, Claim]]
+    ) -> Iterator[tuple[str, Claim, bool]]:
+        """Claim each recipient's message in turn, with whether it is its last turn. A message that
+        may have been posted already (its answer lost, or its process dead mid-call) waits in
+        ``waiting`` and comes last, once its post has had time to land, so nobody else waits for it."""
+        for recipient in recipients:
+            claim = self.claims.take(slot.occurrence_id, slot.kind, recipient, can_look=True)
+            if claim is None:
+                tally["already handled"] += 1
+            elif self.sender.ready_at(claim) > self.clock():
+                waiting.append((recipient, claim))
+            else:
+                yield recipient, claim, False
+        while waiting:
+            recipient, claim = waiting.pop(0)
+            yield recipient, claim, True
 
     def _recipients(self, slot: Slot, occurrence: Occurrence, series: Series) -> list[str]:
         found = [CHANNEL] if occurrence.channel_id else []
@@ -131,64 +149,31 @@ class Deliverer:
             members = sessions.responders(self.store, occurrence.id, sessions.GOING)
         return found + members
 
-    def _deliver_to(self, slot: Slot, occurrence: Occurrence, series: Series, recipient: str, message: Message) -> Outcome:
-        claim = self.claims.take(slot.occurrence_id, slot.kind, recipient)
-        if claim is None:
-            return Outcome("already handled")
+    def _deliver_to(
+        self,
+        claim: Claim,
+        slot: Slot,
+        occurrence: Occurrence,
+        series: Series,
+        recipient: str,
+        message: Message,
+        *,
+        wait: bool,
+    ) -> Outcome:
         channel = occurrence.channel_id if recipient == CHANNEL else recipient
-        outcome = self._send(claim, channel or "", message, slot.useful_until)
+        outcome = self._send(claim, channel or "", message, slot.useful_until, direct=recipient != CHANNEL, wait=wait)
         if recipient == CHANNEL and outcome.state == SENT and series.channel_problem:
             sessions.clear_channel_problem(self.store, series.id)
         if recipient == CHANNEL and outcome.detail in CHANNEL_PROBLEMS:
             self._report_channel_problem(series, occurrence, outcome.detail)
         return outcome
 
-    def _send(self, claim: Claim, channel: str, message: Message, useful_until: datetime) -> Outcome:
-        """Post until Slack takes it, it stops being useful, or it fails for good."""
-        failures = 0
-        while True:
-            if self.stopping.is_set():
-                self.claims.release(claim)
-                return Outcome("stopped")
-            if self._now() >= useful_until:
-                self.claims.finish(claim, FAILED, detail="gave up: no longer useful")
-                return Outcome(FAILED, "gave up")
-            if not self.pacer.wait_turn():
-                self.claims.release(claim)
-                return Outcome("stopped")
-            # Renewed after any wait (a Retry-After may outlast a lease), just before the call.
-            if not self.claims.renew(claim, attempt=True):
-                return Outcome("lost")
-            try:
-                payload = message.to_dict()
-                response = self.client.chat_postMessage(
-                    channel=channel, text=payload["text"], blocks=payload["blocks"], unfurl_links=False, unfurl_media=False
-                )
-            except SlackApiError as error:
-                status, code = error.response.status_code, str(error.response.get("error") or "")
-                if status == 429 or code == "ratelimited":
-                    self.pacer.pause(retry_after(error))
-                    self.claims.answered(claim)
-                    continue
-                if status < 500 and code not in TRANSIENT_ERRORS:
-                    log.warning("delivery %s to %s failed: %s", claim.id, claim.recipient, code)
-                    self.claims.finish(claim, FAILED, detail=code)
-                    return Outcome(FAILED, code)
-                failures += 1
-                log.info("delivery %s: Slack answered %s %s; retrying", claim.id, status, code)
-            except (OSError, http.client.HTTPException) as error:  # timeouts, refused or dropped connections
-                failures += 1
-                log.info("delivery %s: %s; retrying", claim.id, type(error).__name__)
-            else:
-                self.claims.finish(claim, SENT, channel=response.get("channel"), ts=response.get("ts"))
-                return Outcome(SENT)
-            self.claims.answered(claim)
-            self._back_off(failures, useful_until)
-
-    def _back_off(self, failures: int, useful_until: datetime) -> None:
-        delay = backoff_delay(failures)
-        remaining = (useful_until - self._now()).total_seconds()
-        self.stopping.wait(max(0.0, min(delay, remaining)))
+    def _send(
+        self, claim: Claim, channel: str, message: Message, useful_until: datetime, *, direct: bool, wait: bool = True
+    ) -> Outcome:
+        payload = message.to_dict()
+        content = {"text": payload["text"], "blocks": payload["blocks"], "unfurl_links": False, "unfurl_media": False}
+        return self.sender.post(claim, channel, content, useful_until, direct=direct, wait=wait)
 
     def _report_channel_problem(self, series: Series, occurrence: Occurrence, error: str) -> None:
         if not sessions.mark_channel_problem(self.store, series.id, error):
@@ -197,9 +182,9 @@ class Deliverer:
         message = blocks.channel_problem_message(series, occurrence, error)
         until = self._now() + NOTICE_USEFUL
         for coordinator in sorted(self.coordinators()):
-            claim = self.claims.take(occurrence.id, CHANNEL_PROBLEM, coordinator)
+            claim = self.claims.take(occurrence.id, CHANNEL_PROBLEM, coordinator, can_look=True)
             if claim is not None:
-                self._send(claim, coordinator, message, until)
+                self._send(claim, coordinator, message, until, direct=True)
 
     def refresh_posts(self, occurrence_id: str) -> int:
         """Redraw the channel posts of a session (live counts, a new time, a cancellation).

@@ -6,7 +6,9 @@ which slots (:mod:`bot.sessions.slots`) fall due soon or fell due while the bot 
 makes one date job per slot, with an explicit id and ``replace_existing``, so running it
 again never multiplies jobs; slots that vanished (a cancelled session) lose their job.
 The in-memory job store is rebuilt from SQLite at every start, and the claims in
-``deliveries`` make any job that runs twice, in one process or two, send once.
+``deliveries`` (:mod:`bot.claims`) make any job that runs twice, in one process or two, send
+once. When this process's instance finds another gone (:mod:`bot.instances`), it reconciles at
+once: the slots the other was working through are resumed now.
 """
 
 from __future__ import annotations
@@ -23,9 +25,12 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.claims import Claims, process_token
+from bot.claims import Claims
 from bot.config import Settings
+from bot.instances import Instance
+from bot.jobs import RunningJobs
 from bot.pacing import Pacer
+from bot.sender import LOOKUPS_PER_SECOND, Sender
 from bot.sessions import core as sessions
 from bot.sessions.delivery import Deliverer
 from bot.sessions.slots import pending_slots
@@ -44,6 +49,7 @@ WORKERS = 4
 # network jitter put one call too many into some second, and each 429 stalls the whole
 # fan-out for its Retry-After. DMs therefore go out a little under REMINDER_DM_PER_SECOND.
 DM_RATE_HEADROOM = 0.95
+POSTS, LOOKUPS = "chat.postMessage", "conversations.history"  # the paces, shared by every process
 JOB_DEFAULTS = {
     "coalesce": True,  # a job that missed several runs runs once
     "max_instances": 1,  # never two runs of one job at a time in this process
@@ -55,6 +61,7 @@ class SessionScheduler:
     """Runs reminders while the bot serves (a :class:`bot.runtime.Service`).
 
     :param coordinators: returns the coordinators' ids (told once when a channel cannot be posted in).
+    :param instance: this process, as the others see it (started before the scheduler): claims are its.
     """
 
     def __init__(
@@ -63,15 +70,19 @@ class SessionScheduler:
         settings: Settings,
         *,
         coordinators: Callable[[], Iterable[str]],
+        instance: Instance,
         clock: Callable[[], float] = time.time,
     ):
         self.store = store
         self.settings = settings
         self.coordinators = coordinators
+        self.instance = instance
         self.clock = clock
+        instance.when_others_go(lambda gone: self.changed())
         self.stopping = threading.Event()
         self.deliverer: Deliverer | None = None
         self._expanded_at: datetime | None = None
+        self._jobs = RunningJobs(self.stopping)
         self._rounds = 0
         self._scheduler = BackgroundScheduler(
             jobstores={"default": MemoryJobStore()},
@@ -88,11 +99,21 @@ class SessionScheduler:
         """Start the scheduler; the first reconcile (the catch-up) runs at once."""
         settings = self.settings
         self.stopping.clear()
+        client = delivery_client(settings.bot_token, settings.slack_api_url)
+        claims = Claims(self.store, self.instance.id, clock=self.clock)
+        sender = Sender(
+            client,
+            claims,
+            pace=Pacer(self.store, POSTS, settings.reminder_dm_per_second * DM_RATE_HEADROOM, self.stopping, self.clock),
+            lookups=Pacer(self.store, LOOKUPS, LOOKUPS_PER_SECOND, self.stopping, self.clock),
+            stopping=self.stopping,
+            clock=self.clock,
+        )
         self.deliverer = Deliverer(
             self.store,
-            delivery_client(settings.bot_token, settings.slack_api_url),
-            claims=Claims(self.store, process_token(), clock=self.clock),
-            pacer=Pacer(settings.reminder_dm_per_second * DM_RATE_HEADROOM, self.stopping),
+            client,
+            claims=claims,
+            sender=sender,
             coordinators=self.coordinators,
             stopping=self.stopping,
             clock=self.clock,
@@ -103,7 +124,7 @@ class SessionScheduler:
             logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
         self._scheduler.start()
         self._scheduler.add_job(
-            self.reconcile,
+            self._jobs.job(self.reconcile),
             IntervalTrigger(seconds=settings.reconcile_seconds),
             id=RECONCILE,
             replace_existing=True,
@@ -113,9 +134,7 @@ class SessionScheduler:
 
     def stop(self) -> None:
         """Stop between messages: an unfinished fan-out is left for the next start to resume."""
-        self.stopping.set()
-        if self._scheduler.running:
-            self._scheduler.shutdown(wait=True)
+        self._jobs.stop(self._scheduler)
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
@@ -144,7 +163,7 @@ class SessionScheduler:
             if job is not None and (job.next_run_time <= now or job.next_run_time == run_at):
                 continue  # already waiting for its time, or about to run
             self._scheduler.add_job(
-                self._deliver,
+                self._jobs.job(self._deliver),
                 DateTrigger(run_date=run_at),
                 args=[slot.occurrence_id, slot.kind],
                 id=job_id,
@@ -168,19 +187,23 @@ class SessionScheduler:
     def every_day(self, job_id: str, func: Callable[[], object]) -> None:
         """Run ``func`` when the scheduler starts and then once a day (housekeeping, such as the
         share-out retention purge). Call before :meth:`start`."""
-        self._scheduler.add_job(func, IntervalTrigger(days=1), id=job_id, replace_existing=True, next_run_time=self._now())
+        self._scheduler.add_job(
+            self._jobs.job(func), IntervalTrigger(days=1), id=job_id, replace_existing=True, next_run_time=self._now()
+        )
 
     def changed(self) -> None:
         """Sessions changed (added, moved, cancelled): reconcile now rather than at the next round."""
         if self.running:
-            self._scheduler.add_job(self.reconcile, DateTrigger(run_date=self._now()), id=RECONCILE_NOW, replace_existing=True)
+            self._scheduler.add_job(
+                self._jobs.job(self.reconcile), DateTrigger(run_date=self._now()), id=RECONCILE_NOW, replace_existing=True
+            )
 
     def rsvps_changed(self, occurrence_id: str) -> None:
         """Redraw the session's channel posts shortly (RSVPs in the same moment share one update)."""
         job_id = f"counts:{occurrence_id}"
         if self.running and self._scheduler.get_job(job_id) is None:
             self._scheduler.add_job(
-                self._refresh,
+                self._jobs.job(self._refresh),
                 DateTrigger(run_date=self._now() + COUNTS_DELAY),
                 args=[occurrence_id],
                 id=job_id,

@@ -395,6 +395,53 @@ def test_killed_while_slack_answers_a_reminder_it_is_not_sent_twice(slack, tmp_p
     assert state in ("sent", "skipped")
 
 
+DUE_SUBSCRIBERS = 30
+
+
+def subscribe(store: Store, series_id: str, members: list[str]) -> None:
+    with store.transaction() as db:
+        db["subscriptions"].insert_all({"series_id": series_id, "user_id": m, "created_at": 0} for m in members)
+
+
+def accepted(slack: LocalSlack, start: str = "") -> list:
+    """The chat.postMessage calls Slack took (whose text starts with ``start``)."""
+    return [
+        call
+        for call in slack.calls_to("chat.postMessage")
+        if "_failed" not in call.args and str(call.args.get("text", "")).startswith(start)
+    ]
+
+
+@proves(
+    "Fault",
+    f"kill -9 at the due minute: a session with a 1-minute reminder and {DUE_SUBSCRIBERS} subscribers; once the "
+    "first 3 posts are out, the bot's process group is killed (SIGKILL) and restarted at once",
+    DUE_SUBSCRIBERS + 1,
+    "every recipient reached exactly once, the last within 10 s of the restart",
+    fixed=(
+        f"{DUE_SUBSCRIBERS - 2} of {DUE_SUBSCRIBERS + 1} recipients never got the reminder: the dead process's claim held "
+        'for its 60 s lease, longer than the reminder stayed useful, and the slot was then recorded "skipped: too late".'
+    ),
+)
+def test_killed_at_the_due_minute_a_short_reminder_still_reaches_everyone_once(slack, tmp_path):
+    database = tmp_path / "heart.db"
+    store = migrated(database)
+    occurrence = one_session(store, soon(60 + 3), title="Due-minute hour", offsets=(1,), channel="C0DUE")
+    members = [f"UDUE{n:02d}" for n in range(DUE_SUBSCRIBERS)]
+    subscribe(store, occurrence.series_id, members)
+    bot = BotServer(slack, database, env={**FAST, "REMINDER_DM_PER_SECOND": "20"}).start()
+    eventually(lambda: len(accepted(slack)) >= 3, timeout=30, what="the first 3 posts")
+    bot.kill()
+    restarted = time.time()
+    serve_until_settled(bot, store, "reminder-1", 1, timeout=60)
+    reminders = accepted(slack, "Reminder")
+    sent = Counter(call.args["channel"] for call in reminders)
+    assert sent == {"C0DUE": 1, **dict.fromkeys(members, 1)}
+    assert max(call.at for call in reminders) - restarted <= 10
+    assert log_problems(bot.log()) == []
+    ran(len(sent), DUE_SUBSCRIBERS + 1, "recipients")
+
+
 # ----------------------------------------------------------------------------- a connections round
 
 ROUND_MEMBERS = 120  # 60 pairs
@@ -476,6 +523,37 @@ def test_a_reminder_gets_through_429s_5xx_drops_and_timeouts_exactly_once(slack,
     assert failed[:4] == ["ratelimited", "ratelimited", "ratelimited", "service_unavailable"]
     assert log_problems(bot.log()) == []
     ran(len(failed) + 1, len(STORMY_SLACK) - 1, "Slack failures")  # the drop and the timeout are not answers
+
+
+LOST_ANSWERS = (
+    Failure(accepted=True, drop=True),  # posted, then the connection dropped before the answer
+    Failure(accepted=True, drop=True),
+    Failure(accepted=True, status=503, error="service_unavailable"),  # posted, then a 503
+)
+
+
+@proves(
+    "Fault",
+    "Slack takes a reminder's posts but their answers are lost: the connection drops after the channel post and "
+    "after a DM are made, and a 503 comes after another DM is made",
+    len(LOST_ANSWERS),
+    "every recipient reached exactly once (each post found in Slack by its metadata, not sent again); "
+    "recorded sent; no unhandled exception",
+    fixed="A post Slack took whose answer was lost was sent again: the member or the channel got two copies.",
+)
+def test_a_post_whose_answer_is_lost_is_not_sent_twice(slack, tmp_path):
+    store = migrated(tmp_path / "heart.db")
+    occurrence = one_session(store, soon(60 + 3), title="Lost answers hour", offsets=(1,), channel="C0LOST")
+    members = ["ULOSTA", "ULOSTB", "ULOSTC"]
+    subscribe(store, occurrence.series_id, members)
+    slack.fail_next("chat.postMessage", *LOST_ANSWERS)
+    bot = BotServer(slack, tmp_path / "heart.db", env=FAST)
+    serve_until_settled(bot, store, "reminder-1", 1)
+    sent = Counter(call.args["channel"] for call in accepted(slack, "Reminder"))
+    assert sent == {"C0LOST": 1, **dict.fromkeys(members, 1)}
+    assert set(deliveries(store, "reminder-1").values()) == {"sent"}
+    assert log_problems(bot.log()) == []
+    ran(len(LOST_ANSWERS), len(LOST_ANSWERS), "lost answers")
 
 
 @proves(

@@ -11,15 +11,17 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from bot.offline.server import BOT_TOKEN, SHAREOUT_HASH_SECRET, SIGNING_SECRET, free_port
-from tests.reliability.ledger import proves
+from bot.offline.server import BOT_TOKEN, SHAREOUT_HASH_SECRET, SIGNING_SECRET, BotServer, free_port, http
+from tests.reliability.ledger import proves, ran
 from tests.support.harness import ROOT
+from tests.support.startup import start_together
 
 GOOD = {
     "SLACK_BOT_TOKEN": BOT_TOKEN,
@@ -43,6 +45,7 @@ BAD_CONFIGURATION = {
     "PEERHOUR_CHANNEL": ("#peer-support", "PEERHOUR_CHANNEL must be a Slack channel id"),
     "REMINDER_DM_PER_SECOND": ("1000", "REMINDER_DM_PER_SECOND must be a number from 0.1 to 100"),
     "HEART_RECONCILE_SECONDS": ("0", "HEART_RECONCILE_SECONDS must be a whole number"),
+    "HEART_HEARTBEAT_SECONDS": ("0", "HEART_HEARTBEAT_SECONDS must be a number of seconds from 0.1 to 60"),
     "CONNECTIONS_PER_MINUTE": ("0", "CONNECTIONS_PER_MINUTE must be a number from 1 to 6000"),
     "SHAREOUT_RETENTION_DAYS": ("-3", "SHAREOUT_RETENTION_DAYS must be a whole number of days"),
     "SMALL_COUNT_THRESHOLD": ("0", "SMALL_COUNT_THRESHOLD must be a whole number from 1 to 100"),
@@ -133,7 +136,8 @@ def assert_refused(code: int, output: str, listened: bool, expected: str) -> Non
 @proves(
     "Fault",
     f"Invalid configuration at start: each of the {len(BAD_CONFIGURATION)} variables missing or malformed (tokens, "
-    "secrets, URL, port, time zone, member, group and channel ids, rates, days, thresholds, log level, content folder)",
+    "secrets, URL, port, time zone, member, group and channel ids, rates, intervals, days, thresholds, log level, content "
+    "folder)",
     len(BAD_CONFIGURATION),
     "exit code 1 and one line naming the variable and what to do; no traceback; the port never opened",
 )
@@ -167,3 +171,44 @@ def test_invalid_content_or_database_stops_the_start_with_one_precise_line(break
     else:
         database.write_text("these are notes, not a SQLite database\n" * 20)
     assert_refused(*serve({"CONTENT_DIR": str(content), "DATABASE_PATH": str(database)}), expected)
+
+
+# ----------------------------------------------------------------------------- starting together
+
+ROUNDS = 20
+
+
+@proves(
+    "Fault",
+    f"Two processes started at the same instant on a new DATABASE_PATH (two dynos at once, a rolling deploy): "
+    f"{ROUNDS} times serve's start-up (the database check, the core, the listeners, the scheduler) in two processes "
+    "released together, then two `python -m bot serve` started together",
+    ROUNDS + 1,
+    "both serve every time (/healthz 200)",
+    fixed=(
+        'One of the two stopped with "database is locked" or "table ... already exists", and its message blamed '
+        'the file ("point it at a writable SQLite file").'
+    ),
+)
+def test_two_processes_started_together_on_a_new_database_both_serve(local_slack, tmp_path):
+    refused = []
+    for round_ in range(ROUNDS):
+        database = tmp_path / f"round-{round_}" / "heart.db"
+        answers = start_together(database, local_slack.api_url)
+        if answers != ["serving", "serving"]:
+            refused.append((round_, answers))
+    assert refused == []
+    (tmp_path / "served").mkdir()
+    bots = [BotServer(local_slack, tmp_path / "served" / "heart.db") for _ in range(2)]
+    started = [threading.Thread(target=bot.start) for bot in bots]
+    try:
+        for thread in started:
+            thread.start()
+        for thread in started:
+            thread.join(60)
+        assert [bot.process.poll() for bot in bots] == [None, None], [bot.log() for bot in bots]
+        assert [http("GET", bot.url + "/healthz").status for bot in bots] == [200, 200]
+    finally:
+        for bot in bots:
+            bot.stop()
+    ran(ROUNDS + 1, ROUNDS + 1, "rounds")
