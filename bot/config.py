@@ -256,34 +256,34 @@ def _channel_id(value: str | None) -> str | None:
     return value
 
 
-def _dm_rate(value: str | None) -> float:
+def _number_between(
+    name: str, value: str | None, *, default: float, low: float, high: float, why: str, what: str = "a number"
+) -> float:
+    """A setting that is a number from ``low`` to ``high``; ``why`` tells the operator what to choose."""
     if value is None:
-        return 4.0
+        return default
     try:
-        rate = float(value)
+        number = float(value)
     except ValueError:
-        rate = 0.0
-    if not 0.1 <= rate <= 100:
-        raise ConfigError(
-            f"REMINDER_DM_PER_SECOND must be a number from 0.1 to 100 (got {value!r}); Slack allows a few hundred "
-            "messages a minute per workspace, so keep the default 4 unless Slack raised your limits"
-        )
-    return rate
+        number = low - 1
+    if not low <= number <= high:
+        raise ConfigError(f"{name} must be {what} from {low:g} to {high:g} (got {value!r}); {why}")
+    return number
+
+
+def _dm_rate(value: str | None) -> float:
+    return _number_between(
+        "REMINDER_DM_PER_SECOND", value, default=4.0, low=0.1, high=100,
+        why="Slack allows a few hundred messages a minute per workspace, so keep the default 4 unless Slack raised your limits",
+    )
 
 
 def _connections_rate(value: str | None) -> float:
-    if value is None:
-        return 50.0
-    try:
-        rate = float(value)
-    except ValueError:
-        rate = 0.0
-    if not 1 <= rate <= 6000:
-        raise ConfigError(
-            f"CONNECTIONS_PER_MINUTE must be a number from 1 to 6000 (got {value!r}); each introduction opens a group "
-            "DM, which Slack allows about 50 times a minute, so keep the default 50 unless Slack raised your limits"
-        )
-    return rate
+    return _number_between(
+        "CONNECTIONS_PER_MINUTE", value, default=50.0, low=1, high=6000,
+        why="each introduction opens a group DM, which Slack allows about 50 times a minute, so keep the default 50 "
+        "unless Slack raised your limits",
+    )
 
 
 def _reconcile_seconds(value: str | None) -> int:
@@ -295,33 +295,17 @@ def _reconcile_seconds(value: str | None) -> int:
 
 
 def _heartbeat_seconds(value: str | None) -> float:
-    if value is None:
-        return 5.0
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = 0.0
-    if not 0.1 <= seconds <= 60:
-        raise ConfigError(
-            f"HEART_HEARTBEAT_SECONDS must be a number of seconds from 0.1 to 60 (got {value!r}); a process silent for "
-            "three heartbeats is taken for gone, so keep the default 5 unless the database is slow to write"
-        )
-    return seconds
+    return _number_between(
+        "HEART_HEARTBEAT_SECONDS", value, default=5.0, low=0.1, high=60, what="a number of seconds",
+        why="a process silent for three heartbeats is taken for gone, so keep the default 5 unless the database is slow to write",
+    )
 
 
 def _ping_seconds(value: str | None) -> float:
-    if value is None:
-        return 5.0
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = 0.0
-    if not 1 <= seconds <= 60:
-        raise ConfigError(
-            f"SOCKET_MODE_PING_SECONDS must be a number of seconds from 1 to 60 (got {value!r}); a silent "
-            "Socket Mode connection is noticed within about twice this time"
-        )
-    return seconds
+    return _number_between(
+        "SOCKET_MODE_PING_SECONDS", value, default=5.0, low=1, high=60, what="a number of seconds",
+        why="a silent Socket Mode connection is noticed within about twice this time",
+    )
 
 
 def _log_level(value: str | None) -> str:

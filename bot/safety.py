@@ -616,13 +616,9 @@ def _spelling_fixer(known: set[str]) -> Callable[[str], str]:
             for i in range(1, 4):
                 by_swap[word[:i] + word[i + 1] + word[i] + word[i + 2 :]].add(word)
 
-    # A word one letter longer than the longest known word is no typo of one; measuring it
-    # would cost its length squared (a 100,000-letter "word" took seconds).
-    longest = max((len(word) for word in known), default=0)
-
     @functools.lru_cache(maxsize=65_536)
     def fix(token: str) -> str:
-        if len(token) < 5 or len(token) > longest + 1 or token in known or not token.isalpha():
+        if not 5 <= len(token) <= LONGEST_TYPO or token in known or not token.isalpha():
             return token
         if len(token) == 5:  # two letters swapped, or one dropped from a six-letter word ("livng")
             found = by_swap.get(token, set()) | by_deletion.get(token, set())
@@ -636,6 +632,7 @@ def _spelling_fixer(known: set[str]) -> Callable[[str], str]:
     return fix
 
 
+LONGEST_TYPO = 40  # longer "words" (a pasted key, a run of one letter) are never read as typos
 DICTIONARY_LANGUAGES = ("en", "es")  # Portuguese's list is five times larger and slow to load
 COMMON = 100  # how often a word must occur in the lists' source to count as a real word
 

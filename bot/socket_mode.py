@@ -56,6 +56,10 @@ class HeartSocketModeClient(SocketModeClient):
         self._reconnecting = True
         self._reader: tuple[WebSocketApp, threading.Thread] | None = None  # the newest connection's
         self._reader_lock = threading.Lock()
+        # Held while an acknowledgement is written, and while a connection is retired: nothing
+        # may be written on a connection after its close frame, or the peer drops it unread.
+        self._send_lock = threading.Lock()
+        self._retired: WebSocketApp | None = None
         super().__init__(ping_interval=ping_interval, **kwargs)  # type: ignore[arg-type]
 
     def _run_current_session(self) -> None:
@@ -73,6 +77,8 @@ class HeartSocketModeClient(SocketModeClient):
 
     def connect(self) -> None:
         """Put a new connection in place of the current one, and open it."""
+        with self._send_lock:  # an acknowledgement being written on it goes out before it closes
+            self._retired = self.current_session
         super().connect()
         self._run_current_session()  # now, not at the runner's next turn
 
@@ -114,14 +120,15 @@ class HeartSocketModeClient(SocketModeClient):
         # opening handshake is done: a websocket client may not send before it.
         deadline = time.monotonic() + ACK_SECONDS
         while True:
-            session = self.current_session
-            sock = session.sock if session is not None else None
-            if session is not None and sock is not None and sock.connected:
-                try:
-                    session.send(message)
-                    return
-                except WebSocketException:
-                    pass  # closed under us: try the one that replaces it
+            with self._send_lock:
+                session = self.current_session
+                sock = session.sock if session is not None else None
+                if session is not None and session is not self._retired and sock is not None and sock.connected:
+                    try:
+                        session.send(message)
+                        return
+                    except WebSocketException:
+                        pass  # closed under us: try the one that replaces it
             if self.closed or time.monotonic() >= deadline:
                 raise WebSocketConnectionClosedException("no open Socket Mode connection to send on")
             time.sleep(0.02)

@@ -204,3 +204,9 @@ def test_a_tip_sheet_lookup_about_a_crisis_opens_the_crisis_steps(net):
     library = TipSheetLibrary(load_content(CONTENT).tipsheets)
     found = library.find("suicide hotline", crisis=net.is_crisis_topic("suicide hotline"))
     assert found.sheet is not None and "If someone is in crisis" in found.sheet.body
+
+
+def test_a_pasted_run_of_one_letter_is_not_read_as_a_typo(net):
+    """A 120,000-letter "word" once cost seconds in the typo reader; it is never a typo."""
+    assert net.hears("a" * 120_000) is None
+    assert net._spelling("sucidal") == "suicidal"
