@@ -24,6 +24,7 @@ def create_app(heart: Heart, *, token: str | None = None, signing_secret: str | 
     """
     client = web_client(heart.settings, token)
     app = App(
+        name="heart-bot",  # unnamed, Bolt reads the whole call stack's source to name the app after its caller's file
         client=client,
         signing_secret=signing_secret or heart.settings.signing_secret,
         process_before_response=True,

@@ -35,7 +35,7 @@ from slack_bolt import App, BoltRequest
 from bot import slack_shape
 from bot.app import create_app
 from bot.config import Settings
-from bot.runtime import Heart, build_heart, health
+from bot.runtime import Content, Heart, build_heart, health
 from bot.sessions import feeds
 
 log = logging.getLogger(__name__)
@@ -166,9 +166,12 @@ def run_until_stopped(server: Any) -> None:
         signal.signal(signal.SIGTERM, previous)
 
 
-def serve(settings: Settings) -> None:
-    """Serve Slack over HTTP until stopped, then stop the core cleanly (pending work first)."""
-    heart = build_heart(settings)
+def serve(settings: Settings, content: Content | None = None) -> None:
+    """Serve Slack over HTTP until stopped, then stop the core cleanly (pending work first).
+
+    :param content: the content of ``settings.content_dir``, if it was read and checked already.
+    """
+    heart = build_heart(settings, content)
     try:
         server = create_server(SlackFront(heart, create_app(heart)), settings.port)
         heart.start_services()
