@@ -143,7 +143,12 @@ def check(online: bool | None, content_only: bool) -> None:
         f"{len(content.tipsheets)} tip sheets"
     )
     net = content.shareout.crisis
-    model = f"a word model of {len(net.model.words)} words ({net.model.trained_on})" if net.model else "no word model"
+    model = (
+        f"a word model of {len(net.model.words)} words and word pairs and {len(net.model.grams)} character n-grams "
+        f"({net.model.trained_on})"
+        if net.model
+        else "no word model"
+    )
     click.echo(f"safety net ok: {len(net.rules)} rules, {model}")
     for series in content.sessions:
         click.echo(f"series ok: {series.id}: {series.recurrence.describe()}")
@@ -284,18 +289,27 @@ def restore(source: Path, database_path: Path | None, yes: bool) -> None:
     help="Also draw the session chart to this PNG file.",
 )
 @click.option("--db", "database_path", type=click.Path(path_type=Path), help="SQLite file (default: DATABASE_PATH).")
+@click.option(
+    "--recompute",
+    is_flag=True,
+    help="Count a period that has ended afresh and keep the new figures in place of those first exported "
+    "(members who deleted their data since are no longer counted).",
+)
 @friendly
-def report(period: str, output: str, chart_path: Path | None, database_path: Path | None) -> None:
-    """Print the engagement report: the same figures coordinators get with /heart report."""
+def report(period: str, output: str, chart_path: Path | None, database_path: Path | None, recompute: bool) -> None:
+    """Print the engagement report: the same figures coordinators get with /heart report.
+
+    A period that has ended is kept as first printed or exported: the same figures every time after.
+    """
     from bot.engagement.formats import FORMATS
-    from bot.engagement.report import report_for
+    from bot.engagement.kept import report_for
     from bot.runtime import build_heart
 
     settings = _settings(database_path=database_path, log_level="WARNING")
     configure_logging(settings)
     heart = build_heart(settings)
     try:
-        result = report_for(heart.store, heart.settings, heart.labels, period)
+        result = report_for(heart.store, heart.settings, heart.labels, period, export=True, recompute=recompute)
     finally:
         heart.close()
     if output == "html":

@@ -23,7 +23,7 @@ from typing import Protocol
 
 import sqlite_utils
 
-from bot import cache, claims, events, instances, pacing
+from bot import cache, claims, events, instances, pacing, profiles
 from bot.background import Background
 from bot.claims import Claims
 from bot.config import Settings
@@ -32,7 +32,7 @@ from bot.connections.content import Choice as ConnectionChoice
 from bot.connections.content import ConnectionsContent, Sheet, load_connections_content
 from bot.connections.scheduler import ConnectionsScheduler
 from bot.content import Problems
-from bot.engagement import attendance, pulse, report, rollups
+from bot.engagement import attendance, kept, pulse, report, rollups
 from bot.engagement.pulse_service import PulseService
 from bot.engagement.report import Labels
 from bot.errors import ConfigError, ContentError
@@ -44,10 +44,10 @@ from bot.library.glossary import GlossaryIndex
 from bot.library.loaders import load_library
 from bot.library.mrkdwn import tips
 from bot.library.tipsheets import TipSheetLibrary
-from bot.members import profile
 from bot.members.coordinators import Coordinators
 from bot.pacing import Pacer
 from bot.preflight import SlackFindings, check_slack
+from bot.scheduling import Scheduler
 from bot.sessions import core as sessions
 from bot.sessions.content import load_session_content
 from bot.sessions.core import Series
@@ -71,9 +71,10 @@ MIGRATION_SETS = [
     connections.migrations,
     report.migrations,  # indexes on the tables above, for reports: keep it after them
     attendance.migrations,
-    profile.migrations,
+    profiles.migrations,  # after connections: the one profile took over their sector and state
     pulse.migrations,
     rollups.migrations,  # counts of the tables above, kept by triggers: keep it after them
+    kept.migrations,
 ]
 
 
@@ -186,6 +187,8 @@ class Heart:
     # Work a request goes on with after it is answered (Slack calls, a write the database made wait).
     background: Background = field(default_factory=Background)
     services: list[Service] = field(default_factory=list)
+    reminders: SessionScheduler | None = None  # the features on the process's scheduler (None in the CLI)
+    introductions: ConnectionsScheduler | None = None
 
     # The search indexes are built when first asked for: stemming every name, definition and
     # tip sheet section takes about a tenth of a second that a start need not wait for. A
@@ -217,13 +220,13 @@ class Heart:
 
     @property
     def scheduler(self) -> SessionScheduler | None:
-        """This process's running scheduler, or None (the offline shell and the CLI have none)."""
-        return next((s for s in self.services if isinstance(s, SessionScheduler) and s.running), None)
+        """This process's running reminders, or None (the offline shell and the CLI have none)."""
+        return self.reminders if self.reminders is not None and self.reminders.running else None
 
     @property
     def connections(self) -> ConnectionsScheduler | None:
         """This process's running connections rounds, or None (the offline shell and the CLI have none)."""
-        return next((s for s in self.services if isinstance(s, ConnectionsScheduler) and s.running), None)
+        return self.introductions if self.introductions is not None and self.introductions.running else None
 
     def is_coordinator(self, user_id: str | None) -> bool:
         """True when ``user_id`` may use coordinator commands (checked on every request).
@@ -291,7 +294,11 @@ def build_heart(settings: Settings, content: Content | None = None) -> Heart:
     sessions.import_series(store, list(content.sessions), now=now, default_channel=settings.peerhour_channel)
     sessions.expand_all(store, now)
     instance = Instance(store, heartbeat=settings.heartbeat_seconds)
-    scheduler = SessionScheduler(store, settings, coordinators=coordinators.all, instance=instance)
+    # One scheduler for the process; each feature registers its jobs on it.
+    scheduler = Scheduler(store, settings, instance=instance)
+    heart.reminders = SessionScheduler(scheduler, coordinators=coordinators.all)
+    heart.introductions = ConnectionsScheduler(scheduler, content.connections)
+    PulseService(scheduler, web_client(settings))
     if settings.shareout_retention_days:
         takedowns = Pacer(store, "chat.delete", TAKEDOWNS_PER_SECOND, scheduler.stopping)
         scheduler.every_day(
@@ -306,9 +313,7 @@ def build_heart(settings: Settings, content: Content | None = None) -> Heart:
                 zone=settings.tz,
             ),
         )
-    connecting = ConnectionsScheduler(store, settings, content.connections, instance=instance)
-    pulse = PulseService(store, web_client(settings))
-    heart.services += [instance, scheduler, connecting, pulse]  # started in this order, stopped in the reverse
+    heart.services += [instance, scheduler]  # started in this order, stopped in the reverse
     # Stopped first (services stop in reverse): work handed over by requests finishes before
     # the scheduler, the writers and the database close under it.
     heart.services.append(heart.background)

@@ -439,12 +439,15 @@ class SafetyNet:
 
     def _voice(self, tokens: list[str]) -> Who:
         """Whom a whole text is mostly about: someone else when it names others more often
-        than the writer (leaving out "my", "him" and the "me" of "she told me")."""
+        than the writer (leaving out "my", "him" and the "me" of "she told me"; the "she" of
+        it counts)."""
         people = self.people
         mine = others = 0
         for i, token in enumerate(tokens):
-            if token in people.objects or token in people.possessive or _beside(tokens, i, people.reporting):
+            if token in people.objects or token in people.possessive:
                 continue
+            if token in people.self_words and _beside(tokens, i, people.reporting):
+                continue  # the "me" of "she told me" is the listener
             others += token in people.other_words
             mine += token in people.self_words and token not in people.other_words
         return Who.OTHER if others > mine else Who.SELF

@@ -39,6 +39,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.blocks import Message
 from bot.claims import FAILED, SENT, SKIPPED, Claim, Claims
 from bot.pacing import TRANSIENT_ERRORS, Pacer, backoff_delay, rate_limited, retry_after
 
@@ -50,6 +51,7 @@ LOOKUP_MARGIN = 60.0  # the lookup reaches this far before the attempt began (Sl
 LOOKUP_PAGE = 15  # messages a page: Slack's cap for conversations.history outside the Marketplace
 LOOKUP_PAGES = 4
 LOOKUPS_PER_SECOND = 40 / 60  # conversations.history and .open are Tier 3 (50+ a minute)
+LOOKUPS = "conversations.history"  # the lookups' pace, shared by every feature and process
 MAY_HAVE_BEEN_SENT = "not sent again: Slack's answer was lost and the lookup could not be made, so it may have been posted"
 
 
@@ -135,20 +137,23 @@ class Sender:
         self,
         claim: Claim,
         channel: str,
-        content: Mapping[str, Any],
+        message: Message,
         useful_until: datetime,
         *,
         direct: bool,
         wait: bool = True,
     ) -> Outcome:
-        """Post ``content`` (``text``, ``blocks``...) to ``channel`` until Slack takes it, it stops
-        being useful, or it fails for good; record the outcome on ``claim``.
+        """Post ``message`` to ``channel`` (links not unfurled) until Slack takes it, it stops being
+        useful, or it fails for good; record the outcome on ``claim``.
 
-        :param direct: True for a DM to a member (``channel`` is their id): when Slack's answer is
-            lost and the lookup can't be made, it is recorded as may-have-been-sent, not sent again.
+        :param direct: True for a private message, a DM to a member (``channel`` is their id) or a
+            group DM (its id): when Slack's answer is lost and the lookup can't be made, it is
+            recorded as may-have-been-sent, not sent again.
         :param wait: False to return ``in doubt`` rather than wait while a post whose answer was lost
             may still be landing (a fan-out sends the others meanwhile, then posts it again).
         """
+        payload = message.to_dict()
+        content = {"text": payload["text"], "blocks": payload["blocks"], "unfurl_links": False, "unfurl_media": False}
         failures = 0
         in_doubt = claim.in_doubt_since  # when the attempt that may have been posted began
         look_after = self.ready_at(claim)
@@ -232,7 +237,7 @@ class Sender:
             if not self.lookups.wait_turn():
                 return Lookup(Found.TRY_AGAIN, "stopping")
             conversation = channel
-            if direct:  # the bot's own DM with the member
+            if direct and channel[:1] in ("U", "W"):  # a member (Slack's user ids): the bot's own DM with them
                 conversation = self.client.conversations_open(users=channel)["channel"]["id"]
             cursor = None
             for _ in range(LOOKUP_PAGES):

@@ -1,49 +1,117 @@
 """A small linear model over words: how strongly a text's words lean one way.
 
-The model is a table of words, each with its rarity (idf) and its weight, plus an
-intercept and a threshold, kept as JSON in the repository so it runs offline and can be
-read. It scores a text the way scikit-learn's ``TfidfVectorizer(sublinear_tf=True)``
-followed by ``LogisticRegression`` would, without needing either at run time:
-``tests/safety_corpus/train.py`` fits it and writes the file.
+The model reads a text's words three ways: each word, each pair of neighbouring words
+(``not wake``), and the letters inside words (``" hop"``, ``"opel"``...: character
+n-grams, so a misspelt or unseen form, ``hopless`` or ``hopelessness``, shares most of
+its n-grams with one that was seen). Each way is a table of features with their rarity
+(idf) and weight; the model scores a text the way scikit-learn's ``TfidfVectorizer``
+would (words and pairs with ``sublinear_tf=True``, letters with ``binary=True``, each
+block normalised on its own, the letters' block scaled by ``gram_scale``) followed by
+``LogisticRegression``, without needing either at run time. The tables, an intercept and
+a threshold are kept as JSON in the repository so the model runs offline and can be
+read: ``tests/safety_corpus/train.py`` fits it and writes the file.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-MODEL_FIELDS = {"about", "trained_on", "threshold", "intercept", "min_words", "words"}
+MODEL_FIELDS = {"about", "trained_on", "threshold", "intercept", "min_words", "words", "grams", "gram_sizes", "gram_scale"}
+GAP = "|"  # a mark, a blanked word or a dropped sentence in the words read: no pair spans it
+CACHED_WORDS = 50_000  # words whose letters' features are remembered; beyond this the memory starts over
 
 
 class ModelError(ValueError):
     """A model file that cannot be read: a missing field, a weight that is not a number."""
 
 
+def word_features(words: Sequence[str]) -> list[str]:
+    """The word block's features of a text: its words, then each pair of neighbours (``a b``)
+    that no gap parts and neither of which is a word family's tag (``{pills}``)."""
+    plain = [w for w in words if w != GAP]
+    pairs = [f"{a} {b}" for a, b in zip(words, words[1:]) if _pairable(a) and _pairable(b)]
+    return plain + pairs
+
+
+def letter_features(word: str, sizes: tuple[int, int]) -> tuple[str, ...]:
+    """The character n-grams of one word, the word padded with a space each side
+    (scikit-learn's ``char_wb``); none for gaps, family tags and negated words."""
+    if not _pairable(word) or word.startswith("not_"):
+        return ()
+    padded, (low, high) = f" {word} ", sizes
+    return tuple(padded[i : i + n] for n in range(low, high + 1) for i in range(len(padded) - n + 1))
+
+
+def _pairable(word: str) -> bool:
+    return word != GAP and not word.startswith("{")
+
+
 @dataclass(frozen=True)
 class WordModel:
-    """Words with their idf and weight; a text scores above ``threshold`` when its words lean in."""
+    """Features with their idf and weight; a text scores above ``threshold`` when its words lean in."""
 
-    words: Mapping[str, tuple[float, float]]  # word -> (idf, weight)
+    words: Mapping[str, tuple[float, float]]  # word or "word word" -> (idf, weight)
     intercept: float
     threshold: float
     min_words: int = 1  # fewer of its words than this and the model stays silent: one word can't lean
     trained_on: str = ""
+    grams: Mapping[str, tuple[float, float]] = field(default_factory=dict)  # character n-gram -> (idf, weight)
+    gram_sizes: tuple[int, int] = (3, 5)
+    gram_scale: float = 1.0  # the letters' block's weight beside the words' block
+    _known_grams: dict[str, tuple[str, ...]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _pairs: dict[str, frozenset[str]] = field(init=False, repr=False, compare=False)  # a pair's first word -> its second words
+    _gram_lean: dict[str, float] = field(init=False, repr=False, compare=False)  # idf * weight
+    _gram_square: dict[str, float] = field(init=False, repr=False, compare=False)  # idf * idf
+
+    def __post_init__(self) -> None:
+        pairs: dict[str, set[str]] = {}
+        for first, _, second in (f.partition(" ") for f in self.words if " " in f):
+            pairs.setdefault(first, set()).add(second)
+        object.__setattr__(self, "_pairs", {first: frozenset(seconds) for first, seconds in pairs.items()})
+        object.__setattr__(self, "_gram_lean", {g: idf * weight for g, (idf, weight) in self.grams.items()})
+        object.__setattr__(self, "_gram_square", {g: idf * idf for g, (idf, _) in self.grams.items()})
 
     def probability(self, words: Sequence[str]) -> float:
         """The model's probability that a text with these ``words`` belongs to its class."""
-        counts = Counter(w for w in words if w in self.words)
-        if not counts:
-            return _sigmoid(self.intercept)
-        values = {w: (1 + math.log(n)) * self.words[w][0] for w, n in counts.items()}
-        norm = math.sqrt(sum(v * v for v in values.values()))
-        return _sigmoid(self.intercept + sum(v * self.words[w][1] for w, v in values.items()) / norm)
+        # A pair is formed only when the table holds it (most neighbours make no pair of it);
+        # the pairs word_features leaves out are never in the table.
+        follows, none = self._pairs, frozenset[str]()
+        counts = Counter(words)
+        counts.update(f"{a} {b}" for a, b in zip(words, words[1:]) if b in follows.get(a, none))
+        z, dot, square, table = self.intercept, 0.0, 0.0, self.words
+        for feature, n in counts.items():  # sublinear tf-idf, one loop: most features occur once (log 1 = 0)
+            entry = table.get(feature)
+            if entry is not None:
+                value = entry[0] if n == 1 else (1 + math.log(n)) * entry[0]
+                dot += value * entry[1]
+                square += value * value
+        if square:
+            z += dot / math.sqrt(square)
+        grams = self._grams_of(words)
+        if grams:  # each n-gram counts once however often it occurs: a sum of ready products, fast on long texts
+            norm = math.sqrt(sum(map(self._gram_square.__getitem__, grams)))
+            z += self.gram_scale * sum(map(self._gram_lean.__getitem__, grams)) / norm
+        return _sigmoid(z)
 
     def leans(self, words: Sequence[str]) -> bool:
         """True when the text holds at least ``min_words`` of the model's words and they reach the threshold."""
         return sum(w in self.words for w in words) >= self.min_words and self.probability(words) >= self.threshold
+
+    def _grams_of(self, words: Iterable[str]) -> set[str]:
+        """The model's own character n-grams in ``words``, each word's worked out once and remembered."""
+        known, grams = self._known_grams, set()
+        for word in set(words):  # each n-gram counts once, so each word need only be read once
+            found = known.get(word)
+            if found is None:
+                if len(known) >= CACHED_WORDS:
+                    known.clear()
+                found = known[word] = tuple(g for g in letter_features(word, self.gram_sizes) if g in self.grams)
+            grams.update(found)
+        return grams
 
 
 def read_word_model(data: Any) -> WordModel:
@@ -57,20 +125,30 @@ def read_word_model(data: Any) -> WordModel:
         raise ModelError(f"is missing {', '.join(sorted(missing))}")
     if unknown := set(data) - MODEL_FIELDS:
         raise ModelError(f"has unknown field(s) {', '.join(sorted(unknown))}")
-    words = data["words"]
+    words, grams = data["words"], data.get("grams", {})
     if not isinstance(words, dict) or not all(_pair(v) for v in words.values()):
         raise ModelError("words must map each word to [idf, weight]")
+    if not isinstance(grams, dict) or not all(_pair(v) for v in grams.values()):
+        raise ModelError("grams must map each character n-gram to [idf, weight]")
     threshold, intercept, min_words = data["threshold"], data["intercept"], data.get("min_words", 1)
     if not _number(intercept) or not _number(threshold) or not 0 < threshold < 1:
         raise ModelError("intercept must be a number and threshold a probability between 0 and 1")
     if not isinstance(min_words, int) or isinstance(min_words, bool) or min_words < 1:
         raise ModelError("min_words must be a whole number, 1 or more")
+    sizes, scale = data.get("gram_sizes", [3, 5]), data.get("gram_scale", 1.0)
+    if not (isinstance(sizes, list) and len(sizes) == 2 and all(_whole(s) for s in sizes) and 1 <= sizes[0] <= sizes[1]):
+        raise ModelError("gram_sizes must be [shortest, longest] character n-gram, whole numbers from 1")
+    if not _number(scale):
+        raise ModelError("gram_scale must be a number")
     return WordModel(
         words={w: (float(v[0]), float(v[1])) for w, v in words.items()},
         intercept=float(intercept),
         threshold=float(threshold),
         min_words=min_words,
         trained_on=str(data.get("trained_on", "")),
+        grams={g: (float(v[0]), float(v[1])) for g, v in grams.items()},
+        gram_sizes=(sizes[0], sizes[1]),
+        gram_scale=float(scale),
     )
 
 
@@ -80,6 +158,10 @@ def _pair(value: Any) -> bool:
 
 def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _sigmoid(z: float) -> float:

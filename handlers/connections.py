@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackClientError
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot import events
+from bot import events, profiles
 from bot.blocks import Message, context, notice, section
 from bot.connections import blocks, rounds
 from bot.connections import core as connections
@@ -294,8 +294,9 @@ def _switch(heart: Heart, user_id: str, action_id: str) -> str:
 
 def _open_profile(heart: Heart, client: WebClient, trigger_id: str | None, user_id: str, surface: str) -> None:
     """Open the profile form at once, while the trigger is fresh."""
-    profile = connections.get_profile(heart.store, user_id)
-    client.views_open(trigger_id=trigger_id, view=blocks.profile_view(heart.content.connections, profile, metadata=surface))
+    profile, given = connections.get_profile(heart.store, user_id), profiles.get(heart.store, user_id)
+    view = blocks.profile_view(heart.content.connections, profile, given, metadata=surface)
+    client.views_open(trigger_id=trigger_id, view=view)
 
 
 def _surface(click: Click, body: dict) -> str:

@@ -19,7 +19,8 @@ from slack_sdk.models.blocks import Block
 
 from bot.blocks import Message, notice
 from bot.engagement import attendance, blocks, charts, exports, pulse, summary
-from bot.engagement.report import Report, report_for, series_catalog
+from bot.engagement.kept import report_for
+from bot.engagement.report import Report, series_catalog
 from bot.errors import HeartError
 from bot.runtime import Heart
 from bot.sessions.blocks import ADD_ACTION, HOME
@@ -243,10 +244,13 @@ def _coordinator_click(heart: Heart, action: dict, body: dict, respond: Any) -> 
     return None if click is None else (click, reply)
 
 
-def _compute(heart: Heart, reply: Reply, period: str) -> Report | None:
-    """The report for ``period``, or None after telling the coordinator what was wrong."""
+def _compute(heart: Heart, reply: Reply, period: str, *, export: bool = False) -> Report | None:
+    """The report for ``period``, or None after telling the coordinator what was wrong.
+
+    :param export: the figures leave Slack (a file by DM): a closed period's are kept as they are now.
+    """
     try:
-        return report_for(heart.store, heart.settings, heart.labels, period)
+        return report_for(heart.store, heart.settings, heart.labels, period, export=export)
     except HeartError as error:  # a period the parser could not read
         reply(blocks.problem(str(error)))
         return None
@@ -265,14 +269,14 @@ def _series(heart: Heart) -> dict[str, str]:
 
 def _summary(heart: Heart, client: WebClient, reply: Reply, user_id: str, period: str) -> None:
     """The funder figures in place, and the one-page HTML summary by DM."""
-    report = _compute(heart, reply, period)
+    report = _compute(heart, reply, period, export=True)
     if report is None:
         return
     reply(blocks.summary_message(report))
     page = summary.as_html(report, charts.render(report)).encode()
     name = f"heart-summary-{report.period.start_day.isoformat()}_{report.period.day_starts()[-1].date().isoformat()}.html"
     try:
-        send_files(client, user_id, [{"file": page, "filename": name, "title": name}], f"Your summary for {report.period.label}.")
+        send_files(client, user_id, [{"file": page, "filename": name, "title": name}], _comment("summary", report))
     except SlackApiError as error:
         log.warning("could not send the summary to %s: %s", user_id, error.response.get("error"))
         reply(notice("Sorry, Slack would not take the summary file just now. Please try again in a moment."))
@@ -280,7 +284,7 @@ def _summary(heart: Heart, client: WebClient, reply: Reply, user_id: str, period
 
 def _send_by_dm(heart: Heart, client: WebClient, reply: Reply, user_id: str, verb: str, period: str) -> None:
     """Compute, render and upload a chart or the CSV exports to the coordinator's DM."""
-    report = _compute(heart, reply, period)
+    report = _compute(heart, reply, period, export=True)
     if report is None:
         return
     what = "chart" if verb == "chart" else "export"
@@ -299,9 +303,14 @@ def _send_by_dm(heart: Heart, client: WebClient, reply: Reply, user_id: str, ver
         files = exports.export(heart.store, report, heart.labels)
         uploads = [{"file": f.content, "filename": f.name, "title": f.name} for f in files]
     try:
-        send_files(client, user_id, uploads, f"Your {what} for {report.period.label}.")
+        send_files(client, user_id, uploads, _comment(what, report))
     except SlackApiError as error:
         log.warning("could not send the %s to %s: %s", what, user_id, error.response.get("error"))
         reply(notice(f"Sorry, Slack would not take the {what} just now, so nothing was sent. Please try again in a moment."))
         return
     log.info("sent the %s (%d files) to coordinator %s", what, len(uploads), user_id)
+
+
+def _comment(what: str, report: Report) -> str:
+    """The words that come with the files in the coordinator's DM."""
+    return " ".join(filter(None, (f"Your {what} for {report.period.label}.", report.kept_note)))

@@ -6,7 +6,8 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import Block
 
-from bot.members import blocks, profile
+from bot import profiles
+from bot.members import blocks
 from bot.members import data as member_data
 from bot.runtime import Heart
 from bot.shareouts import posts as shareout_posts
@@ -32,8 +33,8 @@ def _your_data_section(heart: Heart, visit: HomeVisit) -> list[Block]:
 
 
 def _profile_section(heart: Heart, visit: HomeVisit) -> list[Block]:
-    given = profile.get(heart.store, visit.user_id)
-    return blocks.profile_home_blocks(heart.content.shareout.sector_label(given.sector), given.state)
+    given = profiles.get(heart.store, visit.user_id)
+    return blocks.profile_home_blocks(heart.content.shareout.sector_label(given.sector), given.state_name)
 
 
 def profile_clicked(ack: Ack, action: dict, body: dict, client: WebClient, context: BoltContext) -> None:
@@ -42,7 +43,7 @@ def profile_clicked(ack: Ack, action: dict, body: dict, client: WebClient, conte
     heart = heart_of(context)
     click = Click.from_payload(action, body)
     sectors = [(s.id, s.label) for s in heart.content.shareout.sectors]
-    view = blocks.profile_modal(profile.get(heart.store, click.user_id), sectors, profile.STATES)
+    view = blocks.profile_modal(profiles.get(heart.store, click.user_id), sectors)
     client.views_open(trigger_id=click.trigger_id, view=view)
 
 
@@ -51,12 +52,9 @@ def profile_submitted(ack: Ack, body: dict, client: WebClient, context: BoltCont
     ack()
     heart = heart_of(context)
     submission = Submission.from_payload(body)
-    sector, state = submission.choice(blocks.PROFILE_SECTOR), submission.choice(blocks.PROFILE_STATE)
-    given = profile.Profile(
-        sector if sector in {s.id for s in heart.content.shareout.sectors} else None,
-        state if state in profile.STATES else None,
-    )
-    profile.save(heart.store, submission.user_id, given, now=utc_now())
+    sectors = [s.id for s in heart.content.shareout.sectors]
+    given = profiles.checked(submission.choice(profiles.SECTOR), submission.choice(profiles.STATE), sectors)
+    profiles.save(heart.store, submission.user_id, given, now=utc_now())
     publish_home(client, heart, submission.user_id)
 
 

@@ -6,8 +6,6 @@ tests/reliability/test_faults.py.)
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,20 +15,12 @@ from bot.runtime import load_content
 from tests.conftest import REAL_CONTENT
 from tests.support.connections_helpers import community, introductions, introductions_settled
 from tests.support.session_helpers import migrated
+from tests.support.waiting import eventually
 
 ZONE = "America/New_York"
 MEMBERS = 120  # 60 pairs
 ENV = {"HEART_RECONCILE_SECONDS": "1", "CONNECTIONS_PER_MINUTE": "1200", "HEART_TIMEZONE": ZONE}
 CONNECTING = load_content(REAL_CONTENT).connections
-
-
-def wait_until(check: Callable[[], object], timeout: float = 60, what: str = "it") -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := check():
-            return result
-        time.sleep(0.05)
-    raise TimeoutError(f"waited {timeout}s for {what}")
 
 
 def test_two_processes_on_one_database_introduce_each_pair_exactly_once(slack, tmp_path: Path):
@@ -39,7 +29,7 @@ def test_two_processes_on_one_database_introduce_each_pair_exactly_once(slack, t
     started = rounds.start_now(store, CONNECTING, core.get_schedule(store, ZONE), by="UCOORD1", now=datetime.now(UTC))
     bots = [BotServer(slack, store.path, env=ENV).start() for _ in range(2)]
     try:
-        wait_until(lambda: introductions_settled(store), what="the round to be settled")
+        eventually(lambda: introductions_settled(store), timeout=60, what="the round to be settled")
     finally:
         for bot in bots:
             bot.stop()

@@ -4,8 +4,7 @@ through signed HTTP requests to the real app (a real SQLite file, the local Slac
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,6 +18,7 @@ from bot.runtime import load_content
 from bot.store import Store
 from tests.conftest import REAL_CONTENT
 from tests.support.connections_helpers import join
+from tests.support.waiting import eventually, text_of
 
 COORDINATOR = "UCOORD1"
 MEMBER = "UJOINER"
@@ -38,19 +38,6 @@ def store(bot: BotServer) -> Iterator[Store]:
     found = Store(bot.database_path)
     yield found
     found.close()
-
-
-def wait_until(check: Callable[[], object], timeout: float = 15) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := check():
-            return result
-        time.sleep(0.05)
-    raise TimeoutError("waited too long")
-
-
-def text_of(payload: object) -> str:
-    return json.dumps(payload, ensure_ascii=False)
 
 
 def buttons(blocks: list[dict]) -> dict[str, dict]:
@@ -94,7 +81,7 @@ def test_joining_saves_the_profile_and_the_members_time_zone(bot, slack, store):
     answer = bot.submit("connect_profile", profile_values(blocked=("UNOTHIM",)), user=MEMBER, private_metadata="panel")
     assert answer.json["response_action"] == "update"
     assert "You've joined monthly connections" in text_of(answer.json["view"])
-    profile = wait_until(lambda: (p := core.get_profile(store, MEMBER)) and p.tz and p)
+    profile = eventually(lambda: (p := core.get_profile(store, MEMBER)) and p.tz and p)
     assert (profile.sector, profile.state, profile.topics, profile.blocked) == (
         "school-clinician",
         "VT",
@@ -193,17 +180,17 @@ def test_a_coordinator_starts_a_round_now_and_the_running_bot_introduces_each_pa
     latest = rounds.latest_round(store)
     groups = [g for g in rounds.groups_of(store, latest.id) if g.id not in before]
     assert groups and latest.planned_by == COORDINATOR
-    wait_until(lambda: len(slack.calls_to("chat.postMessage")) >= len([g for g in groups if g.user_ids]))
+    eventually(lambda: len(slack.calls_to("chat.postMessage")) >= len([g for g in groups if g.user_ids]))
     introduced = {c.args["channel"] for c in slack.calls_to("chat.postMessage")}
     assert all(c.startswith("G") for c in introduced)
     # A second press inside two weeks is refused; pause and resume work.
     click = bot.click("connect_run", user=COORDINATOR, block_id=run["block_id"])
     assert "less than two weeks ago" in text_of(slack.responses(click.response_url))
     bot.click("connect_pause_all", user=COORDINATOR, block_id=run["block_id"])
-    wait_until(lambda: core.is_paused(store))
+    eventually(lambda: core.is_paused(store))
     assert "Connections are paused" in text_of(bot.command("/connect", user=COORDINATOR).json)
     bot.click("connect_resume_all", user=COORDINATOR, block_id=run["block_id"])
-    wait_until(lambda: not core.is_paused(store))
+    eventually(lambda: not core.is_paused(store))
     assert timedelta(0) <= datetime.now(UTC) - latest.due_at < timedelta(minutes=2)
 
 

@@ -18,6 +18,7 @@ from bot.connections.sending import OPEN, POST, USER, Introducer, ledger_key
 from bot.offline.localslack import Failure, LocalSlack
 from bot.pacing import Pacer
 from bot.runtime import load_content
+from bot.sender import Sender
 from bot.slack_client import delivery_client
 from bot.store import Store
 from tests.conftest import FIXTURE_CONTENT
@@ -38,12 +39,16 @@ def store(tmp_path) -> Store:
 def introducer(store: Store, slack: LocalSlack, *, at: datetime, owner: str = "test:1") -> Introducer:
     stopping = threading.Event()
     clock = at.timestamp
+    client, claims = delivery_client("xoxb-test", slack.api_url), Claims(store, owner, clock=clock)
+    pacers = {method: Pacer(store, f"connections {method}", 200, stopping) for method in (OPEN, POST, USER)}
+    lookups = Pacer(store, "conversations.history", 200, stopping)
     return Introducer(
         store,
-        delivery_client("xoxb-test", slack.api_url),
+        client,
         CONNECTING,
-        claims=Claims(store, owner, clock=clock),
-        pacers={method: Pacer(store, f"connections {method}", 200, stopping) for method in (OPEN, POST, USER)},
+        claims=claims,
+        sender=Sender(client, claims, pace=pacers.pop(POST), lookups=lookups, stopping=stopping, clock=clock),
+        pacers=pacers,
         stopping=stopping,
         timezone=ZONE,
         clock=clock,

@@ -13,11 +13,9 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.offline.server import BotServer
-from bot.runtime import MIGRATION_SETS
-from bot.store import Store
-from tests.support.engagement_data import build_community
+from tests.support.engagement_data import community_at
+from tests.support.reports import COORDINATOR, reply, summary
 
-COORDINATOR = "UCOORD1"
 GROUP_MEMBER = "UGROUPIE"
 MEMBER = "UMEMBER1"
 # A past stretch of the hand-built community (tests/support/engagement_data.py), so "now" does not matter.
@@ -27,9 +25,7 @@ PERIOD = "2026-11-01..2026-11-25"
 @pytest.fixture(scope="module")
 def server(local_slack, tmp_path_factory):
     database = tmp_path_factory.mktemp("coordinator") / "heart.db"
-    store = Store(database)
-    store.migrate(MIGRATION_SETS)
-    build_community(store)
+    store = community_at(database)
     store.close()
     local_slack.usergroups["SCOORDS"] = [GROUP_MEMBER]
     bot = BotServer(local_slack, database, env={"COORDINATOR_IDS": COORDINATOR, "COORDINATOR_GROUP": "SCOORDS"}).start()
@@ -37,20 +33,6 @@ def server(local_slack, tmp_path_factory):
     bot.stop()
 
 
-def reply(server, slack, text, user=COORDINATOR):
-    answer = server.command("/heart", text, user=user)
-    assert answer.status == 200
-    return slack.responses(answer.response_url)[-1]
-
-
-def summary(message) -> dict[str, str]:
-    """The report's headline figures as Slack shows them: {name: value}."""
-    found = {}
-    for block in message["blocks"]:
-        for field in block.get("fields") or []:
-            name, _, rest = field["text"].partition("\n")
-            found[name.strip("*")] = rest.split("  _")[0].replace("&lt;", "<")
-    return found
 
 
 def uploads(slack) -> dict[str, bytes]:

@@ -11,12 +11,10 @@ from datetime import UTC, datetime
 import pytest
 import yaml
 
-from bot.runtime import MIGRATION_SETS
 from bot.sessions import core as sessions
 from bot.sessions.core import Series
 from bot.sessions.recurrence import ONCE, Recurrence
-from bot.store import Store
-from tests.support.engagement_data import SERIES_TITLE, build_community
+from tests.support.engagement_data import SERIES_TITLE, community_at
 from tests.support.harness import ROOT
 
 METADATA = yaml.safe_load((ROOT / "datasette" / "metadata.yml").read_text())
@@ -54,9 +52,7 @@ def database(tmp_path_factory):
     sessions feature writes that the community lacks: a series added and a session cancelled from
     Slack, a DM subscription, and a reminder delivered to a member."""
     path = tmp_path_factory.mktemp("datasette") / "heart.db"
-    store = Store(path)
-    store.migrate(MIGRATION_SETS)
-    build_community(store)
+    store = community_at(path)
     now = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
     series = Series(id="", title="Winter circle", recurrence=Recurrence(ONCE, datetime(2026, 12, 15, 15, 30), "America/New_York"))
     added = sessions.add_series(store, series, now=now, created_by=COORDINATOR)

@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from click.testing import CliRunner
 
+from bot.cli import main
 from bot.connections import core as connections
 from bot.connections import rounds
 from bot.connections.schedule import Schedule
@@ -22,6 +24,7 @@ from bot.shareouts.core import Draft, Owner, Visibility, record_post, save
 from bot.store import Store
 from tests.conftest import REAL_CONTENT
 from tests.support.connections_helpers import join
+from tests.support.engagement_data import add_event, add_rsvp, add_session, add_shareout
 
 MEMBER = "UMYDATA"
 NEIGHBOUR = "UNEIGHBOUR"
@@ -29,6 +32,16 @@ PARTNER = "UPARTNER"  # introduced to MEMBER in a connections round
 MARK = "wombat"  # in every text of MEMBER's, to find it anywhere on disk
 POST_TS = "1700000000.000100"
 ZONE = ZoneInfo("America/New_York")  # the bot's HEART_TIMEZONE
+COORDINATOR = "UCOORD1"
+OTHERS = ("UPAST1", "UPAST2", "UPAST3")  # took part beside MEMBER in a session weeks ago
+
+
+@pytest.fixture(scope="module")
+def server(local_slack, tmp_path_factory):
+    """The bot, with a coordinator who exports reports."""
+    bot = BotServer(local_slack, tmp_path_factory.mktemp("mydata") / "heart.db", env={"COORDINATOR_IDS": COORDINATOR}).start()
+    yield bot
+    bot.stop()
 
 
 # A column that holds the id of the member it is about: who answered, shared, subscribed, looked
@@ -91,7 +104,7 @@ def seeded(server, local_slack):
         sessions.set_prompts_by_dm(store, MEMBER, False, now=now)
         with store.transaction() as db:  # marked present, a profile, asked for the pulse
             db["attendance_members"].insert({"occurrence_id": session.id, "user_id": MEMBER})
-            db["member_profiles"].insert({"user_id": MEMBER, "sector": "school-staff", "state": "MA", "updated_at": 0.0})
+            db["member_profiles"].upsert({"user_id": MEMBER, "sector": "school-staff", "state": "MA"}, pk="user_id")
             db["pulse_asked"].insert({"occurrence_id": session.id, "user_id": MEMBER})
     finally:
         commits.close()
@@ -115,6 +128,8 @@ def test_the_home_tab_offers_to_download_or_delete_your_data(server, slack):
     assert buttons["member_data_download"]["text"]["text"] == "Download my data"
     delete = buttons["member_data_delete"]
     assert delete["style"] == "danger" and delete["confirm"]["title"]["text"] == "Delete your data?"
+    says = delete["confirm"]["text"]["text"]  # what goes, and exactly what stays
+    assert "What stays names no one and holds none of your share-out words" in says and "reports already exported" in says
 
 
 def test_download_sends_everything_heart_bot_keeps_about_you_and_nothing_of_others(server, slack, seeded):
@@ -137,7 +152,48 @@ def test_download_sends_everything_heart_bot_keeps_about_you_and_nothing_of_othe
     assert json.dumps({k: v for k, v in data.items() if k != "connections"}).count(PARTNER) == 0
 
 
+def closed_period(server) -> str:
+    """Weeks ago, MEMBER and three others RSVP'd going to a session, shared out about it and looked
+    things up: enough of each that MEMBER's part shows in the figures. The days around it, as typed."""
+    today = datetime.now(ZONE).date()
+    day = datetime.combine(today - timedelta(days=45), time(15, 30), ZONE).timestamp()
+    store = Store(server.database_path)
+    try:
+        with store.transaction() as db:
+            add_session(db, "past-session", day, series_id=sessions.upcoming(store, datetime.now(UTC), limit=1)[0].series_id)
+            for user in (MEMBER, *OTHERS):
+                add_rsvp(db, "past-session", user)
+                words = f"{MARK if user == MEMBER else user} then"
+                add_shareout(db, day + 3600, user_id=user, occurrence_id="past-session", text=words)
+                add_event(db, day + 7200, "glossary_lookup", user, "trauma-informed-care", "trauma-informed care", True)
+    finally:
+        store.close()
+    return f"{today - timedelta(days=50)}..{today - timedelta(days=40)}"
+
+
+def exported(server, slack, period: str) -> tuple[str, dict[str, bytes], str]:
+    """The closed period as handed to a funder: the CLI's JSON, the CSV files and the summary from Slack."""
+    cli = CliRunner().invoke(main, ["report", "--db", str(server.database_path), "--period", period, "--format", "json"])
+    assert cli.exit_code == 0, cli.output
+    slack.clear()
+    assert server.command("/heart", f"export {period}", user=COORDINATOR).status == 200
+    (complete,) = slack.wait_for("files.completeUploadExternal")
+    sent = {call.path.rsplit("/", 1)[-1]: call.args["bytes"] for call in slack.calls_to("file_upload")}
+    files = complete.args["files"]
+    files = json.loads(files) if isinstance(files, str) else files
+    csvs = {f["title"].rsplit("-", 1)[1]: sent[f["id"]] for f in files}  # by what follows the dates
+    answer = server.command("/heart", f"summary {period}", user=COORDINATOR)
+    summary = json.dumps(slack.responses(answer.response_url)[-1]["blocks"])
+    slack.wait_for("files.completeUploadExternal", 2)
+    return cli.output, csvs, summary
+
+
 def test_delete_removes_your_data_everywhere_and_keeps_only_anonymous_counts(server, slack, seeded):
+    period = closed_period(server)
+    before_cli, before_files, before_summary = exported(server, slack, period)
+    engaged = json.loads(before_cli)["summary"]["Members engaged"]
+    assert int(engaged) >= 4 and "Figures as first exported on" in before_summary  # MEMBER is among them
+    slack.clear()
     columns = member_columns(server)
     known = ("rsvps", "subscriptions", "events", "shareouts", "connection_members", "connection_blocks", "connection_pair_members")
     assert {*((name, "user_id") for name in (*known, "connection_answers")), ("deliveries", "recipient")} <= set(columns)
@@ -149,8 +205,8 @@ def test_delete_removes_your_data_everywhere_and_keeps_only_anonymous_counts(ser
     assert (deleted_post.args["channel"], deleted_post.args["ts"]) == ("C0HEART", POST_TS)
     told = next(c for c in slack.wait_for("chat.postMessage") if c.args["channel"] == MEMBER)
     text = json.dumps(told.args)
-    assert "Your data is deleted" in text and "4 share-outs deleted, with 1 channel post" in text
-    assert "1 RSVP deleted" in text and "DM reminders turned off for 1 series" in text
+    assert "Your data is deleted" in text and "5 share-outs deleted, with 1 channel post" in text
+    assert "2 RSVPs deleted" in text and "DM reminders turned off for 1 series" in text
     assert "monthly connections profile deleted" in text
     slack.wait_for("views.publish")  # the Home tab, redrawn
 
@@ -164,6 +220,20 @@ def test_delete_removes_your_data_everywhere_and_keeps_only_anonymous_counts(ser
     # The partner keeps their side of the introduction; MEMBER's answer still counts, with no name.
     assert set(query(server, "select user_id from connection_pair_members")) == {(None,), (PARTNER,)}
     assert query(server, "select user_id, answer from connection_answers") == [(None, "yes")]
+
+    # The closed period's figures, exported again from every face, are the ones already handed out.
+    after_cli, after_files, after_summary = exported(server, slack, period)
+    assert after_cli == before_cli and after_summary == before_summary
+    for name in ("sessions.csv", "rsvps.csv", "daily.csv", "connections.csv"):
+        assert after_files[name] == before_files[name], name
+    assert MARK.encode() in before_files["shareouts.csv"] and b"UPAST1 then" in before_files["shareouts.csv"]
+    assert MARK.encode() not in after_files["shareouts.csv"] and MEMBER.encode() not in after_files["shareouts.csv"]
+    assert b"UPAST1 then" in after_files["shareouts.csv"]  # the others' words stay; MEMBER's went with their data
+    # Counted afresh (as --recompute does on purpose), the period no longer counts MEMBER.
+    asked = ["report", "--db", str(server.database_path), "--period", period, "--format", "json", "--recompute"]
+    again = CliRunner().invoke(main, asked)
+    assert json.loads(again.output)["summary"]["Members engaged"] == str(int(engaged) - 1)
+
     on_disk = b"".join(path.read_bytes() for path in server.database_path.parent.glob("heart.db*") if path.is_file())
     assert MEMBER.encode() not in on_disk and MARK.encode() not in on_disk
 

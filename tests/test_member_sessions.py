@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,6 +18,7 @@ from bot.offline.server import BotServer, http
 from bot.sessions import core as sessions
 from bot.store import Store
 from tests.support.session_helpers import migrated, one_session, soon
+from tests.support.waiting import eventually, text_of
 
 COORDINATOR = "UCOORD1"
 DEFAULT_SERIES = "ne-school-mental-health-peer-support-hour"
@@ -38,19 +39,6 @@ def store(bot: BotServer) -> Store:
     return Store(bot.database_path)
 
 
-def wait_until(check: Callable[[], object], timeout: float = 15) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := check():
-            return result
-        time.sleep(0.05)
-    raise TimeoutError("waited too long")
-
-
-def text_of(payload: object) -> str:
-    return json.dumps(payload, ensure_ascii=False)
-
-
 def home_of(bot: BotServer, slack: LocalSlack, user: str) -> str:
     """Open ``user``'s Home tab; the view published for them (not a late one for someone else)."""
     before = len(slack.calls_to("views.publish"))
@@ -59,7 +47,7 @@ def home_of(bot: BotServer, slack: LocalSlack, user: str) -> str:
     def published() -> list:
         return [c for c in slack.calls_to("views.publish")[before:] if c.args.get("user_id") == user]
 
-    return text_of(wait_until(published)[-1].args)
+    return text_of(eventually(published)[-1].args)
 
 
 # ----------------------------------------------------------------------------- a way in
@@ -72,7 +60,7 @@ def test_peerhour_shows_the_series_description_and_facilitator_where_members_dec
 
 
 def test_the_bot_warns_at_start_of_a_series_without_a_link_or_a_channel(bot):
-    log = wait_until(lambda: "has no join link" in bot.log() and bot.log())
+    log = eventually(lambda: "has no join link" in bot.log() and bot.log())
     assert f"series {DEFAULT_SERIES} has no join link" in log
     assert f"series {DEFAULT_SERIES} has no channel" in log
 
@@ -305,14 +293,14 @@ def test_members_going_get_the_share_out_prompt_by_dm_unless_they_turned_it_off_
     assert "Stop share-out prompts by DM" in home
     view = {"id": "VHOME", "type": "home", "callback_id": "heart_home"}
     bot.click("peerhour_prompt_dm", "off", block_id="ph_home|prompts", user="UQUIET", view=view)
-    wait_until(lambda: not sessions.prompts_by_dm(store, "UQUIET"))
+    eventually(lambda: not sessions.prompts_by_dm(store, "UQUIET"))
     assert "Send me share-out prompts by DM" in home_of(bot, slack, "UQUIET")
 
     def prompts() -> list:
         posts = slack.calls_to("chat.postMessage")
         return [c for c in posts if "shareout_open" in text_of(c.args) and occurrence.id in text_of(c.args)]
 
-    wait_until(lambda: {c.args["channel"] for c in prompts()} >= {"C0PROMPT", "UWENT"}, timeout=20)
+    eventually(lambda: {c.args["channel"] for c in prompts()} >= {"C0PROMPT", "UWENT"}, timeout=20)
     time.sleep(1.5)  # a second round of the scheduler sends nothing more
     sent = [c.args["channel"] for c in prompts()]
     assert sorted(sent) == ["C0PROMPT", "UWENT"]  # once each; not to the member who turned it off
@@ -327,9 +315,8 @@ def test_deleting_a_members_data_forgets_their_prompt_and_reminder_choices(bot, 
     sessions.set_prompts_by_dm(store, "UFORGET", False, now=datetime.now(UTC))
     sessions.set_session_reminder(store, occurrence.id, "UFORGET", True, now=datetime.now(UTC))
     bot.click("member_data_delete", "delete", user="UFORGET")
-    wait_until(lambda: sessions.prompts_by_dm(store, "UFORGET"))
+    eventually(lambda: sessions.prompts_by_dm(store, "UFORGET"))
     assert store.db.execute("select count(*) from session_reminders where user_id = 'UFORGET'").fetchone() == (0,)
-
 
 
 # ----------------------------------------------------------------------------- calendar subscriptions
@@ -341,7 +328,7 @@ def new_feed(bot: BotServer, slack: LocalSlack, user: str) -> str:
     """Press Get my calendar address on Home; the https address the DM gives."""
     before = len(slack.calls_to("chat.postMessage"))
     bot.click("peerhour_feed_new", "new", block_id="ph_home|feed", user=user, view=HOME_VIEW)
-    wait_until(lambda: len([c for c in slack.calls_to("chat.postMessage")[before:] if c.args["channel"] == user]))
+    eventually(lambda: len([c for c in slack.calls_to("chat.postMessage")[before:] if c.args["channel"] == user]))
     dm = next(c for c in slack.calls_to("chat.postMessage")[before:] if c.args["channel"] == user)
     text = text_of(dm.args)
     assert "Your private calendar address" in text and "webcal://" in text and "calendar.google.com/calendar/r?cid=" in text
@@ -358,7 +345,7 @@ def test_a_members_feed_follows_a_move_and_a_cancel_in_place(bot, slack, store):
     going = one_session(store, soon(86400 * 11), title="Feed hour", offsets=())
     other = one_session(store, soon(86400 * 12), title="Not mine hour", offsets=())
     bot.click("peerhour_going", going.id, block_id=f"ph_list|{going.id}", user="UFEED")
-    wait_until(lambda: sessions.responders(store, going.id) == ["UFEED"])
+    eventually(lambda: sessions.responders(store, going.id) == ["UFEED"])
     assert "Get my calendar address by DM" in home_of(bot, slack, "UFEED")
     url = new_feed(bot, slack, "UFEED")
     assert url.startswith(f"{bot.url}/calendar/") and url.endswith(".ics")
@@ -396,7 +383,7 @@ def test_an_unknown_or_revoked_feed_answers_404_and_reveals_nothing(bot, slack, 
     assert unknown.body == replaced.body == "Not found\n" and unknown.headers["Content-Type"] == replaced.headers["Content-Type"]
     assert http("GET", second).status == 200
     bot.click("peerhour_feed_off", "off", block_id="ph_home|feed", user="UREVOKE", view=HOME_VIEW)
-    wait_until(lambda: http("GET", second).status == 404)
+    eventually(lambda: http("GET", second).status == 404)
     assert http("GET", second).body == "Not found\n"
 
 
@@ -405,7 +392,7 @@ def test_deleting_a_members_data_removes_their_feed(bot, slack, store):
     sessions.set_rsvp(store, session.id, "UGONE", sessions.GOING, now=datetime.now(UTC))
     url = new_feed(bot, slack, "UGONE")
     bot.click("member_data_delete", "delete", user="UGONE")
-    wait_until(lambda: http("GET", url).status == 404)
+    eventually(lambda: http("GET", url).status == 404)
     assert store.db.execute("select count(*) from calendar_feeds where subject = 'UGONE'").fetchone() == (0,)
 
 

@@ -9,10 +9,9 @@ import time
 import pytest
 
 from bot.offline.server import BotServer
-from bot.runtime import MIGRATION_SETS
-from bot.store import Store
-from tests.support.engagement_data import add_rsvp, add_series, add_session, build_community
-from tests.support.forms import buttons, eventually, query
+from tests.support.engagement_data import add_rsvp, add_series, add_session, community_at
+from tests.support.forms import buttons, query
+from tests.support.waiting import eventually
 
 ASKED = ("UP1", "UP2", "UP3", "UP4")
 NOT_GOING = "UPNO"
@@ -21,9 +20,7 @@ NOT_GOING = "UPNO"
 @pytest.fixture(scope="module")
 def server(local_slack, tmp_path_factory):
     database = tmp_path_factory.mktemp("pulse") / "heart.db"
-    store = Store(database)
-    store.migrate(MIGRATION_SETS)
-    build_community(store)
+    store = community_at(database)
     now = time.time()
     with store.transaction() as db:
         add_series(db, "pulse-hour", "Pulse Hour")

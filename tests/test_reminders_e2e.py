@@ -21,18 +21,9 @@ from bot.offline.server import BotServer
 from bot.sessions import core as sessions
 from bot.store import Store
 from tests.support.session_helpers import migrated, one_session, soon
+from tests.support.waiting import eventually
 
 ENV = {"HEART_RECONCILE_SECONDS": "1", "REMINDER_DM_PER_SECOND": "100", "COORDINATOR_IDS": "UCOORD1"}
-
-
-def wait_until(check: Callable[[], object], timeout: float = 30, what: str = "it") -> object:
-    """Poll ``check`` until it returns something truthy (no fixed sleeps in the tests)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := check():
-            return result
-        time.sleep(0.05)
-    raise TimeoutError(f"waited {timeout}s for {what}")
 
 
 def delivered(slack: LocalSlack) -> Counter:
@@ -52,7 +43,7 @@ def serve_until(slack: LocalSlack, db_path: Path, done: Callable[[], object], *,
     """Run the bot (``processes`` of them on one database) until ``done()``, then stop it gracefully."""
     bots = [BotServer(slack, db_path, env=ENV).start() for _ in range(processes)]
     try:
-        wait_until(done, timeout=60, what=what)
+        eventually(done, timeout=60, what=what)
     finally:
         for bot in bots:
             bot.stop()
@@ -95,7 +86,7 @@ def test_killed_before_the_reminder_and_started_after_it_sends_exactly_one(slack
     first = BotServer(slack, db_path, env=ENV).start()
     first.kill()  # kill -9: no goodbye, the job it had scheduled dies with it
     assert delivered(slack) == {}
-    wait_until(lambda: time.time() > due + 1, what="the reminder's time to pass")
+    eventually(lambda: time.time() > due + 1, timeout=30, what="the reminder's time to pass")
     serve_until(slack, db_path, lambda: settled(store, occurrence.id, "reminder-1"), what="the catch-up")
     assert delivered(slack) == {"C0PEER": 1}
 
@@ -141,10 +132,10 @@ def test_300_subscribers_against_a_rate_limited_slack_are_each_reached_once(slac
     slack.rate_limit("chat.postMessage", 10)  # beyond 10 a second (the bot aims at 100): 429 with Retry-After
     bot = BotServer(slack, db_path, env=ENV).start()
     try:
-        wait_until(lambda: len(delivered(slack)) >= 20, what="the fan-out to start")
+        eventually(lambda: len(delivered(slack)) >= 20, timeout=30, what="the fan-out to start")
         answer = bot.command("/peerhour")  # members are still answered while it runs
         assert answer.status == 200 and "Peer Support Hour" in answer.text
-        wait_until(lambda: settled(store, occurrence.id, "reminder-15"), timeout=240, what="the fan-out")
+        eventually(lambda: settled(store, occurrence.id, "reminder-15"), timeout=240, what="the fan-out")
     finally:
         bot.stop()
     assert delivered(slack) == {channel: 1 for channel in ["C0PEER", *members]}

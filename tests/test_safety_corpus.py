@@ -17,8 +17,9 @@ from bot.library.glossary import CRISIS_ENTRY, GlossaryIndex
 from bot.library.tipsheets import TipSheetLibrary
 from bot.runtime import load_content
 from bot.safety import NoteFor, Who, note_for
+from bot.word_model import read_word_model
 from tests.safety_corpus.report import cases, tally, totals
-from tests.safety_corpus.train import tuning_digest
+from tests.safety_corpus.train import fitted, tuning_digest
 
 CONTENT = Path(__file__).parent.parent / "content"
 
@@ -210,3 +211,15 @@ def test_a_pasted_run_of_one_letter_is_not_read_as_a_typo(net):
     """A 120,000-letter "word" once cost seconds in the typo reader; it is never a typo."""
     assert net.hears("a" * 120_000) is None
     assert net._spelling("sucidal") == "suicidal"
+
+
+def test_the_bot_scores_a_text_as_scikit_learn_fitted_it(net):
+    """bot/word_model.py reads the JSON model without scikit-learn; fitted on part of the
+    tuning cases, it must give the other cases the probabilities scikit-learn gives them."""
+    labelled = list(cases("tuning"))
+    read = [net.words_for_model(case.text) for case in labelled]
+    fitting, scored = read[::3], read[1::9]
+    model = fitted(fitting, [case.alert for case in labelled[::3]])
+    ours = read_word_model(model.document())
+    assert ours.grams and any(" " in feature for feature in ours.words)  # letters and word pairs both heard
+    assert [ours.probability(words) for words in scored] == pytest.approx(model.probability(scored), abs=0.002)

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.blocks import Message
 from bot.claims import EVERYONE, OUTCOME_UNKNOWN, Claim, Claims, settled
 from bot.instances import Instance
 from bot.offline.localslack import Failure, LocalSlack
@@ -27,7 +28,7 @@ from bot.store import Store
 from tests.support.harness import ROOT
 from tests.support.session_helpers import migrated
 
-CONTENT = {"text": "Reminder: Peer Support Hour starts soon", "blocks": [], "unfurl_links": False, "unfurl_media": False}
+CONTENT = Message("Reminder: Peer Support Hour starts soon")
 SOON = datetime.now(UTC) + timedelta(hours=1)
 
 
@@ -211,7 +212,7 @@ def test_a_claim_taken_over_mid_call_is_looked_for_once_its_post_could_have_land
     claims.renew(claim, attempt=True)  # its call is on its way when the process dies
     client = delivery_client("xoxb-test", slack.api_url)
     metadata = {"event_type": METADATA_EVENT, "event_payload": {"delivery": claim.key}}
-    client.chat_postMessage(channel="UDEE", **CONTENT, metadata=metadata)  # and Slack takes it
+    client.chat_postMessage(channel="UDEE", text=CONTENT.text, metadata=metadata)  # and Slack takes it
     dead.stop()
     alive.start()
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,6 +16,7 @@ from bot.sessions import core as sessions
 from bot.store import Store
 from tests.support.forms import add_form
 from tests.support.session_helpers import next_clock_change, one_session, soon
+from tests.support.waiting import eventually, text_of
 
 COORDINATOR = "UCOORD1"
 
@@ -31,19 +32,6 @@ def bot(local_slack: LocalSlack, tmp_path_factory: pytest.TempPathFactory) -> It
 @pytest.fixture
 def store(bot: BotServer) -> Store:
     return Store(bot.database_path)
-
-
-def wait_until(check: Callable[[], object], timeout: float = 15) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := check():
-            return result
-        time.sleep(0.05)
-    raise TimeoutError("waited too long")
-
-
-def text_of(payload: object) -> str:
-    return json.dumps(payload, ensure_ascii=False)
 
 
 def recorded(store: Store, kind: str, subject: str) -> list[tuple]:
@@ -81,20 +69,20 @@ def test_going_from_the_list_redraws_it_and_is_counted(bot, slack, store):
     assert redrawn["replace_original"] is True
     assert "✓ Going" in text_of(redrawn) and "You're going" in text_of(redrawn)
     assert sessions.rsvp_counts(store, occurrence.id) == sessions.Counts(going=1)
-    assert wait_until(lambda: recorded(store, "rsvp", occurrence.id)) == [("UMEMBER1", "going")]
+    assert eventually(lambda: recorded(store, "rsvp", occurrence.id)) == [("UMEMBER1", "going")]
     bot.click("peerhour_not_going", occurrence.id, block_id=f"ph_list|{occurrence.id}")
-    wait_until(lambda: sessions.rsvp_counts(store, occurrence.id) == sessions.Counts(not_going=1))
+    eventually(lambda: sessions.rsvp_counts(store, occurrence.id) == sessions.Counts(not_going=1))
 
 
 def test_remind_me_by_dm_turns_on_and_off_per_series(bot, slack, store):
     occurrence = one_session(store, soon(86400 + 9000), title="DM hour", offsets=())
     bot.click("peerhour_subscribe", occurrence.series_id, block_id=f"ph_list|{occurrence.id}", user="UANA")
-    wait_until(lambda: sessions.subscribers(store, occurrence.series_id) == ["UANA"])
+    eventually(lambda: sessions.subscribers(store, occurrence.series_id) == ["UANA"])
     answer = bot.click("peerhour_unsubscribe", occurrence.series_id, block_id=f"ph_post|dm|{occurrence.id}", user="UANA")
     reply = slack.responses(answer.response_url)[0]
     assert reply["replace_original"] is False and "won't get DM reminders" in text_of(reply)
     assert sessions.subscribers(store, occurrence.series_id) == []
-    wait_until(lambda: recorded(store, "unsubscribe", occurrence.series_id))
+    eventually(lambda: recorded(store, "unsubscribe", occurrence.series_id))
     assert recorded(store, "subscribe", occurrence.series_id) == [("UANA", None)]
 
 
@@ -243,7 +231,7 @@ def test_cancelling_a_session_tells_the_channel_and_everyone_going(bot, slack, s
     assert replayed.json["response_action"] == "errors"
     answer = bot.submit("peerhour_cancel", note, user=COORDINATOR, private_metadata=f"ph_list|{occurrence.id}")
     assert answer.json["response_action"] == "update" and "is cancelled" in answer.text
-    wait_until(lambda: posts_to(slack, "C0PEER") and posts_to(slack, "UGOING"))
+    eventually(lambda: posts_to(slack, "C0PEER") and posts_to(slack, "UGOING"))
     notice = posts_to(slack, "C0PEER")[0]
     assert "Cancel hour" in notice and "is cancelled" in notice
     assert "Snow day &lt;!here&gt;" in notice and "<!here>" not in notice
@@ -266,7 +254,7 @@ def test_moving_a_session_keeps_rsvps_and_tells_everyone_going(bot, slack, store
     moved = sessions.get_occurrence(store, occurrence.id)
     assert moved.status == "moved" and moved.starts_at.astimezone(moved.tz).strftime("%Y-%m-%d %H:%M") == f"{new_day} 09:15"
     assert sessions.responders(store, occurrence.id) == ["UMOVER"]
-    wait_until(lambda: posts_to(slack, "C0PEER") and posts_to(slack, "UMOVER"))
+    eventually(lambda: posts_to(slack, "C0PEER") and posts_to(slack, "UMOVER"))
     assert "has moved from" in posts_to(slack, "C0PEER")[0]
     bad = {**values, "time": {"time": {"type": "timepicker", "selected_time": None}}}
     assert (

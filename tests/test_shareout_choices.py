@@ -8,7 +8,8 @@ import json
 import pytest
 
 from bot.offline.server import BotServer
-from tests.support.forms import buttons, element, eventually, form, metadata, query, view_of
+from tests.support.forms import buttons, element, form, metadata, query, view_of
+from tests.support.waiting import eventually
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,8 @@ from bot.shareouts.core import RETENTION_JOB, Draft, Owner, Visibility, record_p
 from bot.shareouts.posts import apply_retention
 from bot.slack_client import delivery_client
 from bot.store import Store
-from tests.support.forms import buttons, element, events_written, eventually, form, metadata, query, submit, view_of
+from tests.support.forms import buttons, element, events_written, form, metadata, query, submit, view_of
+from tests.support.waiting import eventually
 from tests.support.harness import run_shell
 
 COORDINATORS = ("UCOORD1", "UCOORD2")

@@ -14,7 +14,7 @@ from bot.sessions import core as sessions
 from bot.sessions.core import Occurrence, Series
 from bot.sessions.recurrence import ONCE, Recurrence
 from bot.store import Store
-from tests.support.forms import buttons, element, eventually, metadata, query, submit, view_of
+from tests.support.forms import buttons, element, metadata, query, submit, view_of
 
 
 def a_session(store: Store, starts_at: datetime, title: str, channel: str = "C0PEER") -> Occurrence:

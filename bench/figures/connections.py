@@ -28,6 +28,7 @@ from bot.connections import rounds
 from bot.connections.core import ACTIVE
 from bot.connections.pairing import Candidate, pair
 from bot.connections.schedule import Schedule
+from bot.profiles import Profile, put_many
 from bot.runtime import MIGRATION_SETS, load_content
 from bot.store import Store
 
@@ -124,23 +125,23 @@ def _community(path: Path, members: int, content, *, seed: int = 7) -> Store:
     ids = [f"UBENCH{n:05d}" for n in range(members)]
     now = time.time()
     with store.transaction() as db:
-        db["connection_members"].insert_all(
-            (
-                {
-                    "user_id": user_id,
-                    "status": ACTIVE,
-                    "sector": rng.choice(SECTORS),
-                    "state": rng.choice(("MA", "CT", "RI", "VT", "NH", "ME")),
-                    "topics": json.dumps(rng.sample(topics, rng.randint(0, 3))),
-                    "skip_next": 0,
-                    "tz": rng.choice(("America/New_York", "America/Chicago", "America/Los_Angeles")),
-                    "joined_at": now,
-                    "updated_at": now,
-                }
-                for user_id in ids
-            ),
-            batch_size=1000,
-        )
+        rows = [
+            {
+                "user_id": user_id,
+                "status": ACTIVE,
+                "sector": rng.choice(SECTORS),
+                "state": rng.choice(("MA", "CT", "RI", "VT", "NH", "ME")),
+                "topics": json.dumps(rng.sample(topics, rng.randint(0, 3))),
+                "skip_next": 0,
+                "tz": rng.choice(("America/New_York", "America/Chicago", "America/Los_Angeles")),
+                "joined_at": now,
+                "updated_at": now,
+            }
+            for user_id in ids
+        ]
+        # The sector and state are the member's profile; the rest, their connections membership.
+        put_many(db, [(row["user_id"], Profile(row.pop("sector"), row.pop("state"))) for row in rows], now=datetime.now(UTC))
+        db["connection_members"].insert_all(rows, batch_size=1000)
         db["connection_blocks"].insert_all(
             ({"user_id": user_id, "blocked_id": rng.choice(ids), "created_at": now} for user_id in rng.sample(ids, members // 5)),
             batch_size=1000,
@@ -157,7 +158,10 @@ def _community(path: Path, members: int, content, *, seed: int = 7) -> Store:
 def _candidates(store: Store) -> list[Candidate]:
     return [
         Candidate(user_id, sector, frozenset())
-        for user_id, sector in store.db.execute("select user_id, sector from connection_members where status = 'active'")
+        for user_id, sector in store.db.execute(
+            "select m.user_id, p.sector from connection_members m join member_profiles p on p.user_id = m.user_id "
+            "where m.status = 'active'"
+        )
     ]
 
 
@@ -180,12 +184,12 @@ def _introduce(bench: Bench, name: str, members: int, content) -> tuple[float, l
     rng = random.Random(3)
     now = time.time()
     with store.transaction() as db:
+        put_many(db, ((f"UINTRO{n:05d}", Profile(rng.choice(SECTORS))) for n in range(members)), now=datetime.now(UTC))
         db["connection_members"].insert_all(
             (
                 {
                     "user_id": f"UINTRO{n:05d}",
                     "status": ACTIVE,
-                    "sector": rng.choice(SECTORS),
                     "topics": "[]",
                     "skip_next": 0,
                     "tz": "America/New_York",

@@ -18,7 +18,7 @@ from bench.context import Bench
 from bench.results import Bar, Row, unavailable
 from bot.config import PROJECT_ROOT, Settings
 from bot.engagement.periods import parse_period
-from bot.engagement.report import report_for
+from bot.engagement.kept import report_for
 from bot.runtime import build_heart
 
 FIGURE = "3. Coordinator reports"

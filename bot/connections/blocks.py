@@ -17,11 +17,9 @@ from slack_sdk.models.blocks import (
     InputBlock,
     MarkdownTextObject,
     Option,
-    OptionGroup,
     PlainTextObject,
     SectionBlock,
     StaticMultiSelectElement,
-    StaticSelectElement,
     UserMultiSelectElement,
 )
 from slack_sdk.models.views import View
@@ -32,10 +30,8 @@ from bot.connections.core import (
     LEFT,
     MAX_BLOCKED,
     MAX_TOPICS,
-    NEW_ENGLAND,
     NO,
     NOT_YET,
-    OTHER_STATES,
     PAUSED,
     STATES,
     YES,
@@ -44,6 +40,8 @@ from bot.connections.core import (
     Profile,
 )
 from bot.connections.rounds import Group
+from bot.profiles import Profile as MemberProfile
+from bot.profiles import questions
 from bot.text import escape, truncate
 
 JOIN_ACTION = "connect_join"  # opens the profile form (to join, or to edit)
@@ -139,9 +137,13 @@ def panel_blocks(
     else:
         status = f"*You're in.* {upcoming}"
     state = STATES.get(profile.state or "", "Not given")
-    fields = [
+    profile_fields = [
         MarkdownTextObject(text=f"*Sector*\n{escape(content.sector_label(profile.sector))}"),
         MarkdownTextObject(text=f"*State*\n{escape(state)}"),
+    ]
+    fields = [
+        # On the Home tab the member's profile (sector and state) is shown once, in *About you*.
+        *(profile_fields if surface != HOME else []),
         MarkdownTextObject(text=f"*Topics*\n{_topics(content, profile.topics)}"),
         MarkdownTextObject(text=f"*Never pair me with*\n{len(profile.blocked)} member{'s' if len(profile.blocked) != 1 else ''}"),
     ]
@@ -165,7 +167,7 @@ def panel_blocks(
         section(status),
         SectionBlock(fields=fields),
         actions(switches, block_id=f"{surface}|connect"),
-        context(WHO_SEES_WHAT),
+        context(WHO_SEES_WHAT + (" Your sector and state are your profile, under *About you*." if surface == HOME else "")),
     ]
 
 
@@ -209,35 +211,21 @@ def coordinator_blocks(
 # ----------------------------------------------------------------------------- the profile form
 
 
-def profile_view(content: ConnectionsContent, profile: Profile | None, *, metadata: str) -> View:
-    """The form to join (or edit one's profile); block ids are the form's fields."""
-    sectors = [Option(value=c.id, text=PlainTextObject(text=truncate(c.label, 75))) for c in content.sectors]
-    groups = [
-        OptionGroup(label="New England", options=[Option(value=code, text=name) for code, name in NEW_ENGLAND.items()]),
-        OptionGroup(label="Elsewhere", options=[Option(value=code, text=name) for code, name in OTHER_STATES.items()]),
-    ]
+def profile_view(content: ConnectionsContent, profile: Profile | None, given: MemberProfile, *, metadata: str) -> View:
+    """The form to join (or edit one's profile); block ids are the form's fields.
+
+    :param given: the member's profile (sector and state), which this form asks as every form does.
+    """
     topics = [Option(value=c.id, text=PlainTextObject(text=truncate(c.label, 75))) for c in content.topics]
-    chosen_sector = next((o for o in sectors if profile and o.value == profile.sector), None)
-    chosen_state = [o for g in groups for o in g.options if profile and o.value == profile.state]
     chosen_topics = [o for o in topics if profile and o.value in profile.topics]
+    sectors = [(c.id, c.label) for c in content.sectors]
     blocks: list[Block] = [
         section(
             "Once a month heart-bot introduces you to another member in a group DM, preferring someone from a "
-            "different sector who shares your topics and whom you haven't met here before."
+            "different sector who shares your topics and whom you haven't met here before. Your sector and state "
+            "are your one profile: the same answers as *About you* on the Home tab."
         ),
-        InputBlock(
-            block_id="sector",
-            label="Your sector",
-            element=StaticSelectElement(action_id="sector", options=sectors, initial_option=chosen_sector),
-        ),
-        InputBlock(
-            block_id="state",
-            label="The state you work in",
-            optional=True,
-            element=StaticSelectElement(
-                action_id="state", option_groups=groups, initial_option=chosen_state[0] if chosen_state else None
-            ),
-        ),
+        *questions(sectors, given, sector_required=True),
         InputBlock(
             block_id="topics",
             label="Topics you'd like to talk about",

@@ -1,7 +1,8 @@
 """Monthly connections' tables, and every change members and coordinators make to them.
 
-- ``connection_members``: who opted in, their profile (sector, state, topics, Slack time
-  zone), whether they are active, paused or have left, and whether they skip the next round.
+- ``connection_members``: who opted in, their topics and Slack time zone, whether they are
+  active, paused or have left, and whether they skip the next round. Their sector and state are
+  the member's one profile (``member_profiles``, :mod:`bot.profiles`), which reach figures count too.
 - ``connection_blocks``: whom a member asked never to be paired with.
 - ``connection_settings``: the coordinators' switches (connections paused, the schedule).
 - ``connection_rounds``, ``connection_pairs``, ``connection_pair_members``,
@@ -27,6 +28,9 @@ from sqlite_utils import Migrations
 from bot.connections.content import ConnectionsContent
 from bot.connections.schedule import DEFAULT_DAY, DEFAULT_TIME, Schedule
 from bot.errors import HeartError
+from bot.profiles import STATES
+from bot.profiles import Profile as MemberProfile
+from bot.profiles import put as put_profile
 from bot.store import Store
 
 migrations = Migrations("heart.connections")
@@ -38,28 +42,6 @@ MAX_TOPICS = 5
 MAX_BLOCKED = 25
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
-# US states and territories (USPS codes), New England first: where a member works.
-NEW_ENGLAND = {
-    "CT": "Connecticut",
-    "ME": "Maine",
-    "MA": "Massachusetts",
-    "NH": "New Hampshire",
-    "RI": "Rhode Island",
-    "VT": "Vermont",
-}
-OTHER_STATES = {
-    "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California", "CO": "Colorado",
-    "DE": "Delaware", "DC": "District of Columbia", "FL": "Florida", "GA": "Georgia", "HI": "Hawaii", "ID": "Idaho",
-    "IL": "Illinois", "IN": "Indiana", "IA": "Iowa", "KS": "Kansas", "KY": "Kentucky", "LA": "Louisiana",
-    "MD": "Maryland", "MI": "Michigan", "MN": "Minnesota", "MS": "Mississippi", "MO": "Missouri", "MT": "Montana",
-    "NE": "Nebraska", "NV": "Nevada", "NJ": "New Jersey", "NM": "New Mexico", "NY": "New York",
-    "NC": "North Carolina", "ND": "North Dakota", "OH": "Ohio", "OK": "Oklahoma", "OR": "Oregon",
-    "PA": "Pennsylvania", "SC": "South Carolina", "SD": "South Dakota", "TN": "Tennessee", "TX": "Texas",
-    "UT": "Utah", "VA": "Virginia", "WA": "Washington", "WV": "West Virginia", "WI": "Wisconsin", "WY": "Wyoming",
-    "PR": "Puerto Rico", "GU": "Guam", "VI": "US Virgin Islands", "AS": "American Samoa", "MP": "Northern Mariana Islands",
-    "XX": "Outside the United States",
-}  # fmt: skip
-STATES = {**NEW_ENGLAND, **OTHER_STATES}
 
 
 @migrations()
@@ -206,7 +188,9 @@ def get_profile(store: Store, user_id: str) -> Profile | None:
     """The member's profile, or None if they never joined (or deleted their data)."""
     db = store.db
     row = db.execute(
-        "select status, sector, state, topics, skip_next, tz, joined_at from connection_members where user_id = ?", [user_id]
+        "select m.status, coalesce(p.sector, ''), p.state, m.topics, m.skip_next, m.tz, m.joined_at "
+        "from connection_members m left join member_profiles p on p.user_id = m.user_id where m.user_id = ?",
+        [user_id],
     ).fetchone()
     if row is None:
         return None
@@ -227,11 +211,12 @@ def save_profile(store: Store, user_id: str, form: ProfileForm, *, now: datetime
     with store.transaction() as db:
         before = db.execute("select status from connection_members where user_id = ?", [user_id]).fetchone()
         db.execute(
-            "insert into connection_members (user_id, status, sector, state, topics, skip_next, joined_at, updated_at) "
-            "values (?, 'active', ?, ?, ?, 0, ?, ?) on conflict (user_id) do update set status = 'active', "
-            "sector = excluded.sector, state = excluded.state, topics = excluded.topics, updated_at = excluded.updated_at",
-            [user_id, form.sector, form.state, json.dumps(list(form.topics)), at, at],
+            "insert into connection_members (user_id, status, topics, skip_next, joined_at, updated_at) "
+            "values (?, 'active', ?, 0, ?, ?) on conflict (user_id) do update set status = 'active', "
+            "topics = excluded.topics, updated_at = excluded.updated_at",
+            [user_id, json.dumps(list(form.topics)), at, at],
         )
+        put_profile(db, user_id, MemberProfile(form.sector, form.state), now=now)
         db.execute("delete from connection_blocks where user_id = ?", [user_id])
         db.conn.executemany(
             "insert into connection_blocks (user_id, blocked_id, created_at) values (?, ?, ?)",

@@ -106,7 +106,8 @@ def propose(store: Store, content: ConnectionsContent, rid: str) -> Proposal:
     candidates = tuple(
         Candidate(user_id, sector, frozenset(json.loads(topics or "[]")))
         for user_id, sector, topics in db.execute(
-            "select user_id, sector, topics from connection_members where status = ? and skip_next = 0 order by user_id",
+            "select m.user_id, coalesce(p.sector, ''), m.topics from connection_members m "
+            "left join member_profiles p on p.user_id = m.user_id where m.status = ? and m.skip_next = 0 order by m.user_id",
             [ACTIVE],
         )
     )

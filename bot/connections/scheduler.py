@@ -1,5 +1,5 @@
-"""Monthly connections while the bot serves: rounds planned on schedule, introductions and
-follow-ups sent when due (a :class:`bot.runtime.Service`).
+"""Monthly connections while the bot serves, on the process's scheduler (:mod:`bot.scheduling`):
+rounds planned on schedule, introductions and follow-ups sent when due.
 
 Nothing about what to send lives here. Every reconcile (at start, then every
 ``HEART_RECONCILE_SECONDS``, and at the exact moment the next round or follow-up falls due)
@@ -13,116 +13,64 @@ A coordinator's "start a round now" (in Slack or at the terminal) is picked up t
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from collections.abc import Callable
-from datetime import UTC, datetime
 
-from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.jobstores.memory import MemoryJobStore
-from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.date import DateTrigger
-from apscheduler.triggers.interval import IntervalTrigger
-
-from bot.claims import Claims, settled
-from bot.config import Settings
+from bot.claims import settled
 from bot.connections import rounds
 from bot.connections.content import ConnectionsContent
 from bot.connections.core import get_schedule, is_paused
 from bot.connections.sending import FOLLOW_UP, INTRODUCTION, INTRODUCTION_USEFUL, OPEN, POST, USER, Introducer, ledger_key
-from bot.instances import Instance
-from bot.jobs import RunningJobs
-from bot.pacing import Pacer
-from bot.slack_client import delivery_client
-from bot.store import Store
+from bot.scheduling import Scheduler, Sending
 
 log = logging.getLogger(__name__)
 
 RECONCILE, WAKE = "connections-reconcile", "connections-wake"
-WORKERS = 2  # a round's introductions and another round's follow-ups may go out side by side
 # Paced a little under the limit, as reminders are: a few milliseconds of jitter would
 # otherwise put one call too many into some minute, and each 429 stalls the round.
 RATE_HEADROOM = 0.95
-JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
 
 
 class ConnectionsScheduler:
-    """Plans rounds and sends what they owe, in the serving process."""
+    """Plans rounds and sends what they owe: registers its reconcile on the process's ``scheduler``."""
 
-    def __init__(
-        self,
-        store: Store,
-        settings: Settings,
-        content: ConnectionsContent,
-        *,
-        instance: Instance,
-        clock: Callable[[], float] = time.time,
-    ):
-        self.store = store
-        self.settings = settings
+    def __init__(self, scheduler: Scheduler, content: ConnectionsContent):
+        self.scheduler = scheduler
+        self.store = scheduler.store
+        self.settings = scheduler.settings
         self.content = content
-        self.instance = instance
-        self.clock = clock
-        instance.when_others_go(lambda gone: self.changed())  # resume their rounds now
-        self.stopping = threading.Event()
-        self._jobs = RunningJobs(self.stopping)
+        scheduler.instance.when_others_go(lambda gone: self.changed())  # resume their rounds now
         self.introducer: Introducer | None = None
-        self._scheduler = BackgroundScheduler(
-            jobstores={"default": MemoryJobStore()},
-            executors={"default": ThreadPoolExecutor(WORKERS)},
-            job_defaults=JOB_DEFAULTS,
-            timezone=UTC,
-        )
+        scheduler.register(RECONCILE, self.reconcile, prepare=self._prepare)
 
     @property
     def running(self) -> bool:
-        return self._scheduler.running
+        return self.scheduler.running
 
-    def start(self) -> None:
-        """Start; the first reconcile (the catch-up after a restart) runs at once."""
+    def _prepare(self, sending: Sending) -> None:
+        """Build the introducer (at each start of the scheduler)."""
         settings = self.settings
-        self.stopping.clear()
         per_second = settings.connections_per_minute / 60 * RATE_HEADROOM
         self.introducer = Introducer(
             self.store,
-            delivery_client(settings.bot_token, settings.slack_api_url),
+            sending.client,
             self.content,
-            claims=Claims(self.store, self.instance.id, clock=self.clock),
+            claims=sending.claims,
             # One pace per method, shared with the other processes on the database.
-            pacers={
-                method: Pacer(self.store, f"connections {method}", per_second, self.stopping) for method in (OPEN, POST, USER)
-            },
-            stopping=self.stopping,
+            sender=sending.sender(f"connections {POST}", per_second),
+            pacers={method: sending.pace(f"connections {method}", per_second) for method in (OPEN, USER)},
+            stopping=sending.stopping,
             timezone=settings.timezone,
-            clock=self.clock,
-        )
-        self._scheduler.start()
-        self._scheduler.add_job(
-            self._jobs.job(self.reconcile),
-            IntervalTrigger(seconds=settings.reconcile_seconds),
-            id=RECONCILE,
-            replace_existing=True,
-            next_run_time=self._now(),
+            clock=sending.clock,
         )
         log.info("connections started: %g introductions a minute at most", settings.connections_per_minute)
-
-    def stop(self) -> None:
-        """Stop between messages: an unfinished round is resumed at the next start."""
-        self._jobs.stop(self._scheduler)
 
     def changed(self) -> None:
         """A round was started by hand, or connections resumed: reconcile now, not at the next tick."""
         if self.running:
-            self._scheduler.add_job(
-                self._jobs.job(self.reconcile), DateTrigger(run_date=self._now()), id=WAKE, replace_existing=True
-            )
-
-    def _now(self) -> datetime:
-        return datetime.fromtimestamp(self.clock(), UTC)
+            self.scheduler.at(WAKE, self.reconcile, self.scheduler.now())
 
     def reconcile(self) -> None:
         """Plan (or skip) a scheduled round that is due, and make a job for each fan-out still owed."""
-        now = self._now()
+        now = self.scheduler.now()
         schedule = get_schedule(self.store, self.settings.timezone)
         paused = is_paused(self.store)
         due = rounds.scheduled_start_due(self.store, schedule, now)
@@ -150,14 +98,12 @@ class ConnectionsScheduler:
                     else:
                         wake.append(found.follow_up_at)
         # Wake exactly when the next round or follow-up falls due, not up to a reconcile later.
-        self._scheduler.add_job(self._jobs.job(self.reconcile), DateTrigger(run_date=min(wake)), id=WAKE, replace_existing=True)
+        self.scheduler.at(WAKE, self.reconcile, min(wake))
 
     def _job(self, kind: str, round_id: str) -> None:
         job_id = f"{kind}:{round_id}"
-        if self._scheduler.get_job(job_id) is None:
-            self._scheduler.add_job(
-                self._jobs.job(self._send), DateTrigger(run_date=self._now()), args=[kind, round_id], id=job_id
-            )
+        if self.scheduler.job(job_id) is None:
+            self.scheduler.at(job_id, self._send, self.scheduler.now(), kind, round_id)
 
     def _send(self, kind: str, round_id: str) -> None:
         assert self.introducer is not None

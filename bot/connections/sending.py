@@ -4,13 +4,16 @@ Every message is claimed first in the claims ledger (:mod:`bot.claims`), keyed b
 (``connections:<round id>``), the kind (``introduction`` or ``follow-up``) and the group
 (``pair:<id>``); the fan-out as a whole is claimed too (``*``), so a second process does not
 work through the same round. A restart, a retried job or a second process therefore never
-doubles or drops one; a message whose process died while Slack was answering is recorded
-skipped rather than risk a second copy (the ledger's rule).
+doubles or drops one.
 
 An introduction opens the group DM (``conversations.open`` with the members, idempotent) and
-posts in it. Each Slack method has its own pace (:class:`bot.pacing.Pacer`), so a round goes
-out at ``CONNECTIONS_PER_MINUTE`` introductions a minute and no faster; 429s are waited out,
-5xx answers, timeouts and dropped connections retried with backoff. A failure that retrying
+posts in it through :class:`bot.sender.Sender`, as reminders are posted: a post whose answer
+was lost (a timeout, a dropped connection, a 5xx, or a process that died while Slack was
+answering) is looked for in the group DM by its key before it is sent again, and recorded
+skipped, as may have been posted, when it can't be looked for. Each Slack method has its own
+pace (:class:`bot.pacing.Pacer`), so a round goes out at ``CONNECTIONS_PER_MINUTE``
+introductions a minute and no faster; 429s are waited out, 5xx answers, timeouts and dropped
+connections retried with backoff. A failure that retrying
 can't mend (a member who left the workspace, DMs they can't receive) is recorded, with
 Slack's code, and the round goes on.
 """
@@ -23,7 +26,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -47,6 +49,7 @@ from bot.connections.rounds import (
 )
 from bot.connections.timing import suggest_meeting
 from bot.pacing import TRANSIENT_ERRORS, Pacer, backoff_delay, rate_limited, retry_after
+from bot.sender import Outcome, Sender
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -65,18 +68,11 @@ def ledger_key(round_id: str) -> str:
     return f"connections:{round_id}"
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What became of one group's message."""
-
-    state: str  # sent | failed | skipped, or "already handled", "stopped", "lost"
-    detail: str | None = None
-
-
 class Introducer:
     """Sends a round's introductions, and later its follow-ups, to each group once.
 
-    :param pacers: one pace per Slack method it calls (:data:`OPEN`, :data:`POST`, :data:`USER`).
+    :param sender: posts each message once (its pace is the one for :data:`POST`).
+    :param pacers: one pace per other Slack method it calls (:data:`OPEN`, :data:`USER`).
     :param stopping: set when the process shuts down; a fan-out stops between messages.
     :param timezone: the community's zone, for a member whose Slack zone is unknown.
     """
@@ -88,6 +84,7 @@ class Introducer:
         content: ConnectionsContent,
         *,
         claims: Claims,
+        sender: Sender,
         pacers: dict[str, Pacer],
         stopping: threading.Event,
         timezone: str,
@@ -97,6 +94,7 @@ class Introducer:
         self.client = client
         self.content = content
         self.claims = claims
+        self.sender = sender
         self.pacers = pacers
         self.stopping = stopping
         self.timezone = timezone
@@ -176,7 +174,7 @@ class Introducer:
     # ------------------------------------------------------------------------- one group
 
     def _introduce(self, found: Round, group: Group, until: datetime) -> Outcome:
-        claim = self.claims.take(ledger_key(found.id), INTRODUCTION, group.key)
+        claim = self.claims.take(ledger_key(found.id), INTRODUCTION, group.key, can_look=True)
         if claim is None:
             return Outcome("already handled")
         people = group.user_ids
@@ -200,7 +198,7 @@ class Introducer:
     def _follow_up(self, found: Round, group: Group, until: datetime) -> Outcome:
         if group.introduced_at is None:
             return Outcome("not introduced")
-        claim = self.claims.take(ledger_key(found.id), FOLLOW_UP, group.key)
+        claim = self.claims.take(ledger_key(found.id), FOLLOW_UP, group.key, can_look=True)
         if claim is None:
             return Outcome("already handled")
         if not group.user_ids:
@@ -224,50 +222,37 @@ class Introducer:
             return ZoneInfo(self.timezone)
 
     def _send(self, claim: Claim, group: Group, message: Message, until: datetime) -> tuple[Outcome, str | None]:
-        """Open the group DM if it isn't yet, and post ``message`` in it, until Slack takes it, it
-        stops being useful, or it fails for good; the outcome, and the group DM."""
+        """Open the group DM if it isn't yet, and post ``message`` in it through the sender (which
+        looks for a post whose answer was lost before sending it again); the outcome, and the group DM."""
         channel, failures = group.channel, 0
-        payload = message.to_dict()
-        while True:
-            if self.stopping.is_set():
+        while channel is None:
+            if self.stopping.is_set() or not self.pacers[OPEN].wait_turn():
                 self.claims.release(claim)
-                return Outcome("stopped"), channel
+                return Outcome("stopped"), None
             if self._now() >= until:
                 self.claims.finish(claim, FAILED, detail="gave up: no longer useful")
-                return Outcome(FAILED, "gave up"), channel
+                return Outcome(FAILED, "gave up"), None
+            # Opening the DM twice is harmless (Slack returns the same one), so it needs no "sending"
+            # mark; the claim's lease covers it, renewed after the wait.
+            if not self.claims.renew(claim):
+                return Outcome("lost"), None
             try:
-                if channel is None:
-                    # Opening the DM twice is harmless (Slack returns the same one), so it needs no
-                    # "sending" mark, and the claim's lease (renewed just below) covers it.
-                    if not self.pacers[OPEN].wait_turn():
-                        continue  # stopping: released above on the next pass
-                    channel = str(self.client.conversations_open(users=",".join(group.user_ids))["channel"]["id"])
-                if not self.pacers[POST].wait_turn():
-                    continue
-                # Renewed after any wait (a Retry-After may outlast a lease), just before the call.
-                if not self.claims.renew(claim, attempt=True):
-                    return Outcome("lost"), channel
-                response = self.client.chat_postMessage(
-                    channel=channel, text=payload["text"], blocks=payload["blocks"], unfurl_links=False, unfurl_media=False
-                )
+                channel = str(self.client.conversations_open(users=",".join(group.user_ids))["channel"]["id"])
             except SlackApiError as error:
                 code = str(error.response.get("error") or error.response.status_code)
                 if rate_limited(error):
-                    self.pacers[OPEN if channel is None else POST].pause(retry_after(error))
-                    self.claims.answered(claim)
+                    self.pacers[OPEN].pause(retry_after(error))
                     continue
                 if error.response.status_code < 500 and code not in TRANSIENT_ERRORS:
                     log.warning("%s %s of %s failed: %s", claim.kind, claim.recipient, claim.occurrence_id, code)
                     self.claims.finish(claim, FAILED, detail=code)
-                    return Outcome(FAILED, code), channel
+                    return Outcome(FAILED, code), None
                 failures += 1
                 log.info("%s %s: Slack answered %s; retrying", claim.kind, claim.recipient, code)
             except (OSError, http.client.HTTPException) as error:  # timeouts, refused or dropped connections
                 failures += 1
                 log.info("%s %s: %s; retrying", claim.kind, claim.recipient, type(error).__name__)
-            else:
-                self.claims.finish(claim, SENT, channel=response.get("channel"), ts=response.get("ts"))
-                return Outcome(SENT), channel
-            self.claims.answered(claim)
-            remaining = (until - self._now()).total_seconds()
-            self.stopping.wait(max(0.0, min(backoff_delay(failures), remaining)))
+            if channel is None:
+                remaining = (until - self._now()).total_seconds()
+                self.stopping.wait(max(0.0, min(backoff_delay(failures), remaining)))
+        return self.sender.post(claim, channel, message, until, direct=True), channel

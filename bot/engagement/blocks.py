@@ -120,6 +120,8 @@ def report_blocks(report: Report, *, with_actions: bool = True, series: Mapping[
         blocks.append(DividerBlock())
         blocks.append(section(f"*{escape(title)}*\n{_rows(rows)}"))
     blocks.append(context(_footnote(report)))
+    if report.kept_note:
+        blocks.append(context(escape(report.kept_note)))
     if with_actions:
         blocks.append(report_actions(_period_value(report), series))
     return blocks
@@ -232,6 +234,8 @@ def summary_message(report: Report) -> Message:
             "open it in a browser, then print it or save it as a PDF."
         ),
     ]
+    if report.kept_note:
+        blocks.append(context(escape(report.kept_note)))
     return Message(text=f"Engagement summary, {report.period.label}", blocks=blocks)
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from bot import coarse
 from bot.engagement.periods import Period
-from bot.engagement.report import VISIBILITY_LABELS, Labels, Report, connection_rounds, daily
+from bot.engagement.report import VISIBILITY_LABELS, Detail, Labels, Report, detail_of
 from bot.store import Store
 
 # Visibilities whose text coordinators may read. A visibility not listed here (a future
@@ -49,12 +49,13 @@ def export(store: Store, report: Report, labels: Labels | None = None) -> list[E
     """The five CSV files for ``report``'s period: sessions, RSVPs, share-outs, daily figures, connections."""
     prefix = _prefix(report.period)
     labels = labels or Labels()
+    detail = detail_of(store, report)
     return [
         _file(f"{prefix}-sessions.csv", *_sessions(report)),
-        _file(f"{prefix}-rsvps.csv", *_rsvps(store, report)),
+        _file(f"{prefix}-rsvps.csv", *_rsvps(report, detail)),
         _file(f"{prefix}-shareouts.csv", *_shareouts(store, report.period, labels)),
-        _file(f"{prefix}-daily.csv", *_daily(store, report)),
-        _file(f"{prefix}-connections.csv", *_connections(store, report)),
+        _file(f"{prefix}-daily.csv", *_daily(detail)),
+        _file(f"{prefix}-connections.csv", *_connections(report, detail)),
     ]
 
 
@@ -109,20 +110,12 @@ def _sessions(report: Report) -> tuple[list[str], list[list[Any]]]:
     return header, rows
 
 
-def _rsvps(store: Store, report: Report) -> tuple[list[str], list[list[Any]]]:
+def _rsvps(report: Report, detail: Detail) -> tuple[list[str], list[list[Any]]]:
     """RSVPs as counts per session and answer: coordinators see members' RSVPs only as counts
-    (Home's *Your data* says so), so no member id is exported."""
+    (Home's *Your data* says so), so no member id is exported, and small counts are hidden."""
     header = ["session_id", "session_starts_at", "response", "members"]
-    ids = [row.id for row in report.sessions]
-    if not ids or not store.db["rsvps"].exists():
-        return header, []
     starts = {row.id: _local(row.starts_at.timestamp(), report.period) for row in report.sessions}
-    found = store.db.execute(
-        f"select occurrence_id, response, count(*) from rsvps where occurrence_id in ({', '.join('?' * len(ids))}) "
-        "group by 1, 2",
-        ids,
-    )
-    rows = [[occurrence, starts[occurrence], response, count] for occurrence, response, count in found]
+    rows = [[row.occurrence_id, starts.get(row.occurrence_id, ""), row.members.key, row.members.shown] for row in detail.rsvps]
     rows.sort(key=lambda row: (row[1], row[0], row[2]))
     return header, rows
 
@@ -164,7 +157,7 @@ def _shareouts(store: Store, period: Period, labels: Labels) -> tuple[list[str],
     return header, [row[1:] for row in sorted(rows, key=lambda row: row[0])]
 
 
-def _daily(store: Store, report: Report) -> tuple[list[str], list[list[Any]]]:
+def _daily(detail: Detail) -> tuple[list[str], list[list[Any]]]:
     header = ["date", "members_engaged", "shareouts", "glossary_lookups", "glossary_misses", "tipsheet_views"]
     header.append("safety_net_triggers")
     rows = [
@@ -177,16 +170,16 @@ def _daily(store: Store, report: Report) -> tuple[list[str], list[list[Any]]]:
             day.tipsheet_views.shown,
             day.safety_net.shown,
         ]
-        for day in daily(store, report.period, threshold=report.threshold)
+        for day in detail.days
     ]
     return header, rows
 
 
-def _connections(store: Store, report: Report) -> tuple[list[str], list[list[Any]]]:
+def _connections(report: Report, detail: Detail) -> tuple[list[str], list[list[Any]]]:
     """One row per monthly connections round that started in the period (small counts suppressed)."""
     header = ["round", "started_at", "pairs_made", "members_introduced", "met_share", "cross_sector_share", "returning_members"]
     rows = [
-        [round_id, _local(started.timestamp(), report.period), *(tally.shown for tally in figures)]
-        for round_id, started, figures in connection_rounds(store, report.period, threshold=report.threshold)
+        [row.round_id, _local(row.started.timestamp(), report.period), *(tally.shown for tally in row.figures)]
+        for row in detail.rounds
     ]
     return header, rows

@@ -41,6 +41,8 @@ def as_table(report: Report) -> str:
             )
     if report.threshold > 1:
         lines += ["", f"Counts from 1 to {report.threshold - 1} are shown as <{report.threshold}."]
+    if report.kept_note:
+        lines += ["", report.kept_note]
     return "\n".join(lines) + "\n"
 
 
@@ -55,6 +57,8 @@ def as_csv(report: Report) -> str:
         writer.writerow(["summary", name, value, change.was if change else "", change.change if change else ""])
     for title, rows in report.breakdowns():
         writer.writerows([title, row.label, row.shown, "", ""] for row in rows)
+    if report.kept_at:
+        writer.writerow(["kept", report.kept_note, report.kept_at.isoformat(), "", ""])
     return buffer.getvalue()
 
 

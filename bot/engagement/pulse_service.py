@@ -1,43 +1,35 @@
 """Sends the post-session pulse (:mod:`bot.engagement.pulse`) by DM, every few minutes while
-the bot serves. Each member is claimed in the database before their DM goes, so two
-processes never both ask, and a restart catches up on the sessions of the last two days."""
+the bot serves, on the process's scheduler (:mod:`bot.scheduling`). Each member is claimed in the
+database before their DM goes, so two processes never both ask, and a restart catches up on the
+sessions of the last two days."""
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.interval import IntervalTrigger
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.engagement import pulse
 from bot.engagement.blocks import pulse_message
+from bot.scheduling import Scheduler
 from bot.store import Store
 
 log = logging.getLogger(__name__)
 
+JOB = "pulse"
 EVERY_SECONDS = 300
-FIRST_AFTER_SECONDS = 5
+FIRST_AFTER_SECONDS = 5  # the first round waits a little: a start (or a restart storm) is not slowed by it
 
 
 class PulseService:
-    """The background job that asks members how useful a session was."""
+    """The job that asks members how useful a session was, registered on ``scheduler``."""
 
-    def __init__(self, store: Store, client: WebClient, *, every_seconds: int = EVERY_SECONDS):
-        self._store, self._client = store, client
-        self._scheduler = BackgroundScheduler(timezone=UTC)
-        # The first round waits a little: a start (or a restart storm) is not slowed by it.
-        first = datetime.now(UTC) + timedelta(seconds=FIRST_AFTER_SECONDS)
-        self._scheduler.add_job(self.send_due, IntervalTrigger(seconds=every_seconds), id="pulse", next_run_time=first, max_instances=1)
-
-    def start(self) -> None:
-        self._scheduler.start()
-
-    def stop(self) -> None:
-        if self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
+    def __init__(self, scheduler: Scheduler, client: WebClient, *, every_seconds: int = EVERY_SECONDS):
+        self._store: Store = scheduler.store
+        self._client = client
+        scheduler.register(JOB, self.send_due, every_seconds=every_seconds, first_after=FIRST_AFTER_SECONDS)
 
     def send_due(self, now: datetime | None = None) -> int:
         """Ask every member now due; returns how many DMs went out."""

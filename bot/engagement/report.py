@@ -27,9 +27,9 @@ from zoneinfo import ZoneInfo
 import sqlite_utils
 
 from bot import events
-from bot.config import Settings
+from bot.profiles import STATES
 from bot.engagement import attendance
-from bot.engagement.periods import Period, SeriesInfo, parse_period
+from bot.engagement.periods import Period, SeriesInfo
 from bot.engagement.rollups import Span
 from bot.store import Store
 
@@ -190,6 +190,19 @@ class Report:
     top_misses: tuple[Tally, ...]
     top_tipsheets: tuple[Tally, ...]
     connections: tuple[Tally, ...] = ()  # monthly connections' figures (see :func:`connection_figures`)
+    detail: Detail | None = None  # the export's own figures, when kept with a closed period's (:mod:`~bot.engagement.kept`)
+    kept_at: datetime | None = None  # when a closed period's figures were first exported and kept, or None
+
+    @property
+    def kept_note(self) -> str:
+        """What every face says of kept figures ("" when they were counted just now)."""
+        if self.kept_at is None:
+            return ""
+        local = self.kept_at.astimezone(self.period.tz)
+        return (
+            f"Figures as first exported on {local:%B} {local.day}, {local.year} at {local:%H:%M} and kept since: "
+            "a member deleting their data later does not change them."
+        )
 
     @property
     def community_wide(self) -> bool:
@@ -271,6 +284,8 @@ class Report:
         data["period"] = _period_dict(self.period)
         data["previous"] = _period_dict(self.previous)
         data["generated_at"] = self.generated_at.isoformat()
+        data.pop("detail")  # the export's files carry it
+        data["kept_at"] = self.kept_at.isoformat() if self.kept_at else None
         data["trend"] = [{**asdict(t), "was": t.was, "change": t.change} for t in self.trend]
         data["summary"] = dict(self.headline())  # as every face shows it
         data["breakdowns"] = {title: [[row.label, row.shown] for row in rows] for title, rows in self.breakdowns()}
@@ -400,7 +415,7 @@ def compute(
         pulse_tries=suppress.tally("pulse_tries", "Named one thing to try", tries),
         pulse_scores=tuple(suppress.tally(str(n), _SCORE_LABELS[n], scores[n]) for n in (5, 4, 3, 2, 1) if scores[n]),
         reach_by_sector=suppress.tallies(reached["sector"].items(), lambda key: labels.sectors.get(key, key) or NO_SECTOR),
-        reach_by_state=suppress.tallies(reached["state"].items(), lambda key: key or NO_STATE),
+        reach_by_state=suppress.tallies(reached["state"].items(), lambda key: STATES.get(key, key) or NO_STATE),
         shareouts_by_session=suppress.tallies(
             shared["occurrence_id"].items(), lambda key: titles.get(key) or _occurrence_label(db, tables, key, period)
         ),
@@ -797,7 +812,7 @@ def connection_figures(
     return _connection_tallies(db, suppress, rounds, {"lo": lo, "hi": hi})
 
 
-def connection_rounds(store: Store, period: Period, *, threshold: int) -> list[tuple[str, datetime, tuple[Tally, ...]]]:
+def connection_rounds(store: Store, period: Period, *, threshold: int) -> list[RoundRow]:
     """Each round that started in the period, with its own figures (as :func:`connection_figures`), oldest first."""
     db = store.db
     if not _Tables(db).connections or period.series_id is not None:
@@ -808,7 +823,9 @@ def connection_rounds(store: Store, period: Period, *, threshold: int) -> list[t
         [period.start_ts, period.end_ts],
     ).fetchall()
     return [
-        (round_id, datetime.fromtimestamp(due_at, UTC), _connection_tallies(db, suppress, "select :round", {"round": round_id}))
+        RoundRow(
+            round_id, datetime.fromtimestamp(due_at, UTC), _connection_tallies(db, suppress, "select :round", {"round": round_id})
+        )
         for round_id, due_at in rows
     ]
 
@@ -918,14 +935,52 @@ def daily(store: Store, period: Period, *, threshold: int) -> list[Day]:
     ]
 
 
-def report_for(store: Store, settings: Settings, labels: Labels, text: str = "", now: datetime | None = None) -> Report:
-    """The report for a period typed by a coordinator (Slack and the CLI both call this).
+@dataclass(frozen=True)
+class RoundRow:
+    """One monthly connections round that started in the period, with its figures (the export's)."""
 
-    :param settings: the community's time zone and small-count threshold.
-    :raises PeriodError: when ``text`` is not a period (the message says what works).
-    """
-    now = now or datetime.now(UTC)
-    period = parse_period(
-        text, now, settings.timezone, series_catalog(store), grant_start_month=settings.grant_year_start_month
+    round_id: str
+    started: datetime  # aware, UTC
+    figures: tuple[Tally, ...]
+
+
+@dataclass(frozen=True)
+class RsvpRow:
+    """How many members gave one answer about one session (the export's RSVP counts)."""
+
+    occurrence_id: str
+    members: Tally  # keyed by the answer
+
+
+@dataclass(frozen=True)
+class Detail:
+    """The figures the export adds to a report's: day by day, round by round, RSVPs by session."""
+
+    days: tuple[Day, ...]
+    rounds: tuple[RoundRow, ...]
+    rsvps: tuple[RsvpRow, ...]
+
+
+def detail_of(store: Store, report: Report) -> Detail:
+    """The export's figures for ``report``: those kept with it, else counted now (small counts hidden)."""
+    if report.detail is not None:
+        return report.detail
+    period, threshold = report.period, report.threshold
+    days, rounds = daily(store, period, threshold=threshold), connection_rounds(store, period, threshold=threshold)
+    return Detail(tuple(days), tuple(rounds), _rsvp_rows(store, report))
+
+
+def _rsvp_rows(store: Store, report: Report) -> tuple[RsvpRow, ...]:
+    """Members by answer for each session of the report (counts only: no member id leaves here)."""
+    ids = [row.id for row in report.sessions]
+    if not ids or not _Tables(store.db).sessions:
+        return ()
+    suppress = Suppressor(report.threshold)
+    found = store.db.execute(
+        f"select occurrence_id, response, count(*) from rsvps where occurrence_id in ({', '.join('?' * len(ids))}) "
+        "group by 1, 2",
+        ids,
     )
-    return compute(store, period, threshold=settings.small_count_threshold, labels=labels, now=now)
+    return tuple(
+        RsvpRow(occurrence, suppress.tally(response, response, count)) for occurrence, response, count in found
+    )

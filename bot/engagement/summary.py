@@ -111,4 +111,5 @@ def _notes(report: Report) -> str:
         "it is not a headcount. Attended: the headcount a coordinator recorded (from the meeting tool's participants "
         "list, members marked present, or a count). Share-outs made without a name are counted but never linked "
         "to anyone."
+        + (f" {report.kept_note}" if report.kept_note else "")
     )

@@ -2,7 +2,7 @@
 
 - :mod:`~bot.members.data`: everything kept about a member, to download and to delete (each
   feature deletes its own part).
-- :mod:`~bot.members.profile`: a member's optional sector and state (reach, counted only).
+- the Home tab's *About you*: the member's one profile (:mod:`bot.profiles`), asked as connections ask it.
 - :mod:`~bot.members.coordinators`: ``COORDINATOR_IDS`` and the ``COORDINATOR_GROUP`` members.
 - :mod:`~bot.members.blocks`: the Home tab's "Your data" and what the member is told.
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from slack_sdk.models.blocks import Block, InputBlock, Option, StaticSelectElement
+from slack_sdk.models.blocks import Block
 from slack_sdk.models.blocks.basic_components import ConfirmObject
 from slack_sdk.models.views import View
 
 from bot.blocks import Message, actions, button, context, header, section
 from bot.members.data import Forgotten
-from bot.members.profile import Profile
+from bot.profiles import Profile, questions
 from bot.text import escape
 
 DOWNLOAD_ACTION = "member_data_download"
@@ -21,10 +21,11 @@ def home_blocks() -> list[Block]:
     """What heart-bot keeps about the member, and the two buttons to download or delete it."""
     confirm = ConfirmObject(
         title="Delete your data?",
+        # Slack allows 300 characters here: what goes, what stays, and that it is for good.
         text=(
-            "This deletes your share-outs (and their channel posts), your RSVPs, your DM reminders and your "
-            "monthly connections profile, and takes your name off your activity and past introductions. "
-            "It can't be undone."
+            "Deletes your share-outs and their channel posts, RSVPs, reminders, profile, connections and calendar address. "
+            "What stays names no one and holds none of your share-out words: counts of your activity and introductions, "
+            "the glossary terms you looked up, and reports already exported. It can't be undone."
         ),
         confirm="Delete",
         deny="Keep it",
@@ -71,6 +72,10 @@ def deleted_message(forgotten: Forgotten) -> Message:
         )
         if count
     ]
+    lines.append(
+        "What stays names no one and holds none of your share-out words: counts, the glossary terms you looked "
+        "up, and the figures of reports coordinators already exported."
+    )
     text = "*Your data is deleted.*\n" + "\n".join(lines)
     return Message(
         text="Your data is deleted.",
@@ -82,40 +87,27 @@ def _count(n: int, one: str, many: str | None = None) -> str:
     return f"{n:,} {one if n == 1 else many or one + 's'}"
 
 
-# ----------------------------------------------------------------------------- the optional profile
+# ----------------------------------------------------------------------------- the profile
 
 PROFILE_ACTION = "member_profile_open"
 PROFILE_CALLBACK = "member_profile"
-PROFILE_SECTOR = "profile_sector"
-PROFILE_STATE = "profile_state"
-NOT_SAYING = "none"
 
 
 def profile_home_blocks(sector_label: str | None, state: str | None) -> list[Block]:
-    """Home's "About you": what the member said (if anything), and the button to change it."""
+    """Home's "About you": the member's one profile (if they gave one), and the button to change it."""
     said = escape(", ".join(v for v in (sector_label, state) if v)) or "nothing yet"
     return [
         header("About you (optional)"),
         section(
             f"Your sector and state help the Collective show funders whom it reaches. You've told heart-bot: {said}. "
-            "Coordinators see these only as counts by sector and by state, small ones hidden, never with your name."
+            "Coordinators see these only as counts by sector and by state, small ones hidden, never with your name. "
+            "Monthly connections use the same answers: only if you join, the member you're introduced to sees them."
         ),
         actions([button("Tell heart-bot" if said == "nothing yet" else "Change", PROFILE_ACTION, "profile")]),
     ]
 
 
-def profile_modal(given: Profile, sectors: Sequence[tuple[str, str]], states: Sequence[str]) -> View:
-    """The form for the optional profile: each choice includes "Prefer not to say"."""
-
-    def menu(block_id: str, label: str, choices: Sequence[tuple[str, str]], current: str | None) -> InputBlock:
-        options = [Option(value=NOT_SAYING, text="Prefer not to say")] + [Option(value=v, text=t) for v, t in choices]
-        initial = next((o for o in options if o.value == current), options[0])
-        element = StaticSelectElement(action_id=block_id, options=options, initial_option=initial)
-        return InputBlock(block_id=block_id, label=label, element=element)
-
-    blocks: list[Block] = [
-        context("Optional. Coordinators see these only as counts by sector and by state, small ones hidden."),
-        menu(PROFILE_SECTOR, "Your sector", sectors, given.sector),
-        menu(PROFILE_STATE, "Where you work", [(s, s) for s in states], given.state),
-    ]
+def profile_modal(given: Profile, sectors: Sequence[tuple[str, str]]) -> View:
+    """The form for the profile, asked as every form asks it (each question offers "Prefer not to say")."""
+    blocks: list[Block] = [context("Optional. Under each question: who sees your answer."), *questions(sectors, given)]
     return View(type="modal", callback_id=PROFILE_CALLBACK, title="About you", submit="Save", close="Cancel", blocks=blocks)

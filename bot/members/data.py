@@ -23,11 +23,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot import claims, events
+from bot import claims, events, profiles
 from bot.connections import core as connections
 from bot.connections.content import ConnectionsContent
 from bot.engagement import attendance, pulse
-from bot.members import profile
 from bot.sessions import core as sessions
 from bot.sessions import feeds
 from bot.shareouts import core as shareouts
@@ -101,7 +100,7 @@ def collect(store: Store, content: ShareoutContent, owner: Owner, connecting: Co
         ],
         "marked_present_at": attendance.marks_of(store, user),
         "asked_how_useful": pulse.asked_about(store, user),
-        "profile": {key: value for key, value in vars(profile.get(store, user)).items() if value},
+        "profile": {key: value for key, value in vars(profiles.get(store, user)).items() if value},
     }
 
 
@@ -123,7 +122,7 @@ def forget(store: Store, owner: Owner) -> Forgotten:
         activity = events.forget_member(db, user)
         attendance.forget_member(db, user)
         pulse.forget_member(db, user)
-        profile.forget(db, user)
+        profiles.forget(db, user)
     store.erase_history()
     forgotten = Forgotten(
         shareouts=len(mine),

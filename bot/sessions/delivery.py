@@ -161,19 +161,12 @@ class Deliverer:
         wait: bool,
     ) -> Outcome:
         channel = occurrence.channel_id if recipient == CHANNEL else recipient
-        outcome = self._send(claim, channel or "", message, slot.useful_until, direct=recipient != CHANNEL, wait=wait)
+        outcome = self.sender.post(claim, channel or "", message, slot.useful_until, direct=recipient != CHANNEL, wait=wait)
         if recipient == CHANNEL and outcome.state == SENT and series.channel_problem:
             sessions.clear_channel_problem(self.store, series.id)
         if recipient == CHANNEL and outcome.detail in CHANNEL_PROBLEMS:
             self._report_channel_problem(series, occurrence, outcome.detail)
         return outcome
-
-    def _send(
-        self, claim: Claim, channel: str, message: Message, useful_until: datetime, *, direct: bool, wait: bool = True
-    ) -> Outcome:
-        payload = message.to_dict()
-        content = {"text": payload["text"], "blocks": payload["blocks"], "unfurl_links": False, "unfurl_media": False}
-        return self.sender.post(claim, channel, content, useful_until, direct=direct, wait=wait)
 
     def _report_channel_problem(self, series: Series, occurrence: Occurrence, error: str) -> None:
         if not sessions.mark_channel_problem(self.store, series.id, error):
@@ -184,7 +177,7 @@ class Deliverer:
         for coordinator in sorted(self.coordinators()):
             claim = self.claims.take(occurrence.id, CHANNEL_PROBLEM, coordinator, can_look=True)
             if claim is not None:
-                self._send(claim, coordinator, message, until, direct=True)
+                self.sender.post(claim, coordinator, message, until, direct=True)
 
     def refresh_posts(self, occurrence_id: str) -> int:
         """Redraw the channel posts of a session (live counts, a new time, a cancellation).

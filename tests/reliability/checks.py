@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from bot.offline.localslack import Call
+from tests.support.waiting import eventually
 
 # A failure nobody handled: a traceback, the global error handler's report of a bug, or an ERROR
 # line (heart-bot's own format, "... ERROR name: message", and gunicorn's "[ERROR]").
@@ -113,18 +113,6 @@ def relayed_pings(payloads: Iterable[Any]) -> list[str]:
 def call_payloads(calls: Iterable[Call]) -> list[dict[str, Any]]:
     """The arguments of every call the bot made to Slack (file bytes left out)."""
     return [{k: v for k, v in call.args.items() if k != "bytes"} for call in calls]
-
-
-def eventually(probe: Callable[[], Any], timeout: float = 20.0, what: str = "it") -> Any:
-    """Poll ``probe`` until it returns something truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = probe()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"waited {timeout:.0f}s for {what}")
-        time.sleep(0.05)
 
 
 def reconciled_twice(bot: Any) -> None:

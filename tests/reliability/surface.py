@@ -110,7 +110,7 @@ FORM_BLOCKS = {
     "peerhour_cancel": ("note",),
     "connect_profile": ("sector", "state", "topics", "blocked"),
     "heart_attendance": ("attendance_session", "attendance_headcount", "attendance_present", "attendance_participants"),
-    "member_profile": ("profile_sector", "profile_state"),
+    "member_profile": ("sector", "state"),
     "pulse_try_form": ("pulse_try_text",),
 }
 

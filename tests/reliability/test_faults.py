@@ -21,19 +21,19 @@ from typing import Any
 
 import pytest
 
-from bot.claims import OUTCOME_UNKNOWN
 from bot.connections import rounds
 from bot.connections.sending import INTRODUCTION, SENDERS, ledger_key
 from bot.offline import slack_requests
 from bot.offline.localslack import Failure, LocalSlack
 from bot.offline.server import BotServer
 from bot.store import Store
-from tests.reliability.checks import eventually, log_problems
+from tests.reliability.checks import log_problems
 from tests.reliability.conftest import COORDINATOR, MEMBER
 from tests.reliability.ledger import proves, ran
 from tests.reliability.wire import SLACK_TIMEOUT, Wire
 from tests.support.connections_helpers import community, due_this_minute, introductions, introductions_settled
 from tests.support.forms import add_form
+from tests.support.waiting import eventually
 from tests.support.forms import form as shareout_state
 from tests.support.session_helpers import migrated, one_session, soon
 
@@ -250,7 +250,7 @@ def test_requests_are_acknowledged_in_time_while_another_process_holds_the_write
     assert stored == {"busy quick one": 1, "busy quick two": 1, "busy form": 1}
     eventually(lambda: [t for (t,) in store.db.execute("select title from series")].count("Busy circle") == 1, what="the series")
     eventually(lambda: store.db.execute("select status from occurrences where id = ?", (later,)).fetchone() == ("cancelled",))
-    # Each form shows its outcome once it is written (after the ack, a moment after the row lands).
+    # Each form shows its outcome once it is written (just after the write: waited for, as the writes are).
     eventually(lambda: len(slack.calls_to("views.update")) >= 3, what="each form's outcome")
     with sqlite3.connect(bot.database_path) as db:
         eventually(
@@ -455,7 +455,7 @@ ROUND_ENV = {"HEART_RECONCILE_SECONDS": "1", "CONNECTIONS_PER_MINUTE": "1200", "
     "one from each sender; a restart after the dead process's claims have run out",
     ROUND_MEMBERS // 2,
     "each of the 60 pairs introduced exactly once, in its own group DM; the introductions Slack was taking are "
-    "recorded as not sent again; no traceback",
+    "found there by their key and recorded sent, not sent again; no traceback",
 )
 def test_kill_9_mid_round_introduces_each_pair_exactly_once(slack, tmp_path):
     store = migrated(tmp_path / "heart.db")
@@ -480,8 +480,7 @@ def test_kill_9_mid_round_introduces_each_pair_exactly_once(slack, tmp_path):
     recorded = store.db.execute(
         "select state, detail from deliveries where kind = ? and recipient != '*'", [INTRODUCTION]
     ).fetchall()
-    assert Counter(state for state, _ in recorded) == {"sent": ROUND_MEMBERS // 2 - SENDERS, "skipped": SENDERS}
-    assert [detail for state, detail in recorded if state == "skipped"] == [OUTCOME_UNKNOWN] * SENDERS
+    assert Counter(state for state, _ in recorded) == {"sent": ROUND_MEMBERS // 2}
     assert log_problems(bot.log()) == []
     ran(len(groups), ROUND_MEMBERS // 2, "pairs")
 
@@ -552,6 +551,33 @@ def test_a_post_whose_answer_is_lost_is_not_sent_twice(slack, tmp_path):
     sent = Counter(call.args["channel"] for call in accepted(slack, "Reminder"))
     assert sent == {"C0LOST": 1, **dict.fromkeys(members, 1)}
     assert set(deliveries(store, "reminder-1").values()) == {"sent"}
+    assert log_problems(bot.log()) == []
+    ran(len(LOST_ANSWERS), len(LOST_ANSWERS), "lost answers")
+
+
+@proves(
+    "Fault",
+    "Slack takes a connections round's introductions but their answers are lost: the connection drops after two "
+    "are made, and a 503 comes after a third",
+    len(LOST_ANSWERS),
+    "each pair introduced exactly once (each lost one found in its group DM by its key, not sent again); "
+    "recorded sent; no unhandled exception",
+    fixed="An introduction Slack took whose answer was lost was sent again: the pair got two copies.",
+)
+def test_an_introduction_whose_answer_is_lost_is_not_sent_twice(slack, tmp_path):
+    store = migrated(tmp_path / "heart.db")
+    community(store, 12)
+    due_this_minute(store, ROUND_ENV["HEART_TIMEZONE"])
+    slack.fail_next("chat.postMessage", *LOST_ANSWERS)
+    bot = BotServer(slack, store.path, env=ROUND_ENV).start()
+    try:
+        eventually(lambda: introductions_settled(store), timeout=60, what="the round to be settled")
+    finally:
+        bot.stop()
+    groups = rounds.groups_of(store, rounds.latest_round(store).id)
+    assert introductions(slack) == {frozenset(group.user_ids): 1 for group in groups}, "each pair introduced exactly once"
+    recorded = store.db.execute("select state from deliveries where kind = ? and recipient != '*'", [INTRODUCTION])
+    assert Counter(state for (state,) in recorded) == {"sent": 6}
     assert log_problems(bot.log()) == []
     ran(len(LOST_ANSWERS), len(LOST_ANSWERS), "lost answers")
 

@@ -15,12 +15,13 @@ from bot.offline import slack_requests
 from bot.offline.localslack import Failure, LocalSlack
 from bot.offline.server import BOT_TOKEN, SHAREOUT_HASH_SECRET, SIGNING_SECRET, BotServer, http
 from tests.reliability import moments
-from tests.reliability.checks import eventually, reconciled_twice
+from tests.reliability.checks import reconciled_twice
 from tests.reliability.conftest import COORDINATOR, MEMBER
 from tests.reliability.ledger import proves, ran
 from tests.reliability.moments import Window
 from tests.reliability.wire import Wire
 from tests.support.forms import add_form
+from tests.support.waiting import eventually
 from tests.support.forms import form as shareout_form
 
 SECRETS = (BOT_TOKEN, SIGNING_SECRET, SHAREOUT_HASH_SECRET, "xoxb-")

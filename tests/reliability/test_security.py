@@ -18,12 +18,13 @@ from hypothesis import strategies as st
 from bot.offline import slack_requests
 from bot.offline.localslack import LocalSlack
 from bot.offline.server import SIGNING_SECRET, BotServer, http
-from tests.reliability.checks import PINGS, call_payloads, eventually, reconciled_twice, relayed_pings
+from tests.reliability.checks import PINGS, call_payloads, reconciled_twice, relayed_pings
 from tests.reliability.conftest import COORDINATOR, MEMBER
 from tests.reliability.fuzz import run_property
 from tests.reliability.ledger import proves, ran
 from tests.reliability.wire import Wire, signature
 from tests.support.forms import add_form
+from tests.support.waiting import eventually
 from tests.support.forms import form as shareout_form
 from tests.support.session_helpers import one_session, soon
 

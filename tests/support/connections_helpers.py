@@ -13,6 +13,7 @@ from bot.connections.core import ProfileForm
 from bot.connections.schedule import check_schedule
 from bot.connections.sending import INTRODUCTION
 from bot.offline.localslack import LocalSlack
+from bot.profiles import Profile, put_many
 from bot.store import Store
 
 SECTORS = ("school-staff", "school-clinician", "community-health-center", "behavioral-health-agency", "lived-experience")
@@ -41,12 +42,12 @@ def community(store: Store, count: int, *, prefix: str = "UC", now: datetime | N
     """``count`` members in turn from each sector, all joined; their ids."""
     members = [f"{prefix}{n:05d}" for n in range(count)]
     with store.transaction() as db:
+        given = ((user_id, Profile(SECTORS[n % len(SECTORS)], "MA")) for n, user_id in enumerate(members))
+        put_many(db, given, now=now or datetime.now(UTC))
         db["connection_members"].insert_all(
             {
                 "user_id": user_id,
                 "status": core.ACTIVE,
-                "sector": SECTORS[n % len(SECTORS)],
-                "state": "MA",
                 "topics": '["collaboration"]' if n % 3 == 0 else "[]",
                 "skip_next": 0,
                 "tz": "America/New_York",

@@ -228,7 +228,11 @@ def build_community(store: Store) -> None:
 
 # Names for the ids the community uses, as the content would give them.
 LABELS = Labels(
-    sectors={"school-staff": "School staff", "school-clinician": "School-based clinician"},
+    sectors={
+        "school-staff": "School staff",
+        "school-clinician": "School-based clinician",
+        "lived-experience": "Family or lived experience",
+    },
     themes={"win": "A win", "barrier": "A barrier", "resource": "A resource to share"},
     entries={"trauma-informed-approach": "Trauma-informed approach"},
     tipsheets={"staff-wellness": "Staff Wellness"},

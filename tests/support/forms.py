@@ -6,12 +6,11 @@ from __future__ import annotations
 import itertools
 import json
 import sqlite3
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.offline.server import BotServer
+from tests.support.waiting import eventually
 
 
 def form(
@@ -61,16 +60,6 @@ def submit(
 def query(server: BotServer, sql: str, *params: Any) -> list[tuple]:
     with sqlite3.connect(server.database_path) as db:
         return db.execute(sql, params).fetchall()
-
-
-def eventually(probe: Callable[[], Any], timeout: float = 10.0) -> Any:
-    """Poll until ``probe`` returns something truthy (events are written in the background)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = probe()
-        if found or time.monotonic() > deadline:
-            return found
-        time.sleep(0.05)
 
 
 _flushes = itertools.count(1)

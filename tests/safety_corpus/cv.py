@@ -1,0 +1,104 @@
+"""Cross-validate the word model on the corpus's tuning part: how it hears share-outs it was not fitted on.
+
+``python -m tests.safety_corpus.cv`` (needs scikit-learn) splits the tuning part into five
+folds, fits the model (``train.fit``, the settings in ``train.py``) on four and scores the
+fifth with the bot's own code (``bot/word_model.py``), five times. Share-outs that read
+alike (a third of their word pairs shared) stay in one fold, so a near-copy never
+answers for its twin. It prints each category's recall (or false alarms) for the model
+alone and for the rules with the model, at the threshold that keeps the model's own
+false alarms at most ``FALSE_ALARMS``; that threshold is the one ``train.py`` uses.
+
+The rules were written on the whole tuning part, so "rules and model" here is kinder
+than share-outs nobody tuned for; "model alone" is the figure that tells settings apart.
+The held-out part is never read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from collections.abc import Sequence
+from itertools import combinations
+
+from sklearn.model_selection import StratifiedGroupKFold
+
+from bot.runtime import load_content
+from bot.word_model import GAP, read_word_model
+from tests.safety_corpus.report import cases
+from tests.safety_corpus.train import CONTENT, fit
+
+FOLDS = 5
+ALIKE = 0.3  # share-outs sharing this part of their word pairs are near-copies: one fold
+FALSE_ALARMS = 0.02  # the model's own false alarms the threshold may cost, out of fold
+THRESHOLDS = [t / 100 for t in range(50, 100)]
+
+
+def groups(read: Sequence[Sequence[str]]) -> list[int]:
+    """A group number per share-out: near-copies (by shared word pairs) share one."""
+    pairs = [{(a, b) for a, b in zip(words, words[1:]) if GAP not in (a, b)} for words in read]
+    parent = list(range(len(read)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    holders: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, found in enumerate(pairs):
+        for pair in found:
+            holders[pair].append(i)
+    shared: dict[tuple[int, int], int] = defaultdict(int)
+    for held in holders.values():
+        if len(held) <= 40:  # a pair this common ("i am") says nothing about copying
+            for a, b in combinations(held, 2):
+                shared[a, b] += 1
+    for (a, b), n in shared.items():
+        if n / max(1, len(pairs[a] | pairs[b])) >= ALIKE:
+            parent[root(a)] = root(b)
+    return [root(i) for i in range(len(read))]
+
+
+def out_of_fold(read: Sequence[Sequence[str]], alert: Sequence[bool], seed: int = 0) -> list[float]:
+    """Each share-out's probability from a model fitted on the folds it is not in."""
+    scores = [0.0] * len(read)
+    folds = StratifiedGroupKFold(FOLDS, shuffle=True, random_state=seed)
+    for train, test in folds.split(read, alert, groups(read)):
+        model = read_word_model(fit([read[i] for i in train], [alert[i] for i in train]))
+        for i in test:
+            scores[i] = model.probability(read[i]) if sum(w in model.words for w in read[i]) >= model.min_words else 0.0
+    return scores
+
+
+def rate(said: Sequence[bool], chosen: Sequence[int]) -> float:
+    return sum(said[i] for i in chosen) / len(chosen) if chosen else 0.0
+
+
+def main() -> None:
+    net = load_content(CONTENT).shareout.crisis
+    rules = dataclasses.replace(net, model=None)
+    labelled = list(cases("tuning"))
+    read = [net.words_for_model(case.text) for case in labelled]
+    alert = [case.alert for case in labelled]
+    ruled = [rules.hears(case.text) is not None for case in labelled]
+    scores = out_of_fold(read, alert)
+    alerts = [i for i, a in enumerate(alert) if a]
+    calm = [i for i, a in enumerate(alert) if not a]
+    fits = [t for t in THRESHOLDS if rate([s >= t for s in scores], calm) <= FALSE_ALARMS]
+    threshold = min(fits) if fits else THRESHOLDS[-1]
+    model = [s >= threshold for s in scores]
+    both = [m or r for m, r in zip(model, ruled)]
+    print(f"{FOLDS}-fold cross validation on the tuning part ({len(labelled)} share-outs, "
+          f"{len(set(groups(read)))} groups); threshold {threshold} (model's own false alarms at most {FALSE_ALARMS:.0%})\n")
+    print("| category | cases | model alone | rules and model |\n| --- | ---: | ---: | ---: |")
+    for category in sorted({case.category for case in labelled}):
+        chosen = [i for i, case in enumerate(labelled) if case.category == category]
+        kind = "" if labelled[chosen[0]].alert else " false alarms"
+        print(f"| {category} | {len(chosen)} | {rate(model, chosen):.0%}{kind} | {rate(both, chosen):.0%}{kind} |")
+    print(f"| **all alerts** | {len(alerts)} | **{rate(model, alerts):.1%}** | **{rate(both, alerts):.1%}** |")
+    print(f"| **all quiet: false alarms** | {len(calm)} | **{rate(model, calm):.1%}** | **{rate(both, calm):.1%}** |")
+    print(f"\nrules alone: recall {rate(ruled, alerts):.1%}, false alarms {rate(ruled, calm):.1%}")
+
+
+if __name__ == "__main__":
+    main()
