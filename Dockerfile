@@ -20,8 +20,12 @@ COPY manifest.yml Procfile ./
 COPY bot/ bot/
 COPY handlers/ handlers/
 COPY content/ content/
+# Compiled here once: PYTHONDONTWRITEBYTECODE keeps the bot from saving what it compiles at a start.
+RUN python -m compileall -q bot handlers
 
 USER heart
+# Content read and checked once, into the cache every start reads it from (bot/cache.py).
+RUN python -m bot check --content
 # SQLite file, its write-ahead log and the serving lock: everything that must survive a restart.
 VOLUME ["/data"]
 EXPOSE 3000

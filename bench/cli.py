@@ -13,7 +13,7 @@ import click
 
 from bench import machine, report
 from bench.context import Bench, Plan
-from bench.figures import commands, connections, fanout, glossary_search, process, reports
+from bench.figures import availability, commands, connections, fanout, glossary_search, process, reports
 from bench.load import LoadGenerator
 from bench.results import Row, Verdict
 from bot.config import PROJECT_ROOT
@@ -27,6 +27,7 @@ FIGURES = {
     "reports": reports,
     "fanout": fanout,
     "connections": connections,
+    "availability": availability,
 }
 DOCUMENT = PROJECT_ROOT / "docs" / "BENCHMARKS.md"
 SCRATCH = PROJECT_ROOT / "bench" / "out" / "BENCHMARKS.md"
@@ -47,7 +48,7 @@ SCRATCH = PROJECT_ROOT / "bench" / "out" / "BENCHMARKS.md"
 @click.option(
     "--profile",
     is_flag=True,
-    help="Also record a py-spy flame graph of the serving worker during each command's first throughput run "
+    help="Also record a py-spy flame graph of the serving process during each command's first throughput run "
     "(bench/out/profiles/*.svg; needs permission to trace processes).",
 )
 @click.option(

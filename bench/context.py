@@ -19,7 +19,8 @@ from bench.load import LoadGenerator
 from bot.offline.localslack import LocalSlack
 from bot.offline.server import BotServer
 
-FLOOR_APP = ("-m", "bench.floor_app")
+FLOOR_APP = ("-m", "bench.floor_app")  # Bolt's default mode: it polls every 10 ms for ack()
+FAST_FLOOR_APP = ("-m", "bench.floor_app", "--fast")  # process_before_response=True, as heart-bot runs
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class Plan:
     quick: bool
     runs: int  # each figure is the median of this many runs
     connections: int = 16
-    seconds: float = 20.0  # closed-loop throughput run
+    seconds: float = 10.0  # closed-loop throughput run
     warmup_seconds: float = 2.0
     rate: float = 100.0  # offered requests a second for latency
     latency_seconds: float = 10.0
@@ -43,6 +44,10 @@ class Plan:
     dm_rate: float = 50.0
     connection_members: int = 5_000
     connection_rate: float = 50.0  # conversations.open and chat.postMessage calls a second the local Slack allows
+    slow_clients: int = 64  # availability: clients sending a byte a second...
+    idle_clients: int = 64  # ...connections that send nothing...
+    big_body_clients: int = 16  # ...and clients sending 10 MB bodies in a loop
+    attack_seconds: float = 10.0
 
     @classmethod
     def full(cls) -> Plan:
@@ -64,6 +69,10 @@ class Plan:
             report_repeats=2,
             subscribers=100,
             connection_members=400,
+            slow_clients=16,
+            idle_clients=16,
+            big_body_clients=4,
+            attack_seconds=3.0,
         )
 
 
@@ -76,25 +85,27 @@ class Bench:
     workdir: Path
     load: LoadGenerator
     notes: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    profiles: Path | None = None  # where to write py-spy flame graphs of the serving worker, if wanted
+    profiles: Path | None = None  # where to write py-spy flame graphs of the serving process, if wanted
 
     def note(self, figure: str, text: str) -> None:
         """Add a line under a figure's table."""
         self.notes[figure].append(text)
 
-    def server(self, name: str, *, floor: bool = False, env: dict[str, str] | None = None) -> BotServer:
-        """A server (heart-bot, or the bare Bolt floor app) with its own fresh database, not started."""
+    def server(self, name: str, *, program: tuple[str, ...] | None = None, env: dict[str, str] | None = None) -> BotServer:
+        """A server with its own fresh database, not started: heart-bot, or ``program`` (a floor app)."""
         folder = self.workdir / name
         folder.mkdir(parents=True, exist_ok=True)
         server = BotServer(self.slack, folder / "heart.db", env=env or {})
-        if floor:
-            server.program = FLOOR_APP
+        if program:
+            server.program = program
         return server
 
     @contextmanager
-    def serving(self, name: str, *, floor: bool = False, env: dict[str, str] | None = None) -> Iterator[BotServer]:
+    def serving(
+        self, name: str, *, program: tuple[str, ...] | None = None, env: dict[str, str] | None = None
+    ) -> Iterator[BotServer]:
         """Start a server for the block, and stop it after."""
-        server = self.server(name, floor=floor, env=env).start()
+        server = self.server(name, program=program, env=env).start()
         try:
             yield server
         finally:
@@ -110,19 +121,18 @@ def started_in(server: BotServer) -> float:
 
 @contextmanager
 def profiling(bench: Bench, server: BotServer, name: str, seconds: float) -> Iterator[None]:
-    """Record a py-spy flame graph of the server's worker for the block (when ``bench.profiles`` is set)."""
+    """Record a py-spy flame graph of the server for the block (when ``bench.profiles`` is set)."""
     if bench.profiles is None:
         yield
         return
     bench.profiles.mkdir(parents=True, exist_ok=True)
-    worker = psutil.Process(server.process.pid).children()[0].pid
     output = bench.profiles / f"{name}.svg"
     spy = subprocess.Popen(
         [
             shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy",
             "record",
             "--pid",
-            str(worker),
+            str(server.process.pid),
             "--duration",
             str(max(1, round(seconds))),
             "--nonblocking",
@@ -139,7 +149,7 @@ def profiling(bench: Bench, server: BotServer, name: str, seconds: float) -> Ite
 
 
 def resident_mb(server: BotServer) -> float:
-    """Resident memory of the server's whole process tree (gunicorn's arbiter and worker), in MB."""
+    """Resident memory of the server's whole process tree (one process for heart-bot), in MB."""
     root = psutil.Process(server.process.pid)
     processes = [root, *root.children(recursive=True)]
     return sum(process.memory_info().rss for process in processes) / 1e6

@@ -1,14 +1,19 @@
-"""The floor for slash commands: a bare Bolt app with one ack-only command.
+"""The floors for slash commands: a bare Bolt app with one ack-only command.
 
-It runs on exactly heart-bot's server stack: the same gunicorn configuration (one
-worker, the same threads, through :class:`bot.web.HeartServer`), Bolt's Flask adapter,
-signature verification, and a ``/healthz`` route. Whatever heart-bot spends beyond this
-app's time is heart-bot's own work.
+It runs on exactly heart-bot's server stack: the same waitress configuration (one process,
+the same threads and limits, through :func:`bot.web.create_server`), with Bolt's Flask
+adapter, signature verification, and a ``/healthz`` route. Whatever heart-bot spends
+beyond this app's time is heart-bot's own work.
 
-Run as ``python -m bench.floor_app`` with the same environment as ``python -m bot serve``.
+Two floors: Bolt's default mode, which polls every 10 ms for ``ack()``
+(``python -m bench.floor_app``), and ``process_before_response=True``, which answers as
+soon as the listener returns, as heart-bot does (``python -m bench.floor_app --fast``).
+Run with the same environment as ``python -m bot serve``.
 """
 
 from __future__ import annotations
+
+import sys
 
 from flask import Flask, jsonify, request
 from slack_bolt import Ack, App
@@ -16,15 +21,16 @@ from slack_bolt.adapter.flask import SlackRequestHandler
 from slack_sdk import WebClient
 
 from bot.config import Settings, configure_logging, load_settings
-from bot.web import HeartServer
+from bot.web import create_server, run_until_stopped
 
 COMMAND = "/ack"
+FAST = "--fast"
 
 
-def create_floor_app(settings: Settings) -> Flask:
+def create_floor_app(settings: Settings, *, process_before_response: bool = False) -> Flask:
     """A Flask app serving a Bolt app whose one command only acknowledges."""
     client = WebClient(token=settings.bot_token, base_url=settings.slack_api_url)
-    bolt_app = App(client=client, signing_secret=settings.signing_secret)
+    bolt_app = App(client=client, signing_secret=settings.signing_secret, process_before_response=process_before_response)
 
     @bolt_app.command(COMMAND)
     def ack_only(ack: Ack) -> None:
@@ -44,14 +50,8 @@ def create_floor_app(settings: Settings) -> Flask:
     return flask_app
 
 
-class FloorServer(HeartServer):
-    """heart-bot's gunicorn configuration, serving the floor app instead."""
-
-    def load(self) -> Flask:
-        return create_floor_app(self.settings)
-
-
 if __name__ == "__main__":
     floor_settings = load_settings()
     configure_logging(floor_settings)
-    FloorServer(floor_settings).run()
+    floor = create_floor_app(floor_settings, process_before_response=FAST in sys.argv[1:])
+    run_until_stopped(create_server(floor, floor_settings.port))

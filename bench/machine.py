@@ -10,7 +10,7 @@ from pathlib import Path
 
 import psutil
 
-PACKAGES = ("slack-bolt", "slack-sdk", "Flask", "gunicorn", "rapidfuzz", "sqlite-utils")
+PACKAGES = ("slack-bolt", "slack-sdk", "waitress", "Flask", "rapidfuzz", "sqlite-utils")
 
 
 def cpu_model() -> str:

@@ -42,7 +42,9 @@ class Row:
     """One figure: several samples of one quantity, and optionally a floor and a bar.
 
     ``samples`` holds one value per run; the table shows their median, min and max.
-    ``floor`` holds the floor's samples from the same run (its median is the divisor).
+    ``floor`` holds the floor's samples from the same run (its median is the divisor), unless
+    ``ratios`` holds each sample's ratio to the floor run measured just before it (adjacent
+    pairs, so that the machine's drift falls on both): then the ratio is their median.
     """
 
     figure: str  # the section, e.g. "1. Slash commands"
@@ -55,6 +57,7 @@ class Row:
     note: str = ""
     unavailable: str = ""  # why the figure cannot be measured yet
     failure: str = ""  # a check that failed while measuring (e.g. a lost share-out)
+    ratios: list[float] = field(default_factory=list)  # per adjacent pair, when measured so
 
     @property
     def median(self) -> float | None:
@@ -66,7 +69,9 @@ class Row:
 
     @property
     def ratio(self) -> float | None:
-        """The median over the floor's median."""
+        """The median of the adjacent pairs' ratios, or else the median over the floor's median."""
+        if self.ratios:
+            return statistics.median(self.ratios)
         value, floor = self.median, self.floor_median
         if value is None or not floor:
             return None

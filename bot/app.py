@@ -4,7 +4,6 @@ feature's listeners registered."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App, BoltContext
 
@@ -13,31 +12,22 @@ from bot.runtime import Heart
 from bot.slack_client import web_client
 from handlers.common import HEART
 
-# Bolt runs listeners on a pool (5 threads unless told), and a listener keeps its thread after
-# the ack while it finishes slow work (a write the database made wait, an upload). Enough
-# threads that such work never keeps another request from being acknowledged.
-LISTENER_THREADS = 32
 
-
-def create_app(
-    heart: Heart,
-    *,
-    token: str | None = None,
-    signing_secret: str | None = None,
-    process_before_response: bool = False,
-) -> App:
+def create_app(heart: Heart, *, token: str | None = None, signing_secret: str | None = None) -> App:
     """Build the Bolt app for ``heart``.
 
-    ``token`` and ``signing_secret`` override the settings, and ``process_before_response``
-    makes each dispatch finish its listener before returning: the offline shell uses
-    all three to run requests in-process, one after another.
+    Each dispatch runs its listener and returns the listener's acknowledgement as soon as
+    the listener returns (``process_before_response``): no thread waits for an ``ack()``
+    (Bolt's other mode polls for it every 10 ms). Listeners hand what waits on Slack, or on
+    a busy database, to the core's background pool (:func:`handlers.common.after_ack`).
+    ``token`` and ``signing_secret`` override the settings (the offline shell uses both).
     """
     client = web_client(heart.settings, token)
     app = App(
+        name="heart-bot",  # unnamed, Bolt reads the whole call stack's source to name the app after its caller's file
         client=client,
         signing_secret=signing_secret or heart.settings.signing_secret,
-        process_before_response=process_before_response,
-        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
+        process_before_response=True,
         # Bolt answers url_verification and ssl_check itself, and 404s what no listener
         # matches; the catch-all in handlers.errors turns unknown commands into a reply.
     )

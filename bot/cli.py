@@ -60,7 +60,7 @@ def main(ctx: click.Context) -> None:
 @main.command()
 @friendly
 def serve() -> None:
-    """Serve Slack: Socket Mode if SLACK_APP_TOKEN is set, else HTTP on PORT (gunicorn)."""
+    """Serve Slack: Socket Mode if SLACK_APP_TOKEN is set, else HTTP on PORT (waitress)."""
     import logging
 
     from bot.backup import serving_lock
@@ -69,17 +69,17 @@ def serve() -> None:
     settings = _settings()
     configure_logging(settings)
     lock = serving_lock(settings.database_path)  # noqa: F841 (held while serving: restore waits for it)
-    findings = check_start(settings)  # before taking the port, so a problem is one line, not a worker's traceback
-    for warning in findings.warnings if findings else ():
+    checked = check_start(settings)  # before taking the port, so a problem is one line, not a worker's traceback
+    for warning in checked.findings.warnings if checked.findings else ():
         logging.getLogger("bot.cli").warning("%s", warning)
     if settings.socket_mode:
         from bot.socket_mode import serve as serve_socket_mode
 
-        serve_socket_mode(settings)
+        serve_socket_mode(settings, checked.content)
     else:
         from bot.web import serve as serve_http
 
-        serve_http(settings)
+        serve_http(settings, checked.content)
 
 
 @main.command()

@@ -10,16 +10,21 @@ migration sets in order (:data:`MIGRATION_SETS`), and owns the checks made befor
 from __future__ import annotations
 
 import functools
+import gc
 import logging
+import pickle
 import sqlite3
+import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 from typing import Protocol
 
 import sqlite_utils
 
-from bot import claims, events, instances, pacing, profiles
+from bot import cache, claims, events, instances, pacing, profiles
+from bot.background import Background
 from bot.claims import Claims
 from bot.config import Settings
 from bot.connections import core as connections
@@ -88,11 +93,49 @@ class Content:
 def load_content(root: Path) -> Content:
     """Read and validate all content under ``root``, each feature its own part.
 
+    Content that was read and found valid before, by the same code and libraries, is taken
+    from the cache folder (:mod:`bot.cache`) instead: reading and checking it costs a few
+    tenths of a second of every start, unpickling it some milliseconds. Any change to a file
+    under ``root``, to heart-bot's code or to the libraries that read content is a new key,
+    so it is read and checked afresh; invalid content is never cached.
+
     :raises ContentError: listing every problem, one per line.
     """
     root = Path(root)
     if not root.is_dir():
         raise ContentError(f"{root}: the content folder does not exist (set CONTENT_DIR or restore content/)")
+    version = _content_version(root)
+    if (kept := cache.read(CONTENT_CACHE, version)) is not None:
+        try:
+            content = pickle.loads(kept)  # noqa: S301 (written by this code, in a folder only its user writes)
+        except Exception as error:  # a file cut short or from another Python: read the content instead
+            log.debug("cached content unreadable (%s): reading %s", error, root)
+        else:
+            if isinstance(content, Content):
+                return content
+    content = _read_content(root)
+    cache.write(CONTENT_CACHE, version, pickle.dumps(content, protocol=pickle.HIGHEST_PROTOCOL))
+    return content
+
+
+CONTENT_CACHE = "content"
+# The libraries whose reading of the files is part of the content (parsing, stems, the typo reader's words).
+CONTENT_LIBRARIES = ("PyYAML", "python-frontmatter", "markdown-it-py", "snowballstemmer", "pyspellchecker", "rapidfuzz")
+
+
+def _content_version(root: Path) -> str:
+    """The cache key of the content under ``root``: every file there, heart-bot's code, the
+    libraries that read it and the Python that pickles it."""
+    parts: list[str | bytes] = [sys.version]
+    parts += [f"{name} {metadata.version(name)}" for name in CONTENT_LIBRARIES]
+    for folder in (root, Path(__file__).parent):
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix != ".pyc"):
+            parts += [str(path.relative_to(folder)), path.read_bytes()]
+    return cache.key(*parts)
+
+
+def _read_content(root: Path) -> Content:
+    """:func:`load_content`, read from the files."""
     problems = Problems(root)
     library = load_library(root, problems.read_yaml, problems.add)
     shareout = load_shareout_content(root, problems.read_yaml, problems.add)
@@ -138,14 +181,27 @@ class Heart:
     settings: Settings
     store: Store
     content: Content
-    glossary: GlossaryIndex
-    tipsheets: TipSheetLibrary
     recorder: EventRecorder
     commits: GroupCommit
     coordinators: Coordinators
+    # Work a request goes on with after it is answered (Slack calls, a write the database made wait).
+    background: Background = field(default_factory=Background)
     services: list[Service] = field(default_factory=list)
     reminders: SessionScheduler | None = None  # the features on the process's scheduler (None in the CLI)
     introductions: ConnectionsScheduler | None = None
+
+    # The search indexes are built when first asked for: stemming every name, definition and
+    # tip sheet section takes about a tenth of a second that a start need not wait for. A
+    # serving process builds them right after it starts (see start_services).
+    @functools.cached_property
+    def glossary(self) -> GlossaryIndex:
+        """The glossary's search index."""
+        return GlossaryIndex(self.content.glossary)
+
+    @functools.cached_property
+    def tipsheets(self) -> TipSheetLibrary:
+        """The tip sheets, searchable by title, alias and section."""
+        return TipSheetLibrary(self.content.tipsheets)
 
     @property
     def categories(self) -> dict[str, Category]:
@@ -191,6 +247,17 @@ class Heart:
                 log.warning("series %s %s", series.id, gap)
         for service in self.services:
             service.start()
+        # Built now rather than at a member's first lookup (one that comes sooner builds them itself).
+        self.background.submit(self._build_indexes, lambda error: log.error("could not build the search indexes: %s", error))
+
+    def _build_indexes(self) -> None:
+        self.glossary  # noqa: B018 (built on first use)
+        self.tipsheets  # noqa: B018
+        # What the process holds by now (libraries, content, indexes) lives as long as it does.
+        # Frozen, the garbage collector no longer walks it: a full collection walked some 80,000
+        # objects, tens of milliseconds during which no request could run.
+        gc.collect()
+        gc.freeze()
 
     def close(self) -> None:
         """Stop services and write what is still queued."""
@@ -218,8 +285,6 @@ def build_heart(settings: Settings, content: Content | None = None) -> Heart:
         settings=settings,
         store=store,
         content=content,
-        glossary=GlossaryIndex(content.glossary),
-        tipsheets=TipSheetLibrary(content.tipsheets),
         recorder=EventRecorder(store, settings.tz),
         commits=GroupCommit(store),
         coordinators=coordinators,
@@ -249,6 +314,9 @@ def build_heart(settings: Settings, content: Content | None = None) -> Heart:
             ),
         )
     heart.services += [instance, scheduler]  # started in this order, stopped in the reverse
+    # Stopped first (services stop in reverse): work handed over by requests finishes before
+    # the scheduler, the writers and the database close under it.
+    heart.services.append(heart.background)
     log.info(
         "content loaded: %d glossary entries, %d tip sheets; database %s",
         len(content.glossary),
@@ -394,13 +462,22 @@ def health(heart: Heart) -> tuple[dict[str, object], bool]:
     return {"status": "ok" if well else "degraded", **details}, well
 
 
-def check_start(settings: Settings, *, online: bool = True) -> SlackFindings | None:
+@dataclass(frozen=True)
+class Checked:
+    """What :func:`check_start` found fit to serve: the content, read and validated (serving
+    builds its core on it rather than reading it again), and what Slack said."""
+
+    content: Content
+    findings: SlackFindings | None = None  # None when Slack was not asked
+
+
+def check_start(settings: Settings, *, online: bool = True) -> Checked:
     """Refuse to serve on settings Slack can't use, invalid content, a database that can't be
     used, or (``online``) a token or scopes Slack refuses, before anything is started.
 
     Every settings problem is named at once, one per line.
 
-    :returns: what Slack said (its warnings are for the caller to log), or None when not online.
+    :returns: the content, and what Slack said (its warnings are for the caller to log).
     :raises HeartError: naming the problems (a ``ConfigError`` or a ``ContentError``).
     """
     if problems := settings.slack_problems():
@@ -408,8 +485,8 @@ def check_start(settings: Settings, *, online: bool = True) -> SlackFindings | N
     content = load_content(settings.content_dir)
     check_database(settings.database_path)
     if not online:
-        return None
+        return Checked(content)
     findings = check_slack(settings, series_channels(settings, content))
     if findings.fatal:
         raise ConfigError("\n".join(findings.fatal))
-    return findings
+    return Checked(content, findings)

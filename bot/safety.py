@@ -38,10 +38,12 @@ import unicodedata
 from collections import defaultdict
 from itertools import accumulate
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
+from bot import cache
 from bot.word_model import WordModel
 
 # ----------------------------------------------------------------------------- what is heard
@@ -115,11 +117,22 @@ class Pattern:
     """One compiled pattern, and the words of which the text must hold at least one."""
 
     source: str
-    regex: re.Pattern[str]
+    expression: str  # the regular expression it compiles to
     anchors: frozenset[str] | None  # None: no single word is required (a stem), always tried
     words: frozenset[str] = frozenset()  # every whole word it names, for reading typos
     one_sentence: bool = True  # False when a "." inside it reaches into the next sentence
     required: tuple[frozenset[str], ...] = ()  # per required slot, the words of which a sentence must hold one
+
+    @functools.cached_property
+    def regex(self) -> re.Pattern[str]:
+        """The compiled expression. Compiled when first used: most texts try a few of the
+        rules' 800-odd patterns, and a start from cached content (:func:`bot.runtime.load_content`)
+        would otherwise spend a tenth of a second compiling them all."""
+        return re.compile(self.expression)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the compiled expression, which unpickling would compile again."""
+        return {name: value for name, value in self.__dict__.items() if name != "regex"}
 
 
 def compile_pattern(source: str, families: Mapping[str, Sequence[str]]) -> Pattern:
@@ -151,14 +164,16 @@ def compile_pattern(source: str, families: Mapping[str, Sequence[str]]) -> Patte
         raise PatternError(f"{source!r} needs at least one required word")
     required.sort(key=_commonness)  # the rarest first, so most sentences are ruled out at once
     slots = _slots(source)
-    return Pattern(
+    pattern = Pattern(
         source,
-        re.compile(r"(?<![^ ])" + "".join(pieces)),
+        r"(?<![^ ])" + "".join(pieces),
         anchors=required[0] if required else None,
         words=frozenset(named),
         one_sentence="." not in slots[:-1],
         required=tuple(required),
     )
+    pattern.regex  # noqa: B018 (compiled now, so an expression that can't be is a problem of the rules)
+    return pattern
 
 
 def _key_word(words: str) -> str | None:
@@ -240,6 +255,8 @@ class People:
 
 
 MODEL_RULE = Rule("word-model", "distress", ())  # what the word model heard, named like a rule
+REMEMBERED_QUERIES = 4096  # lookups whose crisis reading is kept...
+REMEMBERED_LENGTH = 100  # ...when no longer than this
 WINDOW = 30  # words within which the parts of a ``together`` rule must all be heard
 NEGATION_REACH = 3  # words before a match in which a negation quiets it
 
@@ -264,6 +281,7 @@ class SafetyNet:
     _now_index: _Index = field(init=False, repr=False, compare=False)
     _owner: dict[int, int] = field(init=False, repr=False, compare=False)  # id(pattern) -> its rule's index
     _spelling: Callable[[str], str] = field(init=False, repr=False, compare=False, default=str)
+    _topic_memo: Callable[[str], bool] = field(init=False, repr=False, compare=False, default=bool)
 
     def __post_init__(self) -> None:
         indexes = {
@@ -280,6 +298,12 @@ class SafetyNet:
         people = self.people
         known |= people.self_words | people.other_words | people.reporting | people.possessive
         object.__setattr__(self, "_spelling", _spelling_fixer(known | self.negations | self.clause_breaks))
+        # Members look up the same terms again and again: each short query is read once.
+        object.__setattr__(self, "_topic_memo", functools.lru_cache(maxsize=REMEMBERED_QUERIES)(self._crisis_topic))
+
+    def __reduce__(self) -> tuple[type[SafetyNet], tuple[Any, ...]]:
+        """Pickled as what it was built from; the indexes and the typo reader are built again."""
+        return type(self), tuple(getattr(self, f.name) for f in fields(self) if f.init)
 
     def hears(self, text: str) -> Concern | None:
         """What the rules hear in ``text``: a concern, or None when it stays quiet."""
@@ -302,6 +326,11 @@ class SafetyNet:
     def is_crisis_topic(self, query: str) -> bool:
         """True when a lookup is about suicide, self-harm, overdose or a crisis line, or the
         rules hear distress in it: it should open the crisis help, not an unrelated entry."""
+        if len(query) > REMEMBERED_LENGTH:
+            return self._crisis_topic(query)
+        return self._topic_memo(query)
+
+    def _crisis_topic(self, query: str) -> bool:
         if self.hears(query) is not None:
             return True
         line = fold(query) + " "
@@ -628,6 +657,7 @@ def _spelling_fixer(known: set[str]) -> Callable[[str], str]:
 LONGEST_TYPO = 40  # longer "words" (a pasted key, a run of one letter) are never read as typos
 DICTIONARY_LANGUAGES = ("en", "es")  # Portuguese's list is five times larger and slow to load
 COMMON = 100  # how often a word must occur in the lists' source to count as a real word
+DICTIONARY_CACHE = "dictionary-words"
 
 
 @functools.cache
@@ -635,14 +665,26 @@ def dictionary_words() -> frozenset[str]:
     """Real words of five letters or more, from pyspellchecker's word-frequency lists.
 
     A token one typo away from a rule word is read as that word only when it is not a
-    real word itself. Loaded the first time a token looks like a typo (about 0.2 s).
+    real word itself. Loaded the first time a token looks like a typo. Reading the lists
+    and folding their words takes most of a second, so the result (about 60,000 words) is
+    kept in the cache folder (:mod:`bot.cache`) and read from there in some milliseconds,
+    as long as pyspellchecker's lists and this module are those it was made from.
     """
     resources = importlib.resources.files("spellchecker") / "resources"
+    sources = [resources.joinpath(f"{language}.json.gz") for language in DICTIONARY_LANGUAGES]
+    version = cache.key(
+        Path(__file__).read_bytes(),  # how words are folded and chosen
+        *(source.read_bytes() for source in sources),
+        str(COMMON),
+    )
+    if (kept := cache.read(DICTIONARY_CACHE, version)) is not None:
+        return frozenset(kept.decode().split())
     words: set[str] = set()
-    for language in DICTIONARY_LANGUAGES:
-        with gzip.open(resources.joinpath(f"{language}.json.gz").open("rb")) as file:
+    for source in sources:
+        with gzip.open(source.open("rb")) as file:
             counts: dict[str, int] = json.load(file)
         words.update(fold(w) for w, n in counts.items() if n >= COMMON and len(w) >= 5 and w.isalpha())
+    cache.write(DICTIONARY_CACHE, version, "\n".join(sorted(words)).encode())
     return frozenset(words)
 
 

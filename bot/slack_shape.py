@@ -1,15 +1,15 @@
-"""The shape every request from Slack has, checked before Bolt reads it.
+"""Slack's signature and the shape every request from Slack has, checked before Bolt reads it.
 
 Bolt trusts a signed request to look like Slack's: it indexes ``actions[0]["action_id"]``,
 ``event["type"]`` or ``user["id"]`` without checking, so a body of another shape would make
 it fail with an HTTP 500. Slack never sends such a body; anything else that does gets a
-plain 400 (or 401 when it is not signed), and nothing of it is logged.
+plain 400 (or 401 when it is not signed: the signature is checked first), and nothing of it
+is logged.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -29,26 +29,22 @@ def problem(raw: str, content_type: str | None) -> str | None:
     """
     try:
         body = _parse(raw, content_type)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than the parser goes
         return "not JSON or a form"
     if not isinstance(body, dict):
         return "not an object"
     return _object_problem(body, "body")
 
 
-def verified(raw: str, headers: Mapping[str, str], signing_secret: str) -> bool:
-    """True when the request carries a valid signature no older than 5 minutes (a timestamp
-    that is not a number is simply invalid, where Bolt's own check would raise)."""
-    timestamp = headers.get("X-Slack-Request-Timestamp", "")
-    if not timestamp.isdigit():
+def verified(raw: str, timestamp: str | None, signature: str | None, signing_secret: str) -> bool:
+    """True when ``signature`` is Slack's for ``raw`` at ``timestamp``, no older than 5 minutes.
+
+    It reads the body only as the bytes that were signed, so it comes before any parsing. A
+    timestamp that is not a number is simply invalid (Bolt's own check would raise on it).
+    """
+    if not timestamp or not timestamp.isdigit():
         return False
-    return SignatureVerifier(signing_secret).is_valid(raw, timestamp, headers.get("X-Slack-Signature"))
-
-
-def timestamp_problem(headers: Mapping[str, str]) -> str | None:
-    """A request timestamp that is there but is not a number (Bolt would raise reading it)."""
-    timestamp = headers.get("X-Slack-Request-Timestamp")
-    return "malformed timestamp" if timestamp is not None and not timestamp.isdigit() else None
+    return SignatureVerifier(signing_secret).is_valid(raw, timestamp, signature)
 
 
 def _parse(raw: str, content_type: str | None) -> Any:

@@ -35,7 +35,7 @@ from websocket import WebSocketApp, WebSocketConnectionClosedException, WebSocke
 from bot.app import create_app
 from bot.config import Settings
 from bot.errors import ConfigError
-from bot.runtime import build_heart
+from bot.runtime import Content, build_heart
 
 log = logging.getLogger(__name__)
 
@@ -191,10 +191,13 @@ def _stop_requested(signum: int, frame: FrameType | None) -> None:
     raise StopRequested(signal.Signals(signum).name)
 
 
-def serve(settings: Settings) -> None:
+def serve(settings: Settings, content: Content | None = None) -> None:
     """Serve Slack over Socket Mode until SIGTERM or SIGINT; then take no more envelopes, let
-    those in flight be acknowledged, close the connection, stop the scheduler and return."""
-    heart = build_heart(settings)
+    those in flight be acknowledged, close the connection, stop the scheduler and return.
+
+    :param content: the content of ``settings.content_dir``, if it was read and checked already.
+    """
+    heart = build_heart(settings, content)
     handler = SocketModeHandler(create_app(heart), str(settings.app_token), settings.socket_ping_seconds)
     # The signal handlers raise in the main thread, which only waits below; a second signal
     # while stopping gets the default handling again (SIGINT: KeyboardInterrupt, SIGTERM: exit).

@@ -70,7 +70,9 @@ class Store:
         Every pending migration runs in one write transaction that takes the write lock first
         (``BEGIN IMMEDIATE``): processes starting together migrate one at a time, and the ones
         that waited find the schema done and change nothing. A failed migration leaves the schema
-        as it was.
+        as it was. The transaction is committed without waiting for the disk: the write-ahead
+        log keeps writes in order, so the first durable commit after it (at the latest) carries
+        it to disk, and a migration lost with the power is applied again at the next start.
 
         :param sets: the features' migration sets, applied in this order.
         :param wait: how long to wait for another process's write lock before giving up.
@@ -81,7 +83,7 @@ class Store:
         connection.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
         try:
             self._enable_wal(time.monotonic() + wait)
-            with self.transaction(wait=wait) as db:
+            with self.transaction(wait=wait, durable=False) as db:
                 for migrations in sets:
                     migrations.apply(db)
         finally:

@@ -1,137 +1,181 @@
-"""HTTP serving: Slack's one Request URL and a health check, on gunicorn.
+"""HTTP serving: Slack's one Request URL and a health check, on waitress.
 
-``POST /slack/events`` takes slash commands, interactivity and events (Bolt verifies
-each request's signature and age); ``GET /healthz`` answers 200 when the database
-does, 503 otherwise; ``GET /calendar/<token>.ics`` serves a calendar subscription
-(404 for an unknown or revoked token, whichever it is). One gunicorn worker with several threads: one process, so one
-scheduler.
+``POST /slack/events`` takes slash commands, interactivity and events; ``GET /healthz``
+answers 200 when the database does, 503 otherwise (``?verbose=1`` in full, on this host or with
+``HEALTHZ_TOKEN``); ``GET /calendar/<token>.ics`` serves a calendar subscription (404 for an
+unknown or revoked token, whichever it is).
+
+Clients that send slowly, or open a connection and send nothing, cannot hold the bot up:
+waitress reads each request whole in its event loop (one thread watches every connection)
+and only then hands it to one of its :data:`THREADS` threads, so such a client costs a
+socket, never a thread; a connection silent for :data:`IDLE_SECONDS` is closed. A body
+declared larger than :data:`MAX_BODY_BYTES` is refused with 413 before any of it is read
+(a chunked one as soon as it grows past the cap). What remains is checked in this order,
+each step before anything costlier: the signature over the raw bytes (401), the shape
+Slack's bodies have (400, :mod:`bot.slack_shape`), then Bolt.
+
+One process, the event loop and its threads: one reminder scheduler.
 """
 
 from __future__ import annotations
 
-import atexit
 import hmac
+import json
 import logging
+import signal
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Any
+from urllib.parse import parse_qs
 
-from flask import Flask, Response, jsonify, request
-from gunicorn import glogging
-from gunicorn.app.base import BaseApplication
-from slack_bolt import App
-from slack_bolt.adapter.flask.handler import to_bolt_request, to_flask_response
+import waitress
+from slack_bolt import App, BoltRequest
 
 from bot import slack_shape
-from bot.config import JsonFormatter, Settings, configure_logging, load_settings
-from bot.runtime import Heart, build_heart, health
+from bot.app import create_app
+from bot.config import Settings
+from bot.runtime import Content, Heart, build_heart, health
 from bot.sessions import feeds
 
 log = logging.getLogger(__name__)
 
-THREADS = 8
+# Slack's largest payloads (a form submission carrying its whole modal, a button pressed on a
+# long message) are some hundred kB form-encoded; anything past this is not from Slack.
+MAX_BODY_BYTES = 1024 * 1024
+HEADER_BYTES = 32 * 1024  # Slack's headers are about 1 kB
+THREADS = 8  # requests run at once (as before); a quick share-out may wait up to 1.5 s on a busy database
+CONNECTIONS = 1_000  # open at once (idle ones included) before new ones wait in the backlog
+IDLE_SECONDS = 60
+EVENTS_PATH = "/slack/events"
+FEED_PATH = ("/calendar/", ".ics")  # /calendar/<token>.ics
+
+Answer = tuple[int, list[tuple[str, str]], bytes]
+StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
 
-def create_flask_app(heart: Heart, bolt_app: App) -> Flask:
-    """The WSGI app around a ready Bolt app."""
-    flask_app = Flask("heart-bot")
+def _json(status: int, payload: dict[str, Any]) -> Answer:
+    return status, [("Content-Type", "application/json")], json.dumps(payload).encode()
 
-    @flask_app.post("/slack/events")
-    def slack_events():
-        raw = request.get_data(as_text=True)
-        if problem := slack_shape.timestamp_problem(request.headers) or slack_shape.problem(raw, request.content_type):
-            # Not a body Slack sends: refused before Bolt reads it (Bolt would fail with a 500).
-            if not slack_shape.verified(raw, request.headers, str(heart.settings.signing_secret)):
-                return jsonify(error="invalid request"), 401
-            log.info("refused a malformed request: %s", problem)
-            return jsonify(error="malformed request"), 400
-        response = bolt_app.dispatch(to_bolt_request(request))
-        if response.status == 401:
+
+class SlackFront:
+    """The WSGI application: Slack's requests checked and handed to Bolt, and the health check."""
+
+    def __init__(self, heart: Heart, bolt_app: App):
+        self.heart = heart
+        self.bolt_app = bolt_app
+        self._secret = str(heart.settings.signing_secret)
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "")
+        if path == EVENTS_PATH and method == "POST":
+            status, headers, body = self.slack_request(environ)
+        elif path == "/healthz" and method in ("GET", "HEAD"):
+            status, headers, body = self.health(environ)
+        elif path.startswith(FEED_PATH[0]) and path.endswith(FEED_PATH[1]) and method in ("GET", "HEAD"):
+            status, headers, body = self.calendar_feed(path[len(FEED_PATH[0]) : -len(FEED_PATH[1])])
+        else:
+            status, headers, body = _json(404, {"error": "not found"})
+        start_response(f"{status} {HTTPStatus(status).phrase}", headers)
+        return [body]
+
+    def slack_request(self, environ: dict[str, Any]) -> Answer:
+        """One request from Slack: refused (413, 401, 400) or answered by Bolt."""
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        if length >= MAX_BODY_BYTES:  # waitress refuses these itself; kept for any other server
+            return _json(413, {"error": "request too large"})
+        raw = environ["wsgi.input"].read(length).decode("utf-8", "replace")
+        headers = _headers(environ)
+        if not slack_shape.verified(raw, headers.get("x-slack-request-timestamp"), headers.get("x-slack-signature"), self._secret):
             log.info("refused a request with an invalid or expired signature")
-        return to_flask_response(response)
+            return _json(401, {"error": "invalid request"})
+        if problem := slack_shape.problem(raw, environ.get("CONTENT_TYPE")):
+            # Not a body Slack sends: refused before Bolt reads it (Bolt would fail with a 500).
+            log.info("refused a malformed request: %s", problem)
+            return _json(400, {"error": "malformed request"})
+        response = self.bolt_app.dispatch(BoltRequest(body=raw, query=environ.get("QUERY_STRING", ""), headers=headers))
+        answer_headers = [(name, value) for name, values in response.headers.items() for value in values]
+        return response.status, answer_headers, response.body.encode()
 
-    @flask_app.get("/calendar/<token>.ics")
-    def calendar_feed(token: str):
-        body = feeds.feed_ics(heart.store, token, now=datetime.now(UTC))  # the token is never logged
+    def calendar_feed(self, token: str) -> Answer:
+        """A member's calendar subscription, or 404 (the token is never logged)."""
+        body = feeds.feed_ics(self.heart.store, token, now=datetime.now(UTC))
         if body is None:
-            return Response("Not found\n", status=404, mimetype="text/plain")
-        return Response(body, mimetype="text/calendar", headers={"Cache-Control": "private, max-age=300"})
+            return 404, [("Content-Type", "text/plain; charset=utf-8")], b"Not found\n"
+        headers = [("Content-Type", "text/calendar; charset=utf-8"), ("Cache-Control", "private, max-age=300")]
+        return 200, headers, body.encode() if isinstance(body, str) else body
 
-    @flask_app.get("/healthz")
-    def healthz():
-        if request.args.get("verbose", "0") not in ("", "0") and _may_see_details(heart.settings):
-            details, well = health(heart)
-            return jsonify(details), 200 if well else 503
-        if heart.store.healthy():
-            return jsonify(status="ok")
-        return jsonify(status="database unavailable"), 503
+    def health(self, environ: dict[str, Any]) -> Answer:
+        """200 while the database answers, 503 otherwise; in full when asked and allowed."""
+        verbose = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True).get("verbose", ["0"])[0]
+        if verbose not in ("", "0") and _may_see_details(environ, self.heart.settings):
+            details, well = health(self.heart)
+            return _json(200 if well else 503, details)
+        if self.heart.store.healthy():
+            return _json(200, {"status": "ok"})
+        return _json(503, {"status": "database unavailable"})
 
-    return flask_app
 
-
-def _may_see_details(settings: Settings) -> bool:
+def _may_see_details(environ: dict[str, Any], settings: Settings) -> bool:
     """``/healthz?verbose=1`` answers in full on this host (not through a proxy), or with
     ``Authorization: Bearer <HEALTHZ_TOKEN>``."""
-    if request.remote_addr in ("127.0.0.1", "::1") and "X-Forwarded-For" not in request.headers:
+    if environ.get("REMOTE_ADDR") in ("127.0.0.1", "::1") and "HTTP_X_FORWARDED_FOR" not in environ:
         return True
-    offered = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    offered = environ.get("HTTP_AUTHORIZATION", "").removeprefix("Bearer ").strip()
     return bool(settings.healthz_token and offered) and hmac.compare_digest(offered, str(settings.healthz_token))
 
 
-def create_wsgi_app(settings: Settings | None = None) -> Flask:
-    """Build everything from the environment and start background services.
+def _headers(environ: dict[str, Any]) -> dict[str, str]:
+    """The request's headers, named as Bolt names them (``x-slack-signature``)."""
+    headers = {key[5:].lower().replace("_", "-"): value for key, value in environ.items() if key.startswith("HTTP_")}
+    if content_type := environ.get("CONTENT_TYPE"):
+        headers["content-type"] = content_type
+    return headers
 
-    Any WSGI server can serve the result; heart-bot's own ``serve`` uses gunicorn.
+
+def create_server(app: Callable[..., Iterable[bytes]], port: int) -> Any:
+    """waitress serving ``app`` on ``port`` (all interfaces), configured as described above."""
+    # Under load waitress warns of every queued request; the queue is the design, not a fault.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    return waitress.create_server(
+        app,
+        host="0.0.0.0",
+        port=port,
+        threads=THREADS,
+        connection_limit=CONNECTIONS,
+        channel_timeout=IDLE_SECONDS,
+        max_request_body_size=MAX_BODY_BYTES,
+        max_request_header_size=HEADER_BYTES,
+        asyncore_use_poll=True,  # select() stops at 1,024 descriptors
+        clear_untrusted_proxy_headers=False,  # /healthz?verbose=1 tells a proxied request by X-Forwarded-For
+        ident="heart-bot",
+    )
+
+
+def run_until_stopped(server: Any) -> None:
+    """Serve until SIGTERM (a host stopping or restarting the app) or Ctrl-C. Requests already
+    running get up to 5 seconds (waitress's own wait) to finish and answer; none are taken after."""
+
+    def stop(signum: int, frame: Any) -> None:
+        raise SystemExit(0)  # ends waitress's loop in this (the main) thread
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        server.run()  # returns once its threads have finished, or after 5 s
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def serve(settings: Settings, content: Content | None = None) -> None:
+    """Serve Slack over HTTP until stopped, then stop the core cleanly (pending work first).
+
+    :param content: the content of ``settings.content_dir``, if it was read and checked already.
     """
-    from bot.app import create_app
-
-    settings = settings or load_settings()
-    configure_logging(settings)
-    settings.require_slack()
-    heart = build_heart(settings)
-    bolt_app = create_app(heart)
-    heart.start_services()
-    atexit.register(heart.close)
-    return create_flask_app(heart, bolt_app)
-
-
-class JsonGunicornLogger(glogging.Logger):
-    """gunicorn's own lines (starting, listening, workers) as JSON lines too, with ``LOG_FORMAT=json``."""
-
-    def setup(self, cfg: Any) -> None:
-        super().setup(cfg)
-        for logger in (self.error_log, self.access_log):
-            for handler in logger.handlers:
-                handler.setFormatter(JsonFormatter())
-
-
-class HeartServer(BaseApplication):
-    """gunicorn, configured in code: one worker, ``THREADS`` threads, bound to ``PORT``."""
-
-    def __init__(self, settings: Settings):
-        self.settings = settings
-        super().__init__()
-
-    def load_config(self) -> None:
-        options: dict[str, Any] = {
-            "bind": f"0.0.0.0:{self.settings.port}",
-            "workers": 1,
-            "worker_class": "gthread",
-            "threads": THREADS,
-            "timeout": 0,  # slow Slack calls run after the ack; never kill the one worker
-            "graceful_timeout": 10,
-            "accesslog": None,  # access logs would carry query strings; ids only here
-            "loglevel": self.settings.log_level.lower(),
-        }
-        if self.settings.log_format == "json":
-            options["logger_class"] = JsonGunicornLogger
-        for key, value in options.items():
-            self.cfg.set(key, value)
-
-    def load(self) -> Flask:
-        # Runs in the worker, after the fork: threads and SQLite connections start here.
-        return create_wsgi_app(self.settings)
-
-
-def serve(settings: Settings) -> None:
-    """Serve Slack over HTTP with gunicorn until stopped."""
-    HeartServer(settings).run()
+    heart = build_heart(settings, content)
+    try:
+        server = create_server(SlackFront(heart, create_app(heart)), settings.port)
+        heart.start_services()
+        log.info("serving Slack on port %d", settings.port)
+        run_until_stopped(server)
+    finally:
+        heart.close()

@@ -3,21 +3,23 @@
 Slack gives a request 3 seconds to be acknowledged. A write normally takes milliseconds,
 but another process (a CLI command, a backup) may hold SQLite's write lock for longer.
 A listener starts its write here and waits at most :data:`ACK_BUDGET_SECONDS`: if the
-write is done by then it acknowledges as usual; if not, it acknowledges with a "saving"
-note at once and tells the member the outcome when the write has finished.
+write is done by then it acknowledges with the outcome; if not, it acknowledges with a
+"saving" note at once and tells the member the outcome after the ack, once the write
+has finished.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import wait as wait_for
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from slack_bolt import Ack
 from slack_sdk import WebClient
 from slack_sdk.models.views import View
+
+from handlers.common import after_ack
 
 # Time left within Slack's 3 s for building and sending the acknowledgement itself.
 ACK_BUDGET_SECONDS = 1.5
@@ -35,25 +37,42 @@ def start(write: Callable[[], T]) -> Future[T]:
 def done_in_time(write: Future[T]) -> bool:
     """Wait for ``write`` while an acknowledgement can still wait; True if it has finished
     (or failed: its ``result()`` then raises, to be handled as any listener error)."""
-    wait_for([write], timeout=ACK_BUDGET_SECONDS)
-    return write.done()
+    try:
+        write.exception(timeout=ACK_BUDGET_SECONDS)  # waits on the future alone; its own error is not raised here
+    except TimeoutError:
+        return False
+    return True
 
 
 @dataclass
 class FormAnswer:
     """Where a form submission's outcome goes: into the acknowledgement while Slack still waits
-    for it, or, once a "saving" view was acknowledged instead, onto the same modal (views.update)."""
+    for it, or, once a "saving" view was acknowledged instead, onto the same modal (views.update).
+
+    ``context`` and ``body`` are the request's, for work done after the acknowledgement.
+    """
 
     ack: Ack
     client: WebClient
     view_id: str
+    context: Mapping[str, Any]
+    body: dict[str, Any]
     late: bool = False
 
-    def wait(self, write: Future[T], saving: View) -> None:
-        """Wait for ``write`` within the budget; past it, acknowledge with ``saving``."""
-        if not done_in_time(write):
-            self.ack(response_action="update", view=saving)
-            self.late = True
+    def later(self, work: Callable[[], object]) -> None:
+        """Run ``work`` after the acknowledgement (:func:`handlers.common.after_ack`)."""
+        after_ack(self.context, self.body, work)
+
+    def when_written(self, write: Future[Any], saving: View, finish: Callable[[], None]) -> None:
+        """Call ``finish`` (which reads ``write.result()``): at once if ``write`` is done within the
+        budget; past it, acknowledge with ``saving`` and call it after the ack (where reading the
+        result waits for the write)."""
+        if done_in_time(write):
+            finish()
+            return
+        self.ack(response_action="update", view=saving)
+        self.late = True
+        self.later(finish)
 
     def show(self, view: View) -> None:
         """Put ``view`` in place of the form."""

@@ -159,17 +159,25 @@ def profile_submitted(ack: Ack, body: dict, client: WebClient, context: BoltCont
     except InvalidProfile as invalid:
         ack(response_action="errors", errors=invalid.problems)
         return
-    answer = ack_budget.FormAnswer(ack, client, submission.view_id)
+    answer = ack_budget.FormAnswer(ack, client, submission.view_id, context, body)
     now = utc_now()
     saving = ack_budget.start(lambda: connections.save_profile(heart.store, user_id, checked, now=now))
-    answer.wait(saving, _done_view("Saving", SAVING))
-    profile, joined = saving.result()
-    confirmation = blocks.saved_message(content, profile, joined, _next_round(heart, now), heart.settings.timezone)
-    answer.show(_done_view("You're in" if joined else "Profile saved", confirmation))
-    heart.record(events.Event(events.CONNECT, user_id, "join" if joined else "update"))
-    log.info("connections profile %s by %s", "joined" if joined else "updated", user_id)
+
+    def saved() -> None:
+        profile, joined = saving.result()
+        confirmation = blocks.saved_message(content, profile, joined, _next_round(heart, now), heart.settings.timezone)
+        answer.show(_done_view("You're in" if joined else "Profile saved", confirmation))
+        heart.record(events.Event(events.CONNECT, user_id, "join" if joined else "update"))
+        log.info("connections profile %s by %s", "joined" if joined else "updated", user_id)
+        answer.later(lambda: _after_saving(heart, client, user_id, submission.private_metadata == blocks.HOME))
+
+    answer.when_written(saving, _done_view("Saving", SAVING), saved)
+
+
+def _after_saving(heart: Heart, client: WebClient, user_id: str, from_home: bool) -> None:
+    """What a saved profile asks of Slack: the member's time zone, and their Home tab redrawn."""
     _remember_time_zone(heart, client, user_id)
-    if submission.private_metadata == blocks.HOME:
+    if from_home:
         publish_home(client, heart, user_id)
 
 

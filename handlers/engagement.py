@@ -25,7 +25,7 @@ from bot.errors import HeartError
 from bot.runtime import Heart
 from bot.sessions.blocks import ADD_ACTION, HOME
 from bot.text import escape
-from handlers.common import coordinator_click, heart_of, utc_now
+from handlers.common import after_ack, coordinator_click, heart_of, utc_now
 from handlers.direct import send_files
 from handlers.home import HomeSection, HomeVisit, add_section
 from handlers.payloads import Click, Command, Submission
@@ -65,9 +65,35 @@ def register(app: App) -> None:
 def heart_command(ack: Ack, command: dict, respond: Any, client: WebClient, context: BoltContext) -> None:
     """/heart: help, a report, or a chart or the exports by DM (coordinators only)."""
     ack()  # the role check may ask Slack, and a report takes a moment: answer after
+    heart, request, reply = heart_of(context), Command.from_payload(command), Reply(respond, command)
+    after_ack(context, command, lambda: _heart_command(heart, request, reply, client))
+
+
+def report_clicked(ack: Ack, action: dict, body: dict, respond: Any, client: WebClient, context: BoltContext) -> None:
+    """A report button: the report in place, or in a modal from the Home tab (after the ack)."""
+    ack()
     heart = heart_of(context)
-    request = Command.from_payload(command)
-    reply = Reply(respond, command)
+    after_ack(context, body, lambda: _report_clicked(heart, action, body, respond, client))
+
+
+def period_chosen(ack: Ack, action: dict, body: dict, respond: Any, client: WebClient, context: BoltContext) -> None:
+    """Another period or a series chosen from a report's menus: the report redrawn where it is (after the ack)."""
+    ack()
+    heart = heart_of(context)
+    after_ack(context, body, lambda: _period_chosen(heart, action, body, respond, client))
+
+
+def send_clicked(ack: Ack, action: dict, body: dict, respond: Any, client: WebClient, context: BoltContext) -> None:
+    """The chart or export button: the files by DM (after the ack)."""
+    ack()
+    heart = heart_of(context)
+    after_ack(context, body, lambda: _send_clicked(heart, action, body, respond, client))
+
+
+# ----------------------------------------------------------------------------- after the ack
+
+
+def _heart_command(heart: Heart, request: Command, reply: Reply, client: WebClient) -> None:
     if not heart.is_coordinator(request.user_id):
         log.info("refused /heart for non-coordinator %s", request.user_id)
         reply(blocks.refusal())
@@ -88,10 +114,7 @@ def heart_command(ack: Ack, command: dict, respond: Any, client: WebClient, cont
         _send_by_dm(heart, client, reply, request.user_id, verb, period)
 
 
-def report_clicked(ack: Ack, action: dict, body: dict, respond: Any, client: WebClient, context: BoltContext) -> None:
-    """A report button: the report in place, or in a modal from the Home tab."""
-    ack()
-    heart = heart_of(context)
+def _report_clicked(heart: Heart, action: dict, body: dict, respond: Any, client: WebClient) -> None:
     if (checked := _coordinator_click(heart, action, body, respond)) is None:
         return
     click, reply = checked
@@ -105,10 +128,7 @@ def report_clicked(ack: Ack, action: dict, body: dict, respond: Any, client: Web
     _report(heart, reply, click.value)
 
 
-def period_chosen(ack: Ack, action: dict, body: dict, respond: Any, client: WebClient, context: BoltContext) -> None:
-    """Another period or a series chosen from a report's menus: the report redrawn where it is."""
-    ack()
-    heart = heart_of(context)
+def _period_chosen(heart: Heart, action: dict, body: dict, respond: Any, client: WebClient) -> None:
     if (checked := _coordinator_click(heart, action, body, respond)) is None:
         return
     click, reply = checked
@@ -121,10 +141,7 @@ def period_chosen(ack: Ack, action: dict, body: dict, respond: Any, client: WebC
         reply(blocks.report_message(report, _series(heart)), replace_original=True)
 
 
-def send_clicked(ack: Ack, action: dict, body: dict, respond: Any, client: WebClient, context: BoltContext) -> None:
-    """The chart or export button: the files by DM."""
-    ack()
-    heart = heart_of(context)
+def _send_clicked(heart: Heart, action: dict, body: dict, respond: Any, client: WebClient) -> None:
     if (checked := _coordinator_click(heart, action, body, respond)) is None:
         return
     click, reply = checked

@@ -85,35 +85,42 @@ def register(app: App) -> None:
         name = escape(str(command.get("command") or "")[:40])
         ack(notice(f"heart-bot doesn't know `{name}`. Try `/glossary`, `/tipsheet` or `/peerhour`.").to_dict())
 
-    @app.error
-    def handle_error(error: Exception, body: dict, response: BoltResponse | None, respond) -> BoltResponse | None:
-        apology, expected = _apology(error)
-        who = (
-            (body.get("team") or {}).get("id") if isinstance(body.get("team"), dict) else body.get("team_id"),
-            None if _about_shareouts(body) else _user(body),
+    app.error(handle_error)
+
+
+def handle_error(error: Exception, body: dict, response: BoltResponse | None, respond) -> BoltResponse | None:
+    """Log a listener's failure by ids only, and tell the member kindly: in the acknowledgement
+    while Slack still waits for one (``response`` is Bolt's), else through ``respond``.
+
+    Bolt calls it for a failure before the ack; :func:`handlers.common.after_ack` for one after it.
+    """
+    apology, expected = _apology(error)
+    who = (
+        (body.get("team") or {}).get("id") if isinstance(body.get("team"), dict) else body.get("team_id"),
+        None if _about_shareouts(body) else _user(body),
+    )
+    if expected:  # Slack or the database failed us: nothing to debug, the member is told
+        log.warning("%s in %s (team=%s user=%s): %s", type(error).__name__, _where(body), *who, _code(error))
+    else:
+        log.error(
+            "listener failed: %s in %s (team=%s user=%s)\n%s",
+            type(error).__name__,
+            _where(body),
+            *who,
+            "".join(traceback.format_tb(error.__traceback__)),
         )
-        if expected:  # Slack or the database failed us: nothing to debug, the member is told
-            log.warning("%s in %s (team=%s user=%s): %s", type(error).__name__, _where(body), *who, _code(error))
-        else:
-            log.error(
-                "listener failed: %s in %s (team=%s user=%s)\n%s",
-                type(error).__name__,
-                _where(body),
-                *who,
-                "".join(traceback.format_tb(error.__traceback__)),
-            )
-        if response is None:  # already acknowledged: say sorry through the response_url, if any
-            if respond is not None:
-                try:
-                    respond(notice(apology).to_response())
-                except Exception:  # the apology is best effort; the failure is logged above
-                    log.warning("could not send the apology for %s", _where(body))
-            return None
-        if body.get("type") == "view_submission":  # a form takes a view in its ack, not a message
-            answer: dict[str, Any] = {"response_action": "update", "view": _apology_view(apology).to_dict()}
-        else:
-            answer = notice(apology).to_dict()
-        return BoltResponse(status=200, body=json.dumps(answer), headers={"content-type": ["application/json;charset=utf-8"]})
+    if response is None:  # already acknowledged: say sorry through the response_url, if any
+        if respond is not None:
+            try:
+                respond(notice(apology).to_response())
+            except Exception:  # the apology is best effort; the failure is logged above
+                log.warning("could not send the apology for %s", _where(body))
+        return None
+    if body.get("type") == "view_submission":  # a form takes a view in its ack, not a message
+        answer: dict[str, Any] = {"response_action": "update", "view": _apology_view(apology).to_dict()}
+    else:
+        answer = notice(apology).to_dict()
+    return BoltResponse(status=200, body=json.dumps(answer), headers={"content-type": ["application/json;charset=utf-8"]})
 
 
 def _apology(error: Exception) -> tuple[str, bool]:

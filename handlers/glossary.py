@@ -14,7 +14,7 @@ from bot.library.entries import GlossaryEntry
 from bot.library.glossary import Outcome, match_category
 from bot.runtime import Heart
 from bot.text import escape, normalize
-from handlers.common import heart_of
+from handlers.common import after_ack, heart_of
 from handlers.payloads import Click, Command
 
 
@@ -38,21 +38,27 @@ def glossary_command(ack: Ack, command: dict, context: BoltContext) -> None:
 
 
 def glossary_lookup_clicked(ack: Ack, action: dict, body: dict, respond: Respond, context: BoltContext) -> None:
-    """An entry chosen from suggestions, the list or a related-terms button."""
+    """An entry chosen from suggestions, the list or a related-terms button: shown after the ack."""
     ack()
-    heart = heart_of(context)
-    click = Click.from_payload(action, body)
+    heart, click = heart_of(context), Click.from_payload(action, body)
+    after_ack(context, body, lambda: _show_entry(heart, click, respond))
+
+
+def glossary_share_clicked(ack: Ack, action: dict, body: dict, respond: Respond, context: BoltContext) -> None:
+    """Share an entry in the channel, with who shared it (after the ack)."""
+    ack()
+    heart, click = heart_of(context), Click.from_payload(action, body)
+    after_ack(context, body, lambda: _share_entry(heart, click, respond))
+
+
+def _show_entry(heart: Heart, click: Click, respond: Respond) -> None:
     if entry := _entry_or_apology(heart, click, respond):
         heart.record(events.Event(events.GLOSSARY_LOOKUP, click.user_id, entry.id, normalize(entry.term), True))
         message = blocks.entry_message(entry, heart.glossary, heart.categories[entry.category])
         respond(message.to_response(replace_original=click.block_id == blocks.SUGGESTIONS_BLOCK))
 
 
-def glossary_share_clicked(ack: Ack, action: dict, body: dict, respond: Respond, context: BoltContext) -> None:
-    """Share an entry in the channel, with who shared it."""
-    ack()
-    heart = heart_of(context)
-    click = Click.from_payload(action, body)
+def _share_entry(heart: Heart, click: Click, respond: Respond) -> None:
     if entry := _entry_or_apology(heart, click, respond):
         shared = blocks.entry_message(entry, heart.glossary, heart.categories[entry.category], shared_by=click.user_id)
         respond(shared.to_response())

@@ -23,7 +23,7 @@ from bot.runtime import Heart
 from bot.sessions import blocks as session_blocks
 from bot.sessions import core as sessions
 from bot.sessions import feeds
-from handlers.common import heart_of, utc_now
+from handlers.common import after_ack, heart_of, utc_now
 
 HOME_SESSIONS = 5
 
@@ -64,11 +64,12 @@ def register(app: App) -> None:
     app.event("app_home_opened")(home_opened)
 
 
-def home_opened(event: dict, client: WebClient, context: BoltContext) -> None:
-    """Publish the member's Home tab (not for the Messages tab)."""
+def home_opened(event: dict, body: dict, client: WebClient, context: BoltContext) -> None:
+    """Publish the member's Home tab (not for the Messages tab), after Bolt acknowledges the event."""
     if event.get("tab", "home") != "home" or not event.get("user"):
         return  # the Messages tab, or a malformed event
-    publish_home(client, heart_of(context), str(event["user"]))
+    heart, user_id = heart_of(context), str(event["user"])
+    after_ack(context, body, lambda: publish_home(client, heart, user_id))
 
 
 def publish_home(client: WebClient, heart: Heart, user_id: str) -> None:

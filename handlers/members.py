@@ -11,7 +11,7 @@ from bot.members import blocks
 from bot.members import data as member_data
 from bot.runtime import Heart
 from bot.shareouts import posts as shareout_posts
-from handlers.common import heart_of, utc_now
+from handlers.common import after_ack, heart_of, utc_now
 from handlers.direct import dm, send_files
 from handlers.home import HomeSection, HomeVisit, add_section, publish_home
 from handlers.payloads import Click, Submission
@@ -59,10 +59,20 @@ def profile_submitted(ack: Ack, body: dict, client: WebClient, context: BoltCont
 
 
 def download_clicked(ack: Ack, action: dict, body: dict, client: WebClient, context: BoltContext) -> None:
-    """DM the member everything heart-bot keeps about them, as one JSON file."""
+    """DM the member everything heart-bot keeps about them, as one JSON file (after the ack)."""
     ack()
-    heart = heart_of(context)
-    user_id = Click.from_payload(action, body).user_id
+    heart, user_id = heart_of(context), Click.from_payload(action, body).user_id
+    after_ack(context, body, lambda: _send_download(heart, client, user_id))
+
+
+def delete_clicked(ack: Ack, action: dict, body: dict, client: WebClient, context: BoltContext) -> None:
+    """Delete the member's data, take their channel posts down, and tell them what went (after the ack)."""
+    ack()
+    heart, user_id = heart_of(context), Click.from_payload(action, body).user_id
+    after_ack(context, body, lambda: _delete_data(heart, client, user_id))
+
+
+def _send_download(heart: Heart, client: WebClient, user_id: str) -> None:
     heart.recorder.flush()  # what they just did is theirs too
     data = member_data.collect(heart.store, heart.content.shareout, owner_of(heart, user_id), heart.content.connections)
     stamp = utc_now().strftime("%Y-%m-%d")
@@ -70,11 +80,7 @@ def download_clicked(ack: Ack, action: dict, body: dict, client: WebClient, cont
     send_files(client, user_id, [download], blocks.download_comment())
 
 
-def delete_clicked(ack: Ack, action: dict, body: dict, client: WebClient, context: BoltContext) -> None:
-    """Delete the member's data, take their channel posts down, and tell them what went."""
-    ack()
-    heart = heart_of(context)
-    user_id = Click.from_payload(action, body).user_id
+def _delete_data(heart: Heart, client: WebClient, user_id: str) -> None:
     heart.recorder.flush()  # every event of theirs must be on disk to lose their id
     forgotten = member_data.forget(heart.store, owner_of(heart, user_id))
     for shareout in forgotten.posts:

@@ -22,7 +22,7 @@ from bot.sessions.core import GOING, NOT_GOING, SessionError
 from bot.sessions.form import InvalidForm, SessionForm, check_edit, check_form, check_new_time, check_note
 from bot.text import escape
 from handlers import ack_budget
-from handlers.common import coordinator_click, heart_of, utc_now
+from handlers.common import after_ack, coordinator_click, heart_of, utc_now
 from handlers.direct import dm, send_files
 from handlers.home import publish_home
 from handlers.payloads import Click, Command, Submission
@@ -70,16 +70,55 @@ def peerhour_command(ack: Ack, command: dict, client: WebClient, context: BoltCo
             ack(notice(COORDINATORS_ONLY).to_dict())
             return
         ack()
-        client.views_open(trigger_id=request.trigger_id, view=_add_view(heart))
+        after_ack(context, command, lambda: client.views_open(trigger_id=request.trigger_id, view=_add_view(heart)))
     else:
         ack(notice(f"I don't know *{escape(request.verb[:40])}*. {UNKNOWN}").to_dict())
 
 
 def rsvp_clicked(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
-    """Going / Can't make it: record the answer and show it where the member clicked."""
+    """Going / Can't make it: record the answer and show it where the member clicked (after the ack)."""
+    ack()
+    heart, click = heart_of(context), Click.from_payload(action, body)
+    after_ack(context, body, lambda: _answer_rsvp(heart, click, client, respond))
+
+
+def subscription_clicked(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
+    """Remind me by DM / Stop DM reminders for a series (after the ack)."""
+    ack()
+    heart, click = heart_of(context), Click.from_payload(action, body)
+    after_ack(context, body, lambda: _subscribe(heart, click, client, respond))
+
+
+def calendar_clicked(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
+    """Add to calendar: the .ics file by DM and a Google Calendar link (after the ack)."""
+    ack()
+    heart, click = heart_of(context), Click.from_payload(action, body)
+    after_ack(context, body, lambda: _send_calendar(heart, click, client, respond))
+
+
+def link_clicked(ack: Ack) -> None:
+    """The join link: the member's browser opens it; Slack still tells the app."""
+    ack()  # the member's browser opens the link; Slack still tells the app
+
+
+def add_clicked(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
+    """A coordinator's Add session button: the add form (after the ack)."""
     ack()
     heart = heart_of(context)
-    click = Click.from_payload(action, body)
+    after_ack(context, body, lambda: _open_add_form(heart, action, body, client, respond))
+
+
+def manage_chosen(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
+    """A coordinator's edit, move or cancel menu on a session: its form (after the ack)."""
+    ack()
+    heart = heart_of(context)
+    after_ack(context, body, lambda: _open_manage_form(heart, action, body, client, respond))
+
+
+# ----------------------------------------------------------------------------- after the ack
+
+
+def _answer_rsvp(heart: Heart, click: Click, client: WebClient, respond: Respond) -> None:
     response = GOING if click.action_id == blocks.GOING_ACTION else NOT_GOING
     try:
         occurrence = sessions.set_rsvp(heart.store, click.value, click.user_id, response, now=utc_now())
@@ -92,11 +131,7 @@ def rsvp_clicked(ack: Ack, action: dict, body: dict, client: WebClient, respond:
     _refresh(heart, client, respond, click, blocks.answered_message(occurrence, response))
 
 
-def subscription_clicked(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
-    """Remind me by DM / Stop DM reminders for a series."""
-    ack()
-    heart = heart_of(context)
-    click = Click.from_payload(action, body)
+def _subscribe(heart: Heart, click: Click, client: WebClient, respond: Respond) -> None:
     subscribed = click.action_id == blocks.SUBSCRIBE_ACTION
     try:
         series = sessions.set_subscription(heart.store, click.value, click.user_id, subscribed, now=utc_now())
@@ -181,11 +216,7 @@ def feed_off_clicked(ack: Ack, action: dict, body: dict, client: WebClient, resp
     _refresh(heart, client, respond, click, blocks.feed_off_message())
 
 
-def calendar_clicked(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
-    """Add to calendar: the .ics file by DM and a Google Calendar link."""
-    ack()
-    heart = heart_of(context)
-    click = Click.from_payload(action, body)
+def _send_calendar(heart: Heart, click: Click, client: WebClient, respond: Respond) -> None:
     occurrence = sessions.get_occurrence(heart.store, click.value)
     if occurrence is None or not occurrence.live:
         _tell(client, respond, click, "That session is no longer on the calendar. Type `/peerhour` to see what's coming up.")
@@ -196,23 +227,12 @@ def calendar_clicked(ack: Ack, action: dict, body: dict, client: WebClient, resp
         respond(blocks.calendar_message(occurrence, google, sent).to_response())
 
 
-def link_clicked(ack: Ack) -> None:
-    """The join link: the member's browser opens it; Slack still tells the app."""
-    ack()  # the member's browser opens the link; Slack still tells the app
-
-
-def add_clicked(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
-    """A coordinator's Add session button: the add form."""
-    ack()
-    heart = heart_of(context)
+def _open_add_form(heart: Heart, action: dict, body: dict, client: WebClient, respond: Respond) -> None:
     if click := coordinator_click(heart, action, body, lambda refused: _tell(client, respond, refused, COORDINATORS_ONLY)):
         client.views_open(trigger_id=click.trigger_id, view=_add_view(heart, metadata=_surface(click)))
 
 
-def manage_chosen(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
-    """A coordinator's edit, move or cancel menu on a session: its form."""
-    ack()
-    heart = heart_of(context)
+def _open_manage_form(heart: Heart, action: dict, body: dict, client: WebClient, respond: Respond) -> None:
     click = coordinator_click(heart, action, body, lambda refused: _tell(client, respond, refused, COORDINATORS_ONLY))
     if click is None:
         return
@@ -239,21 +259,24 @@ def add_submitted(ack: Ack, body: dict, client: WebClient, context: BoltContext)
     except InvalidForm as invalid:
         ack(response_action="errors", errors=invalid.problems)
         return
-    answer = ack_budget.FormAnswer(ack, client, submission.view_id)
+    answer = ack_budget.FormAnswer(ack, client, submission.view_id, context, body)
     adding = ack_budget.start(
         lambda: sessions.add_series(heart.store, checked.series, now=now, created_by=submission.user_id, topic=checked.topic)
     )
-    answer.wait(adding, blocks.done_view("Adding the session", SAVING))
-    try:
-        series = adding.result()
-    except SessionError as error:
-        answer.errors({"date": str(error)}, lambda problem: blocks.done_view("Session not added", escape(problem)))
-        return
-    coming = sessions.upcoming(heart.store, now, limit=200, series_id=series.id)
-    text = blocks.added_text(series, coming[0] if coming else None, len(coming), notes=checked.notes)
-    answer.show(blocks.done_view("Session added", text))
-    log.info("series %s added by %s", series.id, submission.user_id)
-    _after_change(heart, client, submission, None)
+
+    def added() -> None:
+        try:
+            series = adding.result()
+        except SessionError as error:
+            answer.errors({"date": str(error)}, lambda problem: blocks.done_view("Session not added", escape(problem)))
+            return
+        coming = sessions.upcoming(heart.store, now, limit=200, series_id=series.id)
+        text = blocks.added_text(series, coming[0] if coming else None, len(coming), notes=checked.notes)
+        answer.show(blocks.done_view("Session added", text))
+        log.info("series %s added by %s", series.id, submission.user_id)
+        answer.later(lambda: _after_change(heart, client, submission, None))
+
+    answer.when_written(adding, blocks.done_view("Adding the session", SAVING), added)
 
 
 def move_submitted(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
@@ -271,7 +294,7 @@ def move_submitted(ack: Ack, body: dict, client: WebClient, context: BoltContext
         return sessions.move_occurrence(heart.store, occurrence_id, start, by=submission.user_id, now=utc_now(), note=note)
 
     _change_submitted(
-        heart, ack, body, client, change, "Session moved", "moved to {when}. The channel and everyone going are told."
+        context, ack, body, client, change, "Session moved", "moved to {when}. The channel and everyone going are told."
     )
 
 
@@ -285,7 +308,7 @@ def edit_submitted(ack: Ack, body: dict, client: WebClient, context: BoltContext
             heart.store, occurrence_id, topic=topic, join_url=link, by=submission.user_id, now=utc_now()
         )
 
-    _change_submitted(heart, ack, body, client, change, "Session updated", "on {when} is updated.")
+    _change_submitted(context, ack, body, client, change, "Session updated", "on {when} is updated.")
 
 
 def cancel_submitted(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
@@ -297,7 +320,7 @@ def cancel_submitted(ack: Ack, body: dict, client: WebClient, context: BoltConte
         return sessions.cancel_occurrence(heart.store, occurrence_id, by=submission.user_id, now=utc_now(), reason=note)
 
     _change_submitted(
-        heart,
+        context,
         ack,
         body,
         client,
@@ -390,32 +413,38 @@ def _form(submission: Submission) -> SessionForm:
 Change = Callable[[Submission, str], sessions.Occurrence]
 
 
-def _change_submitted(heart: Heart, ack: Ack, body: dict, client: WebClient, change: Change, title: str, done: str) -> None:
+def _change_submitted(
+    context: BoltContext, ack: Ack, body: dict, client: WebClient, change: Change, title: str, done: str
+) -> None:
     """Check the role, apply ``change`` (edit, move or cancel), and confirm in place of the form."""
+    heart = heart_of(context)
     submission = Submission.from_payload(body)
     surface, _, occurrence_id = submission.private_metadata.partition("|")
     first_field = next(iter(submission.values), "note")
     if not heart.is_coordinator(submission.user_id):
         ack(response_action="errors", errors={first_field: COORDINATORS_ONLY})
         return
-    answer = ack_budget.FormAnswer(ack, client, submission.view_id)
+    answer = ack_budget.FormAnswer(ack, client, submission.view_id, context, body)
     changing = ack_budget.start(lambda: change(submission, occurrence_id))
-    answer.wait(changing, blocks.done_view("Saving", SAVING))
     not_changed = f"{title.split()[0]} not {title.split()[-1]}"  # "Session not moved"
-    try:
-        occurrence = changing.result()
-    except InvalidForm as invalid:
-        answer.errors(invalid.problems, lambda problem: blocks.done_view(not_changed, escape(problem)))
-        return
-    except SessionError as error:
-        answer.errors({first_field: str(error)}, lambda problem: blocks.done_view(not_changed, escape(problem)))
-        return
-    text = f"*{escape(occurrence.title)}* " + done.format(when=blocks.when(occurrence))
-    answer.show(blocks.done_view(title, text))
-    log.info("%s: %s by %s", title.lower(), occurrence.id, submission.user_id)
-    if scheduler := heart.scheduler:
-        scheduler.rsvps_changed(occurrence.id)
-    _after_change(heart, client, submission, surface)
+
+    def changed() -> None:
+        try:
+            occurrence = changing.result()
+        except InvalidForm as invalid:
+            answer.errors(invalid.problems, lambda problem: blocks.done_view(not_changed, escape(problem)))
+            return
+        except SessionError as error:
+            answer.errors({first_field: str(error)}, lambda problem: blocks.done_view(not_changed, escape(problem)))
+            return
+        text = f"*{escape(occurrence.title)}* " + done.format(when=blocks.when(occurrence))
+        answer.show(blocks.done_view(title, text))
+        log.info("%s: %s by %s", title.lower(), occurrence.id, submission.user_id)
+        if scheduler := heart.scheduler:
+            scheduler.rsvps_changed(occurrence.id)
+        answer.later(lambda: _after_change(heart, client, submission, surface))
+
+    answer.when_written(changing, blocks.done_view("Saving", SAVING), changed)
 
 
 def _after_change(heart: Heart, client: WebClient, submission: Submission, surface: str | None) -> None:

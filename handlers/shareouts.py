@@ -14,6 +14,7 @@ import json
 import logging
 import re
 import zlib
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
@@ -34,7 +35,7 @@ from bot.shareouts.blocks import CheckIn
 from bot.safety import NoteFor
 from bot.shareouts.core import Draft, Field, Owner, Shareout, Visibility
 from handlers import ack_budget, direct
-from handlers.common import heart_of, utc_now
+from handlers.common import after_ack, heart_of, utc_now
 from handlers.home import HomeSection, HomeVisit, add_section
 from handlers.payloads import Click, Command, Submission
 
@@ -98,24 +99,24 @@ def shareout_command(ack: Ack, command: dict, client: WebClient, respond: Respon
     if not request.text:
         ack()
         draft = Draft("", occurrence_id=core.default_session_id(heart.store, utc_now()))
-        _open_form(heart, client, request.trigger_id, draft, FormState(channel=request.channel_id))
+        state = FormState(channel=request.channel_id)
+        after_ack(context, command, lambda: _open_form(heart, client, request.trigger_id, draft, state))
     elif word == "help":
         ack(blocks.help_message().to_dict())
     elif word == "mine":
         ack(_mine(heart, owner_of(heart, request.user_id)).to_dict())
     elif word == "export":
-        _export(heart, ack, client, request.user_id)
+        _export(heart, ack, client, request.user_id, context, command)
     else:
-        _quick_shareout(heart, ack, respond, request)
+        _quick_shareout(heart, ack, respond, request, context, command)
 
 
 def shareout_open_clicked(ack: Ack, action: dict, body: dict, client: WebClient, context: BoltContext) -> None:
     """A post-session Share out button: the form, about that session while it is open."""
     ack()
-    heart = heart_of(context)
-    click = Click.from_payload(action, body)
+    heart, click = heart_of(context), Click.from_payload(action, body)
     draft = Draft("", occurrence_id=core.default_session_id(heart.store, utc_now(), preferred=click.value))
-    _open_form(heart, client, click.trigger_id, draft, FormState(channel=click.channel_id))
+    after_ack(context, body, lambda: _open_form(heart, client, click.trigger_id, draft, FormState(channel=click.channel_id)))
 
 
 def shareout_session_chosen(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
@@ -135,10 +136,14 @@ def shareout_session_chosen(ack: Ack, body: dict, client: WebClient, context: Bo
 
 
 def shareout_save_as_it_is_clicked(ack: Ack, action: dict, body: dict, respond: Respond, context: BoltContext) -> None:
-    """*Save as it is* on the quick path's question: save the held share-out (once) and confirm in place."""
+    """*Save as it is* on the quick path's question: save the held share-out (once) and confirm in place
+    (after the ack)."""
     ack()
-    heart = heart_of(context)
-    click = Click.from_payload(action, body)
+    heart, click = heart_of(context), Click.from_payload(action, body)
+    after_ack(context, body, lambda: _save_held(heart, click, respond))
+
+
+def _save_held(heart: Heart, click: Click, respond: Respond) -> None:
     held = _unhold(click.value)
     if held is None:
         respond(notice(UNREADABLE).to_response())
@@ -155,10 +160,14 @@ def shareout_save_as_it_is_clicked(ack: Ack, action: dict, body: dict, respond: 
 def shareout_check_edit_clicked(
     ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond, context: BoltContext
 ) -> None:
-    """*Edit* on the quick path's question: the form, with the member's words, and nothing saved yet."""
+    """*Edit* on the quick path's question: the form, with the member's words, and nothing saved yet
+    (after the ack)."""
     ack()
-    heart = heart_of(context)
-    click = Click.from_payload(action, body)
+    heart, click = heart_of(context), Click.from_payload(action, body)
+    after_ack(context, body, lambda: _edit_held(heart, click, client, respond))
+
+
+def _edit_held(heart: Heart, click: Click, client: WebClient, respond: Respond) -> None:
     held = _unhold(click.value)
     if held is None:
         respond(notice(UNREADABLE).to_response())
@@ -170,10 +179,51 @@ def shareout_check_edit_clicked(
 
 
 def shareout_edit_clicked(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
-    """Edit on one of your share-outs: the form, filled in."""
+    """Edit on one of your share-outs: the form, filled in (after the ack)."""
     ack()
+    heart, click = heart_of(context), Click.from_payload(action, body)
+    after_ack(context, body, lambda: _edit(heart, click, client, respond))
+
+
+def shareout_delete_clicked(
+    ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond, context: BoltContext
+) -> None:
+    """Delete on one of your share-outs: its channel post first, then the share-out (after the ack)."""
+    ack()
+    heart, click = heart_of(context), Click.from_payload(action, body)
+    after_ack(context, body, lambda: _delete(heart, click, client, respond))
+
+
+def shareout_page_clicked(ack: Ack, action: dict, body: dict, respond: Respond, context: BoltContext) -> None:
+    """The next or previous page of your share-outs (after the ack)."""
+    ack()
+    heart, click = heart_of(context), Click.from_payload(action, body)
+    offset = int(click.value) if click.value.isdigit() else 0
+    after_ack(
+        context, body, lambda: respond(_mine(heart, owner_of(heart, click.user_id), offset).to_response(replace_original=True))
+    )
+
+
+def shareout_checkin_clicked(
+    ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond, context: BoltContext
+) -> None:
+    """The safety net's check-in: tell the coordinators (named only if the member chose), keep the
+    resources in view (after the ack)."""
+    ack()
+    heart, click = heart_of(context), Click.from_payload(action, body)
+    after_ack(context, body, lambda: _check_in(heart, click, client, respond))
+
+
+def shareout_submitted(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    """The share-out form's Save."""
     heart = heart_of(context)
-    click = Click.from_payload(action, body)
+    _submit(heart, ack, client, Submission.from_payload(body), context, body)
+
+
+# ----------------------------------------------------------------------------- after the ack
+
+
+def _edit(heart: Heart, click: Click, client: WebClient, respond: Respond) -> None:
     shareout = core.get(heart.store, _shareout_id(click.value), owner_of(heart, click.user_id))
     if shareout is None:
         respond(notice(GONE).to_response())
@@ -184,13 +234,7 @@ def shareout_edit_clicked(ack: Ack, action: dict, body: dict, client: WebClient,
         _open_form(heart, client, click.trigger_id, shareout.draft, state)
 
 
-def shareout_delete_clicked(
-    ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond, context: BoltContext
-) -> None:
-    """Delete on one of your share-outs: its channel post first, then the share-out."""
-    ack()
-    heart = heart_of(context)
-    click = Click.from_payload(action, body)
+def _delete(heart: Heart, click: Click, client: WebClient, respond: Respond) -> None:
     owner = owner_of(heart, click.user_id)
     shareout = core.get(heart.store, _shareout_id(click.value), owner)
     if shareout is None:
@@ -205,22 +249,7 @@ def shareout_delete_clicked(
     respond(_mine(heart, owner, note=note).to_response(replace_original=True))
 
 
-def shareout_page_clicked(ack: Ack, action: dict, body: dict, respond: Respond, context: BoltContext) -> None:
-    """The next or previous page of your share-outs."""
-    ack()
-    heart = heart_of(context)
-    click = Click.from_payload(action, body)
-    offset = int(click.value) if click.value.isdigit() else 0
-    respond(_mine(heart, owner_of(heart, click.user_id), offset).to_response(replace_original=True))
-
-
-def shareout_checkin_clicked(
-    ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond, context: BoltContext
-) -> None:
-    """The safety net's check-in: tell the coordinators (named only if the member chose), keep the resources in view."""
-    ack()
-    heart = heart_of(context)
-    click = Click.from_payload(action, body)
+def _check_in(heart: Heart, click: Click, client: WebClient, respond: Respond) -> None:
     named = click.action_id == blocks.CHECKIN_NAMED_ACTION
     check_in = _ask_coordinators(heart, client, click.user_id if named else None)
     shareout_id, _, note_value = click.value.partition(":")
@@ -240,16 +269,10 @@ def shareout_checkin_clicked(
         respond(blocks.confirmation_message(described, check_in=check_in, note=note).to_response(replace_original=True))
 
 
-def shareout_submitted(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
-    """The share-out form's Save."""
-    heart = heart_of(context)
-    _submit(heart, ack, client, Submission.from_payload(body))
-
-
 # ----------------------------------------------------------------------------- capture
 
 
-def _quick_shareout(heart: Heart, ack: Ack, respond: Respond, request: Command) -> None:
+def _quick_shareout(heart: Heart, ack: Ack, respond: Respond, request: Command, context: BoltContext, body: dict) -> None:
     """``/shareout TEXT``: save for coordinators only, with the member's name, about no session (a
     session is chosen only where the member sees it: the form), then confirm (after the ack if
     the database is busy: the confirmation never says "saved" before the row is committed).
@@ -270,17 +293,19 @@ def _quick_shareout(heart: Heart, ack: Ack, respond: Respond, request: Command) 
         ack(blocks.check_first_message(draft.text, concerns, _hold(key, draft.text)).to_dict())
         return
     saving = _save_quick(heart, draft, request.user_id, key)
-    late = not ack_budget.done_in_time(saving)
-    if late:
-        ack(notice(SAVING).to_dict())
-    saved = saving.result()
-    message, crisis = _confirm_quick(heart, draft, saved, request.channel_id)
-    if late:
-        respond(message.to_response(replace_original=True))
+
+    def confirm(deliver: Callable[[Message], object]) -> None:
+        saved = saving.result()
+        message, crisis = _confirm_quick(heart, draft, saved, request.channel_id)
+        deliver(message)
+        if saved.created:
+            _count_safety_net(heart, crisis)
+
+    if ack_budget.done_in_time(saving):
+        confirm(lambda message: ack(message.to_dict()))
     else:
-        ack(message.to_dict())
-    if saved.created:
-        _count_safety_net(heart, crisis)
+        ack(notice(SAVING).to_dict())
+        after_ack(context, body, lambda: confirm(lambda message: respond(message.to_response(replace_original=True))))
 
 
 def _save_quick(heart: Heart, draft: Draft, user_id: str, key: str) -> Future[core.Saved]:
@@ -321,7 +346,7 @@ def _unhold(value: str) -> tuple[str, str] | None:
     return held["k"], held["t"]
 
 
-def _submit(heart: Heart, ack: Ack, client: WebClient, submission: Submission) -> None:
+def _submit(heart: Heart, ack: Ack, client: WebClient, submission: Submission, context: BoltContext, body: dict) -> None:
     """The form's Save: field errors, the de-identification note once, or save and confirm."""
     store, content, now = heart.store, heart.content.shareout, utc_now()
     state = FormState.loads(submission.private_metadata)
@@ -341,19 +366,22 @@ def _submit(heart: Heart, ack: Ack, client: WebClient, submission: Submission) -
         ack(response_action="update", view=view)
         return
     # A busy database: the form shows "saving" at once, and the outcome when it is written.
-    answer = ack_budget.FormAnswer(ack, client, submission.view_id)
+    answer = ack_budget.FormAnswer(ack, client, submission.view_id, context, body)
     writing = ack_budget.start(lambda: _write(heart, submission, draft, owner, current, now))
-    answer.wait(writing, blocks.notice_view(SAVING))
-    shareout, changed = writing.result()
-    if shareout is None:  # deleted from another window a moment ago
-        answer.show(blocks.notice_view(GONE))
-        return
-    crisis = content.crisis.hears(draft.text)
-    described = core.describe(store, content, shareout, state.channel)
-    answer.show(blocks.confirmation_view(described, edited=current is not None, **_safety_note(heart, crisis)))
-    if changed:  # not a repeat of a request already saved
-        _count_safety_net(heart, crisis)
-        _sync_post(heart, client, current, shareout, state.channel, submission.user_id)
+
+    def written() -> None:
+        shareout, changed = writing.result()
+        if shareout is None:  # deleted from another window a moment ago
+            answer.show(blocks.notice_view(GONE))
+            return
+        crisis = content.crisis.hears(draft.text)
+        described = core.describe(store, content, shareout, state.channel)
+        answer.show(blocks.confirmation_view(described, edited=current is not None, **_safety_note(heart, crisis)))
+        if changed:  # not a repeat of a request already saved
+            _count_safety_net(heart, crisis)
+            answer.later(lambda: _sync_post(heart, client, current, shareout, state.channel, submission.user_id))
+
+    answer.when_written(writing, blocks.notice_view(SAVING), written)
 
 
 def _write(
@@ -465,13 +493,17 @@ def _mine(heart: Heart, owner: Owner, offset: int = 0, note: str | None = None) 
     return blocks.mine_message(page, sessions, heart.settings.timezone, note=note)
 
 
-def _export(heart: Heart, ack: Ack, client: WebClient, user_id: str) -> None:
-    """Send the member their share-outs as CSV and JSON files in a DM."""
+def _export(heart: Heart, ack: Ack, client: WebClient, user_id: str, context: BoltContext, body: dict) -> None:
+    """Send the member their share-outs as CSV and JSON files in a DM (after the ack)."""
     rows = core.export_rows(heart.store, heart.content.shareout, owner_of(heart, user_id))
     if not rows:
         ack(notice("You have no share-outs to export yet. Type `/shareout` to share a reflection.").to_dict())
         return
     ack(notice("Your export is on its way: look for a DM from heart-bot with two files, CSV and JSON.").to_dict())
+    after_ack(context, body, lambda: _send_export(client, user_id, rows))
+
+
+def _send_export(client: WebClient, user_id: str, rows: list[dict[str, Any]]) -> None:
     stamp = utc_now().strftime("%Y-%m-%d")
     files = [
         {"content": core.export_csv(rows), "filename": f"heart-shareouts-{stamp}.csv", "title": "Your share-outs (CSV)"},

@@ -9,7 +9,8 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from bot import events
 from bot.blocks import notice
 from bot.library import tipsheet_blocks as blocks
-from handlers.common import heart_of
+from bot.runtime import Heart
+from handlers.common import after_ack, heart_of
 from handlers.payloads import Click, Command
 
 
@@ -34,14 +35,17 @@ def tipsheet_command(ack: Ack, command: dict, context: BoltContext) -> None:
     if found.section:
         ack(blocks.section_message(found.sheet, found.section).to_dict())
     else:
-        ack(blocks.sheet_message(found.sheet).to_dict())
+        ack(blocks.sheet_reply(found.sheet))
 
 
 def tipsheet_clicked(ack: Ack, action: dict, body: dict, respond: Respond, context: BoltContext) -> None:
-    """Open a sheet (or one of its pages), or share it in the channel."""
+    """Open a sheet (or one of its pages), or share it in the channel (after the ack)."""
     ack()
-    heart = heart_of(context)
-    click = Click.from_payload(action, body)
+    heart, click = heart_of(context), Click.from_payload(action, body)
+    after_ack(context, body, lambda: _open_or_share(heart, click, respond))
+
+
+def _open_or_share(heart: Heart, click: Click, respond: Respond) -> None:
     slug, _, page = click.value.partition(":")
     sheet = heart.tipsheets.get(slug)
     if sheet is None:

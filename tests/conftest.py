@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +19,14 @@ from tests.support.harness import ROOT
 
 FIXTURE_CONTENT = ROOT / "tests" / "fixtures" / "content"
 REAL_CONTENT = ROOT / "content"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The run's own cache folder (bot/cache.py), shared by its processes and the bots they
+    start, and removed after it: tests leave nothing in the home folder's cache."""
+    folder = tempfile.mkdtemp(prefix="heart-test-cache-")
+    os.environ["HEART_CACHE_DIR"] = folder
+    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
 
 
 @pytest.fixture(scope="session")

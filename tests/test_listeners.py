@@ -107,13 +107,15 @@ def test_an_rsvp_is_saved_and_answered_beside_the_post(heart, context):
     body = {"user": {"id": MEMBER}, "trigger_id": "T2"}
     session_listeners.rsvp_clicked(ack=ack, action=action, body=body, client=None, respond=respond, context=context)
     assert ack.calls == [((), {})]
+    heart.background.wait()  # the answer goes out after the ack
     assert "going to" in respond.text
     assert sessions.responders(heart.store, occurrence.id) == [MEMBER]
 
 
-def test_heart_refuses_a_member_with_no_figure(context):
+def test_heart_refuses_a_member_with_no_figure(heart, context):
     ack, respond = Recorder(), Recorder()
     request = {**command("/heart", "report"), "response_url": "https://hooks.example.org/2"}
     engagement.heart_command(ack=ack, command=request, respond=respond, client=None, context=context)
     assert ack.calls == [((), {})]
+    heart.background.wait()
     assert "coordinators" in respond.text.casefold() and "Members engaged" not in respond.text

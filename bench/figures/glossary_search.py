@@ -28,7 +28,8 @@ def run(bench: Bench) -> list[Row]:
     plan = bench.plan
     entries = glossary_entries(plan.glossary_entries)
     plain = {normalize(text): entry.id for entry in entries for text in (entry.term, *entry.aliases)}
-    by_kind = queries(entries, plan.glossary_queries)
+    # Each distinct query once: the index remembers what it answered, and a repeat would time that.
+    by_kind = {kind: list(dict(pairs).items()) for kind, pairs in queries(entries, plan.glossary_queries).items()}
     p99: dict[str, list[float]] = {kind: [] for kind in by_kind}
     floor: list[float] = []
     found: dict[str, int] = dict.fromkeys(by_kind, 0)
@@ -51,19 +52,20 @@ def run(bench: Bench) -> list[Row]:
                 floor_times.append((time.thread_time_ns() - started) / 1e6)
             p99[kind].append(percentile(times, 0.99))
         floor.append(percentile(floor_times, 0.99))
-    count = plan.glossary_queries
     bench.note(
         FIGURE,
         f"{len(entries):,} synthetic entries ({len(plain):,} names with aliases) built from the real "
         f"glossary's vocabulary; the index builds in {build_seconds:.2f} s, afresh for each run (within a run it "
-        f"remembers the neighbours of query words it has seen, as in service). {count:,} queries of each kind per run, "
-        "each timed in the CPU time of the thread that looks it up (so other processes on a shared machine do not "
+        f"remembers the neighbours of query words it has seen, as in service). {plan.glossary_queries:,} queries of "
+        "each kind per run, those that repeat asked once (the index remembers a query's answer: a repeat would time "
+        f"that), {min(len(pairs) for pairs in by_kind.values()):,} to {max(len(pairs) for pairs in by_kind.values()):,} "
+        "distinct; each timed in the CPU time of the thread that looks it up (so other processes on a shared machine do not "
         "count); the floor is a plain dict lookup of the same queries, timed the same way.",
     )
     bench.note(
         FIGURE,
         "Answered as meant (the entry, or among the suggestions; a miss for nonsense): "
-        + ", ".join(f"{kind} {found[kind] * 100 / count:.1f}%" for kind in by_kind)
+        + ", ".join(f"{kind} {found[kind] * 100 / len(pairs):.1f}%" for kind, pairs in by_kind.items())
         + ".",
     )
     return [Row(FIGURE, f"{kind.capitalize()} lookup p99", "ms", p99[kind], floor, "dict lookup", BARS[kind]) for kind in by_kind]

@@ -69,6 +69,9 @@ SHORT_SUGGEST_AT = 75.0  # ratio of a name worth suggesting for a short word
 FULL_SCAN_NAMES = 2_000
 MAX_CANDIDATES = 200  # names the fuzzy stage scores at most, those sharing most words first
 MAX_PREFIXED = 50  # known words a query word may begin (``traum`` -> trauma, traumatic...)
+# Members look up the same terms again and again: each query (up to this length) is searched once.
+REMEMBERED_QUERIES = 4096
+REMEMBERED_LENGTH = 100
 
 
 class Outcome(StrEnum):
@@ -153,6 +156,8 @@ class GlossaryIndex:
         self._near_words = NearSpellings(self._words)
         # Members' queries share words; each word's neighbours are found once.
         self._similar_words = functools.lru_cache(maxsize=4096)(self._find_similar_words)
+        # The entries never change while the bot runs, so neither does a query's answer.
+        self._remembered = functools.lru_cache(maxsize=REMEMBERED_QUERIES)(self._answer)
         self._meaning = MeaningIndex(
             [(e.term, *e.aliases, *e.searched_as) for e in self.entries],
             [" ".join((e.definition, *(self.by_id[r].term for r in e.related if r in self.by_id))) for e in self.entries],
@@ -179,6 +184,12 @@ class GlossaryIndex:
         entry related to the crisis entry answers it outright, it opens the
         :data:`CRISIS_ENTRY`, never an unrelated entry.
         """
+        if len(query) > REMEMBERED_LENGTH:
+            return self._answer(query, crisis)
+        return self._remembered(query, crisis)
+
+    def _answer(self, query: str, crisis: bool) -> Lookup:
+        """:meth:`lookup`, searched."""
         key = normalize(query)
         if not key:
             return Lookup(key, Outcome.MISS)

@@ -14,7 +14,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import frontmatter
 import yaml
 
 from bot.content import Problem, ReadYaml
@@ -184,6 +183,8 @@ def _check_searched_as(path: Path, entry: GlossaryEntry, owners: dict[str, tuple
 def _load_tipsheets(folder: Path, report: Problem) -> list[TipSheet]:
     sheets: list[TipSheet] = []
     seen: dict[str, str] = {}
+    import frontmatter  # imported when content is read, not when it comes from the cache
+
     for path in sorted(folder.glob("*.md")):
         try:
             post = frontmatter.loads(path.read_text(encoding="utf-8"))

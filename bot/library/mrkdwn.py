@@ -7,14 +7,24 @@ markdown-it-py parses; this module only maps its tokens to mrkdwn: ``**bold**`` 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
-
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
+from typing import TYPE_CHECKING
 
 from bot.text import escape
 
-_parser = MarkdownIt("commonmark")
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
+
+
+@functools.cache
+def _parser() -> MarkdownIt:
+    """The parser, made when first needed: content read from the cache (see
+    :func:`bot.runtime.load_content`) parses no Markdown at start, so the import waits."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark")
 
 _INLINE_MARKS = {
     "strong_open": "*",
@@ -39,7 +49,7 @@ def to_sections(markdown: str) -> list[Section]:
     sections: list[Section] = [Section(None)]
     list_stack: list[list[int]] = []  # [next number] for ordered lists, [] for bullets
     in_heading = False
-    for token in _parser.parse(markdown):
+    for token in _parser().parse(markdown):
         if token.type == "heading_open":
             in_heading = True
         elif token.type == "heading_close":

@@ -14,8 +14,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-
-import snowballstemmer
+from typing import Any
 
 from bot.text import normalize
 
@@ -56,7 +55,14 @@ _COMPARE = (
     re.compile(r"^(.+?)\s+(?:v|vs|versus|compared\s+to|compared\s+with)\s+(.+)$"),
 )
 
-_english = snowballstemmer.stemmer("english")
+
+@functools.cache
+def _english() -> Any:
+    """The English stemmer, made when first needed: importing snowballstemmer loads every
+    language's stemmer, and a start from cached content stems nothing."""
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
 
 
 @dataclass(frozen=True)
@@ -103,7 +109,7 @@ def _stem(word: str) -> str:
     # Digits and very short words (acronyms, "ii") are their own stems.
     if len(word) <= 3 or not word.isalpha():
         return word
-    return _english.stemWord(word)
+    return _english().stemWord(word)
 
 
 def name_stems(text: str) -> tuple[str, ...]:

@@ -79,7 +79,7 @@ class OfflineSlack:
         self.files_dir = files_dir
         self.offset = timedelta(0)  # how far `advance` has moved the shell's clock
         self._secret = secrets.token_hex(16)
-        self.app: App = create_app(heart, token=SHELL_TOKEN, signing_secret=self._secret, process_before_response=True)
+        self.app: App = create_app(heart, token=SHELL_TOKEN, signing_secret=self._secret)
 
     # ----------------------------------------------------------------- what the member does
     def command(self, line: str) -> list[Reply]:
@@ -194,6 +194,7 @@ class OfflineSlack:
         seen = len(self.local.calls)
         headers = slack_requests.signed_headers(self._secret, body)
         response = self.app.dispatch(BoltRequest(body=body, headers={k.lower(): v for k, v in headers.items()}))
+        self.heart.background.wait()  # what the request goes on to do after its ack shows too
         replies: list[Reply] = []
         acked: dict[str, Any] = {}
         if response.body and response.body.lstrip().startswith("{"):

@@ -11,11 +11,13 @@ the default series never share one.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from icalendar import Calendar, Event
-
 from bot.sessions.core import Occurrence
+
+if TYPE_CHECKING:
+    from icalendar import Calendar, Event
 
 GOOGLE_TEMPLATE = "https://calendar.google.com/calendar/render"
 MAX_GOOGLE_DETAILS = 1000  # keeps the link well under Slack's 3,000-character button URL
@@ -45,6 +47,8 @@ def sequence(occurrence: Occurrence) -> int:
 
 
 def _event(occurrence: Occurrence, deployment: str, stamp: datetime) -> Event:
+    from icalendar import Event  # imported when first needed: a twentieth of a second of every start
+
     event = Event()
     event.add("uid", uid(occurrence, deployment))
     event.add("dtstamp", stamp)
@@ -62,6 +66,8 @@ def _event(occurrence: Occurrence, deployment: str, stamp: datetime) -> Event:
 
 
 def _calendar(occurrences: list[Occurrence], deployment: str, now: datetime | None, *, method: bool = True) -> Calendar:
+    from icalendar import Calendar  # as in _event
+
     calendar = Calendar()
     calendar.add("prodid", "-//HEART Collective//heart-bot//EN")
     calendar.add("version", "2.0")

@@ -214,6 +214,8 @@ def test_every_registered_listener_is_a_fuzz_target(local_slack, tmp_path):
     fixed=(
         "A glossary miss echoed the typed term unescaped in its notification text, so <!here> could ping; a"
         " quick share-out of 120,000 characters broke Slack's 50-block limit and failed instead of answering."
+        " A lookup of one 120,000-letter word held its request for ten seconds while the safety net measured"
+        " it as a possible typo."
     ),
 )
 def test_slash_command_texts(bot, wire, watch, command):

@@ -3,7 +3,7 @@ once (or a rolling deploy) does.
 
 Each process runs the start-up ``python -m bot serve`` runs (the database check made before the
 port is taken, then the worker's core, listeners and scheduler) and asks ``/healthz`` of its own
-WSGI app. The processes come from a ``forkserver`` that has imported heart-bot and read the test
+WSGI app (bot.web.SlackFront). The processes come from a ``forkserver`` that has imported heart-bot and read the test
 content once, so twenty rounds take seconds, and none of them inherits the test runner's threads.
 (Reading the content shares nothing between processes: it is what serve does apart from the
 database, and takes most of a start.)
@@ -27,7 +27,7 @@ def serve_once(database_path: str, api_url: str, barrier: Any, said: Any) -> Non
     from bot.app import create_app
     from bot.errors import HeartError
     from bot.runtime import build_heart, check_database
-    from bot.web import create_flask_app
+    from bot.web import SlackFront
     from tests.support.startup_content import CONTENT, CONTENT_DIR
 
     settings = Settings(
@@ -42,11 +42,14 @@ def serve_once(database_path: str, api_url: str, barrier: Any, said: Any) -> Non
     try:
         settings.require_slack()  # what serve checks before taking the port (bot.runtime.check_start)
         check_database(settings.database_path)
-        heart = build_heart(settings, CONTENT)  # what the worker builds (bot.web.create_wsgi_app)
+        heart = build_heart(settings, CONTENT)  # what serving builds (bot.web.serve)
         bolt_app = create_app(heart)
         heart.start_services()
         try:
-            status = create_flask_app(heart, bolt_app).test_client().get("/healthz").status_code
+            answered: list[str] = []
+            environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/healthz", "QUERY_STRING": ""}
+            SlackFront(heart, bolt_app)(environ, lambda line, headers: answered.append(line))
+            status = int(answered[0].split()[0])
         finally:
             heart.close()
     except HeartError as error:

@@ -1,0 +1,123 @@
+"""What a start reads from the cache folder instead of computing: never stale, never required."""
+
+import os
+import pickle
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot import cache, runtime, safety
+from bot.errors import ContentError
+from bot.runtime import load_content
+from tests.conftest import FIXTURE_CONTENT, REAL_CONTENT
+
+# Said about oneself, about someone else, with a typo, as an idiom, negated: the safety net's kinds of reading.
+TEXTS = [
+    "I want to die",
+    "I've been feeling sucidal lately",
+    "a student told me she wants to kill herself",
+    "we were killing it at the fair today",
+    "I'm not suicidal, just tired",
+    "part of me hoped the scan would show something",
+]
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    where = tmp_path / "cache"
+    monkeypatch.setenv("HEART_CACHE_DIR", str(where))
+    return where
+
+
+def cached_files(folder: Path, name: str) -> list[Path]:
+    return sorted(folder.glob(f"{name}-*"))
+
+
+def test_a_file_is_read_back_only_for_its_own_version(folder):
+    assert cache.read("words", cache.key("a")) is None
+    cache.write("words", cache.key("a"), b"first")
+    assert cache.read("words", cache.key("a")) == b"first"
+    assert cache.read("words", cache.key("b")) is None
+    cache.write("words", cache.key("b"), b"second")
+    assert cache.read("words", cache.key("b")) == b"second"
+    assert cache.read("words", cache.key("a")) == b"first"
+
+
+def test_only_the_versions_used_last_are_kept(folder):
+    versions = [cache.key(str(n)) for n in range(cache.KEPT_VERSIONS)]
+    for number, version in enumerate(versions):
+        cache.write("words", version, b"data")
+        os.utime(folder / f"words-{version}", (number, number))  # written in this order, long ago
+    cache.read("words", versions[0])  # the oldest, used again
+    cache.write("words", cache.key("new"), b"data")
+    kept = {path.name.removeprefix("words-") for path in cached_files(folder, "words")}
+    assert kept == {cache.key("new"), versions[0], *versions[2:]}  # the one used least recently went
+
+
+def test_keys_tell_apart_parts_that_join_the_same():
+    assert cache.key("ab", "c") != cache.key("a", "bc")
+    assert cache.key("ab", "c") == cache.key(b"ab", b"c")
+
+
+def test_a_folder_that_cannot_be_written_only_costs_the_cache(tmp_path, monkeypatch):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv("HEART_CACHE_DIR", str(blocked / "cache"))
+    cache.write("words", cache.key("a"), b"data")  # no error
+    assert cache.read("words", cache.key("a")) is None
+
+
+def test_content_is_read_once_then_taken_from_the_cache(folder, tmp_path, monkeypatch):
+    content_dir = tmp_path / "content"
+    shutil.copytree(REAL_CONTENT, content_dir)
+    read = load_content(content_dir)
+    assert len(cached_files(folder, runtime.CONTENT_CACHE)) == 1
+
+    reads: list[Path] = []
+    monkeypatch.setattr(runtime, "_read_content", lambda root: reads.append(root))  # would return None
+    kept = load_content(content_dir)
+    assert reads == []  # not read again
+    assert kept == read
+    assert kept.glossary == read.glossary and kept.tipsheets == read.tipsheets and kept.sessions == read.sessions
+    for text in TEXTS:  # the safety net, rebuilt from what was cached, hears exactly the same
+        assert kept.shareout.crisis.hears(text) == read.shareout.crisis.hears(text), text
+        assert kept.shareout.crisis.is_crisis_topic(text) == read.shareout.crisis.is_crisis_topic(text), text
+
+
+def test_a_changed_file_is_read_afresh(folder, tmp_path):
+    content_dir = tmp_path / "content"
+    shutil.copytree(FIXTURE_CONTENT, content_dir)
+    before = load_content(content_dir)
+    sheet = next(content_dir.glob("tipsheets/*.md"))
+    sheet.write_text(sheet.read_text(encoding="utf-8").replace("title: ", "title: Revised ", 1), encoding="utf-8")
+    after = load_content(content_dir)
+    assert {s.title for s in after.tipsheets} != {s.title for s in before.tipsheets}
+    assert any(s.title.startswith("Revised ") for s in after.tipsheets)
+
+
+def test_invalid_content_is_refused_even_after_a_valid_version_was_cached(folder, tmp_path):
+    content_dir = tmp_path / "content"
+    shutil.copytree(FIXTURE_CONTENT, content_dir)
+    load_content(content_dir)
+    (content_dir / "shareout.yml").write_text("sectors: [\n", encoding="utf-8")
+    with pytest.raises(ContentError, match="shareout.yml"):
+        load_content(content_dir)
+    with pytest.raises(ContentError, match="shareout.yml"):  # and the problem is not cached either
+        load_content(content_dir)
+
+
+def test_a_damaged_cache_file_is_read_past(folder, tmp_path):
+    content_dir = tmp_path / "content"
+    shutil.copytree(FIXTURE_CONTENT, content_dir)
+    read = load_content(content_dir)
+    [kept] = cached_files(folder, runtime.CONTENT_CACHE)
+    kept.write_bytes(pickle.dumps(read)[:100])  # cut short
+    assert load_content(content_dir) == read
+
+
+def test_the_typo_readers_dictionary_is_the_same_from_the_cache(folder):
+    computed = safety.dictionary_words.__wrapped__()
+    assert len(cached_files(folder, safety.DICTIONARY_CACHE)) == 1
+    assert safety.dictionary_words.__wrapped__() == computed
+    assert "hunting" in computed and len(computed) > 10_000
