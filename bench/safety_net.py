@@ -1,8 +1,8 @@
 """How long the safety net takes to read a 2,000-character share-out.
 
-``python -m bench.safety_net`` times :meth:`SafetyNet.hears` on long share-outs (work talk
-with and without one risk sentence) and, as a floor measured in the same run, folding the
-same text into words. It prints p50 and p99 in milliseconds and the ratio to the floor.
+``python -m bench.safety_net`` times :meth:`SafetyNet.hears` on long share-outs (real quiet
+share-outs of the corpus's tuning part run together, half with one alert share-out inside)
+and, as a floor measured in the same run, folding the same text into words. It prints p50 and p99 in milliseconds and the ratio to the floor.
 """
 
 from __future__ import annotations
@@ -12,31 +12,39 @@ import statistics
 import time
 from pathlib import Path
 
+import yaml
+
 from bot.runtime import load_content
 from bot.safety import fold
 
-WORK_TALK = (
-    "Our team met about the attendance flowchart and the tier two groups. The IEP meetings ran long again, "
-    "and the new EHR templates still don't carry over the safety plan fields. Parents asked about the bus "
-    "schedule, the counselor covered lunch duty, and we finally got the interpreter budget approved. "
-)
-RISK = "Honestly some nights I just want to go to sleep and not wake up. "
+CORPUS = Path("tests/safety_corpus/tuning")  # the tuning part only: the held-out part is never read here
 LENGTH = 2_000
 RUNS = 2_000
 
 
+def corpus_texts() -> tuple[list[str], list[str]]:
+    """The tuning part's quiet share-outs and its alert ones, file by file in name order."""
+    quiet: list[str] = []
+    alerts: list[str] = []
+    for path in sorted(CORPUS.glob("*.yml")):
+        data = yaml.safe_load(path.read_text())
+        (alerts if data["alert"] else quiet).extend(case["text"] for case in data["cases"])
+    return quiet, alerts
+
+
 def share_outs(count: int, seed: int = 7) -> list[str]:
-    """``count`` texts of about 2,000 characters, half with one risk sentence somewhere inside."""
+    """``count`` texts of about 2,000 characters: real quiet share-outs, picked at random and
+    run together, half of them with one alert share-out put in between two of them."""
     rng = random.Random(seed)
+    quiet, alerts = corpus_texts()
     texts = []
     for n in range(count):
-        words = (WORK_TALK * 10).split()
-        rng.shuffle(words)
-        text = " ".join(words)[: LENGTH - len(RISK)]
+        parts: list[str] = []
+        while sum(len(p) + 1 for p in parts) < LENGTH:
+            parts.append(rng.choice(quiet))
         if n % 2:
-            cut = rng.randrange(len(text))
-            text = text[:cut] + " " + RISK + text[cut:]
-        texts.append(text[:LENGTH])
+            parts.insert(rng.randrange(len(parts) + 1), rng.choice(alerts))
+        texts.append(" ".join(parts)[:LENGTH])
     return texts
 
 
