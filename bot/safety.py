@@ -74,6 +74,9 @@ _CLAUSE_MARK = re.compile(r",|\s[-\u2013\u2014]\s|\(|\)")
 _APOSTROPHES = re.compile(r"(?<=\w)['\u2019\u02bc`](?=\w)")
 _QUOTES = re.compile(r"[\"'\u2018\u2019\u201c\u201d\u00ab\u00bb`]")
 _WORD = re.compile(r"[0-9a-z]+|,|\"")
+# Only non-ASCII characters can be combining marks: one curly apostrophe or dash makes a
+# share-out non-ASCII, and checking its every letter would cost more than the rest of folding.
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 SENTENCE = "|"  # the token between sentences: no gap or negation crosses it
 QUOTE = '"'  # an opening or closing quote: words inside are someone else's
 CLAUSE = ","  # the token between clauses: gaps cross it, negation does not
@@ -88,8 +91,8 @@ def fold(text: str) -> str:
 def _tokens(text: str) -> list[str]:
     """The words of ``text``, lower-case without accents, with sentence and clause marks."""
     text = _APOSTROPHES.sub("", text.casefold())
-    if not text.isascii():  # most share-outs are plain ASCII: no accents to strip
-        text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    if not text.isascii():  # no accents to strip in plain ASCII
+        text = _NON_ASCII.sub(_without_marks, unicodedata.normalize("NFKD", text))
     text = _QUOTES.sub(' " ', text)
     tokens: list[str] = []
     for sentence in _SENTENCE_END.split(text):
@@ -97,6 +100,11 @@ def _tokens(text: str) -> list[str]:
         if words:
             tokens += [*words, SENTENCE]
     return tokens
+
+
+def _without_marks(run: re.Match[str]) -> str:
+    """A run of non-ASCII characters without its combining marks (the accents NFKD split off)."""
+    return "".join(ch for ch in run.group() if not unicodedata.combining(ch))
 
 
 # ----------------------------------------------------------------------------- patterns
