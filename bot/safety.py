@@ -519,7 +519,16 @@ class _Index:
         chosen = set(self.always)
         for word in self.words & present:
             chosen.update(self.by_word[word])
-        return [self.patterns[i] for i in sorted(chosen)]
+        return [self.patterns[i] for i in sorted(chosen) if _may_match(self.patterns[i], present)]
+
+
+def _may_match(pattern: Pattern, present: frozenset[str]) -> bool:
+    """False when a pattern kept within one sentence lacks every word of a required slot in
+    the whole text: :meth:`_Line.matches` would find no sentence for it. Checked here, at
+    once, as most patterns an anchor word lets through stop at this."""
+    if pattern.anchors is None or not pattern.one_sentence:
+        return True
+    return not any(slot.isdisjoint(present) for slot in pattern.required)
 
 
 class _Line:
@@ -545,6 +554,9 @@ class _Line:
             self.ends.append(end)
             first = end
         self.present = frozenset(self.where)
+        # A required slot -> the sentences holding one of its words. A blanked copy shares it
+        # (copy.copy), as it shares ``where``: both are read from the words before blanking.
+        self._slots: dict[frozenset[str], set[int]] = {}
 
     def with_tokens(self, tokens: list[str]) -> _Line:
         """The same line with some words replaced by others of the same length (blanked)."""
@@ -559,17 +571,27 @@ class _Line:
         else:
             chosen: set[int] | None = None
             for slot in pattern.required:  # only sentences that hold a word of every required slot
-                words = slot & self.present
-                found = set().union(*(self.where[w] for w in words)) if words else set()
+                found = self._sentences_with(slot)
                 chosen = found if chosen is None else chosen & found
                 if not chosen:
                     return []
             regions = [self.sentences[i] for i in sorted(chosen or ())]
+        starts = self.starts
         return [
-            (self.index(match.start()), self.index(match.end()))
+            (bisect_left(starts, match.start()), bisect_left(starts, match.end()))  # as index(), inlined: a hot loop
             for pos, endpos in regions
             for match in pattern.regex.finditer(self.text, pos, endpos)
         ]
+
+    def _sentences_with(self, slot: frozenset[str]) -> set[int]:
+        """The sentences holding a word of ``slot``. Remembered per line, as many patterns
+        share a slot (a word family such as ``{die}``) and a share-out tries hundreds of them;
+        never changed in place, as callers intersect it into new sets."""
+        found = self._slots.get(slot)
+        if found is None:
+            words = slot & self.present
+            found = self._slots[slot] = set().union(*(self.where[w] for w in words)) if words else set()
+        return found
 
     def tokens_of(self, sentence: int) -> range:
         """The positions of the tokens of one sentence."""
