@@ -99,7 +99,8 @@ class WordModel:
 
     def leans(self, words: Sequence[str]) -> bool:
         """True when the text holds at least ``min_words`` of the model's words and they reach the threshold."""
-        return sum(w in self.words for w in words) >= self.min_words and self.probability(words) >= self.threshold
+        held = sum(map(self.words.__contains__, words))  # map, not a generator: a share-out has hundreds of words
+        return held >= self.min_words and self.probability(words) >= self.threshold
 
     def _grams_of(self, words: Iterable[str]) -> set[str]:
         """The model's own character n-grams in ``words``, each word's worked out once and remembered."""
