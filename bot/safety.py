@@ -513,22 +513,25 @@ class _Index:
             for word in pattern.anchors or ():
                 self.by_word[word].append(i)
         self.words = frozenset(self.by_word)
+        # Per pattern kept within one sentence, its required slots but the first: a pattern
+        # found by an anchor word holds a word of its first slot (its anchors) already.
+        self.other_slots = [p.required[1:] if p.anchors is not None and p.one_sentence else () for p in patterns]
 
     def live(self, present: frozenset[str]) -> list[Pattern]:
         """The patterns worth trying on a text holding the words ``present``."""
         chosen = set(self.always)
         for word in self.words & present:
             chosen.update(self.by_word[word])
-        return [self.patterns[i] for i in sorted(chosen) if _may_match(self.patterns[i], present)]
+        other_slots = self.other_slots
+        return [self.patterns[i] for i in sorted(chosen) if not other_slots[i] or _holds_each(present, other_slots[i])]
 
 
-def _may_match(pattern: Pattern, present: frozenset[str]) -> bool:
-    """False when a pattern kept within one sentence lacks every word of a required slot in
-    the whole text: :meth:`_Line.matches` would find no sentence for it. Checked here, at
-    once, as most patterns an anchor word lets through stop at this."""
-    if pattern.anchors is None or not pattern.one_sentence:
-        return True
-    return not any(slot.isdisjoint(present) for slot in pattern.required)
+def _holds_each(present: frozenset[str], slots: tuple[frozenset[str], ...]) -> bool:
+    """True when ``present`` holds a word of each slot. A pattern kept within one sentence
+    whose text lacks every word of one of its required slots can't match
+    (:meth:`_Line.matches` would find no sentence for it): checked here, at once, as most
+    patterns an anchor word lets through stop at this."""
+    return not any(slot.isdisjoint(present) for slot in slots)
 
 
 class _Line:
