@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from slack_bolt import App, BoltContext
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 
 import handlers
 from bot.runtime import Heart
@@ -31,16 +32,21 @@ def create_app(heart: Heart, *, token: str | None = None, signing_secret: str | 
         # Bolt answers url_verification and ssl_check itself, and 404s what no listener
         # matches; the catch-all in handlers.errors turns unknown commands into a reply.
     )
-    app.use(_core_in_context(heart))
+    app.use(_CoreInContext(heart))
     handlers.register_all(app)
     return app
 
 
-def _core_in_context(heart: Heart) -> Callable[..., None]:
-    """A global middleware that puts ``heart`` in each request's context, where listeners read it."""
+class _CoreInContext(Middleware):
+    """A global middleware that puts the core in each request's context, where listeners read it.
 
-    def put_heart(context: BoltContext, next: Callable[[], None]) -> None:
-        context[HEART] = heart
-        next()
+    A :class:`~slack_bolt.middleware.Middleware` rather than a function: Bolt calls it as it is,
+    without building the keyword arguments a function middleware asks for on every request.
+    """
 
-    return put_heart
+    def __init__(self, heart: Heart):
+        self.heart = heart
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:
+        req.context[HEART] = self.heart
+        return next()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 from slack_sdk.signature import SignatureVerifier
 
@@ -27,6 +27,8 @@ def problem(raw: str, content_type: str | None) -> str | None:
 
     Mirrors Bolt's own parsing (JSON, a form with a ``payload`` field, or a plain form).
     """
+    if _plain_form(raw, content_type):
+        return _object_problem(_form_shape(raw), "body")
     try:
         body = _parse(raw, content_type)
     except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than the parser goes
@@ -56,6 +58,25 @@ def _parse(raw: str, content_type: str | None) -> Any:
         payload = dict(parse_qsl(raw, keep_blank_values=True)).get("payload")
         return json.loads(payload) if payload is not None else {}
     return dict(parse_qsl(raw, keep_blank_values=True))
+
+
+def _plain_form(raw: str, content_type: str | None) -> bool:
+    """True when Bolt reads ``raw`` as a plain form (a slash command), as :func:`_parse` tells."""
+    return bool(raw) and content_type != "application/json" and not raw.startswith("{") and "payload" not in raw
+
+
+def _form_shape(raw: str) -> dict[str, str]:
+    """A plain form as :func:`_object_problem` needs it: every value of a form is text, so only
+    its keys and its ``type`` decide its shape. The other values are left unread (unquoting
+    every value was most of a slash command's check). Split as ``parse_qsl`` splits it."""
+    shape: dict[str, str] = {}
+    for pair in raw.split("&"):
+        if not pair:
+            continue
+        name, _, value = pair.partition("=")
+        key = unquote(name.replace("+", " "))
+        shape[key] = unquote(value.replace("+", " ")) if key == "type" else ""
+    return shape
 
 
 def _object_problem(body: dict[str, Any], where: str) -> str | None:

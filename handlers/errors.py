@@ -21,7 +21,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.error import URLError
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App, BoltRequest, Respond
+from slack_bolt.middleware import Middleware
 from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -74,11 +75,7 @@ class RespondOrDM(Respond):
 def register(app: App) -> None:
     """Register the unknown-command reply and the global error handler (last of all)."""
 
-    @app.middleware
-    def respond_anywhere(context: BoltContext, client: WebClient, next: Callable[[], None]) -> None:
-        if isinstance(context.respond, Respond):
-            context["respond"] = RespondOrDM(context.respond, client, context.user_id)
-        next()
+    app.use(_RespondAnywhere())
 
     @app.command(re.compile(r".*"))
     def unknown_command(ack: Ack, command: dict) -> None:
@@ -86,6 +83,18 @@ def register(app: App) -> None:
         ack(notice(f"heart-bot doesn't know `{name}`. Try `/glossary`, `/tipsheet` or `/peerhour`.").to_dict())
 
     app.error(handle_error)
+
+
+class _RespondAnywhere(Middleware):
+    """A global middleware that makes each request's ``respond`` fall back to a DM
+    (:class:`RespondOrDM`). A :class:`~slack_bolt.middleware.Middleware` rather than a function:
+    Bolt calls it as it is, without building the keyword arguments a function middleware asks for."""
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:
+        context = req.context
+        if isinstance(context.respond, Respond):
+            context["respond"] = RespondOrDM(context.respond, context.client, context.user_id)
+        return next()
 
 
 def handle_error(error: Exception, body: dict, response: BoltResponse | None, respond) -> BoltResponse | None:
