@@ -325,14 +325,11 @@ class SafetyNet:
         line = self._blank_quiet(_Line(tokens))
         past = self._past(line)
         heard = self._heard(line, past) or self._leaning(line, past)
+        if heard and self._cleared(line):  # "kid said 'I want to die' at her flu shot. She meant the needle."
+            heard = self._about_the_writer(tokens, line, past, heard)
         if not heard:
             return None
         abouts = [self._about(tokens, start, end, rule) for rule, start, end in heard]
-        if self._cleared(line):  # "kid said 'I want to die' at her flu shot. She meant the needle."
-            kept = [(found, about) for found, about in zip(heard, abouts) if about[0] is not Who.OTHER]
-            if not kept:
-                return None
-            heard, abouts = [found for found, _ in kept], [about for _, about in kept]
         whos = {who for who, _ in abouts}
         about = whos.pop() if len(whos) == 1 else self._voice(tokens)  # rules disagree: the whole text says
         return Concern(
@@ -378,6 +375,21 @@ class SafetyNet:
         about the writer)."""
         cleared = [p for p in self._cleared_index.live(line.present) if self._spans(line, p, set())]
         return bool(cleared) and not any(line.matches(p) for p in self._doubt_index.live(line.present))
+
+    def _about_the_writer(
+        self, tokens: list[str], line: _Line, past: set[int], heard: list[tuple[Rule, int, int]]
+    ) -> list[tuple[Rule, int, int]]:
+        """What is still heard once the sentences heard about someone else are set aside, as
+        told of the past: a rule hears only its first span, so it listens again without them."""
+        while heard:
+            others = {line.sentence_of(start) for rule, start, end in heard if self._about(tokens, start, end, rule)[0] is Who.OTHER}
+            if not others:
+                return heard
+            if others <= past:  # nothing left to set aside (the model hears the whole text)
+                return [found for found in heard if self._about(tokens, found[1], found[2], found[0])[0] is not Who.OTHER]
+            past = past | others
+            heard = self._heard(line, past) or self._leaning(line, past)
+        return heard
 
     def _leaning(self, line: _Line, past: set[int]) -> list[tuple[Rule, int, int]]:
         """The word model's judgement, when the rules heard nothing: it hears how words lean
