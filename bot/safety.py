@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from bot import cache
+from bot.memo import Memo
 from bot.word_model import WordModel
 
 # ----------------------------------------------------------------------------- what is heard
@@ -68,12 +69,15 @@ class Concern:
 
 # ----------------------------------------------------------------------------- folding
 
-_SENTENCE_END = re.compile(r"[.!?;\n\u2026]+|(?<!\w):(?!\w)")
-_CLAUSE_MARK = re.compile(r",|\s[-\u2013\u2014]\s|\(|\)")
+# What a text is read as, in one pass: words, and the marks between them. A clause mark is a
+# comma, a bracket, or a dash with a space (not a line break: that ends the sentence) each
+# side; a sentence ends at a run of stops or a line break, or at a colon not inside a word.
+_PIECES = re.compile(r'[0-9a-z]+|[,"()]|[^\S\n][-\u2013\u2014][^\S\n]|[.!?;\n\u2026]+|(?<!\w):(?!\w)')
 # An apostrophe inside a word is dropped ("can't" -> "cant"); any other quote mark is a token.
-_APOSTROPHES = re.compile(r"(?<=\w)['\u2019\u02bc`](?=\w)")
+# (The mark is matched first, and what is before it looked at after: so the search skips
+# along to the next quote mark instead of trying the look-behind at every letter.)
+_APOSTROPHES = re.compile(r"['\u2019\u02bc`](?<=\w.)(?=\w)")
 _QUOTES = re.compile(r"[\"'\u2018\u2019\u201c\u201d\u00ab\u00bb`]")
-_WORD = re.compile(r"[0-9a-z]+|,|\"")
 # Only non-ASCII characters can be combining marks: one curly apostrophe or dash makes a
 # share-out non-ASCII, and checking its every letter would cost more than the rest of folding.
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
@@ -81,6 +85,9 @@ SENTENCE = "|"  # the token between sentences: no gap or negation crosses it
 QUOTE = '"'  # an opening or closing quote: words inside are someone else's
 CLAUSE = ","  # the token between clauses: gaps cross it, negation does not
 BLANK = "_"  # a word blanked out by a quiet pattern is this, once per letter (offsets stay put)
+# The token each mark read by _PIECES stands for, by its first character; any other (a
+# comma, a bracket, the space before a dash) is a clause mark.
+_MARKS = {QUOTE: QUOTE, **dict.fromkeys(".!?;\n\u2026:", SENTENCE)}
 
 
 def fold(text: str) -> str:
@@ -89,16 +96,19 @@ def fold(text: str) -> str:
 
 
 def _tokens(text: str) -> list[str]:
-    """The words of ``text``, lower-case without accents, with sentence and clause marks."""
+    """The words of ``text``, lower-case without accents, with sentence and clause marks.
+
+    A sentence with no token in it ("..." after "?!") leaves no mark: the marks read in
+    one pass over the text are thinned to one between sentences, and one after the last.
+    """
     text = _APOSTROPHES.sub("", text.casefold())
     if not text.isascii():  # no accents to strip in plain ASCII
         text = _NON_ASCII.sub(_without_marks, unicodedata.normalize("NFKD", text))
     text = _QUOTES.sub(' " ', text)
-    tokens: list[str] = []
-    for sentence in _SENTENCE_END.split(text):
-        words = _WORD.findall(_CLAUSE_MARK.sub(" , ", sentence))
-        if words:
-            tokens += [*words, SENTENCE]
+    marked = [piece if piece.isalnum() else _MARKS.get(piece[0], CLAUSE) for piece in _PIECES.findall(text)]
+    tokens = [t for t, before in zip(marked, [SENTENCE, *marked]) if t != SENTENCE or before != SENTENCE]
+    if tokens and tokens[-1] != SENTENCE:
+        tokens.append(SENTENCE)
     return tokens
 
 
@@ -288,7 +298,7 @@ class SafetyNet:
     _past_index: _Index = field(init=False, repr=False, compare=False)
     _now_index: _Index = field(init=False, repr=False, compare=False)
     _owner: dict[int, int] = field(init=False, repr=False, compare=False)  # id(pattern) -> its rule's index
-    _spelling: Callable[[str], str] = field(init=False, repr=False, compare=False, default=str)
+    _spelling: Memo[str, str] = field(init=False, repr=False, compare=False)  # token -> the word it is read as
     _topic_memo: Callable[[str], bool] = field(init=False, repr=False, compare=False, default=bool)
 
     def __post_init__(self) -> None:
@@ -315,7 +325,7 @@ class SafetyNet:
 
     def hears(self, text: str) -> Concern | None:
         """What the rules hear in ``text``: a concern, or None when it stays quiet."""
-        tokens = [self._spelling(t) for t in _tokens(text)]
+        tokens = list(map(self._spelling.__getitem__, _tokens(text)))
         line = self._blank_quiet(_Line(tokens))
         past = self._past(line)
         heard = self._heard(line, past) or self._leaning(line, past)
@@ -353,7 +363,7 @@ class SafetyNet:
 
     def words_for_model(self, text: str) -> list[str]:
         """The words the word model reads in ``text`` (for training it on the corpus)."""
-        line = self._blank_quiet(_Line([self._spelling(t) for t in _tokens(text)]))
+        line = self._blank_quiet(_Line(list(map(self._spelling.__getitem__, _tokens(text)))))
         return self._model_words(line, self._past(line))
 
     def _past(self, line: _Line) -> set[int]:
@@ -651,7 +661,7 @@ def _within(spans: list[list[tuple[int, int]]], window: int) -> tuple[int, int] 
     return None
 
 
-def _spelling_fixer(known: set[str]) -> Callable[[str], str]:
+def _spelling_fixer(known: set[str]) -> Memo[str, str]:
     """Read a word one typo away from a long known word as that word (``sucidal`` -> ``suicidal``).
 
     A typo here is one letter dropped, added, changed, or two swapped, never in the first
@@ -671,7 +681,6 @@ def _spelling_fixer(known: set[str]) -> Callable[[str], str]:
             for i in range(1, 4):
                 by_swap[word[:i] + word[i + 1] + word[i] + word[i + 2 :]].add(word)
 
-    @functools.lru_cache(maxsize=65_536)
     def fix(token: str) -> str:
         if not 5 <= len(token) <= LONGEST_TYPO or token in known or not token.isalpha():
             return token
@@ -684,9 +693,10 @@ def _spelling_fixer(known: set[str]) -> Callable[[str], str]:
             return token
         return max(found, key=lambda w: (len(w), w))  # a dropped letter is the likeliest typo
 
-    return fix
+    return Memo(fix, REMEMBERED_TOKENS)
 
 
+REMEMBERED_TOKENS = 65_536  # tokens whose reading is kept: every word members use, many times over
 LONGEST_TYPO = 40  # longer "words" (a pasted key, a run of one letter) are never read as typos
 DICTIONARY_LANGUAGES = ("en", "es")  # Portuguese's list is five times larger and slow to load
 COMMON = 100  # how often a word must occur in the lists' source to count as a real word

@@ -14,11 +14,15 @@ read: ``tests/safety_corpus/train.py`` fits it and writes the file.
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from bot.memo import Memo
 
 MODEL_FIELDS = {"about", "trained_on", "threshold", "intercept", "min_words", "words", "grams", "gram_sizes", "gram_scale"}
 GAP = "|"  # a mark, a blanked word or a dropped sentence in the words read: no pair spans it
@@ -62,37 +66,53 @@ class WordModel:
     grams: Mapping[str, tuple[float, float]] = field(default_factory=dict)  # character n-gram -> (idf, weight)
     gram_sizes: tuple[int, int] = (3, 5)
     gram_scale: float = 1.0  # the letters' block's weight beside the words' block
-    _known_grams: dict[str, tuple[str, ...]] = field(default_factory=dict, init=False, repr=False, compare=False)
-    _pairs: dict[str, frozenset[str]] = field(init=False, repr=False, compare=False)  # a pair's first word -> its second words
-    _gram_lean: dict[str, float] = field(init=False, repr=False, compare=False)  # idf * weight
-    _gram_square: dict[str, float] = field(init=False, repr=False, compare=False)  # idf * idf
+    _idf: dict[str | tuple[str, str], float] = field(init=False, repr=False, compare=False)  # a word, or a pair as (first, second)
+    _weight: dict[str | tuple[str, str], float] = field(init=False, repr=False, compare=False)
+    _pairs: frozenset[tuple[str, str]] = field(init=False, repr=False, compare=False)  # the word pairs the table holds
+    _gram_lean: list[float] = field(init=False, repr=False, compare=False)  # by n-gram number: idf * weight
+    _gram_square: list[float] = field(init=False, repr=False, compare=False)  # by n-gram number: idf * idf
 
     def __post_init__(self) -> None:
-        pairs: dict[str, set[str]] = {}
-        for first, _, second in (f.partition(" ") for f in self.words if " " in f):
-            pairs.setdefault(first, set()).add(second)
-        object.__setattr__(self, "_pairs", {first: frozenset(seconds) for first, seconds in pairs.items()})
-        object.__setattr__(self, "_gram_lean", {g: idf * weight for g, (idf, weight) in self.grams.items()})
-        object.__setattr__(self, "_gram_square", {g: idf * idf for g, (idf, _) in self.grams.items()})
+        # Pairs are keyed (first, second), so a text's neighbours are looked up as zip() gives them.
+        keys = {feature: tuple(feature.split(" ")) if " " in feature else feature for feature in self.words}
+        object.__setattr__(self, "_idf", {keys[f]: idf for f, (idf, _) in self.words.items()})
+        object.__setattr__(self, "_weight", {keys[f]: weight for f, (_, weight) in self.words.items()})
+        object.__setattr__(self, "_pairs", frozenset(key for key in keys.values() if isinstance(key, tuple)))
+        object.__setattr__(self, "_gram_lean", [idf * weight for idf, weight in self.grams.values()])
+        object.__setattr__(self, "_gram_square", [idf * idf for idf, _ in self.grams.values()])
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the remembered words' n-grams (see :attr:`_word_grams`)."""
+        return {name: value for name, value in self.__dict__.items() if name != "_word_grams"}
+
+    @functools.cached_property
+    def _word_grams(self) -> Memo[str, tuple[int, ...]]:
+        """Each word's own n-grams, by number, worked out once and remembered (up to a bound)."""
+        numbers = {gram: n for n, gram in enumerate(self.grams)}
+        sizes = self.gram_sizes
+
+        def grams_of(word: str) -> tuple[int, ...]:
+            return tuple(numbers[g] for g in letter_features(word, sizes) if g in numbers)
+
+        return Memo(grams_of, CACHED_WORDS)
 
     def probability(self, words: Sequence[str]) -> float:
         """The model's probability that a text with these ``words`` belongs to its class."""
-        # A pair is formed only when the table holds it (most neighbours make no pair of it);
-        # the pairs word_features leaves out are never in the table.
-        follows, none = self._pairs, frozenset[str]()
+        # A pair is counted only when the table holds it (most neighbours make no pair of it);
+        # the pairs word_features leaves out are never in the table. Each step below runs
+        # inside map/filter/sum, not a Python loop: a share-out has hundreds of words.
         counts = Counter(words)
-        counts.update(f"{a} {b}" for a, b in zip(words, words[1:]) if b in follows.get(a, none))
-        z, dot, square, table = self.intercept, 0.0, 0.0, self.words
-        for feature, n in counts.items():  # sublinear tf-idf, one loop: most features occur once (log 1 = 0)
-            entry = table.get(feature)
-            if entry is not None:
-                value = entry[0] if n == 1 else (1 + math.log(n)) * entry[0]
-                dot += value * entry[1]
-                square += value * value
+        counts.update(filter(self._pairs.__contains__, zip(words, words[1:])))
+        held = list(filter(self._idf.__contains__, counts))
+        # Sublinear tf-idf: (1 + log n) * idf; most features occur once, where it is idf itself.
+        idfs, ns = map(self._idf.__getitem__, held), map(counts.__getitem__, held)
+        values = [idf if n == 1 else (1 + math.log(n)) * idf for idf, n in zip(idfs, ns)]
+        z = self.intercept
+        square = sum(map(operator.mul, values, values))
         if square:
-            z += dot / math.sqrt(square)
+            z += sum(map(operator.mul, values, map(self._weight.__getitem__, held))) / math.sqrt(square)
         grams = self._grams_of(words)
-        if grams:  # each n-gram counts once however often it occurs: a sum of ready products, fast on long texts
+        if grams:  # each n-gram counts once however often it occurs: a sum of ready products
             norm = math.sqrt(sum(map(self._gram_square.__getitem__, grams)))
             z += self.gram_scale * sum(map(self._gram_lean.__getitem__, grams)) / norm
         return _sigmoid(z)
@@ -102,17 +122,10 @@ class WordModel:
         held = sum(map(self.words.__contains__, words))  # map, not a generator: a share-out has hundreds of words
         return held >= self.min_words and self.probability(words) >= self.threshold
 
-    def _grams_of(self, words: Iterable[str]) -> set[str]:
-        """The model's own character n-grams in ``words``, each word's worked out once and remembered."""
-        known, grams = self._known_grams, set()
-        for word in set(words):  # each n-gram counts once, so each word need only be read once
-            found = known.get(word)
-            if found is None:
-                if len(known) >= CACHED_WORDS:
-                    known.clear()
-                found = known[word] = tuple(g for g in letter_features(word, self.gram_sizes) if g in self.grams)
-            grams.update(found)
-        return grams
+    def _grams_of(self, words: Iterable[str]) -> set[int]:
+        """The numbers of the model's own character n-grams in ``words``, each counted once."""
+        # Each distinct word is read once; its n-grams come from the memo.
+        return set().union(*map(self._word_grams.__getitem__, set(words)))
 
 
 def read_word_model(data: Any) -> WordModel:

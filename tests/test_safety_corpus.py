@@ -210,7 +210,7 @@ def test_a_tip_sheet_lookup_about_a_crisis_opens_the_crisis_steps(net):
 def test_a_pasted_run_of_one_letter_is_not_read_as_a_typo(net):
     """A 120,000-letter "word" once cost seconds in the typo reader; it is never a typo."""
     assert net.hears("a" * 120_000) is None
-    assert net._spelling("sucidal") == "suicidal"
+    assert net._spelling["sucidal"] == "suicidal"
 
 
 def test_the_bot_scores_a_text_as_scikit_learn_fitted_it(net):
