@@ -32,6 +32,7 @@ import functools
 import gzip
 import importlib.resources
 import json
+import operator
 import re
 from bisect import bisect_left, bisect_right
 import unicodedata
@@ -138,8 +139,9 @@ class Pattern:
     expression: str  # the regular expression it compiles to
     anchors: frozenset[str] | None  # None: no single word is required (a stem), always tried
     words: frozenset[str] = frozenset()  # every whole word it names, for reading typos
-    one_sentence: bool = True  # False when a "." inside it reaches into the next sentence
+    reach: int = 0  # the sentences past its first a match may run into: each "." but a last one
     required: tuple[frozenset[str], ...] = ()  # per required slot, the words of which a sentence must hold one
+    stems: tuple[str, ...] = ()  # with no required word: the stems a text must begin a word with (``selfharm*``)
 
     @functools.cached_property
     def regex(self) -> re.Pattern[str]:
@@ -158,6 +160,7 @@ def compile_pattern(source: str, families: Mapping[str, Sequence[str]]) -> Patte
     pieces: list[str] = []
     named: set[str] = set()
     required: list[frozenset[str]] = []  # for each required slot (but stems), the words one of which must be there
+    stems: list[tuple[str, ...]] = []  # for each required slot of lone stems, the stems
     anchor_found = False
     for raw in _slots(source):
         if raw in _GAPS:
@@ -177,6 +180,8 @@ def compile_pattern(source: str, families: Mapping[str, Sequence[str]]) -> Patte
             keys = [_key_word(w) for w in words]
             if None not in keys:
                 required.append(frozenset(k for k in keys if k))
+            elif all(w.endswith("*") and " " not in w for w in words):
+                stems.append(tuple(w[:-1] for w in words))
             anchor_found = True
     if not anchor_found:
         raise PatternError(f"{source!r} needs at least one required word")
@@ -187,8 +192,9 @@ def compile_pattern(source: str, families: Mapping[str, Sequence[str]]) -> Patte
         r"(?<![^ ])" + "".join(pieces),
         anchors=required[0] if required else None,
         words=frozenset(named),
-        one_sentence="." not in slots[:-1],
+        reach=slots[:-1].count("."),
         required=tuple(required),
+        stems=stems[0] if stems and not required else (),
     )
     pattern.regex  # noqa: B018 (compiled now, so an expression that can't be is a problem of the rules)
     return pattern
@@ -297,7 +303,8 @@ class SafetyNet:
     _quiet_index: _Index = field(init=False, repr=False, compare=False)
     _past_index: _Index = field(init=False, repr=False, compare=False)
     _now_index: _Index = field(init=False, repr=False, compare=False)
-    _owner: dict[int, int] = field(init=False, repr=False, compare=False)  # id(pattern) -> its rule's index
+    _first: list[int] = field(init=False, repr=False, compare=False)  # each rule's first pattern's place in _rule_index
+    _owner: list[int] = field(init=False, repr=False, compare=False)  # each pattern's rule, by its place in _rule_index
     _spelling: Memo[str, str] = field(init=False, repr=False, compare=False)  # token -> the word it is read as
     _topic_memo: Callable[[str], bool] = field(init=False, repr=False, compare=False, default=bool)
 
@@ -307,10 +314,11 @@ class SafetyNet:
             "_quiet_index": _Index(self.quiet),
             "_past_index": _Index(self.past),
             "_now_index": _Index(self.now),
+            "_first": list(accumulate((len(rule.patterns) for rule in self.rules[:-1]), initial=0)),
+            "_owner": [i for i, rule in enumerate(self.rules) for _ in rule.patterns],
         }
         for name, index in indexes.items():
             object.__setattr__(self, name, index)
-        object.__setattr__(self, "_owner", {id(p): i for i, rule in enumerate(self.rules) for p in rule.patterns})
         # Words the rules name, and the words for people and negation: none of them is a typo.
         known = {word for rule in self.rules for pattern in rule.patterns for word in pattern.words}
         people = self.people
@@ -326,7 +334,7 @@ class SafetyNet:
     def hears(self, text: str) -> Concern | None:
         """What the rules hear in ``text``: a concern, or None when it stays quiet."""
         tokens = list(map(self._spelling.__getitem__, _tokens(text)))
-        line = self._blank_quiet(_Line(tokens))
+        line = self._read(tokens)
         past = self._past(line)
         heard = self._heard(line, past) or self._leaning(line, past)
         if not heard:
@@ -363,13 +371,27 @@ class SafetyNet:
 
     def words_for_model(self, text: str) -> list[str]:
         """The words the word model reads in ``text`` (for training it on the corpus)."""
-        line = self._blank_quiet(_Line(list(map(self._spelling.__getitem__, _tokens(text)))))
+        line = self._read(list(map(self._spelling.__getitem__, _tokens(text))))
         return self._model_words(line, self._past(line))
+
+    def _read(self, tokens: list[str]) -> _Line:
+        """The searchable line of ``tokens``, with the quiet patterns blanked out."""
+        line = _Line(tokens)
+        blanked = list(tokens)
+        for spans in self._quiet_index.matches(line).values():
+            for start, end in spans:
+                blanked[start:end] = [BLANK * len(t) for t in blanked[start:end]]
+        return line.with_tokens(blanked)
 
     def _past(self, line: _Line) -> set[int]:
         """The sentences told of another time or asked about, and not brought back to now."""
-        past = line.sentences_holding(self._past_index.live(line.present))
-        return past - line.sentences_holding(self._now_index.live(line.present)) if past else past
+        past = self._sentences_matched(line, self._past_index)
+        return past - self._sentences_matched(line, self._now_index) if past else past
+
+    @staticmethod
+    def _sentences_matched(line: _Line, index: _Index) -> set[int]:
+        """The sentences in which any of the patterns of ``index`` matches."""
+        return {line.sentence_of(start) for spans in index.matches(line).values() for start, _ in spans}
 
     def _leaning(self, line: _Line, past: set[int]) -> list[tuple[Rule, int, int]]:
         """The word model's judgement, when the rules heard nothing: it hears how words lean
@@ -388,54 +410,46 @@ class SafetyNet:
         negated = 0
         breaks = self.clause_breaks | {SENTENCE, CLAUSE, QUOTE}
         dropped = {i for sentence in past for i in line.tokens_of(sentence)}
-        for index, token in enumerate(line.tokens):
+        families, negations, append = self.families, self.negations, words.append
+        for index, token in enumerate(line.tokens):  # a hot loop: no call, no list built, for most words
             if token in breaks or token[0] == BLANK:
-                negated, word = 0, "|"
+                negated = 0
+                append("|")
             elif index in dropped:
-                word = "|"
-            elif token in self.negations:
-                negated, word = NEGATION_REACH, token
+                append("|")
+            elif token in negations:
+                negated = NEGATION_REACH
+                append(token)
             else:
-                prefix = "not_" if negated > 0 else ""
-                words += [prefix + family for family in self.families.get(token, ())]
-                word = prefix + token
+                tags = families.get(token)
+                if negated > 0:
+                    if tags:
+                        words += ["not_" + tag for tag in tags]
+                    append("not_" + token)
+                else:
+                    if tags:
+                        words += tags
+                    append(token)
                 negated -= 1
-            words.append(word)
         return words
 
     def _heard(self, line: _Line, past: set[int]) -> list[tuple[Rule, int, int]]:
-        live: dict[int, list[Pattern]] = defaultdict(list)  # rule index -> its patterns worth trying
-        for pattern in self._rule_index.live(line.present):
-            live[self._owner[id(pattern)]].append(pattern)
+        found = self._rule_index.matches(line)  # pattern (by its place in the index) -> its spans
         heard: list[tuple[Rule, int, int]] = []
-        for index in sorted(live):
-            rule = self.rules[index]
+        for index in sorted({self._owner[i] for i in found}):
+            rule, first = self.rules[index], self._first[index]
+            spans = [self._spans(line, found.get(i, []), past) for i in range(first, first + len(rule.patterns))]
             if rule.together:
-                if len(live[index]) < len(rule.patterns):
-                    continue  # a part whose words are missing can't be heard
-                found = _within([self._spans(line, p, past) for p in rule.patterns], WINDOW)
-                if found:
-                    heard.append((rule, *found))
-            else:
-                first = min((s for p in live[index] for s in self._spans(line, p, past)), default=None)
-                if first is not None:
-                    heard.append((rule, *first))
+                within = _within(spans, WINDOW)
+                if within:
+                    heard.append((rule, *within))
+            elif earliest := min((span for found_here in spans for span in found_here), default=None):
+                heard.append((rule, *earliest))
         return heard
 
-    def _blank_quiet(self, line: _Line) -> _Line:
-        blanked = list(line.tokens)
-        for pattern in self._quiet_index.live(line.present):
-            for start, end in line.matches(pattern):
-                blanked[start:end] = [BLANK * len(t) for t in blanked[start:end]]
-        return line.with_tokens(blanked)
-
-    def _spans(self, line: _Line, pattern: Pattern, past: set[int]) -> list[tuple[int, int]]:
-        """Word spans where ``pattern`` is heard outside a negation and outside the ``past`` sentences."""
-        return [
-            (start, end)
-            for start, end in line.matches(pattern)
-            if not self._negated(line.tokens, start) and line.sentence_of(start) not in past
-        ]
+    def _spans(self, line: _Line, spans: list[tuple[int, int]], past: set[int]) -> list[tuple[int, int]]:
+        """The ``spans`` a pattern matched that lie outside a negation and outside the ``past`` sentences."""
+        return [(start, end) for start, end in spans if not self._negated(line.tokens, start) and line.sentence_of(start) not in past]
 
     def _negated(self, tokens: list[str], start: int) -> bool:
         for token in reversed(tokens[max(0, start - NEGATION_REACH) : start]):
@@ -512,98 +526,129 @@ class SafetyNet:
 
 
 class _Index:
-    """Patterns by the words that let them match: a text only tries those whose rarest
-    required words it holds (and those that name no such word, such as a lone stem)."""
+    """Patterns by the words of their rarest required slot: a text only tries those whose
+    rarest slot it holds a word of (and those that name no whole word, such as a lone stem,
+    when a word of the text begins with one of their stems)."""
 
     def __init__(self, patterns: Sequence[Pattern]) -> None:
         self.patterns = patterns
-        self.always = [i for i, p in enumerate(patterns) if p.anchors is None]
-        self.by_word: dict[str, list[int]] = defaultdict(list)
+        self.by_word: dict[str, list[int]] = defaultdict(list)  # a word of a pattern's rarest slot -> the patterns
         for i, pattern in enumerate(patterns):
             for word in pattern.anchors or ():
                 self.by_word[word].append(i)
         self.words = frozenset(self.by_word)
-        # Per pattern kept within one sentence, its required slots but the first: a pattern
-        # found by an anchor word holds a word of its first slot (its anchors) already.
-        self.other_slots = [p.required[1:] if p.anchors is not None and p.one_sentence else () for p in patterns]
+        self.stemmed = [i for i, p in enumerate(patterns) if p.anchors is None]
 
-    def live(self, present: frozenset[str]) -> list[Pattern]:
-        """The patterns worth trying on a text holding the words ``present``."""
-        chosen = set(self.always)
-        for word in self.words & present:
+    def matches(self, line: _Line) -> dict[int, list[tuple[int, int]]]:
+        """Each pattern (by its place in the index) that matches ``line``, with its token
+        spans (start, end) in order."""
+        chosen = set(self.stemmed)
+        for word in self.words & line.present:
             chosen.update(self.by_word[word])
-        other_slots = self.other_slots
-        return [self.patterns[i] for i in sorted(chosen) if not other_slots[i] or _holds_each(present, other_slots[i])]
+        found = {}
+        for i in chosen:
+            pattern = self.patterns[i]
+            if any(map(line.present.isdisjoint, pattern.required)):
+                continue  # a slot none of whose words the text holds: most patterns stop here
+            regions = _regions(pattern, line)
+            if regions and (spans := line.matches(pattern, regions)):
+                found[i] = spans
+        return found
 
 
-def _holds_each(present: frozenset[str], slots: tuple[frozenset[str], ...]) -> bool:
-    """True when ``present`` holds a word of each slot. A pattern kept within one sentence
-    whose text lacks every word of one of its required slots can't match
-    (:meth:`_Line.matches` would find no sentence for it): checked here, at once, as most
-    patterns an anchor word lets through stop at this."""
-    return not any(slot.isdisjoint(present) for slot in slots)
+def _regions(pattern: Pattern, line: _Line) -> list[tuple[int, int]]:
+    """The stretches of ``line`` (character offsets) where ``pattern`` may match.
+
+    No pattern reaches past the end of a sentence but by a "." of its own (no other piece
+    matches the sentence mark), so a match holds a word of each required slot within its
+    own sentence, or, for a pattern with a "." inside it, lies within as many sentences
+    either side of one that holds its rarest slot's word. Searching only there finds
+    exactly what a search of the whole line finds.
+    """
+    if pattern.anchors is None:  # no whole word required: the whole line (when a word begins with a stem)
+        text = line.text
+        if pattern.stems and not any(text.startswith(stem) or f" {stem}" in text for stem in pattern.stems):
+            return []
+        return [(0, len(text))]
+    if pattern.reach == 0:
+        chosen = -1
+        for slot in pattern.required:
+            chosen &= line.sentences_with(slot)
+            if not chosen:
+                return []
+        return [line.sentences[n] for n in _bits(chosen)]
+    near = anchored = line.sentences_with(pattern.anchors)
+    for step in range(1, pattern.reach + 1):
+        near |= anchored << step | anchored >> step
+    near &= (1 << len(line.sentences)) - 1
+    return [(line.sentences[first][0], line.sentences[last][1]) for first, last in _runs(near)]
+
+
+def _bits(mask: int) -> list[int]:
+    """The positions of the bits set in ``mask``, lowest first."""
+    found = []
+    while mask:
+        low = mask & -mask
+        found.append(low.bit_length() - 1)
+        mask ^= low
+    return found
+
+
+def _runs(mask: int) -> list[tuple[int, int]]:
+    """The runs of consecutive bits set in ``mask``, as (first, last) positions, lowest first."""
+    runs: list[tuple[int, int]] = []
+    for n in _bits(mask):
+        if runs and runs[-1][1] == n - 1:
+            runs[-1] = (runs[-1][0], n)
+        else:
+            runs.append((n, n))
+    return runs
 
 
 class _Line:
-    """Tokens as one searchable line (each followed by a space), searched sentence by sentence.
-
-    No pattern reaches past the end of a sentence, so a pattern is only tried on the
-    sentences that hold one of its anchor words: a long share-out costs what its few
-    relevant sentences cost.
-    """
+    """Tokens as one searchable line (each followed by a space), and which sentences hold which word."""
 
     def __init__(self, tokens: list[str]) -> None:
         self.tokens = tokens
         self.text = " ".join(tokens) + " "
-        self.starts = list(accumulate(map((1).__add__, map(len, tokens)), initial=0))  # each token's offset, then the end
-        self.sentences: list[tuple[int, int]] = []  # (first offset, offset after its end mark)
-        self.ends: list[int] = []  # each sentence's first token after it
-        self.where: dict[str, set[int]] = defaultdict(set)  # word -> the sentences holding it
-        first = 0
-        for end in [i + 1 for i, t in enumerate(tokens) if t == SENTENCE] or [len(tokens)]:
-            for word in set(tokens[first:end]):
-                self.where[word].add(len(self.sentences))
-            self.sentences.append((self.starts[first], self.starts[end]))
-            self.ends.append(end)
-            first = end
-        self.present = frozenset(self.where)
+        self.starts = starts = list(accumulate(map((1).__add__, map(len, tokens)), initial=0))  # each token's offset, then the end
+        self.ends = [i + 1 for i, t in enumerate(tokens) if t == SENTENCE] or [len(tokens)]  # each sentence's first token after it
+        self.sentences = [(starts[first], starts[end]) for first, end in zip([0, *self.ends], self.ends)]  # (offset, offset after its mark)
+        self.where: dict[str, int] = {}  # word -> the sentences holding it, as bits (sentence n is 1 << n)
+        get, sentence = self.where.get, 1
+        for token in tokens:
+            self.where[token] = get(token, 0) | sentence
+            if token == SENTENCE:
+                sentence <<= 1
         # A required slot -> the sentences holding one of its words. A blanked copy shares it
         # (copy.copy), as it shares ``where``: both are read from the words before blanking.
-        self._slots: dict[frozenset[str], set[int]] = {}
+        self._slots: dict[frozenset[str], int] = {}
+        self.present = frozenset(self.where)
 
     def with_tokens(self, tokens: list[str]) -> _Line:
-        """The same line with some words replaced by others of the same length (blanked)."""
+        """The same line with some words replaced by others of the same length (blanked).
+        It keeps ``where``, read from the words before blanking: a blanked word can't
+        match, so it only lets a pattern be tried in vain."""
         line = copy.copy(self)
         line.tokens, line.text = tokens, " ".join(tokens) + " "
         return line
 
-    def matches(self, pattern: Pattern) -> list[tuple[int, int]]:
-        """The token spans (start, end) where ``pattern`` matches."""
-        if pattern.anchors is None or not pattern.one_sentence:
-            regions = [(0, len(self.text))]
-        else:
-            chosen: set[int] | None = None
-            for slot in pattern.required:  # only sentences that hold a word of every required slot
-                found = self._sentences_with(slot)
-                chosen = found if chosen is None else chosen & found
-                if not chosen:
-                    return []
-            regions = [self.sentences[i] for i in sorted(chosen or ())]
-        starts = self.starts
+    def matches(self, pattern: Pattern, regions: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """The token spans (start, end) where ``pattern`` matches within ``regions``."""
+        starts, text, finditer = self.starts, self.text, pattern.regex.finditer
         return [
-            (bisect_left(starts, match.start()), bisect_left(starts, match.end()))  # as index(), inlined: a hot loop
+            (bisect_left(starts, match.start()), bisect_left(starts, match.end()))
             for pos, endpos in regions
-            for match in pattern.regex.finditer(self.text, pos, endpos)
+            for match in finditer(text, pos, endpos)
         ]
 
-    def _sentences_with(self, slot: frozenset[str]) -> set[int]:
-        """The sentences holding a word of ``slot``. Remembered per line, as many patterns
-        share a slot (a word family such as ``{die}``) and a share-out tries hundreds of them;
-        never changed in place, as callers intersect it into new sets."""
+    def sentences_with(self, slot: frozenset[str]) -> int:
+        """The sentences holding a word of ``slot``, as bits. Remembered per line, as many
+        patterns share a slot (a word family such as ``{die}``)."""
         found = self._slots.get(slot)
         if found is None:
-            words = slot & self.present
-            found = self._slots[slot] = set().union(*(self.where[w] for w in words)) if words else set()
+            where = self.where
+            found = self._slots[slot] = functools.reduce(operator.or_, map(where.__getitem__, slot & self.present), 0)
         return found
 
     def tokens_of(self, sentence: int) -> range:
@@ -613,14 +658,6 @@ class _Line:
     def sentence_of(self, token: int) -> int:
         """The sentence that holds the token at ``token``."""
         return bisect_right(self.ends, token)
-
-    def sentences_holding(self, patterns: Iterable[Pattern]) -> set[int]:
-        """The sentences in which any of ``patterns`` matches."""
-        return {self.sentence_of(start) for pattern in patterns for start, _ in self.matches(pattern)}
-
-    def index(self, offset: int) -> int:
-        """The token at character ``offset`` (its first token at or after it)."""
-        return bisect_left(self.starts, offset)
 
 
 def _sentence_start(tokens: list[str], index: int) -> int:

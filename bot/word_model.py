@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import functools
 import math
-import operator
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 from bot.memo import Memo
@@ -66,61 +66,69 @@ class WordModel:
     grams: Mapping[str, tuple[float, float]] = field(default_factory=dict)  # character n-gram -> (idf, weight)
     gram_sizes: tuple[int, int] = (3, 5)
     gram_scale: float = 1.0  # the letters' block's weight beside the words' block
-    _idf: dict[str | tuple[str, str], float] = field(init=False, repr=False, compare=False)  # a word, or a pair as (first, second)
-    _weight: dict[str | tuple[str, str], float] = field(init=False, repr=False, compare=False)
-    _pairs: frozenset[tuple[str, str]] = field(init=False, repr=False, compare=False)  # the word pairs the table holds
-    _gram_lean: list[float] = field(init=False, repr=False, compare=False)  # by n-gram number: idf * weight
-    _gram_square: list[float] = field(init=False, repr=False, compare=False)  # by n-gram number: idf * idf
+    # The model's tables as it reads them. Each feature's two products ride in one complex
+    # number, idf * weight (its term of the dot product) and idf * idf (its term of the norm):
+    # one lookup per feature, and sum() adds both at once, in C.
+    _terms: dict[str | tuple[str, str], complex] = field(init=False, repr=False, compare=False)  # word, or pair as (first, second)
+    _gram_terms: list[complex] = field(init=False, repr=False, compare=False)  # by n-gram number
 
     def __post_init__(self) -> None:
         # Pairs are keyed (first, second), so a text's neighbours are looked up as zip() gives them.
-        keys = {feature: tuple(feature.split(" ")) if " " in feature else feature for feature in self.words}
-        object.__setattr__(self, "_idf", {keys[f]: idf for f, (idf, _) in self.words.items()})
-        object.__setattr__(self, "_weight", {keys[f]: weight for f, (_, weight) in self.words.items()})
-        object.__setattr__(self, "_pairs", frozenset(key for key in keys.values() if isinstance(key, tuple)))
-        object.__setattr__(self, "_gram_lean", [idf * weight for idf, weight in self.grams.values()])
-        object.__setattr__(self, "_gram_square", [idf * idf for idf, _ in self.grams.values()])
+        terms = {(tuple(f.split(" ")) if " " in f else f): complex(idf * weight, idf * idf) for f, (idf, weight) in self.words.items()}
+        object.__setattr__(self, "_terms", terms)
+        object.__setattr__(self, "_gram_terms", [complex(idf * weight, idf * idf) for idf, weight in self.grams.values()])
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickled without the remembered words' n-grams (see :attr:`_word_grams`)."""
         return {name: value for name, value in self.__dict__.items() if name != "_word_grams"}
 
     @functools.cached_property
-    def _word_grams(self) -> Memo[str, tuple[int, ...]]:
-        """Each word's own n-grams, by number, worked out once and remembered (up to a bound)."""
+    def _word_grams(self) -> Memo[str, frozenset[int]]:
+        """Each word's own n-grams, by number, worked out once and remembered (up to a bound);
+        as sets, since a text's are their union (merging sets needs no hashing again)."""
         numbers = {gram: n for n, gram in enumerate(self.grams)}
         sizes = self.gram_sizes
 
-        def grams_of(word: str) -> tuple[int, ...]:
-            return tuple(numbers[g] for g in letter_features(word, sizes) if g in numbers)
+        def grams_of(word: str) -> frozenset[int]:
+            return frozenset(numbers[g] for g in letter_features(word, sizes) if g in numbers)
 
         return Memo(grams_of, CACHED_WORDS)
 
     def probability(self, words: Sequence[str]) -> float:
         """The model's probability that a text with these ``words`` belongs to its class."""
-        # A pair is counted only when the table holds it (most neighbours make no pair of it);
-        # the pairs word_features leaves out are never in the table. Each step below runs
-        # inside map/filter/sum, not a Python loop: a share-out has hundreds of words.
-        counts = Counter(words)
-        counts.update(filter(self._pairs.__contains__, zip(words, words[1:])))
-        held = list(filter(self._idf.__contains__, counts))
-        # Sublinear tf-idf: (1 + log n) * idf; most features occur once, where it is idf itself.
-        idfs, ns = map(self._idf.__getitem__, held), map(counts.__getitem__, held)
-        values = [idf if n == 1 else (1 + math.log(n)) * idf for idf, n in zip(idfs, ns)]
-        z = self.intercept
-        square = sum(map(operator.mul, values, values))
-        if square:
-            z += sum(map(operator.mul, values, map(self._weight.__getitem__, held))) / math.sqrt(square)
-        grams = self._grams_of(words)
-        if grams:  # each n-gram counts once however often it occurs: a sum of ready products
-            norm = math.sqrt(sum(map(self._gram_square.__getitem__, grams)))
-            z += self.gram_scale * sum(map(self._gram_lean.__getitem__, grams)) / norm
-        return _sigmoid(z)
+        return _sigmoid(self._score(words)[1])
 
     def leans(self, words: Sequence[str]) -> bool:
         """True when the text holds at least ``min_words`` of the model's words and they reach the threshold."""
-        held = sum(map(self.words.__contains__, words))  # map, not a generator: a share-out has hundreds of words
-        return held >= self.min_words and self.probability(words) >= self.threshold
+        held, z = self._score(words)
+        return held >= self.min_words and _sigmoid(z) >= self.threshold
+
+    def _score(self, words: Sequence[str]) -> tuple[int, float]:
+        """How many of ``words`` the model knows, and the text's score (its log-odds)."""
+        # Only the words and neighbouring pairs the table holds are counted (word_features'
+        # other pairs are never in it); a text has hundreds of words, so filter and Counter
+        # read them in C.
+        terms = self._terms
+        counts = Counter(filter(terms.__contains__, chain(words, zip(words, words[1:]))))
+        once: list[str | tuple[str, str]] = []
+        held, dot, square = 0, 0.0, 0.0
+        for feature, n in counts.items():
+            if isinstance(feature, str):
+                held += n
+            if n == 1:  # most features: their sublinear tf-idf is idf itself, so their terms are ready
+                once.append(feature)
+            else:
+                tf, term = 1 + math.log(n), terms[feature]
+                dot, square = dot + tf * term.real, square + tf * tf * term.imag
+        ready = sum(map(terms.__getitem__, once), complex(dot, square))
+        z = self.intercept
+        if ready.imag:
+            z += ready.real / math.sqrt(ready.imag)
+        grams = self._grams_of(words)
+        if grams:  # each n-gram counts once however often it occurs
+            total = sum(map(self._gram_terms.__getitem__, grams))
+            z += self.gram_scale * total.real / math.sqrt(total.imag)
+        return held, z
 
     def _grams_of(self, words: Iterable[str]) -> set[int]:
         """The numbers of the model's own character n-grams in ``words``, each counted once."""
