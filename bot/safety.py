@@ -207,10 +207,12 @@ def _key_word(words: str) -> str | None:
     return max(whole, key=len) if whole else None
 
 
-def _commonness(words: frozenset[str]) -> tuple[int, int, int]:
-    """How often a slot's words turn up in ordinary text, roughly: short words first, then
-    many, then the length of the shortest (long words are the rare ones)."""
-    return sum(len(w) <= 3 for w in words), len(words), -min(map(len, words))
+def _commonness(words: frozenset[str]) -> tuple[int, int, int, int]:
+    """How often a slot's words turn up in ordinary text: how often English and Spanish
+    text holds them (:func:`word_counts`), then, for words those lists don't know, short
+    words first, then many, then the length of the shortest (long words are the rare ones)."""
+    counts = word_counts()
+    return sum(counts.get(w, 0) for w in words), sum(len(w) <= 3 for w in words), len(words), -min(map(len, words))
 
 
 def _slots(source: str) -> list[str]:
@@ -766,6 +768,25 @@ def dictionary_words() -> frozenset[str]:
         words.update(fold(w) for w, n in counts.items() if n >= COMMON and len(w) >= 5 and w.isalpha())
     cache.write(DICTIONARY_CACHE, version, "\n".join(sorted(words)).encode())
     return frozenset(words)
+
+
+@functools.cache
+def word_counts() -> dict[str, int]:
+    """How often each word occurs in the sources of pyspellchecker's English and Spanish
+    word-frequency lists (apostrophes dropped, as folding does; words with accents left out).
+
+    Read when the rules are compiled, so that each pattern is indexed by its rarest slot
+    and a share-out tries few patterns; compiled rules are cached with the content
+    (:func:`bot.runtime.load_content`), so a start from the cache never reads the lists.
+    """
+    resources = importlib.resources.files("spellchecker") / "resources"
+    counts: dict[str, int] = defaultdict(int)
+    for language in DICTIONARY_LANGUAGES:
+        with gzip.open(resources.joinpath(f"{language}.json.gz").open("rb")) as file:
+            for word, n in json.load(file).items():
+                if word.isascii():
+                    counts[word.replace("'", "")] += n
+    return dict(counts)
 
 
 def _deletions(word: str) -> set[str]:
