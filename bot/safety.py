@@ -34,6 +34,7 @@ import importlib.resources
 import json
 import operator
 import re
+import sys
 from bisect import bisect_left, bisect_right
 import unicodedata
 from collections import defaultdict
@@ -311,6 +312,12 @@ class SafetyNet:
     _topic_memo: Callable[[str], bool] = field(init=False, repr=False, compare=False, default=bool)
 
     def __post_init__(self) -> None:
+        # The words read against every token, interned as tokens are (see _spelling_fixer):
+        # finding a token among them then ends at the very same object.
+        object.__setattr__(self, "negations", frozenset(map(sys.intern, self.negations)))
+        object.__setattr__(self, "clause_breaks", frozenset(map(sys.intern, self.clause_breaks)))
+        families = {sys.intern(word): tuple(map(sys.intern, tags)) for word, tags in self.families.items()}
+        object.__setattr__(self, "families", families)
         indexes = {
             "_rule_index": _Index([p for rule in self.rules for p in rule.patterns]),
             "_quiet_index": _Index(self.quiet),
@@ -426,8 +433,8 @@ class SafetyNet:
                 tags = families.get(token)
                 if negated > 0:
                     if tags:
-                        words += ["not_" + tag for tag in tags]
-                    append("not_" + token)
+                        words += [sys.intern("not_" + tag) for tag in tags]
+                    append(sys.intern("not_" + token))  # as the model's words are
                 else:
                     if tags:
                         words += tags
@@ -529,17 +536,21 @@ class SafetyNet:
 
 class _Index:
     """Patterns by the words of their rarest required slot: a text only tries those whose
-    rarest slot it holds a word of (and those that name no whole word, such as a lone stem,
-    when a word of the text begins with one of their stems)."""
+    rarest slot it holds a word of, and each of whose other slots it holds a word of too
+    (and those that name no whole word, such as a lone stem, when a word of the text
+    begins with one of their stems)."""
 
     def __init__(self, patterns: Sequence[Pattern]) -> None:
         self.patterns = patterns
+        # Each pattern's required slots, rarest first, their words interned as a text's
+        # are (see _spelling_fixer): a word found in them is then the very same object.
+        self.required = [tuple(frozenset(map(sys.intern, slot)) for slot in p.required) for p in patterns]
         self.by_word: dict[str, list[int]] = defaultdict(list)  # a word of a pattern's rarest slot -> the patterns
-        for i, pattern in enumerate(patterns):
-            for word in pattern.anchors or ():
+        for i, required in enumerate(self.required):
+            for word in required[0] if required else ():
                 self.by_word[word].append(i)
         self.words = frozenset(self.by_word)
-        self.stemmed = [i for i, p in enumerate(patterns) if p.anchors is None]
+        self.stemmed = [i for i, required in enumerate(self.required) if not required]
 
     def matches(self, line: _Line) -> dict[int, list[tuple[int, int]]]:
         """Each pattern (by its place in the index) that matches ``line``, with its token
@@ -549,17 +560,18 @@ class _Index:
             chosen.update(self.by_word[word])
         found = {}
         for i in chosen:
-            pattern = self.patterns[i]
-            if any(map(line.present.isdisjoint, pattern.required)):
+            required = self.required[i]
+            if any(map(line.present.isdisjoint, required)):
                 continue  # a slot none of whose words the text holds: most patterns stop here
-            regions = _regions(pattern, line)
-            if regions and (spans := line.matches(pattern, regions)):
+            regions = _regions(self.patterns[i], required, line)
+            if regions and (spans := line.matches(self.patterns[i], regions)):
                 found[i] = spans
         return found
 
 
-def _regions(pattern: Pattern, line: _Line) -> list[tuple[int, int]]:
-    """The stretches of ``line`` (character offsets) where ``pattern`` may match.
+def _regions(pattern: Pattern, required: tuple[frozenset[str], ...], line: _Line) -> list[tuple[int, int]]:
+    """The stretches of ``line`` (character offsets) where ``pattern``, whose ``required``
+    slots the line each holds a word of, may match.
 
     No pattern reaches past the end of a sentence but by a "." of its own (no other piece
     matches the sentence mark), so a match holds a word of each required slot within its
@@ -567,19 +579,19 @@ def _regions(pattern: Pattern, line: _Line) -> list[tuple[int, int]]:
     either side of one that holds its rarest slot's word. Searching only there finds
     exactly what a search of the whole line finds.
     """
-    if pattern.anchors is None:  # no whole word required: the whole line (when a word begins with a stem)
+    if not required:  # no whole word required: the whole line (when a word begins with a stem)
         text = line.text
         if pattern.stems and not any(text.startswith(stem) or f" {stem}" in text for stem in pattern.stems):
             return []
         return [(0, len(text))]
     if pattern.reach == 0:
         chosen = -1
-        for slot in pattern.required:
+        for slot in required:
             chosen &= line.sentences_with(slot)
             if not chosen:
                 return []
         return [line.sentences[n] for n in _bits(chosen)]
-    near = anchored = line.sentences_with(pattern.anchors)
+    near = anchored = line.sentences_with(required[0])
     for step in range(1, pattern.reach + 1):
         near |= anchored << step | anchored >> step
     near &= (1 << len(line.sentences)) - 1
@@ -732,7 +744,9 @@ def _spelling_fixer(known: set[str]) -> Memo[str, str]:
             return token
         return max(found, key=lambda w: (len(w), w))  # a dropped letter is the likeliest typo
 
-    return Memo(fix, REMEMBERED_TOKENS)
+    # Interned, as the word model's words are: looking a word up in its tables then ends at
+    # the word itself (the same object), without reading the word's letters again.
+    return Memo(lambda token: sys.intern(fix(token)), REMEMBERED_TOKENS)
 
 
 REMEMBERED_TOKENS = 65_536  # tokens whose reading is kept: every word members use, many times over

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from bot.memo import Memo
 MODEL_FIELDS = {"about", "trained_on", "threshold", "intercept", "min_words", "words", "grams", "gram_sizes", "gram_scale"}
 GAP = "|"  # a mark, a blanked word or a dropped sentence in the words read: no pair spans it
 CACHED_WORDS = 50_000  # words whose letters' features are remembered; beyond this the memory starts over
+_MADE_WHEN_USED = {"_terms", "_gram_terms", "_word_grams"}  # WordModel's tables to read by, not pickled
 
 
 class ModelError(ValueError):
@@ -50,6 +52,12 @@ def letter_features(word: str, sizes: tuple[int, int]) -> tuple[str, ...]:
     return tuple(padded[i : i + n] for n in range(low, high + 1) for i in range(len(padded) - n + 1))
 
 
+def _interned(feature: str) -> str | tuple[str, ...]:
+    """A word feature as the model looks it up: a word, or a pair as (first, second), interned."""
+    words = tuple(map(sys.intern, feature.split(" ")))
+    return words if len(words) > 1 else words[0]
+
+
 def _pairable(word: str) -> bool:
     return word != GAP and not word.startswith("{")
 
@@ -66,21 +74,25 @@ class WordModel:
     grams: Mapping[str, tuple[float, float]] = field(default_factory=dict)  # character n-gram -> (idf, weight)
     gram_sizes: tuple[int, int] = (3, 5)
     gram_scale: float = 1.0  # the letters' block's weight beside the words' block
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the tables it reads by (below), made again when first used."""
+        return {name: value for name, value in self.__dict__.items() if name not in _MADE_WHEN_USED}
+
     # The model's tables as it reads them. Each feature's two products ride in one complex
     # number, idf * weight (its term of the dot product) and idf * idf (its term of the norm):
     # one lookup per feature, and sum() adds both at once, in C.
-    _terms: dict[str | tuple[str, str], complex] = field(init=False, repr=False, compare=False)  # word, or pair as (first, second)
-    _gram_terms: list[complex] = field(init=False, repr=False, compare=False)  # by n-gram number
 
-    def __post_init__(self) -> None:
-        # Pairs are keyed (first, second), so a text's neighbours are looked up as zip() gives them.
-        terms = {(tuple(f.split(" ")) if " " in f else f): complex(idf * weight, idf * idf) for f, (idf, weight) in self.words.items()}
-        object.__setattr__(self, "_terms", terms)
-        object.__setattr__(self, "_gram_terms", [complex(idf * weight, idf * idf) for idf, weight in self.grams.values()])
+    @functools.cached_property
+    def _terms(self) -> dict[str | tuple[str, str], complex]:
+        """Each word, or pair of words as (first, second) as zip() gives a text's neighbours,
+        with its terms. Its words are interned, as the safety net's words are: a lookup of a
+        word it holds then ends at the word itself, without reading its letters."""
+        return {_interned(feature): complex(idf * weight, idf * idf) for feature, (idf, weight) in self.words.items()}
 
-    def __getstate__(self) -> dict[str, Any]:
-        """Pickled without the remembered words' n-grams (see :attr:`_word_grams`)."""
-        return {name: value for name, value in self.__dict__.items() if name != "_word_grams"}
+    @functools.cached_property
+    def _gram_terms(self) -> list[complex]:
+        """Each character n-gram's terms, by its number (its place in ``grams``)."""
+        return [complex(idf * weight, idf * idf) for idf, weight in self.grams.values()]
 
     @functools.cached_property
     def _word_grams(self) -> Memo[str, frozenset[int]]:
