@@ -134,11 +134,10 @@ class PatternError(ValueError):
 
 @dataclass(frozen=True)
 class Pattern:
-    """One compiled pattern, and the words of which the text must hold at least one."""
+    """One compiled pattern, and the words a text must hold for it to match."""
 
     source: str
     expression: str  # the regular expression it compiles to
-    anchors: frozenset[str] | None  # None: no single word is required (a stem), always tried
     words: frozenset[str] = frozenset()  # every whole word it names, for reading typos
     reach: int = 0  # the sentences past its first a match may run into: each "." but a last one
     required: tuple[frozenset[str], ...] = ()  # per required slot, the words of which a sentence must hold one
@@ -191,7 +190,6 @@ def compile_pattern(source: str, families: Mapping[str, Sequence[str]]) -> Patte
     pattern = Pattern(
         source,
         r"(?<![^ ])" + "".join(pieces),
-        anchors=required[0] if required else None,
         words=frozenset(named),
         reach=slots[:-1].count("."),
         required=tuple(required),
@@ -458,7 +456,8 @@ class SafetyNet:
 
     def _spans(self, line: _Line, spans: list[tuple[int, int]], past: set[int]) -> list[tuple[int, int]]:
         """The ``spans`` a pattern matched that lie outside a negation and outside the ``past`` sentences."""
-        return [(start, end) for start, end in spans if not self._negated(line.tokens, start) and line.sentence_of(start) not in past]
+        tokens = line.tokens
+        return [(start, end) for start, end in spans if not self._negated(tokens, start) and line.sentence_of(start) not in past]
 
     def _negated(self, tokens: list[str], start: int) -> bool:
         for token in reversed(tokens[max(0, start - NEGATION_REACH) : start]):
@@ -625,9 +624,11 @@ class _Line:
     def __init__(self, tokens: list[str]) -> None:
         self.tokens = tokens
         self.text = " ".join(tokens) + " "
-        self.starts = starts = list(accumulate(map((1).__add__, map(len, tokens)), initial=0))  # each token's offset, then the end
-        self.ends = [i + 1 for i, t in enumerate(tokens) if t == SENTENCE] or [len(tokens)]  # each sentence's first token after it
-        self.sentences = [(starts[first], starts[end]) for first, end in zip([0, *self.ends], self.ends)]  # (offset, offset after its mark)
+        # Each token's offset, then the end; each sentence's first token after it; each
+        # sentence's first offset and the offset after its end mark.
+        self.starts = starts = list(accumulate(map((1).__add__, map(len, tokens)), initial=0))
+        self.ends = [i + 1 for i, t in enumerate(tokens) if t == SENTENCE] or [len(tokens)]
+        self.sentences = [(starts[first], starts[end]) for first, end in zip([0, *self.ends], self.ends)]
         self.where: dict[str, int] = {}  # word -> the sentences holding it, as bits (sentence n is 1 << n)
         get, sentence = self.where.get, 1
         for token in tokens:

@@ -31,7 +31,8 @@ AWKWARD = [
     "", " ", "...", "?!", "\n\n", ":", "a:b", 'x":y', "I can\u2019t go on", "I CAN'T GO ON", "N\u00e3o aguento mais viver",
     "ya no aguanto m\u00e1s.", "I want to die \u2014 really", "I want - - - to die", "I want to die (not really)",
     "I want -\nto die", "I want\n- to die", "\u00abquiero morir\u00bb", "\u201cI want to die\u201d she said",
-    'she said: "I want to kill myself"', "\ufb01ne, I want to di\u0301e", "\uff49 \uff57\uff41\uff4e\uff54 \uff54\uff4f \uff44\uff49\uff45",
+    'she said: "I want to kill myself"', "\ufb01ne, I want to di\u0301e",
+    "\uff49 \uff57\uff41\uff4e\uff54 \uff54\uff4f \uff44\uff49\uff45",
     "Stra\u00dfe | I want to die", "i feel sucidal today", "KMS!!!", "I'm not suicidal", "killing it at work",
     "took 30 pills", "when I was 16 I wanted to die", "I still want to die", "kill " * 200, "die. " * 200,
     "I\tam\t-\tdone", "I\u00a0want\u00a0to\u00a0die", "i want to die;;;; really", "\U0001f602 I want to die \U0001f602",
@@ -70,7 +71,8 @@ def plain_tokens(text: str) -> list[str]:
 
 def test_folding_in_one_pass_reads_as_sentence_by_sentence(texts):
     rng = random.Random(9)
-    signs = list("ab z09 .!?;:\n\t\r\u2026,-\u2013\u2014()\"'\u2018\u2019\u201c\u201d\u00ab\u00bb`\u02bc|#_\u00e9\u0301\u00df\u2028\x85\xa0")
+    signs = list("ab z09 .!?;:\n\t\r\u2026,-\u2013\u2014()\"'\u2018\u2019\u201c\u201d\u00ab\u00bb`\u02bc")
+    signs += list("|#_\u00e9\u0301\u00df\u2028\x85\xa0")
     shuffled = ["".join(rng.choice(signs + ["  ", " - ", "word"]) for _ in range(rng.randint(0, 30))) for _ in range(5000)]
     for text in texts + shuffled:
         assert _tokens(text) == plain_tokens(text), repr(text)
@@ -80,7 +82,8 @@ def whole_line_matches(line: _Line, patterns) -> dict[int, list[tuple[int, int]]
     """Every pattern searched over the whole line, as the index does without its shortcuts."""
     found = {}
     for i, pattern in enumerate(patterns):
-        spans = [(bisect_left(line.starts, m.start()), bisect_left(line.starts, m.end())) for m in pattern.regex.finditer(line.text)]
+        starts = line.starts
+        spans = [(bisect_left(starts, m.start()), bisect_left(starts, m.end())) for m in pattern.regex.finditer(line.text)]
         if spans:
             found[i] = spans
     return found
