@@ -38,7 +38,7 @@ import sys
 from bisect import bisect_left, bisect_right
 import unicodedata
 from collections import defaultdict
-from itertools import accumulate
+from itertools import accumulate, chain
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
@@ -554,9 +554,7 @@ class _Index:
     def matches(self, line: _Line) -> dict[int, list[tuple[int, int]]]:
         """Each pattern (by its place in the index) that matches ``line``, with its token
         spans (start, end) in order."""
-        chosen = set(self.stemmed)
-        for word in self.words & line.present:
-            chosen.update(self.by_word[word])
+        chosen = set(chain(self.stemmed, *map(self.by_word.__getitem__, self.words & line.present)))
         found = {}
         for i in chosen:
             required = self.required[i]
