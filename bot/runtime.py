@@ -248,6 +248,7 @@ class Heart:
                 log.warning("series %s %s", series.id, gap)
         for service in self.services:
             service.start()
+        gc.enable()  # off while the process started (bot/__main__.py); the indexes' build below collects once
         # Built now rather than at a member's first lookup (one that comes sooner builds them itself).
         self.background.submit(self._build_indexes, lambda error: log.error("could not build the search indexes: %s", error))
 
