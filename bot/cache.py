@@ -86,7 +86,8 @@ class Unpickled(Generic[T]):
 
     For a value that costs more to unpickle than a start should wait for (the safety net
     rebuilds its indexes): the file is read whole, and the value is unpickled by whichever
-    thread asks first, once (the others wait for it). Pickled again, it is the same bytes.
+    thread asks first, once (the others wait for it). Pickled again, it keeps the bytes it was
+    given, or pickles its value once unpickled.
     """
 
     def __init__(self, value: T | None = None, *, pickled: bytes | None = None):

@@ -90,7 +90,7 @@ def index_shareouts_by_author(db: sqlite_utils.Database) -> None:
 def index_shareout_sectors_by_author(db: sqlite_utils.Database) -> None:
     # With the sector in it, reach by sector reads each member's latest share-out that gave one
     # from the index alone: the index above sent every probe to the share-out's row in the table
-    # (0.13 s of a year's report at 1,000,000 share-outs). It takes the place of that index, a
+    # (about a tenth of a second of a year's report at 1,000,000 share-outs). It takes the place of that index, a
     # prefix of it; analysed, so that an existing database's planner knows it at once.
     db["shareouts"].create_index(
         ["user_id", "created_at", "sector"], index_name="shareouts_sector_by_author", if_not_exists=True, analyze=True
