@@ -281,12 +281,16 @@ class SafetyNet:
     topics: tuple[Pattern, ...] = ()  # a lookup about the crisis topic itself ("suicide", "988")
     past: tuple[Pattern, ...] = ()  # a sentence told of another time ("when I was 16") or asked ("asked if")...
     now: tuple[Pattern, ...] = ()  # ...unless it also says it is back now ("still", "again")
+    cleared: tuple[Pattern, ...] = ()  # what was heard of someone else was checked and cleared ("she meant the needle")...
+    doubt: tuple[Pattern, ...] = ()  # ...unless the writer doubts it ("I'm not convinced")
     model: WordModel | None = None  # heard words leaning towards distress where no rule fired
     families: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # word -> "{family}" tags, for the model
     _rule_index: _Index = field(init=False, repr=False, compare=False)
     _quiet_index: _Index = field(init=False, repr=False, compare=False)
     _past_index: _Index = field(init=False, repr=False, compare=False)
     _now_index: _Index = field(init=False, repr=False, compare=False)
+    _cleared_index: _Index = field(init=False, repr=False, compare=False)
+    _doubt_index: _Index = field(init=False, repr=False, compare=False)
     _owner: dict[int, int] = field(init=False, repr=False, compare=False)  # id(pattern) -> its rule's index
     _spelling: Callable[[str], str] = field(init=False, repr=False, compare=False, default=str)
     _topic_memo: Callable[[str], bool] = field(init=False, repr=False, compare=False, default=bool)
@@ -297,6 +301,8 @@ class SafetyNet:
             "_quiet_index": _Index(self.quiet),
             "_past_index": _Index(self.past),
             "_now_index": _Index(self.now),
+            "_cleared_index": _Index(self.cleared),
+            "_doubt_index": _Index(self.doubt),
         }
         for name, index in indexes.items():
             object.__setattr__(self, name, index)
@@ -319,6 +325,8 @@ class SafetyNet:
         line = self._blank_quiet(_Line(tokens))
         past = self._past(line)
         heard = self._heard(line, past) or self._leaning(line, past)
+        if heard and self._cleared(line):  # "kid said 'I want to die' at her flu shot. She meant the needle."
+            heard = self._about_the_writer(tokens, line, past, heard)
         if not heard:
             return None
         abouts = [self._about(tokens, start, end, rule) for rule, start, end in heard]
@@ -360,6 +368,28 @@ class SafetyNet:
         """The sentences told of another time or asked about, and not brought back to now."""
         past = line.sentences_holding(self._past_index.live(line.present))
         return past - line.sentences_holding(self._now_index.live(line.present)) if past else past
+
+    def _cleared(self, line: _Line) -> bool:
+        """True when the text tells a worry about someone else as checked and cleared, and
+        does not doubt it: what it heard about others then stays quiet (never what it heard
+        about the writer)."""
+        cleared = [p for p in self._cleared_index.live(line.present) if self._spans(line, p, set())]
+        return bool(cleared) and not any(line.matches(p) for p in self._doubt_index.live(line.present))
+
+    def _about_the_writer(
+        self, tokens: list[str], line: _Line, past: set[int], heard: list[tuple[Rule, int, int]]
+    ) -> list[tuple[Rule, int, int]]:
+        """What is still heard once the sentences heard about someone else are set aside, as
+        told of the past: a rule hears only its first span, so it listens again without them."""
+        while heard:
+            others = {line.sentence_of(start) for rule, start, end in heard if self._about(tokens, start, end, rule)[0] is Who.OTHER}
+            if not others:
+                return heard
+            if others <= past:  # nothing left to set aside (the model hears the whole text)
+                return [found for found in heard if self._about(tokens, found[1], found[2], found[0])[0] is not Who.OTHER]
+            past = past | others
+            heard = self._heard(line, past) or self._leaning(line, past)
+        return heard
 
     def _leaning(self, line: _Line, past: set[int]) -> list[tuple[Rule, int, int]]:
         """The word model's judgement, when the rules heard nothing: it hears how words lean
@@ -730,7 +760,9 @@ def _deletions(word: str) -> set[str]:
 
 Problem = Callable[[str, str], None]  # (where, what is wrong)
 RULE_FIELDS = {"id", "category", "about", "say", "together", "examples"}
-FILE_FIELDS = {"reviewed", "language", "words", "people", "negation", "clause_breaks", "quiet", "past", "now", "topics", "rules"}
+FILE_FIELDS = {
+    "reviewed", "language", "words", "people", "negation", "clause_breaks", "quiet", "past", "now", "cleared", "doubt", "topics", "rules"
+}
 PEOPLE_FIELDS = {"self", "other", "children", "reporting", "possessive", "objects"}
 
 
@@ -758,12 +790,16 @@ def build_safety_net(
     topics: list[Pattern] = []
     past: list[Pattern] = []
     now: list[Pattern] = []
+    cleared: list[Pattern] = []
+    doubt: list[Pattern] = []
     seen: set[str] = set()
     for name, data in files:
         quiet += _patterns(name, "quiet", _list(name, "quiet", data.get("quiet"), problem), families, problem)
         topics += _patterns(name, "topics", _list(name, "topics", data.get("topics"), problem), families, problem)
         past += _patterns(name, "past", _list(name, "past", data.get("past"), problem), families, problem)
         now += _patterns(name, "now", _list(name, "now", data.get("now"), problem), families, problem)
+        cleared += _patterns(name, "cleared", _list(name, "cleared", data.get("cleared"), problem), families, problem)
+        doubt += _patterns(name, "doubt", _list(name, "doubt", data.get("doubt"), problem), families, problem)
         items = data.get("rules")
         if items is not None and not isinstance(items, list):
             problem(f"{name} rules", "must be a list of rules")
@@ -793,6 +829,8 @@ def build_safety_net(
         topics=tuple(topics),
         past=tuple(past),
         now=tuple(now),
+        cleared=tuple(cleared),
+        doubt=tuple(doubt),
         model=model,
         families=_family_tags(families),
     )

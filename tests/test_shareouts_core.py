@@ -20,7 +20,7 @@ from bot.engagement.report import Labels, compute
 from bot.errors import ContentError
 from bot.group_commit import GroupCommit
 from bot.runtime import MIGRATION_SETS, load_content
-from bot.safety import NoteFor, build_safety_net
+from bot.safety import NoteFor, Who, build_safety_net
 from bot.shareouts import blocks
 from bot.shareouts import core as shareouts_core
 from bot.shareouts.blocks import CheckIn
@@ -323,6 +323,15 @@ def test_a_quiet_idiom_never_hides_a_rule_elsewhere_in_the_text():
     assert net.hears("dying to try it") is None
     assert net.hears("dying to try it, and honestly dying") is not None
     assert net.hears("Dying.") is not None
+
+
+def test_a_worry_about_someone_else_told_as_cleared_stays_quiet_unless_doubted_or_about_the_writer(content):
+    cleared = "A kid said 'I want to die' at her flu shot. She meant the needle, we laughed."
+    assert content.crisis.hears(cleared) is None
+    assert content.crisis.hears(cleared + " I'm not convinced though.") is not None
+    about_me = content.crisis.hears(cleared + " Honestly some days I want to die too.")
+    assert about_me is not None and about_me.about is Who.SELF
+    assert content.crisis.hears("He said he wants to die. He said it like it was a joke.") is not None
 
 
 def test_the_crisis_resources_are_exactly_the_published_ones():
