@@ -279,6 +279,7 @@ class People:
     objects: frozenset[str] = frozenset()  # "him", "them": someone acted on, never whom a sentence is about
 
 
+LONG_TEXT = 5  # sentences from which whom the model heard is read from where it leant most, not the whole text
 MODEL_RULE = Rule("word-model", "distress", ())  # what the word model heard, named like a rule
 REMEMBERED_QUERIES = 4096  # lookups whose crisis reading is kept...
 REMEMBERED_LENGTH = 100  # ...when no longer than this
@@ -349,7 +350,10 @@ class SafetyNet:
         tokens = list(map(self._spelling.__getitem__, _tokens(text)))
         line = self._read(tokens)
         past = self._past(line)
-        heard = self._heard(line, past) or self._leaning(line, past)
+        heard = self._heard(line, past)
+        if heard and self.model is not None and self.model.sure_calm(self._model_words(line, past)):
+            return None  # rules heard a word, but the whole share-out reads calm to the model ("overdosed on candy")
+        heard = heard or self._leaning(line, past)
         if heard and self._cleared(line):  # "kid said 'I want to die' at her flu shot. She meant the needle."
             heard = self._about_the_writer(tokens, line, past, heard)
         if not heard:
@@ -437,7 +441,18 @@ class SafetyNet:
             return []
         if not self.model.leans(self._model_words(line, past)):
             return []
-        return [(MODEL_RULE, 0, len(line.tokens))]
+        if len(line.ends) < LONG_TEXT:
+            return [(MODEL_RULE, 0, len(line.tokens))]
+        loudest = self._loudest_sentence(line, past)
+        return [(MODEL_RULE, loudest.start, loudest.stop)]
+
+    def _loudest_sentence(self, line: _Line, past: set[int]) -> range:
+        """The tokens of the sentence the model leans on most: the one whose words alone it
+        scores highest (worked out only once the model has spoken, so rarely)."""
+        assert self.model is not None
+        model, every = self.model, set(range(len(line.ends)))
+        live = [s for s in sorted(every) if s not in past] or [0]
+        return line.tokens_of(max(live, key=lambda s: model.probability(self._model_words(line, every - {s}))))
 
     def _model_words(self, line: _Line, past: set[int]) -> list[str]:
         """The words the model reads: each word (``not_word`` within a negation's reach), then
@@ -499,8 +514,9 @@ class SafetyNet:
 
     def _about(self, tokens: list[str], start: int, end: int, rule: Rule) -> tuple[Who, bool]:
         """Whom the words at ``start:end`` are about, and whether that is a child in one's care."""
-        if rule is MODEL_RULE:  # the model hears the whole text, so the whole text says whom
-            who = self._voice(tokens)
+        if rule is MODEL_RULE:  # the text says whom; in a long one, the sentence it leans on most and the one before
+            mine, others = self._people_named(tokens[_previous_sentence_start(tokens, start) : end])
+            who = (Who.OTHER if others > mine else Who.SELF) if mine or others else self._voice(tokens)
             theirs = {"her", "his", "their"}  # "her kids" are not the ones at risk
             child = any(t in self.people.child_words and (i == 0 or tokens[i - 1] not in theirs) for i, t in enumerate(tokens))
             return who, who is Who.OTHER and child
@@ -511,6 +527,11 @@ class SafetyNet:
         """Whom a whole text is mostly about: someone else when it names others more often
         than the writer (leaving out "my", "him" and the "me" of "she told me"; the "she" of
         it counts)."""
+        mine, others = self._people_named(tokens)
+        return Who.OTHER if others > mine else Who.SELF
+
+    def _people_named(self, tokens: list[str]) -> tuple[int, int]:
+        """How often ``tokens`` name the writer, and how often someone else (as :meth:`_voice` counts)."""
         people = self.people
         mine = others = 0
         for i, token in enumerate(tokens):
@@ -520,7 +541,7 @@ class SafetyNet:
                 continue  # the "me" of "she told me" is the listener
             others += token in people.other_words
             mine += token in people.self_words and token not in people.other_words
-        return Who.OTHER if others > mine else Who.SELF
+        return mine, others
 
     def _who(self, tokens: list[str], start: int, end: int) -> Who:
         people = self.people

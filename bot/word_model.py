@@ -25,7 +25,7 @@ from typing import Any
 
 from bot.memo import Memo
 
-MODEL_FIELDS = {"about", "trained_on", "threshold", "intercept", "min_words", "words", "grams", "gram_sizes", "gram_scale"}
+MODEL_FIELDS = {"about", "trained_on", "threshold", "calm_below", "intercept", "min_words", "words", "grams", "gram_sizes", "gram_scale"}
 GAP = "|"  # a mark, a blanked word or a dropped sentence in the words read: no pair spans it
 CACHED_WORDS = 50_000  # words whose letters' features are remembered; beyond this the memory starts over
 _MADE_WHEN_USED = {"_terms", "_gram_terms", "_word_grams"}  # WordModel's tables to read by, not pickled
@@ -70,6 +70,7 @@ class WordModel:
     intercept: float
     threshold: float
     min_words: int = 1  # fewer of its words than this and the model stays silent: one word can't lean
+    calm_below: float = 0.0  # below this probability (on min_words or more) it is sure a text is calm
     trained_on: str = ""
     grams: Mapping[str, tuple[float, float]] = field(default_factory=dict)  # character n-gram -> (idf, weight)
     gram_sizes: tuple[int, int] = (3, 5)
@@ -114,6 +115,12 @@ class WordModel:
         """True when the text holds at least ``min_words`` of the model's words and they reach the threshold."""
         held, z = self._score(words)
         return held >= self.min_words and _sigmoid(z) >= self.threshold
+
+    def sure_calm(self, words: Sequence[str]) -> bool:
+        """True when the text holds at least ``min_words`` of the model's words and they score
+        under ``calm_below``: the model is sure the text is calm."""
+        held, z = self._score(words)
+        return held >= self.min_words and _sigmoid(z) < self.calm_below
 
     def _score(self, words: Sequence[str]) -> tuple[int, float]:
         """How many of ``words`` the model knows, and the text's score (its log-odds)."""
@@ -169,6 +176,9 @@ def read_word_model(data: Any) -> WordModel:
         raise ModelError("intercept must be a number and threshold a probability between 0 and 1")
     if not isinstance(min_words, int) or isinstance(min_words, bool) or min_words < 1:
         raise ModelError("min_words must be a whole number, 1 or more")
+    calm_below = data.get("calm_below", 0.0)
+    if not _number(calm_below) or not 0 <= calm_below < threshold:
+        raise ModelError("calm_below must be a probability under the threshold (0 to never overrule the rules)")
     sizes, scale = data.get("gram_sizes", [3, 5]), data.get("gram_scale", 1.0)
     if not (isinstance(sizes, list) and len(sizes) == 2 and all(_whole(s) for s in sizes) and 1 <= sizes[0] <= sizes[1]):
         raise ModelError("gram_sizes must be [shortest, longest] character n-gram, whole numbers from 1")
@@ -179,6 +189,7 @@ def read_word_model(data: Any) -> WordModel:
         intercept=float(intercept),
         threshold=float(threshold),
         min_words=min_words,
+        calm_below=float(calm_below),
         trained_on=str(data.get("trained_on", "")),
         grams={g: (float(v[0]), float(v[1])) for g, v in grams.items()},
         gram_sizes=(sizes[0], sizes[1]),
