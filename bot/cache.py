@@ -14,10 +14,15 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import pickle
 import tempfile
+import threading
 from pathlib import Path
+from typing import Generic, TypeVar
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 KEPT_VERSIONS = 4  # of each name, the most recently used: room for a few releases or checkouts side by side
 
@@ -74,3 +79,43 @@ def write(name: str, version: str, data: bytes) -> None:
             older.unlink(missing_ok=True)
     except OSError as error:  # a read-only or full disk: computed again next time
         log.debug("could not cache %s in %s: %s", name, where, error)
+
+
+class Unpickled(Generic[T]):
+    """A value that a cached file holds still pickled until it is first asked for.
+
+    For a value that costs more to unpickle than a start should wait for (the safety net
+    rebuilds its indexes): the file is read whole, and the value is unpickled by whichever
+    thread asks first, once (the others wait for it). Pickled again, it keeps the bytes it was
+    given, or pickles its value once unpickled.
+    """
+
+    def __init__(self, value: T | None = None, *, pickled: bytes | None = None):
+        if (value is None) == (pickled is None):
+            raise ValueError("give either a value or its pickled bytes")
+        self._value = value
+        self._pickled = pickled
+        self._lock = threading.Lock()
+
+    def get(self) -> T:
+        """The value (unpickled now, if this is the first time)."""
+        if self._pickled is not None:
+            with self._lock:
+                if self._pickled is not None:
+                    self._value = pickle.loads(self._pickled)  # noqa: S301 (bytes this code pickled)
+                    self._pickled = None
+        return self._value  # type: ignore[return-value]
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        pickled = self._pickled if self._pickled is not None else pickle.dumps(self._value, protocol=pickle.HIGHEST_PROTOCOL)
+        return _unpickled_later, (pickled,)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Unpickled) and self.get() == other.get()
+
+    def __hash__(self) -> int:
+        return hash(self.get())
+
+
+def _unpickled_later(pickled: bytes) -> Unpickled:
+    return Unpickled(pickled=pickled)

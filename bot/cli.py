@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import gc
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -53,6 +54,8 @@ def main(ctx: click.Context) -> None:
 
     With no command, serves Slack (the same as `serve`).
     """
+    if ctx.invoked_subcommand not in (None, "serve"):
+        gc.enable()  # off while `python -m bot` started (bot/__main__.py); serving turns it on once started
     if ctx.invoked_subcommand is None:
         ctx.invoke(serve)
 

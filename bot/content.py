@@ -20,7 +20,7 @@ from bot.errors import ContentError
 
 # libyaml's loader when PyYAML was built with it: the same safe documents, several times faster
 # (reading content is most of what start-up costs).
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 ReadYaml = Callable[[Path], Any]
 Problem = Callable[[Path, str, str], None]
@@ -41,7 +41,7 @@ class Problems:
     def read_yaml(self, path: Path) -> Any:
         """The YAML in ``path``, or None after noting why it could not be read."""
         try:
-            return yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506 (a safe loader)
+            return yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)  # noqa: S506 (a safe loader)
         except FileNotFoundError:
             self.add(path, "", "file is missing")
         except yaml.YAMLError as error:

@@ -27,6 +27,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.config import PROJECT_ROOT, Settings
+from bot.content import SAFE_LOADER
 from bot.slack_client import web_client
 
 MANIFEST = PROJECT_ROOT / "manifest.yml"
@@ -52,7 +53,7 @@ class SlackFindings:
 
 def manifest_scopes(path: Path = MANIFEST) -> set[str]:
     """The bot scopes ``manifest.yml`` asks for."""
-    manifest = yaml.safe_load(path.read_text())
+    manifest = yaml.load(path.read_text(), Loader=SAFE_LOADER)  # noqa: S506 (a safe loader; libyaml's: every start reads it)
     return set(manifest["oauth_config"]["scopes"]["bot"])
 
 

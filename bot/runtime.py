@@ -192,7 +192,8 @@ class Heart:
 
     # The search indexes are built when first asked for: stemming every name, definition and
     # tip sheet section takes about a tenth of a second that a start need not wait for. A
-    # serving process builds them right after it starts (see start_services).
+    # serving process builds them, and the safety net (see ShareoutContent), right after it
+    # starts (see start_services).
     @functools.cached_property
     def glossary(self) -> GlossaryIndex:
         """The glossary's search index."""
@@ -247,10 +248,12 @@ class Heart:
                 log.warning("series %s %s", series.id, gap)
         for service in self.services:
             service.start()
+        gc.enable()  # off while the process started (bot/__main__.py); the indexes' build below collects once
         # Built now rather than at a member's first lookup (one that comes sooner builds them itself).
         self.background.submit(self._build_indexes, lambda error: log.error("could not build the search indexes: %s", error))
 
     def _build_indexes(self) -> None:
+        self.content.shareout.crisis  # noqa: B018 (unpickled on first use)
         self.glossary  # noqa: B018 (built on first use)
         self.tipsheets  # noqa: B018
         # What the process holds by now (libraries, content, indexes) lives as long as it does.

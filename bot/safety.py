@@ -32,11 +32,13 @@ import functools
 import gzip
 import importlib.resources
 import json
+import operator
 import re
+import sys
 from bisect import bisect_left, bisect_right
 import unicodedata
 from collections import defaultdict
-from itertools import accumulate
+from itertools import accumulate, chain
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
@@ -44,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from bot import cache
+from bot.memo import Memo
 from bot.word_model import WordModel
 
 # ----------------------------------------------------------------------------- what is heard
@@ -68,12 +71,15 @@ class Concern:
 
 # ----------------------------------------------------------------------------- folding
 
-_SENTENCE_END = re.compile(r"[.!?;\n\u2026]+|(?<!\w):(?!\w)")
-_CLAUSE_MARK = re.compile(r",|\s[-\u2013\u2014]\s|\(|\)")
+# What a text is read as, in one pass: words, and the marks between them. A clause mark is a
+# comma, a bracket, or a dash with a space (not a line break: that ends the sentence) each
+# side; a sentence ends at a run of stops or a line break, or at a colon not inside a word.
+_PIECES = re.compile(r'[0-9a-z]+|[,"()]|[^\S\n][-\u2013\u2014][^\S\n]|[.!?;\n\u2026]+|(?<!\w):(?!\w)')
 # An apostrophe inside a word is dropped ("can't" -> "cant"); any other quote mark is a token.
-_APOSTROPHES = re.compile(r"(?<=\w)['\u2019\u02bc`](?=\w)")
+# (The mark is matched first, and what is before it looked at after: so the search skips
+# along to the next quote mark instead of trying the look-behind at every letter.)
+_APOSTROPHES = re.compile(r"['\u2019\u02bc`](?<=\w.)(?=\w)")
 _QUOTES = re.compile(r"[\"'\u2018\u2019\u201c\u201d\u00ab\u00bb`]")
-_WORD = re.compile(r"[0-9a-z]+|,|\"")
 # Only non-ASCII characters can be combining marks: one curly apostrophe or dash makes a
 # share-out non-ASCII, and checking its every letter would cost more than the rest of folding.
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
@@ -81,6 +87,9 @@ SENTENCE = "|"  # the token between sentences: no gap or negation crosses it
 QUOTE = '"'  # an opening or closing quote: words inside are someone else's
 CLAUSE = ","  # the token between clauses: gaps cross it, negation does not
 BLANK = "_"  # a word blanked out by a quiet pattern is this, once per letter (offsets stay put)
+# The token each mark read by _PIECES stands for, by its first character; any other (a
+# comma, a bracket, the space before a dash) is a clause mark.
+_MARKS = {QUOTE: QUOTE, **dict.fromkeys(".!?;\n\u2026:", SENTENCE)}
 
 
 def fold(text: str) -> str:
@@ -89,16 +98,19 @@ def fold(text: str) -> str:
 
 
 def _tokens(text: str) -> list[str]:
-    """The words of ``text``, lower-case without accents, with sentence and clause marks."""
+    """The words of ``text``, lower-case without accents, with sentence and clause marks.
+
+    A sentence with no token in it ("..." after "?!") leaves no mark: the marks read in
+    one pass over the text are thinned to one between sentences, and one after the last.
+    """
     text = _APOSTROPHES.sub("", text.casefold())
     if not text.isascii():  # no accents to strip in plain ASCII
         text = _NON_ASCII.sub(_without_marks, unicodedata.normalize("NFKD", text))
     text = _QUOTES.sub(' " ', text)
-    tokens: list[str] = []
-    for sentence in _SENTENCE_END.split(text):
-        words = _WORD.findall(_CLAUSE_MARK.sub(" , ", sentence))
-        if words:
-            tokens += [*words, SENTENCE]
+    marked = [piece if piece.isalnum() else _MARKS.get(piece[0], CLAUSE) for piece in _PIECES.findall(text)]
+    tokens = [t for t, before in zip(marked, [SENTENCE, *marked]) if t != SENTENCE or before != SENTENCE]
+    if tokens and tokens[-1] != SENTENCE:
+        tokens.append(SENTENCE)
     return tokens
 
 
@@ -122,14 +134,14 @@ class PatternError(ValueError):
 
 @dataclass(frozen=True)
 class Pattern:
-    """One compiled pattern, and the words of which the text must hold at least one."""
+    """One compiled pattern, and the words a text must hold for it to match."""
 
     source: str
     expression: str  # the regular expression it compiles to
-    anchors: frozenset[str] | None  # None: no single word is required (a stem), always tried
     words: frozenset[str] = frozenset()  # every whole word it names, for reading typos
-    one_sentence: bool = True  # False when a "." inside it reaches into the next sentence
+    reach: int = 0  # the sentences past its first a match may run into: each "." but a last one
     required: tuple[frozenset[str], ...] = ()  # per required slot, the words of which a sentence must hold one
+    stems: tuple[str, ...] = ()  # with no required word: the stems a text must begin a word with (``selfharm*``)
 
     @functools.cached_property
     def regex(self) -> re.Pattern[str]:
@@ -148,6 +160,7 @@ def compile_pattern(source: str, families: Mapping[str, Sequence[str]]) -> Patte
     pieces: list[str] = []
     named: set[str] = set()
     required: list[frozenset[str]] = []  # for each required slot (but stems), the words one of which must be there
+    stems: list[tuple[str, ...]] = []  # for each required slot of lone stems, the stems
     anchor_found = False
     for raw in _slots(source):
         if raw in _GAPS:
@@ -167,6 +180,8 @@ def compile_pattern(source: str, families: Mapping[str, Sequence[str]]) -> Patte
             keys = [_key_word(w) for w in words]
             if None not in keys:
                 required.append(frozenset(k for k in keys if k))
+            elif all(w.endswith("*") and " " not in w for w in words):
+                stems.append(tuple(w[:-1] for w in words))
             anchor_found = True
     if not anchor_found:
         raise PatternError(f"{source!r} needs at least one required word")
@@ -175,10 +190,10 @@ def compile_pattern(source: str, families: Mapping[str, Sequence[str]]) -> Patte
     pattern = Pattern(
         source,
         r"(?<![^ ])" + "".join(pieces),
-        anchors=required[0] if required else None,
         words=frozenset(named),
-        one_sentence="." not in slots[:-1],
+        reach=slots[:-1].count("."),
         required=tuple(required),
+        stems=stems[0] if stems and not required else (),
     )
     pattern.regex  # noqa: B018 (compiled now, so an expression that can't be is a problem of the rules)
     return pattern
@@ -191,10 +206,12 @@ def _key_word(words: str) -> str | None:
     return max(whole, key=len) if whole else None
 
 
-def _commonness(words: frozenset[str]) -> tuple[int, int, int]:
-    """How often a slot's words turn up in ordinary text, roughly: short words first, then
-    many, then the length of the shortest (long words are the rare ones)."""
-    return sum(len(w) <= 3 for w in words), len(words), -min(map(len, words))
+def _commonness(words: frozenset[str]) -> tuple[int, int, int, int]:
+    """How often a slot's words turn up in ordinary text: how often English and Spanish
+    text holds them (:func:`word_counts`), then, for words those lists don't know, short
+    words first, then many, then the length of the shortest (long words are the rare ones)."""
+    counts = word_counts()
+    return sum(counts.get(w, 0) for w in words), sum(len(w) <= 3 for w in words), len(words), -min(map(len, words))
 
 
 def _slots(source: str) -> list[str]:
@@ -262,6 +279,7 @@ class People:
     objects: frozenset[str] = frozenset()  # "him", "them": someone acted on, never whom a sentence is about
 
 
+LONG_TEXT = 5  # sentences from which whom the model heard is read from where it leant most, not the whole text
 MODEL_RULE = Rule("word-model", "distress", ())  # what the word model heard, named like a rule
 REMEMBERED_QUERIES = 4096  # lookups whose crisis reading is kept...
 REMEMBERED_LENGTH = 100  # ...when no longer than this
@@ -291,11 +309,18 @@ class SafetyNet:
     _now_index: _Index = field(init=False, repr=False, compare=False)
     _cleared_index: _Index = field(init=False, repr=False, compare=False)
     _doubt_index: _Index = field(init=False, repr=False, compare=False)
-    _owner: dict[int, int] = field(init=False, repr=False, compare=False)  # id(pattern) -> its rule's index
-    _spelling: Callable[[str], str] = field(init=False, repr=False, compare=False, default=str)
+    _first: list[int] = field(init=False, repr=False, compare=False)  # each rule's first pattern's place in _rule_index
+    _owner: list[int] = field(init=False, repr=False, compare=False)  # each pattern's rule, by its place in _rule_index
+    _spelling: Memo[str, str] = field(init=False, repr=False, compare=False)  # token -> the word it is read as
     _topic_memo: Callable[[str], bool] = field(init=False, repr=False, compare=False, default=bool)
 
     def __post_init__(self) -> None:
+        # The words read against every token, interned as tokens are (see _spelling_fixer):
+        # finding a token among them then ends at the very same object.
+        object.__setattr__(self, "negations", frozenset(map(sys.intern, self.negations)))
+        object.__setattr__(self, "clause_breaks", frozenset(map(sys.intern, self.clause_breaks)))
+        families = {sys.intern(word): tuple(map(sys.intern, tags)) for word, tags in self.families.items()}
+        object.__setattr__(self, "families", families)
         indexes = {
             "_rule_index": _Index([p for rule in self.rules for p in rule.patterns]),
             "_quiet_index": _Index(self.quiet),
@@ -303,10 +328,11 @@ class SafetyNet:
             "_now_index": _Index(self.now),
             "_cleared_index": _Index(self.cleared),
             "_doubt_index": _Index(self.doubt),
+            "_first": list(accumulate((len(rule.patterns) for rule in self.rules[:-1]), initial=0)),
+            "_owner": [i for i, rule in enumerate(self.rules) for _ in rule.patterns],
         }
         for name, index in indexes.items():
             object.__setattr__(self, name, index)
-        object.__setattr__(self, "_owner", {id(p): i for i, rule in enumerate(self.rules) for p in rule.patterns})
         # Words the rules name, and the words for people and negation: none of them is a typo.
         known = {word for rule in self.rules for pattern in rule.patterns for word in pattern.words}
         people = self.people
@@ -321,10 +347,13 @@ class SafetyNet:
 
     def hears(self, text: str) -> Concern | None:
         """What the rules hear in ``text``: a concern, or None when it stays quiet."""
-        tokens = [self._spelling(t) for t in _tokens(text)]
-        line = self._blank_quiet(_Line(tokens))
+        tokens = list(map(self._spelling.__getitem__, _tokens(text)))
+        line = self._read(tokens)
         past = self._past(line)
-        heard = self._heard(line, past) or self._leaning(line, past)
+        heard = self._heard(line, past)
+        if heard and self.model is not None and self.model.sure_calm(self._model_words(line, past)):
+            return None  # rules heard a word, but the whole share-out reads calm to the model ("overdosed on candy")
+        heard = heard or self._leaning(line, past)
         if heard and self._cleared(line):  # "kid said 'I want to die' at her flu shot. She meant the needle."
             heard = self._about_the_writer(tokens, line, past, heard)
         if not heard:
@@ -361,20 +390,38 @@ class SafetyNet:
 
     def words_for_model(self, text: str) -> list[str]:
         """The words the word model reads in ``text`` (for training it on the corpus)."""
-        line = self._blank_quiet(_Line([self._spelling(t) for t in _tokens(text)]))
+        line = self._read(list(map(self._spelling.__getitem__, _tokens(text))))
         return self._model_words(line, self._past(line))
 
+    def _read(self, tokens: list[str]) -> _Line:
+        """The searchable line of ``tokens``, with the quiet patterns blanked out."""
+        line = _Line(tokens)
+        blanked = list(tokens)
+        for spans in self._quiet_index.matches(line).values():
+            for start, end in spans:
+                blanked[start:end] = [BLANK * len(t) for t in blanked[start:end]]
+        return line.with_tokens(blanked)
+
     def _past(self, line: _Line) -> set[int]:
-        """The sentences told of another time or asked about, and not brought back to now."""
-        past = line.sentences_holding(self._past_index.live(line.present))
-        return past - line.sentences_holding(self._now_index.live(line.present)) if past else past
+        """The sentences told of another time or asked about, and not brought back to now (by
+        words of now outside the words of the past: "ten years ago this week" stays past)."""
+        then = [span for spans in self._past_index.matches(line).values() for span in spans]
+        if not then:
+            return set()
+        now = {
+            line.sentence_of(start)
+            for spans in self._now_index.matches(line).values()
+            for start, end in spans
+            if not any(first <= start and end <= last for first, last in then)
+        }
+        return {line.sentence_of(start) for start, _ in then} - now
 
     def _cleared(self, line: _Line) -> bool:
         """True when the text tells a worry about someone else as checked and cleared, and
         does not doubt it: what it heard about others then stays quiet (never what it heard
         about the writer)."""
-        cleared = [p for p in self._cleared_index.live(line.present) if self._spans(line, p, set())]
-        return bool(cleared) and not any(line.matches(p) for p in self._doubt_index.live(line.present))
+        cleared = any(self._spans(line, spans, set()) for spans in self._cleared_index.matches(line).values())
+        return cleared and not self._doubt_index.matches(line)
 
     def _about_the_writer(
         self, tokens: list[str], line: _Line, past: set[int], heard: list[tuple[Rule, int, int]]
@@ -398,7 +445,18 @@ class SafetyNet:
             return []
         if not self.model.leans(self._model_words(line, past)):
             return []
-        return [(MODEL_RULE, 0, len(line.tokens))]
+        if len(line.ends) < LONG_TEXT:
+            return [(MODEL_RULE, 0, len(line.tokens))]
+        loudest = self._loudest_sentence(line, past)
+        return [(MODEL_RULE, loudest.start, loudest.stop)]
+
+    def _loudest_sentence(self, line: _Line, past: set[int]) -> range:
+        """The tokens of the sentence the model leans on most: the one whose words alone it
+        scores highest (worked out only once the model has spoken, so rarely)."""
+        assert self.model is not None
+        model, every = self.model, set(range(len(line.ends)))
+        live = [s for s in sorted(every) if s not in past] or [0]
+        return line.tokens_of(max(live, key=lambda s: model.probability(self._model_words(line, every - {s}))))
 
     def _model_words(self, line: _Line, past: set[int]) -> list[str]:
         """The words the model reads: each word (``not_word`` within a negation's reach), then
@@ -408,54 +466,47 @@ class SafetyNet:
         negated = 0
         breaks = self.clause_breaks | {SENTENCE, CLAUSE, QUOTE}
         dropped = {i for sentence in past for i in line.tokens_of(sentence)}
-        for index, token in enumerate(line.tokens):
+        families, negations, append = self.families, self.negations, words.append
+        for index, token in enumerate(line.tokens):  # a hot loop: no call, no list built, for most words
             if token in breaks or token[0] == BLANK:
-                negated, word = 0, "|"
+                negated = 0
+                append("|")
             elif index in dropped:
-                word = "|"
-            elif token in self.negations:
-                negated, word = NEGATION_REACH, token
+                append("|")
+            elif token in negations:
+                negated = NEGATION_REACH
+                append(token)
             else:
-                prefix = "not_" if negated > 0 else ""
-                words += [prefix + family for family in self.families.get(token, ())]
-                word = prefix + token
+                tags = families.get(token)
+                if negated > 0:
+                    if tags:
+                        words += [sys.intern("not_" + tag) for tag in tags]
+                    append(sys.intern("not_" + token))  # as the model's words are
+                else:
+                    if tags:
+                        words += tags
+                    append(token)
                 negated -= 1
-            words.append(word)
         return words
 
     def _heard(self, line: _Line, past: set[int]) -> list[tuple[Rule, int, int]]:
-        live: dict[int, list[Pattern]] = defaultdict(list)  # rule index -> its patterns worth trying
-        for pattern in self._rule_index.live(line.present):
-            live[self._owner[id(pattern)]].append(pattern)
+        found = self._rule_index.matches(line)  # pattern (by its place in the index) -> its spans
         heard: list[tuple[Rule, int, int]] = []
-        for index in sorted(live):
-            rule = self.rules[index]
+        for index in sorted({self._owner[i] for i in found}):
+            rule, first = self.rules[index], self._first[index]
+            spans = [self._spans(line, found.get(i, []), past) for i in range(first, first + len(rule.patterns))]
             if rule.together:
-                if len(live[index]) < len(rule.patterns):
-                    continue  # a part whose words are missing can't be heard
-                found = _within([self._spans(line, p, past) for p in rule.patterns], WINDOW)
-                if found:
-                    heard.append((rule, *found))
-            else:
-                first = min((s for p in live[index] for s in self._spans(line, p, past)), default=None)
-                if first is not None:
-                    heard.append((rule, *first))
+                within = _within(spans, WINDOW)
+                if within:
+                    heard.append((rule, *within))
+            elif earliest := min((span for found_here in spans for span in found_here), default=None):
+                heard.append((rule, *earliest))
         return heard
 
-    def _blank_quiet(self, line: _Line) -> _Line:
-        blanked = list(line.tokens)
-        for pattern in self._quiet_index.live(line.present):
-            for start, end in line.matches(pattern):
-                blanked[start:end] = [BLANK * len(t) for t in blanked[start:end]]
-        return line.with_tokens(blanked)
-
-    def _spans(self, line: _Line, pattern: Pattern, past: set[int]) -> list[tuple[int, int]]:
-        """Word spans where ``pattern`` is heard outside a negation and outside the ``past`` sentences."""
-        return [
-            (start, end)
-            for start, end in line.matches(pattern)
-            if not self._negated(line.tokens, start) and line.sentence_of(start) not in past
-        ]
+    def _spans(self, line: _Line, spans: list[tuple[int, int]], past: set[int]) -> list[tuple[int, int]]:
+        """The ``spans`` a pattern matched that lie outside a negation and outside the ``past`` sentences."""
+        tokens = line.tokens
+        return [(start, end) for start, end in spans if not self._negated(tokens, start) and line.sentence_of(start) not in past]
 
     def _negated(self, tokens: list[str], start: int) -> bool:
         for token in reversed(tokens[max(0, start - NEGATION_REACH) : start]):
@@ -467,8 +518,9 @@ class SafetyNet:
 
     def _about(self, tokens: list[str], start: int, end: int, rule: Rule) -> tuple[Who, bool]:
         """Whom the words at ``start:end`` are about, and whether that is a child in one's care."""
-        if rule is MODEL_RULE:  # the model hears the whole text, so the whole text says whom
-            who = self._voice(tokens)
+        if rule is MODEL_RULE:  # the text says whom; in a long one, the sentence it leans on most and the one before
+            mine, others = self._people_named(tokens[_previous_sentence_start(tokens, start) : end])
+            who = (Who.OTHER if others > mine else Who.SELF) if mine or others else self._voice(tokens)
             theirs = {"her", "his", "their"}  # "her kids" are not the ones at risk
             child = any(t in self.people.child_words and (i == 0 or tokens[i - 1] not in theirs) for i, t in enumerate(tokens))
             return who, who is Who.OTHER and child
@@ -479,6 +531,11 @@ class SafetyNet:
         """Whom a whole text is mostly about: someone else when it names others more often
         than the writer (leaving out "my", "him" and the "me" of "she told me"; the "she" of
         it counts)."""
+        mine, others = self._people_named(tokens)
+        return Who.OTHER if others > mine else Who.SELF
+
+    def _people_named(self, tokens: list[str]) -> tuple[int, int]:
+        """How often ``tokens`` name the writer, and how often someone else (as :meth:`_voice` counts)."""
         people = self.people
         mine = others = 0
         for i, token in enumerate(tokens):
@@ -488,7 +545,7 @@ class SafetyNet:
                 continue  # the "me" of "she told me" is the listener
             others += token in people.other_words
             mine += token in people.self_words and token not in people.other_words
-        return Who.OTHER if others > mine else Who.SELF
+        return mine, others
 
     def _who(self, tokens: list[str], start: int, end: int) -> Who:
         people = self.people
@@ -532,98 +589,134 @@ class SafetyNet:
 
 
 class _Index:
-    """Patterns by the words that let them match: a text only tries those whose rarest
-    required words it holds (and those that name no such word, such as a lone stem)."""
+    """Patterns by the words of their rarest required slot: a text only tries those whose
+    rarest slot it holds a word of, and each of whose other slots it holds a word of too
+    (and those that name no whole word, such as a lone stem, when a word of the text
+    begins with one of their stems)."""
 
     def __init__(self, patterns: Sequence[Pattern]) -> None:
         self.patterns = patterns
-        self.always = [i for i, p in enumerate(patterns) if p.anchors is None]
-        self.by_word: dict[str, list[int]] = defaultdict(list)
-        for i, pattern in enumerate(patterns):
-            for word in pattern.anchors or ():
+        # Each pattern's required slots, rarest first, their words interned as a text's
+        # are (see _spelling_fixer): a word found in them is then the very same object.
+        self.required = [tuple(frozenset(map(sys.intern, slot)) for slot in p.required) for p in patterns]
+        self.by_word: dict[str, list[int]] = defaultdict(list)  # a word of a pattern's rarest slot -> the patterns
+        for i, required in enumerate(self.required):
+            for word in required[0] if required else ():
                 self.by_word[word].append(i)
         self.words = frozenset(self.by_word)
-        # Per pattern kept within one sentence, its required slots but the first: a pattern
-        # found by an anchor word holds a word of its first slot (its anchors) already.
-        self.other_slots = [p.required[1:] if p.anchors is not None and p.one_sentence else () for p in patterns]
+        self.stemmed = [i for i, required in enumerate(self.required) if not required]
 
-    def live(self, present: frozenset[str]) -> list[Pattern]:
-        """The patterns worth trying on a text holding the words ``present``."""
-        chosen = set(self.always)
-        for word in self.words & present:
-            chosen.update(self.by_word[word])
-        other_slots = self.other_slots
-        return [self.patterns[i] for i in sorted(chosen) if not other_slots[i] or _holds_each(present, other_slots[i])]
+    def matches(self, line: _Line) -> dict[int, list[tuple[int, int]]]:
+        """Each pattern (by its place in the index) that matches ``line``, with its token
+        spans (start, end) in order."""
+        chosen = set(chain(self.stemmed, *map(self.by_word.__getitem__, self.words & line.present)))
+        found = {}
+        for i in chosen:
+            required = self.required[i]
+            if any(map(line.present.isdisjoint, required)):
+                continue  # a slot none of whose words the text holds: most patterns stop here
+            regions = _regions(self.patterns[i], required, line)
+            if regions and (spans := line.matches(self.patterns[i], regions)):
+                found[i] = spans
+        return found
 
 
-def _holds_each(present: frozenset[str], slots: tuple[frozenset[str], ...]) -> bool:
-    """True when ``present`` holds a word of each slot. A pattern kept within one sentence
-    whose text lacks every word of one of its required slots can't match
-    (:meth:`_Line.matches` would find no sentence for it): checked here, at once, as most
-    patterns an anchor word lets through stop at this."""
-    return not any(slot.isdisjoint(present) for slot in slots)
+def _regions(pattern: Pattern, required: tuple[frozenset[str], ...], line: _Line) -> list[tuple[int, int]]:
+    """The stretches of ``line`` (character offsets) where ``pattern``, whose ``required``
+    slots the line each holds a word of, may match.
+
+    No pattern reaches past the end of a sentence but by a "." of its own (no other piece
+    matches the sentence mark), so a match holds a word of each required slot within its
+    own sentence, or, for a pattern with a "." inside it, lies within as many sentences
+    either side of one that holds its rarest slot's word. Searching only there finds
+    exactly what a search of the whole line finds.
+    """
+    if not required:  # no whole word required: the whole line (when a word begins with a stem)
+        text = line.text
+        if pattern.stems and not any(text.startswith(stem) or f" {stem}" in text for stem in pattern.stems):
+            return []
+        return [(0, len(text))]
+    if pattern.reach == 0:
+        chosen = -1
+        for slot in required:
+            chosen &= line.sentences_with(slot)
+            if not chosen:
+                return []
+        return [line.sentences[n] for n in _bits(chosen)]
+    near = anchored = line.sentences_with(required[0])
+    for step in range(1, pattern.reach + 1):
+        near |= anchored << step | anchored >> step
+    near &= (1 << len(line.sentences)) - 1
+    return [(line.sentences[first][0], line.sentences[last][1]) for first, last in _runs(near)]
+
+
+def _bits(mask: int) -> list[int]:
+    """The positions of the bits set in ``mask``, lowest first."""
+    found = []
+    while mask:
+        low = mask & -mask
+        found.append(low.bit_length() - 1)
+        mask ^= low
+    return found
+
+
+def _runs(mask: int) -> list[tuple[int, int]]:
+    """The runs of consecutive bits set in ``mask``, as (first, last) positions, lowest first."""
+    runs: list[tuple[int, int]] = []
+    for n in _bits(mask):
+        if runs and runs[-1][1] == n - 1:
+            runs[-1] = (runs[-1][0], n)
+        else:
+            runs.append((n, n))
+    return runs
 
 
 class _Line:
-    """Tokens as one searchable line (each followed by a space), searched sentence by sentence.
-
-    No pattern reaches past the end of a sentence, so a pattern is only tried on the
-    sentences that hold one of its anchor words: a long share-out costs what its few
-    relevant sentences cost.
-    """
+    """Tokens as one searchable line (each followed by a space), and which sentences hold which word."""
 
     def __init__(self, tokens: list[str]) -> None:
         self.tokens = tokens
         self.text = " ".join(tokens) + " "
-        self.starts = list(accumulate(map((1).__add__, map(len, tokens)), initial=0))  # each token's offset, then the end
-        self.sentences: list[tuple[int, int]] = []  # (first offset, offset after its end mark)
-        self.ends: list[int] = []  # each sentence's first token after it
-        self.where: dict[str, set[int]] = defaultdict(set)  # word -> the sentences holding it
-        first = 0
-        for end in [i + 1 for i, t in enumerate(tokens) if t == SENTENCE] or [len(tokens)]:
-            for word in set(tokens[first:end]):
-                self.where[word].add(len(self.sentences))
-            self.sentences.append((self.starts[first], self.starts[end]))
-            self.ends.append(end)
-            first = end
-        self.present = frozenset(self.where)
+        # Each token's offset, then the end; each sentence's first token after it; each
+        # sentence's first offset and the offset after its end mark.
+        self.starts = starts = list(accumulate(map((1).__add__, map(len, tokens)), initial=0))
+        self.ends = [i + 1 for i, t in enumerate(tokens) if t == SENTENCE] or [len(tokens)]
+        self.sentences = [(starts[first], starts[end]) for first, end in zip([0, *self.ends], self.ends)]
+        self.where: dict[str, int] = {}  # word -> the sentences holding it, as bits (sentence n is 1 << n)
+        get, sentence = self.where.get, 1
+        for token in tokens:
+            self.where[token] = get(token, 0) | sentence
+            if token == SENTENCE:
+                sentence <<= 1
         # A required slot -> the sentences holding one of its words. A blanked copy shares it
         # (copy.copy), as it shares ``where``: both are read from the words before blanking.
-        self._slots: dict[frozenset[str], set[int]] = {}
+        self._slots: dict[frozenset[str], int] = {}
+        self.present = frozenset(self.where)
 
     def with_tokens(self, tokens: list[str]) -> _Line:
-        """The same line with some words replaced by others of the same length (blanked)."""
+        """The same line with some words replaced by others of the same length (blanked).
+        It keeps ``where``, read from the words before blanking: a blanked word can't
+        match, so it only lets a pattern be tried in vain."""
         line = copy.copy(self)
         line.tokens, line.text = tokens, " ".join(tokens) + " "
         return line
 
-    def matches(self, pattern: Pattern) -> list[tuple[int, int]]:
-        """The token spans (start, end) where ``pattern`` matches."""
-        if pattern.anchors is None or not pattern.one_sentence:
-            regions = [(0, len(self.text))]
-        else:
-            chosen: set[int] | None = None
-            for slot in pattern.required:  # only sentences that hold a word of every required slot
-                found = self._sentences_with(slot)
-                chosen = found if chosen is None else chosen & found
-                if not chosen:
-                    return []
-            regions = [self.sentences[i] for i in sorted(chosen or ())]
-        starts = self.starts
+    def matches(self, pattern: Pattern, regions: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """The token spans (start, end) where ``pattern`` matches within ``regions``."""
+        starts, text, finditer = self.starts, self.text, pattern.regex.finditer
         return [
-            (bisect_left(starts, match.start()), bisect_left(starts, match.end()))  # as index(), inlined: a hot loop
+            (bisect_left(starts, match.start()), bisect_left(starts, match.end()))
             for pos, endpos in regions
-            for match in pattern.regex.finditer(self.text, pos, endpos)
+            for match in finditer(text, pos, endpos)
         ]
 
-    def _sentences_with(self, slot: frozenset[str]) -> set[int]:
-        """The sentences holding a word of ``slot``. Remembered per line, as many patterns
-        share a slot (a word family such as ``{die}``) and a share-out tries hundreds of them;
-        never changed in place, as callers intersect it into new sets."""
+    def sentences_with(self, slot: frozenset[str]) -> int:
+        """The sentences holding a word of ``slot``, as bits. Remembered per line, as many
+        patterns share a slot (a word family such as ``{die}``)."""
         found = self._slots.get(slot)
         if found is None:
-            words = slot & self.present
-            found = self._slots[slot] = set().union(*(self.where[w] for w in words)) if words else set()
+            where = self.where
+            found = self._slots[slot] = functools.reduce(operator.or_, map(where.__getitem__, slot & self.present), 0)
         return found
 
     def tokens_of(self, sentence: int) -> range:
@@ -633,14 +726,6 @@ class _Line:
     def sentence_of(self, token: int) -> int:
         """The sentence that holds the token at ``token``."""
         return bisect_right(self.ends, token)
-
-    def sentences_holding(self, patterns: Iterable[Pattern]) -> set[int]:
-        """The sentences in which any of ``patterns`` matches."""
-        return {self.sentence_of(start) for pattern in patterns for start, _ in self.matches(pattern)}
-
-    def index(self, offset: int) -> int:
-        """The token at character ``offset`` (its first token at or after it)."""
-        return bisect_left(self.starts, offset)
 
 
 def _sentence_start(tokens: list[str], index: int) -> int:
@@ -681,7 +766,7 @@ def _within(spans: list[list[tuple[int, int]]], window: int) -> tuple[int, int] 
     return None
 
 
-def _spelling_fixer(known: set[str]) -> Callable[[str], str]:
+def _spelling_fixer(known: set[str]) -> Memo[str, str]:
     """Read a word one typo away from a long known word as that word (``sucidal`` -> ``suicidal``).
 
     A typo here is one letter dropped, added, changed, or two swapped, never in the first
@@ -701,7 +786,6 @@ def _spelling_fixer(known: set[str]) -> Callable[[str], str]:
             for i in range(1, 4):
                 by_swap[word[:i] + word[i + 1] + word[i] + word[i + 2 :]].add(word)
 
-    @functools.lru_cache(maxsize=65_536)
     def fix(token: str) -> str:
         if not 5 <= len(token) <= LONGEST_TYPO or token in known or not token.isalpha():
             return token
@@ -714,9 +798,12 @@ def _spelling_fixer(known: set[str]) -> Callable[[str], str]:
             return token
         return max(found, key=lambda w: (len(w), w))  # a dropped letter is the likeliest typo
 
-    return fix
+    # Interned, as the word model's words are: looking a word up in its tables then ends at
+    # the word itself (the same object), without reading the word's letters again.
+    return Memo(lambda token: sys.intern(fix(token)), REMEMBERED_TOKENS)
 
 
+REMEMBERED_TOKENS = 65_536  # tokens whose reading is kept: every word members use, many times over
 LONGEST_TYPO = 40  # longer "words" (a pasted key, a run of one letter) are never read as typos
 DICTIONARY_LANGUAGES = ("en", "es")  # Portuguese's list is five times larger and slow to load
 COMMON = 100  # how often a word must occur in the lists' source to count as a real word
@@ -749,6 +836,25 @@ def dictionary_words() -> frozenset[str]:
         words.update(fold(w) for w, n in counts.items() if n >= COMMON and len(w) >= 5 and w.isalpha())
     cache.write(DICTIONARY_CACHE, version, "\n".join(sorted(words)).encode())
     return frozenset(words)
+
+
+@functools.cache
+def word_counts() -> dict[str, int]:
+    """How often each word occurs in the sources of pyspellchecker's English and Spanish
+    word-frequency lists (apostrophes dropped, as folding does; words with accents left out).
+
+    Read when the rules are compiled, so that each pattern is indexed by its rarest slot
+    and a share-out tries few patterns; compiled rules are cached with the content
+    (:func:`bot.runtime.load_content`), so a start from the cache never reads the lists.
+    """
+    resources = importlib.resources.files("spellchecker") / "resources"
+    counts: dict[str, int] = defaultdict(int)
+    for language in DICTIONARY_LANGUAGES:
+        with gzip.open(resources.joinpath(f"{language}.json.gz").open("rb")) as file:
+            for word, n in json.load(file).items():
+                if word.isascii():
+                    counts[word.replace("'", "")] += n
+    return dict(counts)
 
 
 def _deletions(word: str) -> set[str]:

@@ -14,15 +14,21 @@ read: ``tests/safety_corpus/train.py`` fits it and writes the file.
 
 from __future__ import annotations
 
+import functools
 import math
+import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
-MODEL_FIELDS = {"about", "trained_on", "threshold", "intercept", "min_words", "words", "grams", "gram_sizes", "gram_scale"}
+from bot.memo import Memo
+
+MODEL_FIELDS = {"about", "trained_on", "threshold", "calm_below", "intercept", "min_words", "words", "grams", "gram_sizes", "gram_scale"}
 GAP = "|"  # a mark, a blanked word or a dropped sentence in the words read: no pair spans it
 CACHED_WORDS = 50_000  # words whose letters' features are remembered; beyond this the memory starts over
+_MADE_WHEN_USED = {"_terms", "_gram_terms", "_word_grams"}  # WordModel's tables to read by, not pickled
 
 
 class ModelError(ValueError):
@@ -46,6 +52,12 @@ def letter_features(word: str, sizes: tuple[int, int]) -> tuple[str, ...]:
     return tuple(padded[i : i + n] for n in range(low, high + 1) for i in range(len(padded) - n + 1))
 
 
+def _interned(feature: str) -> str | tuple[str, ...]:
+    """A word feature as the model looks it up: a word, or a pair as (first, second), interned."""
+    words = tuple(map(sys.intern, feature.split(" ")))
+    return words if len(words) > 1 else words[0]
+
+
 def _pairable(word: str) -> bool:
     return word != GAP and not word.startswith("{")
 
@@ -58,61 +70,89 @@ class WordModel:
     intercept: float
     threshold: float
     min_words: int = 1  # fewer of its words than this and the model stays silent: one word can't lean
+    calm_below: float = 0.0  # below this probability (on min_words or more) it is sure a text is calm
     trained_on: str = ""
     grams: Mapping[str, tuple[float, float]] = field(default_factory=dict)  # character n-gram -> (idf, weight)
     gram_sizes: tuple[int, int] = (3, 5)
     gram_scale: float = 1.0  # the letters' block's weight beside the words' block
-    _known_grams: dict[str, tuple[str, ...]] = field(default_factory=dict, init=False, repr=False, compare=False)
-    _pairs: dict[str, frozenset[str]] = field(init=False, repr=False, compare=False)  # a pair's first word -> its second words
-    _gram_lean: dict[str, float] = field(init=False, repr=False, compare=False)  # idf * weight
-    _gram_square: dict[str, float] = field(init=False, repr=False, compare=False)  # idf * idf
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the tables it reads by (below), made again when first used."""
+        return {name: value for name, value in self.__dict__.items() if name not in _MADE_WHEN_USED}
 
-    def __post_init__(self) -> None:
-        pairs: dict[str, set[str]] = {}
-        for first, _, second in (f.partition(" ") for f in self.words if " " in f):
-            pairs.setdefault(first, set()).add(second)
-        object.__setattr__(self, "_pairs", {first: frozenset(seconds) for first, seconds in pairs.items()})
-        object.__setattr__(self, "_gram_lean", {g: idf * weight for g, (idf, weight) in self.grams.items()})
-        object.__setattr__(self, "_gram_square", {g: idf * idf for g, (idf, _) in self.grams.items()})
+    # The model's tables as it reads them. Each feature's two products ride in one complex
+    # number, idf * weight (its term of the dot product) and idf * idf (its term of the norm):
+    # one lookup per feature, and sum() adds both at once, in C.
+
+    @functools.cached_property
+    def _terms(self) -> dict[str | tuple[str, str], complex]:
+        """Each word, or pair of words as (first, second) as zip() gives a text's neighbours,
+        with its terms. Its words are interned, as the safety net's words are: a lookup of a
+        word it holds then ends at the word itself, without reading its letters."""
+        return {_interned(feature): complex(idf * weight, idf * idf) for feature, (idf, weight) in self.words.items()}
+
+    @functools.cached_property
+    def _gram_terms(self) -> list[complex]:
+        """Each character n-gram's terms, by its number (its place in ``grams``)."""
+        return [complex(idf * weight, idf * idf) for idf, weight in self.grams.values()]
+
+    @functools.cached_property
+    def _word_grams(self) -> Memo[str, frozenset[int]]:
+        """Each word's own n-grams, by number, worked out once and remembered (up to a bound);
+        as sets, since a text's are their union (merging sets needs no hashing again)."""
+        numbers = {gram: n for n, gram in enumerate(self.grams)}
+        sizes = self.gram_sizes
+
+        def grams_of(word: str) -> frozenset[int]:
+            return frozenset(numbers[g] for g in letter_features(word, sizes) if g in numbers)
+
+        return Memo(grams_of, CACHED_WORDS)
 
     def probability(self, words: Sequence[str]) -> float:
         """The model's probability that a text with these ``words`` belongs to its class."""
-        # A pair is formed only when the table holds it (most neighbours make no pair of it);
-        # the pairs word_features leaves out are never in the table.
-        follows, none = self._pairs, frozenset[str]()
-        counts = Counter(words)
-        counts.update(f"{a} {b}" for a, b in zip(words, words[1:]) if b in follows.get(a, none))
-        z, dot, square, table = self.intercept, 0.0, 0.0, self.words
-        for feature, n in counts.items():  # sublinear tf-idf, one loop: most features occur once (log 1 = 0)
-            entry = table.get(feature)
-            if entry is not None:
-                value = entry[0] if n == 1 else (1 + math.log(n)) * entry[0]
-                dot += value * entry[1]
-                square += value * value
-        if square:
-            z += dot / math.sqrt(square)
-        grams = self._grams_of(words)
-        if grams:  # each n-gram counts once however often it occurs: a sum of ready products, fast on long texts
-            norm = math.sqrt(sum(map(self._gram_square.__getitem__, grams)))
-            z += self.gram_scale * sum(map(self._gram_lean.__getitem__, grams)) / norm
-        return _sigmoid(z)
+        return _sigmoid(self._score(words)[1])
 
     def leans(self, words: Sequence[str]) -> bool:
         """True when the text holds at least ``min_words`` of the model's words and they reach the threshold."""
-        held = sum(map(self.words.__contains__, words))  # map, not a generator: a share-out has hundreds of words
-        return held >= self.min_words and self.probability(words) >= self.threshold
+        held, z = self._score(words)
+        return held >= self.min_words and _sigmoid(z) >= self.threshold
 
-    def _grams_of(self, words: Iterable[str]) -> set[str]:
-        """The model's own character n-grams in ``words``, each word's worked out once and remembered."""
-        known, grams = self._known_grams, set()
-        for word in set(words):  # each n-gram counts once, so each word need only be read once
-            found = known.get(word)
-            if found is None:
-                if len(known) >= CACHED_WORDS:
-                    known.clear()
-                found = known[word] = tuple(g for g in letter_features(word, self.gram_sizes) if g in self.grams)
-            grams.update(found)
-        return grams
+    def sure_calm(self, words: Sequence[str]) -> bool:
+        """True when the text holds at least ``min_words`` of the model's words and they score
+        under ``calm_below``: the model is sure the text is calm."""
+        held, z = self._score(words)
+        return held >= self.min_words and _sigmoid(z) < self.calm_below
+
+    def _score(self, words: Sequence[str]) -> tuple[int, float]:
+        """How many of ``words`` the model knows, and the text's score (its log-odds)."""
+        # Only the words and neighbouring pairs the table holds are counted (word_features'
+        # other pairs are never in it); a text has hundreds of words, so filter and Counter
+        # read them in C.
+        terms = self._terms
+        counts = Counter(filter(terms.__contains__, chain(words, zip(words, words[1:]))))
+        once: list[str | tuple[str, str]] = []
+        held, dot, square = 0, 0.0, 0.0
+        for feature, n in counts.items():
+            if isinstance(feature, str):
+                held += n
+            if n == 1:  # most features: their sublinear tf-idf is idf itself, so their terms are ready
+                once.append(feature)
+            else:
+                tf, term = 1 + math.log(n), terms[feature]
+                dot, square = dot + tf * term.real, square + tf * tf * term.imag
+        ready = sum(map(terms.__getitem__, once), complex(dot, square))
+        z = self.intercept
+        if ready.imag:
+            z += ready.real / math.sqrt(ready.imag)
+        grams = self._grams_of(words)
+        if grams:  # each n-gram counts once however often it occurs
+            total = sum(map(self._gram_terms.__getitem__, grams))
+            z += self.gram_scale * total.real / math.sqrt(total.imag)
+        return held, z
+
+    def _grams_of(self, words: Iterable[str]) -> set[int]:
+        """The numbers of the model's own character n-grams in ``words``, each counted once."""
+        # Each distinct word is read once; its n-grams come from the memo.
+        return set().union(*map(self._word_grams.__getitem__, set(words)))
 
 
 def read_word_model(data: Any) -> WordModel:
@@ -136,6 +176,9 @@ def read_word_model(data: Any) -> WordModel:
         raise ModelError("intercept must be a number and threshold a probability between 0 and 1")
     if not isinstance(min_words, int) or isinstance(min_words, bool) or min_words < 1:
         raise ModelError("min_words must be a whole number, 1 or more")
+    calm_below = data.get("calm_below", 0.0)
+    if not _number(calm_below) or not 0 <= calm_below < threshold:
+        raise ModelError("calm_below must be a probability under the threshold (0 to never overrule the rules)")
     sizes, scale = data.get("gram_sizes", [3, 5]), data.get("gram_scale", 1.0)
     if not (isinstance(sizes, list) and len(sizes) == 2 and all(_whole(s) for s in sizes) and 1 <= sizes[0] <= sizes[1]):
         raise ModelError("gram_sizes must be [shortest, longest] character n-gram, whole numbers from 1")
@@ -146,6 +189,7 @@ def read_word_model(data: Any) -> WordModel:
         intercept=float(intercept),
         threshold=float(threshold),
         min_words=min_words,
+        calm_below=float(calm_below),
         trained_on=str(data.get("trained_on", "")),
         grams={g: (float(v[0]), float(v[1])) for g, v in grams.items()},
         gram_sizes=(sizes[0], sizes[1]),

@@ -121,3 +121,44 @@ def test_the_typo_readers_dictionary_is_the_same_from_the_cache(folder):
     assert len(cached_files(folder, safety.DICTIONARY_CACHE)) == 1
     assert safety.dictionary_words.__wrapped__() == computed
     assert "hunting" in computed and len(computed) > 10_000
+
+
+UNPICKLINGS: list[int] = []
+
+
+class Counted:
+    """Counts how often it is unpickled."""
+
+    def __reduce__(self):
+        return _counted, ()
+
+
+def _counted() -> Counted:
+    UNPICKLINGS.append(1)
+    return Counted()
+
+
+def test_a_value_kept_pickled_is_unpickled_once_when_first_asked_for():
+    import threading
+
+    UNPICKLINGS.clear()
+    later = pickle.loads(pickle.dumps(cache.Unpickled(Counted())))
+    assert UNPICKLINGS == []  # not yet
+    found: list[object] = []
+    threads = [threading.Thread(target=lambda: found.append(later.get())) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert UNPICKLINGS == [1] and len({id(value) for value in found}) == 1
+    assert pickle.loads(pickle.dumps(later)).get() is not later.get()  # pickled again, it is a copy
+
+
+def test_the_safety_net_from_the_cache_waits_to_be_unpickled_until_used(folder, tmp_path):
+    content_dir = tmp_path / "content"
+    shutil.copytree(FIXTURE_CONTENT, content_dir)
+    read = load_content(content_dir)
+    kept = load_content(content_dir)
+    assert kept.shareout.safety_net._pickled is not None  # a start does not wait for it
+    assert kept.shareout.crisis == read.shareout.crisis
+    assert kept.shareout.crisis is kept.shareout.crisis

@@ -9,6 +9,7 @@ share-outs nobody tuned for.
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,8 @@ from bot.library.glossary import CRISIS_ENTRY, GlossaryIndex
 from bot.library.tipsheets import TipSheetLibrary
 from bot.runtime import load_content
 from bot.safety import NoteFor, Who, note_for
-from bot.word_model import read_word_model
+from bot.shareouts.content import CRISIS_MODEL
+from bot.word_model import ModelError, read_word_model
 from tests.safety_corpus.report import cases, tally, totals
 from tests.safety_corpus.train import fitted, tuning_digest
 
@@ -107,6 +109,25 @@ def test_the_word_model_speaks_only_when_no_rule_did(net):
     )
     assert net.rules_heard(text) == {"word-model"}
     assert net.hears("me muero de hambre") is None  # a short text is the rules' to judge
+
+
+def test_a_rule_is_overruled_only_where_the_model_is_sure_the_whole_share_out_is_calm(net):
+    calm = (
+        "Great week with my 4th graders: the science fair went well, the parent conferences were kind, and our "
+        "team finally has a shared planning period. I'd rather die than give up Friday read-aloud with them, "
+        "honestly the best part of my week."
+    )
+    words = net.words_for_model(calm)
+    assert net.model.sure_calm(words) and net.model.calm_below < net.model.threshold
+    assert dataclasses.replace(net, model=None).hears(calm) is not None  # the rules alone hear "I'd rather die"
+    assert net.hears(calm) is None
+    assert net.hears("I'd rather die") is not None  # too few words for the model to be sure of anything
+
+
+def test_a_model_that_would_overrule_what_it_would_say_itself_is_refused():
+    document = json.loads((CONTENT / CRISIS_MODEL).read_text())
+    with pytest.raises(ModelError, match="calm_below"):
+        read_word_model({**document, "calm_below": document["threshold"]})
 
 
 @pytest.mark.parametrize(
@@ -210,7 +231,7 @@ def test_a_tip_sheet_lookup_about_a_crisis_opens_the_crisis_steps(net):
 def test_a_pasted_run_of_one_letter_is_not_read_as_a_typo(net):
     """A 120,000-letter "word" once cost seconds in the typo reader; it is never a typo."""
     assert net.hears("a" * 120_000) is None
-    assert net._spelling("sucidal") == "suicidal"
+    assert net._spelling["sucidal"] == "suicidal"
 
 
 def test_the_bot_scores_a_text_as_scikit_learn_fitted_it(net):

@@ -8,7 +8,7 @@ import pytest
 from bot.errors import ConfigError
 from bot.events import Event, EventRecorder
 from bot.runtime import MIGRATION_SETS, check_database
-from bot.store import Store
+from bot.store import Store, execute_script
 
 
 @pytest.fixture
@@ -33,6 +33,27 @@ def test_a_failed_transaction_leaves_nothing_behind(store):
         db["events"].insert({"at": 1.0, "kind": "test"})
         raise RuntimeError("stop")
     assert store.db["events"].count == 0
+
+
+def test_a_script_runs_statement_by_statement_inside_the_transaction(tmp_path):
+    script = """
+        create table notes (id integer primary key, body text);
+        create trigger notes_added after insert on notes begin
+            insert into notes_log (body) values ('added; ' || new.body);
+        end;
+        create table notes_log (body text);
+        insert into notes (body) values ('one; two');
+    """
+    store = Store(tmp_path / "script.db")
+    with pytest.raises(RuntimeError), store.transaction() as db:
+        execute_script(db, script)
+        raise RuntimeError("stop")
+    assert store.db.table_names() == []  # not committed on the way, unlike sqlite3's executescript
+    with store.transaction() as db:
+        execute_script(db, script)
+    assert [row["body"] for row in store.db["notes_log"].rows] == ["added; one; two"]
+    with pytest.raises(ValueError, match="incomplete"), store.transaction() as db:
+        execute_script(db, "create table more (id integer); create table unfinished (id")
 
 
 def test_each_thread_gets_its_own_connection(store):

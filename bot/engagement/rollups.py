@@ -29,6 +29,8 @@ from typing import Any
 
 import sqlite_utils
 
+from bot.store import execute_script
+
 migrations = sqlite_utils.Migrations("heart.rollups")
 
 DAY_SECONDS = 86_400
@@ -86,9 +88,9 @@ _AUTHOR = "{row}.user_id is not null and {row}.occurrence_id is not null"
 @migrations()
 def create_report_rollups(db: sqlite_utils.Database) -> None:
     # WITHOUT ROWID: the rows live in their primary key's b-tree, so a range of days is one
-    # contiguous read and an upsert touches one b-tree, not two. (sqlite-utils' executescript
-    # runs inside the migration's transaction, unlike sqlite3's, which commits first.)
-    db.executescript(
+    # contiguous read and an upsert touches one b-tree, not two.
+    execute_script(
+        db,
         """
         create table report_event_days (
             day integer not null, kind text not null, hit integer not null, key text not null, count integer not null,
@@ -112,7 +114,8 @@ def create_report_rollups(db: sqlite_utils.Database) -> None:
     )
     _fill(db)
     author_new = _AUTHOR.format(row="new")
-    db.executescript(
+    execute_script(
+        db,
         f"""
         create trigger report_event_added after insert on events begin {_event_counts("new", "1")} end;
         create trigger report_event_removed after delete on events begin {_event_counts("old", "-1")} end;

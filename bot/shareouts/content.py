@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.cache import Unpickled
 from bot.content import Problem, ReadYaml
 from bot.safety import FILE_FIELDS as CRISIS_FIELDS
 from bot.safety import SafetyNet, build_safety_net
@@ -39,7 +40,15 @@ class ShareoutContent:
 
     sectors: tuple[Choice, ...] = ()
     themes: tuple[Choice, ...] = ()
-    crisis: SafetyNet = field(default_factory=SafetyNet)
+    # Taken from the content cache, the net is unpickled when first used: that rebuilds its
+    # indexes and typo reader, some 60 ms of CPU a start need not wait for (a serving process
+    # has its background pool do it as soon as the port is open).
+    safety_net: Unpickled[SafetyNet] = field(default_factory=lambda: Unpickled(SafetyNet()))
+
+    @property
+    def crisis(self) -> SafetyNet:
+        """The safety net that listens to what members write."""
+        return self.safety_net.get()
 
     def sector_label(self, sector_id: str | None) -> str | None:
         """The label of a sector id (the id itself if it was retired)."""
@@ -73,10 +82,12 @@ def load_shareout_content(root: Path, read_yaml: ReadYaml, problem: Problem) -> 
     return ShareoutContent(
         sectors=_choices(form_path, "sectors", form.get("sectors"), problem),
         themes=_choices(form_path, "themes", form.get("themes"), problem),
-        crisis=build_safety_net(
-            crisis_files,
-            lambda where, what: problem(root / "crisis.yml", where, what),
-            model=_word_model(root / CRISIS_MODEL, problem),
+        safety_net=Unpickled(
+            build_safety_net(
+                crisis_files,
+                lambda where, what: problem(root / "crisis.yml", where, what),
+                model=_word_model(root / CRISIS_MODEL, problem),
+            )
         ),
     )
 

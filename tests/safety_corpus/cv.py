@@ -6,7 +6,9 @@ fifth with the bot's own code (``bot/word_model.py``), five times. Share-outs th
 alike (a third of their word pairs shared) stay in one fold, so a near-copy never
 answers for its twin. It prints each category's recall (or false alarms) for the model
 alone and for the rules with the model, at the threshold that keeps the model's own
-false alarms at most ``FALSE_ALARMS``; that threshold is the one ``train.py`` uses.
+false alarms at most ``FALSE_ALARMS``; that threshold is the one ``train.py`` uses. Then
+how often the model, sure a share-out is calm (under ``train.CALM_BELOW``), would overrule
+a rule that fired: on alerts (a loss) and on false alarms (a gain).
 
 The rules were written on the whole tuning part, so "rules and model" here is kinder
 than share-outs nobody tuned for; "model alone" is the figure that tells settings apart.
@@ -25,7 +27,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 from bot.runtime import load_content
 from bot.word_model import GAP, read_word_model
 from tests.safety_corpus.report import cases
-from tests.safety_corpus.train import CONTENT, fit
+from tests.safety_corpus.train import CALM_BELOW, CONTENT, fit
 
 FOLDS = 5
 ALIKE = 0.3  # share-outs sharing this part of their word pairs are near-copies: one fold
@@ -59,14 +61,15 @@ def groups(read: Sequence[Sequence[str]]) -> list[int]:
     return [root(i) for i in range(len(read))]
 
 
-def out_of_fold(read: Sequence[Sequence[str]], alert: Sequence[bool], seed: int = 0) -> list[float]:
-    """Each share-out's probability from a model fitted on the folds it is not in."""
-    scores = [0.0] * len(read)
+def out_of_fold(read: Sequence[Sequence[str]], alert: Sequence[bool], seed: int = 0) -> list[float | None]:
+    """Each share-out's probability from a model fitted on the folds it is not in (None where
+    it holds too few of the model's words for the model to judge)."""
+    scores: list[float | None] = [None] * len(read)
     folds = StratifiedGroupKFold(FOLDS, shuffle=True, random_state=seed)
     for train, test in folds.split(read, alert, groups(read)):
         model = read_word_model(fit([read[i] for i in train], [alert[i] for i in train]))
         for i in test:
-            scores[i] = model.probability(read[i]) if sum(w in model.words for w in read[i]) >= model.min_words else 0.0
+            scores[i] = model.probability(read[i]) if sum(w in model.words for w in read[i]) >= model.min_words else None
     return scores
 
 
@@ -84,10 +87,11 @@ def main() -> None:
     scores = out_of_fold(read, alert)
     alerts = [i for i, a in enumerate(alert) if a]
     calm = [i for i, a in enumerate(alert) if not a]
-    fits = [t for t in THRESHOLDS if rate([s >= t for s in scores], calm) <= FALSE_ALARMS]
+    fits = [t for t in THRESHOLDS if rate([s is not None and s >= t for s in scores], calm) <= FALSE_ALARMS]
     threshold = min(fits) if fits else THRESHOLDS[-1]
-    model = [s >= threshold for s in scores]
-    both = [m or r for m, r in zip(model, ruled)]
+    model = [s is not None and s >= threshold for s in scores]
+    overruled = [r and s is not None and s < CALM_BELOW for r, s in zip(ruled, scores)]
+    both = [(r and not o) or m for m, r, o in zip(model, ruled, overruled)]
     print(f"{FOLDS}-fold cross validation on the tuning part ({len(labelled)} share-outs, "
           f"{len(set(groups(read)))} groups); threshold {threshold} (model's own false alarms at most {FALSE_ALARMS:.0%})\n")
     print("| category | cases | model alone | rules and model |\n| --- | ---: | ---: | ---: |")
@@ -98,6 +102,9 @@ def main() -> None:
     print(f"| **all alerts** | {len(alerts)} | **{rate(model, alerts):.1%}** | **{rate(both, alerts):.1%}** |")
     print(f"| **all quiet: false alarms** | {len(calm)} | **{rate(model, calm):.1%}** | **{rate(both, calm):.1%}** |")
     print(f"\nrules alone: recall {rate(ruled, alerts):.1%}, false alarms {rate(ruled, calm):.1%}")
+    print(f"the model sure it is calm (under {CALM_BELOW}) where a rule fired: {sum(overruled[i] for i in alerts)} "
+          f"of {sum(ruled[i] for i in alerts)} alerts the rules heard, {sum(overruled[i] for i in calm)} of "
+          f"{sum(ruled[i] for i in calm)} false alarms")
 
 
 if __name__ == "__main__":

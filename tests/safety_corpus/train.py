@@ -31,7 +31,9 @@ from tests.safety_corpus.report import CORPUS, cases
 
 CONTENT = CORPUS.parent.parent / "content"
 STRENGTH = 30.0  # LogisticRegression's C: little regularisation, as the corpus is small
-THRESHOLD = 0.89  # the probability at which the model speaks up (the cross validation's choice)
+TOLERANCE = 1e-6  # when the solver may stop
+THRESHOLD = 0.86  # the probability at which the model speaks up (the cross validation's choice)
+CALM_BELOW = 0.05  # under this the model overrules a rule: it is sure the share-out is calm (cv.py counts what that costs)
 MIN_WORDS = 8  # a short text is the rules' to judge: on three words, one word decides the model
 GRAM_SIZES = (3, 5)  # character n-grams from three to five letters (a word's edges count as letters)
 GRAM_SCALE = 0.5  # the letters' block's weight beside the words' block
@@ -81,6 +83,7 @@ class Fitted:
             "Written by `python -m tests.safety_corpus.train`; do not edit by hand. Delete this file to let the "
             "rules listen alone.",
             "threshold": threshold,
+            "calm_below": CALM_BELOW,
             "intercept": round(float(self.regression.intercept_[0]), DIGITS),
             "min_words": MIN_WORDS,
             "gram_sizes": list(GRAM_SIZES),
@@ -111,7 +114,9 @@ def fit(read: Sequence[Sequence[str]], alert: Sequence[bool], threshold: float =
 
 
 def _fit(by_word: TfidfVectorizer, by_letter: TfidfVectorizer, read: Sequence[Sequence[str]], alert: Sequence[bool]) -> Fitted:
-    regression = LogisticRegression(C=STRENGTH, max_iter=5000, class_weight="balanced")
+    # Run to a tight tolerance: at the default (1e-4) the solver stopped after 17 iterations,
+    # short of the fit, and cross validation scored a little lower.
+    regression = LogisticRegression(C=STRENGTH, max_iter=5000, class_weight="balanced", tol=TOLERANCE)
     regression.fit(_features(by_word.fit_transform(read), by_letter.fit_transform(read)), list(alert))
     return Fitted(by_word, by_letter, regression)
 

@@ -1,0 +1,132 @@
+"""The safety net's quick paths read a text exactly as the plain way of reading it does.
+
+Folding reads words and marks in one pass, each index tries a pattern only on the
+sentences that can hold a match, and the word model sums its terms in C; each is checked
+here against the plain reading it replaces (a regular expression per sentence, every
+pattern searched over the whole line, the model's tables summed feature by feature), on
+tuning share-outs, long share-outs made of them and texts chosen to be awkward.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+import unicodedata
+from bisect import bisect_left
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from bot.memo import Memo
+from bot.runtime import load_content
+from bot.safety import CLAUSE, SENTENCE, _Line, _tokens
+from bot.word_model import letter_features, word_features
+from tests.safety_corpus.report import cases
+
+CONTENT = Path(__file__).parent.parent / "content"
+
+AWKWARD = [
+    "", " ", "...", "?!", "\n\n", ":", "a:b", 'x":y', "I can\u2019t go on", "I CAN'T GO ON", "N\u00e3o aguento mais viver",
+    "ya no aguanto m\u00e1s.", "I want to die \u2014 really", "I want - - - to die", "I want to die (not really)",
+    "I want -\nto die", "I want\n- to die", "\u00abquiero morir\u00bb", "\u201cI want to die\u201d she said",
+    'she said: "I want to kill myself"', "\ufb01ne, I want to di\u0301e",
+    "\uff49 \uff57\uff41\uff4e\uff54 \uff54\uff4f \uff44\uff49\uff45",
+    "Stra\u00dfe | I want to die", "i feel sucidal today", "KMS!!!", "I'm not suicidal", "killing it at work",
+    "took 30 pills", "when I was 16 I wanted to die", "I still want to die", "kill " * 200, "die. " * 200,
+    "I\tam\t-\tdone", "I\u00a0want\u00a0to\u00a0die", "i want to die;;;; really", "\U0001f602 I want to die \U0001f602",
+    "I\u2028want to die", "I've given up. On everything.", "i have just given up. not on life",
+    "gave up. on myself. gave up. on life", "given up\non life", "selfharming again", "autolesiones otra vez",
+    "me automutilo", "he molested her", "self-harm", "the student's note said she wants to die",
+]
+
+
+@pytest.fixture(scope="module")
+def net():
+    return load_content(CONTENT).shareout.crisis
+
+
+@pytest.fixture(scope="module")
+def texts():
+    """Every seventh tuning share-out, a dozen long ones made of several, and the awkward texts."""
+    tuning = [case.text for case in cases("tuning")]
+    rng = random.Random(5)
+    long = [" ".join(rng.sample(tuning, 14))[:2000] for _ in range(12)]
+    return tuning[::7] + long + AWKWARD
+
+
+def plain_tokens(text: str) -> list[str]:
+    """Folding as it was first written: each sentence split off, then its clause marks and words."""
+    text = re.sub(r"(?<=\w)['\u2019\u02bc`](?=\w)", "", text.casefold())
+    text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    text = re.sub(r"[\"'\u2018\u2019\u201c\u201d\u00ab\u00bb`]", ' " ', text)
+    tokens: list[str] = []
+    for sentence in re.split(r"[.!?;\n\u2026]+|(?<!\w):(?!\w)", text):
+        words = re.findall(r"[0-9a-z]+|,|\"", re.sub(r",|\s[-\u2013\u2014]\s|\(|\)", f" {CLAUSE} ", sentence))
+        if words:
+            tokens += [*words, SENTENCE]
+    return tokens
+
+
+def test_folding_in_one_pass_reads_as_sentence_by_sentence(texts):
+    rng = random.Random(9)
+    signs = list("ab z09 .!?;:\n\t\r\u2026,-\u2013\u2014()\"'\u2018\u2019\u201c\u201d\u00ab\u00bb`\u02bc")
+    signs += list("|#_\u00e9\u0301\u00df\u2028\x85\xa0")
+    shuffled = ["".join(rng.choice(signs + ["  ", " - ", "word"]) for _ in range(rng.randint(0, 30))) for _ in range(5000)]
+    for text in texts + shuffled:
+        assert _tokens(text) == plain_tokens(text), repr(text)
+
+
+def whole_line_matches(line: _Line, patterns) -> dict[int, list[tuple[int, int]]]:
+    """Every pattern searched over the whole line, as the index does without its shortcuts."""
+    found = {}
+    for i, pattern in enumerate(patterns):
+        starts = line.starts
+        spans = [(bisect_left(starts, m.start()), bisect_left(starts, m.end())) for m in pattern.regex.finditer(line.text)]
+        if spans:
+            found[i] = spans
+    return found
+
+
+def test_each_index_finds_what_searching_the_whole_line_finds(net, texts):
+    for text in texts:
+        tokens = list(map(net._spelling.__getitem__, _tokens(text)))
+        line, blanked = _Line(tokens), net._read(tokens)
+        assert net._quiet_index.matches(line) == whole_line_matches(line, net.quiet), text
+        for index in (net._rule_index, net._past_index, net._now_index):
+            assert index.matches(blanked) == whole_line_matches(blanked, index.patterns), text
+
+
+def plain_probability(model, words: list[str]) -> float:
+    """The model's probability summed feature by feature from its tables, as scikit-learn scores."""
+    z, dot, square = model.intercept, 0.0, 0.0
+    for feature, n in Counter(word_features(words)).items():
+        if feature in model.words:
+            idf, weight = model.words[feature]
+            value = (1 + math.log(n)) * idf
+            dot, square = dot + value * weight, square + value * value
+    if square:
+        z += dot / math.sqrt(square)
+    grams = {g for word in words for g in letter_features(word, model.gram_sizes) if g in model.grams}
+    if grams:
+        lean = sum(idf * weight for idf, weight in map(model.grams.__getitem__, grams))
+        z += model.gram_scale * lean / math.sqrt(sum(idf * idf for idf, _ in map(model.grams.__getitem__, grams)))
+    return 1 / (1 + math.exp(-z))
+
+
+def test_the_word_model_scores_as_its_tables_say(net, texts):
+    model = net.model
+    for text in texts:
+        words = net.words_for_model(text)
+        assert model.probability(words) == pytest.approx(plain_probability(model, words), abs=1e-12), text
+        held = sum(word in model.words for word in words)
+        assert model.leans(words) == (held >= model.min_words and plain_probability(model, words) >= model.threshold)
+
+
+def test_a_memo_remembers_up_to_its_limit_then_starts_over():
+    calls: list[int] = []
+    memo = Memo(lambda n: calls.append(n) or n * n, limit=3)
+    assert [memo[n] for n in (1, 2, 1, 3, 2)] == [1, 4, 1, 9, 4]
+    assert calls == [1, 2, 3]
+    assert memo[4] == 16 and len(memo) == 1  # full: it started over
