@@ -1,17 +1,22 @@
 """The Bolt app factory: one Bolt ``App``, the core in every request's context, and every
-feature's listeners registered."""
+feature's listeners registered; and :func:`dispatch_signed`, the one way a signed request
+reaches them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Mapping
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
 
 import handlers
+from bot import slack_shape
 from bot.runtime import Heart
 from bot.slack_client import web_client
 from handlers.common import HEART
+
+log = logging.getLogger(__name__)
 
 
 def create_app(heart: Heart, *, token: str | None = None, signing_secret: str | None = None) -> App:
@@ -29,6 +34,10 @@ def create_app(heart: Heart, *, token: str | None = None, signing_secret: str | 
         client=client,
         signing_secret=signing_secret or heart.settings.signing_secret,
         process_before_response=True,
+        # Every request over HTTP comes through dispatch_signed, which checks its signature
+        # before anything reads the body (Bolt's own check would compute the same HMAC again);
+        # Socket Mode's requests carry none (Bolt never checks them).
+        request_verification_enabled=False,
         # Bolt answers url_verification and ssl_check itself, and 404s what no listener
         # matches; the catch-all in handlers.errors turns unknown commands into a reply.
     )
@@ -50,3 +59,23 @@ class _CoreInContext(Middleware):
     def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:
         req.context[HEART] = self.heart
         return next()
+
+
+def dispatch_signed(app: App, raw: str, headers: Mapping[str, str], signing_secret: str, query: str = "") -> BoltResponse:
+    """A request that says it comes from Slack over HTTP: refused, or answered by ``app``.
+
+    The one way such a request reaches the listeners (the web server and the offline shell both
+    come through here): first its signature over the raw body (401 when it is missing, wrong or
+    over five minutes old), then the shape Slack's bodies have (400, :mod:`bot.slack_shape`),
+    then Bolt, which does not check the signature again.
+
+    :param headers: the request's headers, named as Bolt names them (``x-slack-signature``).
+    """
+    if not slack_shape.verified(raw, headers.get("x-slack-request-timestamp"), headers.get("x-slack-signature"), signing_secret):
+        log.info("refused a request with an invalid or expired signature")
+        return BoltResponse(status=401, body={"error": "invalid request"})
+    if problem := slack_shape.problem(raw, headers.get("content-type")):
+        # Not a body Slack sends: refused before Bolt reads it (Bolt would fail with a 500).
+        log.info("refused a malformed request: %s", problem)
+        return BoltResponse(status=400, body={"error": "malformed request"})
+    return app.dispatch(BoltRequest(body=raw, query=query, headers=dict(headers)))

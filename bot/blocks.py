@@ -6,6 +6,7 @@ serialised; :class:`Message` adds the per-message ones (50 blocks, text length).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,6 +56,10 @@ class Message:
             "blocks": [block.to_dict() for block in self.blocks],
             "response_type": "in_channel" if self.in_channel else "ephemeral",
         }
+
+    def to_json(self) -> str:
+        """:meth:`to_dict` as JSON text, encoded as Bolt encodes an acknowledgement."""
+        return json.dumps(self.to_dict())
 
     def to_response(self, *, replace_original: bool = False) -> dict[str, Any]:
         """The message for a response_url post (Bolt's ``respond``), replacing the

@@ -18,7 +18,7 @@ import queue
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 
 import sqlite_utils
@@ -161,8 +161,13 @@ def write(db: sqlite_utils.Database, batch: Sequence[Event], zone: tzinfo) -> bo
     """
     named = [event for event in batch if event.user_id is not None]
     first = coarse.next_id(db, "events")
-    rows = ({**asdict(event), "hit": _hit(event.hit), "id": first + n} for n, event in enumerate(named))
-    db["events"].insert_all(rows, batch_size=EventRecorder.BATCH)
+    # A plain INSERT into the table the migrations made: every request that counts something
+    # comes through here, and sqlite-utils' generic insert_all (a copy of each event, each value
+    # prepared for JSON) cost more than SQLite's own work.
+    db.conn.executemany(
+        "insert into events (id, at, kind, user_id, subject, query, hit) values (?, ?, ?, ?, ?, ?, ?)",
+        [(first + n, e.at, e.kind, e.user_id, e.subject, e.query, _hit(e.hit)) for n, e in enumerate(named)],
+    )
     unnamed = [event for event in batch if event.user_id is None]
     _rewrite(db, [(e.kind, e.subject, e.query, _hit(e.hit), _day(e.at, zone)) for e in unnamed])
     return bool(unnamed)

@@ -403,14 +403,18 @@ class SafetyNet:
         return line.with_tokens(blanked)
 
     def _past(self, line: _Line) -> set[int]:
-        """The sentences told of another time or asked about, and not brought back to now."""
-        past = self._sentences_matched(line, self._past_index)
-        return past - self._sentences_matched(line, self._now_index) if past else past
-
-    @staticmethod
-    def _sentences_matched(line: _Line, index: _Index) -> set[int]:
-        """The sentences in which any of the patterns of ``index`` matches."""
-        return {line.sentence_of(start) for spans in index.matches(line).values() for start, _ in spans}
+        """The sentences told of another time or asked about, and not brought back to now (by
+        words of now outside the words of the past: "ten years ago this week" stays past)."""
+        then = [span for spans in self._past_index.matches(line).values() for span in spans]
+        if not then:
+            return set()
+        now = {
+            line.sentence_of(start)
+            for spans in self._now_index.matches(line).values()
+            for start, end in spans
+            if not any(first <= start and end <= last for first, last in then)
+        }
+        return {line.sentence_of(start) for start, _ in then} - now
 
     def _cleared(self, line: _Line) -> bool:
         """True when the text tells a worry about someone else as checked and cleared, and

@@ -10,9 +10,9 @@ waitress reads each request whole in its event loop (one thread watches every co
 and only then hands it to one of its :data:`THREADS` threads, so such a client costs a
 socket, never a thread; a connection silent for :data:`IDLE_SECONDS` is closed. A body
 declared larger than :data:`MAX_BODY_BYTES` is refused with 413 before any of it is read
-(a chunked one as soon as it grows past the cap). What remains is checked in this order,
-each step before anything costlier: the signature over the raw bytes (401), the shape
-Slack's bodies have (400, :mod:`bot.slack_shape`), then Bolt.
+(a chunked one as soon as it grows past the cap). What remains goes through
+:func:`bot.app.dispatch_signed`, each step before anything costlier: the signature over the
+raw bytes (401), the shape Slack's bodies have (400, :mod:`bot.slack_shape`), then Bolt.
 
 One process, the event loop and its threads: one reminder scheduler.
 """
@@ -30,10 +30,9 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import waitress
-from slack_bolt import App, BoltRequest
+from slack_bolt import App
 
-from bot import slack_shape
-from bot.app import create_app
+from bot.app import create_app, dispatch_signed
 from bot.config import Settings
 from bot.runtime import Content, Heart, build_heart, health
 from bot.sessions import feeds
@@ -85,15 +84,7 @@ class SlackFront:
         if length >= MAX_BODY_BYTES:  # waitress refuses these itself; kept for any other server
             return _json(413, {"error": "request too large"})
         raw = environ["wsgi.input"].read(length).decode("utf-8", "replace")
-        headers = _headers(environ)
-        if not slack_shape.verified(raw, headers.get("x-slack-request-timestamp"), headers.get("x-slack-signature"), self._secret):
-            log.info("refused a request with an invalid or expired signature")
-            return _json(401, {"error": "invalid request"})
-        if problem := slack_shape.problem(raw, environ.get("CONTENT_TYPE")):
-            # Not a body Slack sends: refused before Bolt reads it (Bolt would fail with a 500).
-            log.info("refused a malformed request: %s", problem)
-            return _json(400, {"error": "malformed request"})
-        response = self.bolt_app.dispatch(BoltRequest(body=raw, query=environ.get("QUERY_STRING", ""), headers=headers))
+        response = dispatch_signed(self.bolt_app, raw, _headers(environ), self._secret, environ.get("QUERY_STRING", ""))
         answer_headers = [(name, value) for name, values in response.headers.items() for value in values]
         return response.status, answer_headers, response.body.encode()
 

@@ -17,6 +17,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from slack_bolt import BoltResponse
+
 from bot.runtime import Heart
 from handlers.errors import handle_error
 from handlers.payloads import Click
@@ -41,6 +43,16 @@ def after_ack(context: Mapping[str, Any], body: dict[str, Any], work: Callable[[
     """
     respond = context.get("respond")
     heart_of(context).background.submit(work, on_error=lambda error: handle_error(error, body, None, respond))
+
+
+def reply_json(body: str) -> BoltResponse:
+    """The acknowledgement carrying ``body``, a reply already encoded as Slack's JSON.
+
+    A listener returns it rather than calling ``ack``: Bolt sends the response a listener
+    returns as the acknowledgement, as it is, where ``ack(a dict)`` would encode the reply
+    again; so a reply that reads the same for everyone is encoded once, not per request.
+    """
+    return BoltResponse(status=200, body=body)
 
 
 def utc_now() -> datetime:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App, BoltContext, BoltResponse, Respond
 
 from bot import events
 from bot.blocks import Message, notice
@@ -14,7 +13,7 @@ from bot.library.entries import GlossaryEntry
 from bot.library.glossary import Outcome, match_category
 from bot.runtime import Heart
 from bot.text import escape, normalize
-from handlers.common import after_ack, heart_of
+from handlers.common import after_ack, heart_of, reply_json
 from handlers.payloads import Click, Command
 
 
@@ -25,8 +24,8 @@ def register(app: App) -> None:
     app.action(blocks.SHARE_ACTION)(glossary_share_clicked)
 
 
-def glossary_command(ack: Ack, command: dict, context: BoltContext) -> None:
-    """/glossary: help, the list (of a category), or a lookup."""
+def glossary_command(ack: Ack, command: dict, context: BoltContext) -> BoltResponse | None:
+    """/glossary: help, the list (of a category), or a lookup (returned as the acknowledgement)."""
     heart = heart_of(context)
     request = Command.from_payload(command)
     if request.verb in ("", "help"):
@@ -34,7 +33,8 @@ def glossary_command(ack: Ack, command: dict, context: BoltContext) -> None:
     elif request.verb == "list":
         ack(_list_reply(heart, request.rest).to_dict())
     else:
-        ack(_lookup_reply(heart, request.text, request.user_id))
+        return reply_json(_lookup_reply(heart, request.text, request.user_id))
+    return None
 
 
 def glossary_lookup_clicked(ack: Ack, action: dict, body: dict, respond: Respond, context: BoltContext) -> None:
@@ -72,7 +72,7 @@ def _entry_or_apology(heart: Heart, click: Click, respond: Respond) -> GlossaryE
     return entry
 
 
-def _lookup_reply(heart: Heart, typed: str, user_id: str) -> dict[str, Any]:
+def _lookup_reply(heart: Heart, typed: str, user_id: str) -> str:
     lookup = heart.glossary.lookup(typed, crisis=heart.content.shareout.crisis.is_crisis_topic(typed))
     # A miss keeps no entry; a choice or a suggestion keeps the first entry offered, so the
     # coordinators' backlog tells "not found" from "answered with low confidence".

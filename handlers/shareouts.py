@@ -150,9 +150,10 @@ def _save_held(heart: Heart, click: Click, respond: Respond) -> None:
         return
     key, text = held
     draft = Draft(text)
-    saved = _save_quick(heart, draft, click.user_id, key).result()
-    message, crisis = _confirm_quick(heart, draft, saved, click.channel_id)
-    respond(message.to_response(replace_original=True))
+    saving = _save_quick(heart, draft, click.user_id, key)
+    crisis = heart.content.shareout.crisis.hears(draft.text)
+    saved = saving.result()
+    respond(_confirm_quick(heart, saved, crisis, click.channel_id).to_response(replace_original=True))
     if saved.created:
         _count_safety_net(heart, crisis)
 
@@ -293,11 +294,12 @@ def _quick_shareout(heart: Heart, ack: Ack, respond: Respond, request: Command, 
         ack(blocks.check_first_message(draft.text, concerns, _hold(key, draft.text)).to_dict())
         return
     saving = _save_quick(heart, draft, request.user_id, key)
+    # The safety net reads the text while the share-out is written and synced to disk.
+    crisis = heart.content.shareout.crisis.hears(draft.text)
 
     def confirm(deliver: Callable[[Message], object]) -> None:
         saved = saving.result()
-        message, crisis = _confirm_quick(heart, draft, saved, request.channel_id)
-        deliver(message)
+        deliver(_confirm_quick(heart, saved, crisis, request.channel_id))
         if saved.created:
             _count_safety_net(heart, crisis)
 
@@ -313,13 +315,10 @@ def _save_quick(heart: Heart, draft: Draft, user_id: str, key: str) -> Future[co
     return core.save(heart.commits, draft, owner_of(heart, user_id), request_key=key, now=utc_now(), zone=heart.settings.tz)
 
 
-def _confirm_quick(
-    heart: Heart, draft: Draft, saved: core.Saved, channel_id: str | None
-) -> tuple[Message, safety.Concern | None]:
-    """A saved quick share-out's confirmation, and what the safety net heard in it."""
-    crisis = heart.content.shareout.crisis.hears(draft.text)
+def _confirm_quick(heart: Heart, saved: core.Saved, crisis: safety.Concern | None, channel_id: str | None) -> Message:
+    """A saved quick share-out's confirmation, with the safety net's note when it heard ``crisis``."""
     described = core.describe(heart.store, heart.content.shareout, saved.shareout, channel_id)
-    return blocks.confirmation_message(described, **_safety_note(heart, crisis)), crisis
+    return blocks.confirmation_message(described, **_safety_note(heart, crisis))
 
 
 def _hold(key: str, text: str) -> str | None:
@@ -368,13 +367,13 @@ def _submit(heart: Heart, ack: Ack, client: WebClient, submission: Submission, c
     # A busy database: the form shows "saving" at once, and the outcome when it is written.
     answer = ack_budget.FormAnswer(ack, client, submission.view_id, context, body)
     writing = ack_budget.start(lambda: _write(heart, submission, draft, owner, current, now))
+    crisis = content.crisis.hears(draft.text)  # read while the share-out is written
 
     def written() -> None:
         shareout, changed = writing.result()
         if shareout is None:  # deleted from another window a moment ago
             answer.show(blocks.notice_view(GONE))
             return
-        crisis = content.crisis.hears(draft.text)
         described = core.describe(store, content, shareout, state.channel)
         answer.show(blocks.confirmation_view(described, edited=current is not None, **_safety_note(heart, crisis)))
         if changed:  # not a repeat of a request already saved

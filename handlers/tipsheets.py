@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App, BoltContext, BoltResponse, Respond
 
 from bot import events
 from bot.blocks import notice
 from bot.library import tipsheet_blocks as blocks
 from bot.runtime import Heart
-from handlers.common import after_ack, heart_of
+from handlers.common import after_ack, heart_of, reply_json
 from handlers.payloads import Click, Command
 
 
@@ -20,22 +20,23 @@ def register(app: App) -> None:
     app.action(re.compile(rf"^({blocks.OPEN_ACTION}|{blocks.SHARE_ACTION})(:|$)"))(tipsheet_clicked)
 
 
-def tipsheet_command(ack: Ack, command: dict, context: BoltContext) -> None:
-    """/tipsheet: the list, or the sheet the member named."""
+def tipsheet_command(ack: Ack, command: dict, context: BoltContext) -> BoltResponse | None:
+    """/tipsheet: the list, or the sheet the member named (a whole sheet's first page is returned
+    as the acknowledgement)."""
     heart = heart_of(context)
     request = Command.from_payload(command)
     if request.verb in ("", "list", "help"):
         ack(blocks.list_message(heart.tipsheets.sheets).to_dict())
-        return
+        return None
     found = heart.tipsheets.find(request.text, crisis=heart.content.shareout.crisis.is_crisis_topic(request.text))
     if found.sheet is None:
         ack(blocks.not_found_message(request.text, heart.tipsheets.sheets, found.candidates).to_dict())
-        return
+        return None
     heart.record(events.Event(events.TIPSHEET_VIEW, request.user_id, found.sheet.slug))
     if found.section:
         ack(blocks.section_message(found.sheet, found.section).to_dict())
-    else:
-        ack(blocks.sheet_reply(found.sheet))
+        return None
+    return reply_json(blocks.sheet_reply(found.sheet))
 
 
 def tipsheet_clicked(ack: Ack, action: dict, body: dict, respond: Respond, context: BoltContext) -> None:

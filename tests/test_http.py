@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 import time
 
+from bot.app import create_app, dispatch_signed
 from bot.offline import slack_requests
-from bot.offline.server import SIGNING_SECRET, http
+from bot.offline.server import BOT_TOKEN, SIGNING_SECRET, http
+from bot.runtime import build_heart
 from tests.support.forms import events_written, query
 
 
@@ -38,6 +41,26 @@ def test_a_request_older_than_five_minutes_is_refused(server, slack):
 def test_a_request_without_signature_headers_is_refused(server, slack):
     body = slack_requests.command_body("/glossary", "tic", user_id="UFORGED", response_url="x")
     refused_and_nothing_done(server, slack, http("POST", server.url + "/slack/events", body, {"Content-Type": slack_requests.FORM}))
+
+
+def test_the_one_way_into_bolt_checks_the_signature_bolt_no_longer_checks(settings, slack):
+    """Bolt runs without its own signature check: the web server and the shell both come in through
+    dispatch_signed, which refuses an unsigned or forged request before any listener runs."""
+    heart = build_heart(dataclasses.replace(settings, bot_token=BOT_TOKEN, slack_api_url=slack.api_url))
+    try:
+        app = create_app(heart, signing_secret=SIGNING_SECRET)
+        body = slack_requests.command_body("/glossary", "tic", user_id="UFORGED", response_url="x")
+        forged = {k.lower(): v for k, v in slack_requests.signed_headers("not-the-secret", body).items()}
+        stale = {k.lower(): v for k, v in slack_requests.signed_headers(SIGNING_SECRET, body, timestamp=int(time.time()) - 301).items()}
+        for headers in ({"content-type": slack_requests.FORM}, forged, stale):
+            assert dispatch_signed(app, body, headers, SIGNING_SECRET).status == 401
+        heart.recorder.flush()
+        assert heart.store.db.execute("select count(*) from events").fetchone() == (0,)
+        signed = {k.lower(): v for k, v in slack_requests.signed_headers(SIGNING_SECRET, body).items()}
+        answer = dispatch_signed(app, body, signed, SIGNING_SECRET)
+        assert answer.status == 200 and "Trauma-informed" in answer.body
+    finally:
+        heart.close()
 
 
 def test_url_verification_echoes_the_challenge(server):

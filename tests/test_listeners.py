@@ -57,26 +57,25 @@ def command(name: str, text: str = "", user: str = MEMBER) -> dict[str, Any]:
 
 def test_a_glossary_lookup_answers_in_the_ack_and_counts_the_lookup(heart, context):
     ack = Recorder()
-    glossary.glossary_command(ack=ack, command=command("/glossary", "trauma informed approach"), context=context)
-    assert "Trauma-informed approach" in ack.text
+    answer = glossary.glossary_command(ack=ack, command=command("/glossary", "trauma informed approach"), context=context)
+    # The reply is the response the listener returns, which Bolt sends as the acknowledgement.
+    assert answer.status == 200 and "Trauma-informed approach" in answer.body and not ack.calls
     heart.recorder.flush()
     rows = heart.store.db.execute("select kind, user_id, subject, hit from events").fetchall()
     assert rows == [("glossary_lookup", MEMBER, "trauma-informed-approach", 1)]
 
 
 def test_a_glossary_miss_says_so_plainly_and_is_counted_for_coordinators(heart, context):
-    ack = Recorder()
-    glossary.glossary_command(ack=ack, command=command("/glossary", "zoom fatigue"), context=context)
-    assert "doesn't have" in ack.text and "Coordinators will see this search" in ack.text
+    answer = glossary.glossary_command(ack=Recorder(), command=command("/glossary", "zoom fatigue"), context=context)
+    assert "doesn't have" in answer.body and "Coordinators will see this search" in answer.body
     heart.recorder.flush()
     rows = heart.store.db.execute("select subject, query, hit from events").fetchall()
     assert rows == [(None, "zoom fatigue", 0)]
 
 
 def test_a_suggestion_is_counted_as_answered_with_low_confidence(heart, context):
-    ack = Recorder()
-    glossary.glossary_command(ack=ack, command=command("/glossary", "stress"), context=context)
-    assert "not sure" in ack.text
+    answer = glossary.glossary_command(ack=Recorder(), command=command("/glossary", "stress"), context=context)
+    assert "not sure" in answer.body
     heart.recorder.flush()
     ((subject, hit),) = heart.store.db.execute("select subject, hit from events").fetchall()
     assert subject is not None and hit == 0

@@ -4,7 +4,6 @@ quick links to the library."""
 from __future__ import annotations
 
 import functools
-from typing import Any
 
 from slack_sdk.models.blocks import Block, DividerBlock
 
@@ -96,17 +95,15 @@ def sheet_message(sheet: TipSheet, page: int = 1, *, shared_by: str | None = Non
     return Message(text=text, blocks=blocks)
 
 
-def sheet_reply(sheet: TipSheet) -> dict[str, Any]:
-    """The reply to ``/tipsheet NAME``: the sheet's first page, as Slack's JSON."""
-    # A fresh top level each time: Bolt rewrites the keys of the reply it is given.
-    return dict(_first_page(sheet))
-
-
 @functools.lru_cache(maxsize=128)
-def _first_page(sheet: TipSheet) -> dict[str, Any]:
-    # A sheet reads the same for every member and never changes while the bot runs;
-    # building and validating its blocks was most of the work of answering.
-    return sheet_message(sheet).to_dict()
+def sheet_reply(sheet: TipSheet) -> str:
+    """The reply to ``/tipsheet NAME``: the sheet's first page, as Slack's JSON text.
+
+    A sheet reads the same for every member and never changes while the bot runs, so this is
+    built, validated and encoded once: building and validating its blocks was most of the work
+    of answering, and encoding its 4 kB of JSON again a good part of what was left.
+    """
+    return sheet_message(sheet).to_json()
 
 
 def resources_blocks(tipsheet_titles: list[str]) -> list[Block]:

@@ -26,8 +26,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from slack_bolt import App, BoltRequest
+from slack_bolt import App
 
+from bot.app import create_app, dispatch_signed
 from bot.claims import Claims
 from bot.config import Settings
 from bot.offline import slack_requests
@@ -71,8 +72,6 @@ class OfflineSlack:
     """Dispatches Slack-shaped requests to the bot in-process, as one member."""
 
     def __init__(self, heart: Heart, user_id: str, local_slack: LocalSlack, files_dir: Path | None = None):
-        from bot.app import create_app
-
         self.heart = heart
         self.user_id = user_id
         self.local = local_slack
@@ -193,7 +192,7 @@ class OfflineSlack:
     def _dispatch(self, body: str, *, pressed: tuple[str, ...] = ()) -> tuple[dict[str, Any], list[Reply]]:
         seen = len(self.local.calls)
         headers = slack_requests.signed_headers(self._secret, body)
-        response = self.app.dispatch(BoltRequest(body=body, headers={k.lower(): v for k, v in headers.items()}))
+        response = dispatch_signed(self.app, body, {k.lower(): v for k, v in headers.items()}, self._secret)
         self.heart.background.wait()  # what the request goes on to do after its ack shows too
         replies: list[Reply] = []
         acked: dict[str, Any] = {}
