@@ -346,7 +346,12 @@ class SafetyNet:
         return type(self), tuple(getattr(self, f.name) for f in fields(self) if f.init)
 
     def hears(self, text: str) -> Concern | None:
-        """What the rules hear in ``text``: a concern, or None when it stays quiet."""
+        """What the safety net hears in ``text``: a concern, or None when it stays quiet.
+
+        The rules listen first; the word model keeps a rule quiet only where it is sure the
+        whole share-out is calm, and listens itself where no rule fired. A worry about someone
+        else told as checked and cleared is set aside; what the writer says of themselves never is.
+        """
         tokens = list(map(self._spelling.__getitem__, _tokens(text)))
         line = self._read(tokens)
         past = self._past(line)
@@ -432,7 +437,7 @@ class SafetyNet:
             others = {line.sentence_of(start) for rule, start, end in heard if self._about(tokens, start, end, rule)[0] is Who.OTHER}
             if not others:
                 return heard
-            if others <= past:  # nothing left to set aside (the model hears the whole text)
+            if others <= past:  # nothing left to set aside: the model heard the whole text, whose start is set aside
                 return [found for found in heard if self._about(tokens, found[1], found[2], found[0])[0] is not Who.OTHER]
             past = past | others
             heard = self._heard(line, past) or self._leaning(line, past)
