@@ -434,16 +434,17 @@ class SafetyNet:
         """What is still heard once the sentences heard about someone else are set aside, as
         told of the past: a rule hears only its first span, so it listens again without them."""
         while heard:
-            others = {line.sentence_of(start) for rule, start, end in heard if self._who_of(tokens, start, end, rule) is Who.OTHER}
+            theirs = [found for found in heard if self._who_of(tokens, *found) is Who.OTHER]
+            others = {line.sentence_of(start) for _, start, _ in theirs}
             if not others:
                 return heard
             if others <= past:  # nothing left to set aside: the model heard the whole text, whose start is set aside
-                return [(rule, start, end) for rule, start, end in heard if self._who_of(tokens, start, end, rule) is not Who.OTHER]
+                return [found for found in heard if found not in theirs]
             past = past | others
             heard = self._heard(line, past) or self._leaning(line, past)
         return heard
 
-    def _who_of(self, tokens: list[str], start: int, end: int, rule: Rule) -> Who:
+    def _who_of(self, tokens: list[str], rule: Rule, start: int, end: int) -> Who:
         return self._about(tokens, start, end, rule)[0]
 
     def _leaning(self, line: _Line, past: set[int]) -> list[tuple[Rule, int, int]]:
