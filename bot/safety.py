@@ -547,8 +547,15 @@ class SafetyNet:
         """How often ``tokens`` name the writer, and how often someone else (as :meth:`_voice` counts)."""
         people = self.people
         mine = others = 0
+        quoted = False
         for i, token in enumerate(tokens):
+            if token == QUOTE:
+                quoted = not quoted
+                continue
             if token in people.objects or token in people.possessive:
+                continue
+            if quoted and token in people.self_words:
+                others += 1  # "I" in someone's quoted words is them
                 continue
             if token in people.self_words and _beside(tokens, i, people.reporting):
                 continue  # the "me" of "she told me" is the listener
