@@ -346,7 +346,12 @@ class SafetyNet:
         return type(self), tuple(getattr(self, f.name) for f in fields(self) if f.init)
 
     def hears(self, text: str) -> Concern | None:
-        """What the rules hear in ``text``: a concern, or None when it stays quiet."""
+        """What the safety net hears in ``text``: a concern, or None when it stays quiet.
+
+        The rules listen first; the word model keeps a rule quiet only where it is sure the
+        whole share-out is calm, and listens itself where no rule fired. A worry about someone
+        else told as checked and cleared is set aside; what the writer says of themselves never is.
+        """
         tokens = list(map(self._spelling.__getitem__, _tokens(text)))
         line = self._read(tokens)
         past = self._past(line)
@@ -429,14 +434,18 @@ class SafetyNet:
         """What is still heard once the sentences heard about someone else are set aside, as
         told of the past: a rule hears only its first span, so it listens again without them."""
         while heard:
-            others = {line.sentence_of(start) for rule, start, end in heard if self._about(tokens, start, end, rule)[0] is Who.OTHER}
+            theirs = [found for found in heard if self._who_of(tokens, *found) is Who.OTHER]
+            others = {line.sentence_of(start) for _, start, _ in theirs}
             if not others:
                 return heard
-            if others <= past:  # nothing left to set aside (the model hears the whole text)
-                return [found for found in heard if self._about(tokens, found[1], found[2], found[0])[0] is not Who.OTHER]
+            if others <= past:  # nothing left to set aside: the model heard the whole text, whose start is set aside
+                return [found for found in heard if found not in theirs]
             past = past | others
             heard = self._heard(line, past) or self._leaning(line, past)
         return heard
+
+    def _who_of(self, tokens: list[str], rule: Rule, start: int, end: int) -> Who:
+        return self._about(tokens, start, end, rule)[0]
 
     def _leaning(self, line: _Line, past: set[int]) -> list[tuple[Rule, int, int]]:
         """The word model's judgement, when the rules heard nothing: it hears how words lean
@@ -867,7 +876,8 @@ def _deletions(word: str) -> set[str]:
 Problem = Callable[[str, str], None]  # (where, what is wrong)
 RULE_FIELDS = {"id", "category", "about", "say", "together", "examples"}
 FILE_FIELDS = {
-    "reviewed", "language", "words", "people", "negation", "clause_breaks", "quiet", "past", "now", "cleared", "doubt", "topics", "rules"
+    *("reviewed", "language", "words", "people", "negation", "clause_breaks"),
+    *("quiet", "past", "now", "cleared", "doubt", "topics", "rules"),
 }
 PEOPLE_FIELDS = {"self", "other", "children", "reporting", "possessive", "objects"}
 

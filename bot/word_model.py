@@ -25,7 +25,10 @@ from typing import Any
 
 from bot.memo import Memo
 
-MODEL_FIELDS = {"about", "trained_on", "threshold", "calm_below", "intercept", "min_words", "words", "grams", "gram_sizes", "gram_scale"}
+MODEL_FIELDS = {
+    *("about", "trained_on", "threshold", "calm_below", "intercept", "min_words"),
+    *("words", "grams", "gram_sizes", "gram_scale"),
+}
 GAP = "|"  # a mark, a blanked word or a dropped sentence in the words read: no pair spans it
 CACHED_WORDS = 50_000  # words whose letters' features are remembered; beyond this the memory starts over
 _MADE_WHEN_USED = {"_terms", "_gram_terms", "_word_grams"}  # WordModel's tables to read by, not pickled
