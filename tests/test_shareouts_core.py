@@ -334,6 +334,11 @@ def test_a_worry_about_someone_else_told_as_cleared_stays_quiet_unless_doubted_o
     assert content.crisis.hears("He said he wants to die. He said it like it was a joke.") is not None
 
 
+def test_words_of_now_inside_words_of_the_past_leave_a_sentence_in_the_past(content):
+    assert content.crisis.hears("Ten years ago this week I tried to take my life. Today I ran the peer group.") is None
+    assert content.crisis.hears("Ten years ago I tried to take my life. This week I want to end my life again.") is not None
+
+
 def test_the_crisis_resources_are_exactly_the_published_ones():
     text = json.dumps([b.to_dict() for b in blocks.safety_blocks(1, CheckIn.OFFERED)])
     assert "*988 Suicide &amp; Crisis Lifeline*: call or text 988, or chat at 988lifeline.org" in text
