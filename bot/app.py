@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-
 from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
