@@ -99,14 +99,16 @@ class WordModel:
         return [complex(idf * weight, idf * idf) for idf, weight in self.grams.values()]
 
     @functools.cached_property
-    def _word_grams(self) -> Memo[str, frozenset[int]]:
-        """Each word's own n-grams, by number, worked out once and remembered (up to a bound);
-        as sets, since a text's are their union (merging sets needs no hashing again)."""
+    def _word_grams(self) -> Memo[str, tuple[int, ...]]:
+        """Each word's own n-grams, by number, each once, worked out once and remembered (up
+        to a bound). Kept as tuples: a text's n-grams are their union, and a set is built
+        from a tuple of small numbers faster than from another set (whose whole table it
+        walks), in a seventh of the memory, and without the garbage collector watching it."""
         numbers = {gram: n for n, gram in enumerate(self.grams)}
         sizes = self.gram_sizes
 
-        def grams_of(word: str) -> frozenset[int]:
-            return frozenset(numbers[g] for g in letter_features(word, sizes) if g in numbers)
+        def grams_of(word: str) -> tuple[int, ...]:
+            return tuple({numbers[g] for g in letter_features(word, sizes) if g in numbers})
 
         return Memo(grams_of, CACHED_WORDS)
 
