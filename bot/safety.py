@@ -38,7 +38,7 @@ import sys
 from bisect import bisect_left, bisect_right
 import unicodedata
 from collections import defaultdict
-from itertools import accumulate, chain, compress, count
+from itertools import accumulate, chain
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
@@ -47,7 +47,7 @@ from typing import Any
 
 from bot import cache
 from bot.memo import Memo
-from bot.word_model import GAP, WordModel
+from bot.word_model import WordModel
 
 # ----------------------------------------------------------------------------- what is heard
 
@@ -312,8 +312,6 @@ class SafetyNet:
     _first: list[int] = field(init=False, repr=False, compare=False)  # each rule's first pattern's place in _rule_index
     _owner: list[int] = field(init=False, repr=False, compare=False)  # each pattern's rule, by its place in _rule_index
     _spelling: Memo[str, str] = field(init=False, repr=False, compare=False)  # token -> the word it is read as
-    _model_forms: Memo[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)  # token -> the model's words for it
-    _negated_forms: Memo[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)  # ...within a negation's reach
     _topic_memo: Callable[[str], bool] = field(init=False, repr=False, compare=False, default=bool)
 
     def __post_init__(self) -> None:
@@ -340,8 +338,6 @@ class SafetyNet:
         people = self.people
         known |= people.self_words | people.other_words | people.reporting | people.possessive
         object.__setattr__(self, "_spelling", _spelling_fixer(known | self.negations | self.clause_breaks))
-        object.__setattr__(self, "_model_forms", Memo(self._model_form, REMEMBERED_TOKENS))
-        object.__setattr__(self, "_negated_forms", Memo(self._negated_form, REMEMBERED_TOKENS))
         # Members look up the same terms again and again: each short query is read once.
         object.__setattr__(self, "_topic_memo", functools.lru_cache(maxsize=REMEMBERED_QUERIES)(self._crisis_topic))
 
@@ -475,40 +471,32 @@ class SafetyNet:
         """The words the model reads: each word (``not_word`` within a negation's reach), then
         the rules' word families it belongs to (``{pills}`` after ``xanax``, so the model hears
         a family's words it never saw); ``|`` for marks, blanked words and sentences of the past."""
-        # Each token's words are remembered (Memo), so most of a text is read in C; only the
-        # few words after a negation, and the sentences of the past, are then written over.
-        tokens, negations = line.tokens, self.negations
-        forms = list(map(self._model_forms.__getitem__, tokens))
-        opening = negations - self.clause_breaks  # a word of both is read as a break
-        for negation in compress(count(), map(opening.__contains__, tokens)):
-            for index in range(negation + 1, min(negation + 1 + NEGATION_REACH, len(tokens))):
-                token = tokens[index]
-                if token in negations or self._breaks_negation(token):
-                    break  # another negation reaches on from there
-                forms[index] = self._negated_forms[token]
-        for sentence in past:  # told of another time: none of its words is read (a negation in it neither)
-            dropped = line.tokens_of(sentence)
-            forms[dropped.start : dropped.stop] = [(GAP,)] * len(dropped)
-        return list(chain.from_iterable(forms))
-
-    def _model_form(self, token: str) -> tuple[str, ...]:
-        """The model's words for a token outside a negation's reach: a gap for a mark or a
-        blanked word, a negation itself, else the word's families' tags and the word."""
-        if self._breaks_negation(token):
-            return (GAP,)
-        if token in self.negations:
-            return (token,)
-        return (*self.families.get(token, ()), token)
-
-    def _negated_form(self, token: str) -> tuple[str, ...]:
-        """The model's words for a word within a negation's reach: ``not_`` before each,
-        interned as the model's words are."""
-        return tuple(sys.intern("not_" + word) for word in (*self.families.get(token, ()), token))
-
-    def _breaks_negation(self, token: str) -> bool:
-        """True for a token a negation does not reach past, which the model reads as a gap:
-        a mark, a clause break ("but") or a blanked word."""
-        return token in (SENTENCE, CLAUSE, QUOTE) or token in self.clause_breaks or token[0] == BLANK
+        words: list[str] = []
+        negated = 0
+        breaks = self.clause_breaks | {SENTENCE, CLAUSE, QUOTE}
+        dropped = {i for sentence in past for i in line.tokens_of(sentence)}
+        families, negations, append = self.families, self.negations, words.append
+        for index, token in enumerate(line.tokens):  # a hot loop: no call, no list built, for most words
+            if token in breaks or token[0] == BLANK:
+                negated = 0
+                append("|")
+            elif index in dropped:
+                append("|")
+            elif token in negations:
+                negated = NEGATION_REACH
+                append(token)
+            else:
+                tags = families.get(token)
+                if negated > 0:
+                    if tags:
+                        words += [sys.intern("not_" + tag) for tag in tags]
+                    append(sys.intern("not_" + token))  # as the model's words are
+                else:
+                    if tags:
+                        words += tags
+                    append(token)
+                negated -= 1
+        return words
 
     def _heard(self, line: _Line, past: set[int]) -> list[tuple[Rule, int, int]]:
         found = self._rule_index.matches(line)  # pattern (by its place in the index) -> its spans

@@ -9,10 +9,8 @@ tuning share-outs, long share-outs made of them and texts chosen to be awkward.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import random
-import sys
 import re
 import unicodedata
 from bisect import bisect_left
@@ -23,7 +21,7 @@ import pytest
 
 from bot.memo import Memo
 from bot.runtime import load_content
-from bot.safety import BLANK, CLAUSE, NEGATION_REACH, QUOTE, SENTENCE, _Line, _tokens
+from bot.safety import CLAUSE, SENTENCE, _Line, _tokens
 from bot.word_model import letter_features, word_features
 from tests.safety_corpus.report import cases
 
@@ -100,40 +98,6 @@ def test_each_index_finds_what_searching_the_whole_line_finds(net, texts):
         assert net._quiet_index.matches(line) == whole_line_matches(line, net.quiet), text
         for index in (net._rule_index, net._past_index, net._now_index):
             assert index.matches(blanked) == whole_line_matches(blanked, index.patterns), text
-
-
-def plain_model_words(net, line: _Line, past: set[int]) -> list[str]:
-    """The model's words read token by token, carrying the negation's reach along."""
-    words: list[str] = []
-    negated = 0
-    breaks = net.clause_breaks | {SENTENCE, CLAUSE, QUOTE}
-    dropped = {i for sentence in past for i in line.tokens_of(sentence)}
-    for index, token in enumerate(line.tokens):
-        if token in breaks or token[0] == BLANK:
-            negated = 0
-            words.append("|")
-        elif index in dropped:
-            words.append("|")
-        elif token in net.negations:
-            negated = NEGATION_REACH
-            words.append(token)
-        else:
-            tags = net.families.get(token, ())
-            prefix = "not_" if negated > 0 else ""
-            words += [sys.intern(prefix + word) for word in (*tags, token)]
-            negated -= 1
-    return words
-
-
-def test_the_model_reads_the_words_a_token_by_token_reading_gives(net, texts):
-    # A negation that is also a clause break is read as the break.
-    nets = [net, dataclasses.replace(net, negations=net.negations | {"nor"}, clause_breaks=net.clause_breaks | {"nor"})]
-    for listener in nets:
-        for text in texts + ["not a hopeless nor pills thing", "nor hopeless"]:
-            line = listener._read(list(map(listener._spelling.__getitem__, _tokens(text))))
-            every = set(range(len(line.ends)))
-            for past in (listener._past(line), set(), every, *({s} for s in sorted(every)[:5])):
-                assert listener._model_words(line, past) == plain_model_words(listener, line, past), (text, past)
 
 
 def plain_probability(model, words: list[str]) -> float:
