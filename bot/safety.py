@@ -277,6 +277,8 @@ class People:
     reporting: frozenset[str] = frozenset()  # "told", "dijo": the "me" beside them is the listener
     possessive: frozenset[str] = frozenset()  # "my": "my student" is about the student, not me
     objects: frozenset[str] = frozenset()  # "him", "them": someone acted on, never whom a sentence is about
+    dropped: frozenset[str] = frozenset()  # "Wrote letters...": a sentence opened by a verb, its "I" left out
+    helping: frozenset[str] = frozenset()  # "911", "Narcan": a sentence of getting someone help
 
 
 LONG_TEXT = 5  # sentences from which whom the model heard is read from where it leant most, not the whole text
@@ -546,11 +548,20 @@ class SafetyNet:
     def _people_named(self, tokens: list[str]) -> tuple[int, int]:
         """How often ``tokens`` name the writer, and how often someone else (as :meth:`_voice` counts)."""
         people = self.people
-        mine = others = 0
+        helping = _sentences_holding(tokens, people.helping)
+        mine = others = sentence = 0
         quoted = False
         for i, token in enumerate(tokens):
             if token == QUOTE:
                 quoted = not quoted
+                continue
+            if token == SENTENCE:
+                sentence += 1
+                continue
+            if sentence in helping and token in people.self_words:
+                continue  # "I called 911", "I gave him Narcan": the writer is the one helping
+            if not quoted and token in people.dropped and (i == 0 or tokens[i - 1] == SENTENCE):
+                mine += 1  # "Left my passwords in an envelope."
                 continue
             if token in people.objects or token in people.possessive:
                 continue
@@ -774,6 +785,17 @@ def _previous_sentence_start(tokens: list[str], index: int) -> int:
     return _sentence_start(tokens, here - 1) if here > 0 else 0
 
 
+def _sentences_holding(tokens: list[str], words: frozenset[str]) -> set[int]:
+    """The numbers of the sentences (counted by SENTENCE tokens) that hold one of ``words``."""
+    holding, sentence = set(), 0
+    for token in tokens:
+        if token == SENTENCE:
+            sentence += 1
+        elif token in words:
+            holding.add(sentence)
+    return holding
+
+
 def _beside(tokens: list[str], index: int, words: frozenset[str]) -> bool:
     return any(0 <= j < len(tokens) and tokens[j] in words for j in (index - 1, index + 1))
 
@@ -894,7 +916,7 @@ FILE_FIELDS = {
     *("reviewed", "language", "words", "people", "negation", "clause_breaks"),
     *("quiet", "past", "now", "cleared", "doubt", "topics", "rules"),
 }
-PEOPLE_FIELDS = {"self", "other", "children", "reporting", "possessive", "objects"}
+PEOPLE_FIELDS = {"self", "other", "children", "reporting", "possessive", "objects", "dropped", "helping"}
 
 
 def build_safety_net(
@@ -956,6 +978,8 @@ def build_safety_net(
             reporting=frozenset(people["reporting"]),
             possessive=frozenset(people["possessive"]),
             objects=frozenset(people["objects"]),
+            dropped=frozenset(people["dropped"]),
+            helping=frozenset(people["helping"]),
         ),
         topics=tuple(topics),
         past=tuple(past),

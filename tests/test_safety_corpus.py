@@ -143,6 +143,18 @@ def test_a_model_that_would_overrule_what_it_would_say_itself_is_refused():
             "not just to school but anywhere, and she asked me to keep her journal.",
             NoteFor.HELPER_CHILD,
         ),
+        # Notes and diaries leave out "I": a sentence opened by what was done is the writer's.
+        (
+            "Wrote a letter to each of my kids tonight and left them on the counter with my sister's address on "
+            "top. Gave the dog to the neighbor. Everything is sorted.",
+            NoteFor.SELF,
+        ),
+        # The writer calling 911 for someone is the helper, not the one at risk.
+        (
+            "My husband swallowed a bottle of his sleeping pills after our fight. I called 911 and I'm in the "
+            "ambulance with him now.",
+            NoteFor.HELPER,
+        ),
     ],
 )
 def test_what_the_word_model_hears_is_worded_for_whoever_the_text_is_about(net, text, note):
