@@ -112,8 +112,8 @@ class WordModel:
     def _word_grams(self) -> Memo[str, tuple[_Term, ...]]:
         """The terms of each word's own n-grams, each once, worked out once and remembered
         (up to a bound). Kept as tuples: a text's n-grams are their union, and a set is built
-        from a tuple faster than from another set (whose whole table it walks), in a seventh
-        of the memory, and without the garbage collector watching it."""
+        from a tuple faster than from another set (whose whole table it walks); the memo
+        takes a quarter of the memory frozensets took."""
         terms, sizes = self._gram_terms, self.gram_sizes
 
         def grams_of(word: str) -> tuple[_Term, ...]:
@@ -170,7 +170,9 @@ class WordModel:
 
 class _Term(complex):
     """A feature's two terms as one complex number (see WordModel's tables), equal only to
-    itself and hashed by its address: two features with the same terms are still two."""
+    itself and hashed by its address: two features with the same terms are still two.
+    (As a class defined in Python, its objects are tracked by the garbage collector, unlike
+    plain complex numbers: making the tables triggers some hundred young collections, once.)"""
 
     __slots__ = ()
     __hash__ = object.__hash__
