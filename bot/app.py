@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.listener_matcher import ListenerMatcher
+from slack_bolt.listener_matcher.builtins import BuiltinListenerMatcher
 from slack_bolt.middleware import Middleware
 
 import handlers
@@ -43,7 +46,44 @@ def create_app(heart: Heart, *, token: str | None = None, signing_secret: str | 
     )
     app.use(_CoreInContext(heart))
     handlers.register_all(app)
+    match_on_body(app)
     return app
+
+
+def match_on_body(app: App) -> int:
+    """Give each listener's built-in matchers the request's body directly; the number replaced.
+
+    Bolt tries the listeners in the order they were registered, and a built-in matcher (the
+    command name, the action id, the callback id...) is a one-argument function of the body
+    that Bolt calls through its keyword-argument injection: for every listener tried it builds
+    the whole set of arguments a listener may ask for, some twenty-five of them with eight
+    conversions of the payload, to hand that function one. With some fifty listeners, a request
+    for a later one paid 7 to 11 µs of CPU for each listener tried before it (/tipsheet 32 µs,
+    /shareout 37 µs; now 2 to 4 µs). The same functions decide, so what matches is unchanged
+    (``tests/test_listeners.py`` checks it against Bolt's own).
+
+    Bolt keeps its listeners in ``App._listeners`` (it has no public accessor); a matcher that
+    is not a one-argument built-in one (none today) is left as it is.
+    """
+    replaced = 0
+    for listener in getattr(app, "_listeners", []):
+        matchers = list(listener.matchers)
+        for index, matcher in enumerate(matchers):
+            if type(matcher) is BuiltinListenerMatcher and list(matcher.arg_names) == ["body"]:
+                matchers[index] = _BodyMatcher(matcher.func)
+                replaced += 1
+        listener.matchers = matchers
+    return replaced
+
+
+class _BodyMatcher(ListenerMatcher):
+    """A built-in matcher's function, called with the body alone."""
+
+    def __init__(self, func: Callable[[dict[str, Any]], bool]):
+        self.func = func
+
+    def matches(self, req: BoltRequest, resp: BoltResponse) -> bool:
+        return self.func(req.body)
 
 
 class _CoreInContext(Middleware):

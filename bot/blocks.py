@@ -112,7 +112,13 @@ def sections_from_paragraphs(paragraphs: Iterable[str], heading: str | None = No
 
     A paragraph longer than a whole section is cut (content checks keep that from happening).
     """
-    blocks: list[SectionBlock] = []
+    return [section(text) for text in packed_paragraphs(paragraphs, heading)]
+
+
+def packed_paragraphs(paragraphs: Iterable[str], heading: str | None = None) -> list[str]:
+    """The texts of :func:`sections_from_paragraphs`' sections (before :func:`section` cuts any
+    longer than a section holds)."""
+    texts: list[str] = []
     current = f"*{heading}*" if heading else ""
     for paragraph in paragraphs:
         candidate = f"{current}\n{paragraph}" if current else paragraph
@@ -120,11 +126,11 @@ def sections_from_paragraphs(paragraphs: Iterable[str], heading: str | None = No
             current = candidate
             continue
         if current:
-            blocks.append(section(current))
+            texts.append(current)
         current = paragraph
     if current:
-        blocks.append(section(current))
-    return blocks
+        texts.append(current)
+    return texts
 
 
 def notice(text: str) -> Message:

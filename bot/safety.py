@@ -358,7 +358,7 @@ class SafetyNet:
         line = self._read(tokens)
         past = self._past(line)
         heard = self._heard(line, past)
-        if heard and self.model is not None and self.model.sure_calm(self._model_words(line, past)):
+        if heard and self.model is not None and self._calm_to_the_model(line, past):
             return None  # rules heard a word, but the whole share-out reads calm to the model ("overdosed on candy")
         heard = heard or self._leaning(line, past)
         if heard and self._cleared(line):  # "kid said 'I want to die' at her flu shot. She meant the needle."
@@ -422,6 +422,13 @@ class SafetyNet:
             if not any(first <= start and end <= last for first, last in then)
         }
         return {line.sentence_of(start) for start, _ in then} - now
+
+    def _calm_to_the_model(self, line: _Line, past: set[int]) -> bool:
+        """True when the word model is sure the whole share-out is calm and the writer does
+        not doubt that it is ("I'm not convinced"): a doubt is the writer insisting, and the
+        model has seen too few of them to outweigh it."""
+        assert self.model is not None
+        return self.model.sure_calm(self._model_words(line, past)) and not self._doubt_index.matches(line)
 
     def _cleared(self, line: _Line) -> bool:
         """True when the text tells a worry about someone else as checked and cleared, and

@@ -153,7 +153,7 @@ def _save_held(heart: Heart, click: Click, respond: Respond) -> None:
     saving = _save_quick(heart, draft, click.user_id, key)
     crisis = heart.content.shareout.crisis.hears(draft.text)
     saved = saving.result()
-    respond(_confirm_quick(heart, saved, crisis, click.channel_id).to_response(replace_original=True))
+    respond({**_confirm_quick(heart, saved, crisis, click.channel_id), "replace_original": True})
     if saved.created:
         _count_safety_net(heart, crisis)
 
@@ -297,17 +297,17 @@ def _quick_shareout(heart: Heart, ack: Ack, respond: Respond, request: Command, 
     # The safety net reads the text while the share-out is written and synced to disk.
     crisis = heart.content.shareout.crisis.hears(draft.text)
 
-    def confirm(deliver: Callable[[Message], object]) -> None:
+    def confirm(deliver: Callable[[dict[str, Any]], object]) -> None:
         saved = saving.result()
         deliver(_confirm_quick(heart, saved, crisis, request.channel_id))
         if saved.created:
             _count_safety_net(heart, crisis)
 
     if ack_budget.done_in_time(saving):
-        confirm(lambda message: ack(message.to_dict()))
+        confirm(ack)
     else:
         ack(notice(SAVING).to_dict())
-        after_ack(context, body, lambda: confirm(lambda message: respond(message.to_response(replace_original=True))))
+        after_ack(context, body, lambda: confirm(lambda reply: respond({**reply, "replace_original": True})))
 
 
 def _save_quick(heart: Heart, draft: Draft, user_id: str, key: str) -> Future[core.Saved]:
@@ -315,10 +315,10 @@ def _save_quick(heart: Heart, draft: Draft, user_id: str, key: str) -> Future[co
     return core.save(heart.commits, draft, owner_of(heart, user_id), request_key=key, now=utc_now(), zone=heart.settings.tz)
 
 
-def _confirm_quick(heart: Heart, saved: core.Saved, crisis: safety.Concern | None, channel_id: str | None) -> Message:
-    """A saved quick share-out's confirmation, with the safety net's note when it heard ``crisis``."""
+def _confirm_quick(heart: Heart, saved: core.Saved, crisis: safety.Concern | None, channel_id: str | None) -> dict[str, Any]:
+    """A saved quick share-out's confirmation as Slack's JSON, with the safety net's note when it heard ``crisis``."""
     described = core.describe(heart.store, heart.content.shareout, saved.shareout, channel_id)
-    return blocks.confirmation_message(described, **_safety_note(heart, crisis))
+    return blocks.confirmation_reply(described, **_safety_note(heart, crisis))
 
 
 def _hold(key: str, text: str) -> str | None:

@@ -4,16 +4,29 @@ real core on a real SQLite file. The signed-HTTP tests drive the same listeners 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import yaml
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_sdk import WebClient
 
+import handlers
+from bot.app import match_on_body
+from bot.config import PROJECT_ROOT as ROOT
 from bot.config import Settings
+from bot.connections import blocks as connection_blocks
+from bot.engagement import blocks as engagement_blocks
+from bot.library import glossary_blocks, tipsheet_blocks
+from bot.members import blocks as member_blocks
+from bot.offline import slack_requests
 from bot.runtime import Heart, build_heart
 from bot.sessions import blocks as session_blocks
 from bot.sessions import core as sessions
+from bot.shareouts import blocks as shareout_blocks
 from handlers import engagement, glossary, tipsheets
 from handlers import sessions as session_listeners
 from handlers.common import HEART
@@ -118,3 +131,55 @@ def test_heart_refuses_a_member_with_no_figure(heart, context):
     assert ack.calls == [((), {})]
     heart.background.wait()
     assert "coordinators" in respond.text.casefold() and "Members engaged" not in respond.text
+
+
+
+BLOCK_MODULES = (connection_blocks, engagement_blocks, glossary_blocks, member_blocks, session_blocks, shareout_blocks, tipsheet_blocks)
+EVENTS = (
+    {"type": "app_home_opened", "user": MEMBER, "tab": "home"},
+    {"type": "message", "channel_type": "im", "user": MEMBER, "text": "hi"},
+    {"type": "member_joined_channel", "user": MEMBER, "channel": "C0HEART"},
+    {"type": "reaction_added", "user": MEMBER},
+)
+
+
+def every_kind_of_request() -> list[BoltRequest]:
+    """A request for each command in the manifest (and an unknown one), each button and form
+    heart-bot declares (with a suffix, and a prefix that must not match), and some events."""
+    names = sorted(
+        {value for module in BLOCK_MODULES for name, value in vars(module).items() if re.fullmatch(r"[A-Z_]+_(ACTION|CALLBACK)", name)}
+    )
+    assert len(names) > 20
+    where = {"user_id": MEMBER, "response_url": "https://hooks.slack.com/commands/x"}
+    bodies = [slack_requests.command_body(c, "x", **where) for c in (*manifest_commands(), "/unknown")]
+    for name in names:
+        bodies += [slack_requests.block_actions_body(action, "1", **where) for action in (name, f"{name}:2", f"x{name}")]
+        bodies.append(slack_requests.view_submission_body(name, {}, user_id=MEMBER))
+    bodies += [slack_requests.event_body(event) for event in EVENTS]
+    requests = []
+    for body in bodies:
+        request = BoltRequest(body=body, headers={"content-type": "application/json" if body.startswith("{") else slack_requests.FORM})
+        request.context["client"] = WebClient(token="xoxb-test")
+        requests.append(request)
+    return requests
+
+
+def manifest_commands() -> list[str]:
+    manifest = yaml.safe_load((ROOT / "manifest.yml").read_text())
+    return [c["command"] for c in manifest["features"]["slash_commands"]]
+
+
+def test_listeners_match_the_requests_bolt_itself_would_match_them_to():
+    """create_app hands each built-in matcher the body directly (bot.app.match_on_body): for every
+    command, button, form and event heart-bot knows, each listener matches exactly when Bolt's own
+    matchers match, and every built-in matcher was replaced (a Bolt upgrade that changes how it
+    keeps them fails here, rather than making every request silently slower)."""
+    app = App(name="heart-bot", client=WebClient(token="xoxb-test"), process_before_response=True, token_verification_enabled=False)
+    handlers.register_all(app)
+    bolts_own = [list(listener.matchers) for listener in app._listeners]
+    assert match_on_body(app) == sum(len(matchers) for matchers in bolts_own) > 50
+    response = BoltResponse(status=404)
+    for request in every_kind_of_request():
+        for listener, own in zip(app._listeners, bolts_own, strict=True):
+            lean = [matcher.matches(request, response) for matcher in listener.matchers]
+            assert lean == [matcher.matches(request, response) for matcher in own], (request.raw_body[:100], listener.ack_function)

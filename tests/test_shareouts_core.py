@@ -20,15 +20,19 @@ from bot.engagement.report import Labels, compute
 from bot.errors import ContentError
 from bot.group_commit import GroupCommit
 from bot.runtime import MIGRATION_SETS, load_content
+from bot.blocks import MAX_SECTION_TEXT
 from bot.safety import NoteFor, Who, build_safety_net
+from bot.sessions.core import Occurrence
 from bot.shareouts import blocks
 from bot.shareouts import core as shareouts_core
 from bot.shareouts.blocks import CheckIn
 from bot.shareouts.core import (
     MAX_TEXT,
+    Description,
     Draft,
     Field,
     Owner,
+    Shareout,
     Visibility,
     all_mine,
     check,
@@ -466,3 +470,62 @@ def test_escaped_text_can_never_open_a_slack_control_sequence(text):
     escaped = escape(text)
     assert "<" not in escaped and ">" not in escaped
     assert re.sub(r"&(amp|lt|gt);", "", escaped).count("&") == 0
+
+
+SESSION = Occurrence(
+    id="o1",
+    series_id="s1",
+    title="Peer Support Hour <for> staff & friends",
+    starts_at=NOW,
+    ends_at=NOW + timedelta(hours=1),
+    topic=None,
+    status="scheduled",
+    channel_id="C0HEART",
+    join_url=None,
+    timezone="America/New_York",
+)
+# Member text as it comes: mrkdwn, mentions, escapes, control and bidi characters, long lines and many lines.
+member_text = st.one_of(
+    st.text(max_size=MAX_TEXT),
+    st.text(alphabet="a<>&*_\n\u202e\x07 ", min_size=MAX_TEXT // 2, max_size=MAX_TEXT),
+    st.lists(st.text(alphabet="ab<& ", max_size=400), max_size=30).map("\n".join).map(lambda t: t[:MAX_TEXT]),
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    text=st.one_of(st.none(), member_text),
+    visibility=st.sampled_from(list(Visibility)),
+    session=st.sampled_from([None, SESSION]),
+    sector=st.sampled_from([None, "School staff", "Health & <care>"]),
+    themes=st.sampled_from([(), ("Burnout",), ("Wins & joys", "Grief")]),
+    channel=st.sampled_from([None, "C0HEART"]),
+    message_ts=st.sampled_from([None, "1700000000.000100"]),
+    shareout_id=st.integers(min_value=1, max_value=10**12),
+)
+def test_the_quick_confirmation_is_what_slack_sdks_models_build(
+    text, visibility, session, sector, themes, channel, message_ts, shareout_id
+):
+    """The quick path's confirmation, built from plain dicts and a button row validated once, is
+    exactly the message slack_sdk's Block Kit models build and validate for the same share-out."""
+    shareout = Shareout(shareout_id, NOW, None, visibility, text, None, None, (), "UALICE", channel, message_ts)
+    described = Description(shareout, session, sector, themes, channel)
+    expected = blocks.confirmation_message(described).to_dict()
+    assert blocks.confirmation_reply(described) == expected
+    assert blocks.confirmation_reply(described) == expected  # the template is not changed by use
+
+
+@pytest.mark.parametrize("check_in", [CheckIn.OFFERED, CheckIn.NOBODY_TO_TELL])
+def test_a_confirmation_with_a_note_or_the_safety_net_is_built_with_the_models(check_in):
+    shareout = Shareout(7, NOW, None, Visibility.COORDINATORS, "Alice at Lincoln was upset", None, None, (), "UALICE", None, None)
+    described = Description(shareout, None, None, (), None)
+    for options in ({"check_in": check_in, "note": NoteFor.HELPER}, {"concerns": concerns(shareout.text)}):
+        assert blocks.confirmation_reply(described, **options) == blocks.confirmation_message(described, **options).to_dict()
+
+
+@given(st.text(alphabet="ab<>&\u202e", max_size=7_000))
+def test_a_line_escaped_in_pieces_is_the_whole_line_escaped_each_piece_fitting_a_section(line):
+    pieces = list(blocks._escaped_pieces(line))
+    assert "".join(pieces) == escape(line)
+    assert all(len(piece) < MAX_SECTION_TEXT for piece in pieces)
+    assert len(pieces) == 1 or all(len(piece) > MAX_SECTION_TEXT - 5 for piece in pieces[:-1])

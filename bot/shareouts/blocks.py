@@ -6,9 +6,11 @@ anyone or pose as a link.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from slack_sdk.models.blocks import (
     Block,
@@ -27,6 +29,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.blocks import (
+    MAX_FALLBACK_TEXT,
     MAX_MESSAGE_BLOCKS,
     MAX_SECTION_TEXT,
     Message,
@@ -34,14 +37,14 @@ from bot.blocks import (
     button,
     context,
     header,
+    packed_paragraphs,
     section,
-    sections_from_paragraphs,
 )
 from bot.safety import IN_A_CRISIS, NOT_A_CRISIS_SERVICE, NoteFor, resources_for
 from bot.sessions.blocks import local_text, moment
 from bot.sessions.core import Occurrence
 from bot.shareouts.content import ShareoutContent
-from bot.shareouts.core import MAX_TEXT, Description, Draft, Field, Page, Shareout, Visibility
+from bot.shareouts.core import MAX_TEXT, Description, Draft, Field, Page, Visibility
 from bot.shareouts.deidentify import Concern
 from bot.text import escape, truncate
 
@@ -59,6 +62,7 @@ CHECKIN_ANONYMOUS_ACTION = "shareout_checkin_anonymous"  # value: as CHECKIN_NAM
 NO_SESSION = "none"
 PAGE_SIZE = 10
 MAX_OPTION_TEXT = 75
+SAVED_LEAD = "*Your share-out is saved.*"
 
 VISIBILITY_LABELS = {  # short names, for the list of a member's share-outs
     Visibility.COORDINATORS: "Coordinators only, with my name",
@@ -278,14 +282,23 @@ def audience(visibility: Visibility, channel_id: str | None) -> str:
 
 def quoted(text: str) -> list[Block]:
     """Member text, escaped, as block-quote sections (as many as its length needs, nothing cut)."""
+    return [section(part) for part in _quoted_texts(text)]
+
+
+def _quoted_texts(text: str) -> list[str]:
+    """The texts of :func:`quoted`'s sections."""
     lines: list[str] = []
     for line in text.splitlines() or [""]:
         lines.extend(f">{piece}" for piece in _escaped_pieces(line))
-    return list(sections_from_paragraphs(lines))
+    return packed_paragraphs(lines)
 
 
 def _escaped_pieces(line: str) -> Iterator[str]:
     """``line`` escaped, in pieces that each fit a section (escaping can make a line five times longer)."""
+    whole = escape(line)
+    if len(whole) < MAX_SECTION_TEXT:  # most lines: the piece by piece walk below would not cut it
+        yield whole
+        return
     piece = ""
     for char in line:
         escaped = escape(char)
@@ -297,6 +310,11 @@ def _escaped_pieces(line: str) -> Iterator[str]:
 
 
 def _summary_blocks(described: Description, lead: str) -> list[Block]:
+    return [section(text) for text in _summary_texts(described, lead)]
+
+
+def _summary_texts(described: Description, lead: str) -> list[str]:
+    """The texts of the summary's sections: what was saved, then the member's words."""
     shareout = described.shareout
     details = [
         f"*Session:* {escape(session_label(described.session)) if described.session else 'not about a session'}",
@@ -304,10 +322,10 @@ def _summary_blocks(described: Description, lead: str) -> list[Block]:
         f"*Themes:* {escape(', '.join(described.themes)) if described.themes else 'none chosen'}",
         f"*Who can see it:* {audience(shareout.visibility, described.channel_id)}",
     ]
-    blocks: list[Block] = [section(f"{lead}\n" + "\n".join(details))]
+    texts = [f"{lead}\n" + "\n".join(details)]
     if shareout.text is not None:
-        blocks += quoted(shareout.text)
-    return blocks
+        texts += _quoted_texts(shareout.text)
+    return texts
 
 
 _FOR_A_HELPER = (
@@ -400,7 +418,7 @@ def confirmation_blocks(
     buttons: Sequence[ButtonElement] = (),
 ) -> list[Block]:
     """What was saved and who can see it, then the de-identification note, ``buttons`` and the safety net as they apply."""
-    blocks = _summary_blocks(described, "*Your changes are saved.*" if edited else "*Your share-out is saved.*")
+    blocks = _summary_blocks(described, "*Your changes are saved.*" if edited else SAVED_LEAD)
     if concerns:
         blocks.append(section(concern_text(concerns) + " Use *Add details* to edit it."))
     if buttons:
@@ -419,9 +437,55 @@ def confirmation_message(
 ) -> Message:
     """The quick path's reply: the confirmation with Add details and Delete buttons."""
     shareout = described.shareout
-    buttons = [button("Add details", EDIT_ACTION, str(shareout.id), style="primary"), _delete_button(shareout)]
+    buttons = _confirmation_buttons(str(shareout.id), posted=bool(shareout.message_ts))
     blocks = confirmation_blocks(described, concerns=concerns, check_in=check_in, note=note, buttons=buttons)
-    return Message(text=f"Share-out saved. {audience(shareout.visibility, described.channel_id)}", blocks=blocks)
+    return Message(text=_confirmation_fallback(described), blocks=blocks)
+
+
+def confirmation_reply(
+    described: Description,
+    *,
+    concerns: Iterable[Concern] = (),
+    check_in: CheckIn | None = None,
+    note: NoteFor = NoteFor.SELF,
+) -> dict[str, Any]:
+    """:func:`confirmation_message` as Slack's JSON: the quick path's answer.
+
+    Most share-outs (nothing to point out, no safety net) get it built from plain dicts: its
+    sections from the same texts, its row of buttons from a template built once with slack_sdk's
+    models, and validated then. Building and validating the models again for every share-out
+    was about a tenth of the CPU a share-out costs the server. ``tests/test_shareouts_core.py``
+    checks the two agree; anything else is built with the models.
+    """
+    concerns = tuple(concerns)
+    if concerns or check_in is not None:
+        return confirmation_message(described, concerns=concerns, check_in=check_in, note=note).to_dict()
+    shareout = described.shareout
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, MAX_SECTION_TEXT)}}
+        for text in _summary_texts(described, SAVED_LEAD)
+    ]
+    row = _buttons_template(bool(shareout.message_ts))
+    value = str(shareout.id)
+    blocks.append({**row, "elements": [{**element, "value": value} for element in row["elements"]]})
+    # A share-out holds up to MAX_TEXT characters: escaped, a few sections, far from Slack's 50 blocks.
+    return {"text": truncate(_confirmation_fallback(described), MAX_FALLBACK_TEXT), "blocks": blocks, "response_type": "ephemeral"}
+
+
+def _confirmation_fallback(described: Description) -> str:
+    return f"Share-out saved. {audience(described.shareout.visibility, described.channel_id)}"
+
+
+def _confirmation_buttons(value: str, *, posted: bool) -> list[ButtonElement]:
+    """Add details and Delete, for the share-out whose id is ``value`` (``posted`` in a channel)."""
+    return [button("Add details", EDIT_ACTION, value, style="primary"), _delete_button(value, posted=posted)]
+
+
+@functools.cache
+def _buttons_template(posted: bool) -> dict[str, Any]:
+    """The confirmation's row of buttons as Slack's JSON, validated by slack_sdk's models once;
+    each answer copies it with the share-out's id as the buttons' value (never changing it)."""
+    return actions(_confirmation_buttons("0", posted=posted)).to_dict()
 
 
 def confirmation_view(
@@ -471,8 +535,8 @@ def too_long_message(text: str) -> Message:
 # ----------------------------------------------------------------------------- mine
 
 
-def _delete_button(shareout: Shareout) -> ButtonElement:
-    post = " and its post in the channel" if shareout.message_ts else ""
+def _delete_button(value: str, *, posted: bool) -> ButtonElement:
+    post = " and its post in the channel" if posted else ""
     confirm = ConfirmObject(
         title="Delete this share-out?",
         text=f"This removes it{post} for good. It can't be undone.",
@@ -480,7 +544,7 @@ def _delete_button(shareout: Shareout) -> ButtonElement:
         deny="Keep it",
         style="danger",
     )
-    return button("Delete", DELETE_ACTION, str(shareout.id), confirm=confirm)
+    return button("Delete", DELETE_ACTION, value, confirm=confirm)
 
 
 def mine_message(page: Page, sessions: dict[str, Occurrence], timezone: str, *, note: str | None = None) -> Message:
@@ -502,7 +566,7 @@ def mine_message(page: Page, sessions: dict[str, Occurrence], timezone: str, *, 
         saved_at = _saved_on(shareout.created_at) if shareout.day_only else moment(shareout.created_at, timezone)
         blocks.append(section(f"*{saved_at}* · {about} · {VISIBILITY_LABELS[shareout.visibility]}\n{first}"))
         buttons = [button("Edit", EDIT_ACTION, str(shareout.id))] if shareout.text is not None else []
-        blocks.append(actions([*buttons, _delete_button(shareout)]))
+        blocks.append(actions([*buttons, _delete_button(str(shareout.id), posted=bool(shareout.message_ts))]))
     paging = []
     if page.offset > 0:
         paging.append(button("Newer", PAGE_ACTION, str(max(0, page.offset - PAGE_SIZE))))
