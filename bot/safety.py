@@ -642,7 +642,14 @@ class _Index:
 
     def matches(self, line: _Line) -> dict[int, list[tuple[int, int]]]:
         """Each pattern (by its place in the index) that matches ``line``, with its token
-        spans (start, end) in order."""
+        spans (start, end) in order. Searched once per line and remembered there: setting a
+        worry cleared about someone else aside listens to the same line again."""
+        found = line.found.get(self)
+        if found is None:
+            found = line.found[self] = self._search(line)
+        return found
+
+    def _search(self, line: _Line) -> dict[int, list[tuple[int, int]]]:
         chosen = set(chain(self.stemmed, *map(self.by_word.__getitem__, self.words & line.present)))
         found = {}
         for i in chosen:
@@ -726,13 +733,14 @@ class _Line:
         # (copy.copy), as it shares ``where``: both are read from the words before blanking.
         self._slots: dict[frozenset[str], int] = {}
         self.present = frozenset(self.where)
+        self.found: dict[_Index, dict[int, list[tuple[int, int]]]] = {}  # each index's matches, once searched
 
     def with_tokens(self, tokens: list[str]) -> _Line:
         """The same line with some words replaced by others of the same length (blanked).
         It keeps ``where``, read from the words before blanking: a blanked word can't
         match, so it only lets a pattern be tried in vain."""
         line = copy.copy(self)
-        line.tokens, line.text = tokens, " ".join(tokens) + " "
+        line.tokens, line.text, line.found = tokens, " ".join(tokens) + " ", {}
         return line
 
     def matches(self, pattern: Pattern, regions: list[tuple[int, int]]) -> list[tuple[int, int]]:

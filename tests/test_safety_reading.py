@@ -22,7 +22,7 @@ import pytest
 from bot.memo import Memo
 from bot.runtime import load_content
 from bot.safety import CLAUSE, SENTENCE, _Line, _tokens
-from bot.word_model import letter_features, word_features
+from bot.word_model import WordModel, letter_features, word_features
 from tests.safety_corpus.report import cases
 
 CONTENT = Path(__file__).parent.parent / "content"
@@ -39,6 +39,8 @@ AWKWARD = [
     "I\u2028want to die", "I've given up. On everything.", "i have just given up. not on life",
     "gave up. on myself. gave up. on life", "given up\non life", "selfharming again", "autolesiones otra vez",
     "me automutilo", "he molested her", "self-harm", "the student's note said she wants to die",
+    "not not hopeless", "I don't, I want to die", "never ever hopeless pills", "no no no no hope left at all",
+    "I'm not but I am hopeless", "not", "I'm not. Hopeless", "when I was 16 I was not hopeless. Not now either",
 ]
 
 
@@ -130,3 +132,26 @@ def test_a_memo_remembers_up_to_its_limit_then_starts_over():
     assert [memo[n] for n in (1, 2, 1, 3, 2)] == [1, 4, 1, 9, 4]
     assert calls == [1, 2, 3]
     assert memo[4] == 16 and len(memo) == 1  # full: it started over
+
+
+def test_features_with_the_same_terms_are_still_counted_apart():
+    # The model tells features apart by identity, not by their numbers: equal terms must not merge.
+    model = WordModel(
+        words={"sad": (2.0, 0.5), "blue": (2.0, 0.5), "sad blue": (2.0, 0.5), "blue sad": (2.0, 0.5)},
+        intercept=-1.0,
+        threshold=0.5,
+        grams={" sa": (1.5, 0.3), "sad": (1.5, 0.3), "ad ": (1.5, 0.3), " bl": (1.5, 0.3), "lue": (1.5, -0.2)},
+        gram_sizes=(3, 3),
+    )
+    for words in (["sad", "blue"], ["sad", "blue", "sad", "blue", "sad"], ["blue", "|", "blue"], ["sad"]):
+        assert model.probability(words) == pytest.approx(plain_probability(model, words), abs=1e-12), words
+
+
+def test_a_line_blanked_by_the_quiet_patterns_is_searched_afresh(net):
+    tokens = list(map(net._spelling.__getitem__, _tokens("I'm killing it at work, but honestly I want to kill myself")))
+    line = _Line(tokens)
+    quiet = net._quiet_index.matches(line)
+    assert quiet and net._quiet_index.matches(line) is quiet  # searched once per line
+    blanked = net._read(tokens)
+    assert blanked.found is not line.found
+    assert net._rule_index.matches(blanked) == whole_line_matches(blanked, net._rule_index.patterns)
