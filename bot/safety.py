@@ -352,16 +352,20 @@ class SafetyNet:
 
         The rules listen first; the word model keeps a rule quiet only where it is sure the
         whole share-out is calm, and listens itself where no rule fired. A worry about someone
-        else told as checked and cleared is set aside; what the writer says of themselves never is.
+        else told as checked and cleared is set aside; what the writer says of themselves never
+        is, and the model does not overrule it (beside a cleared worry, the model reads the
+        whole share-out as calm, and the writer's own words are what is left).
         """
         tokens = list(map(self._spelling.__getitem__, _tokens(text)))
         line = self._read(tokens)
         past = self._past(line)
         heard = self._heard(line, past)
-        if heard and self.model is not None and self._calm_to_the_model(line, past):
+        cleared = bool(heard) and self._cleared(tokens)
+        if heard and not cleared and self.model is not None and self._calm_to_the_model(line, past):
             return None  # rules heard a word, but the whole share-out reads calm to the model ("overdosed on candy")
-        heard = heard or self._leaning(line, past)
-        if heard and self._cleared(line):  # "kid said 'I want to die' at her flu shot. She meant the needle."
+        if not heard and (heard := self._leaning(line, past)):
+            cleared = self._cleared(tokens)
+        if cleared:  # "kid said 'I want to die' at her flu shot. She meant the needle."
             heard = self._about_the_writer(tokens, line, past, heard)
         if not heard:
             return None
@@ -430,10 +434,15 @@ class SafetyNet:
         assert self.model is not None
         return self.model.sure_calm(self._model_words(line, past)) and not self._doubt_index.matches(line)
 
-    def _cleared(self, line: _Line) -> bool:
+    def _cleared(self, tokens: list[str]) -> bool:
         """True when the text tells a worry about someone else as checked and cleared, and
         does not doubt it: what it heard about others then stays quiet (never what it heard
-        about the writer)."""
+        about the writer). Read on the words as written, since the quiet patterns blank
+        words a clearing may need ("she said no to both")."""
+        index = self._cleared_index
+        if not index.stemmed and index.words.isdisjoint(tokens):
+            return False  # most share-outs: no word a clearing starts from
+        line = _Line(tokens)
         cleared = any(self._spans(line, spans, set()) for spans in self._cleared_index.matches(line).values())
         return cleared and not self._doubt_index.matches(line)
 

@@ -338,6 +338,18 @@ def test_a_worry_about_someone_else_told_as_cleared_stays_quiet_unless_doubted_o
     assert content.crisis.hears("He said he wants to die. He said it like it was a joke.") is not None
 
 
+def test_a_clearing_is_read_on_the_words_as_written_not_as_the_quiet_patterns_blank_them():
+    files = {
+        "rules": [{"id": "hurting", "category": "self-harm", "say": ["hurting herself"], "examples": ["hurting herself"]}],
+        "quiet": ["said no"],  # as crisis.yml blanks "said no", so that its "no" negates nothing after it
+        "cleared": ["she said no to both"],
+        "people": {"self": ["i"], "other": ["she", "herself"]},
+    }
+    net = build_safety_net([("crisis.yml", files)], problem=lambda where, what: pytest.fail(f"{where}: {what}"))
+    assert net.hears("I asked if she has been hurting herself. She said no to both.") is None
+    assert net.hears("I asked if she has been hurting herself.") is not None
+
+
 def test_words_of_now_inside_words_of_the_past_leave_a_sentence_in_the_past(content):
     assert content.crisis.hears("Ten years ago this week I tried to take my life. Today I ran the peer group.") is None
     assert content.crisis.hears("Ten years ago I tried to take my life. This week I want to end my life again.") is not None
