@@ -3,6 +3,7 @@ real core on a real SQLite file. The signed-HTTP tests drive the same listeners 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 
 import handlers
-from bot.app import match_on_body
+from bot.app import create_app, match_on_body
 from bot.config import PROJECT_ROOT as ROOT
 from bot.config import Settings
 from bot.connections import blocks as connection_blocks
@@ -167,6 +168,15 @@ def every_kind_of_request() -> list[BoltRequest]:
 def manifest_commands() -> list[str]:
     manifest = yaml.safe_load((ROOT / "manifest.yml").read_text())
     return [c["command"] for c in manifest["features"]["slash_commands"]]
+
+
+def test_the_app_heart_bot_serves_already_matches_on_the_body(settings, slack):
+    heart = build_heart(dataclasses.replace(settings, bot_token="xoxb-test", slack_api_url=slack.api_url))
+    try:
+        app = create_app(heart, signing_secret="secret")
+        assert match_on_body(app) == 0  # create_app replaced every built-in matcher already
+    finally:
+        heart.close()
 
 
 def test_listeners_match_the_requests_bolt_itself_would_match_them_to():
