@@ -440,10 +440,10 @@ class SafetyNet:
         about the writer). Read on the words as written, since the quiet patterns blank
         words a clearing may need ("she said no to both")."""
         index = self._cleared_index
-        if not index.stemmed and index.words.isdisjoint(tokens):
-            return False  # most share-outs: no word a clearing starts from
+        if not index.may_match(tokens):
+            return False  # most share-outs: no word a clearing starts from, and no line to build
         line = _Line(tokens)
-        cleared = any(self._spans(line, spans, set()) for spans in self._cleared_index.matches(line).values())
+        cleared = any(self._spans(line, spans, set()) for spans in index.matches(line).values())
         return cleared and not self._doubt_index.matches(line)
 
     def _about_the_writer(
@@ -648,6 +648,11 @@ class _Index:
                 self.by_word[word].append(i)
         self.words = frozenset(self.by_word)
         self.stemmed = [i for i, required in enumerate(self.required) if not required]
+
+    def may_match(self, words: Iterable[str]) -> bool:
+        """False when no pattern can match a text of ``words``: none holds a word of any
+        pattern's rarest slot, and no pattern names no whole word."""
+        return bool(self.stemmed) or not self.words.isdisjoint(words)
 
     def matches(self, line: _Line) -> dict[int, list[tuple[int, int]]]:
         """Each pattern (by its place in the index) that matches ``line``, with its token
