@@ -5,11 +5,13 @@ The model reads a text's words three ways: each word, each pair of neighbouring 
 n-grams, so a misspelt or unseen form, ``hopless`` or ``hopelessness``, shares most of
 its n-grams with one that was seen). Each way is a table of features with their rarity
 (idf) and weight; the model scores a text the way scikit-learn's ``TfidfVectorizer``
-would (words and pairs with ``sublinear_tf=True``, letters with ``binary=True``, each
-block normalised on its own, the letters' block scaled by ``gram_scale``) followed by
-``LogisticRegression``, without needing either at run time. The tables, an intercept and
-a threshold are kept as JSON in the repository so the model runs offline and can be
-read: ``tests/safety_corpus/train.py`` fits it and writes the file.
+would (words and pairs with ``sublinear_tf=True``, normalised), followed by
+``LogisticRegression``, without needing either at run time. The letters are read word by
+word: each distinct word adds its n-grams (each once a word) to the text's, and the block
+is divided by the square root of its sum of count times idf squared, so that a word's
+share is worked out once and remembered; the block is scaled by ``gram_scale``. The
+tables, an intercept and a threshold are kept as JSON in the repository so the model runs
+offline and can be read: ``tests/safety_corpus/train.py`` fits it and writes the file.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import functools
 import math
 import sys
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
@@ -109,15 +111,14 @@ class WordModel:
         return {gram: _Term(idf * weight, idf * idf) for gram, (idf, weight) in _commonest_first(self.grams)}
 
     @functools.cached_property
-    def _word_grams(self) -> Memo[str, tuple[_Term, ...]]:
-        """The terms of each word's own n-grams, each once, worked out once and remembered
-        (up to a bound). Kept as tuples: a text's n-grams are their union, and a set is built
-        from a tuple faster than from another set (whose whole table it walks); the memo
-        takes a quarter of the memory frozensets took."""
+    def _word_grams(self) -> Memo[str, complex]:
+        """The sum of each word's own n-grams' terms (each n-gram once a word), worked out
+        once and remembered (up to a bound): a text's letters' block is the sum of its
+        distinct words'."""
         terms, sizes = self._gram_terms, self.gram_sizes
 
-        def grams_of(word: str) -> tuple[_Term, ...]:
-            return tuple({terms[g] for g in letter_features(word, sizes) if g in terms})
+        def grams_of(word: str) -> complex:
+            return complex(sum({terms[g] for g in letter_features(word, sizes) if g in terms}, 0j))
 
         return Memo(grams_of, CACHED_WORDS)
 
@@ -156,16 +157,10 @@ class WordModel:
         z = self.intercept
         if square:
             z += dot / math.sqrt(square)
-        grams = self._grams_of(words)
-        if grams:  # each n-gram counts once however often it occurs
-            total = sum(grams, 0j)
+        total = sum(map(self._word_grams.__getitem__, set(words)), 0j)
+        if total.imag:  # each distinct word's n-grams count once however often the word occurs
             z += self.gram_scale * total.real / math.sqrt(total.imag)
         return word_counts.total(), z
-
-    def _grams_of(self, words: Iterable[str]) -> set[_Term]:
-        """The terms of the model's own character n-grams in ``words``, each n-gram once."""
-        # Each distinct word is read once; its n-grams come from the memo.
-        return set().union(*map(self._word_grams.__getitem__, set(words)))
 
 
 class _Term(complex):

@@ -110,10 +110,12 @@ def plain_probability(model, words: list[str]) -> float:
             dot, square = dot + value * weight, square + value * value
     if square:
         z += dot / math.sqrt(square)
-    grams = {g for word in words for g in letter_features(word, model.gram_sizes) if g in model.grams}
+    # Each distinct word's n-grams, each once a word: an n-gram two words share counts twice.
+    grams = Counter(g for word in set(words) for g in set(letter_features(word, model.gram_sizes)) if g in model.grams)
     if grams:
-        lean = sum(idf * weight for idf, weight in map(model.grams.__getitem__, grams))
-        z += model.gram_scale * lean / math.sqrt(sum(idf * idf for idf, _ in map(model.grams.__getitem__, grams)))
+        lean = sum(n * idf * weight for g, n in grams.items() for idf, weight in [model.grams[g]])
+        square = sum(n * idf * idf for g, n in grams.items() for idf, _ in [model.grams[g]])
+        z += model.gram_scale * lean / math.sqrt(square)
     return 1 / (1 + math.exp(-z))
 
 

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy
 import scipy.sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -50,7 +51,8 @@ def tuning_digest() -> str:
 
 
 def _letters(words: Sequence[str]) -> list[str]:
-    return [gram for word in words for gram in letter_features(word, GRAM_SIZES)]
+    """Each distinct word's character n-grams, each once a word (an n-gram two words share counts twice)."""
+    return [gram for word in dict.fromkeys(words) for gram in dict.fromkeys(letter_features(word, GRAM_SIZES))]
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ class Fitted:
     regression: LogisticRegression
 
     def features(self, read: Sequence[Sequence[str]]) -> scipy.sparse.csr_matrix:
-        return _features(self.by_word.transform(read), self.by_letter.transform(read))
+        return _features(self.by_word.transform(read), _letter_block(self.by_letter, self.by_letter.transform(read)))
 
     def probability(self, read: Sequence[Sequence[str]]) -> list[float]:
         """scikit-learn's probability for each share-out's words (the bot's own code must agree)."""
@@ -102,7 +104,7 @@ def fitted(read: Sequence[Sequence[str]], alert: Sequence[bool]) -> Fitted:
     """
     return _fit(
         TfidfVectorizer(analyzer=word_features, sublinear_tf=True),
-        TfidfVectorizer(analyzer=_letters, binary=True, min_df=GRAM_MIN_CASES),
+        TfidfVectorizer(analyzer=_letters, norm=None, min_df=GRAM_MIN_CASES),
         read,
         alert,
     )
@@ -117,8 +119,18 @@ def _fit(by_word: TfidfVectorizer, by_letter: TfidfVectorizer, read: Sequence[Se
     # Run to a tight tolerance: at the default (1e-4) the solver stopped after 17 iterations,
     # short of the fit, and cross validation scored a little lower.
     regression = LogisticRegression(C=STRENGTH, max_iter=5000, class_weight="balanced", tol=TOLERANCE)
-    regression.fit(_features(by_word.fit_transform(read), by_letter.fit_transform(read)), list(alert))
+    letters = by_letter.fit_transform(read)
+    regression.fit(_features(by_word.fit_transform(read), _letter_block(by_letter, letters)), list(alert))
     return Fitted(by_word, by_letter, regression)
+
+
+def _letter_block(by_letter: TfidfVectorizer, counted: scipy.sparse.spmatrix) -> scipy.sparse.csr_matrix:
+    """The letters' block: each n-gram's count over distinct words times its idf, the row
+    divided by the square root of its sum of count times idf squared. Each distinct word
+    then adds its own two sums to a text's, and the bot reads a word's n-grams once."""
+    square = counted @ by_letter.idf_
+    scale = 1 / numpy.sqrt(numpy.where(square > 0, square, 1))
+    return scipy.sparse.diags(scale) @ counted
 
 
 def _features(words: scipy.sparse.spmatrix, letters: scipy.sparse.spmatrix) -> scipy.sparse.csr_matrix:
