@@ -279,6 +279,7 @@ class People:
     objects: frozenset[str] = frozenset()  # "him", "them": someone acted on, never whom a sentence is about
     dropped: frozenset[str] = frozenset()  # "Wrote letters...": a sentence opened by a verb, its "I" left out
     helping: frozenset[str] = frozenset()  # "911", "Narcan": a sentence of getting someone help
+    harming: frozenset[str] = frozenset()  # "hits", "grabbed": the person just before does the harm
 
 
 LONG_TEXT = 5  # sentences from which whom the model heard is read from where it leant most, not the whole text
@@ -303,6 +304,7 @@ class SafetyNet:
     now: tuple[Pattern, ...] = ()  # ...unless it also says it is back now ("still", "again")
     cleared: tuple[Pattern, ...] = ()  # what was heard of someone else was checked and cleared ("she meant the needle")...
     doubt: tuple[Pattern, ...] = ()  # ...unless the writer doubts it ("I'm not convinced")
+    owned: tuple[Pattern, ...] = ()  # the writer says the someone they asked about is them ("the friend is me")
     model: WordModel | None = None  # heard words leaning towards distress where no rule fired
     families: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # word -> "{family}" tags, for the model
     _rule_index: _Index = field(init=False, repr=False, compare=False)
@@ -311,6 +313,7 @@ class SafetyNet:
     _now_index: _Index = field(init=False, repr=False, compare=False)
     _cleared_index: _Index = field(init=False, repr=False, compare=False)
     _doubt_index: _Index = field(init=False, repr=False, compare=False)
+    _owned_index: _Index = field(init=False, repr=False, compare=False)
     _first: list[int] = field(init=False, repr=False, compare=False)  # each rule's first pattern's place in _rule_index
     _owner: list[int] = field(init=False, repr=False, compare=False)  # each pattern's rule, by its place in _rule_index
     _spelling: Memo[str, str] = field(init=False, repr=False, compare=False)  # token -> the word it is read as
@@ -330,6 +333,7 @@ class SafetyNet:
             "_now_index": _Index(self.now),
             "_cleared_index": _Index(self.cleared),
             "_doubt_index": _Index(self.doubt),
+            "_owned_index": _Index(self.owned),
             "_first": list(accumulate((len(rule.patterns) for rule in self.rules[:-1]), initial=0)),
             "_owner": [i for i, rule in enumerate(self.rules) for _ in rule.patterns],
         }
@@ -372,6 +376,8 @@ class SafetyNet:
         abouts = [self._about(tokens, start, end, rule) for rule, start, end in heard]
         whos = {who for who, _ in abouts}
         about = whos.pop() if len(whos) == 1 else self._voice(tokens)  # rules disagree: the whole text says
+        if about is Who.OTHER and self._owned(tokens):  # "Asking for a friend... the friend is me."
+            about, abouts = Who.SELF, []
         return Concern(
             about=about,
             child=any(child for who, child in abouts if who is Who.OTHER),
@@ -445,6 +451,15 @@ class SafetyNet:
         line = _Line(tokens)
         cleared = any(self._spans(line, spans, set()) for spans in index.matches(line).values())
         return cleared and not self._doubt_index.matches(line)
+
+    def _owned(self, tokens: list[str]) -> bool:
+        """True when the writer says, in their own words (not inside a quotation), that the
+        someone they wrote about is themselves ("asking for a friend... the friend is me")."""
+        index = self._owned_index
+        if not index.may_match(tokens):
+            return False
+        line = _Line(tokens)
+        return any(_open_quote(tokens, start) is None for spans in index.matches(line).values() for start, _ in spans)
 
     def _about_the_writer(
         self, tokens: list[str], line: _Line, past: set[int], heard: list[tuple[Rule, int, int]]
@@ -586,6 +601,8 @@ class SafetyNet:
                 continue
             if token in people.self_words and _beside(tokens, i, people.reporting):
                 continue  # the "me" of "she told me" is the listener
+            if token in people.other_words and _harms(tokens, i, people.harming):
+                continue  # "he grabbed me": the one who does the harm is not the one at risk
             others += token in people.other_words
             mine += token in people.self_words and token not in people.other_words
         return mine, others
@@ -821,6 +838,12 @@ def _beside(tokens: list[str], index: int, words: frozenset[str]) -> bool:
     return any(0 <= j < len(tokens) and tokens[j] in words for j in (index - 1, index + 1))
 
 
+def _harms(tokens: list[str], index: int, harming: frozenset[str]) -> bool:
+    """True when the person word at ``index`` is followed by a harming word, at once or after
+    one more ("he hits", "he will kill", "she keeps threatening")."""
+    return any(t in harming for t in tokens[index + 1 : index + 3])
+
+
 def _within(spans: list[list[tuple[int, int]]], window: int) -> tuple[int, int] | None:
     """Where every part is heard within ``window`` words of the first part's span: the span
     of the part heard last, as the words that close the thought say whom it is about."""
@@ -935,9 +958,10 @@ Problem = Callable[[str, str], None]  # (where, what is wrong)
 RULE_FIELDS = {"id", "category", "about", "say", "together", "examples"}
 FILE_FIELDS = {
     *("reviewed", "language", "words", "people", "negation", "clause_breaks"),
-    *("quiet", "past", "now", "cleared", "doubt", "topics", "rules"),
+    *("quiet", "past", "now", "cleared", "doubt", "owned", "topics", "rules"),
 }
-PEOPLE_FIELDS = {"self", "other", "children", "reporting", "possessive", "objects", "dropped", "helping"}
+PATTERN_LISTS = ("quiet", "topics", "past", "now", "cleared", "doubt", "owned")  # each a list of patterns, file by file
+PEOPLE_FIELDS = {"self", "other", "children", "reporting", "possessive", "objects", "dropped", "helping", "harming"}
 
 
 def build_safety_net(
@@ -960,20 +984,11 @@ def build_safety_net(
         negations |= {fold(w) for w in _list(name, "negation", data.get("negation"), problem)}
         breaks |= {fold(w) for w in _list(name, "clause_breaks", data.get("clause_breaks"), problem)}
     rules: list[Rule] = []
-    quiet: list[Pattern] = []
-    topics: list[Pattern] = []
-    past: list[Pattern] = []
-    now: list[Pattern] = []
-    cleared: list[Pattern] = []
-    doubt: list[Pattern] = []
+    patterns: dict[str, list[Pattern]] = {kind: [] for kind in PATTERN_LISTS}
     seen: set[str] = set()
     for name, data in files:
-        quiet += _patterns(name, "quiet", _list(name, "quiet", data.get("quiet"), problem), families, problem)
-        topics += _patterns(name, "topics", _list(name, "topics", data.get("topics"), problem), families, problem)
-        past += _patterns(name, "past", _list(name, "past", data.get("past"), problem), families, problem)
-        now += _patterns(name, "now", _list(name, "now", data.get("now"), problem), families, problem)
-        cleared += _patterns(name, "cleared", _list(name, "cleared", data.get("cleared"), problem), families, problem)
-        doubt += _patterns(name, "doubt", _list(name, "doubt", data.get("doubt"), problem), families, problem)
+        for kind, found in patterns.items():
+            found += _patterns(name, kind, _list(name, kind, data.get(kind), problem), families, problem)
         items = data.get("rules")
         if items is not None and not isinstance(items, list):
             problem(f"{name} rules", "must be a list of rules")
@@ -989,7 +1004,6 @@ def build_safety_net(
     children = frozenset(people["children"])
     net = SafetyNet(
         rules=tuple(rules),
-        quiet=tuple(quiet),
         negations=frozenset(negations),
         clause_breaks=frozenset(breaks),
         people=People(
@@ -1001,14 +1015,11 @@ def build_safety_net(
             objects=frozenset(people["objects"]),
             dropped=frozenset(people["dropped"]),
             helping=frozenset(people["helping"]),
+            harming=frozenset(people["harming"]),
         ),
-        topics=tuple(topics),
-        past=tuple(past),
-        now=tuple(now),
-        cleared=tuple(cleared),
-        doubt=tuple(doubt),
         model=model,
         families=_family_tags(families),
+        **{kind: tuple(found) for kind, found in patterns.items()},
     )
     for rule in net.rules:
         for example in rule.examples:
