@@ -364,11 +364,11 @@ class SafetyNet:
         line = self._read(tokens)
         past = self._past(line)
         heard = self._heard(line, past)
-        cleared = bool(heard) and self._cleared(tokens)
+        cleared = bool(heard) and self._cleared(line)
         if heard and not cleared and self.model is not None and self._calm_to_the_model(line, past):
             return None  # rules heard a word, but the whole share-out reads calm to the model ("overdosed on candy")
         if not heard and (heard := self._leaning(line, past)):
-            cleared = self._cleared(tokens)
+            cleared = self._cleared(line)
         if cleared:  # "kid said 'I want to die' at her flu shot. She meant the needle."
             heard = self._about_the_writer(tokens, line, past, heard)
         if not heard:
@@ -376,7 +376,7 @@ class SafetyNet:
         abouts = [self._about(tokens, start, end, rule) for rule, start, end in heard]
         whos = {who for who, _ in abouts}
         about = whos.pop() if len(whos) == 1 else self._voice(tokens)  # rules disagree: the whole text says
-        if about is Who.OTHER and self._owned(tokens):  # "Asking for a friend... the friend is me."
+        if about is Who.OTHER and self._owned(line):  # "Asking for a friend... the friend is me."
             about, abouts = Who.SELF, []
         return Concern(
             about=about,
@@ -440,26 +440,25 @@ class SafetyNet:
         assert self.model is not None
         return self.model.sure_calm(self._model_words(line, past)) and not self._doubt_index.matches(line)
 
-    def _cleared(self, tokens: list[str]) -> bool:
+    def _cleared(self, line: _Line) -> bool:
         """True when the text tells a worry about someone else as checked and cleared, and
         does not doubt it: what it heard about others then stays quiet (never what it heard
         about the writer). Read on the words as written, since the quiet patterns blank
         words a clearing may need ("she said no to both")."""
-        index = self._cleared_index
-        if not index.may_match(tokens):
-            return False  # most share-outs: no word a clearing starts from, and no line to build
-        line = _Line(tokens)
-        cleared = any(self._spans(line, spans, set()) for spans in index.matches(line).values())
-        return cleared and not self._doubt_index.matches(line)
+        written, index = line.written, self._cleared_index
+        if not index.may_match(written.present):
+            return False  # most share-outs: no word a clearing starts from
+        cleared = any(self._spans(written, spans, set()) for spans in index.matches(written).values())
+        return cleared and not self._doubt_index.matches(written)
 
-    def _owned(self, tokens: list[str]) -> bool:
+    def _owned(self, line: _Line) -> bool:
         """True when the writer says, in their own words (not inside a quotation), that the
         someone they wrote about is themselves ("asking for a friend... the friend is me")."""
-        index = self._owned_index
-        if not index.may_match(tokens):
+        written, index = line.written, self._owned_index
+        if not index.may_match(written.present):
             return False
-        line = _Line(tokens)
-        return any(_open_quote(tokens, start) is None for spans in index.matches(line).values() for start, _ in spans)
+        found = index.matches(written).values()
+        return any(_open_quote(written.tokens, start) is None for spans in found for start, _ in spans)
 
     def _about_the_writer(
         self, tokens: list[str], line: _Line, past: set[int], heard: list[tuple[Rule, int, int]]
@@ -765,14 +764,20 @@ class _Line:
         self._slots: dict[frozenset[str], int] = {}
         self.present = frozenset(self.where)
         self.found: dict[_Index, dict[int, list[tuple[int, int]]]] = {}  # each index's matches, once searched
+        self.blanked_from: _Line | None = None  # for a blanked copy (with_tokens), the line as written
 
     def with_tokens(self, tokens: list[str]) -> _Line:
         """The same line with some words replaced by others of the same length (blanked).
         It keeps ``where``, read from the words before blanking: a blanked word can't
         match, so it only lets a pattern be tried in vain."""
         line = copy.copy(self)
-        line.tokens, line.text, line.found = tokens, " ".join(tokens) + " ", {}
+        line.tokens, line.text, line.found, line.blanked_from = tokens, " ".join(tokens) + " ", {}, self
         return line
+
+    @property
+    def written(self) -> _Line:
+        """The line as written (itself, unless it is a blanked copy)."""
+        return self.blanked_from or self
 
     def matches(self, pattern: Pattern, regions: list[tuple[int, int]]) -> list[tuple[int, int]]:
         """The token spans (start, end) where ``pattern`` matches within ``regions``."""

@@ -22,7 +22,7 @@ import sys
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, compress
 from typing import Any
 
 from bot.memo import Memo
@@ -90,25 +90,25 @@ class WordModel:
         return {name: value for name, value in self.__dict__.items() if name not in _MADE_WHEN_USED}
 
     # The model's tables as it reads them: each feature's two products, idf * weight (its
-    # term of the dot product) and idf * idf (its term of the norm), ride in one _Term, a
-    # complex number equal only to itself. Sets and Counters of terms then tell features
-    # apart without reading them (the hash is the object's address), and sum() adds both
-    # products at once, in C. The tables are made commonest feature (lowest idf) first: a
-    # text's features are mostly common ones, and made one after another they lie together
-    # in memory, so a text misses the CPU's caches less (the tables are megabytes; on a busy
-    # machine, cache misses are most of the model's time).
+    # term of the dot product) and idf * idf (its term of the norm), ride in one complex
+    # number, so sum() adds both at once, in C. Plain complex numbers are not tracked by the
+    # garbage collector: tens of thousands of objects it would otherwise walk in each full
+    # collection (40 ms when they were). The tables are made commonest feature (lowest idf)
+    # first: a text's features are mostly common ones, and made one after another they lie
+    # together in memory, so a text misses the CPU's caches less (the tables are megabytes;
+    # on a busy machine, cache misses are most of the model's time).
 
     @functools.cached_property
-    def _terms(self) -> dict[str | tuple[str, str], _Term]:
+    def _terms(self) -> dict[str | tuple[str, str], complex]:
         """Each word, or pair of words as (first, second) as zip() gives a text's neighbours,
         with its terms. Its words are interned, as the safety net's words are: a lookup of a
         word it holds then ends at the word itself, without reading its letters."""
-        return {_interned(feature): _Term(idf * weight, idf * idf) for feature, (idf, weight) in _commonest_first(self.words)}
+        return {_interned(feature): complex(idf * weight, idf * idf) for feature, (idf, weight) in _commonest_first(self.words)}
 
     @functools.cached_property
-    def _gram_terms(self) -> dict[str, _Term]:
+    def _gram_terms(self) -> dict[str, complex]:
         """Each character n-gram with its terms."""
-        return {gram: _Term(idf * weight, idf * idf) for gram, (idf, weight) in _commonest_first(self.grams)}
+        return {gram: complex(idf * weight, idf * idf) for gram, (idf, weight) in _commonest_first(self.grams)}
 
     @functools.cached_property
     def _word_grams(self) -> Memo[str, complex]:
@@ -118,7 +118,7 @@ class WordModel:
         terms, sizes = self._gram_terms, self.gram_sizes
 
         def grams_of(word: str) -> complex:
-            return complex(sum({terms[g] for g in letter_features(word, sizes) if g in terms}, 0j))
+            return sum(map(terms.__getitem__, set(letter_features(word, sizes)) & terms.keys()), 0j)
 
         return Memo(grams_of, CACHED_WORDS)
 
@@ -139,19 +139,19 @@ class WordModel:
 
     def _score(self, words: Sequence[str]) -> tuple[int, float]:
         """How many of ``words`` the model knows, and the text's score (its log-odds)."""
-        # Each word and each pair of neighbours is looked up once, in C, and its terms are
-        # counted (word_features' other pairs are never in the table; None is what it lacks).
+        # Each word and each pair of neighbours is counted, then each distinct one looked up
+        # once, all in C (word_features' other pairs are never in the table; None is what it lacks).
         terms = self._terms
-        word_counts = Counter(map(terms.get, words))
-        pair_counts = Counter(map(terms.get, zip(words, words[1:])))
-        word_counts.pop(None, None)
-        pair_counts.pop(None, None)
+        word_counts = Counter(words)
+        pair_counts = Counter(zip(words, words[1:]))
+        word_terms = list(map(terms.get, word_counts))
+        pair_terms = list(map(terms.get, pair_counts))
         # Each feature's terms are summed once, as if it occurred once: most features do,
         # and their sublinear tf-idf is idf itself. The few that recur add the rest of 1 + log(n).
-        ready = sum(chain(word_counts, pair_counts), 0j)
+        ready = sum(filter(None, word_terms), 0j) + sum(filter(None, pair_terms), 0j)
         dot, square = ready.real, ready.imag
-        for term, n in chain(word_counts.items(), pair_counts.items()):
-            if n > 1:
+        for term, n in chain(zip(word_terms, word_counts.values()), zip(pair_terms, pair_counts.values())):
+            if n > 1 and term is not None:
                 tf = 1 + math.log(n)
                 dot, square = dot + (tf - 1) * term.real, square + (tf * tf - 1) * term.imag
         z = self.intercept
@@ -160,19 +160,7 @@ class WordModel:
         total = sum(map(self._word_grams.__getitem__, set(words)), 0j)
         if total.imag:  # each distinct word's n-grams count once however often the word occurs
             z += self.gram_scale * total.real / math.sqrt(total.imag)
-        return word_counts.total(), z
-
-
-class _Term(complex):
-    """A feature's two terms as one complex number (see WordModel's tables), equal only to
-    itself and hashed by its address: two features with the same terms are still two.
-    (As a class defined in Python, its objects are tracked by the garbage collector, unlike
-    plain complex numbers: making the tables triggers some hundred young collections, once.)"""
-
-    __slots__ = ()
-    __hash__ = object.__hash__
-    __eq__ = object.__eq__
-    __ne__ = object.__ne__
+        return sum(compress(word_counts.values(), word_terms)), z  # the words it knows, each time they occur
 
 
 def read_word_model(data: Any) -> WordModel:
