@@ -9,6 +9,8 @@ migration sets in order (:data:`MIGRATION_SETS`), and owns the checks made befor
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import functools
 import gc
 import logging
@@ -261,6 +263,7 @@ class Heart:
         # objects, tens of milliseconds during which no request could run.
         gc.collect()
         gc.freeze()
+        _return_freed_memory()
 
     def close(self) -> None:
         """Stop services and write what is still queued."""
@@ -268,6 +271,16 @@ class Heart:
             service.stop()
         self.commits.close()
         self.recorder.close()
+
+
+def _return_freed_memory() -> None:
+    """Hand the memory freed while loading back to the system. Unpickling the safety net's
+    model needs about twice the memory it keeps, and glibc's allocator holds on to what was
+    freed: some 6 MB of a start's resident memory. Elsewhere (no glibc), nothing to do."""
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def build_heart(settings: Settings, content: Content | None = None) -> Heart:

@@ -19,8 +19,9 @@ from __future__ import annotations
 import functools
 import math
 import sys
+from array import array
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, compress
 from typing import Any
@@ -33,7 +34,7 @@ MODEL_FIELDS = {
 }
 GAP = "|"  # a mark, a blanked word or a dropped sentence in the words read: no pair spans it
 CACHED_WORDS = 50_000  # words whose letters' features are remembered; beyond this the memory starts over
-_MADE_WHEN_USED = {"_terms", "_gram_terms", "_word_grams"}  # WordModel's tables to read by, not pickled
+_MADE_WHEN_USED = {"_word_grams"}  # WordModel's memo of words' n-grams, not pickled
 
 
 class ModelError(ValueError):
@@ -63,9 +64,32 @@ def _interned(feature: str) -> str | tuple[str, ...]:
     return words if len(words) > 1 else words[0]
 
 
-def _commonest_first(table: Mapping[str, tuple[float, float]]) -> list[tuple[str, tuple[float, float]]]:
-    """A table's features with their (idf, weight), the lowest idf (the commonest feature) first."""
-    return sorted(table.items(), key=lambda item: item[1][0])
+def _terms_of(table: Mapping[str, tuple[float, float]]) -> dict[str, complex]:
+    """A table of (idf, weight) as the model reads it: each feature's terms, idf * weight and
+    idf * idf, as one complex number, the lowest idf (the commonest feature) first."""
+    return {feature: complex(idf * weight, idf * idf) for feature, (idf, weight) in sorted(table.items(), key=lambda item: item[1][0])}
+
+
+class Weights(Mapping[str, tuple[float, float]]):
+    """A table of terms read back as each feature's (idf, weight); a pair of words is named
+    by its words joined by a space."""
+
+    def __init__(self, terms: Mapping[Any, complex], key: Callable[[str], Any] = str) -> None:
+        self._terms, self._key = terms, key
+
+    def __getitem__(self, feature: str) -> tuple[float, float]:
+        term = self._terms[self._key(feature)]
+        idf = math.sqrt(term.imag)
+        return idf, term.real / idf
+
+    def __contains__(self, feature: object) -> bool:
+        return isinstance(feature, str) and self._key(feature) in self._terms
+
+    def __iter__(self) -> Iterator[str]:
+        return (key if isinstance(key, str) else " ".join(key) for key in self._terms)
+
+    def __len__(self) -> int:
+        return len(self._terms)
 
 
 def _pairable(word: str) -> bool:
@@ -74,48 +98,70 @@ def _pairable(word: str) -> bool:
 
 @dataclass(frozen=True)
 class WordModel:
-    """Features with their idf and weight; a text scores above ``threshold`` when its words lean in."""
+    """Features with their terms; a text scores above ``threshold`` when its words lean in.
 
-    words: Mapping[str, tuple[float, float]]  # word or "word word" -> (idf, weight)
+    Made from tables of (idf, weight) by :meth:`of`. Each feature's two products, idf *
+    weight (its term of the dot product) and idf * idf (its term of the norm), are kept as
+    one complex number: sum() adds both at once, in C; a table holds one small object per
+    feature, not a pair of floats beside a second table made from them; and plain complex
+    numbers are not tracked by the garbage collector (when they were objects of a class of
+    ours, each full collection walked some 126,000 of them, 40 ms). The tables are made
+    commonest feature (lowest idf) first: a text's features are mostly common ones, and made
+    one after another they lie together in memory, so a text misses the CPU's caches less
+    (the tables are megabytes; on a busy machine, cache misses are most of the model's time).
+    """
+
+    # Each word, or pair of words as (first, second) as zip() gives a text's neighbours, with
+    # its terms. Its words are interned, as the safety net's words are: a lookup of a word it
+    # holds then ends at the word itself, without reading its letters.
+    terms: Mapping[str | tuple[str, ...], complex]
     intercept: float
     threshold: float
     min_words: int = 1  # fewer of its words than this and the model stays silent: one word can't lean
     calm_below: float = 0.0  # below this probability (on min_words or more) it is sure a text is calm
     trained_on: str = ""
-    grams: Mapping[str, tuple[float, float]] = field(default_factory=dict)  # character n-gram -> (idf, weight)
+    gram_terms: Mapping[str, complex] = field(default_factory=dict)  # character n-gram -> its terms
     gram_sizes: tuple[int, int] = (3, 5)
     gram_scale: float = 1.0  # the letters' block's weight beside the words' block
+
+    @classmethod
+    def of(
+        cls, words: Mapping[str, tuple[float, float]], grams: Mapping[str, tuple[float, float]] | None = None, **settings: Any
+    ) -> WordModel:
+        """A model from its tables of (idf, weight): ``words`` by word or "word word", ``grams``
+        by character n-gram; ``settings`` are the other fields."""
+        terms = {_interned(feature): term for feature, term in _terms_of(words).items()}
+        return cls(terms=terms, gram_terms=_terms_of(grams or {}), **settings)
+
+    @property
+    def words(self) -> Weights:
+        """Each word and word pair's (idf, weight)."""
+        return Weights(self.terms, key=_interned)
+
+    @property
+    def grams(self) -> Weights:
+        """Each character n-gram's (idf, weight)."""
+        return Weights(self.gram_terms)
+
     def __getstate__(self) -> dict[str, Any]:
-        """Pickled without the tables it reads by (below), made again when first used."""
-        return {name: value for name, value in self.__dict__.items() if name not in _MADE_WHEN_USED}
+        """Pickled without the memo of words' n-grams (below), made again when first used,
+        and with each table packed as its features in one string and its terms in one array:
+        unpickled object by object, the tables took twice the memory they keep."""
+        state = {name: value for name, value in self.__dict__.items() if name not in _MADE_WHEN_USED}
+        state["terms"] = _packed({key if isinstance(key, str) else " ".join(key): term for key, term in self.terms.items()})
+        state["gram_terms"] = _packed(self.gram_terms)
+        return state
 
-    # The model's tables as it reads them: each feature's two products, idf * weight (its
-    # term of the dot product) and idf * idf (its term of the norm), ride in one complex
-    # number, so sum() adds both at once, in C. Plain complex numbers are not tracked by the
-    # garbage collector: tens of thousands of objects it would otherwise walk in each full
-    # collection (40 ms when they were). The tables are made commonest feature (lowest idf)
-    # first: a text's features are mostly common ones, and made one after another they lie
-    # together in memory, so a text misses the CPU's caches less (the tables are megabytes;
-    # on a busy machine, cache misses are most of the model's time).
-
-    @functools.cached_property
-    def _terms(self) -> dict[str | tuple[str, str], complex]:
-        """Each word, or pair of words as (first, second) as zip() gives a text's neighbours,
-        with its terms. Its words are interned, as the safety net's words are: a lookup of a
-        word it holds then ends at the word itself, without reading its letters."""
-        return {_interned(feature): complex(idf * weight, idf * idf) for feature, (idf, weight) in _commonest_first(self.words)}
-
-    @functools.cached_property
-    def _gram_terms(self) -> dict[str, complex]:
-        """Each character n-gram with its terms."""
-        return {gram: complex(idf * weight, idf * idf) for gram, (idf, weight) in _commonest_first(self.grams)}
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        terms, gram_terms = _unpacked(state["terms"], _interned), _unpacked(state["gram_terms"], str)
+        self.__dict__.update({**state, "terms": terms, "gram_terms": gram_terms})
 
     @functools.cached_property
     def _word_grams(self) -> Memo[str, complex]:
         """The sum of each word's own n-grams' terms (each n-gram once a word), worked out
         once and remembered (up to a bound): a text's letters' block is the sum of its
         distinct words'."""
-        terms, sizes = self._gram_terms, self.gram_sizes
+        terms, sizes = self.gram_terms, self.gram_sizes
 
         def grams_of(word: str) -> complex:
             return sum(map(terms.__getitem__, set(letter_features(word, sizes)) & terms.keys()), 0j)
@@ -141,7 +187,7 @@ class WordModel:
         """How many of ``words`` the model knows, and the text's score (its log-odds)."""
         # Each word and each pair of neighbours is counted, then each distinct one looked up
         # once, all in C (word_features' other pairs are never in the table; None is what it lacks).
-        terms = self._terms
+        terms = self.terms
         word_counts = Counter(words)
         pair_counts = Counter(zip(words, words[1:]))
         word_terms = list(map(terms.get, word_counts))
@@ -161,6 +207,19 @@ class WordModel:
         if total.imag:  # each distinct word's n-grams count once however often the word occurs
             z += self.gram_scale * total.real / math.sqrt(total.imag)
         return sum(compress(word_counts.values(), word_terms)), z  # the words it knows, each time they occur
+
+
+def _packed(table: Mapping[str, complex]) -> tuple[str, array[float]]:
+    """A table as its features, one a line, and its terms' parts, in order, in one array."""
+    return "\n".join(table), array("d", chain.from_iterable((term.real, term.imag) for term in table.values()))
+
+
+def _unpacked(packed: tuple[str, array[float]], key: Callable[[str], Any]) -> dict[Any, complex]:
+    """A table packed by :func:`_packed`, each feature made the key it is looked up by."""
+    features, parts = packed
+    if not features:
+        return {}
+    return dict(zip(map(key, features.split("\n")), map(complex, parts[0::2], parts[1::2])))
 
 
 def read_word_model(data: Any) -> WordModel:
@@ -192,7 +251,7 @@ def read_word_model(data: Any) -> WordModel:
         raise ModelError("gram_sizes must be [shortest, longest] character n-gram, whole numbers from 1")
     if not _number(scale):
         raise ModelError("gram_scale must be a number")
-    return WordModel(
+    return WordModel.of(
         words={w: (float(v[0]), float(v[1])) for w, v in words.items()},
         intercept=float(intercept),
         threshold=float(threshold),

@@ -137,8 +137,8 @@ def test_a_memo_remembers_up_to_its_limit_then_starts_over():
 
 
 def test_features_with_the_same_terms_are_still_counted_apart():
-    # The model tells features apart by identity, not by their numbers: equal terms must not merge.
-    model = WordModel(
+    # The model tells features apart by name, not by their numbers: equal terms must not merge.
+    model = WordModel.of(
         words={"sad": (2.0, 0.5), "blue": (2.0, 0.5), "sad blue": (2.0, 0.5), "blue sad": (2.0, 0.5)},
         intercept=-1.0,
         threshold=0.5,
