@@ -274,9 +274,10 @@ class Heart:
 
 
 def _return_freed_memory() -> None:
-    """Hand the memory freed while loading back to the system. Unpickling the safety net's
-    model needs about twice the memory it keeps, and glibc's allocator holds on to what was
-    freed: some 6 MB of a start's resident memory. Elsewhere (no glibc), nothing to do."""
+    """Hand the memory freed while loading back to the system. Loading the content and the
+    safety net frees much of what it made (parsed files, the packed model's pieces), and
+    glibc's allocator holds on to what was freed: some 12 MB of an idle bot's resident
+    memory. Elsewhere (no glibc), nothing to do."""
     try:
         ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):
