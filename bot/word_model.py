@@ -21,7 +21,7 @@ import math
 import sys
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, compress
 from typing import Any
@@ -64,10 +64,12 @@ def _interned(feature: str) -> str | tuple[str, ...]:
     return words if len(words) > 1 else words[0]
 
 
-def _terms_of(table: Mapping[str, tuple[float, float]]) -> dict[str, complex]:
-    """A table of (idf, weight) as the model reads it: each feature's terms, idf * weight and
-    idf * idf, as one complex number, the lowest idf (the commonest feature) first."""
-    return {feature: complex(idf * weight, idf * idf) for feature, (idf, weight) in sorted(table.items(), key=lambda item: item[1][0])}
+def _terms_of(table: Mapping[str, tuple[float, float]], key: Callable[[str], Any]) -> dict[Any, complex]:
+    """A table of (idf, weight) as the model reads it: each feature (made the key it is looked
+    up by) with its terms, idf * weight and idf * idf, as one complex number, the lowest idf
+    (the commonest feature) first."""
+    ordered = sorted(table.items(), key=lambda item: item[1][0])
+    return {key(feature): complex(idf * weight, idf * idf) for feature, (idf, weight) in ordered}
 
 
 class Weights(Mapping[str, tuple[float, float]]):
@@ -130,8 +132,7 @@ class WordModel:
     ) -> WordModel:
         """A model from its tables of (idf, weight): ``words`` by word or "word word", ``grams``
         by character n-gram; ``settings`` are the other fields."""
-        terms = {_interned(feature): term for feature, term in _terms_of(words).items()}
-        return cls(terms=terms, gram_terms=_terms_of(grams or {}), **settings)
+        return cls(terms=_terms_of(words, _interned), gram_terms=_terms_of(grams or {}, str), **settings)
 
     @property
     def words(self) -> Weights:
@@ -148,8 +149,8 @@ class WordModel:
         and with each table packed as its features in one string and its terms in one array:
         unpickled object by object, the tables took twice the memory they keep."""
         state = {name: value for name, value in self.__dict__.items() if name not in _MADE_WHEN_USED}
-        state["terms"] = _packed({key if isinstance(key, str) else " ".join(key): term for key, term in self.terms.items()})
-        state["gram_terms"] = _packed(self.gram_terms)
+        state["terms"] = _packed(self.words, self.terms.values())
+        state["gram_terms"] = _packed(self.grams, self.gram_terms.values())
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -209,9 +210,9 @@ class WordModel:
         return sum(compress(word_counts.values(), word_terms)), z  # the words it knows, each time they occur
 
 
-def _packed(table: Mapping[str, complex]) -> tuple[str, array[float]]:
-    """A table as its features, one a line, and its terms' parts, in order, in one array."""
-    return "\n".join(table), array("d", chain.from_iterable((term.real, term.imag) for term in table.values()))
+def _packed(features: Iterable[str], terms: Iterable[complex]) -> tuple[str, array[float]]:
+    """A table as its features' names, one a line, and their terms' parts, in order, in one array."""
+    return "\n".join(features), array("d", chain.from_iterable((term.real, term.imag) for term in terms))
 
 
 def _unpacked(packed: tuple[str, array[float]], key: Callable[[str], Any]) -> dict[Any, complex]:
