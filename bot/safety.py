@@ -282,6 +282,7 @@ class People:
     harming: frozenset[str] = frozenset()  # "hits", "grabbed": the person just before does the harm
 
 
+_THEIRS = frozenset({"her", "his", "their"})  # "her kids": someone else's children
 LONG_TEXT = 5  # sentences from which whom the model heard is read from where it leant most, not the whole text
 MODEL_RULE = Rule("word-model", "distress", ())  # what the word model heard, named like a rule
 REMEMBERED_QUERIES = 4096  # lookups whose crisis reading is kept...
@@ -306,6 +307,7 @@ class SafetyNet:
     doubt: tuple[Pattern, ...] = ()  # ...unless the writer doubts it ("I'm not convinced")
     owned: tuple[Pattern, ...] = ()  # the writer says the someone they asked about is them ("the friend is me")
     model: WordModel | None = None  # heard words leaning towards distress where no rule fired
+    whom: WordModel | None = None  # reads whom a share-out heard is about: the writer (its class) or someone else
     families: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # word -> "{family}" tags, for the model
     _rule_index: _Index = field(init=False, repr=False, compare=False)
     _quiet_index: _Index = field(init=False, repr=False, compare=False)
@@ -363,11 +365,12 @@ class SafetyNet:
         tokens = list(map(self._spelling.__getitem__, _tokens(text)))
         line = self._read(tokens)
         past = self._past(line)
+        words = self._model_words(line, past) if self.model is not None or self.whom is not None else []
         heard = self._heard(line, past)
         cleared = bool(heard) and self._cleared(line)
-        if heard and not cleared and self.model is not None and self._calm_to_the_model(line, past):
+        if heard and not cleared and self.model is not None and self._calm_to_the_model(line, words):
             return None  # rules heard a word, but the whole share-out reads calm to the model ("overdosed on candy")
-        if not heard and (heard := self._leaning(line, past)):
+        if not heard and (heard := self._leaning(line, past, words)):
             cleared = self._cleared(line)
         if cleared:  # "kid said 'I want to die' at her flu shot. She meant the needle."
             heard = self._about_the_writer(tokens, line, past, heard)
@@ -376,11 +379,13 @@ class SafetyNet:
         abouts = [self._about(tokens, start, end, rule) for rule, start, end in heard]
         whos = {who for who, _ in abouts}
         about = whos.pop() if len(whos) == 1 else self._voice(tokens)  # rules disagree: the whole text says
+        about = self._sure_whom(words) or about  # "My ex is outside with a knife. He says...": the writer
         if about is Who.OTHER and self._owned(line):  # "Asking for a friend... the friend is me."
-            about, abouts = Who.SELF, []
+            about = Who.SELF
+        children = [child for who, child in abouts if who is Who.OTHER]
         return Concern(
             about=about,
-            child=any(child for who, child in abouts if who is Who.OTHER),
+            child=about is Who.OTHER and (any(children) if children else self._names_child(tokens)),
             categories=frozenset(rule.category for rule, _, _ in heard),
             rules=frozenset(rule.id for rule, _, _ in heard),
         )
@@ -433,12 +438,23 @@ class SafetyNet:
         }
         return {line.sentence_of(start) for start, _ in then} - now
 
-    def _calm_to_the_model(self, line: _Line, past: set[int]) -> bool:
-        """True when the word model is sure the whole share-out is calm and the writer does
-        not doubt that it is ("I'm not convinced"): a doubt is the writer insisting, and the
-        model has seen too few of them to outweigh it."""
+    def _calm_to_the_model(self, line: _Line, words: list[str]) -> bool:
+        """True when the word model is sure the whole share-out (read as ``words``) is calm and
+        the writer does not doubt that it is ("I'm not convinced"): a doubt is the writer
+        insisting, and the model has seen too few of them to outweigh it."""
         assert self.model is not None
-        return self.model.sure_calm(self._model_words(line, past)) and not self._doubt_index.matches(line)
+        return self.model.sure_calm(words) and not self._doubt_index.matches(line)
+
+    def _sure_whom(self, words: list[str]) -> Who | None:
+        """Whom the whole share-out (read as ``words``) is about, where the whom model is sure:
+        the writer at its threshold or over, someone else at one minus it or under; None
+        between, where the words for people decide."""
+        if self.whom is None:
+            return None
+        writer = self.whom.probability(words)
+        if writer >= self.whom.threshold:
+            return Who.SELF
+        return Who.OTHER if writer <= 1 - self.whom.threshold else None
 
     def _cleared(self, line: _Line) -> bool:
         """True when the text tells a worry about someone else as checked and cleared, and
@@ -473,18 +489,19 @@ class SafetyNet:
             if others <= past:  # nothing left to set aside: the model heard the whole text, whose start is set aside
                 return [found for found in heard if found not in theirs]
             past = past | others
-            heard = self._heard(line, past) or self._leaning(line, past)
+            heard = self._heard(line, past) or self._leaning(line, past, self._model_words(line, past))
         return heard
 
     def _who_of(self, tokens: list[str], rule: Rule, start: int, end: int) -> Who:
         return self._about(tokens, start, end, rule)[0]
 
-    def _leaning(self, line: _Line, past: set[int]) -> list[tuple[Rule, int, int]]:
-        """The word model's judgement, when the rules heard nothing: it hears how words lean
-        together ("part of me hoped the scan would show something") where no rule was written."""
+    def _leaning(self, line: _Line, past: set[int], words: list[str]) -> list[tuple[Rule, int, int]]:
+        """The word model's judgement on ``words`` (read with ``past`` set aside), when the rules
+        heard nothing: it hears how words lean together ("part of me hoped the scan would show
+        something") where no rule was written."""
         if self.model is None:
             return []
-        if not self.model.leans(self._model_words(line, past)):
+        if not self.model.leans(words):
             return []
         if len(line.ends) < LONG_TEXT:
             return [(MODEL_RULE, 0, len(line.tokens))]
@@ -562,11 +579,15 @@ class SafetyNet:
         if rule is MODEL_RULE:  # the text says whom; in a long one, the sentence it leans on most and the one before
             mine, others = self._people_named(tokens[_previous_sentence_start(tokens, start) : end])
             who = (Who.OTHER if others > mine else Who.SELF) if mine or others else self._voice(tokens)
-            theirs = {"her", "his", "their"}  # "her kids" are not the ones at risk
-            child = any(t in self.people.child_words and (i == 0 or tokens[i - 1] not in theirs) for i, t in enumerate(tokens))
-            return who, who is Who.OTHER and child
+            return who, who is Who.OTHER and self._names_child(tokens)
         who = rule.about or self._who(tokens, start, end)
         return who, who is Who.OTHER and self._mentions_child(tokens, start)
+
+    def _names_child(self, tokens: list[str], start: int = 0, end: int | None = None) -> bool:
+        """True when ``tokens[start:end]`` name a child in one's care: "my student", "a kid",
+        not "her kids" or "his son" (another adult's children are not the ones at risk)."""
+        child_words = self.people.child_words
+        return any(t in child_words and (i == 0 or tokens[i - 1] not in _THEIRS) for i, t in enumerate(tokens[start:end], start))
 
     def _voice(self, tokens: list[str]) -> Who:
         """Whom a whole text is mostly about: someone else when it names others more often
@@ -643,8 +664,7 @@ class SafetyNet:
         return None
 
     def _mentions_child(self, tokens: list[str], start: int) -> bool:
-        begin = _previous_sentence_start(tokens, start)
-        return any(t in self.people.child_words for t in tokens[begin : start + 8])
+        return self._names_child(tokens, _previous_sentence_start(tokens, start), start + 8)
 
 
 class _Index:
@@ -970,9 +990,12 @@ PEOPLE_FIELDS = {"self", "other", "children", "reporting", "possessive", "object
 
 
 def build_safety_net(
-    files: Sequence[tuple[str, Mapping[str, Any]]], problem: Problem, model: WordModel | None = None
+    files: Sequence[tuple[str, Mapping[str, Any]]],
+    problem: Problem,
+    model: WordModel | None = None,
+    whom: WordModel | None = None,
 ) -> SafetyNet:
-    """Build the safety net from parsed ``crisis*.yml`` files (and the word model, if any),
+    """Build the safety net from parsed ``crisis*.yml`` files (and the word and whom models, if any),
     reporting each problem as ``problem(where, what)``; word families and people words are
     shared across files."""
     families: dict[str, list[str]] = defaultdict(list)
@@ -1023,6 +1046,7 @@ def build_safety_net(
             harming=frozenset(people["harming"]),
         ),
         model=model,
+        whom=whom,
         families=_family_tags(families),
         **{kind: tuple(found) for kind, found in patterns.items()},
     )

@@ -204,7 +204,7 @@ class WordModel:
         z = self.intercept
         if square:
             z += dot / math.sqrt(square)
-        total = sum(map(self._word_grams.__getitem__, set(words)), 0j)
+        total = sum(map(self._word_grams.__getitem__, set(words)), 0j) if self.gram_terms else 0j
         if total.imag:  # each distinct word's n-grams count once however often the word occurs
             z += self.gram_scale * total.real / math.sqrt(total.imag)
         return sum(compress(word_counts.values(), word_terms)), z  # the words it knows, each time they occur

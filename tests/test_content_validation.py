@@ -163,3 +163,17 @@ def test_without_its_word_model_the_safety_net_listens_with_its_rules(content_di
     net = load_content(content_dir).shareout.crisis
     assert net.model is None
     assert net.hears("I just want to die") is not None
+
+
+def test_a_broken_whom_model_is_reported(content_dir):
+    (content_dir / "crisis-whom.json").write_text('{"intercept": 0, "words": {}}', encoding="utf-8")
+    with pytest.raises(ContentError) as error:
+        load_content(content_dir)
+    assert "crisis-whom.json: can't be read: is missing threshold" in str(error.value)
+
+
+def test_without_its_whom_model_the_words_for_people_say_whom_it_heard_about(content_dir):
+    (content_dir / "crisis-whom.json").unlink()
+    net = load_content(content_dir).shareout.crisis
+    assert net.whom is None
+    assert net.hears("my coworker said she doesn't want to be alive anymore").about.value == "other"

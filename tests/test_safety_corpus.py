@@ -21,7 +21,7 @@ from bot.safety import NoteFor, Who, note_for
 from bot.shareouts.content import CRISIS_MODEL
 from bot.word_model import ModelError, read_word_model
 from tests.safety_corpus.report import cases, tally, totals
-from tests.safety_corpus.train import fitted, tuning_digest
+from tests.safety_corpus.train import fit_whom, fitted, fitted_whom, tuning_digest
 
 CONTENT = Path(__file__).parent.parent / "content"
 
@@ -45,7 +45,7 @@ def test_the_tuning_corpus_is_heard_and_quiet_share_outs_stay_quiet(net):
 def test_the_note_speaks_to_whoever_is_at_risk(net):
     tallies = tally(net, "tuning")
     _, alerts = totals(tallies, alert=True)
-    assert sum(t.wrong_person for t in tallies) <= 0.03 * alerts
+    assert sum(t.wrong_person for t in tallies) <= 0.01 * alerts
 
 
 def test_at_least_a_fifth_of_the_corpus_is_held_out():
@@ -58,10 +58,11 @@ def test_every_rule_is_needed_by_a_tuning_case(net):
     is dead or a duplicate of another."""
     alerts = [case for case in cases("tuning") if case.alert]
     idle = []
+    rules = _rules_alone(net)
     for rule in net.rules:
-        without = dataclasses.replace(net, rules=tuple(r for r in net.rules if r is not rule), model=None)
+        without = dataclasses.replace(rules, rules=tuple(r for r in net.rules if r is not rule))
         fired = [case for case in alerts if rule.id in net.rules_heard(case.text)]
-        if all(_reading(without, case.text) == _reading(net, case.text, model=False) for case in fired):
+        if all(_reading(without, case.text) == _reading(rules, case.text) for case in fired):
             idle.append(rule.id)
     assert idle == []
 
@@ -88,18 +89,23 @@ def test_every_category_of_rule_is_named_here(net):
 
 @pytest.mark.parametrize("category, text", [(c, t) for c, texts in PLAIN_WORDS.items() for t in texts])
 def test_the_rules_alone_hear_the_plainest_words(net, category, text):
-    concern = dataclasses.replace(net, model=None).hears(text)
+    concern = _rules_alone(net).hears(text)
     assert concern is not None and category in concern.categories, (text, concern)
 
 
-def _reading(net, text, model=True):
-    concern = (net if model else dataclasses.replace(net, model=None)).hears(text)
+def _rules_alone(net):
+    return dataclasses.replace(net, model=None, whom=None)
+
+
+def _reading(net, text):
+    concern = net.hears(text)
     return concern and concern.about
 
 
-def test_the_word_model_was_fitted_on_the_tuning_part_as_it_is_now(net):
-    assert net.model is not None
-    assert tuning_digest() in net.model.trained_on, "refit it: python -m tests.safety_corpus.train"
+def test_the_word_and_whom_models_were_fitted_on_the_tuning_part_as_it_is_now(net):
+    assert net.model is not None and net.whom is not None
+    for model in (net.model, net.whom):
+        assert tuning_digest() in model.trained_on, "refit them: python -m tests.safety_corpus.train"
 
 
 def test_the_word_model_speaks_only_when_no_rule_did(net):
@@ -167,6 +173,35 @@ def test_what_the_word_model_hears_is_worded_for_whoever_the_text_is_about(net, 
     concern = net.hears(text)
     assert concern is not None and concern.rules == {"word-model"}
     assert note_for(concern) is note
+
+
+@pytest.mark.parametrize(
+    "text, note",
+    [
+        # The words for people count "he" twice and a baby; the whom model knows who is threatened.
+        (
+            "He said if I take the baby to my sister's he'll burn the house down with us in it. He's home all weekend.",
+            NoteFor.SELF,
+        ),
+        # Grief names the one who died; the wish is the writer's.
+        (
+            "Since Dad died I keep thinking I'd rather be with him than here. Mom says I need to be strong for her.",
+            NoteFor.SELF,
+        ),
+        # The "me" is the student's: the note is for a helper, with the reminder for a child in one's care.
+        ("My student came in with a split lip and said please don't call home, they'll hurt me worse.", NoteFor.HELPER_CHILD),
+    ],
+)
+def test_where_the_whom_model_is_sure_it_says_whom_the_note_is_for(net, text, note):
+    concern = net.hears(text)
+    assert concern is not None and note_for(concern) is note
+    assert note_for(dataclasses.replace(net, whom=None).hears(text)) is not note  # the words for people alone misread it
+
+
+def test_the_whom_model_leaves_whom_to_the_words_for_people_where_it_is_unsure(net):
+    text = "Found a note in a backpack at dismissal: I can't do this anymore, I just want to sleep forever."
+    assert 1 - net.whom.threshold < net.whom.probability(net.words_for_model(text)) < net.whom.threshold
+    assert net.hears(text) == dataclasses.replace(net, whom=None).hears(text)
 
 
 def test_the_tests_read_the_same_safety_net_as_the_bot():
@@ -273,3 +308,14 @@ def test_the_bot_scores_a_text_as_scikit_learn_fitted_it(net):
     ours = read_word_model(model.document())
     assert ours.grams and any(" " in feature for feature in ours.words)  # letters and word pairs both heard
     assert [ours.probability(words) for words in scored] == pytest.approx(model.probability(scored), abs=0.002)
+
+
+def test_the_bot_reads_whom_as_scikit_learn_fitted_it(net):
+    """The whom model, words and pairs without letters, is scored by the same code."""
+    alerts = [case for case in cases("tuning") if case.alert]
+    read = [net.words_for_model(case.text) for case in alerts]
+    fitting, scored = read[::3], read[1::9]
+    whom = fitted_whom(fitting, [case.about == "self" for case in alerts[::3]])
+    ours = read_word_model(fit_whom(fitting, [case.about == "self" for case in alerts[::3]]))
+    assert not ours.grams
+    assert [ours.probability(words) for words in scored] == pytest.approx(whom.probability(scored), abs=0.002)

@@ -21,6 +21,7 @@ from bot.safety import SafetyNet, build_safety_net
 from bot.word_model import WordModel, read_word_model
 
 CRISIS_MODEL = "crisis-model.json"  # written by tests/safety_corpus/train.py
+CRISIS_WHOM = "crisis-whom.json"  # written there too
 MAX_LABEL = 75  # Slack's limit for a menu option's text
 MAX_CHOICES = 100  # Slack's limit for a menu's options
 _CHOICE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,49}$")
@@ -87,13 +88,15 @@ def load_shareout_content(root: Path, read_yaml: ReadYaml, problem: Problem) -> 
                 crisis_files,
                 lambda where, what: problem(root / "crisis.yml", where, what),
                 model=_word_model(root / CRISIS_MODEL, problem),
+                whom=_word_model(root / CRISIS_WHOM, problem),
             )
         ),
     )
 
 
 def _word_model(path: Path, problem: Problem) -> WordModel | None:
-    """The safety net's word model, when its file is there (without it, the rules listen alone)."""
+    """One of the safety net's word models, when its file is there (without the word model
+    the rules listen alone; without the whom model the words for people say whom it heard about)."""
     if not path.exists():
         return None
     try:

@@ -8,7 +8,9 @@ answers for its twin. It prints each category's recall (or false alarms) for the
 alone and for the rules with the model, at the threshold that keeps the model's own
 false alarms at most ``FALSE_ALARMS``; that threshold is the one ``train.py`` uses. Then
 how often the model, sure a share-out is calm (under ``train.CALM_BELOW``), would overrule
-a rule that fired: on alerts (a loss) and on false alarms (a gain).
+a rule that fired: on alerts (a loss) and on false alarms (a gain). Last, the whom model
+(``train.fit_whom``), fitted on the same folds' alert share-outs: how often the note of an
+alert share-out out of fold is for the wrong person, with it and with the words for people alone.
 
 The rules were written on the whole tuning part, so "rules and model" here is kinder
 than share-outs nobody tuned for; "model alone" is the figure that tells settings apart.
@@ -26,8 +28,9 @@ from sklearn.model_selection import StratifiedGroupKFold
 
 from bot.runtime import load_content
 from bot.word_model import GAP, read_word_model
-from tests.safety_corpus.report import cases
-from tests.safety_corpus.train import CALM_BELOW, CONTENT, fit
+from bot.safety import SafetyNet
+from tests.safety_corpus.report import Case, cases
+from tests.safety_corpus.train import CALM_BELOW, CONTENT, fit, fit_whom
 
 FOLDS = 5
 ALIKE = 0.3  # share-outs sharing this part of their word pairs are near-copies: one fold
@@ -61,16 +64,39 @@ def groups(read: Sequence[Sequence[str]]) -> list[int]:
     return [root(i) for i in range(len(read))]
 
 
+def splits(read: Sequence[Sequence[str]], alert: Sequence[bool], seed: int = 0) -> list[tuple[list[int], list[int]]]:
+    """The folds, as (fitted on, scored) share-out numbers: near-copies stay in one fold."""
+    folds = StratifiedGroupKFold(FOLDS, shuffle=True, random_state=seed)
+    return [(list(train), list(test)) for train, test in folds.split(read, alert, groups(read))]
+
+
 def out_of_fold(read: Sequence[Sequence[str]], alert: Sequence[bool], seed: int = 0) -> list[float | None]:
     """Each share-out's probability from a model fitted on the folds it is not in (None where
     it holds too few of the model's words for the model to judge)."""
     scores: list[float | None] = [None] * len(read)
-    folds = StratifiedGroupKFold(FOLDS, shuffle=True, random_state=seed)
-    for train, test in folds.split(read, alert, groups(read)):
+    for train, test in splits(read, alert, seed):
         model = read_word_model(fit([read[i] for i in train], [alert[i] for i in train]))
         for i in test:
             scores[i] = model.probability(read[i]) if sum(w in model.words for w in read[i]) >= model.min_words else None
     return scores
+
+
+def whom_out_of_fold(net: SafetyNet, labelled: Sequence[Case], read: Sequence[Sequence[str]]) -> tuple[int, int, int]:
+    """How many alert share-outs the net hears, and how many of their notes are for the wrong
+    person with a whom model fitted on the other folds and with the words for people alone."""
+    alone = dataclasses.replace(net, whom=None)
+    heard = with_whom = without = 0
+    for train, test in splits(read, [case.alert for case in labelled]):
+        fitted_on = [i for i in train if labelled[i].alert]
+        whom = read_word_model(fit_whom([read[i] for i in fitted_on], [labelled[i].about == "self" for i in fitted_on]))
+        judged = dataclasses.replace(net, whom=whom)
+        for i in test:
+            case = labelled[i]
+            if case.alert and (concern := judged.hears(case.text)) is not None:
+                heard += 1
+                with_whom += concern.about.value != case.about
+                without += alone.hears(case.text).about.value != case.about  # whom changes no alert, only its note
+    return heard, with_whom, without
 
 
 def rate(said: Sequence[bool], chosen: Sequence[int]) -> float:
@@ -105,6 +131,9 @@ def main() -> None:
     print(f"the model sure it is calm (under {CALM_BELOW}) where a rule fired: {sum(overruled[i] for i in alerts)} "
           f"of {sum(ruled[i] for i in alerts)} alerts the rules heard, {sum(overruled[i] for i in calm)} of "
           f"{sum(ruled[i] for i in calm)} false alarms")
+    heard, with_whom, without = whom_out_of_fold(net, labelled, read)
+    print(f"\nwrong person, out of fold, among the {heard} alerts heard: {with_whom} ({with_whom / heard:.1%}) with the "
+          f"whom model, {without} ({without / heard:.1%}) with the words for people alone")
 
 
 if __name__ == "__main__":

@@ -94,10 +94,10 @@ def table(tallies: list[Tally]) -> str:
 
 
 def main() -> None:
-    """Print both parts' tables; ``--rules-only`` leaves the word model out."""
+    """Print both parts' tables; ``--rules-only`` leaves the word and whom models out."""
     net = load_content(Path("content")).shareout.crisis
     if "--rules-only" in sys.argv[1:]:
-        net = dataclasses.replace(net, model=None)
+        net = dataclasses.replace(net, model=None, whom=None)
     for part in PARTS:
         print(f"\n### {part}\n\n{table(tally(net, part))}")
 

@@ -1,4 +1,5 @@
-"""Fit the safety net's word model on the corpus's tuning part and write ``content/crisis-model.json``.
+"""Fit the safety net's word model and whom model on the corpus's tuning part and write
+``content/crisis-model.json`` and ``content/crisis-whom.json``.
 
 ``python -m tests.safety_corpus.train`` (needs scikit-learn, a development dependency).
 The held-out part is never used here. The settings below were chosen by five-fold cross
@@ -10,6 +11,11 @@ about 2% false alarms.
 The model reads the words the rules leave (idioms and work talk blanked, words after a
 negation marked ``not_``, sentences told of the past dropped) so it listens the way the
 rules do; the bot uses it only when no rule fired.
+
+The whom model reads the same words of the alert share-outs, and tells the writer at risk
+(its class) from someone else at risk. Cross validated the same way, it put a heard
+share-out's note for the wrong person less often than the words for people alone, and the
+bot lets it decide only where it is sure (``SURE_OF_WHOM``).
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from bot.runtime import load_content
-from bot.shareouts.content import CRISIS_MODEL
+from bot.shareouts.content import CRISIS_MODEL, CRISIS_WHOM
 from bot.word_model import letter_features, word_features
 from tests.safety_corpus.report import CORPUS, cases
 
@@ -40,6 +46,9 @@ GRAM_SIZES = (3, 5)  # character n-grams from three to five letters (a word's ed
 GRAM_SCALE = 0.5  # the letters' block's weight beside the words' block
 GRAM_MIN_CASES = 2  # a character n-gram seen in one share-out only is that share-out's, not a way of saying
 DIGITS = 4  # weights are rounded so the file stays small and diffs stay readable
+WHOM_STRENGTH = 10.0  # the whom model's C
+WHOM_MIN_CASES = 2  # a word or pair of one share-out only is that share-out's: the whom model leaves it out
+SURE_OF_WHOM = 0.7  # the whom model decides at this probability of "the writer" or over, or one minus it or under
 
 
 def tuning_digest() -> str:
@@ -57,29 +66,26 @@ def _letters(words: Sequence[str]) -> list[str]:
 
 @dataclass(frozen=True)
 class Fitted:
-    """The model as scikit-learn fitted it: its two vectorizers and the regression."""
+    """A model as scikit-learn fitted it: its vectorizers and the regression."""
 
     by_word: TfidfVectorizer
-    by_letter: TfidfVectorizer
+    by_letter: TfidfVectorizer | None  # None: words and word pairs only (the whom model)
     regression: LogisticRegression
 
     def features(self, read: Sequence[Sequence[str]]) -> scipy.sparse.csr_matrix:
-        return _features(self.by_word.transform(read), _letter_block(self.by_letter, self.by_letter.transform(read)))
+        words = self.by_word.transform(read)
+        if self.by_letter is None:
+            return words.tocsr()
+        return _features(words, _letter_block(self.by_letter, self.by_letter.transform(read)))
 
     def probability(self, read: Sequence[Sequence[str]]) -> list[float]:
         """scikit-learn's probability for each share-out's words (the bot's own code must agree)."""
         return [float(p) for p in self.regression.predict_proba(self.features(read))[:, 1]]
 
     def document(self, threshold: float = THRESHOLD) -> dict[str, object]:
-        """The model as the JSON document the bot reads."""
+        """The word model as the JSON document the bot reads."""
+        assert self.by_letter is not None
         weights = self.regression.coef_[0]
-
-        def table(vectorizer: TfidfVectorizer, start: int) -> dict[str, list[float]]:
-            return {
-                feature: [round(float(vectorizer.idf_[i]), DIGITS), round(float(weights[start + i]), DIGITS)]
-                for feature, i in sorted(vectorizer.vocabulary_.items())
-            }
-
         return {
             "about": "The safety net's word model: the idf and weight of each word, word pair and character n-gram. "
             "Written by `python -m tests.safety_corpus.train`; do not edit by hand. Delete this file to let the "
@@ -90,9 +96,17 @@ class Fitted:
             "min_words": MIN_WORDS,
             "gram_sizes": list(GRAM_SIZES),
             "gram_scale": GRAM_SCALE,
-            "words": table(self.by_word, 0),
-            "grams": table(self.by_letter, len(self.by_word.vocabulary_)),
+            "words": _table(self.by_word, weights),
+            "grams": _table(self.by_letter, weights[len(self.by_word.vocabulary_) :]),
         }
+
+
+def _table(vectorizer: TfidfVectorizer, weights: numpy.ndarray) -> dict[str, list[float]]:
+    """Each feature of ``vectorizer`` with its [idf, weight], ``weights`` in the vectorizer's order."""
+    return {
+        feature: [round(float(vectorizer.idf_[i]), DIGITS), round(float(weights[i]), DIGITS)]
+        for feature, i in sorted(vectorizer.vocabulary_.items())
+    }
 
 
 def fitted(read: Sequence[Sequence[str]], alert: Sequence[bool]) -> Fitted:
@@ -113,6 +127,28 @@ def fitted(read: Sequence[Sequence[str]], alert: Sequence[bool]) -> Fitted:
 def fit(read: Sequence[Sequence[str]], alert: Sequence[bool], threshold: float = THRESHOLD) -> dict[str, object]:
     """The fitted model as the JSON document the bot reads."""
     return fitted(read, alert).document(threshold)
+
+
+def fitted_whom(read: Sequence[Sequence[str]], writer: Sequence[bool]) -> Fitted:
+    """The whom model fitted on alert share-outs' words and whether the writer is the one at
+    risk in each: a regression over words and word pairs only."""
+    by_word = TfidfVectorizer(analyzer=word_features, sublinear_tf=True, min_df=WHOM_MIN_CASES)
+    regression = LogisticRegression(C=WHOM_STRENGTH, max_iter=5000, class_weight="balanced", tol=TOLERANCE)
+    regression.fit(by_word.fit_transform(read), list(writer))
+    return Fitted(by_word, None, regression)
+
+
+def fit_whom(read: Sequence[Sequence[str]], writer: Sequence[bool]) -> dict[str, object]:
+    """The fitted whom model (:func:`fitted_whom`) as the JSON document the bot reads."""
+    whom = fitted_whom(read, writer)
+    return {
+        "about": "The safety net's whom model: the idf and weight of each word and word pair, towards 'the writer "
+        "is the one at risk'. Written by `python -m tests.safety_corpus.train`; do not edit by hand. Delete this "
+        "file to let the words for people alone say whom a share-out is about.",
+        "threshold": SURE_OF_WHOM,
+        "intercept": round(float(whom.regression.intercept_[0]), DIGITS),
+        "words": _table(whom.by_word, whom.regression.coef_[0]),
+    }
 
 
 def _fit(by_word: TfidfVectorizer, by_letter: TfidfVectorizer, read: Sequence[Sequence[str]], alert: Sequence[bool]) -> Fitted:
@@ -137,20 +173,28 @@ def _features(words: scipy.sparse.spmatrix, letters: scipy.sparse.spmatrix) -> s
     return scipy.sparse.hstack([words, GRAM_SCALE * letters]).tocsr()
 
 
-def main() -> None:
-    net = load_content(CONTENT).shareout.crisis
-    labelled = list(cases("tuning"))
-    model = fit([net.words_for_model(case.text) for case in labelled], [case.alert for case in labelled])
-    model["trained_on"] = f"tests/safety_corpus/tuning: {len(labelled)} share-outs, digest {tuning_digest()}"
-    tables = {name: model.pop(name) for name in ("words", "grams")}
-    head = json.dumps(model, indent=1, ensure_ascii=False)[:-2]  # one feature a line below, for readable diffs
+def write(path: Path, model: dict[str, object]) -> None:
+    """Write a model's JSON document with one feature a line, for readable diffs."""
+    tables = {name: model.pop(name) for name in ("words", "grams") if name in model}
+    head = json.dumps(model, indent=1, ensure_ascii=False)[:-2]
     blocks = []
     for name, found in tables.items():
         lines = ",\n".join(f"  {json.dumps(key, ensure_ascii=False)}: {json.dumps(pair)}" for key, pair in found.items())
         blocks.append(f' "{name}": {{\n{lines}\n }}')
-    path = CONTENT / CRISIS_MODEL
     path.write_text(head + ",\n" + ",\n".join(blocks) + "\n}\n", encoding="utf-8")
     print(f"wrote {path}: {sum(map(len, tables.values()))} features, {path.stat().st_size // 1024} KiB")
+
+
+def main() -> None:
+    net = load_content(CONTENT).shareout.crisis
+    labelled = list(cases("tuning"))
+    read = [net.words_for_model(case.text) for case in labelled]
+    alerts = [(words, case.about == "self") for words, case in zip(read, labelled) if case.alert]
+    trained_on = f"tests/safety_corpus/tuning: {len(labelled)} share-outs, digest {tuning_digest()}"
+    model = fit(read, [case.alert for case in labelled])
+    whom = fit_whom([words for words, _ in alerts], [writer for _, writer in alerts])
+    for name, document in ((CRISIS_MODEL, model), (CRISIS_WHOM, whom)):
+        write(CONTENT / name, {**document, "trained_on": trained_on})
 
 
 if __name__ == "__main__":
