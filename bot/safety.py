@@ -47,7 +47,7 @@ from typing import Any
 
 from bot import cache
 from bot.memo import Memo
-from bot.word_model import WordModel
+from bot.word_model import Counted, WordModel
 
 # ----------------------------------------------------------------------------- what is heard
 
@@ -365,7 +365,8 @@ class SafetyNet:
         tokens = list(map(self._spelling.__getitem__, _tokens(text)))
         line = self._read(tokens)
         past = self._past(line)
-        words = self._model_words(line, past) if self.model is not None or self.whom is not None else []
+        # Counted once for both models (the word model's judgement and the whom model's).
+        words = Counted.of(self._model_words(line, past) if self.model is not None or self.whom is not None else [])
         heard = self._heard(line, past)
         cleared = bool(heard) and self._cleared(line)
         if heard and not cleared and self.model is not None and self._calm_to_the_model(line, words):
@@ -438,14 +439,14 @@ class SafetyNet:
         }
         return {line.sentence_of(start) for start, _ in then} - now
 
-    def _calm_to_the_model(self, line: _Line, words: list[str]) -> bool:
+    def _calm_to_the_model(self, line: _Line, words: Counted) -> bool:
         """True when the word model is sure the whole share-out (read as ``words``) is calm and
         the writer does not doubt that it is ("I'm not convinced"): a doubt is the writer
         insisting, and the model has seen too few of them to outweigh it."""
         assert self.model is not None
         return self.model.sure_calm(words) and not self._doubt_index.matches(line)
 
-    def _sure_whom(self, words: list[str]) -> Who | None:
+    def _sure_whom(self, words: Counted) -> Who | None:
         """Whom the whole share-out (read as ``words``) is about, where the whom model is sure:
         the writer at its threshold or over, someone else at one minus it or under; None
         between, where the words for people decide."""
@@ -489,13 +490,13 @@ class SafetyNet:
             if others <= past:  # nothing left to set aside: the model heard the whole text, whose start is set aside
                 return [found for found in heard if found not in theirs]
             past = past | others
-            heard = self._heard(line, past) or self._leaning(line, past, self._model_words(line, past))
+            heard = self._heard(line, past) or self._leaning(line, past, Counted.of(self._model_words(line, past)))
         return heard
 
     def _who_of(self, tokens: list[str], rule: Rule, start: int, end: int) -> Who:
         return self._about(tokens, start, end, rule)[0]
 
-    def _leaning(self, line: _Line, past: set[int], words: list[str]) -> list[tuple[Rule, int, int]]:
+    def _leaning(self, line: _Line, past: set[int], words: Counted) -> list[tuple[Rule, int, int]]:
         """The word model's judgement on ``words`` (read with ``past`` set aside), when the rules
         heard nothing: it hears how words lean together ("part of me hoped the scan would show
         something") where no rule was written."""

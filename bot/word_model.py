@@ -99,6 +99,20 @@ def _pairable(word: str) -> bool:
 
 
 @dataclass(frozen=True)
+class Counted:
+    """A text's words and pairs of neighbours, each counted: counted once, a text is scored by
+    any number of models (the safety net's word model and whom model read the same words)."""
+
+    words: Counter[str]
+    pairs: Counter[tuple[str, str]]
+
+    @classmethod
+    def of(cls, words: Sequence[str]) -> Counted:
+        """``words`` counted (every pair of neighbours; pairs across a gap are in no table)."""
+        return cls(Counter(words), Counter(zip(words, words[1:])))
+
+
+@dataclass(frozen=True)
 class WordModel:
     """Features with their terms; a text scores above ``threshold`` when its words lean in.
 
@@ -169,28 +183,27 @@ class WordModel:
 
         return Memo(grams_of, CACHED_WORDS)
 
-    def probability(self, words: Sequence[str]) -> float:
+    def probability(self, words: Sequence[str] | Counted) -> float:
         """The model's probability that a text with these ``words`` belongs to its class."""
         return _sigmoid(self._score(words)[1])
 
-    def leans(self, words: Sequence[str]) -> bool:
+    def leans(self, words: Sequence[str] | Counted) -> bool:
         """True when the text holds at least ``min_words`` of the model's words and they reach the threshold."""
         held, z = self._score(words)
         return held >= self.min_words and _sigmoid(z) >= self.threshold
 
-    def sure_calm(self, words: Sequence[str]) -> bool:
+    def sure_calm(self, words: Sequence[str] | Counted) -> bool:
         """True when the text holds at least ``min_words`` of the model's words and they score
         under ``calm_below``: the model is sure the text is calm."""
         held, z = self._score(words)
         return held >= self.min_words and _sigmoid(z) < self.calm_below
 
-    def _score(self, words: Sequence[str]) -> tuple[int, float]:
+    def _score(self, words: Sequence[str] | Counted) -> tuple[int, float]:
         """How many of ``words`` the model knows, and the text's score (its log-odds)."""
-        # Each word and each pair of neighbours is counted, then each distinct one looked up
-        # once, all in C (word_features' other pairs are never in the table; None is what it lacks).
-        terms = self.terms
-        word_counts = Counter(words)
-        pair_counts = Counter(zip(words, words[1:]))
+        # Each distinct word and pair of neighbours is looked up once, all in C
+        # (word_features' other pairs are never in the table; None is what it lacks).
+        counted = words if isinstance(words, Counted) else Counted.of(words)
+        terms, word_counts, pair_counts = self.terms, counted.words, counted.pairs
         word_terms = list(map(terms.get, word_counts))
         pair_terms = list(map(terms.get, pair_counts))
         # Each feature's terms are summed once, as if it occurred once: most features do,
@@ -204,7 +217,7 @@ class WordModel:
         z = self.intercept
         if square:
             z += dot / math.sqrt(square)
-        total = sum(map(self._word_grams.__getitem__, set(words)), 0j) if self.gram_terms else 0j
+        total = sum(map(self._word_grams.__getitem__, word_counts), 0j) if self.gram_terms else 0j
         if total.imag:  # each distinct word's n-grams count once however often the word occurs
             z += self.gram_scale * total.real / math.sqrt(total.imag)
         return sum(compress(word_counts.values(), word_terms)), z  # the words it knows, each time they occur
