@@ -18,7 +18,8 @@ pattern right after a negation in the same clause ("I'm *not* suicidal") stays q
 
 Who is at risk is read from the sentence: the person words nearest before what was
 heard ("a student told me *she* wants to die"), so the note can speak to the member
-about themselves or as a helper. A concern never escalates anything by itself; it only
+about themselves or as a helper; where the whom model (``content/crisis-whom.json``) is
+sure whom the whole share-out is about, it decides. A concern never escalates anything by itself; it only
 shows the member the resources below, privately.
 
 Only the outcome leaves this module: which categories and rules fired and about whom,
