@@ -227,6 +227,13 @@ def test_the_tests_read_the_same_safety_net_as_the_bot():
         ("ya no aguanto más.", NoteFor.SELF),
         ("não aguento mais viver", NoteFor.SELF),
         ("I'm not safe at home, he hit me again last night", NoteFor.SELF_UNSAFE),
+        # A colleague's grown son is named, not a child in the writer's care: no mandated-reporter reminder.
+        (
+            "Our school psychologist lost her son last spring. She told me in the copy room she doesn't see the "
+            "point of going on without him.",
+            NoteFor.HELPER,
+        ),
+        ("My daughter's coach told her she'd be better off dead and now she won't get out of bed.", NoteFor.HELPER_CHILD),
         # "Asking for a friend", and then the friend is the writer; inside a quotation, it is the student's.
         (
             "Asking for a friend: how do you know when thinking about killing yourself is more than a passing "
