@@ -346,7 +346,10 @@ class SafetyNet:
         known = {word for rule in self.rules for pattern in rule.patterns for word in pattern.words}
         people = self.people
         known |= people.self_words | people.other_words | people.reporting | people.possessive
-        object.__setattr__(self, "_spelling", _spelling_fixer(known | self.negations | self.clause_breaks))
+        # Nor is a word the quiet patterns name ("mataram a saudade" is not "matarme" mistyped),
+        # though no typo is read as one of them.
+        quiet = {word for pattern in self.quiet for word in pattern.words}
+        object.__setattr__(self, "_spelling", _spelling_fixer(known | self.negations | self.clause_breaks, quiet))
         # Members look up the same terms again and again: each short query is read once.
         object.__setattr__(self, "_topic_memo", functools.lru_cache(maxsize=REMEMBERED_QUERIES)(self._crisis_topic))
 
@@ -884,8 +887,9 @@ def _within(spans: list[list[tuple[int, int]]], window: int) -> tuple[int, int] 
     return None
 
 
-def _spelling_fixer(known: set[str]) -> Memo[str, str]:
-    """Read a word one typo away from a long known word as that word (``sucidal`` -> ``suicidal``).
+def _spelling_fixer(known: set[str], real: frozenset[str] | set[str] = frozenset()) -> Memo[str, str]:
+    """Read a word one typo away from a long known word as that word (``sucidal`` -> ``suicidal``);
+    ``real`` words are never read as typos, though none is read as a typo of them.
 
     A typo here is one letter dropped, added, changed, or two swapped, never in the first
     letter (people rarely miss it, and it keeps ``filling`` from becoming ``killing``), in
@@ -905,7 +909,7 @@ def _spelling_fixer(known: set[str]) -> Memo[str, str]:
                 by_swap[word[:i] + word[i + 1] + word[i] + word[i + 2 :]].add(word)
 
     def fix(token: str) -> str:
-        if not 5 <= len(token) <= LONGEST_TYPO or token in known or not token.isalpha():
+        if not 5 <= len(token) <= LONGEST_TYPO or token in known or token in real or not token.isalpha():
             return token
         if len(token) == 5:  # two letters swapped, or one dropped from a six-letter word ("livng")
             found = by_swap.get(token, set()) | by_deletion.get(token, set())

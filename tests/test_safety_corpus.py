@@ -266,6 +266,8 @@ def test_plain_words_of_distress_bring_the_note_that_fits(net, text, note):
         "I'm not suicidal, just burnt out",
         "me muero de hambre",
         "estou morta de cansaço",
+        # "mataram" is a word of a quiet pattern: never read as "matarme" mistyped.
+        "Mataram a saudade no churrasco de domingo.",
     ],
 )
 def test_idioms_negation_and_work_talk_stay_quiet(net, text):
