@@ -385,7 +385,7 @@ class SafetyNet:
         whos = {who for who, _ in abouts}
         about = whos.pop() if len(whos) == 1 else self._voice(tokens)  # rules disagree: the whole text says
         if not cleared:  # once a worry about someone else is set aside, what is left is the writer's
-            about = self._sure_whom(words) or about  # "He said if I take the baby...": the writer
+            about = self._sure_whom(words) or about  # "My ex is parked outside my building...": the writer
         if about is Who.OTHER and self._owned(line):  # "Asking for a friend... the friend is me."
             about = Who.SELF
         children = [child for who, child in abouts if who is Who.OTHER]

@@ -151,8 +151,8 @@ def test_a_model_that_would_overrule_what_it_would_say_itself_is_refused():
         ),
         # Notes and diaries leave out "I": a sentence opened by what was done is the writer's.
         (
-            "Wrote a letter to each of my kids tonight and left them on the counter with my sister's address on "
-            "top. Gave the dog to the neighbor. Everything is sorted.",
+            "Left an envelope for each of my kids on the counter tonight with my sister's address on top. Gave "
+            "the dog to the neighbor. Everything is sorted.",
             NoteFor.SELF,
         ),
         # The writer calling 911 for someone is the helper, not the one at risk.
@@ -178,9 +178,10 @@ def test_what_the_word_model_hears_is_worded_for_whoever_the_text_is_about(net, 
 @pytest.mark.parametrize(
     "text, note",
     [
-        # The words for people count "he" twice and a baby; the whom model knows who is threatened.
+        # The words for people count "he" three times and the writer not at all ("my" names no
+        # subject); the whom model knows whose building this is.
         (
-            "He said if I take the baby to my sister's he'll burn the house down with us in it. He's home all weekend.",
+            "My ex is parked outside my building again tonight. He broke the window last week and he still has a key.",
             NoteFor.SELF,
         ),
         # Grief names the one who died; the wish is the writer's.
