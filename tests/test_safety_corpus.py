@@ -267,8 +267,6 @@ def test_plain_words_of_distress_bring_the_note_that_fits(net, text, note):
         "I'm not suicidal, just burnt out",
         "me muero de hambre",
         "estou morta de cansaço",
-        # "mataram" is a word of a quiet pattern: never read as "matarme" mistyped.
-        "Mataram a saudade no churrasco de domingo.",
     ],
 )
 def test_idioms_negation_and_work_talk_stay_quiet(net, text):
@@ -306,6 +304,12 @@ def test_a_pasted_run_of_one_letter_is_not_read_as_a_typo(net):
     """A 120,000-letter "word" once cost seconds in the typo reader; it is never a typo."""
     assert net.hears("a" * 120_000) is None
     assert net._spelling["sucidal"] == "suicidal"
+
+
+def test_a_word_a_quiet_pattern_names_is_never_read_as_a_typo(net):
+    """The typo reader knows no Portuguese: "mataram" (they killed) is one letter from "matarme"."""
+    assert net._spelling["mataram"] == "mataram"
+    assert _rules_alone(net).hears("Mataram a saudade no churrasco de domingo.") is None
 
 
 def test_the_bot_scores_a_text_as_scikit_learn_fitted_it(net):
