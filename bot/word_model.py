@@ -29,7 +29,7 @@ from typing import Any
 from bot.memo import Memo
 
 MODEL_FIELDS = {
-    *("about", "trained_on", "threshold", "calm_below", "intercept", "min_words"),
+    *("about", "trained_on", "threshold", "calm_below", "intercept", "min_words", "sure_words", "sure_above"),
     *("words", "grams", "gram_sizes", "gram_scale"),
 }
 GAP = "|"  # a mark, a blanked word or a dropped sentence in the words read: no pair spans it
@@ -135,6 +135,11 @@ class WordModel:
     threshold: float
     min_words: int = 1  # fewer of its words than this and the model stays silent: one word can't lean
     calm_below: float = 0.0  # below this probability (on min_words or more) it is sure a text is calm
+    # On fewer than min_words of its words, but at least sure_words, the model speaks only at
+    # sure_above or over: "wanna go to sleep and nevr wake up" is seven words it knows, and
+    # sure. None: it stays silent on fewer than min_words.
+    sure_words: int = 1
+    sure_above: float | None = None
     trained_on: str = ""
     gram_terms: Mapping[str, complex] = field(default_factory=dict)  # character n-gram -> its terms
     gram_sizes: tuple[int, int] = (3, 5)
@@ -185,20 +190,27 @@ class WordModel:
 
     def probability(self, words: Sequence[str] | Counted) -> float:
         """The model's probability that a text with these ``words`` belongs to its class."""
-        return _sigmoid(self._score(words)[1])
+        return _sigmoid(self.score(words)[1])
 
     def leans(self, words: Sequence[str] | Counted) -> bool:
-        """True when the text holds at least ``min_words`` of the model's words and they reach the threshold."""
-        held, z = self._score(words)
-        return held >= self.min_words and _sigmoid(z) >= self.threshold
+        """True when the text's words lean in: see :meth:`speaks`."""
+        return self.speaks(*self.score(words))
+
+    def speaks(self, held: int, z: float) -> bool:
+        """True when a text holding ``held`` of the model's words and scoring ``z`` (its log-odds)
+        leans in: on at least ``min_words`` of them, at the threshold or over; on fewer (at
+        least ``sure_words``), at ``sure_above`` or over."""
+        if held >= self.min_words:
+            return _sigmoid(z) >= self.threshold
+        return self.sure_above is not None and held >= self.sure_words and _sigmoid(z) >= self.sure_above
 
     def sure_calm(self, words: Sequence[str] | Counted) -> bool:
         """True when the text holds at least ``min_words`` of the model's words and they score
         under ``calm_below``: the model is sure the text is calm."""
-        held, z = self._score(words)
+        held, z = self.score(words)
         return held >= self.min_words and _sigmoid(z) < self.calm_below
 
-    def _score(self, words: Sequence[str] | Counted) -> tuple[int, float]:
+    def score(self, words: Sequence[str] | Counted) -> tuple[int, float]:
         """How many of ``words`` the model knows, and the text's score (its log-odds)."""
         # Each distinct word and pair of neighbours is looked up once, all in C
         # (word_features' other pairs are never in the table; None is what it lacks).
@@ -260,6 +272,11 @@ def read_word_model(data: Any) -> WordModel:
     calm_below = data.get("calm_below", 0.0)
     if not _number(calm_below) or not 0 <= calm_below < threshold:
         raise ModelError("calm_below must be a probability under the threshold (0 to never overrule the rules)")
+    sure_words, sure_above = data.get("sure_words", 1), data.get("sure_above")
+    if not _whole(sure_words) or not 1 <= sure_words <= min_words:
+        raise ModelError("sure_words must be a whole number from 1 to min_words")
+    if sure_above is not None and (not _number(sure_above) or not threshold <= sure_above < 1):
+        raise ModelError("sure_above must be a probability from the threshold to under 1 (or absent: silent on fewer than min_words)")
     sizes, scale = data.get("gram_sizes", [3, 5]), data.get("gram_scale", 1.0)
     if not (isinstance(sizes, list) and len(sizes) == 2 and all(_whole(s) for s in sizes) and 1 <= sizes[0] <= sizes[1]):
         raise ModelError("gram_sizes must be [shortest, longest] character n-gram, whole numbers from 1")
@@ -271,6 +288,8 @@ def read_word_model(data: Any) -> WordModel:
         threshold=float(threshold),
         min_words=min_words,
         calm_below=float(calm_below),
+        sure_words=sure_words,
+        sure_above=None if sure_above is None else float(sure_above),
         trained_on=str(data.get("trained_on", "")),
         grams={g: (float(v[0]), float(v[1])) for g, v in grams.items()},
         gram_sizes=(sizes[0], sizes[1]),

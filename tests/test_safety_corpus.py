@@ -130,10 +130,24 @@ def test_a_rule_is_overruled_only_where_the_model_is_sure_the_whole_share_out_is
     assert net.hears("I'd rather die") is not None  # too few words for the model to be sure of anything
 
 
+def test_on_fewer_words_than_it_judges_by_the_model_speaks_only_when_sure(net):
+    model = net.model
+    sure, unsure = net.words_for_model("cut agian last nite after the meetin"), net.words_for_model("so tired after the staff meeting today honestly")
+    for words in (sure, unsure):
+        assert model.sure_words <= model.score(words)[0] < model.min_words
+    assert model.probability(sure) >= model.sure_above and model.leans(sure)
+    assert model.probability(unsure) < model.threshold and not model.leans(unsure)
+    assert not dataclasses.replace(model, sure_above=None).leans(sure)  # without sure_above: silent on few words
+
+
 def test_a_model_that_would_overrule_what_it_would_say_itself_is_refused():
     document = json.loads((CONTENT / CRISIS_MODEL).read_text())
     with pytest.raises(ModelError, match="calm_below"):
         read_word_model({**document, "calm_below": document["threshold"]})
+    with pytest.raises(ModelError, match="sure_above"):  # less sure on few words than on many
+        read_word_model({**document, "sure_above": document["threshold"] - 0.01})
+    with pytest.raises(ModelError, match="sure_words"):
+        read_word_model({**document, "sure_words": document["min_words"] + 1})
 
 
 @pytest.mark.parametrize(

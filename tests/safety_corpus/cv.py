@@ -20,6 +20,7 @@ The held-out part is never read.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from itertools import combinations
@@ -27,12 +28,13 @@ from itertools import combinations
 from sklearn.model_selection import StratifiedGroupKFold
 
 from bot.runtime import load_content
-from bot.word_model import GAP, read_word_model
+from bot.word_model import GAP, WordModel, read_word_model
 from bot.safety import SafetyNet
 from tests.safety_corpus.report import Case, cases
-from tests.safety_corpus.train import CALM_BELOW, CONTENT, fit, fit_whom
+from tests.safety_corpus.train import CALM_BELOW, CONTENT, MIN_WORDS, SURE_ABOVE, SURE_WORDS, fit, fit_whom
 
 FOLDS = 5
+_LOG_ODDS_CALM = math.log(CALM_BELOW / (1 - CALM_BELOW))  # under this score the model is sure a share-out is calm
 ALIKE = 0.3  # share-outs sharing this part of their word pairs are near-copies: one fold
 # The model's own false alarms the threshold may cost, out of fold. Recall is the bar the net
 # misses, and a false alarm costs a member a private note they did not need: 3% (2% until
@@ -73,15 +75,21 @@ def splits(read: Sequence[Sequence[str]], alert: Sequence[bool], seed: int = 0) 
     return [(list(train), list(test)) for train, test in folds.split(read, alert, groups(read))]
 
 
-def out_of_fold(read: Sequence[Sequence[str]], alert: Sequence[bool], seed: int = 0) -> list[float | None]:
-    """Each share-out's probability from a model fitted on the folds it is not in (None where
-    it holds too few of the model's words for the model to judge)."""
-    scores: list[float | None] = [None] * len(read)
+def out_of_fold(read: Sequence[Sequence[str]], alert: Sequence[bool], seed: int = 0) -> list[tuple[int, float]]:
+    """Each share-out's score from a model fitted on the folds it is not in: how many of the
+    model's words it holds, and its log-odds (``WordModel.score``)."""
+    scores = [(0, 0.0)] * len(read)
     for train, test in splits(read, alert, seed):
         model = read_word_model(fit([read[i] for i in train], [alert[i] for i in train]))
         for i in test:
-            scores[i] = model.probability(read[i]) if sum(w in model.words for w in read[i]) >= model.min_words else None
+            scores[i] = model.score(read[i])
     return scores
+
+
+def speaking(scores: Sequence[tuple[int, float]], threshold: float) -> list[bool]:
+    """Whether the model speaks up on each score at ``threshold``, with train.py's other settings."""
+    at = WordModel(terms={}, intercept=0.0, threshold=threshold, min_words=MIN_WORDS, sure_words=SURE_WORDS, sure_above=SURE_ABOVE)
+    return [at.speaks(held, z) for held, z in scores]
 
 
 def whom_out_of_fold(net: SafetyNet, labelled: Sequence[Case], read: Sequence[Sequence[str]]) -> tuple[int, int, int]:
@@ -116,10 +124,10 @@ def main() -> None:
     scores = out_of_fold(read, alert)
     alerts = [i for i, a in enumerate(alert) if a]
     calm = [i for i, a in enumerate(alert) if not a]
-    fits = [t for t in THRESHOLDS if rate([s is not None and s >= t for s in scores], calm) <= FALSE_ALARMS]
+    fits = [t for t in THRESHOLDS if rate(speaking(scores, t), calm) <= FALSE_ALARMS]
     threshold = min(fits) if fits else THRESHOLDS[-1]
-    model = [s is not None and s >= threshold for s in scores]
-    overruled = [r and s is not None and s < CALM_BELOW for r, s in zip(ruled, scores)]
+    model = speaking(scores, threshold)
+    overruled = [r and held >= MIN_WORDS and z < _LOG_ODDS_CALM for r, (held, z) in zip(ruled, scores)]
     both = [(r and not o) or m for m, r, o in zip(model, ruled, overruled)]
     print(f"{FOLDS}-fold cross validation on the tuning part ({len(labelled)} share-outs, "
           f"{len(set(groups(read)))} groups); threshold {threshold} (model's own false alarms at most {FALSE_ALARMS:.0%})\n")
