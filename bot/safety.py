@@ -284,6 +284,7 @@ class People:
 
 
 _THEIRS = frozenset({"her", "his", "their"})  # "her kids": someone else's children
+CLEARED_AFTER = 3  # in a long share-out, how many sentences after a worry a clearing of it may come
 LONG_TEXT = 5  # sentences from which whom the model heard is read from where it leant most, not the whole text
 MODEL_RULE = Rule("word-model", "distress", ())  # what the word model heard, named like a rule
 REMEMBERED_QUERIES = 4096  # lookups whose crisis reading is kept...
@@ -372,11 +373,11 @@ class SafetyNet:
         # Counted once for both models (the word model's judgement and the whom model's).
         words = Counted.of(self._model_words(line, past) if self.model is not None or self.whom is not None else [])
         heard = self._heard(line, past)
-        cleared = bool(heard) and self._cleared(line)
-        if heard and not cleared and self.model is not None and self._calm_to_the_model(line, words):
+        cleared = bool(heard) and self._cleared(line, heard)
+        if heard and not cleared and self.model is not None and self._calm_to_the_model(line, heard, words):
             return None  # rules heard a word, but the whole share-out reads calm to the model ("overdosed on candy")
         if not heard and (heard := self._leaning(line, past, words)):
-            cleared = self._cleared(line)
+            cleared = self._cleared(line, heard)
         if cleared:  # "kid said 'I want to die' at her flu shot. She meant the needle."
             heard = self._about_the_writer(tokens, line, past, heard)
         if not heard:
@@ -444,12 +445,23 @@ class SafetyNet:
         }
         return {line.sentence_of(start) for start, _ in then} - now
 
-    def _calm_to_the_model(self, line: _Line, words: Counted) -> bool:
-        """True when the word model is sure the whole share-out (read as ``words``) is calm and
+    def _calm_to_the_model(self, line: _Line, heard: list[tuple[Rule, int, int]], words: Counted) -> bool:
+        """True when the word model is sure that what the rules ``heard`` is said calmly, and
         the writer does not doubt that it is ("I'm not convinced"): a doubt is the writer
-        insisting, and the model has seen too few of them to outweigh it."""
+        insisting, and the model has seen too few of them to outweigh it.
+
+        The model reads the whole share-out (``words``), and in a long one it must be as sure
+        of the sentences around what was heard (each one's sentence and its neighbours):
+        judged whole, a paragraph of calm work talk outweighed the one sentence at risk.
+        """
         assert self.model is not None
-        return self.model.sure_calm(words) and not self._doubt_index.matches(line)
+        model, sentences = self.model, len(line.ends)
+        if not model.sure_calm(words) or self._doubt_index.matches(line):
+            return False
+        if sentences < LONG_TEXT:
+            return True
+        near = {n + step for _, start, _ in heard for step in (-1, 0, 1) for n in [line.sentence_of(start)]}
+        return model.sure_calm(Counted.of(self._model_words(line, set(range(sentences)) - near)))
 
     def _sure_whom(self, words: Counted) -> Who | None:
         """Whom the whole share-out (read as ``words``) is about, where the whom model is sure:
@@ -462,16 +474,21 @@ class SafetyNet:
             return Who.SELF
         return Who.OTHER if writer <= 1 - self.whom.threshold else None
 
-    def _cleared(self, line: _Line) -> bool:
+    def _cleared(self, line: _Line, heard: list[tuple[Rule, int, int]]) -> bool:
         """True when the text tells a worry about someone else as checked and cleared, and
         does not doubt it: what it heard about others then stays quiet (never what it heard
         about the writer). Read on the words as written, since the quiet patterns blank
-        words a clearing may need ("she said no to both")."""
+        words a clearing may need ("she said no to both"). In a long share-out the clearing
+        must follow close on what was ``heard`` (from the sentence before it to the third
+        after): a student cleared in one paragraph does not clear another in the next."""
         written, index = line.written, self._cleared_index
         if not index.may_match(written.present):
             return False  # most share-outs: no word a clearing starts from
-        cleared = any(self._spans(written, spans, set()) for spans in index.matches(written).values())
-        return cleared and not self._doubt_index.matches(written)
+        spans = [span for found in index.matches(written).values() for span in self._spans(written, found, set())]
+        if len(line.ends) >= LONG_TEXT:
+            worries = {written.sentence_of(start) for _, start, _ in heard}
+            spans = [(start, end) for start, end in spans if any(-1 <= written.sentence_of(start) - n <= CLEARED_AFTER for n in worries)]
+        return bool(spans) and not self._doubt_index.matches(written)
 
     def _owned(self, line: _Line) -> bool:
         """True when the writer says, in their own words (not inside a quotation), that the

@@ -130,6 +130,35 @@ def test_a_rule_is_overruled_only_where_the_model_is_sure_the_whole_share_out_is
     assert net.hears("I'd rather die") is not None  # too few words for the model to be sure of anything
 
 
+WORK_TALK = (
+    "Great week in the counseling office. The 6th graders loved the new SEL lessons and the kindness wall is full. "
+    "Our attendance team met on Tuesday and chronic absence is down three points. The coat drive reached 80 coats. "
+    "Parent conferences went smoothly and two families thanked us for the study skills group. "
+    "The new referral form is working and the intern's small group on friendship ends next week with a pizza party. "
+)
+
+
+def test_one_sentence_at_risk_is_heard_inside_a_long_calm_share_out(net):
+    text = (
+        WORK_TALK + "I have the pills saved up for Friday and the note is written. "
+        "We are planning the winter family night in January, and the choir will sing. Thanks to everyone who volunteered."
+    )
+    assert net.model.sure_calm(net.words_for_model(text))  # judged whole, the share-out reads calm...
+    concern = net.hears(text)  # ...but the sentences around the one at risk do not
+    assert concern is not None and concern.about is Who.SELF
+
+
+def test_in_a_long_share_out_a_clearing_clears_only_the_worry_it_follows(net):
+    text = (
+        "A 4th grader told me at recess that she wants to kill herself, and she showed me the note she wrote. "
+        + WORK_TALK
+        + "At the assembly a boy said he wanted to die of boredom. He was just kidding, and he laughed with his friends."
+    )
+    concern = net.hears(text)
+    assert concern is not None and concern.about is Who.OTHER and concern.child
+    assert net.hears("At the assembly a boy said he wanted to die. He was just kidding, and he laughed with his friends.") is None
+
+
 def test_on_fewer_words_than_it_judges_by_the_model_speaks_only_when_sure(net):
     model = net.model
     sure, unsure = net.words_for_model("cut agian last nite after the meetin"), net.words_for_model("so tired after the staff meeting today honestly")
