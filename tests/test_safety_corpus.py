@@ -143,8 +143,12 @@ def test_one_sentence_at_risk_is_heard_inside_a_long_calm_share_out(net):
         WORK_TALK + "I have the pills saved up for Friday and the note is written. "
         "We are planning the winter family night in January, and the choir will sing. Thanks to everyone who volunteered."
     )
-    assert net.model.sure_calm(net.words_for_model(text))  # judged whole, the share-out reads calm...
-    concern = net.hears(text)  # ...but the sentences around the one at risk do not
+    # A model sure that the whole share-out is calm (whatever the fitted one makes of it)...
+    words = net.words_for_model(text)
+    calm_below = min(net.model.probability(words) + 0.01, net.model.threshold / 2)
+    sure = dataclasses.replace(net, model=dataclasses.replace(net.model, calm_below=calm_below))
+    assert sure.model.sure_calm(words)
+    concern = sure.hears(text)  # ...still hears it: the sentences around the one at risk do not read calm
     assert concern is not None and concern.about is Who.SELF
 
 
