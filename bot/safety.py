@@ -285,7 +285,9 @@ class People:
 
 _THEIRS = frozenset({"her", "his", "their"})  # "her kids": someone else's children
 CLEARED_AFTER = 3  # in a long share-out, how many sentences after a worry a clearing of it may come
-LONG_TEXT = 5  # sentences from which whom the model heard is read from where it leant most, not the whole text
+# A share-out of this many sentences or more is long: what the model heard is placed where it
+# leant most, its calm is judged around what the rules heard too, and a clearing must follow close.
+LONG_TEXT = 5
 MODEL_RULE = Rule("word-model", "distress", ())  # what the word model heard, named like a rule
 REMEMBERED_QUERIES = 4096  # lookups whose crisis reading is kept...
 REMEMBERED_LENGTH = 100  # ...when no longer than this
@@ -375,7 +377,7 @@ class SafetyNet:
         heard = self._heard(line, past)
         cleared = bool(heard) and self._cleared(line, heard)
         if heard and not cleared and self.model is not None and self._calm_to_the_model(line, heard, words):
-            return None  # rules heard a word, but the whole share-out reads calm to the model ("overdosed on candy")
+            return None  # rules heard a word, but the share-out reads calm to the model ("overdosed on candy")
         if not heard and (heard := self._leaning(line, past, words)):
             cleared = self._cleared(line, heard)
         if cleared:  # "kid said 'I want to die' at her flu shot. She meant the needle."
@@ -460,7 +462,8 @@ class SafetyNet:
             return False
         if sentences < LONG_TEXT:
             return True
-        near = {n + step for _, start, _ in heard for step in (-1, 0, 1) for n in [line.sentence_of(start)]}
+        heard_in = {line.sentence_of(start) for _, start, _ in heard}
+        near = {n + step for n in heard_in for step in (-1, 0, 1)}
         return model.sure_calm(Counted.of(self._model_words(line, set(range(sentences)) - near)))
 
     def _sure_whom(self, words: Counted) -> Who | None:
@@ -487,7 +490,9 @@ class SafetyNet:
         spans = [span for found in index.matches(written).values() for span in self._spans(written, found, set())]
         if len(line.ends) >= LONG_TEXT:
             worries = {written.sentence_of(start) for _, start, _ in heard}
-            spans = [(start, end) for start, end in spans if any(-1 <= written.sentence_of(start) - n <= CLEARED_AFTER for n in worries)]
+            spans = [
+                (start, end) for start, end in spans if any(-1 <= written.sentence_of(start) - n <= CLEARED_AFTER for n in worries)
+            ]
         return bool(spans) and not self._doubt_index.matches(written)
 
     def _owned(self, line: _Line) -> bool:
