@@ -205,9 +205,12 @@ class WordModel:
         return self.sure_above is not None and held >= self.sure_words and _sigmoid(z) >= self.sure_above
 
     def sure_calm(self, words: Sequence[str] | Counted) -> bool:
-        """True when the text holds at least ``min_words`` of the model's words and they score
-        under ``calm_below``: the model is sure the text is calm."""
-        held, z = self.score(words)
+        """True when the model is sure the text is calm: see :meth:`calms`."""
+        return self.calms(*self.score(words))
+
+    def calms(self, held: int, z: float) -> bool:
+        """True when a text holding ``held`` of the model's words and scoring ``z`` (its log-odds)
+        is sure to be calm: at least ``min_words`` of them, scoring under ``calm_below``."""
         return held >= self.min_words and _sigmoid(z) < self.calm_below
 
     def score(self, words: Sequence[str] | Counted) -> tuple[int, float]:

@@ -20,7 +20,6 @@ The held-out part is never read.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections import defaultdict
 from collections.abc import Sequence
 from itertools import combinations
@@ -34,7 +33,6 @@ from tests.safety_corpus.report import Case, cases
 from tests.safety_corpus.train import CALM_BELOW, CONTENT, MIN_WORDS, SURE_ABOVE, SURE_WORDS, fit, fit_whom
 
 FOLDS = 5
-_LOG_ODDS_CALM = math.log(CALM_BELOW / (1 - CALM_BELOW))  # under this score the model is sure a share-out is calm
 ALIKE = 0.3  # share-outs sharing this part of their word pairs are near-copies: one fold
 # The model's own false alarms the threshold may cost, out of fold. Recall is the bar the net
 # misses, and a false alarm costs a member a private note they did not need: 3% (2% until
@@ -86,9 +84,17 @@ def out_of_fold(read: Sequence[Sequence[str]], alert: Sequence[bool], seed: int 
     return scores
 
 
+def settings(threshold: float) -> WordModel:
+    """A model with no features and train.py's settings at ``threshold``: it judges scores."""
+    return WordModel(
+        terms={}, intercept=0.0, threshold=threshold, min_words=MIN_WORDS, calm_below=CALM_BELOW,
+        sure_words=SURE_WORDS, sure_above=SURE_ABOVE,
+    )
+
+
 def speaking(scores: Sequence[tuple[int, float]], threshold: float) -> list[bool]:
     """Whether the model speaks up on each score at ``threshold``, with train.py's other settings."""
-    at = WordModel(terms={}, intercept=0.0, threshold=threshold, min_words=MIN_WORDS, sure_words=SURE_WORDS, sure_above=SURE_ABOVE)
+    at = settings(threshold)
     return [at.speaks(held, z) for held, z in scores]
 
 
@@ -127,7 +133,8 @@ def main() -> None:
     fits = [t for t in THRESHOLDS if rate(speaking(scores, t), calm) <= FALSE_ALARMS]
     threshold = min(fits) if fits else THRESHOLDS[-1]
     model = speaking(scores, threshold)
-    overruled = [r and held >= MIN_WORDS and z < _LOG_ODDS_CALM for r, (held, z) in zip(ruled, scores)]
+    chosen = settings(threshold)
+    overruled = [r and chosen.calms(held, z) for r, (held, z) in zip(ruled, scores)]
     both = [(r and not o) or m for m, r, o in zip(model, ruled, overruled)]
     print(f"{FOLDS}-fold cross validation on the tuning part ({len(labelled)} share-outs, "
           f"{len(set(groups(read)))} groups); threshold {threshold} (model's own false alarms at most {FALSE_ALARMS:.0%})\n")
