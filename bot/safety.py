@@ -39,7 +39,7 @@ import sys
 from bisect import bisect_left, bisect_right
 import unicodedata
 from collections import defaultdict
-from itertools import accumulate, chain
+from itertools import accumulate, chain, compress
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
@@ -48,7 +48,7 @@ from typing import Any
 
 from bot import cache
 from bot.memo import Memo
-from bot.word_model import Counted, WordModel
+from bot.word_model import GAP, Counted, WordModel
 
 # ----------------------------------------------------------------------------- what is heard
 
@@ -282,6 +282,12 @@ class People:
     helping: frozenset[str] = frozenset()  # "911", "Narcan": a sentence of getting someone help
     harming: frozenset[str] = frozenset()  # "hits", "grabbed": the person just before does the harm
 
+    @functools.cached_property
+    def read_in_counting(self) -> frozenset[str]:
+        """The tokens that count in telling whom a text names (:meth:`SafetyNet._people_named`):
+        the words for people, and the marks of quotes and sentences; the rest are passed over."""
+        return self.self_words | self.other_words | self.dropped | {QUOTE, SENTENCE}
+
 
 _THEIRS = frozenset({"her", "his", "their"})  # "her kids": someone else's children
 CLEARED_AFTER = 3  # in a long share-out, how many sentences after a worry a clearing of it may come
@@ -323,6 +329,7 @@ class SafetyNet:
     _first: list[int] = field(init=False, repr=False, compare=False)  # each rule's first pattern's place in _rule_index
     _owner: list[int] = field(init=False, repr=False, compare=False)  # each pattern's rule, by its place in _rule_index
     _spelling: Memo[str, str] = field(init=False, repr=False, compare=False)  # token -> the word it is read as
+    _emitted: Memo[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)  # token -> the model's words for it
     _topic_memo: Callable[[str], bool] = field(init=False, repr=False, compare=False, default=bool)
 
     def __post_init__(self) -> None:
@@ -353,6 +360,7 @@ class SafetyNet:
         # though no typo is read as one of them.
         quiet = {word for pattern in self.quiet for word in pattern.words}
         object.__setattr__(self, "_spelling", _spelling_fixer(known | self.negations | self.clause_breaks, quiet))
+        object.__setattr__(self, "_emitted", Memo(self._words_for_token, REMEMBERED_TOKENS))
         # Members look up the same terms again and again: each short query is read once.
         object.__setattr__(self, "_topic_memo", functools.lru_cache(maxsize=REMEMBERED_QUERIES)(self._crisis_topic))
 
@@ -458,13 +466,14 @@ class SafetyNet:
         """
         assert self.model is not None
         model, sentences = self.model, len(line.ends)
-        if not model.sure_calm(words) or self._doubt_index.matches(line):
+        if self._doubt_index.matches(line):
             return False
-        if sentences < LONG_TEXT:
-            return True
-        heard_in = {line.sentence_of(start) for _, start, _ in heard}
-        near = {n + step for n in heard_in for step in (-1, 0, 1)}
-        return model.sure_calm(Counted.of(self._model_words(line, set(range(sentences)) - near)))
+        if sentences >= LONG_TEXT:  # the few sentences first: where the rules heard a risk, seldom calm
+            heard_in = {line.sentence_of(start) for _, start, _ in heard}
+            near = {n + step for n in heard_in for step in (-1, 0, 1)}
+            if not model.sure_calm(Counted.of(self._model_words(line, set(range(sentences)) - near))):
+                return False
+        return model.sure_calm(words)
 
     def _sure_whom(self, words: Counted) -> Who | None:
         """Whom the whole share-out (read as ``words``) is about, where the whom model is sure:
@@ -540,47 +549,65 @@ class SafetyNet:
         """The tokens of the sentence the model leans on most: the one whose words alone it
         scores highest (worked out only once the model has spoken, so rarely)."""
         assert self.model is not None
-        model, every = self.model, set(range(len(line.ends)))
-        live = [s for s in sorted(every) if s not in past] or [0]
-        return line.tokens_of(max(live, key=lambda s: model.probability(self._model_words(line, every - {s}))))
+        model, by_sentence = self.model, self._sentence_words(line)
+        live = [s for s in range(len(by_sentence)) if s not in past] or [0]
+        return line.tokens_of(max(live, key=lambda s: model.probability(by_sentence[s])))
 
-    def _model_words(self, line: _Line, past: set[int]) -> list[str]:
-        """The words the model reads: each word (``not_word`` within a negation's reach), then
-        the rules' word families it belongs to (``{pills}`` after ``xanax``, so the model hears
-        a family's words it never saw); ``|`` for marks, blanked words and sentences of the past."""
-        words: list[str] = []
-        negated = 0
+    def _model_words(self, line: _Line, past: set[int] | frozenset[int] = frozenset()) -> list[str]:
+        """The words the model reads in ``line``, with the ``past`` sentences set aside (each
+        one ``|``): see :meth:`_sentence_words`."""
+        by_sentence = self._sentence_words(line)
+        return list(chain.from_iterable((GAP,) if n in past else words for n, words in enumerate(by_sentence)))
+
+    def _sentence_words(self, line: _Line) -> list[list[str]]:
+        """The words the model reads in each sentence of ``line``: each word (``not_word``
+        within a negation's reach), then the rules' word families it belongs to (``{pills}``
+        after ``xanax``, so the model hears a family's words it never saw); ``|`` for marks
+        and blanked words. Read once a line: the model reads the same sentences again for
+        the whole text, the sentences around what was heard, and each sentence alone; no
+        negation crosses a sentence's end, so each sentence reads the same on its own."""
+        if line.model_words is not None:
+            return line.model_words
         breaks = self.clause_breaks | {SENTENCE, CLAUSE, QUOTE}
-        dropped = {i for sentence in past for i in line.tokens_of(sentence)}
-        families, negations, append = self.families, self.negations, words.append
-        for index, token in enumerate(line.tokens):  # a hot loop: no call, no list built, for most words
-            if token in breaks or token[0] == BLANK:
-                negated = 0
-                append("|")
-            elif index in dropped:
-                append("|")
-            elif token in negations:
-                negated = NEGATION_REACH
-                append(token)
-            else:
-                tags = families.get(token)
-                if negated > 0:
-                    if tags:
-                        words += [sys.intern("not_" + tag) for tag in tags]
-                    append(sys.intern("not_" + token))  # as the model's words are
-                else:
-                    if tags:
-                        words += tags
+        families, negations, tokens, emitted = self.families, self.negations, line.tokens, self._emitted
+        by_sentence: list[list[str]] = []
+        for first, end in zip([0, *line.ends], line.ends):
+            if negations.isdisjoint(tokens[first:end]):  # most sentences: each word read alone, in C
+                by_sentence.append(list(chain.from_iterable(map(emitted.__getitem__, tokens[first:end]))))
+                continue
+            words: list[str] = []
+            negated, append = 0, words.append
+            for token in tokens[first:end]:  # a sentence with a negation: word by word
+                if token in breaks or token[0] == BLANK:
+                    negated = 0
+                    append(GAP)
+                elif token in negations:
+                    negated = NEGATION_REACH
                     append(token)
-                negated -= 1
-        return words
+                else:
+                    if negated > 0:
+                        words += [sys.intern("not_" + tag) for tag in families.get(token, ())]
+                        append(sys.intern("not_" + token))  # as the model's words are
+                    else:
+                        words += emitted[token]
+                    negated -= 1
+            by_sentence.append(words)
+        line.model_words = by_sentence
+        return by_sentence
+
+    def _words_for_token(self, token: str) -> tuple[str, ...]:
+        """The words the model reads for ``token`` outside a negation's reach: its word families'
+        tags, then itself; ``|`` for a mark or a blanked word."""
+        if token in self.clause_breaks or token in (SENTENCE, CLAUSE, QUOTE) or token[0] == BLANK:
+            return (GAP,)
+        return (*self.families.get(token, ()), token)
 
     def _heard(self, line: _Line, past: set[int]) -> list[tuple[Rule, int, int]]:
         found = self._rule_index.matches(line)  # pattern (by its place in the index) -> its spans
         heard: list[tuple[Rule, int, int]] = []
         for index in sorted({self._owner[i] for i in found}):
             rule, first = self.rules[index], self._first[index]
-            spans = [self._spans(line, found.get(i, []), past) for i in range(first, first + len(rule.patterns))]
+            spans = [self._spans(line, found[i], past) if i in found else [] for i in range(first, first + len(rule.patterns))]
             if rule.together:
                 within = _within(spans, WINDOW)
                 if within:
@@ -630,7 +657,8 @@ class SafetyNet:
         helping = _sentences_holding(tokens, people.helping)
         mine = others = sentence = 0
         quoted = False
-        for i, token in enumerate(tokens):
+        for i in compress(range(len(tokens)), map(people.read_in_counting.__contains__, tokens)):
+            token = tokens[i]
             if token == QUOTE:
                 quoted = not quoted
                 continue
@@ -813,6 +841,7 @@ class _Line:
         self.present = frozenset(self.where)
         self.found: dict[_Index, dict[int, list[tuple[int, int]]]] = {}  # each index's matches, once searched
         self.blanked_from: _Line | None = None  # for a blanked copy (with_tokens), the line as written
+        self.model_words: list[list[str]] | None = None  # each sentence's words as the word model reads them, once read
 
     def with_tokens(self, tokens: list[str]) -> _Line:
         """The same line with some words replaced by others of the same length (blanked).
@@ -820,6 +849,7 @@ class _Line:
         match, so it only lets a pattern be tried in vain."""
         line = copy.copy(self)
         line.tokens, line.text, line.found, line.blanked_from = tokens, " ".join(tokens) + " ", {}, self
+        line.model_words = None
         return line
 
     @property
@@ -878,8 +908,8 @@ def _previous_sentence_start(tokens: list[str], index: int) -> int:
 
 def _sentences_holding(tokens: list[str], words: frozenset[str]) -> set[int]:
     """The numbers of the sentences (counted by SENTENCE tokens) that hold one of ``words``."""
-    holding, sentence = set(), 0
-    for token in tokens:
+    holding, sentence, marks = set(), 0, words | {SENTENCE}
+    for token in compress(tokens, map(marks.__contains__, tokens)):  # the rest can't change the answer
         if token == SENTENCE:
             sentence += 1
         elif token in words:

@@ -225,8 +225,12 @@ class WordModel:
         # and their sublinear tf-idf is idf itself. The few that recur add the rest of 1 + log(n).
         ready = sum(filter(None, word_terms), 0j) + sum(filter(None, pair_terms), 0j)
         dot, square = ready.real, ready.imag
-        for term, n in chain(zip(word_terms, word_counts.values()), zip(pair_terms, pair_counts.values())):
-            if n > 1 and term is not None:
+        word_n, pair_n = word_counts.values(), pair_counts.values()
+        recurring = chain(  # only the features that recur are walked in Python: a few dozen of hundreds
+            compress(zip(word_terms, word_n), map((1).__lt__, word_n)), compress(zip(pair_terms, pair_n), map((1).__lt__, pair_n))
+        )
+        for term, n in recurring:
+            if term is not None:
                 tf = 1 + math.log(n)
                 dot, square = dot + (tf - 1) * term.real, square + (tf * tf - 1) * term.imag
         z = self.intercept
