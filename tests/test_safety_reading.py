@@ -2,10 +2,9 @@
 
 Folding reads words and marks in one pass, each index tries a pattern only on the
 sentences that can hold a match, the model's words are read sentence by sentence, and the
-word model sums its terms in C; each is checked
-here against the plain reading it replaces (a regular expression per sentence, every
-pattern searched over the whole line, the model's words read word by word over the whole
-line, its tables summed feature by feature), on
+word model sums its terms in C; each is checked here against the plain reading it replaces
+(a regular expression per sentence, every pattern searched over the whole line, the model's
+words read word by word over the whole line, its tables summed feature by feature), on
 tuning share-outs, long share-outs made of them and texts chosen to be awkward.
 """
 
