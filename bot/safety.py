@@ -758,12 +758,13 @@ class _Index:
     def _search(self, line: _Line) -> dict[int, list[tuple[int, int]]]:
         chosen = set(chain(self.stemmed, *map(self.by_word.__getitem__, self.words & line.present)))
         found = {}
+        disjoint, patterns, required_of = line.present.isdisjoint, self.patterns, self.required
         for i in chosen:
-            required = self.required[i]
-            if any(map(line.present.isdisjoint, required)):
+            required = required_of[i]
+            if any(map(disjoint, required)):
                 continue  # a slot none of whose words the text holds: most patterns stop here
-            regions = _regions(self.patterns[i], required, line)
-            if regions and (spans := line.matches(self.patterns[i], regions)):
+            regions = _regions(patterns[i], required, line)
+            if regions and (spans := line.matches(patterns[i], regions)):
                 found[i] = spans
         return found
 
@@ -784,12 +785,13 @@ def _regions(pattern: Pattern, required: tuple[frozenset[str], ...], line: _Line
             return []
         return [(0, len(text))]
     if pattern.reach == 0:
-        chosen = -1
+        chosen, sentences_with = -1, line.sentences_with
         for slot in required:
-            chosen &= line.sentences_with(slot)
+            chosen &= sentences_with(slot)
             if not chosen:
                 return []
-        return [line.sentences[n] for n in _bits(chosen)]
+        sentences = line.sentences
+        return [sentences[n] for n in _bits(chosen)]
     near = anchored = line.sentences_with(required[0])
     for step in range(1, pattern.reach + 1):
         near |= anchored << step | anchored >> step

@@ -1,9 +1,10 @@
 """The safety net's quick paths read a text exactly as the plain way of reading it does.
 
 Folding reads words and marks in one pass, each index tries a pattern only on the
-sentences that can hold a match, and the word model sums its terms in C; each is checked
-here against the plain reading it replaces (a regular expression per sentence, every
-pattern searched over the whole line, the model's tables summed feature by feature), on
+sentences that can hold a match, the model's words are read sentence by sentence, and the
+word model sums its terms in C; each is checked here against the plain reading it replaces
+(a regular expression per sentence, every pattern searched over the whole line, the model's
+words read word by word over the whole line, its tables summed feature by feature), on
 tuning share-outs, long share-outs made of them and texts chosen to be awkward.
 """
 
@@ -21,7 +22,7 @@ import pytest
 
 from bot.memo import Memo
 from bot.runtime import load_content
-from bot.safety import CLAUSE, SENTENCE, _Line, _tokens
+from bot.safety import BLANK, CLAUSE, NEGATION_REACH, QUOTE, SENTENCE, _Line, _tokens
 from bot.word_model import WordModel, letter_features, word_features
 from tests.safety_corpus.report import cases
 
@@ -129,6 +130,42 @@ def test_the_word_model_scores_as_its_tables_say(net, texts):
             assert model.leans(words) == (probability >= model.threshold)
         else:  # on fewer words, only when sure
             assert model.leans(words) == (held >= model.sure_words and probability >= model.sure_above)
+
+
+def plain_model_words(net, line: _Line, past: set[int]) -> list[str]:
+    """The words the model reads, word by word over the whole line: a negation reaches the
+    next three words within its clause, a family's tags come before its word, and each word
+    of a sentence set aside is a gap."""
+    words: list[str] = []
+    negated = 0
+    dropped = {i for sentence in past for i in line.tokens_of(sentence)}
+    for index, token in enumerate(line.tokens):
+        if token in net.clause_breaks or token in (SENTENCE, CLAUSE, QUOTE) or token[0] == BLANK:
+            negated = 0
+            words.append("|")
+        elif index in dropped:
+            words.append("|")
+        elif token in net.negations:
+            negated = NEGATION_REACH
+            words.append(token)
+        else:
+            prefix = "not_" if negated > 0 else ""
+            words += [prefix + tag for tag in net.families.get(token, ())] + [prefix + token]
+            negated -= 1
+    return words
+
+
+def test_the_model_reads_each_sentence_as_reading_the_whole_line_does(net, texts):
+    rng = random.Random(3)
+    for text in texts:
+        line = net._read(list(map(net._spelling.__getitem__, _tokens(text))))
+        sentences = range(len(line.ends))
+        for past in [set(), set(sentences), {0}, set(rng.sample(sentences, len(sentences) // 2))]:
+            read = net._model_words(line, past)
+            assert word_features(read) == word_features(plain_model_words(net, line, past)), (text, past)
+        for sentence in sentences:  # a sentence alone, as the loudest one is found
+            alone = net._sentence_words(line)[sentence]
+            assert word_features(alone) == word_features(plain_model_words(net, line, set(sentences) - {sentence})), text
 
 
 def test_a_memo_remembers_up_to_its_limit_then_starts_over():
