@@ -330,6 +330,7 @@ class SafetyNet:
     _owner: list[int] = field(init=False, repr=False, compare=False)  # each pattern's rule, by its place in _rule_index
     _spelling: Memo[str, str] = field(init=False, repr=False, compare=False)  # token -> the word it is read as
     _emitted: Memo[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)  # token -> the model's words for it
+    _gaps: frozenset[str] = field(init=False, repr=False, compare=False)  # tokens the model reads as a gap, ending a negation's reach
     _topic_memo: Callable[[str], bool] = field(init=False, repr=False, compare=False, default=bool)
 
     def __post_init__(self) -> None:
@@ -360,6 +361,7 @@ class SafetyNet:
         # though no typo is read as one of them.
         quiet = {word for pattern in self.quiet for word in pattern.words}
         object.__setattr__(self, "_spelling", _spelling_fixer(known | self.negations | self.clause_breaks, quiet))
+        object.__setattr__(self, "_gaps", self.clause_breaks | {SENTENCE, CLAUSE, QUOTE})
         object.__setattr__(self, "_emitted", Memo(self._words_for_token, REMEMBERED_TOKENS))
         # Members look up the same terms again and again: each short query is read once.
         object.__setattr__(self, "_topic_memo", functools.lru_cache(maxsize=REMEMBERED_QUERIES)(self._crisis_topic))
@@ -553,7 +555,7 @@ class SafetyNet:
         live = [s for s in range(len(by_sentence)) if s not in past] or [0]
         return line.tokens_of(max(live, key=lambda s: model.probability(by_sentence[s])))
 
-    def _model_words(self, line: _Line, past: set[int] | frozenset[int] = frozenset()) -> list[str]:
+    def _model_words(self, line: _Line, past: set[int]) -> list[str]:
         """The words the model reads in ``line``, with the ``past`` sentences set aside (each
         one ``|``): see :meth:`_sentence_words`."""
         by_sentence = self._sentence_words(line)
@@ -568,8 +570,7 @@ class SafetyNet:
         negation crosses a sentence's end, so each sentence reads the same on its own."""
         if line.model_words is not None:
             return line.model_words
-        breaks = self.clause_breaks | {SENTENCE, CLAUSE, QUOTE}
-        families, negations, tokens, emitted = self.families, self.negations, line.tokens, self._emitted
+        families, negations, tokens, emitted, gaps = self.families, self.negations, line.tokens, self._emitted, self._gaps
         by_sentence: list[list[str]] = []
         for first, end in zip([0, *line.ends], line.ends):
             if negations.isdisjoint(tokens[first:end]):  # most sentences: each word read alone, in C
@@ -578,7 +579,7 @@ class SafetyNet:
             words: list[str] = []
             negated, append = 0, words.append
             for token in tokens[first:end]:  # a sentence with a negation: word by word
-                if token in breaks or token[0] == BLANK:
+                if token in gaps or token[0] == BLANK:
                     negated = 0
                     append(GAP)
                 elif token in negations:
@@ -598,7 +599,7 @@ class SafetyNet:
     def _words_for_token(self, token: str) -> tuple[str, ...]:
         """The words the model reads for ``token`` outside a negation's reach: its word families'
         tags, then itself; ``|`` for a mark or a blanked word."""
-        if token in self.clause_breaks or token in (SENTENCE, CLAUSE, QUOTE) or token[0] == BLANK:
+        if token in self._gaps or token[0] == BLANK:
             return (GAP,)
         return (*self.families.get(token, ()), token)
 
