@@ -39,7 +39,7 @@ from tests.safety_corpus.report import CORPUS, cases
 CONTENT = CORPUS.parent.parent / "content"
 STRENGTH = 30.0  # LogisticRegression's C: little regularisation, as the corpus is small
 TOLERANCE = 1e-6  # when the solver may stop
-THRESHOLD = 0.59  # the probability at which the model speaks up (the cross validation's choice)
+THRESHOLD = 0.54  # the probability at which the model speaks up (the cross validation's choice)
 CALM_BELOW = 0.15  # under this the model overrules a rule: it is sure the share-out is calm (chosen on the rules' blind false alarms, batches 12-20; cv.py counts what it costs)
 MIN_WORDS = 8  # a short text is the rules' to judge: on three words, one word decides the model
 # On fewer of the model's words than MIN_WORDS (at least SURE_WORDS), the model speaks only when
