@@ -220,6 +220,8 @@ def _slots(source: str) -> list[str]:
     slots = re.findall(r"\[[^\]]*\]|[^\s(\[]*\([^)]*\)[^\s]*|\S+", source)
     if "".join(slots).count("(") != "".join(slots).count(")"):
         raise PatternError(f"{source!r} has an unclosed bracket")
+    if "?" in source:  # "(a )?word" reads as "a word", both required: an optional word goes in [brackets]
+        raise PatternError(f"{source!r} has a '?': write a word that may be left out in [brackets]")
     return slots
 
 

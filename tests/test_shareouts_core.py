@@ -427,6 +427,11 @@ _RULE = "rules: [{id: die, category: ideation, say: [want to die], examples: [I 
         ),
         (
             "crisis.yml",
+            "reviewed: 2026-11-28\nrules: [{id: die, category: ideation, say: ['(really )?want to die'], examples: [x]}]\n",
+            "has a '?': write a word that may be left out in [brackets]",
+        ),
+        (
+            "crisis.yml",
             "reviewed: 2026-11-28\nrules: [{id: die, category: ideation, say: [want to die], examples: [I am tired]}]\n",
             "its example 'I am tired' does not fire it",
         ),
