@@ -166,7 +166,7 @@ def test_in_a_long_share_out_a_clearing_clears_only_the_worry_it_follows(net):
 
 def test_on_fewer_words_than_it_judges_by_the_model_speaks_only_when_sure(net):
     model = net.model
-    sure, unsure = net.words_for_model("cut agian last nite after the meetin"), net.words_for_model("so tired after the staff meeting today honestly")
+    sure, unsure = net.words_for_model("cut agian last nite after meetin"), net.words_for_model("so tired after the staff meeting today")
     for words in (sure, unsure):
         assert model.sure_words <= model.score(words)[0] < model.min_words
     assert model.probability(sure) >= model.sure_above and model.leans(sure)
@@ -205,7 +205,7 @@ def test_a_model_that_would_overrule_what_it_would_say_itself_is_refused():
         ),
         # The writer calling 911 for someone is the helper, not the one at risk.
         (
-            "My husband swallowed a bottle of his sleeping pills after our fight. I called 911 and I'm in the "
+            "My husband swallowed his whole prescription after our fight. I called 911 and I'm in the "
             "ambulance with him now.",
             NoteFor.HELPER,
         ),
@@ -248,7 +248,7 @@ def test_where_the_whom_model_is_sure_it_says_whom_the_note_is_for(net, text, no
 
 
 def test_the_whom_model_leaves_whom_to_the_words_for_people_where_it_is_unsure(net):
-    text = "Found a note in a backpack at dismissal: I can't do this anymore, I just want to sleep forever."
+    text = "Found a note in the hallway at dismissal: I can't do this anymore, I just want to sleep forever."
     assert 1 - net.whom.threshold < net.whom.probability(net.words_for_model(text)) < net.whom.threshold
     assert net.hears(text) == dataclasses.replace(net, whom=None).hears(text)
 
