@@ -38,20 +38,18 @@ def tuning_tallies(net):
 
 
 def test_the_tuning_corpus_is_heard_and_quiet_share_outs_stay_quiet(tuning_tallies):
-    tallies = tuning_tallies
-    heard, alerts = totals(tallies, alert=True)
-    quiet, calm = totals(tallies, alert=False)
+    heard, alerts = totals(tuning_tallies, alert=True)
+    quiet, calm = totals(tuning_tallies, alert=False)
     assert alerts >= 200 and calm >= 200
     assert heard / alerts >= 0.97
     assert 1 - quiet / calm <= 0.05
-    for t in tallies:
+    for t in tuning_tallies:
         assert t.rate >= (0.97 if t.alert else 0.90), t
 
 
 def test_the_note_speaks_to_whoever_is_at_risk(tuning_tallies):
-    tallies = tuning_tallies
-    _, alerts = totals(tallies, alert=True)
-    assert sum(t.wrong_person for t in tallies) <= 0.01 * alerts
+    _, alerts = totals(tuning_tallies, alert=True)
+    assert sum(t.wrong_person for t in tuning_tallies) <= 0.01 * alerts
 
 
 def test_at_least_a_fifth_of_the_corpus_is_held_out():
@@ -370,10 +368,9 @@ def test_the_bot_scores_a_text_as_scikit_learn_fitted_it(net):
     """bot/word_model.py reads the JSON model without scikit-learn; fitted on part of the
     tuning cases, it must give the other cases the probabilities scikit-learn gives them."""
     labelled = list(cases("tuning"))
-    # A ninth of the part is plenty to compare scores on.
-    fitting = [net.words_for_model(case.text) for case in labelled[::9]]
+    fitted_on = labelled[::9]  # a ninth of the part is plenty to compare scores on
     scored = [net.words_for_model(case.text) for case in labelled[1::27]]
-    model = fitted(fitting, [case.alert for case in labelled[::9]])
+    model = fitted([net.words_for_model(case.text) for case in fitted_on], [case.alert for case in fitted_on])
     ours = read_word_model(model.document())
     assert ours.grams and any(" " in feature for feature in ours.words)  # letters and word pairs both heard
     assert [ours.probability(words) for words in scored] == pytest.approx(model.probability(scored), abs=0.002)
@@ -382,9 +379,10 @@ def test_the_bot_scores_a_text_as_scikit_learn_fitted_it(net):
 def test_the_bot_reads_whom_as_scikit_learn_fitted_it(net):
     """The whom model, words and pairs without letters, is scored by the same code."""
     alerts = [case for case in cases("tuning") if case.alert]
-    fitting = [net.words_for_model(case.text) for case in alerts[::9]]
+    fitted_on = alerts[::9]
+    fitting, writer = [net.words_for_model(case.text) for case in fitted_on], [case.about == "self" for case in fitted_on]
     scored = [net.words_for_model(case.text) for case in alerts[1::27]]
-    whom = fitted_whom(fitting, [case.about == "self" for case in alerts[::9]])
-    ours = read_word_model(fit_whom(fitting, [case.about == "self" for case in alerts[::9]]))
+    whom = fitted_whom(fitting, writer)
+    ours = read_word_model(fit_whom(fitting, writer))
     assert not ours.grams
     assert [ours.probability(words) for words in scored] == pytest.approx(whom.probability(scored), abs=0.002)
