@@ -1,7 +1,8 @@
 """How long the safety net takes to read a 2,000-character share-out.
 
 ``python -m bench.safety_net`` times :meth:`SafetyNet.hears` on long share-outs (real quiet
-share-outs of the corpus's tuning part run together, half with one alert share-out inside)
+share-outs of the corpus's tuning part run together, half with one alert share-out inside;
+the held-out part is never read here)
 and, as a floor measured in the same run, folding the same text into words. Each share-out
 is read in three passes and its fastest kept; it prints p50 and p99 in milliseconds of each
 pass and of the fastest, and the ratio to the floor.
@@ -15,12 +16,10 @@ import statistics
 import time
 from pathlib import Path
 
-import yaml
-
 from bot.runtime import load_content
 from bot.safety import fold
+from tests.safety_corpus.report import cases
 
-CORPUS = Path("tests/safety_corpus/tuning")  # the tuning part only: the held-out part is never read here
 LENGTH = 2_000
 RUNS = 2_000
 PASSES = 3
@@ -28,12 +27,8 @@ PASSES = 3
 
 def corpus_texts() -> tuple[list[str], list[str]]:
     """The tuning part's quiet share-outs and its alert ones, file by file in name order."""
-    quiet: list[str] = []
-    alerts: list[str] = []
-    for path in sorted(CORPUS.glob("*.yml")):
-        data = yaml.safe_load(path.read_text())
-        (alerts if data["alert"] else quiet).extend(case["text"] for case in data["cases"])
-    return quiet, alerts
+    tuning = list(cases("tuning"))
+    return [case.text for case in tuning if not case.alert], [case.text for case in tuning if case.alert]
 
 
 def share_outs(count: int, seed: int = 7) -> list[str]:
