@@ -33,7 +33,7 @@ def net():
 
 @pytest.fixture(scope="module")
 def tuning_tallies(net):
-    """Each category of the tuning part as the net hears it (read once: 34,000 share-outs)."""
+    """Each category of the tuning part as the net hears it (read once for both tests: every tuning share-out)."""
     return tally(net, "tuning")
 
 
