@@ -33,7 +33,6 @@ import functools
 import gzip
 import importlib.resources
 import json
-import operator
 import re
 import sys
 from bisect import bisect_left, bisect_right
@@ -48,6 +47,7 @@ from typing import Any
 
 from bot import cache
 from bot.memo import Memo
+from bot.pattern_set import PatternSet
 from bot.word_model import GAP, Counted, WordModel
 
 # ----------------------------------------------------------------------------- what is heard
@@ -127,6 +127,8 @@ NUMBER = "#"  # any number: "took # pills"
 YEAR = "####"  # a year: "in ####"
 _SPECIAL = {NUMBER: "[0-9]+ ", YEAR: "(?:19|20)[0-9][0-9] "}
 _GAP_WORD = r"[^ |]+ "
+_GAP = re.compile(re.escape(f"(?:{_GAP_WORD}){{0,") + "[0-9]+}")  # a gap of words, as compiled
+WORD_START = r"(?<![^ ])"  # every pattern begins at a word: at the start of the line or after a space
 
 
 class PatternError(ValueError):
@@ -141,14 +143,13 @@ class Pattern:
     expression: str  # the regular expression it compiles to
     words: frozenset[str] = frozenset()  # every whole word it names, for reading typos
     reach: int = 0  # the sentences past its first a match may run into: each "." but a last one
-    required: tuple[frozenset[str], ...] = ()  # per required slot, the words of which a sentence must hold one
-    stems: tuple[str, ...] = ()  # with no required word: the stems a text must begin a word with (``selfharm*``)
 
     @functools.cached_property
     def regex(self) -> re.Pattern[str]:
-        """The compiled expression. Compiled when first used: most texts try a few of the
-        rules' 800-odd patterns, and a start from cached content (:func:`bot.runtime.load_content`)
-        would otherwise spend a tenth of a second compiling them all."""
+        """The compiled expression. Compiled when first used: a text is searched with the few
+        patterns its index found (:class:`_Index`), and a start from cached content
+        (:func:`bot.runtime.load_content`) would otherwise spend a tenth of a second compiling
+        the rules' 2,000-odd patterns."""
         return re.compile(self.expression)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -160,8 +161,6 @@ def compile_pattern(source: str, families: Mapping[str, Sequence[str]]) -> Patte
     """Compile one pattern over folded, space-separated tokens (see the module docstring)."""
     pieces: list[str] = []
     named: set[str] = set()
-    required: list[frozenset[str]] = []  # for each required slot (but stems), the words one of which must be there
-    stems: list[tuple[str, ...]] = []  # for each required slot of lone stems, the stems
     anchor_found = False
     for raw in _slots(source):
         if raw in _GAPS:
@@ -176,43 +175,13 @@ def compile_pattern(source: str, families: Mapping[str, Sequence[str]]) -> Patte
         alternatives = [_word_regex(w) for w in sorted(words, key=len, reverse=True)]
         piece = "(?:" + "|".join(alternatives) + ")"
         pieces.append(piece + "?" if optional else piece)
-        if not optional:
-            # A required slot: a sentence holding none of its words can't match.
-            keys = [_key_word(w) for w in words]
-            if None not in keys:
-                required.append(frozenset(k for k in keys if k))
-            elif all(w.endswith("*") and " " not in w for w in words):
-                stems.append(tuple(w[:-1] for w in words))
-            anchor_found = True
+        anchor_found = anchor_found or not optional
     if not anchor_found:
         raise PatternError(f"{source!r} needs at least one required word")
-    required.sort(key=_commonness)  # the rarest first, so most sentences are ruled out at once
     slots = _slots(source)
-    pattern = Pattern(
-        source,
-        r"(?<![^ ])" + "".join(pieces),
-        words=frozenset(named),
-        reach=slots[:-1].count("."),
-        required=tuple(required),
-        stems=stems[0] if stems and not required else (),
-    )
+    pattern = Pattern(source, WORD_START + "".join(pieces), words=frozenset(named), reach=slots[:-1].count("."))
     pattern.regex  # noqa: B018 (compiled now, so an expression that can't be is a problem of the rules)
     return pattern
-
-
-def _key_word(words: str) -> str | None:
-    """The word a text must hold for ``words`` (one or several, maybe a stem) to match it:
-    the longest whole word, as long words are the rare ones; None for a lone stem."""
-    whole = [w for w in words.split() if not w.endswith("*") and w not in _SPECIAL]
-    return max(whole, key=len) if whole else None
-
-
-def _commonness(words: frozenset[str]) -> tuple[int, int, int, int]:
-    """How often a slot's words turn up in ordinary text: how often English and Spanish
-    text holds them (:func:`word_counts`), then, for words those lists don't know, short
-    words first, then many, then the length of the shortest (long words are the rare ones)."""
-    counts = word_counts()
-    return sum(counts.get(w, 0) for w in words), sum(len(w) <= 3 for w in words), len(words), -min(map(len, words))
 
 
 def _slots(source: str) -> list[str]:
@@ -342,17 +311,23 @@ class SafetyNet:
         object.__setattr__(self, "clause_breaks", frozenset(map(sys.intern, self.clause_breaks)))
         families = {sys.intern(word): tuple(map(sys.intern, tags)) for word, tags in self.families.items()}
         object.__setattr__(self, "families", families)
-        indexes = {
-            "_rule_index": _Index([p for rule in self.rules for p in rule.patterns]),
-            "_quiet_index": _Index(self.quiet),
-            "_past_index": _Index(self.past),
-            "_now_index": _Index(self.now),
-            "_cleared_index": _Index(self.cleared),
-            "_doubt_index": _Index(self.doubt),
-            "_owned_index": _Index(self.owned),
-            "_first": list(accumulate((len(rule.patterns) for rule in self.rules[:-1]), initial=0)),
-            "_owner": [i for i, rule in enumerate(self.rules) for _ in rule.patterns],
+        groups = {
+            "_rule_index": [p for rule in self.rules for p in rule.patterns],
+            "_quiet_index": self.quiet,
+            "_past_index": self.past,
+            "_now_index": self.now,
+            "_cleared_index": self.cleared,
+            "_doubt_index": self.doubt,
+            "_owned_index": self.owned,
         }
+        # Every pattern of every index in one set, so a line is read once for all of them.
+        everything = PatternSet([_scanned(p) for patterns in groups.values() for p in patterns], "crisis-patterns")
+        firsts = accumulate(map(len, groups.values()), initial=0)
+        indexes: dict[str, object] = {
+            name: _Index(patterns, everything, first) for (name, patterns), first in zip(groups.items(), firsts, strict=False)
+        }
+        indexes["_first"] = list(accumulate((len(rule.patterns) for rule in self.rules[:-1]), initial=0))
+        indexes["_owner"] = [i for i, rule in enumerate(self.rules) for _ in rule.patterns]
         for name, index in indexes.items():
             object.__setattr__(self, name, index)
         # Words the rules name, and the words for people and negation: none of them is a typo.
@@ -497,10 +472,8 @@ class SafetyNet:
         words a clearing may need ("she said no to both"). In a long share-out the clearing
         must follow close on what was ``heard`` (from the sentence before it to the third
         after): a student cleared in one paragraph does not clear another in the next."""
-        written, index = line.written, self._cleared_index
-        if not index.may_match(written.present):
-            return False  # most share-outs: no word a clearing starts from
-        spans = [span for found in index.matches(written).values() for span in self._spans(written, found, set())]
+        written = line.written
+        spans = [span for found in self._cleared_index.matches(written).values() for span in self._spans(written, found, set())]
         if len(line.ends) >= LONG_TEXT:
             worries = {written.sentence_of(start) for _, start, _ in heard}
             spans = [
@@ -511,10 +484,8 @@ class SafetyNet:
     def _owned(self, line: _Line) -> bool:
         """True when the writer says, in their own words (not inside a quotation), that the
         someone they wrote about is themselves ("asking for a friend... the friend is me")."""
-        written, index = line.written, self._owned_index
-        if not index.may_match(written.present):
-            return False
-        found = index.matches(written).values()
+        written = line.written
+        found = self._owned_index.matches(written).values()
         return any(_open_quote(written.tokens, start) is None for spans in found for start, _ in spans)
 
     def _about_the_writer(
@@ -727,27 +698,15 @@ class SafetyNet:
 
 
 class _Index:
-    """Patterns by the words of their rarest required slot: a text only tries those whose
-    rarest slot it holds a word of, and each of whose other slots it holds a word of too
-    (and those that name no whole word, such as a lone stem, when a word of the text
-    begins with one of their stems)."""
+    """Some of the net's patterns (its rules, or its quiet patterns...), found in a line with
+    the search that reads the line once for all the net's patterns (a :class:`PatternSet`):
+    it tells which match and in which sentences their matches end, and each of those is then
+    searched with its own expression, only in those sentences, for its spans."""
 
-    def __init__(self, patterns: Sequence[Pattern]) -> None:
+    def __init__(self, patterns: Sequence[Pattern], everything: PatternSet, first: int) -> None:
         self.patterns = patterns
-        # Each pattern's required slots, rarest first, their words interned as a text's
-        # are (see _spelling_fixer): a word found in them is then the very same object.
-        self.required = [tuple(frozenset(map(sys.intern, slot)) for slot in p.required) for p in patterns]
-        self.by_word: dict[str, list[int]] = defaultdict(list)  # a word of a pattern's rarest slot -> the patterns
-        for i, required in enumerate(self.required):
-            for word in required[0] if required else ():
-                self.by_word[word].append(i)
-        self.words = frozenset(self.by_word)
-        self.stemmed = [i for i, required in enumerate(self.required) if not required]
-
-    def may_match(self, words: Iterable[str]) -> bool:
-        """False when no pattern can match a text of ``words``: none holds a word of any
-        pattern's rarest slot, and no pattern names no whole word."""
-        return bool(self.stemmed) or not self.words.isdisjoint(words)
+        self._everything = everything
+        self._first = first  # the place of this index's first pattern in ``everything``
 
     def matches(self, line: _Line) -> dict[int, list[tuple[int, int]]]:
         """Each pattern (by its place in the index) that matches ``line``, with its token
@@ -759,63 +718,31 @@ class _Index:
         return found
 
     def _search(self, line: _Line) -> dict[int, list[tuple[int, int]]]:
-        chosen = set(chain(self.stemmed, *map(self.by_word.__getitem__, self.words & line.present)))
         found = {}
-        disjoint, patterns, required_of = line.present.isdisjoint, self.patterns, self.required
-        for i in chosen:
-            required = required_of[i]
-            if any(map(disjoint, required)):
-                continue  # a slot none of whose words the text holds: most patterns stop here
-            regions = _regions(patterns[i], required, line)
-            if regions and (spans := line.matches(patterns[i], regions)):
-                found[i] = spans
+        first, patterns = self._first, self.patterns
+        for place, ends in sorted(line.ends_in(self._everything).items()):
+            if 0 <= place - first < len(patterns):
+                pattern = patterns[place - first]
+                if spans := line.matches(pattern, line.around(ends, pattern.reach)):
+                    found[place - first] = spans
         return found
 
 
-def _regions(pattern: Pattern, required: tuple[frozenset[str], ...], line: _Line) -> list[tuple[int, int]]:
-    """The stretches of ``line`` (character offsets) where ``pattern``, whose ``required``
-    slots the line each holds a word of, may match.
+def _scanned(pattern: Pattern) -> str:
+    """``pattern``'s expression as the :class:`PatternSet` searches for it, which may find more
+    (each of them is searched again with the pattern's own expression) but never less.
 
-    No pattern reaches past the end of a sentence but by a "." of its own (no other piece
-    matches the sentence mark), so a match holds a word of each required slot within its
-    own sentence, or, for a pattern with a "." inside it, lies within as many sentences
-    either side of one that holds its rarest slot's word. Searching only there finds
-    exactly what a search of the whole line finds.
+    Hyperscan has no look-behind: "at a word" is a space before it, and a line is read with a
+    space before its first word (:meth:`_Line.ends_in`). A gap of a few words is any stretch
+    within the sentence: one of at most so many words costs Hyperscan far more to search for.
     """
-    if not required:  # no whole word required: the whole line (when a word begins with a stem)
-        text = line.text
-        if pattern.stems and not any(text.startswith(stem) or f" {stem}" in text for stem in pattern.stems):
-            return []
-        return [(0, len(text))]
-    if pattern.reach == 0:
-        chosen, sentences_with = -1, line.sentences_with
-        for slot in required:
-            chosen &= sentences_with(slot)
-            if not chosen:
-                return []
-        sentences = line.sentences
-        return [sentences[n] for n in _bits(chosen)]
-    near = anchored = line.sentences_with(required[0])
-    for step in range(1, pattern.reach + 1):
-        near |= anchored << step | anchored >> step
-    near &= (1 << len(line.sentences)) - 1
-    return [(line.sentences[first][0], line.sentences[last][1]) for first, last in _runs(near)]
+    return " " + _GAP.sub("[^|]*", pattern.expression.removeprefix(WORD_START))
 
 
-def _bits(mask: int) -> list[int]:
-    """The positions of the bits set in ``mask``, lowest first."""
-    found = []
-    while mask:
-        low = mask & -mask
-        found.append(low.bit_length() - 1)
-        mask ^= low
-    return found
-
-
-def _runs(mask: int) -> list[tuple[int, int]]:
-    """The runs of consecutive bits set in ``mask``, as (first, last) positions, lowest first."""
+def _runs(numbers: Iterable[int]) -> list[tuple[int, int]]:
+    """The runs of consecutive numbers among ``numbers``, as (first, last), lowest first."""
     runs: list[tuple[int, int]] = []
-    for n in _bits(mask):
+    for n in sorted(set(numbers)):
         if runs and runs[-1][1] == n - 1:
             runs[-1] = (runs[-1][0], n)
         else:
@@ -824,34 +751,23 @@ def _runs(mask: int) -> list[tuple[int, int]]:
 
 
 class _Line:
-    """Tokens as one searchable line (each followed by a space), and which sentences hold which word."""
+    """Tokens as one searchable line (each followed by a space), and where its sentences lie."""
 
     def __init__(self, tokens: list[str]) -> None:
         self.tokens = tokens
         self.text = " ".join(tokens) + " "
         # Each token's offset, then the end; each sentence's first token after it; each
-        # sentence's first offset and the offset after its end mark.
+        # sentence's first offset, and the offset after its end mark (where the next begins).
         self.starts = starts = list(accumulate(map((1).__add__, map(len, tokens)), initial=0))
         self.ends = [i + 1 for i, t in enumerate(tokens) if t == SENTENCE] or [len(tokens)]
-        self.sentences = [(starts[first], starts[end]) for first, end in zip([0, *self.ends], self.ends)]
-        self.where: dict[str, int] = {}  # word -> the sentences holding it, as bits (sentence n is 1 << n)
-        get, sentence = self.where.get, 1
-        for token in tokens:
-            self.where[token] = get(token, 0) | sentence
-            if token == SENTENCE:
-                sentence <<= 1
-        # A required slot -> the sentences holding one of its words. A blanked copy shares it
-        # (copy.copy), as it shares ``where``: both are read from the words before blanking.
-        self._slots: dict[frozenset[str], int] = {}
-        self.present = frozenset(self.where)
+        self.stops = [starts[end] for end in self.ends]
         self.found: dict[_Index, dict[int, list[tuple[int, int]]]] = {}  # each index's matches, once searched
+        self.scanned: dict[PatternSet, dict[int, list[int]]] = {}  # where each set's matches end in it, once searched
         self.blanked_from: _Line | None = None  # for a blanked copy (with_tokens), the line as written
         self.model_words: list[list[str]] | None = None  # each sentence's words as the word model reads them, once read
 
     def with_tokens(self, tokens: list[str]) -> _Line:
-        """The same line with some words replaced by others of the same length (blanked).
-        It keeps ``where``, read from the words before blanking: a blanked word can't
-        match, so it only lets a pattern be tried in vain."""
+        """The same line with some words replaced by others of the same length (blanked)."""
         line = copy.copy(self)
         line.tokens, line.text, line.found, line.blanked_from = tokens, " ".join(tokens) + " ", {}, self
         line.model_words = None
@@ -862,6 +778,37 @@ class _Line:
         """The line as written (itself, unless it is a blanked copy)."""
         return self.blanked_from or self
 
+    def ends_in(self, patterns: PatternSet) -> dict[int, list[int]]:
+        """Where the matches of each of ``patterns`` that matches end in the line as written
+        (:meth:`PatternSet.ends`, with offsets into this line), searched once. A blanked copy
+        is read as written: its words are blanked to as many letters, and a blanked word
+        matches no pattern's word, so it matches nothing that the line as written does not."""
+        written = self.written
+        ends = written.scanned.get(patterns)
+        if ends is None:  # read with a space first (see _scanned): each offset one less
+            found = patterns.ends(" " + written.text)
+            ends = written.scanned[patterns] = {i: [end - 1 for end in offsets] for i, offsets in found.items()}
+        return ends
+
+    def around(self, offsets: Iterable[int], reach: int) -> list[tuple[int, int]]:
+        """The stretches of whole sentences (character offsets) that hold a match of a
+        pattern reaching ``reach`` sentences past its first, given where each of its
+        matches ends (the offset after its last character).
+
+        No pattern reaches past the end of a sentence but by a "." of its own (no other piece
+        matches the sentence mark), so a match lies in the sentence it ends in and at most
+        ``reach`` before it. A pattern that stays in one sentence is searched sentence by
+        sentence (a quiet pattern across a "." blanks the mark, and the gaps of another must
+        not cross it); a run of sentences is searched whole, so a match is found in it just as
+        a search of the whole line finds it.
+        """
+        stops, last = self.stops, [bisect_left(self.stops, offset) for offset in offsets]
+        if reach:
+            runs = _runs(n - back for n in last for back in range(reach + 1) if n >= back)
+        else:
+            runs = [(n, n) for n in sorted(set(last))]
+        return [(stops[first - 1] if first else 0, stops[end]) for first, end in runs]
+
     def matches(self, pattern: Pattern, regions: list[tuple[int, int]]) -> list[tuple[int, int]]:
         """The token spans (start, end) where ``pattern`` matches within ``regions``."""
         starts, text, finditer = self.starts, self.text, pattern.regex.finditer
@@ -870,15 +817,6 @@ class _Line:
             for pos, endpos in regions
             for match in finditer(text, pos, endpos)
         ]
-
-    def sentences_with(self, slot: frozenset[str]) -> int:
-        """The sentences holding a word of ``slot``, as bits. Remembered per line, as many
-        patterns share a slot (a word family such as ``{die}``)."""
-        found = self._slots.get(slot)
-        if found is None:
-            where = self.where
-            found = self._slots[slot] = functools.reduce(operator.or_, map(where.__getitem__, slot & self.present), 0)
-        return found
 
     def tokens_of(self, sentence: int) -> range:
         """The positions of the tokens of one sentence."""
@@ -1015,25 +953,6 @@ def dictionary_words() -> frozenset[str]:
         words.update(fold(w) for w, n in counts.items() if n >= COMMON and len(w) >= 5 and w.isalpha())
     cache.write(DICTIONARY_CACHE, version, "\n".join(sorted(words)).encode())
     return frozenset(words)
-
-
-@functools.cache
-def word_counts() -> dict[str, int]:
-    """How often each word occurs in the sources of pyspellchecker's English and Spanish
-    word-frequency lists (apostrophes dropped, as folding does; words with accents left out).
-
-    Read when the rules are compiled, so that each pattern is indexed by its rarest slot
-    and a share-out tries few patterns; compiled rules are cached with the content
-    (:func:`bot.runtime.load_content`), so a start from the cache never reads the lists.
-    """
-    resources = importlib.resources.files("spellchecker") / "resources"
-    counts: dict[str, int] = defaultdict(int)
-    for language in DICTIONARY_LANGUAGES:
-        with gzip.open(resources.joinpath(f"{language}.json.gz").open("rb")) as file:
-            for word, n in json.load(file).items():
-                if word.isascii():
-                    counts[word.replace("'", "")] += n
-    return dict(counts)
 
 
 def _deletions(word: str) -> set[str]:

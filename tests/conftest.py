@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.group_commit import GroupCommit
 from bot.offline.localslack import LocalSlack
 from bot.offline.server import BotServer
+from bot.runtime import load_content
 from bot.store import Store
 from tests.support.harness import ROOT
 
@@ -22,11 +23,21 @@ REAL_CONTENT = ROOT / "content"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """The run's own cache folder (bot/cache.py), shared by its processes and the bots they
-    start, and removed after it: tests leave nothing in the home folder's cache."""
+    """The run's own cache folder (bot/cache.py), shared by its processes (pytest-xdist's
+    workers take the one made before they started) and the bots they start, and removed
+    after it: tests leave nothing in the home folder's cache.
+
+    The content is read into it once, before any test: the safety net's pattern set takes
+    seconds to compile (bot/pattern_set.py), and a bot stopped at the end of a short test
+    would otherwise be stopped while compiling it, for the next bot to compile it again.
+    """
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return  # a worker: the run's folder is already set up, and filled
     folder = tempfile.mkdtemp(prefix="heart-test-cache-")
     os.environ["HEART_CACHE_DIR"] = folder
     config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+    for content in (FIXTURE_CONTENT, REAL_CONTENT):
+        load_content(content).shareout.crisis  # noqa: B018 (the safety net is built when first used)
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ import pytest
 
 from bot.offline.localslack import Failure, LocalSlack, manifest_scopes
 from bot.offline.server import BOT_TOKEN, SHAREOUT_HASH_SECRET, SIGNING_SECRET, free_port
-from tests.support.harness import ROOT
+from tests.support.harness import ROOT, run_cache
 
 SERIES_CHANNEL = "C0PEERHOUR"
 
@@ -29,6 +29,7 @@ def run_bot(tmp_path, *args: str, slack: LocalSlack | None = None, **environ: st
         "PEERHOUR_CHANNEL": SERIES_CHANNEL,
         "PORT": str(free_port()),
         **({"SLACK_API_URL": slack.api_url} if slack else {}),
+        **run_cache(),
         **environ,
     }
     return subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, capture_output=True, text=True, env=env, timeout=60)

@@ -8,7 +8,7 @@ import pytest
 
 from bot.config import SLACK_API_DEFAULT, load_settings
 from bot.errors import ConfigError
-from tests.support.harness import ROOT
+from tests.support.harness import ROOT, run_cache
 
 
 def test_defaults_need_nothing_set():
@@ -75,7 +75,7 @@ def test_serving_without_tokens_says_what_to_do(tmp_path):
 def run_bot(tmp_path, *args, **environ):
     # Empty values, not missing ones: a developer's own .env must not fill them in.
     blank = {"SLACK_BOT_TOKEN": "", "SLACK_SIGNING_SECRET": "", "SLACK_APP_TOKEN": "", "SHAREOUT_HASH_SECRET": ""}
-    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "DATABASE_PATH": str(tmp_path / "h.db"), **blank, **environ}
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "DATABASE_PATH": str(tmp_path / "h.db"), **blank, **run_cache(), **environ}
     return subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, capture_output=True, text=True, env=env, timeout=60)
 
 

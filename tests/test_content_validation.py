@@ -11,7 +11,7 @@ import pytest
 from bot.errors import ContentError
 from bot.runtime import load_content
 from tests.conftest import FIXTURE_CONTENT
-from tests.support.harness import ROOT
+from tests.support.harness import ROOT, run_cache
 
 
 @pytest.fixture
@@ -129,7 +129,7 @@ def test_check_command_fails_with_a_precise_message(content_dir):
         cwd=ROOT,
         capture_output=True,
         text=True,
-        env={"PATH": "/usr/bin:/bin", "CONTENT_DIR": str(content_dir), "HOME": str(content_dir)},
+        env={"PATH": "/usr/bin:/bin", "CONTENT_DIR": str(content_dir), "HOME": str(content_dir), **run_cache()},
     )
     assert result.returncode == 1
     assert "glossary/wellness-equity.yml: Burnout: needs at least one source" in result.stderr

@@ -1,7 +1,7 @@
 """The safety net's quick paths read a text exactly as the plain way of reading it does.
 
-Folding reads words and marks in one pass, each index tries a pattern only on the
-sentences that can hold a match, the model's words are read sentence by sentence, and the
+Folding reads words and marks in one pass, each index searches a pattern only in the
+sentences where the pattern set found its matches end, the model's words are read sentence by sentence, and the
 word model sums its terms in C; each is checked here against the plain reading it replaces
 (a regular expression per sentence, every pattern searched over the whole line, the model's
 words read word by word over the whole line, its tables summed feature by feature), on
@@ -98,8 +98,9 @@ def test_each_index_finds_what_searching_the_whole_line_finds(net, texts):
     for text in texts:
         tokens = list(map(net._spelling.__getitem__, _tokens(text)))
         line, blanked = _Line(tokens), net._read(tokens)
-        assert net._quiet_index.matches(line) == whole_line_matches(line, net.quiet), text
-        for index in (net._rule_index, net._past_index, net._now_index):
+        for index in (net._quiet_index, net._cleared_index, net._doubt_index, net._owned_index):
+            assert index.matches(line) == whole_line_matches(line, index.patterns), text
+        for index in (net._rule_index, net._past_index, net._now_index, net._doubt_index):
             assert index.matches(blanked) == whole_line_matches(blanked, index.patterns), text
 
 

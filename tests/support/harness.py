@@ -10,6 +10,13 @@ from pathlib import Path
 from bot.config import PROJECT_ROOT as ROOT
 
 
+def run_cache() -> dict[str, str]:
+    """The run's cache folder (tests/conftest.py), for a command given an environment of its
+    own: the content is read and the safety net's patterns compiled once for the run, not
+    again by every command (seconds each). Nothing but speed depends on it (bot/cache.py)."""
+    return {"HEART_CACHE_DIR": os.environ["HEART_CACHE_DIR"]}
+
+
 def run_shell(tmp_path: Path, commands: str, *args: str) -> subprocess.CompletedProcess[str]:
     """Run ``python -m bot shell`` as a member would, fed ``commands`` on stdin.
 
@@ -23,6 +30,7 @@ def run_shell(tmp_path: Path, commands: str, *args: str) -> subprocess.Completed
         "HOME": str(tmp_path),
         "DATABASE_PATH": str(tmp_path / "heart.db"),
         "TMPDIR": str(tmp_path / "tmp"),
+        **run_cache(),
     }
     return subprocess.run(
         [sys.executable, "-m", "bot", "shell", *args],
