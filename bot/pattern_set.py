@@ -106,7 +106,7 @@ def _read_or_compile(version: str, name: str, expressions: tuple[str, ...]) -> h
             database = hyperscan.loadb(kept, hyperscan.HS_MODE_BLOCK)
             # A set is compiled for the CPU it was compiled on (an image's builder, say), and a
             # CPU without its instructions refuses to search with it: tried once here.
-            database.scan(b" ", match_event_handler=_found, context=defaultdict(list))
+            database.scan(b" ", match_event_handler=_found, context=defaultdict(list), scratch=hyperscan.Scratch(database))
             return database
         except hyperscan.error as error:  # cut short, or compiled for another CPU: compiled again
             log.debug("cached pattern set %s unreadable (%s): compiling it", name, error)

@@ -56,11 +56,21 @@ def test_threads_search_the_same_set_at_once():
 
 def test_a_set_slow_to_compile_is_kept_and_read_back(folder, monkeypatch):
     monkeypatch.setattr(pattern_set, "WORTH_KEEPING", 0.0)  # every set is worth keeping here
+    PatternSet([" hopeless "], "test")
+    (hopeless,) = folder.glob("test-*")
+    PatternSet([" want to die "], "test")
+    (dying,) = set(folder.glob("test-*")) - {hopeless}
+    # Read back, not compiled again: given the other set's file, it searches as that set does.
+    dying.write_bytes(hopeless.read_bytes())
+    pattern_set._kept.clear()
+    assert PatternSet([" want to die "], "test").ends(" so hopeless ") == {0: [13]}
+
+
+def test_a_damaged_kept_set_is_compiled_again(folder, monkeypatch):
+    monkeypatch.setattr(pattern_set, "WORTH_KEEPING", 0.0)
     PatternSet([" want to die "], "test")
     (kept,) = folder.glob("test-*")
-    pattern_set._kept.clear()
-    assert PatternSet([" want to die "], "test").ends(" i want to die ") == {0: [15]}
-    kept.write_bytes(b"cut short")  # a damaged file is compiled again
+    kept.write_bytes(b"cut short")
     pattern_set._kept.clear()
     assert PatternSet([" want to die "], "test").ends(" i want to die ") == {0: [15]}
 
