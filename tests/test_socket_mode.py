@@ -200,6 +200,9 @@ def test_an_acknowledgement_due_while_the_connection_is_replaced_goes_out_on_the
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_stop_signal_lets_acknowledgements_in_flight_go_out_then_closes_cleanly(slack, socket_bot, stop):
     endpoint = socket_bot.endpoint
+    # Answered first, so the stop comes while the bot reads its connection, not while it opens it.
+    ready = endpoint.post(*socket_bot.command("/glossary", "tic", slack))
+    endpoint.wait_acked(ready)
     lock = WriteLock(socket_bot.database)
     in_flight = endpoint.post(*socket_bot.command("/shareout", "Something that helped", slack, trigger_id="T-stop"))
     time.sleep(0.3)  # the share-out waits for the lock
@@ -209,7 +212,7 @@ def test_a_stop_signal_lets_acknowledgements_in_flight_go_out_then_closes_cleanl
     threading.Timer(0.3, lock.release).start()
 
     assert socket_bot.process.wait(timeout=20) == 0
-    assert endpoint.ack_counts() == {in_flight: 1, after_stop: 0}  # the late one is Slack's to send again
+    assert endpoint.ack_counts() == {ready: 1, in_flight: 1, after_stop: 0}  # the late one is Slack's to send again
     assert _shareouts_saved(socket_bot.database, "Something that helped") == 1
     assert endpoint.wait_ended(endpoint.current).close_code == 1000  # a close frame, not a dropped socket
     log = socket_bot.log.read_text()
