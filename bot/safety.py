@@ -43,12 +43,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot import cache
 from bot.memo import Memo
-from bot.pattern_set import PatternSet
 from bot.word_model import GAP, Counted, WordModel
+
+if TYPE_CHECKING:
+    from bot.pattern_set import PatternSet
 
 # ----------------------------------------------------------------------------- what is heard
 
@@ -321,6 +323,9 @@ class SafetyNet:
             "_owned_index": self.owned,
         }
         # Every pattern of every index in one set, so a line is read once for all of them.
+        # (Imported here: Hyperscan's library costs a start some 30 ms, and the net is built after it.)
+        from bot.pattern_set import PatternSet
+
         everything = PatternSet([_scanned(p) for patterns in groups.values() for p in patterns], "crisis-patterns")
         firsts = accumulate(map(len, groups.values()), initial=0)
         indexes: dict[str, object] = {
