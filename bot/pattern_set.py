@@ -89,15 +89,14 @@ def _database(expressions: tuple[str, ...], name: str) -> tuple[hyperscan.Databa
 
 
 def _places_within(wanted: tuple[str, ...], kept: tuple[str, ...]) -> list[list[int]] | None:
-    """For each of the ``kept`` expressions (its first copy only), the places of ``wanted``
-    that are it; None when one of ``wanted`` is not among them."""
+    """For each of the ``kept`` expressions, the places of ``wanted`` that are it; None when
+    one of ``wanted`` is not among them."""
     places: dict[str, list[int]] = defaultdict(list)
     for place, expression in enumerate(wanted):
         places[expression].append(place)
     if not places.keys() <= set(kept):
         return None
-    first = {expression: i for i, expression in reversed(list(enumerate(kept)))}
-    return [places.get(expression, []) if first[expression] == i else [] for i, expression in enumerate(kept)]
+    return [places.get(expression, []) for expression in kept]
 
 
 def _read_or_compile(version: str, name: str, expressions: tuple[str, ...]) -> hyperscan.Database:
