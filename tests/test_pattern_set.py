@@ -39,7 +39,7 @@ def test_an_empty_set_matches_nothing():
 
 def test_threads_search_the_same_set_at_once():
     patterns = PatternSet([" want to die ", " hopeless "], "test")
-    texts = [" i want to die ", " hopeless ", " calm "] * 200
+    texts = [" i want to die " * 500, " hopeless " * 500, " calm " * 500] * 20  # long enough for searches to overlap
     expected = [patterns.ends(text) for text in texts]
     results: list[list[dict[int, list[int]]]] = []
 
