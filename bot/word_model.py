@@ -45,8 +45,14 @@ def word_features(words: Sequence[str]) -> list[str]:
     """The word block's features of a text: its words, then each pair of neighbours (``a b``)
     that no gap parts and neither of which is a word family's tag (``{pills}``)."""
     plain = [w for w in words if w != GAP]
-    pairs = [f"{a} {b}" for a, b in zip(words, words[1:]) if _pairable(a) and _pairable(b)]
-    return plain + pairs
+    return plain + [f"{a} {b}" for a, b in word_pairs(words)]
+
+
+def word_pairs(words: Sequence[str]) -> list[tuple[str, str]]:
+    """Each pair of neighbours in ``words`` that no gap parts and neither of which is a word
+    family's tag: the only pairs a model's table can hold."""
+    # The checks of _pairable written out: this runs on every pair of every share-out.
+    return [(a, b) for a, b in zip(words, words[1:]) if a != GAP and b != GAP and a[0] != "{" and b[0] != "{"]
 
 
 def letter_features(word: str, sizes: tuple[int, int]) -> tuple[str, ...]:
@@ -107,9 +113,10 @@ class Counted:
     pairs: Counter[tuple[str, str]]
 
     @classmethod
-    def of(cls, words: Sequence[str]) -> Counted:
-        """``words`` counted (every pair of neighbours; pairs across a gap are in no table)."""
-        return cls(Counter(words), Counter(zip(words, words[1:])))
+    def of(cls, words: Sequence[str], pairs: Iterable[tuple[str, str]] | None = None) -> Counted:
+        """``words`` counted, with their pairs of neighbours that a table can hold
+        (:func:`word_pairs`), or the ``pairs`` given, when the caller has made them already."""
+        return cls(Counter(words), Counter(word_pairs(words) if pairs is None else pairs))
 
 
 @dataclass(frozen=True)
@@ -216,7 +223,7 @@ class WordModel:
     def score(self, words: Sequence[str] | Counted) -> tuple[int, float]:
         """How many of ``words`` the model knows, and the text's score (its log-odds)."""
         # Each distinct word and pair of neighbours is looked up once, all in C
-        # (word_features' other pairs are never in the table; None is what it lacks).
+        # (None is what a table lacks).
         counted = words if isinstance(words, Counted) else Counted.of(words)
         terms, word_counts, pair_counts = self.terms, counted.words, counted.pairs
         word_terms = list(map(terms.get, word_counts))

@@ -23,7 +23,7 @@ import pytest
 from bot.memo import Memo
 from bot.runtime import load_content
 from bot.safety import BLANK, CLAUSE, NEGATION_REACH, QUOTE, SENTENCE, _Line, _tokens
-from bot.word_model import WordModel, letter_features, word_features
+from bot.word_model import Counted, WordModel, letter_features, word_features
 from tests.safety_corpus.report import cases
 
 CONTENT = Path(__file__).parent.parent / "content"
@@ -164,8 +164,11 @@ def test_the_model_reads_each_sentence_as_reading_the_whole_line_does(net, texts
         line = net._read(list(map(net._spelling.__getitem__, _tokens(text))))
         sentences = range(len(line.ends))
         for past in [set(), set(sentences), {0}, set(rng.sample(sentences, len(sentences) // 2))]:
-            read = net._model_words(line, past)
-            assert word_features(read) == word_features(plain_model_words(net, line, past)), (text, past)
+            read, plain = net._model_words(line, past), plain_model_words(net, line, past)
+            assert word_features(read) == word_features(plain), (text, past)
+            # ...and counted with its pairs made sentence by sentence, as every pair of the whole.
+            counted = net._counted(line, past)
+            assert counted.words == Counter(read) and counted.pairs == Counted.of(plain).pairs, (text, past)
         for sentence in sentences:  # a sentence alone, as the loudest one is found
             alone = net._sentence_words(line)[sentence]
             assert word_features(alone) == word_features(plain_model_words(net, line, set(sentences) - {sentence})), text
