@@ -85,7 +85,8 @@ _APOSTROPHES = re.compile(r"['\u2019\u02bc`](?<=\w.)(?=\w)")
 _QUOTES = re.compile(r"[\"'\u2018\u2019\u201c\u201d\u00ab\u00bb`]")
 # Only non-ASCII characters can be combining marks: one curly apostrophe or dash makes a
 # share-out non-ASCII, and checking its every letter would cost more than the rest of folding.
-_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+# (Split on it, a text is its ASCII stretches and, between them, its non-ASCII runs.)
+_NON_ASCII = re.compile(r"([^\x00-\x7f]+)")
 SENTENCE = "|"  # the token between sentences: no gap or negation crosses it
 QUOTE = '"'  # an opening or closing quote: words inside are someone else's
 CLAUSE = ","  # the token between clauses: gaps cross it, negation does not
@@ -108,7 +109,9 @@ def _tokens(text: str) -> list[str]:
     """
     text = _APOSTROPHES.sub("", text.casefold())
     if not text.isascii():  # no accents to strip in plain ASCII
-        text = _NON_ASCII.sub(_without_marks, unicodedata.normalize("NFKD", text))
+        pieces = _NON_ASCII.split(text)
+        pieces[1::2] = map(_PLAIN_RUNS.__getitem__, pieces[1::2])
+        text = "".join(pieces)
     text = _QUOTES.sub(' " ', text)
     marked = [piece if piece.isalnum() else _MARKS.get(piece[0], CLAUSE) for piece in _PIECES.findall(text)]
     tokens = [t for t, before in zip(marked, [SENTENCE, *marked]) if t != SENTENCE or before != SENTENCE]
@@ -117,9 +120,17 @@ def _tokens(text: str) -> list[str]:
     return tokens
 
 
-def _without_marks(run: re.Match[str]) -> str:
-    """A run of non-ASCII characters without its combining marks (the accents NFKD split off)."""
-    return "".join(ch for ch in run.group() if not unicodedata.combining(ch))
+def _without_marks(run: str) -> str:
+    """A run of non-ASCII characters decomposed (NFKD), without its combining marks (accents).
+
+    Decomposing each run alone is decomposing the whole text: each character decomposes on
+    its own, and the reordering of combining marks never crosses an ASCII character.
+    """
+    return "".join(ch for ch in unicodedata.normalize("NFKD", run) if not unicodedata.combining(ch))
+
+
+# The same few runs (an accented letter, a curly quote, an emoji) come again and again.
+_PLAIN_RUNS: Memo[str, str] = Memo(_without_marks, limit=4096)
 
 
 # ----------------------------------------------------------------------------- patterns
