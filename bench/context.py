@@ -153,3 +153,31 @@ def resident_mb(server: BotServer) -> float:
     root = psutil.Process(server.process.pid)
     processes = [root, *root.children(recursive=True)]
     return sum(process.memory_info().rss for process in processes) / 1e6
+
+
+IDLE_CPU_SECONDS = 0.02  # a server that used less CPU than this in IDLE_WINDOW seconds is idle
+IDLE_WINDOW = 0.5
+IDLE_TIMEOUT = 30.0
+
+
+def idle_resident_mb(server: BotServer) -> float:
+    """Resident memory of the server's process tree once it has gone idle, in MB.
+
+    heart-bot answers ``/healthz`` as soon as its port is open, then builds its search indexes
+    (the safety net's models and patterns, the glossary's) in the background. Read at once, its
+    memory would be read before that build, or halfway through it, depending on the machine.
+    """
+    root = psutil.Process(server.process.pid)
+    deadline = time.monotonic() + IDLE_TIMEOUT
+    used = _cpu_seconds(root)
+    while time.monotonic() < deadline:
+        time.sleep(IDLE_WINDOW)
+        now = _cpu_seconds(root)
+        if now - used < IDLE_CPU_SECONDS:
+            break
+        used = now
+    return resident_mb(server)
+
+
+def _cpu_seconds(root: psutil.Process) -> float:
+    return sum(sum(process.cpu_times()[:2]) for process in [root, *root.children(recursive=True)])

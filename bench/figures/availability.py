@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.context import Bench, resident_mb
+from bench.context import Bench, idle_resident_mb, resident_mb
 from bench.figures.commands import GLOSSARY
 from bench.results import Bar, Row
 from bot.config import PROJECT_ROOT
@@ -59,7 +59,7 @@ def run(bench: Bench) -> list[Row]:
     peaks, idle_rss, attacks = [], [], []
     with bench.serving("availability") as server:
         for _ in range(plan.runs):
-            idle_rss.append(resident_mb(server))
+            idle_rss.append(idle_resident_mb(server))
             _probe(bench, server, quiet)
             spec = {"port": server.port, "slow": plan.slow_clients, "idle": plan.idle_clients, "seconds": plan.attack_seconds + 2}
             attacks.append(_under_attack(bench, server, spec, held))

@@ -19,7 +19,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.context import FAST_FLOOR_APP, FLOOR_APP, Bench, profiling, resident_mb
+from bench.context import FAST_FLOOR_APP, FLOOR_APP, Bench, idle_resident_mb, profiling, resident_mb
 from bench.load import LoadResult, write_requests
 from bench.results import Bar, Row
 from bot.offline import slack_requests
@@ -90,7 +90,7 @@ def run(bench: Bench) -> list[Row]:
         bench.serving("heart") as heart,
     ):
         servers = {FAST_FLOOR_APP: fast_server, FLOOR_APP: polling_server, None: heart}
-        idle = {name: resident_mb(server) for name, server in servers.items()}
+        idle = {name: idle_resident_mb(server) for name, server in servers.items()}
         for target in (fast, polling, *commands):
             _check_answer(bench, servers[target.program], target)
         # Enough distinct share-out bodies for the fastest the floor can go, with room to spare.
