@@ -150,9 +150,7 @@ def profiling(bench: Bench, server: BotServer, name: str, seconds: float) -> Ite
 
 def resident_mb(server: BotServer) -> float:
     """Resident memory of the server's whole process tree (one process for heart-bot), in MB."""
-    root = psutil.Process(server.process.pid)
-    processes = [root, *root.children(recursive=True)]
-    return sum(process.memory_info().rss for process in processes) / 1e6
+    return sum(process.memory_info().rss for process in _process_tree(server)) / 1e6
 
 
 IDLE_CPU_SECONDS = 0.02  # a server that used less CPU than this in IDLE_WINDOW seconds is idle
@@ -167,17 +165,21 @@ def idle_resident_mb(server: BotServer) -> float:
     (the safety net's models and patterns, the glossary's) in the background. Read at once, its
     memory would be read before that build, or halfway through it, depending on the machine.
     """
-    root = psutil.Process(server.process.pid)
     deadline = time.monotonic() + IDLE_TIMEOUT
-    used = _cpu_seconds(root)
+    used = _cpu_seconds(server)
     while time.monotonic() < deadline:
         time.sleep(IDLE_WINDOW)
-        now = _cpu_seconds(root)
+        now = _cpu_seconds(server)
         if now - used < IDLE_CPU_SECONDS:
             break
         used = now
     return resident_mb(server)
 
 
-def _cpu_seconds(root: psutil.Process) -> float:
-    return sum(sum(process.cpu_times()[:2]) for process in [root, *root.children(recursive=True)])
+def _cpu_seconds(server: BotServer) -> float:
+    return sum(sum(process.cpu_times()[:2]) for process in _process_tree(server))
+
+
+def _process_tree(server: BotServer) -> list[psutil.Process]:
+    root = psutil.Process(server.process.pid)
+    return [root, *root.children(recursive=True)]
