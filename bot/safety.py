@@ -389,9 +389,11 @@ class SafetyNet:
             return None
         abouts = [self._about(tokens, start, end, rule) for rule, start, end in heard]
         whos = {who for who, _ in abouts}
-        about = whos.pop() if len(whos) == 1 else self._voice(tokens)  # rules disagree: the whole text says
-        if not cleared:  # once a worry about someone else is set aside, what is left is the writer's
-            about = self._sure_whom(words) or about  # "My ex is parked outside my building...": the writer
+        # Where the whom model is sure, it decides ("My ex is parked outside my building...": the
+        # writer); but not once a worry about someone else is set aside: what is left is the writer's.
+        about = None if cleared else self._sure_whom(words)
+        if about is None:
+            about = whos.pop() if len(whos) == 1 else self._voice(tokens)  # rules disagree: the whole text says
         if about is Who.OTHER and self._owned(line):  # "Asking for a friend... the friend is me."
             about = Who.SELF
         children = [child for who, child in abouts if who is Who.OTHER]
