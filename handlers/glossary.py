@@ -73,12 +73,16 @@ def _entry_or_apology(heart: Heart, click: Click, respond: Respond) -> GlossaryE
 
 
 def _lookup_reply(heart: Heart, typed: str, user_id: str) -> str:
-    lookup = heart.glossary.lookup(typed, crisis=heart.content.shareout.crisis.is_crisis_topic(typed))
+    crisis = heart.content.shareout.crisis.is_crisis_topic(typed)
+    lookup = heart.glossary.lookup(typed, crisis=crisis)
     # A miss keeps no entry; a choice or a suggestion keeps the first entry offered, so the
     # coordinators' backlog tells "not found" from "answered with low confidence".
     offered = lookup.entry or (lookup.suggestions[0] if lookup.suggestions else None)
     hit = lookup.outcome is Outcome.HIT
-    heart.record(events.Event(events.GLOSSARY_LOOKUP, user_id, offered.id if offered else None, lookup.query, hit))
+    # What a member typed about a crisis is never kept, as a share-out's words never are: the
+    # event names the entry it opened, as a click on an entry does.
+    query = (normalize(offered.term) if offered else None) if crisis else lookup.query
+    heart.record(events.Event(events.GLOSSARY_LOOKUP, user_id, offered.id if offered else None, query, hit))
     return blocks.lookup_reply(lookup, typed, heart.glossary, heart.categories)
 
 

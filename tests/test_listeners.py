@@ -31,6 +31,7 @@ from bot.shareouts import blocks as shareout_blocks
 from handlers import engagement, glossary, tipsheets
 from handlers import sessions as session_listeners
 from handlers.common import HEART
+from tests.conftest import REAL_CONTENT
 from tests.support.session_helpers import one_session
 
 MEMBER = "UMEMBER1"
@@ -85,6 +86,18 @@ def test_a_glossary_miss_says_so_plainly_and_is_counted_for_coordinators(heart, 
     heart.recorder.flush()
     rows = heart.store.db.execute("select subject, query, hit from events").fetchall()
     assert rows == [(None, "zoom fatigue", 0)]
+
+
+def test_a_lookup_about_a_crisis_keeps_the_entry_it_opened_never_the_words_typed(settings):
+    heart = build_heart(dataclasses.replace(settings, content_dir=REAL_CONTENT))
+    typed = "i want to kill myself tonight"
+    answer = glossary.glossary_command(ack=Recorder(), command=command("/glossary", typed), context={HEART: heart})
+    assert "988" in answer.body
+    heart.recorder.flush()
+    ((subject, query, hit),) = heart.store.db.execute("select subject, query, hit from events").fetchall()
+    assert (query, hit) == ("988 suicide crisis lifeline", 1) and subject is not None
+    assert "kill" not in json.dumps(heart.store.db.execute("select * from events").fetchall())
+    heart.close()
 
 
 def test_a_suggestion_is_counted_as_answered_with_low_confidence(heart, context):
