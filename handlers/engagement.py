@@ -313,4 +313,4 @@ def _send_by_dm(heart: Heart, client: WebClient, reply: Reply, user_id: str, ver
 
 def _comment(what: str, report: Report) -> str:
     """The words that come with the files in the coordinator's DM."""
-    return " ".join(filter(None, (f"Your {what} for {report.period.label}.", report.kept_note)))
+    return escape(" ".join(filter(None, (f"Your {what} for {report.period.label}.", report.kept_note))))

@@ -1,6 +1,10 @@
 """Markdown to Slack mrkdwn, escaping, and Block Kit rendered as text for the shell."""
 
 from bot.blocks import Message, section
+from bot.engagement.blocks import pulse_message
+from bot.library.entries import GlossaryEntry
+from bot.library.glossary import Lookup, Outcome
+from bot.library.glossary_blocks import choice_message
 from bot.library.mrkdwn import to_sections
 from bot.offline.render import render_message
 from bot.text import escape, normalize
@@ -73,3 +77,12 @@ def test_blocks_render_as_text_with_numbered_buttons():
     assert "See this (https://x.org) & @U1" in text
     assert "[1] Share" in text
     assert clickables[0].action_id == "a"
+
+
+def test_typed_words_in_a_notifications_text_are_escaped_too():
+    # The "text" beside the blocks is what phones show in a notification: a ping there pings.
+    pulse = pulse_message("occ-1", "<!channel> circle")
+    assert "<!channel>" not in pulse.text and "&lt;!channel&gt; circle" in pulse.text
+    entry = GlossaryEntry(id="ed", term="Eating disorder", category="c", definition="d")
+    choice = choice_message(Lookup("ed", Outcome.CHOICE, suggestions=(entry,)), "<@U123> ED")
+    assert "<@U123>" not in choice.text and choice.text.startswith("&lt;@U123&gt; ED")

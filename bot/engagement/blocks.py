@@ -130,7 +130,7 @@ def report_blocks(report: Report, *, with_actions: bool = True, series: Mapping[
 def report_message(report: Report, series: Mapping[str, str] | None = None) -> Message:
     """The report as an ephemeral message (``/heart report``)."""
     summary = ", ".join(f"{name}: {value}" for name, value in report.headline()[:8])
-    return Message(text=f"Engagement report, {report.period.label}. {summary}", blocks=report_blocks(report, series=series))
+    return Message(text=f"Engagement report, {escape(report.period.label)}. {summary}", blocks=report_blocks(report, series=series))
 
 
 def report_modal(report: Report | None, series: Mapping[str, str] | None = None) -> View:
@@ -236,7 +236,7 @@ def summary_message(report: Report) -> Message:
     ]
     if report.kept_note:
         blocks.append(context(escape(report.kept_note)))
-    return Message(text=f"Engagement summary, {report.period.label}", blocks=blocks)
+    return Message(text=f"Engagement summary, {escape(report.period.label)}", blocks=blocks)
 
 
 # ----------------------------------------------------------------------------- attendance
@@ -325,7 +325,7 @@ def pulse_message(occurrence_id: str, title: str) -> Message:
     lead = f"*How useful was today's {escape(title)}?* One tap, 1 to 5."
     buttons = [button(_SCORE_WORDS[n], PULSE_SCORE_ACTION, f"{occurrence_id}|{n}") for n in range(1, 6)]
     return Message(
-        text=f"How useful was today's {title}? One tap, 1 to 5.",
+        text=f"How useful was today's {escape(title)}? One tap, 1 to 5.",
         blocks=[
             section(lead),
             actions(buttons),

@@ -69,7 +69,7 @@ def choice_message(lookup: Lookup, typed: str) -> Message:
     lead = f"*{escape(truncate(typed, 100))}* can mean more than one thing. Which one?"
     buttons = [button(e.term, f"{LOOKUP_ACTION}:{e.id}", e.id) for e in lookup.suggestions]
     return Message(
-        text=f"{truncate(typed, 100)} can mean: {', '.join(e.term for e in lookup.suggestions)}",
+        text=f"{escape(truncate(typed, 100))} can mean: {', '.join(e.term for e in lookup.suggestions)}",
         blocks=[section(lead), actions(buttons, block_id=SUGGESTIONS_BLOCK)],
     )
 
