@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ContentError
+from bot.library.loaders import MAX_TIPSHEETS
 from bot.runtime import load_content
 from tests.conftest import FIXTURE_CONTENT
 from tests.support.harness import ROOT, run_cache
@@ -91,6 +92,13 @@ def test_an_unknown_category_file_is_reported(content_dir):
 def test_a_tip_sheet_without_a_title_is_reported(content_dir):
     write(content_dir / "tipsheets" / "untitled.md", "---\nsummary: s\nreviewed: 2026-11-01\n---\n\nBody\n")
     with pytest.raises(ContentError, match="untitled.md: front matter needs a title"):
+        load_content(content_dir)
+
+
+def test_more_tip_sheets_than_one_slack_message_can_list_are_reported(content_dir):
+    for n in range(MAX_TIPSHEETS - 1):  # the fixture content has two already
+        write(content_dir / "tipsheets" / f"sheet-{n}.md", f"---\ntitle: Sheet {n}\nsummary: s\nreviewed: 2026-11-01\n---\n\nBody\n")
+    with pytest.raises(ContentError, match=f"{MAX_TIPSHEETS + 1} tip sheets: /tipsheet lists them in one message"):
         load_content(content_dir)
 
 

@@ -26,6 +26,8 @@ MAX_DEFINITION = 450  # 1-3 plain sentences; detail goes on the "more" line
 MAX_SENTENCES = 3
 MAX_MORE = 600
 MAX_SUMMARY = 150
+# /tipsheet lists every sheet in one message, a section each, and a message holds 50 blocks.
+MAX_TIPSHEETS = 40
 
 
 def load_library(root: Path, read_yaml: ReadYaml, report: Problem) -> Library:
@@ -229,4 +231,6 @@ def _load_tipsheets(folder: Path, report: Problem) -> list[TipSheet]:
         )
     if not sheets:
         report(folder, "", "no tip sheets found (*.md)")
+    if len(sheets) > MAX_TIPSHEETS:
+        report(folder, "", f"{len(sheets)} tip sheets: /tipsheet lists them in one message, which holds {MAX_TIPSHEETS} at most")
     return sorted(sheets, key=lambda s: (s.order, s.title))
