@@ -36,9 +36,10 @@ MIN_SECRET_LENGTH = 32
 class Settings:
     """Everything heart-bot reads from its environment."""
 
-    bot_token: str | None = None
-    signing_secret: str | None = None
-    app_token: str | None = None
+    # The secrets never show in a printed or logged Settings (repr=False), like those below.
+    bot_token: str | None = field(default=None, repr=False)
+    signing_secret: str | None = field(default=None, repr=False)
+    app_token: str | None = field(default=None, repr=False)
     slack_api_url: str = SLACK_API_DEFAULT
     port: int = 3000
     database_path: Path = DEFAULT_DATABASE

@@ -20,6 +20,18 @@ def test_defaults_need_nothing_set():
     assert settings.connections_per_minute == 50
 
 
+def test_a_printed_settings_shows_no_secret():
+    secrets = {
+        "SLACK_BOT_TOKEN": "xoxb-bot-token-value",
+        "SLACK_SIGNING_SECRET": "signing-secret-value",
+        "SLACK_APP_TOKEN": "xapp-app-token-value",
+        "HEALTHZ_TOKEN": "h" * 32,
+        "SHAREOUT_HASH_SECRET": "s" * 32,
+    }
+    printed = repr(load_settings(secrets))
+    assert not [name for name, value in secrets.items() if value in printed]
+
+
 def test_values_are_read_and_tidied():
     settings = load_settings(
         {
