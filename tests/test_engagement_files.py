@@ -60,6 +60,16 @@ def test_a_period_without_sessions_still_makes_a_chart(store):
     assert chart.alt_text == "No sessions were held in this period."
 
 
+def test_sessions_with_nothing_counted_are_drawn_on_whole_counts(tmp_path):
+    store = community_at(tmp_path / "heart.db")
+    with store.transaction() as db:
+        add_session(db, "quiet", at(2025, 3, 4))  # held, with no RSVP, no one recorded, no share-out
+    chart = render(report(store, "2025-03"))
+    drawn = json.loads(Image.open(io.BytesIO(chart.png)).text["Description"])
+    assert drawn["series"] == {"RSVPs going": ["0"], "Took part": ["0"], "Share-outs": ["0"]}
+    assert drawn["count_axis"] == [0, 1]  # not 0 to 0.06
+
+
 def test_the_export_is_five_csv_files_that_parse(store):
     files = {f.name.rsplit("-", 1)[-1]: f for f in export(store, report(store), LABELS)}
     assert sorted(files) == ["connections.csv", "daily.csv", "rsvps.csv", "sessions.csv", "shareouts.csv"]

@@ -83,7 +83,10 @@ def render(report: Report) -> Chart:
     figure.supxlabel(footnote, fontsize=8.5, color="#555555", x=0.01, ha="left")
     buffer = io.BytesIO()
     # The figures go in the PNG's text chunk too, for screen readers' alt text and for checks.
-    description = json.dumps({"period": report.period.label, "sessions": labels, "series": series}, ensure_ascii=False)
+    drawn = {"period": report.period.label, "sessions": labels, "series": series}
+    if held:
+        drawn["count_axis"] = [round(limit) for limit in axes.get_ylim()]
+    description = json.dumps(drawn, ensure_ascii=False)
     figure.savefig(buffer, format="png", metadata={"Title": "heart-bot engagement", "Description": description})
     return Chart(buffer.getvalue(), labels, series)
 
@@ -128,7 +131,8 @@ def _finish_axes(axes, labels: tuple[str, ...]) -> None:
     axes.set_ylabel("Count")
     axes.yaxis.get_major_locator().set_params(integer=True)
     axes.margins(y=0.15)
-    axes.set_ylim(bottom=0)
+    # Counts of nothing but zeros would leave matplotlib a span of its own choosing (0 to 0.06).
+    axes.set_ylim(0, max(axes.get_ylim()[1], 1))
     axes.spines[["top", "right"]].set_visible(False)
     axes.grid(axis="y", color="#dddddd", linewidth=0.8)
     axes.set_axisbelow(True)
