@@ -8,6 +8,7 @@ idempotently, in that order (the runtime lists them: :data:`bot.runtime.MIGRATIO
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -75,6 +76,9 @@ class Store:
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # A new database is readable by this user only, as its backups are (SQLite would make
+        # it readable by all; its -wal and -shm files take the database file's permissions).
+        os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
         connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
         connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         # WAL lets readers go on while one writer writes; FULL keeps every commit that

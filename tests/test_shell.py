@@ -134,6 +134,7 @@ def test_files_the_bot_sends_are_saved_and_their_paths_printed(tmp_path):
     contents = "".join(Path(path).read_text() for path in saved)
     assert "words for the export file" in contents
     assert all(path.startswith(str(tmp_path / "tmp")) for path in saved)
+    assert {Path(path).stat().st_mode & 0o777 for path in saved} == {0o600}  # they hold share-outs
 
 
 def test_advance_moves_the_clock_and_shows_the_reminders_and_the_share_out_prompt(tmp_path):

@@ -28,6 +28,12 @@ def test_the_database_uses_wal(store):
     assert store.db.journal_mode == "wal"
 
 
+def test_the_database_and_its_log_are_readable_by_their_owner_only(store):
+    store.db["events"].insert({"kind": "check", "at": 0.0})  # opens the write-ahead log
+    files = [store.path, store.path.with_name("heart.db-wal"), store.path.with_name("heart.db-shm")]
+    assert {path.stat().st_mode & 0o777 for path in files} == {0o600}
+
+
 def test_a_failed_transaction_leaves_nothing_behind(store):
     with pytest.raises(RuntimeError), store.transaction() as db:
         db["events"].insert({"at": 1.0, "kind": "test"})

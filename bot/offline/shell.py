@@ -236,13 +236,15 @@ class OfflineSlack:
             if self.files_dir is None:
                 lines.append(f"(file: {announced.get('title')})")
                 continue
-            self.files_dir.mkdir(parents=True, exist_ok=True)
+            self.files_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             path = self.files_dir / name
             stem, n = path.stem, 1
             while path.exists():
                 n += 1
                 path = path.with_name(f"{stem}-{n}{path.suffix}")
-            path.write_bytes(uploaded.get("bytes") or b"")
+            # Exports hold share-outs: readable by this user only, as the database is.
+            with open(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600), "wb") as file:
+                file.write(uploaded.get("bytes") or b"")
             lines.append(f"(file: {announced.get('title')}, saved as {path})")
         return "\n".join(lines)
 
