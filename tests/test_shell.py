@@ -87,6 +87,9 @@ def test_the_share_out_form_is_filled_in_and_submitted(tmp_path):
     assert "--- form: Share-out saved ---" in out
     assert "*Role or sector:* School staff" in out and "*Themes:* A win, A barrier" in out
     assert out.count("The circle helped me plan mornings") >= 3  # typed, confirmed, listed under mine
+    # Each choice of who reads it shows what it means beneath it, as the form in Slack does.
+    assert "    1) Coordinators only, with my name\n       Only coordinators read it" in out
+    assert "Post in #C0SHELL without my name" in out and "<#" not in out
 
 
 def test_a_required_field_left_empty_is_asked_again_and_cancel_sends_nothing(tmp_path):

@@ -55,6 +55,7 @@ class Choice:
     label: str
     value: str
     raw: dict[str, Any]  # the option as the view declares it, sent back as Slack does
+    description: str = ""  # the line under it ("who can tell it's yours")
 
 
 def choices_of(element: dict[str, Any]) -> list[Choice]:
@@ -62,7 +63,13 @@ def choices_of(element: dict[str, Any]) -> list[Choice]:
     options = list(element.get("options") or [])
     for group in element.get("option_groups") or []:
         options.extend(group.get("options") or [])
-    return [Choice(mrkdwn_to_text((o.get("text") or {}).get("text", "")), str(o.get("value", "")), o) for o in options]
+    return [
+        Choice(_text(o.get("text")), str(o.get("value", "")), o, description=_text(o.get("description"))) for o in options
+    ]
+
+
+def _text(obj: dict[str, Any] | None) -> str:
+    return mrkdwn_to_text((obj or {}).get("text", ""))
 
 
 @dataclass
@@ -97,7 +104,12 @@ class FormField:
             lines.append(f"  {self.hint}")
         if self.choices:
             how = "numbers separated by commas" if self.multiple else "a number"
-            lines.append(f"  pick {how}: " + "  ".join(f"{i}) {c.label}" for i, c in enumerate(self.choices, 1)))
+            if any(c.description for c in self.choices):  # each on its own line, what it means under it
+                lines.append(f"  pick {how}:")
+                for i, c in enumerate(self.choices, 1):
+                    lines += [f"    {i}) {c.label}", *([f"       {c.description}"] if c.description else [])]
+            else:
+                lines.append(f"  pick {how}: " + "  ".join(f"{i}) {c.label}" for i, c in enumerate(self.choices, 1)))
         now = self.shown()
         enter = f"Enter keeps: {now}" if now else ("Enter leaves it empty" if self.optional else "")
         clear = "; '-' empties it" if now and self.optional else ""

@@ -16,6 +16,7 @@ from typing import Any
 
 _LINK = re.compile(r"<([^|>]+)\|([^>]+)>")
 _MENTION = re.compile(r"<@([A-Z0-9]+)>")
+_CHANNEL = re.compile(r"<#([A-Z0-9]+)(?:\|([^>]*))?>")
 _DATE = re.compile(r"<!date\^\d+\^[^|]*\|([^>]+)>")
 WIDTH = 78
 
@@ -51,6 +52,7 @@ def number_of(clickable: Clickable, clickables: list[Clickable], reuse: list[int
 def mrkdwn_to_text(text: str) -> str:
     """mrkdwn to readable text: links, mentions and dates spelled out, escapes undone."""
     text = _DATE.sub(r"\1", text)
+    text = _CHANNEL.sub(lambda m: "#" + (m[2] or m[1]), text)
     text = _LINK.sub(r"\2 (\1)", text)
     text = _MENTION.sub(r"@\1", text)
     return html.unescape(text)

@@ -49,7 +49,8 @@ INTRO = (
     "heart-bot offline shell. Type a slash command as you would in Slack, e.g. "
     "/glossary trauma-informed care, /tipsheet barriers.\n"
     "Type a button's or menu's number to press it, 'home' to open your Home tab, 'advance 1d' (or 2h, 30m) "
-    "to move the clock and see the reminders sent meanwhile, 'help' for this text, Ctrl-D or 'quit' to leave."
+    "to see the reminders and prompts sent meanwhile (commands and buttons still act now), 'help' for this "
+    "text, Ctrl-D or 'quit' to leave."
 )
 FORM_HELP = "Fill in the form: answer each field and press Enter (Enter alone keeps what it holds); 'cancel' closes it unsent."
 _DURATION = re.compile(r"^(\d+)\s*([dhm])$")
@@ -307,6 +308,8 @@ def run_shell(
     read_line = _line_reader(stdin, interactive)
     if banner:
         print(banner, file=stdout)
+    # The first start on a machine compiles the safety net's patterns, and says nothing until then.
+    print("Starting… (the first time on this machine takes about ten seconds)", file=stdout, flush=True)
     with LocalSlack() as local:
         heart = build_heart(dataclasses.replace(settings, slack_api_url=local.api_url))
         try:
