@@ -98,6 +98,18 @@ def test_the_command_line_refuses_a_time_the_clocks_skip_and_says_which_1_30_it_
     assert moved.exit_code == 1 and "--time: 2:30 AM doesn't exist on" in moved.output
 
 
+def test_the_same_series_added_twice_is_refused_and_nothing_is_added(tmp_path):
+    def add(time: str):
+        return cli(tmp_path, "add", "--title", "Counselor circle", "--date", in_days(3), "--time", time, "--repeat", "weekly", "--count", "2")
+
+    assert add("12pm").exit_code == 0
+    again = add("12pm")
+    assert again.exit_code != 0
+    assert "Counselor circle at that time is already on the calendar, as counselor-circle: nothing was added." in again.output
+    assert cli(tmp_path, "list").output.count("Counselor circle") == 2  # the first series' two sessions
+    assert add("1pm").exit_code == 0  # the same title at another time is another series
+
+
 def test_a_session_200_days_ahead_is_added_and_listed_from_the_command_line(tmp_path):
     far = in_days(200)  # beyond the 120 days over which a series' sessions are made
     added = cli(tmp_path, "add", "--title", "Spring conference", "--date", far, "--time", "10:00")

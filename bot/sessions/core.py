@@ -533,9 +533,16 @@ def add_series(store: Store, series: Series, *, now: datetime, created_by: str, 
 
     :param topic: the first session's topic, if any.
     :returns: the series as saved, with its id.
-    :raises SessionError: if its schedule has no session from now on.
+    :raises SessionError: if its schedule has no session from now on, or the same series (title
+        and first session) is already on the calendar: a command run twice, a form sent twice.
     """
     with store.transaction() as db:
+        twin = db.execute(
+            "select id from series where status = 'active' and lower(title) = lower(?) and first_start = ?",
+            (series.title, series.recurrence.first_start.isoformat()),
+        ).fetchone()
+        if twin:
+            raise SessionError(f"{series.title} at that time is already on the calendar, as {twin[0]}: nothing was added.")
         series = _insert_series(db, series, now, created_by)
         created = _create_occurrences(db, series, now)
         if not created:  # rolls the whole series back
