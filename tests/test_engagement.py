@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.engagement.periods import parse_period
-from bot.engagement.report import Suppressor, Trend, compute, series_catalog
+from bot.engagement.report import TOO_FEW_SCORES, Suppressor, Trend, compute, series_catalog
 from bot.runtime import MIGRATION_SETS
 from bot.store import Store
 from tests.support.engagement_data import LABELS, NOVEMBER, NOW, OCTOBER_TAIL, SERIES, SERIES_TITLE, community_at
@@ -146,3 +146,30 @@ def test_the_report_is_plain_json_data(store):
     data = json.loads(json.dumps(november(store).to_dict()))
     assert data["period"]["label"] == "November 2026 (Nov 1 – Nov 30, 2026)"
     assert data["sessions"][0]["starts_at"].startswith("2026-11-10T20:30")
+
+
+def answer_pulse(store, occurrence_id, *scores):
+    """Pulse answers about a session, as members' taps keep them: a score and no member id."""
+    with store.transaction() as db:
+        for score in scores:
+            db["pulse_answers"].insert({"occurrence_id": occurrence_id, "day": "2026-11-10", "usefulness": score})
+
+
+def test_a_single_pulse_answer_shows_neither_its_score_nor_the_mean(store):
+    answer_pulse(store, "nov-10", 1)
+    report = november(store)
+    assert report.pulse_answers.shown == "<3" and report.pulse_average == "not shown (fewer than 3 answers)"
+    assert shown(report.pulse_scores) == {TOO_FEW_SCORES: "hidden"}
+    assert "not useful" not in str(report.to_dict())
+
+
+def test_one_small_score_hides_every_score_since_the_mean_and_total_would_give_it_away(store):
+    answer_pulse(store, "nov-10", 5, 5, 5, 1)  # mean 4.0 of 4 answers: a shown "5: 3" would leave the 1 to work out
+    report = november(store)
+    assert report.pulse_average == "4.0 of 5"
+    assert shown(report.pulse_scores) == {TOO_FEW_SCORES: "hidden"}
+
+
+def test_pulse_scores_are_shown_one_by_one_when_none_is_small(store):
+    answer_pulse(store, "nov-10", 5, 5, 5, 4, 4, 4)
+    assert shown(november(store).pulse_scores) == {"5 · very useful": "3", "4": "3"}

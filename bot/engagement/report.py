@@ -44,7 +44,7 @@ PARTICIPANTS = "Members who took part in a session"
 NO_SESSION = "Not about a session"
 NO_SECTOR = "Not given"
 NO_STATE = "Not given"
-HIDDEN_SHARE = "hidden"  # a share whose counts are too small to show
+HIDDEN = "hidden"  # a figure that would give away a small count
 
 
 @migrations()
@@ -361,7 +361,7 @@ class Suppressor:
         if whole == 0:
             return Tally(key, label, "—", None)
         if any(0 < count < self.threshold for count in (part, whole, whole - part)):
-            return Tally(key, label, HIDDEN_SHARE, None)
+            return Tally(key, label, HIDDEN, None)
         percent = round(part * 100 / whole)
         return Tally(key, label, f"{percent}%", percent)
 
@@ -433,7 +433,7 @@ def compute(
         pulse_answers=suppress.tally("pulse_answers", "Pulse answers", answers),
         pulse_average=_average(scores, answers, threshold),
         pulse_tries=suppress.tally("pulse_tries", "Named one thing to try", tries),
-        pulse_scores=tuple(suppress.tally(str(n), _SCORE_LABELS[n], scores[n]) for n in (5, 4, 3, 2, 1) if scores[n]),
+        pulse_scores=_pulse_scores(suppress, scores),
         reach_by_sector=suppress.tallies(reached["sector"].items(), lambda key: labels.sectors.get(key, key) or NO_SECTOR),
         reach_by_state=suppress.tallies(reached["state"].items(), lambda key: STATES.get(key, key) or NO_STATE),
         shareouts_by_session=suppress.tallies(
@@ -571,6 +571,20 @@ def _upcoming(db: sqlite_utils.Database, tables: _Tables, period: Period, now: d
 
 
 _SCORE_LABELS = {5: "5 · very useful", 4: "4", 3: "3", 2: "2", 1: "1 · not useful"}
+TOO_FEW_SCORES = "Too few answers to show each score"
+
+
+def _pulse_scores(suppress: Suppressor, scores: Counter[int]) -> tuple[Tally, ...]:
+    """The pulse's answers by score, or one line saying there are too few to show them.
+
+    All or nothing: beside the number of answers and their mean, a single hidden score could be
+    worked out, so one small count hides every score (as it does when there are fewer answers
+    than the threshold, each score then being a small count).
+    """
+    rows = tuple(suppress.tally(str(n), _SCORE_LABELS[n], scores[n]) for n in (5, 4, 3, 2, 1) if scores[n])
+    if all(row.count is not None for row in rows):
+        return rows
+    return (Tally("scores", TOO_FEW_SCORES, HIDDEN, None),)
 
 
 def _pulse(db: sqlite_utils.Database, period: Period) -> tuple[int, int, Counter[int]]:
