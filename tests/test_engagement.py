@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import pytest
 
+from bot.engagement.blocks import summary_message
 from bot.engagement.periods import parse_period
 from bot.engagement.report import TOO_FEW_SCORES, Suppressor, Trend, compute, series_catalog
 from bot.runtime import MIGRATION_SETS
 from bot.store import Store
-from tests.support.engagement_data import LABELS, NOVEMBER, NOW, OCTOBER_TAIL, SERIES, SERIES_TITLE, community_at
+from tests.support.engagement_data import (
+    LABELS,
+    NOVEMBER,
+    NOW,
+    OCTOBER_TAIL,
+    SERIES,
+    SERIES_TITLE,
+    add_session,
+    at,
+    community_at,
+)
 
 
 @pytest.fixture
@@ -173,3 +184,21 @@ def test_one_small_score_hides_every_score_since_the_mean_and_total_would_give_i
 def test_pulse_scores_are_shown_one_by_one_when_none_is_small(store):
     answer_pulse(store, "nov-10", 5, 5, 5, 4, 4, 4)
     assert shown(november(store).pulse_scores) == {"5 · very useful": "3", "4": "3"}
+
+
+def test_the_funder_figures_count_only_the_period_s_sessions_still_to_come(store):
+    with store.transaction() as db:
+        add_session(db, "dec-10-later", at(2026, 12, 10, 15, 30))  # later today (NOW is noon)
+        add_session(db, "jan-2031", at(2031, 1, 8))  # years away, in no period reported
+    november_figures = {name: what for name, _, what in november(store).funder_figures()}
+    assert november_figures["Sessions held"] == "1 cancelled; 0 still to come."
+    december_figures = {name: what for name, _, what in november(store, "this month").funder_figures()}
+    assert december_figures["Sessions held"] == "0 cancelled; 1 still to come."
+
+
+def test_the_funder_figures_state_a_missing_headcount_and_only_slack_says_how_to_record_one(store):
+    report = november(store)
+    figures = {name: (value, what) for name, value, what in report.funder_figures()}
+    assert figures["Attended (recorded)"] == ("0", "No headcount recorded.")
+    assert "/heart" not in str(report.funder_figures())
+    assert "record one with `/heart attendance`" in str(summary_message(report).blocks)

@@ -245,6 +245,8 @@ def test_the_cli_html_is_the_same_summary(server):
     assert result.exit_code == 0, result.output
     assert "HEART Collective: engagement summary" in result.output and "data:image/png;base64," in result.output
     assert "Members who took part in a session" in result.output
+    assert "1 cancelled; 0 still to come." in result.output  # not the sessions of 2031, outside the period
+    assert "/heart" not in result.output  # a page for funders: no instruction to coordinators
 
 
 # ----------------------------------------------------------------------------- whom it reaches

@@ -234,6 +234,8 @@ def summary_message(report: Report) -> Message:
             "open it in a browser, then print it or save it as a PDF."
         ),
     ]
+    if report.sessions_held and not report.sessions_recorded:  # for the coordinator, not the funder's page
+        blocks.append(context("No headcount is recorded for these sessions yet: record one with `/heart attendance`."))
     if report.kept_note:
         blocks.append(context(escape(report.kept_note)))
     return Message(text=f"Engagement summary, {escape(report.period.label)}", blocks=blocks)

@@ -252,16 +252,22 @@ class Report:
             ]
         return pairs
 
+    @property
+    def sessions_to_come(self) -> int:
+        """Sessions of the period that have not started yet (neither held nor cancelled)."""
+        return sum(1 for row in self.sessions if not row.held and row.status != "cancelled")
+
     def funder_figures(self) -> list[tuple[str, str, str]]:
-        """The figures a funder asks for, as (name, value as shown, what it means), for the summary."""
+        """The figures a funder asks for, as (name, value as shown, what it means), for the summary:
+        statements of fact about the period, with no instruction to coordinators."""
         held = self.sessions_held
         attended_note = (
             f"Headcounts coordinators recorded for {self.sessions_recorded} of the {held} sessions held."
             if self.sessions_recorded
-            else "No headcount recorded yet: record one with /heart attendance."
+            else "No headcount recorded."
         )
         return [
-            ("Sessions held", str(held), f"{self.sessions_cancelled} cancelled; {self.sessions_upcoming} still to come."),
+            ("Sessions held", str(held), f"{self.sessions_cancelled} cancelled; {self.sessions_to_come} still to come."),
             (ATTENDED, self.attended.shown, attended_note),
             (PARTICIPANTS, self.participants.shown, "Distinct members who RSVP'd going or shared out about a held session."),
             ("Repeat participants", self.repeat_participants.shown, "Of them, members who took part in two or more."),
