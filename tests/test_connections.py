@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from click.testing import CliRunner
 
+from bot.cli import main
 from bot.connections import core, rounds
 from bot.connections.core import ConnectionsError, InvalidProfile, ProfileForm
 from bot.connections.schedule import Schedule, ScheduleError, check_schedule
@@ -192,6 +194,23 @@ def test_a_coordinator_starts_a_round_now_but_not_twice_in_two_weeks_nor_while_p
     assert rounds.next_start(store, SCHEDULE, MONDAY) is None
     with pytest.raises(ConnectionsError, match="paused"):
         rounds.start_now(store, CONNECTING, SCHEDULE, by="UCOORD1", now=MONDAY + timedelta(days=40))
+
+
+def test_a_round_of_nobody_is_refused_and_leaves_the_schedule_as_it_was(store):
+    early = MONDAY - timedelta(days=3)
+    with pytest.raises(ConnectionsError, match="nobody has joined monthly connections yet"):
+        rounds.start_now(store, CONNECTING, SCHEDULE, by="UCOORD1", now=early)
+    assert rounds.latest_round(store) is None and rounds.next_start(store, SCHEDULE, early) == MONDAY
+    join(store, "UANA", "school-staff")
+    join(store, "UBEN", "community-health-center")
+    assert groups(store, rounds.start_now(store, CONNECTING, SCHEDULE, by="UCOORD1", now=early)) == [{"UANA", "UBEN"}]
+
+
+def test_connections_run_at_the_terminal_refuses_a_round_of_nobody_every_time(tmp_path):
+    for _ in range(2):  # the first refusal puts nothing in the way of the next try
+        result = CliRunner().invoke(main, ["connections", "run", "--db", str(tmp_path / "heart.db")])
+        assert result.exit_code == 1 and "nobody has joined monthly connections yet" in result.output
+        assert "Nothing was changed" in result.output
 
 
 def test_a_scheduled_round_missed_while_the_bot_was_down_starts_within_a_week(store):

@@ -229,8 +229,9 @@ def plan_round(
 def start_now(store: Store, content: ConnectionsContent, schedule: Schedule, *, by: str, now: datetime) -> Round:
     """A coordinator's "start a round now": plan a round that starts this minute.
 
-    :raises ConnectionsError: while connections are paused, or when a round started less than
-        :data:`MIN_GAP` ago (its members are still meeting).
+    :raises ConnectionsError: while connections are paused, when a round started less than
+        :data:`MIN_GAP` ago (its members are still meeting), or when it would have no group (nobody
+        has joined yet): a round of nobody would only put the next one off.
     """
     if is_paused(store):
         raise ConnectionsError("Connections are paused. Resume them first, then start a round.")
@@ -240,7 +241,13 @@ def start_now(store: Store, content: ConnectionsContent, schedule: Schedule, *, 
             f"A round started {last.id.replace('T', ' at ')}, less than two weeks ago, and its members are still "
             "meeting. Start the next one two weeks after it at the earliest."
         )
-    planned, _ = plan_round(store, content, schedule, due=now.replace(second=0, microsecond=0), planned_by=by, now=now)
+    due = now.replace(second=0, microsecond=0)
+    if not propose(store, content, round_id(due, schedule.timezone)).pairing.groups:
+        raise ConnectionsError(
+            "No round was started: nobody has joined monthly connections yet (or too few members are in to make "
+            "a pair). Nothing was changed, and the next round starts on schedule."
+        )
+    planned, _ = plan_round(store, content, schedule, due=due, planned_by=by, now=now)
     return planned
 
 
