@@ -626,12 +626,13 @@ def connections_status(database_path: Path | None) -> None:
     from datetime import UTC, datetime
 
     from bot.connections import core, rounds
-    from bot.connections.blocks import round_label
+    from bot.connections.blocks import groups_count, membership_counts, round_label
 
     heart = _session_heart(database_path)
     try:
         now = datetime.now(UTC)
         zone = heart.settings.timezone
+        threshold = heart.settings.small_count_threshold
         schedule = core.get_schedule(heart.store, zone)
         counts = core.membership(heart.store)
         upcoming = rounds.next_start(heart.store, schedule, now)
@@ -639,43 +640,48 @@ def connections_status(database_path: Path | None) -> None:
         groups = rounds.groups_of(heart.store, last.id) if last else []
     finally:
         heart.close()
-    click.echo(
-        f"members: {counts.active} in ({counts.skipping} skipping the next round), {counts.paused} paused, {counts.left} left"
-    )
+    click.echo(f"members: {membership_counts(counts, threshold)}")
     click.echo(f"schedule: {schedule.describe()}")
     click.echo(f"next round: {round_label(upcoming, zone) if upcoming else 'none: connections are paused'}")
     if last:
-        click.echo(f"last round: {last.id}, {len(groups)} groups, planned by {last.planned_by}")
+        click.echo(f"last round: {last.id}, {groups_count(len(groups), threshold)}, planned by {last.planned_by}")
+
+
+_SECTOR_MIX = {"across": "groups across sectors", "same": "groups within one sector"}
 
 
 @connections.command("preview")
 @_DB_OPTION
 @friendly
 def connections_preview(database_path: Path | None) -> None:
-    """The next round's groups as they would be made now (nothing is saved or sent)."""
+    """The next round as it would be made now, in counts: no member and no pair is named
+    (nothing is saved or sent)."""
     from datetime import UTC, datetime
 
     from bot.connections import core, rounds
+    from bot.engagement.report import Suppressor
 
     heart = _session_heart(database_path)
     try:
         now = datetime.now(UTC)
         zone = heart.settings.timezone
-        content = heart.content.connections
+        hide = Suppressor(heart.settings.small_count_threshold)
         start = rounds.next_start(heart.store, core.get_schedule(heart.store, zone), now) or now
-        proposal = rounds.propose(heart.store, content, rounds.round_id(start, zone))
+        proposal = rounds.propose(heart.store, heart.content.connections, rounds.round_id(start, zone))
     finally:
         heart.close()
-    sectors = {candidate.user_id: candidate.sector for candidate in proposal.candidates}
-    click.echo(f"round {proposal.round_id}: {len(proposal.candidates)} members, {len(proposal.pairing.groups)} groups")
-    for number, (group, (cross, shared, _)) in enumerate(zip(proposal.pairing.groups, proposal.details, strict=True), 1):
-        people = " + ".join(f"{user_id} ({content.sector_label(sectors[user_id])})" for user_id in group)
-        topics = ", ".join(content.topic_label(topic) for topic in shared) or "no topic in common"
-        click.echo(f"{number:>4}. {people} · {'across sectors' if cross else 'same sector'} · {topics}")
-    if proposal.pairing.left_out:
-        click.echo(f"left out (nobody they could be paired with): {', '.join(proposal.pairing.left_out)}")
-    if proposal.skipping:
-        click.echo(f"skipping this round: {len(proposal.skipping)}")
+    across = sum(1 for cross, _, _ in proposal.details if cross)
+    mix = [("across", across), ("same", len(proposal.details) - across)]
+    figures = [
+        hide.tally("members", "members to pair", len(proposal.candidates)),
+        hide.tally("groups", "groups", len(proposal.pairing.groups)),
+        *hide.tallies(mix, lambda key: _SECTOR_MIX[key]),
+        hide.tally("left_out", "left out (nobody they could be paired with)", len(proposal.pairing.left_out)),
+        hide.tally("skipping", "skipping this round", len(proposal.skipping)),
+    ]
+    click.echo(f"round {proposal.round_id}, as it would be made now:")
+    for figure in figures:
+        click.echo(f"  {figure.label}: {figure.shown}")
 
 
 @connections.command("run")
@@ -686,15 +692,16 @@ def connections_run(database_path: Path | None) -> None:
     from datetime import UTC, datetime
 
     from bot.connections import core, rounds
+    from bot.connections.blocks import groups_count
 
     heart = _session_heart(database_path)
     try:
         schedule = core.get_schedule(heart.store, heart.settings.timezone)
         started = rounds.start_now(heart.store, heart.content.connections, schedule, by="cli", now=datetime.now(UTC))
-        count = len(rounds.groups_of(heart.store, started.id))
+        made = groups_count(len(rounds.groups_of(heart.store, started.id)), heart.settings.small_count_threshold)
     finally:
         heart.close()
-    click.echo(f"started round {started.id}: {count} groups; the running bot introduces them at Slack's pace.")
+    click.echo(f"started round {started.id}: {made}; the running bot introduces them at Slack's pace.")
 
 
 @connections.command("pause")

@@ -200,7 +200,8 @@ def coordinator_clicked(ack: Ack, action: dict, body: dict, client: WebClient, r
             _tell(client, respond, click, str(error))
             return
         count = len(rounds.groups_of(heart.store, started.id))
-        note = f"Round started: {count} group{'s' if count != 1 else ''}. Introductions go out now, at Slack's pace."
+        made = blocks.groups_count(count, heart.settings.small_count_threshold)
+        note = f"Round started: {made}. Introductions go out now, at Slack's pace."
         log.info("round %s started by %s: %d groups", started.id, click.user_id, count)
     else:
         paused = click.action_id == blocks.PAUSE_ALL_ACTION
@@ -249,6 +250,7 @@ def _coordinator_blocks(heart: Heart, now: datetime, surface: str) -> list[Block
         next_round=_next_round(heart, now),
         timezone=heart.settings.timezone,
         surface=surface,
+        threshold=heart.settings.small_count_threshold,
     )
 
 

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.connections import core, rounds
+from bot.connections import blocks, core, rounds
 from bot.connections.core import ConnectionsError, InvalidProfile, ProfileForm
 from bot.connections.schedule import Schedule, ScheduleError, check_schedule
 from bot.connections.timing import suggest_meeting
@@ -258,6 +258,38 @@ def test_coordinators_figures_hide_small_counts_and_shares_resting_on_them(store
     assert figures(store)["met"] == "70%"
     assert figures(store, threshold=4)["met"] == "hidden"  # 3 pairs said no: too few to show what the share leaves out
     assert members
+
+
+def test_coordinators_see_how_many_take_part_with_small_counts_hidden():
+    membership = core.Membership(active=1, paused=2, left=0, skipping=1)
+    (shown, *_) = blocks.coordinator_blocks(
+        membership, paused=False, schedule=SCHEDULE.describe(), next_round=None, timezone=ZONE, surface="panel", threshold=3
+    )
+    assert "&lt;3 members in (&lt;3 paused, &lt;3 skipping the next round, 0 left)." in shown.text.text
+    assert blocks.membership_counts(membership, 1) == "1 member in (2 paused, 1 skipping the next round, 0 left)"
+
+
+def connections_cli(tmp_path, *args: str) -> str:
+    """``python -m bot connections ...`` on the test's database; what it printed."""
+    result = CliRunner().invoke(main, ["connections", *args, "--db", str(tmp_path / "heart.db")])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_status_and_preview_at_the_terminal_give_counts_only(store, tmp_path):
+    join(store, "UANA", "school-staff")
+    join(store, "UBEN", "community-health-center")
+    join(store, "UCY", "school-staff")
+    join(store, "UDEE", "school-staff")
+    join(store, "UEVE", "school-staff")
+    core.set_skip_next(store, "UEVE", True, now=MONDAY)
+    status = connections_cli(tmp_path, "status")
+    assert "members: 5 members in (0 paused, <3 skipping the next round, 0 left)" in status
+    preview = connections_cli(tmp_path, "preview")
+    assert "members to pair: 4" in preview and "groups: <3" in preview and "skipping this round: <3" in preview
+    assert "groups across sectors: <3" in preview and "left out (nobody they could be paired with): 0" in preview
+    assert not any(user in preview for user in ("UANA", "UBEN", "UCY", "UDEE", "UEVE"))
+    assert "School staff" not in preview and " + " not in preview  # no sector beside a member, no pair
 
 
 def test_a_member_downloads_and_deletes_their_connections(store):

@@ -40,6 +40,7 @@ from bot.connections.core import (
     Profile,
 )
 from bot.connections.rounds import Group
+from bot.engagement.report import Suppressor
 from bot.profiles import Profile as MemberProfile
 from bot.profiles import questions
 from bot.text import escape, truncate
@@ -176,14 +177,37 @@ def panel_message(blocks: list[Block]) -> Message:
     return Message(text="Monthly connections", blocks=blocks)
 
 
-def coordinator_blocks(
-    membership: Membership, *, paused: bool, schedule: str, next_round: datetime | None, timezone: str, surface: str
-) -> list[Block]:
-    """The coordinators' part: how many take part, when rounds start, and the switches."""
-    counts = (
-        f"*{membership.active}* member{'s' if membership.active != 1 else ''} in "
-        f"({membership.paused} paused, {membership.skipping} skipping the next round, {membership.left} left)."
+def membership_counts(membership: Membership, threshold: int) -> str:
+    """How many members are in, paused, skipping the next round and gone, as coordinators see
+    them: counts from 1 to ``threshold - 1`` read ``<threshold``, as in every report."""
+    hide = Suppressor(threshold)
+    active, paused, skipping, left = (
+        hide.tally(name, name, getattr(membership, name)).shown for name in ("active", "paused", "skipping", "left")
     )
+    return (
+        f"{active} member{'' if active == '1' else 's'} in "
+        f"({paused} paused, {skipping} skipping the next round, {left} left)"
+    )
+
+
+def groups_count(count: int, threshold: int) -> str:
+    """A round's groups as coordinators see them: ``"4 groups"``, or ``"<3 groups"`` for a small count."""
+    shown = Suppressor(threshold).tally("groups", "groups", count).shown
+    return f"{shown} group{'' if shown == '1' else 's'}"
+
+
+def coordinator_blocks(
+    membership: Membership,
+    *,
+    paused: bool,
+    schedule: str,
+    next_round: datetime | None,
+    timezone: str,
+    surface: str,
+    threshold: int,
+) -> list[Block]:
+    """The coordinators' part: how many take part (small counts hidden), when rounds start, and the switches."""
+    counts = escape(membership_counts(membership, threshold)) + "."
     when = (
         "*Connections are paused:* no round starts and no introduction or follow-up is sent until you resume them."
         if paused
@@ -204,7 +228,7 @@ def coordinator_blocks(
             [button("Start a round now", RUN_ACTION, style="primary", confirm=start), switch],
             block_id=f"{surface}|connect-coordinators",
         ),
-        context("Preview the next round's pairs at a terminal: `python -m bot connections preview`."),
+        context("Preview the next round's counts at a terminal: `python -m bot connections preview`."),
     ]
 
 
