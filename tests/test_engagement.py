@@ -91,24 +91,47 @@ def test_trend_changes_read_as_words():
     assert Trend("x", 2, 0).change == "new"
 
 
-def test_small_counts_in_breakdowns_are_shown_as_less_than_three(store):
+def test_small_counts_in_breakdowns_are_hidden_with_whatever_would_give_them_away(store):
     report = november(store)
-    assert shown(report.shareouts_by_sector) == {"School staff": "4", "School-based clinician": "<3"}
-    assert shown(report.shareouts_by_theme) == {"A win": "4", "A barrier": "<3", "A resource to share": "<3"}
-    assert set(shown(report.shareouts_by_visibility).values()) == {"<3"}
+    # Share-outs: 5. By sector 4 and 1: shown alone, the 1 would be 5 - 4, so the 4 is hidden too.
+    assert shown(report.shareouts_by_sector) == {"School staff": "hidden", "School-based clinician": "hidden"}
+    assert shown(report.shareouts_by_theme) == {"A win": "hidden", "A barrier": "hidden", "A resource to share": "hidden"}
     assert shown(report.shareouts_by_session) == {
-        f"Nov 10 · {SERIES_TITLE}": "3",
-        f"Nov 24 · {SERIES_TITLE}": "<3",
-        "Not about a session": "<3",
+        f"Nov 10 · {SERIES_TITLE}": "hidden",
+        f"Nov 24 · {SERIES_TITLE}": "hidden",
+        "Not about a session": "hidden",
     }
+    # By visibility 2, 1, 1 and 1: no row is shown, and 5 shared among four rows of 1 or 2 names none of them.
+    assert set(shown(report.shareouts_by_visibility).values()) == {"<3"}
     assert report.safety_net.shown == "<3" and report.safety_net.count is None
 
 
-def test_a_suppressed_count_keeps_no_number(store):
+def test_no_hidden_row_of_a_breakdown_can_be_worked_out_from_its_total(store):
     report = november(store)
-    hidden = [t for t in report.shareouts_by_theme if t.shown == "<3"]
-    assert hidden and all(t.count is None for t in hidden)
-    assert "'count': 1" not in repr(report.to_dict()["shareouts_by_theme"])
+    totals = {
+        "shareouts": (report.shareouts, ("shareouts_by_sector", "shareouts_by_session", "shareouts_by_visibility")),
+        "members": (report.members_engaged, ("reach_by_sector", "reach_by_state")),
+    }
+    for total, breakdowns in totals.values():
+        for name in breakdowns:
+            rows = getattr(report, name)
+            hidden = [row for row in rows if row.count is None]
+            assert sum(row.count or 0 for row in rows) <= total.count
+            assert len(hidden) != 1, name  # none, or two and more
+
+
+def test_a_lone_small_count_takes_the_smallest_shown_count_with_it():
+    rows = Suppressor(3).tallies([("a", 10), ("b", 4), ("c", 1), ("d", 0)], str.upper)
+    assert [(row.label, row.shown) for row in rows] == [("A", "10"), ("D", "0"), ("B", "hidden"), ("C", "hidden")]
+    assert all(row.count is None for row in rows[2:])
+
+
+def test_small_counts_of_one_number_are_hidden_like_a_lone_one_but_a_mix_is_not():
+    suppress = Suppressor(3)
+    same = suppress.tallies([("a", 10), ("b", 1), ("c", 1)], str.upper)  # 12 - 10 = 2 could only be 1 and 1
+    assert [(row.label, row.shown) for row in same] == [("A", "hidden"), ("B", "hidden"), ("C", "hidden")]
+    mixed = suppress.tallies([("a", 10), ("c", 2), ("b", 1)], str.upper)  # 3: 1 and 2, or 2 and 1
+    assert [(row.label, row.shown) for row in mixed] == [("A", "10"), ("B", "<3"), ("C", "<3")]  # by label, not size
 
 
 def test_the_threshold_is_configurable(store):
@@ -119,7 +142,7 @@ def test_the_threshold_is_configurable(store):
 def test_top_lookups_misses_and_tip_sheets(store):
     report = november(store)
     assert [(t.label, t.shown) for t in report.top_lookups] == [("Trauma-informed approach", "4")]
-    assert [(t.label, t.shown) for t in report.top_misses] == [("zoom fatigue", "3"), ("ppt", "<3")]
+    assert [(t.label, t.shown) for t in report.top_misses] == [("ppt", "hidden"), ("zoom fatigue", "hidden")]
     assert [(t.label, t.shown) for t in report.top_tipsheets] == [("Staff Wellness", "3")]
 
 

@@ -51,7 +51,7 @@ def test_a_small_headline_count_is_hidden_like_the_breakdown_below_it_and_one_da
     message = reply(server, slack, "report 2026-11-24")  # one share-out that day, about the Nov 24 session
     figures = summary(message)
     assert figures["Share-outs"] == "<3" and figures["RSVPs going"] == "<3" and figures["Sessions held"] == "1"
-    assert "Nov 24 · School Mental Health Peer Support Hour: <3" in words(message)
+    assert "Nov 24 · School Mental Health Peer Support Hour: hidden" in words(message)  # alone: it is the total
     assert "compared with the day before" in words(message) and "the 1 days before" not in words(message)
     assert "Took part (per session)" in words(message)
 
@@ -277,8 +277,11 @@ def test_a_member_may_give_a_sector_and_state_and_reports_count_members_reached_
     assert query(server, "select sector, state from member_profiles where user_id = 'UH'") == []
     # Days no face has exported yet: counted now (Nov 1 to Nov 25 went out as a summary, and stays as it went).
     text = words(reply(server, slack, "report 2026-11-01..2026-11-24"))
-    assert "*Members reached by state*\\n• Not given: " in text and "• Massachusetts: 3" in text and "• Vermont: <3" in text
-    assert "• Community-based organization: 3" in text  # a profile's sector wins over a share-out's
+    # By state: Massachusetts 3, Vermont 1 and the rest not given; beside the members engaged, the 3 would give the 1 away.
+    assert "*Members reached by state*\\n• Not given: " in text
+    assert "• Massachusetts: hidden" in text and "• Vermont: hidden" in text
+    assert "• Community-based organization: hidden" in text  # a profile's sector wins over a share-out's (3 of them)
+    assert "• School staff: hidden" in text
     summary_text = words(reply(server, slack, "summary 2026-11-01..2026-11-24"))
-    assert "*Members reached by state:* " in summary_text and "Massachusetts 3" in summary_text
+    assert "*Members reached by state:* " in summary_text and "Massachusetts hidden" in summary_text
     assert "Massachusetts" not in words(reply(server, slack, "report 2026-11-01..2026-11-25"))

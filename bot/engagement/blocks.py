@@ -22,7 +22,7 @@ from slack_sdk.models.views import View
 
 from bot.blocks import Message, actions, button, context, header, notice, section
 from bot.engagement.attendance import HeldSession, Recorded
-from bot.engagement.report import Report, Tally, Trend
+from bot.engagement.report import SECONDARY_NOTE, Report, Tally, Trend
 from bot.text import escape, truncate
 
 REPORT_ACTION = "heart_report"  # value: the period as typed
@@ -205,7 +205,7 @@ def _rows(rows: tuple[Tally, ...]) -> str:
 def _suppression(threshold: int) -> str:
     if threshold <= 1:
         return "Every count is shown exactly (SMALL_COUNT_THRESHOLD=1)."
-    return f"Counts from 1 to {threshold - 1} are shown as &lt;{threshold} so no member can be singled out."
+    return f"Counts from 1 to {threshold - 1} are shown as &lt;{threshold} so no member can be singled out. {SECONDARY_NOTE}"
 
 
 def _footnote(report: Report) -> str:

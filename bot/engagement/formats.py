@@ -10,7 +10,7 @@ import csv
 import io
 import json
 
-from bot.engagement.report import Report
+from bot.engagement.report import SECONDARY_NOTE, Report
 
 
 def as_table(report: Report) -> str:
@@ -40,7 +40,7 @@ def as_table(report: Report) -> str:
                 f"{row.took_part.shown:>9}  {row.attended.shown:>12}  {row.shareouts.shown:>10}  {row.title}"
             )
     if report.threshold > 1:
-        lines += ["", f"Counts from 1 to {report.threshold - 1} are shown as <{report.threshold}."]
+        lines += ["", f"Counts from 1 to {report.threshold - 1} are shown as <{report.threshold}. {SECONDARY_NOTE}"]
     if report.kept_note:
         lines += ["", report.kept_note]
     return "\n".join(lines) + "\n"

@@ -11,8 +11,10 @@ Small numbers are suppressed wherever a count is about members (every headline c
 the sessions', each session's RSVPs and participation, every breakdown, monthly connections,
 the daily figures and the trend): a count from 1 to ``threshold - 1`` is shown as
 ``"<threshold"`` and never leaves this module as a number, and a share is shown only when
-neither it nor what it leaves out rests on such a count. Only the number of sessions is
-always exact: it says nothing about who came.
+neither it nor what it leaves out rests on such a count. A breakdown adds up to a figure shown
+beside it, so where subtraction would give its small counts away, the smallest other count is
+hidden with them (:meth:`Suppressor.tallies`). Only the number of sessions is always exact: it
+says nothing about who came.
 """
 
 from __future__ import annotations
@@ -45,6 +47,10 @@ NO_SESSION = "Not about a session"
 NO_SECTOR = "Not given"
 NO_STATE = "Not given"
 HIDDEN = "hidden"  # a figure that would give away a small count
+SECONDARY_NOTE = (
+    "A breakdown's rows add up to the figure above it, so where its small counts could be worked out by "
+    "subtraction, the smallest other count is hidden with them and these rows read hidden."
+)
 
 
 @migrations()
@@ -372,9 +378,29 @@ class Suppressor:
         return Tally(key, label, f"{percent}%", percent)
 
     def tallies(self, counts: Iterable[tuple[str, int]], label: Callable[[str], str]) -> tuple[Tally, ...]:
-        """Rows for ``(key, count)`` pairs, largest first."""
+        """The rows of a breakdown for ``(key, count)`` pairs: the counts shown, largest first, then
+        the hidden ones by label (in order of size, they would tell a 2 from a 1).
+
+        A breakdown's rows add up to a figure shown beside it (share-outs by sector to the
+        share-outs, members reached by state to the members engaged), so small counts hidden on
+        their own could be worked out by subtraction: a lone one, or several of the same number
+        (two rows of "<3" that add up to 2 can only be 1 and 1). Then the smallest
+        count shown is hidden too, and every hidden row of the breakdown reads "hidden" (see
+        :data:`SECONDARY_NOTE`).
+        """
         ordered = sorted(counts, key=lambda pair: (-pair[1], label(pair[0]).casefold()))
-        return tuple(self.tally(key, label(key), count) for key, count in ordered)
+        rows = [self.tally(key, label(key), count) for key, count in ordered]
+        if len({count for _, count in ordered if 0 < count < self.threshold}) == 1:
+            rows = _hide_smallest_shown(rows)
+        hidden = sorted((row for row in rows if row.count is None), key=lambda row: row.label.casefold())
+        return (*(row for row in rows if row.count is not None), *hidden)
+
+
+def _hide_smallest_shown(rows: list[Tally]) -> list[Tally]:
+    """``rows`` (largest first) with the smallest count shown (but 0) hidden too, and every hidden row reading "hidden"."""
+    shown = [n for n, row in enumerate(rows) if row.count]
+    also = shown[-1] if shown else None
+    return [Tally(row.key, row.label, HIDDEN, None) if row.count is None or n == also else row for n, row in enumerate(rows)]
 
 
 # --------------------------------------------------------------------------- the core

@@ -13,7 +13,7 @@ import base64
 from html import escape
 
 from bot.engagement.charts import Chart
-from bot.engagement.report import Report, Tally
+from bot.engagement.report import SECONDARY_NOTE, Report, Tally
 
 _STYLE = """
 @page { size: letter; margin: 0.6in; }
@@ -102,7 +102,7 @@ def _tally_table(title: str, rows: tuple[Tally, ...], *, heading: bool = False) 
 def _notes(report: Report) -> str:
     small = (
         f"Counts about members from 1 to {report.threshold - 1} are shown as <{report.threshold}, "
-        "so that no one can be singled out."
+        f"so that no one can be singled out. {SECONDARY_NOTE}"
         if report.threshold > 1
         else "Every count is shown exactly."
     )
