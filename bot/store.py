@@ -76,10 +76,14 @@ class Store:
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        # A new database is readable by this user only, as its backups are (SQLite would make
-        # it readable by all; its -wal and -shm files take the database file's permissions).
-        os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+        new = not self.path.exists()
         connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
+        if new:
+            # A new database is readable by this user only, as its backups are: SQLite makes it
+            # readable by all, and its -wal and -shm files, made at the first write, take the
+            # database file's permissions. (Changed by name: opening and closing the file here
+            # would drop the locks that this process's other connections hold on it.)
+            os.chmod(self.path, 0o600)
         connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         # WAL lets readers go on while one writer writes; FULL keeps every commit that
         # a member was told was saved, even on power loss.
