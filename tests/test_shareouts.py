@@ -335,6 +335,15 @@ def test_crisis_words_bring_the_resources_privately_and_still_save(server, slack
     assert slack.calls_to("chat.postMessage") == []  # nothing escalated by itself
 
 
+def test_the_check_in_offer_says_what_coordinators_are_told_and_what_they_could_guess(server, slack):
+    reply = server.command("/shareout", f"{MARK} I feel so alone with all of this", user="UOFFER").body
+    offer = "If you ask, the coordinators get a direct message right away that someone asked for a check-in after a share-out."
+    assert offer in reply and "Your share-out's words aren't in it." in reply
+    assert "*With my name:* they'll know it's you, and that you shared out." in reply
+    assert "*Without my name:* they aren't told who asked, but if only a few people shared out around then" in reply
+    assert "won't know who asked" not in reply
+
+
 def test_let_a_coordinator_know_with_my_name_tells_every_coordinator_but_never_the_text(server, slack):
     reply = server.command("/shareout", f"{MARK} I feel like I can't go on", user="UCHECKIN").json
     ask = buttons(reply)["Let a coordinator know, with my name"]
@@ -342,6 +351,9 @@ def test_let_a_coordinator_know_with_my_name_tells_every_coordinator_but_never_t
     dms = slack.wait_for("chat.postMessage", 2)
     assert sorted(call.args["channel"] for call in dms) == sorted(COORDINATORS)
     assert all("<@UCHECKIN>" in json.dumps(call.args) and MARK not in json.dumps(call.args) for call in dms)
+    told = dms[0].args["text"]  # what the offer promised: who asked, after a share-out, and nothing of it
+    assert told.startswith(":seedling: <@UCHECKIN> would like a check-in from a coordinator, after a share-out.")
+    assert "Their share-out's words are not in this message." in json.dumps(dms[0].args)
     (updated,) = slack.responses(click.response_url)
     assert updated["replace_original"] is True and "The coordinators know you'd like a check-in" in json.dumps(updated)
     assert "Let a coordinator know" not in json.dumps(updated)

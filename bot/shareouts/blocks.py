@@ -379,8 +379,11 @@ def safety_blocks(shareout_id: int, check_in: CheckIn, note: NoteFor = NoteFor.S
         about = "with you" if note in (NoteFor.SELF, NoteFor.SELF_UNSAFE) else "with you about this"
         blocks += [
             section(
-                f"Would you like a coordinator to check in {about}? They get a direct message asking them to reach out; "
-                "nothing you wrote is shared, and without your name they won't know who asked."
+                f"Would you like a coordinator to check in {about}? If you ask, the coordinators get a direct message right away "
+                "that someone asked for a check-in after a share-out. Your share-out's words aren't in it.\n"
+                "*With my name:* they'll know it's you, and that you shared out.\n"
+                "*Without my name:* they aren't told who asked, but if only a few people shared out around then, "
+                "they could guess."
             ),
             actions(
                 [
@@ -399,7 +402,8 @@ _CHECK_IN_DONE = {
         ":white_check_mark: The coordinators know you'd like a check-in, and who you are. Nothing you wrote was shared."
     ),
     CheckIn.TOLD_ANONYMOUS: (
-        ":white_check_mark: The coordinators know someone would like a check-in, but not who. Nothing you wrote was shared."
+        ":white_check_mark: The coordinators know someone would like a check-in; they weren't told who. "
+        "Nothing you wrote was shared."
     ),
     CheckIn.NOBODY_TO_TELL: (
         ":warning: No coordinator is set up to receive check-in requests yet. Please reach out to someone you trust, "
@@ -605,17 +609,16 @@ def checkin_request_message(user_id: str | None) -> Message:
     """The DM coordinators get when a member asks for a check-in (never what they wrote)."""
     if user_id:
         text = (
-            f":seedling: <@{user_id}> would like a check-in from a coordinator, after a share-out that mentioned something "
-            "hard. Please reach out to them kindly and privately."
+            f":seedling: <@{user_id}> would like a check-in from a coordinator, after a share-out. "
+            "Please reach out to them kindly and privately."
         )
     else:
         text = (
-            ":seedling: Someone would like a check-in from a coordinator, after a share-out that mentioned something hard. "
+            ":seedling: Someone would like a check-in from a coordinator, after a share-out. "
             "They chose not to share their name, so consider a warm, general check-in with the group."
         )
-    return Message(
-        text=text, blocks=[section(text), context("What they wrote is not shared. heart-bot is not a crisis service.")]
-    )
+    words = "Their share-out's words are not in this message. heart-bot is not a crisis service."
+    return Message(text=text, blocks=[section(text), context(words)])
 
 
 def post_failed_message(channel_id: str) -> Message:
