@@ -36,10 +36,12 @@ def test_every_choice_says_who_reads_it_and_names_the_channel_it_would_post_in(s
         "Only coordinators read it, and they can see it's from you.",
     )
     assert said["channel_anonymous"][0] == "Post in <#C0HEART> without my name"
-    assert "Only coordinators can see it's yours" in said["channel_anonymous"][1]
+    # Coordinators' exports carry the text of every share-out and the author of the named ones only
+    # (tests/test_engagement_files.py), so the channel choices say coordinators read them too.
+    assert said["channel_anonymous"][1] == "Everyone in that channel and coordinators read it; nobody sees your name."
     assert said["channel_named"] == (
         "Post in <#C0HEART> with my name",
-        "Everyone in that channel reads it and sees it's from you.",
+        "Everyone in that channel and coordinators read it, with your name.",
     )
     assert said["anonymous"][0] == "Coordinators only, without my name"
     assert "nobody knows it's you. Keeps the day, not the time." in said["anonymous"][1]

@@ -220,7 +220,10 @@ def test_a_named_share_out_is_posted_escaped_with_the_authors_mention(server, sl
 
 def test_an_anonymous_channel_post_carries_no_trace_of_its_author(server, slack):
     answer = submit(server, f"{MARK} something I could not say out loud", user="UCHANANON", visibility="channel_anonymous")
-    assert "without your name" in answer.body
+    assert "It's posted in <#C0HEART> without your name, and coordinators can read it too." in answer.body
+    assert "heart-bot keeps your name with it so you can edit or delete it; coordinators' reports and exports don't show it." in (
+        answer.body
+    )
     (post,) = slack.wait_for("chat.postMessage")
     assert "UCHANANON" not in json.dumps(post.args)
     assert set(post.args) - {"_token", "team_id"} == {"channel", "text", "blocks", "unfurl_links", "unfurl_media"}

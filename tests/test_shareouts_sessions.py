@@ -102,7 +102,7 @@ def test_a_channel_share_out_goes_to_its_sessions_channel_even_from_a_dm(server,
         visibility="channel_anonymous",
         meta=metadata(channel="D0DM"),
     )
-    assert "It's posted in <#C0YESTER> without your name." in answer.body
+    assert "It's posted in <#C0YESTER> without your name," in answer.body
     (post,) = slack.wait_for("chat.postMessage")
     assert post.args["channel"] == "C0YESTER" and "Yesterday Hour" in json.dumps(post.args)
 

@@ -85,11 +85,11 @@ def visibility_option(visibility: Visibility, channel_id: str | None) -> Option:
         ),
         Visibility.CHANNEL_ANONYMOUS: (
             f"Post in {where} without my name",
-            "Everyone in that channel reads it. Only coordinators can see it's yours.",
+            "Everyone in that channel and coordinators read it; nobody sees your name.",
         ),
         Visibility.CHANNEL_NAMED: (
             f"Post in {where} with my name",
-            "Everyone in that channel reads it and sees it's from you.",
+            "Everyone in that channel and coordinators read it, with your name.",
         ),
         Visibility.ANONYMOUS: (
             "Coordinators only, without my name",
@@ -271,8 +271,11 @@ def audience(visibility: Visibility, channel_id: str | None) -> str:
     where = f"<#{channel_id}>" if channel_id else "the channel"
     return {
         Visibility.COORDINATORS: "Only the coordinators can read it, and they can see it's from you.",
-        Visibility.CHANNEL_ANONYMOUS: f"It's posted in {where} without your name. Coordinators can see it's from you.",
-        Visibility.CHANNEL_NAMED: f"It's posted in {where} with your name.",
+        Visibility.CHANNEL_ANONYMOUS: (
+            f"It's posted in {where} without your name, and coordinators can read it too. heart-bot keeps your name "
+            "with it so you can edit or delete it; coordinators' reports and exports don't show it."
+        ),
+        Visibility.CHANNEL_NAMED: f"It's posted in {where} with your name, and coordinators can read it too.",
         Visibility.ANONYMOUS: (
             "Coordinators can read it, but nobody, not even coordinators, can tell it's from you. "
             "heart-bot keeps the day you shared it, not the time. Only you can find it again, with `/shareout mine`."
@@ -652,8 +655,9 @@ def help_message() -> Message:
         "someone); *Add details* opens the form.\n"
         "• `/shareout mine` lists your share-outs to edit or delete; `/shareout export` sends them to you as files.\n"
         "*Who reads it:* coordinators only, with your name (the default); posted in a channel without your name "
-        "(coordinators can still see it's yours); posted in a channel with your name; or coordinators only, without "
-        "your name (nobody, not even coordinators, can tell it's from you; heart-bot keeps the day, not the time). "
+        "(heart-bot keeps your name so you can edit or delete it, but shows it to nobody, coordinators included); "
+        "posted in a channel with your name; or coordinators only, without your name (nobody, not even coordinators, "
+        "can tell it's from you; heart-bot keeps the day, not the time). Coordinators read every share-out. "
         "A channel choice posts in the session's channel, or the channel where you typed `/shareout`."
     )
     return Message(text="How to share out", blocks=[section(text), context(escape(NOT_A_CRISIS_SERVICE))])

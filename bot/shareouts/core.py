@@ -116,7 +116,7 @@ class Visibility(StrEnum):
     """Who can read a share-out, and who can tell who wrote it."""
 
     COORDINATORS = "coordinators"  # coordinators read it and know the author
-    CHANNEL_ANONYMOUS = "channel_anonymous"  # posted without a name; coordinators know the author
+    CHANNEL_ANONYMOUS = "channel_anonymous"  # posted without a name; kept with the author, shown to nobody
     CHANNEL_NAMED = "channel_named"  # posted with the author's name
     ANONYMOUS = "anonymous"  # coordinators read it; nobody can tell who wrote it
 
