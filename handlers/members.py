@@ -10,6 +10,7 @@ from bot import profiles
 from bot.members import blocks
 from bot.members import data as member_data
 from bot.runtime import Heart
+from bot.shareouts import core as shareouts
 from bot.shareouts import posts as shareout_posts
 from handlers.common import after_ack, heart_of, utc_now
 from handlers.direct import dm, send_files
@@ -81,12 +82,19 @@ def _send_download(heart: Heart, client: WebClient, user_id: str) -> None:
 
 
 def _delete_data(heart: Heart, client: WebClient, user_id: str) -> None:
+    """Take the member's channel posts down, then delete their data (even where Slack refused a
+    post), and tell them what went and which posts are still up."""
     heart.recorder.flush()  # every event of theirs must be on disk to lose their id
-    forgotten = member_data.forget(heart.store, owner_of(heart, user_id))
-    for shareout in forgotten.posts:
-        shareout_posts.remove(client, shareout)
+    owner = owner_of(heart, user_id)
+    posted = [shareout for shareout in shareouts.all_mine(heart.store, owner) if shareout.message_ts]
+    still_up = shareout_posts.remove_each(client, posted)
+    forgotten = member_data.forget(heart.store, owner)
+    tried = {(shareout.channel_id, shareout.message_ts) for shareout in posted}
+    posted_meanwhile = [s for s in forgotten.posts if (s.channel_id, s.message_ts) not in tried]
+    still_up += shareout_posts.remove_each(client, posted_meanwhile)
     if scheduler := heart.scheduler:
         for occurrence_id in forgotten.occurrences:
             scheduler.rsvps_changed(occurrence_id)
-    dm(client, user_id, blocks.deleted_message(forgotten))
+    taken_down = len(posted) + len(posted_meanwhile) - len(still_up)
+    dm(client, user_id, blocks.deleted_message(forgotten, taken_down, still_up, heart.settings.timezone))
     publish_home(client, heart, user_id)

@@ -17,6 +17,7 @@ from bot.connections import core as connections
 from bot.connections import rounds
 from bot.connections.schedule import Schedule
 from bot.group_commit import GroupCommit
+from bot.offline.localslack import Failure
 from bot.offline.server import SHAREOUT_HASH_SECRET, BotServer
 from bot.runtime import load_content
 from bot.sessions import core as sessions
@@ -236,6 +237,34 @@ def test_delete_removes_your_data_everywhere_and_keeps_only_anonymous_counts(ser
 
     on_disk = b"".join(path.read_bytes() for path in server.database_path.parent.glob("heart.db*") if path.is_file())
     assert MEMBER.encode() not in on_disk and MARK.encode() not in on_disk
+
+
+def test_a_channel_post_slack_refuses_to_delete_is_named_and_the_data_goes_all_the_same(server, slack):
+    """Slack refuses one of two channel posts: the member is told which is still up and who can take it down."""
+    refused = "UREFUSED"
+    store = Store(server.database_path)
+    commits = GroupCommit(store)
+    try:
+        for n, (channel, ts) in enumerate((("C0HEART", "1700000100.000100"), ("C0OTHER", "1700000200.000200"))):
+            draft = Draft(f"{MARK} posted {n}", Visibility.CHANNEL_ANONYMOUS)
+            owner = Owner.of(refused, SHAREOUT_HASH_SECRET)
+            saved = save(commits, draft, owner, request_key=f"refused-{n}", now=datetime.now(UTC), zone=ZONE).result()
+            record_post(store, saved.shareout.id, channel, ts)
+    finally:
+        commits.close()
+        store.close()
+    slack.fail_next("chat.delete", Failure(error="cant_delete_message"))  # the older post, tried first
+    server.click("member_data_delete", "delete", user=refused)
+    failed, removed = slack.wait_for("chat.delete", 2)
+    assert (failed.args["_failed"], failed.args["channel"]) == ("cant_delete_message", "C0HEART")
+    assert removed.args["channel"] == "C0OTHER"
+    told = next(c for c in slack.wait_for("chat.postMessage") if c.args["channel"] == refused)
+    text = json.dumps(told.args)
+    assert "2 share-outs deleted, with 1 channel post" in text
+    assert "Slack didn't let heart-bot remove 1 channel post of your share-outs, so it is still up" in text
+    assert "in <#C0HEART>, posted <!date^1700000100^" in text and "C0OTHER" not in text
+    assert "If Slack lets you, delete it there yourself; if not, ask a coordinator to have it removed." in text
+    assert query(server, "select count(*) from shareouts where user_id = ?", refused) == [(0,)]
 
 
 def test_deleting_again_says_there_is_nothing_left(server, slack):

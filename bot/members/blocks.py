@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.blocks.basic_components import ConfirmObject
@@ -11,10 +12,13 @@ from slack_sdk.models.views import View
 from bot.blocks import Message, actions, button, context, header, section
 from bot.members.data import Forgotten
 from bot.profiles import Profile, questions
+from bot.sessions.blocks import moment
+from bot.shareouts.core import Shareout
 from bot.text import escape
 
 DOWNLOAD_ACTION = "member_data_download"
 DELETE_ACTION = "member_data_delete"
+MAX_LISTED = 15  # channel posts named one by one in the deletion DM
 
 
 def home_blocks() -> list[Block]:
@@ -54,12 +58,13 @@ def download_comment() -> str:
     return "Here is everything heart-bot keeps about you, as JSON. Only you received this."
 
 
-def deleted_message(forgotten: Forgotten) -> Message:
-    """The DM that confirms a deletion, saying what went."""
+def deleted_message(forgotten: Forgotten, taken_down: int, still_up: Sequence[Shareout], timezone: str) -> Message:
+    """The DM that confirms a deletion, saying what went: ``taken_down`` channel posts went with the
+    share-outs, and the posts of ``still_up`` Slack refused to delete (times in ``timezone``)."""
     if not forgotten.anything:
         nothing = "heart-bot had no data about you to delete."
         return Message(text=nothing, blocks=[section(nothing)])
-    posts = f", with {_count(len(forgotten.posts), 'channel post')}" if forgotten.posts else ""
+    posts = f", with {_count(taken_down, 'channel post')}" if taken_down else ""
     lines = [
         line
         for count, line in (
@@ -77,10 +82,32 @@ def deleted_message(forgotten: Forgotten) -> Message:
         "up, and the figures of reports coordinators already exported."
     )
     text = "*Your data is deleted.*\n" + "\n".join(lines)
-    return Message(
-        text="Your data is deleted.",
-        blocks=[section(text), context("You can keep using heart-bot; anything new is yours to delete again.")],
+    blocks = [section(text)]
+    if still_up:
+        blocks.append(section(_still_up_text(still_up, timezone)))
+    blocks.append(context("You can keep using heart-bot; anything new is yours to delete again."))
+    return Message(text="Your data is deleted.", blocks=blocks)
+
+
+def _still_up_text(still_up: Sequence[Shareout], timezone: str) -> str:
+    """Which channel posts Slack would not let heart-bot delete (the first few, to fit one section),
+    and who can take them down now."""
+    n = len(still_up)
+    lines = [f"• in <#{shareout.channel_id}>, posted {moment(_posted_at(shareout), timezone)}" for shareout in still_up]
+    if n > MAX_LISTED:
+        lines[MAX_LISTED:] = [f"• and {n - MAX_LISTED:,} more"]
+    it, which = ("it", "that post is") if n == 1 else ("them", "those posts are")
+    return (
+        f":warning: Slack didn't let heart-bot remove {_count(n, 'channel post')} of your share-outs, "
+        f"so {'it is' if n == 1 else 'they are'} still up:\n" + "\n".join(lines) + "\n"
+        f"heart-bot can't try again: it no longer knows {which} yours. "
+        f"If Slack lets you, delete {it} there yourself; if not, ask a coordinator to have {it} removed."
     )
+
+
+def _posted_at(shareout: Shareout) -> datetime:
+    """When a share-out's channel post was made (its Slack ts)."""
+    return datetime.fromtimestamp(float(shareout.message_ts or 0), UTC)
 
 
 def _count(n: int, one: str, many: str | None = None) -> str:

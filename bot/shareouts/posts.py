@@ -9,6 +9,7 @@ A take-down is safe to repeat: a post already gone counts as taken down."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import UTC, datetime, tzinfo
 
 from slack_sdk import WebClient
@@ -37,6 +38,11 @@ def remove(client: WebClient, shareout: Shareout) -> bool:
             log.warning("could not delete the post of share-out %s (%s)", shareout.id, reason)
             return False
     return True
+
+
+def remove_each(client: WebClient, shareouts: Iterable[Shareout]) -> list[Shareout]:
+    """Delete the channel post of each share-out; returns those whose post Slack refused to delete."""
+    return [shareout for shareout in shareouts if not remove(client, shareout)]
 
 
 TAKEDOWNS_PER_SECOND = 40 / 60  # chat.delete is Tier 3 (50+ a minute)
