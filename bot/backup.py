@@ -24,6 +24,11 @@ from typing import IO
 
 from bot.errors import HeartError
 
+# Nightly backups are deleted once 31 whole days old (deploy/heart-bot-backup.service runs
+# `find -mtime +30`), at the next nightly run: within 32 days of being made. Members deleting a
+# share-out or their data are told it leaves the backups within this many days.
+GONE_FROM_BACKUPS_DAYS = 32
+
 
 class BackupError(HeartError):
     """A backup or restore that can't be done; the message says what to do."""

@@ -21,6 +21,7 @@ import tomllib
 import pytest
 import yaml
 
+from bot.backup import GONE_FROM_BACKUPS_DAYS
 from bot.offline.server import BotServer
 from tests.support.harness import ROOT
 
@@ -76,6 +77,9 @@ def test_every_host_recipe_keeps_the_database_on_a_persistent_volume():
     backup = configparser.ConfigParser(strict=False, interpolation=None)
     backup.read(ROOT / "deploy" / "heart-bot-backup.service")
     assert " -m bot backup " in backup["Service"]["ExecStart"]
+    # What members are told when they delete: a copy goes once 31 whole days old (-mtime +30), at the next nightly run.
+    kept = re.search(r"-mtime \+(\d+) -delete", backup["Service"]["ExecStartPost"])
+    assert kept and int(kept[1]) + 2 == GONE_FROM_BACKUPS_DAYS
 
 
 def test_the_readme_warns_that_heroku_loses_the_database():

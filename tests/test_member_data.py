@@ -209,6 +209,7 @@ def test_delete_removes_your_data_everywhere_and_keeps_only_anonymous_counts(ser
     assert "Your data is deleted" in text and "5 share-outs deleted, with 1 channel post" in text
     assert "2 RSVPs deleted" in text and "DM reminders turned off for 1 series" in text
     assert "monthly connections profile deleted" in text
+    assert "Backups made before still hold your data until they are deleted, within 32 days." in text
     slack.wait_for("views.publish")  # the Home tab, redrawn
 
     assert query(server, "select count(*) from shareouts where user_id = ? or text like ?", MEMBER, f"%{MARK}%") == [(0,)]

@@ -285,6 +285,10 @@ def test_mine_lists_your_share_outs_with_edit_and_delete_and_delete_removes_the_
     assert "In the channel, with my name" in mine.body
     delete = buttons(mine.json)["Delete"]
     assert delete["confirm"]["confirm"]["text"] == "Delete"
+    assert delete["confirm"]["text"]["text"] == (  # backups keep it a while: the README's retention, said plainly
+        "This deletes it and its post in the channel from heart-bot, and it can't be undone. "
+        "Backups made before still hold it until they are deleted, within 32 days."
+    )
     assert server.click(delete["action_id"], delete["value"], user="USTRANGER").status == 200
     assert len(texts_of(author, server)) == 1  # nobody else can delete it
     click = server.click(delete["action_id"], delete["value"], user=author)

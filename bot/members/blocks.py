@@ -9,6 +9,7 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.blocks.basic_components import ConfirmObject
 from slack_sdk.models.views import View
 
+from bot.backup import GONE_FROM_BACKUPS_DAYS
 from bot.blocks import Message, actions, button, context, header, section
 from bot.members.data import Forgotten
 from bot.profiles import Profile, questions
@@ -79,7 +80,8 @@ def deleted_message(forgotten: Forgotten, taken_down: int, still_up: Sequence[Sh
     ]
     lines.append(
         "What stays names no one and holds none of your share-out words: counts, the glossary terms you looked "
-        "up, and the figures of reports coordinators already exported."
+        "up, and the figures of reports coordinators already exported. Backups made before still hold your data "
+        f"until they are deleted, within {GONE_FROM_BACKUPS_DAYS} days."
     )
     text = "*Your data is deleted.*\n" + "\n".join(lines)
     blocks = [section(text)]

@@ -28,6 +28,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.backup import GONE_FROM_BACKUPS_DAYS
 from bot.blocks import (
     MAX_FALLBACK_TEXT,
     MAX_MESSAGE_BLOCKS,
@@ -546,7 +547,10 @@ def _delete_button(value: str, *, posted: bool) -> ButtonElement:
     post = " and its post in the channel" if posted else ""
     confirm = ConfirmObject(
         title="Delete this share-out?",
-        text=f"This removes it{post} for good. It can't be undone.",
+        text=(
+            f"This deletes it{post} from heart-bot, and it can't be undone. "
+            f"Backups made before still hold it until they are deleted, within {GONE_FROM_BACKUPS_DAYS} days."
+        ),
         confirm="Delete",
         deny="Keep it",
         style="danger",
