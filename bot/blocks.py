@@ -34,6 +34,8 @@ MAX_HEADER_TEXT = 150
 MAX_BUTTON_TEXT = 75
 MAX_FALLBACK_TEXT = 3000
 HOME_CALLBACK = "heart_home"
+# Beside a library answer's *Share in channel* button: what a press posts, and with whose name.
+SHARE_IN_CHANNEL_NOTE = '*Share in channel* posts this for everyone in the channel, marked "Shared by" with your name.'
 
 
 @dataclass

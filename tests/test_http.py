@@ -116,8 +116,10 @@ def test_an_unclear_query_offers_did_you_mean_buttons(server, slack):
 
 
 def test_share_in_channel_posts_for_everyone_with_credit(server, slack):
-    entry_id = server.command("/glossary", "IEP").json["blocks"][-1]["elements"][-1]["value"]
-    click = server.click("glossary_share", entry_id, user="USHARER")
+    reply = server.command("/glossary", "IEP").json
+    (share,) = [e for b in reply["blocks"] if b["type"] == "actions" for e in b["elements"] if e["action_id"] == "glossary_share"]
+    assert reply["blocks"][-1]["elements"][0]["text"].startswith("*Share in channel* posts this for everyone in the channel")
+    click = server.click("glossary_share", share["value"], user="USHARER")
     (posted,) = slack.responses(click.response_url)
     assert posted["response_type"] == "in_channel"
     assert "<@USHARER>" in json.dumps(posted)

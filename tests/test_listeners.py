@@ -114,6 +114,20 @@ def test_a_tip_sheet_section_opens_by_its_heading(context):
     assert "Open the whole sheet" in ack.text
 
 
+SHARE_NOTE = '*Share in channel* posts this for everyone in the channel, marked \\"Shared by\\" with your name.'  # as JSON
+
+
+def test_share_in_channel_says_the_post_carries_your_name(context):
+    """The in-channel copy says "Shared by @you": every library answer with the button says so beside it."""
+    entry = glossary.glossary_command(ack=Recorder(), command=command("/glossary", "trauma informed approach"), context=context)
+    assert "Share in channel" in entry.body and SHARE_NOTE in entry.body
+    sheet = tipsheets.tipsheet_command(ack=Recorder(), command=command("/tipsheet", "barriers"), context=context)
+    assert "Share in channel" in sheet.body and SHARE_NOTE in sheet.body
+    one_section = Recorder()
+    tipsheets.tipsheet_command(ack=one_section, command=command("/tipsheet", "write it down"), context=context)
+    assert "Share in channel" in one_section.text and SHARE_NOTE in one_section.text
+
+
 def test_an_unknown_tip_sheet_lists_the_ones_there_are(context):
     ack = Recorder()
     tipsheets.tipsheet_command(ack=ack, command=command("/tipsheet", "zzzz qqqq"), context=context)

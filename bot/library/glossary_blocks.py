@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import Option, PlainTextObject, StaticSelectElement
 
-from bot.blocks import Message, actions, button, context, header, section
+from bot.blocks import SHARE_IN_CHANNEL_NOTE, Message, actions, button, context, header, section
 from bot.library.entries import Category, GlossaryEntry
 from bot.library.glossary import GlossaryIndex, Lookup, Outcome
 from bot.text import escape, truncate
@@ -43,7 +43,7 @@ def entry_message(entry: GlossaryEntry, index: GlossaryIndex, category: Category
     buttons.append(button("Share in channel", SHARE_ACTION, entry.id, style="primary"))
     if len(buttons) > 1:
         blocks.append(context("Related terms:"))
-    blocks.append(actions(buttons))
+    blocks += [actions(buttons), context(SHARE_IN_CHANNEL_NOTE)]
     return Message(text=f"{entry.term}: {entry.definition}", blocks=blocks)
 
 

@@ -7,7 +7,17 @@ import functools
 
 from slack_sdk.models.blocks import Block, DividerBlock
 
-from bot.blocks import MAX_MESSAGE_BLOCKS, Message, actions, button, context, header, section, sections_from_paragraphs
+from bot.blocks import (
+    MAX_MESSAGE_BLOCKS,
+    SHARE_IN_CHANNEL_NOTE,
+    Message,
+    actions,
+    button,
+    context,
+    header,
+    section,
+    sections_from_paragraphs,
+)
 from bot.library.entries import TipSheet
 from bot.library.mrkdwn import Section, to_sections
 from bot.safety import IN_A_CRISIS
@@ -15,7 +25,7 @@ from bot.text import escape, truncate
 
 OPEN_ACTION = "tipsheet_open"  # value: "slug" or "slug:page"
 SHARE_ACTION = "tipsheet_share"  # value: "slug:page"
-# Room left on a page for the title, summary, divider and the row of buttons.
+# Room left on a page for the title, summary, divider, page number, the row of buttons and the note under it.
 PAGE_BODY_BLOCKS = MAX_MESSAGE_BLOCKS - 6
 
 
@@ -66,6 +76,7 @@ def section_message(sheet: TipSheet, section: str) -> Message:
             ]
         )
     )
+    blocks.append(context(SHARE_IN_CHANNEL_NOTE))
     return Message(text=f"Tip sheet: {sheet.title}: {section}", blocks=blocks)
 
 
@@ -91,7 +102,7 @@ def sheet_message(sheet: TipSheet, page: int = 1, *, shared_by: str | None = Non
     buttons = [button("Share in channel", SHARE_ACTION, f"{sheet.slug}:{page}", style="primary")]
     if page < pages:
         buttons.append(button("Next page", f"{OPEN_ACTION}:{sheet.slug}:{page + 1}", f"{sheet.slug}:{page + 1}"))
-    blocks.append(actions(buttons))
+    blocks += [actions(buttons), context(SHARE_IN_CHANNEL_NOTE)]
     return Message(text=text, blocks=blocks)
 
 
