@@ -14,6 +14,8 @@ from bot.blocks import MAX_MESSAGE_BLOCKS
 from bot.library import glossary_blocks, tipsheet_blocks
 from bot.library.glossary import GlossaryIndex, Outcome
 from bot.runtime import load_content
+from bot.shareouts.blocks import visibility_option
+from bot.shareouts.core import Visibility
 from bot.text import escape, normalize
 from tests.conftest import REAL_CONTENT
 from tests.support.harness import ROOT
@@ -139,3 +141,12 @@ def test_crisis_resources_are_stated_exactly(path, text):
         assert keyword.group(1) == "HOME"
     assert not re.search(r"press 3", flat, flags=re.I), "the 988 'press 3' option ended in July 2025"
     assert "1-800-273-TALK" not in flat
+
+
+def test_using_heart_bot_names_the_share_out_choices_as_the_form_does():
+    """The members' guide quotes each *Who reads it* choice exactly, and the export's two files."""
+    sheet = next(s for s in content.tipsheets if s.slug == "using-heart-bot").body
+    for visibility in Visibility:
+        label = visibility_option(visibility, "C0SAMPLE").to_dict()["text"]["text"].replace("<#C0SAMPLE>", "#channel")
+        assert f"*{label}*" in sheet
+    assert "as two files: CSV (for a spreadsheet) and JSON" in sheet

@@ -5,7 +5,7 @@ import sqlite3
 from datetime import date, timedelta
 from pathlib import Path
 
-from tests.support.harness import run_shell
+from tests.support.harness import ROOT, run_shell
 
 
 def test_the_shell_answers_commands_without_slack(tmp_path):
@@ -167,3 +167,10 @@ def test_a_coordinator_sees_the_connections_switches_in_the_shell(tmp_path):
     result = run_shell(tmp_path, "/connect\n", "--coordinator")
     assert "For coordinators." in result.stdout and "Start a round now" in result.stdout
     assert "the first Monday of each month at 10:00" in result.stdout
+
+
+def test_the_using_heart_bot_tip_sheet_names_the_session_buttons_members_see(tmp_path):
+    shown = " ".join(run_shell(tmp_path, "/peerhour\n").stdout.split())  # the shell wraps long lines
+    sheet = (ROOT / "content" / "tipsheets" / "using-heart-bot.md").read_text()
+    for label in ("Going", "Can't make it", "Remind me: this session", "Remind me: every session", "Add to calendar"):
+        assert f"*{label}*" in sheet and f"] {label}" in shown
