@@ -306,6 +306,7 @@ def test_export_sends_csv_and_json_by_dm(server, slack):
     uploads = slack.wait_for("file_upload", 2)
     (complete,) = slack.wait_for("files.completeUploadExternal")
     assert complete.args["channel_id"].startswith("D")
+    assert complete.args["initial_comment"] == "Here is your share-out, as CSV and as JSON. Only you received this."
     files = {call.path: call.args["bytes"].decode() for call in uploads}
     csv_text = next(text for text in files.values() if text.startswith("id,"))
     json_text = next(text for text in files.values() if text.startswith("{"))
@@ -333,6 +334,8 @@ CRISIS_FACTS = (
 def test_crisis_words_bring_the_resources_privately_and_still_save(server, slack):
     answer = server.command("/shareout", f"{MARK} honestly I want to end my life", user="UCRISIS")
     assert answer.json["response_type"] == "ephemeral"
+    # The quick path chose for the member; the note says what that was.
+    assert "Only you see this note. Your share-out is saved for coordinators only, with your name." in answer.body
     for fact in CRISIS_FACTS:
         assert fact in answer.body
     assert "press 3" not in answer.body.lower()

@@ -377,6 +377,13 @@ def test_a_note_about_someone_else_speaks_to_a_helper_and_a_child_brings_the_man
     assert "National Domestic Violence Hotline" in unsafe and "call 911" in unsafe
 
 
+def test_the_note_says_who_the_share_out_was_saved_for_and_nothing_once_it_is_gone():
+    channel = json.dumps([b.to_dict() for b in blocks.safety_blocks(1, CheckIn.OFFERED, saved=Visibility.CHANNEL_ANONYMOUS)])
+    assert "Only you see this note. Your share-out is saved to post in the channel, without your name." in channel
+    gone = json.dumps([b.to_dict() for b in blocks.safety_message(CheckIn.TOLD_NAMED, NoteFor.SELF).blocks])
+    assert "Only you see this note." in gone and "Your share-out is saved" not in gone
+
+
 def test_without_a_coordinator_to_receive_it_no_check_in_button_is_offered():
     shown = json.dumps([b.to_dict() for b in blocks.safety_blocks(1, CheckIn.NOBODY_TO_TELL)])
     assert "Let a coordinator know" not in shown

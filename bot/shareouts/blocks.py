@@ -356,8 +356,19 @@ _MANDATED_REPORTER = (
 )
 
 
-def safety_blocks(shareout_id: int, check_in: CheckIn, note: NoteFor = NoteFor.SELF) -> list[Block]:
-    """The safety net, worded for ``note``: not a crisis service, where to turn, and the offer to tell a coordinator."""
+_SAVED_FOR = {  # the end of "Your share-out is saved ..." in the safety net's note
+    Visibility.COORDINATORS: "for coordinators only, with your name",
+    Visibility.CHANNEL_ANONYMOUS: "to post in the channel, without your name",
+    Visibility.CHANNEL_NAMED: "to post in the channel, with your name",
+    Visibility.ANONYMOUS: "for coordinators only, without your name",
+}
+
+
+def safety_blocks(
+    shareout_id: int, check_in: CheckIn, note: NoteFor = NoteFor.SELF, saved: Visibility | None = None
+) -> list[Block]:
+    """The safety net, worded for ``note``: not a crisis service, where to turn, and the offer to tell a coordinator.
+    ``saved``: who the share-out was saved for (None once it is gone)."""
     lines = "\n".join(f"• *{escape(r.name)}*: {escape(r.how)}" for r in resources_for(note))
     text = _SAFETY_NOTES[note].format(service=escape(NOT_A_CRISIS_SERVICE))
     if note is NoteFor.HELPER_CHILD:
@@ -368,7 +379,7 @@ def safety_blocks(shareout_id: int, check_in: CheckIn, note: NoteFor = NoteFor.S
     blocks: list[Block] = [
         section(
             f":seedling: *Thank you for sharing this.* {text}\n{lines}\n"
-            f"{aside}Only you see this note. Your share-out was saved as you chose."
+            f"{aside}Only you see this note.{f' Your share-out is saved {_SAVED_FOR[saved]}.' if saved else ''}"
         ),
     ]
     if check_in is CheckIn.NOT_DELIVERED:
@@ -432,7 +443,8 @@ def confirmation_blocks(
     if buttons:
         blocks.append(actions(buttons))
     if check_in is not None:
-        blocks += [DividerBlock(), *safety_blocks(described.shareout.id, check_in, note)]
+        shareout = described.shareout
+        blocks += [DividerBlock(), *safety_blocks(shareout.id, check_in, note, saved=shareout.visibility)]
     return blocks
 
 
@@ -669,4 +681,5 @@ def help_message() -> Message:
 
 def export_comment(count: int) -> str:
     """The DM text that comes with an export."""
-    return f"Here are your {count} share-out{'s' if count != 1 else ''}, as CSV and as JSON. Only you received this."
+    mine = "Here is your share-out" if count == 1 else f"Here are your {count:,} share-outs"
+    return f"{mine}, as CSV and as JSON. Only you received this."
