@@ -202,12 +202,13 @@ class LocalSlack:
 
         :raises TimeoutError: if they do not arrive in time.
         """
-        return self._wait(lambda call: call.method == method, count, timeout, f"{method} call(s)")
+        return self._wait(lambda call: call.method == method, count, timeout, f"{method} call{'' if count == 1 else 's'}")
 
     def responses(self, response_url: str, count: int = 1, timeout: float = 10.0) -> list[dict[str, Any]]:
         """Wait for ``count`` posts to ``response_url`` and return their bodies."""
         path = urlparse(response_url).path
-        found = self._wait(lambda call: call.method == "response_url" and call.path == path, count, timeout, f"post(s) to {path}")
+        posts = f"post{'' if count == 1 else 's'} to {path}"
+        found = self._wait(lambda call: call.method == "response_url" and call.path == path, count, timeout, posts)
         return [call.args for call in found]
 
     def _wait(self, matches: Callable[[Call], bool], count: int, timeout: float, what: str) -> list[Call]:

@@ -437,16 +437,17 @@ class Session:
             if acked.get("response_action") != "errors":
                 return replies
             errors = {str(k): str(v) for k, v in (acked.get("errors") or {}).items()}
-            by_block = {f.block_id: f for f in fields}
-            for block_id, problem in errors.items():
-                label = by_block[block_id].label if block_id in by_block else block_id
-                self.say(f"  ! {label}: {problem}")
+            asked_again = {f.block_id for f in fields}
+            for block_id, problem in errors.items():  # a field's own error is shown as it is asked again
+                if block_id not in asked_again:
+                    self.say(f"  ! {block_id}: {problem}")
             asking = [f for f in fields if f.block_id in errors] or fields
 
     def ask_field(self, form_field: FormField, problem: str | None) -> bool:
-        """Ask for one field until its answer is taken; False if the member cancelled."""
+        """Ask for one field until its answer is taken, after the bot's ``problem`` with its last
+        answer, if any; False if the member cancelled."""
         if problem:
-            self.say(f"  ! {problem}")
+            self.say(f"  ! {form_field.label}: {problem}")
         self.say(form_field.prompt())
         while True:
             answer = self.ask(f"{form_field.label}> ")

@@ -53,7 +53,7 @@ def load_session_content(root: Path, read_yaml: ReadYaml, problem: Problem) -> t
             continue
         unknown = set(item) - _CONTENT_FIELDS
         if unknown:
-            problem(path, where, f"unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+            problem(path, where, f"unknown field{'s' if len(unknown) > 1 else ''} {', '.join(sorted(map(str, unknown)))}")
         if isinstance(item.get("time"), int):  # YAML 1.1 reads 15:30 as a number of minutes
             problem(path, where, 'time: write it in quotes, like "15:30"')
             continue

@@ -95,7 +95,7 @@ class SessionScheduler:
                 job.remove()
         self._rounds += 1
         # At DEBUG, a sign that every change made before this round is scheduled (the tests wait on it).
-        log.debug("reconcile round %d: %d slot(s) pending", self._rounds, len(wanted))
+        log.debug("reconcile round %d: %d slot%s pending", self._rounds, len(wanted), "" if len(wanted) == 1 else "s")
 
     def _deliver(self, occurrence_id: str, kind: str) -> None:
         assert self.deliverer is not None
