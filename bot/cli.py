@@ -659,7 +659,7 @@ def connections_preview(database_path: Path | None) -> None:
     from datetime import UTC, datetime
 
     from bot.connections import core, rounds
-    from bot.engagement.report import Suppressor
+    from bot.small_counts import Suppressor
 
     heart = _session_heart(database_path)
     try:

@@ -15,7 +15,8 @@ from bot.connections import blocks, core, rounds
 from bot.connections.core import ConnectionsError, InvalidProfile, ProfileForm
 from bot.connections.schedule import Schedule, ScheduleError, check_schedule
 from bot.connections.timing import suggest_meeting
-from bot.engagement.report import Suppressor, _Tables, connection_figures
+from bot.engagement.report import _Tables, connection_figures
+from bot.small_counts import Suppressor
 from bot.members import data as member_data
 from bot.runtime import load_content
 from bot.shareouts.core import Owner

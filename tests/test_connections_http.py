@@ -167,6 +167,8 @@ def test_members_cannot_use_the_coordinators_buttons(bot, slack, store):
 
 
 def test_a_coordinator_starts_a_round_now_and_the_running_bot_introduces_each_pair(bot, slack, store):
+    for member, sector in (("UCOUNSELOR", "school-staff"), ("UCLINICIAN", "school-clinician"), ("UNURSE", "school-staff")):
+        join(store, member, sector)
     panel = bot.command("/connect", user=COORDINATOR).json
     assert "For coordinators" in text_of(panel) and "the first Monday of each month at 10:00" in text_of(panel)
     run = buttons(panel["blocks"])["connect_run"]

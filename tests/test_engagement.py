@@ -6,7 +6,8 @@ import pytest
 
 from bot.engagement.blocks import summary_message
 from bot.engagement.periods import parse_period
-from bot.engagement.report import TOO_FEW_SCORES, Suppressor, Trend, compute, series_catalog
+from bot.engagement.report import TOO_FEW_SCORES, Trend, compute, series_catalog
+from bot.small_counts import Suppressor
 from bot.runtime import MIGRATION_SETS
 from bot.store import Store
 from tests.support.engagement_data import (

@@ -40,7 +40,7 @@ from bot.connections.core import (
     Profile,
 )
 from bot.connections.rounds import Group
-from bot.engagement.report import Suppressor
+from bot.small_counts import Suppressor
 from bot.profiles import Profile as MemberProfile
 from bot.profiles import questions
 from bot.text import escape, truncate

@@ -22,7 +22,8 @@ from slack_sdk.models.views import View
 
 from bot.blocks import Message, actions, button, context, header, notice, section
 from bot.engagement.attendance import HeldSession, Recorded
-from bot.engagement.report import SECONDARY_NOTE, Report, Tally, Trend
+from bot.engagement.report import Report, Trend
+from bot.small_counts import SECONDARY_NOTE, Tally
 from bot.text import escape, truncate
 
 REPORT_ACTION = "heart_report"  # value: the period as typed

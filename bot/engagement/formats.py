@@ -10,7 +10,8 @@ import csv
 import io
 import json
 
-from bot.engagement.report import SECONDARY_NOTE, Report
+from bot.engagement.report import Report
+from bot.small_counts import SECONDARY_NOTE
 
 
 def as_table(report: Report) -> str:

@@ -13,7 +13,8 @@ import base64
 from html import escape
 
 from bot.engagement.charts import Chart
-from bot.engagement.report import SECONDARY_NOTE, Report, Tally
+from bot.engagement.report import Report
+from bot.small_counts import SECONDARY_NOTE, Tally
 
 _STYLE = """
 @page { size: letter; margin: 0.6in; }
