@@ -19,6 +19,7 @@ import click
 from bot import __version__
 from bot.config import Settings, configure_logging, load_settings
 from bot.errors import HeartError
+from bot.text import counted
 
 
 _DB_OPTION = click.option("--db", "database_path", type=click.Path(path_type=Path), help="SQLite file (default: DATABASE_PATH).")
@@ -400,7 +401,7 @@ def sessions_add(database_path: Path | None, first_date: str, start_time: str, r
             raise _form_problems(invalid) from None
         if past:
             series, recorded = core.add_past_series(heart.store, checked.series, now=now, created_by="cli", topic=checked.topic)
-            click.echo(f"recorded series {series.id}: {len(recorded)} past session(s), no reminders and no channel posts")
+            click.echo(f"recorded series {series.id}: {counted(len(recorded), 'past session')}, no reminders and no channel posts")
             for occurrence_id in recorded[:5]:
                 click.echo(f"  {occurrence_id}")
             return
@@ -596,7 +597,7 @@ def sessions_edit(target: str, end_series: bool, note: str, database_path: Path 
         if end_series:
             series, cancelled = core.end_series(heart.store, series.id, by="cli", now=now, note=checked_note)
             click.echo(
-                f"ended series {series.id}: {len(cancelled)} coming session(s) cancelled; "
+                f"ended series {series.id}: {counted(len(cancelled), 'coming session')} cancelled; "
                 "the running bot tells the channel and everyone going."
             )
     finally:

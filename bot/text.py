@@ -43,3 +43,8 @@ def _singular(word: str) -> str:
 def truncate(text: str, limit: int) -> str:
     """Cut ``text`` to at most ``limit`` characters, ending with an ellipsis if cut."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def counted(n: int, one: str, many: str | None = None) -> str:
+    """``n`` things in words: "1 session", "2 sessions", "1,204 share-outs" (``many``: an odd plural)."""
+    return f"{n:,} {one if n == 1 else many or one + 's'}"

@@ -249,7 +249,7 @@ def test_edit_changes_a_series_and_a_session_and_ends_a_series(tmp_path):
     bad = cli(tmp_path, "edit", series_id, "--link", "meet.example.org")
     assert bad.exit_code == 1 and "--link: The link must be a web address" in bad.output
     ended = cli(tmp_path, "edit", series_id, "--end", "--note", "Thanks, all")
-    assert ended.exit_code == 0 and "3 coming session(s) cancelled" in ended.output, ended.output
+    assert ended.exit_code == 0 and "3 coming sessions cancelled" in ended.output, ended.output
     assert sessions.upcoming(store, datetime.now(UTC), series_id=series_id) == []
     assert sessions.get_occurrence(store, first).change_note == "Thanks, all"
 
@@ -272,7 +272,7 @@ def test_past_sessions_are_added_for_the_record_without_reminders(tmp_path):
         "--count", "3", "--channel", "C0PEER", "--past",
     )
     assert recorded.exit_code == 0, recorded.output
-    assert "3 past session(s), no reminders and no channel posts" in recorded.output
+    assert "3 past sessions, no reminders and no channel posts" in recorded.output
     store = Store(tmp_path / "heart.db")
     series_id = recorded.output.split()[2].rstrip(":")
     series = sessions.get_series(store, series_id)

@@ -54,7 +54,7 @@ REFUSAL = (
 PERIOD_HELP = (
     "*Periods:* `last 30 days` (the default), `this month`, `last month`, `2026-11`, `November 2026`, "
     "`2026-11-01..2026-11-15`, `this year`, `Q1 2027`, `FY2027` (October to September), `grant year 2027`, "
-    "or a series by its id or title, alone (its sessions so far) or with a period (`peer-hour 2026-11`)."
+    "or a series by its id or title, alone (its sessions so far) or with a period (`counselor-circle 2026-11`)."
 )
 
 
@@ -97,8 +97,9 @@ def help_message(threshold: int, series: Mapping[str, str] | None = None) -> Mes
 
 
 def problem(text: str) -> Message:
-    """A period the bot could not read, or another problem the coordinator can fix."""
-    return notice(f"{escape(text)}\n{PERIOD_HELP}")
+    """A period the bot could not read, or another problem the coordinator can fix (each message
+    says what would do instead: the periods it reads, the series there are)."""
+    return notice(escape(text))
 
 
 def on_its_way(what: str, report: Report) -> Message:

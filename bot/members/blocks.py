@@ -15,7 +15,7 @@ from bot.members.data import Forgotten
 from bot.profiles import Profile, questions
 from bot.sessions.blocks import moment
 from bot.shareouts.core import Shareout
-from bot.text import escape
+from bot.text import counted, escape
 
 DOWNLOAD_ACTION = "member_data_download"
 DELETE_ACTION = "member_data_delete"
@@ -65,16 +65,16 @@ def deleted_message(forgotten: Forgotten, taken_down: int, still_up: Sequence[Sh
     if not forgotten.anything:
         nothing = "heart-bot had no data about you to delete."
         return Message(text=nothing, blocks=[section(nothing)])
-    posts = f", with {_count(taken_down, 'channel post')}" if taken_down else ""
+    posts = f", with {counted(taken_down, 'channel post')}" if taken_down else ""
     lines = [
         line
         for count, line in (
-            (forgotten.shareouts, f"• {_count(forgotten.shareouts, 'share-out')} deleted{posts}"),
-            (forgotten.rsvps, f"• {_count(forgotten.rsvps, 'RSVP')} deleted"),
-            (forgotten.subscriptions, f"• DM reminders turned off for {_count(forgotten.subscriptions, 'series', 'series')}"),
+            (forgotten.shareouts, f"• {counted(forgotten.shareouts, 'share-out')} deleted{posts}"),
+            (forgotten.rsvps, f"• {counted(forgotten.rsvps, 'RSVP')} deleted"),
+            (forgotten.subscriptions, f"• DM reminders turned off for {counted(forgotten.subscriptions, 'series', 'series')}"),
             (forgotten.calendar_feeds, "• your private calendar address turned off (it answers nothing from now on)"),
             (forgotten.connections, "• Your monthly connections profile deleted, and your name taken off past introductions"),
-            (forgotten.activity, f"• {_count(forgotten.activity, 'activity record')} kept only as anonymous counts"),
+            (forgotten.activity, f"• {counted(forgotten.activity, 'activity record')} kept only as anonymous counts"),
         )
         if count
     ]
@@ -100,7 +100,7 @@ def _still_up_text(still_up: Sequence[Shareout], timezone: str) -> str:
         lines[MAX_LISTED:] = [f"• and {n - MAX_LISTED:,} more"]
     it, which = ("it", "that post is") if n == 1 else ("them", "those posts are")
     return (
-        f":warning: Slack didn't let heart-bot remove {_count(n, 'channel post')} of your share-outs, "
+        f":warning: Slack didn't let heart-bot remove {counted(n, 'channel post')} of your share-outs, "
         f"so {'it is' if n == 1 else 'they are'} still up:\n" + "\n".join(lines) + "\n"
         f"heart-bot can't try again: it no longer knows {which} yours. "
         f"If Slack lets you, delete {it} there yourself; if not, ask a coordinator to have {it} removed."
@@ -110,10 +110,6 @@ def _still_up_text(still_up: Sequence[Shareout], timezone: str) -> str:
 def _posted_at(shareout: Shareout) -> datetime:
     """When a share-out's channel post was made (its Slack ts)."""
     return datetime.fromtimestamp(float(shareout.message_ts or 0), UTC)
-
-
-def _count(n: int, one: str, many: str | None = None) -> str:
-    return f"{n:,} {one if n == 1 else many or one + 's'}"
 
 
 # ----------------------------------------------------------------------------- the profile
