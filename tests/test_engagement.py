@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.engagement import attendance
 from bot.engagement.blocks import summary_message
 from bot.engagement.periods import parse_period
 from bot.engagement.report import TOO_FEW_SCORES, Trend, compute, series_catalog
@@ -17,6 +18,7 @@ from tests.support.engagement_data import (
     OCTOBER_TAIL,
     SERIES,
     SERIES_TITLE,
+    add_rsvp,
     add_session,
     at,
     community_at,
@@ -65,11 +67,69 @@ def test_a_session_at_2330_new_york_on_november_30_belongs_to_november(store):
 
 
 def test_each_session_has_rsvps_attendance_and_share_outs(store):
-    rows = {row.id: row for row in november(store).sessions}
-    assert (rows["nov-10"].going.shown, rows["nov-10"].not_going.shown, rows["nov-10"].took_part.shown) == ("3", "<3", "4")
+    rows = {row.id: row for row in november(store, threshold=1).sessions}
+    assert (rows["nov-10"].going.shown, rows["nov-10"].not_going.shown, rows["nov-10"].took_part.shown) == ("3", "1", "4")
     assert rows["nov-10"].shareouts.shown == "3"
     assert rows["nov-17"].held is False and rows["nov-17"].status == "cancelled"
-    assert rows["nov-30-late"].shareouts.shown == "<3"  # the one made on Dec 1 is about it
+    assert rows["nov-30-late"].shareouts.shown == "1"  # the one made on Dec 1 is about it
+
+
+def test_a_sessions_column_hides_what_subtraction_from_its_headline_figure_would_give_away(store):
+    sessions = november(store).sessions  # Nov 10, Nov 17 (cancelled), Nov 24, Nov 30
+    column = {name: [getattr(row, name).shown for row in sessions] for name in ("going", "not_going", "took_part", "shareouts")}
+    # Share-outs 3, 0, 1 and 1 beside 5 share-outs: with the 3 shown, the two 1s would be 5 - 3 = 2, so 1 and 1.
+    assert column["shareouts"] == ["hidden", "0", "hidden", "hidden"]
+    assert column["not_going"] == ["hidden", "0", "hidden", "0"]
+    # Going 3, 2 and 1 beside 6 going (the cancelled session's RSVP is not among them): 6 - 3 = 3 is 2 and 1 either way.
+    assert column["going"] == ["3", "<3", "<3", "<3"]
+    # Members who took part are counted once in the period however many sessions they came to: their
+    # column adds up to no figure shown, and its small counts are hidden one by one.
+    assert column["took_part"] == ["4", "0", "3", "<3"]
+
+
+def test_a_cancelled_sessions_rsvps_are_hidden_apart_from_the_column_they_are_not_counted_in(store):
+    with store.transaction() as db:
+        add_session(db, "dec-02", at(2026, 12, 2))
+        add_session(db, "dec-03", at(2026, 12, 3), status="cancelled")
+        for user in ("UA", "UB", "UC", "UD"):
+            add_rsvp(db, "dec-02", user)
+        for user in ("UE", "UF"):
+            add_rsvp(db, "dec-03", user)
+    report = november(store, "2026-12-01..2026-12-05")
+    assert report.rsvps_going.shown == "5"  # Dec 1's 1 and Dec 2's 4: with the 4 shown, 5 - 4 would name the 1
+    assert [(row.id, row.going.shown) for row in report.sessions] == [
+        ("dec-01-early", "hidden"),
+        ("dec-02", "hidden"),
+        ("dec-03", "<3"),
+    ]
+
+
+def test_no_hidden_cell_of_a_sessions_column_can_be_worked_out_from_the_figure_it_adds_up_to(store):
+    for occurrence_id, headcount in (("nov-10", 14), ("nov-24", 9), ("nov-30-late", 1)):
+        attendance.record(store, occurrence_id, by="UCOORDINATOR", now=NOW, headcount=headcount)
+    hidden, exact = november(store), november(store, threshold=1)
+    adds_up = {  # a column: the headline figure it adds up to, and the sessions that figure counts
+        "going": ("rsvps_going", lambda row: row.status != "cancelled"),
+        "not_going": ("rsvps_not_going", lambda row: row.status != "cancelled"),
+        "attended": ("attended", lambda row: row.held),
+        # Share-outs about the period's sessions, whenever written; here as many as were written in the period.
+        "shareouts": ("shareouts", lambda row: True),
+    }
+    for column, (figure, counted) in adds_up.items():
+        pairs = zip(hidden.sessions, exact.sessions, strict=True)
+        rows = [(getattr(row, column), getattr(counts, column)) for row, counts in pairs if counted(row)]
+        assert sum(cell.count or 0 for _, cell in rows) == getattr(exact, figure).count, column
+        if getattr(hidden, figure).count is not None:
+            assert len({cell.count for shown, cell in rows if shown.count is None}) != 1, column  # none, or not all one number
+
+
+def test_a_column_keeps_its_order_and_hides_the_same_counts_as_a_breakdown_of_them():
+    suppress = Suppressor(3)
+    cells = [("a", "A", 4), ("b", "B", 1), ("c", "C", 10), ("d", "D", 0)]
+    assert [row.shown for row in suppress.column(cells)] == ["hidden", "hidden", "10", "0"]
+    counts = {"Nov 3": 4, "Nov 10": 4, "Nov 17": 1}  # of equal counts, both hide the last by label
+    column = suppress.column((key, key, count) for key, count in counts.items())
+    assert shown(column) == shown(suppress.tallies(counts.items(), str)) == {"Nov 3": "hidden", "Nov 10": "4", "Nov 17": "hidden"}
 
 
 def test_the_trend_compares_with_the_thirty_days_before(store):

@@ -36,8 +36,9 @@ def test_the_chart_is_a_png_with_the_three_series_per_held_session(store):
     assert image.format == "PNG" and image.size[0] >= 800
     drawn = json.loads(Image.open(io.BytesIO(chart.png)).text["Description"])
     assert drawn["sessions"] == ["Nov 10", "Nov 24", "Nov 30"]
-    assert drawn["series"] == {"RSVPs going": ["3", "<3", "<3"], "Took part": ["4", "3", "<3"], "Share-outs": ["3", "<3", "<3"]}
-    assert "Nov 10: 3 rsvps going, 4 took part, 3 share-outs" in chart.alt_text
+    # Share-outs 3, 1 and 1 add up to the 5 of the period: the 3 is hidden with the 1s, and drawn hatched like them.
+    assert drawn["series"] == {"RSVPs going": ["3", "<3", "<3"], "Took part": ["4", "3", "<3"], "Share-outs": ["hidden"] * 3}
+    assert "Nov 10: 3 rsvps going, 4 took part, hidden share-outs" in chart.alt_text
 
 
 def test_a_year_of_weekly_sessions_is_drawn_as_lines_that_keep_every_figure(tmp_path):
@@ -51,7 +52,7 @@ def test_a_year_of_weekly_sessions_is_drawn_as_lines_that_keep_every_figure(tmp_
     drawn = json.loads(Image.open(io.BytesIO(chart.png)).text["Description"])
     assert drawn["series"]["RSVPs going"].count("<3") >= 60  # one RSVP each: hidden, drawn hollow
     shareouts = dict(zip(drawn["sessions"], drawn["series"]["Share-outs"], strict=True))
-    assert (shareouts["Nov 10"], shareouts["Nov 24"]) == ("3", "<3")  # small counts stay suppressed
+    assert (shareouts["Nov 10"], shareouts["Nov 24"]) == ("hidden", "hidden")  # drawn hollow, like small counts
 
 
 def test_a_period_without_sessions_still_makes_a_chart(store):
@@ -97,9 +98,37 @@ def test_daily_figures_follow_new_york_days_and_suppress_the_safety_net(store):
     daily = {r["date"]: r for r in rows(next(f for f in export(store, report(store)) if f.name.endswith("daily.csv")))}
     exact = {r["date"]: r for r in rows(next(f for f in export(store, report(store, threshold=1)) if "daily" in f.name))}
     assert exact["2026-11-30"]["shareouts"] == "1"  # 23:30 in New York, December in UTC
-    assert daily["2026-11-30"]["shareouts"] == "<3"  # and hidden at the threshold, like every daily count
-    assert daily["2026-11-24"]["safety_net_triggers"] == "<3"
-    assert daily["2026-11-06"]["glossary_misses"] == "3"
+    assert daily["2026-11-30"]["shareouts"] == "hidden"  # and hidden at the threshold, like every daily count
+    assert daily["2026-11-24"]["safety_net_triggers"] == "hidden"
+    assert daily["2026-11-08"]["tipsheet_views"] == "3"
+
+
+def test_a_daily_column_hides_what_subtraction_from_the_period_figure_would_give_away(store):
+    daily = {r["date"]: r for r in rows(next(f for f in export(store, report(store)) if f.name.endswith("daily.csv")))}
+    # Misses: 3 on Nov 6 and 1 on Nov 7, beside 4 misses in the period: 4 - 3 would name the 1.
+    assert (daily["2026-11-06"]["glossary_misses"], daily["2026-11-07"]["glossary_misses"]) == ("hidden", "hidden")
+    # Lookups 3, 3, 1 and 1 beside 8 lookups: the later of the two 3s is hidden with the 1s.
+    lookups = [daily[day]["glossary_lookups"] for day in ("2026-11-05", "2026-11-06", "2026-11-07", "2026-11-30")]
+    assert lookups == ["3", "hidden", "hidden", "hidden"]
+    assert [r["glossary_lookups"] for r in daily.values()].count("hidden") == 3
+    # A member active on two days is one member engaged: the days add up to no figure shown.
+    engaged = [daily[day]["members_engaged"] for day in ("2026-11-05", "2026-11-06", "2026-11-07", "2026-11-30")]
+    assert engaged == ["3", "3", "<3", "<3"]
+
+
+def test_rsvp_counts_read_as_the_sessions_file_shows_them(store):
+    files = {f.name.rsplit("-", 1)[-1]: rows(f) for f in export(store, report(store), LABELS)}
+    sessions = {r["session_id"]: r for r in files["sessions.csv"]}
+    rsvps = [(r["session_id"], r["response"], r["members"]) for r in files["rsvps.csv"]]
+    assert rsvps == [
+        ("nov-10", "going", "3"),
+        ("nov-10", "not_going", "hidden"),
+        ("nov-17", "going", "<3"),
+        ("nov-24", "going", "<3"),
+        ("nov-24", "not_going", "hidden"),
+        ("nov-30-late", "going", "<3"),
+    ]
+    assert all(sessions[session][f"rsvps_{response}"] == members for session, response, members in rsvps)
 
 
 def test_text_removed_by_retention_and_formulas_are_handled(store, tmp_path):

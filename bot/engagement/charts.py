@@ -1,8 +1,10 @@
 """The engagement chart: RSVPs, participation and share-outs for each session of a period,
 drawn headless with matplotlib (Agg) as a PNG.
 
-A share-out count small enough to be suppressed in the report is drawn as a hatched bar
-of the suppression height, labelled ``<3``, so the chart reveals no more than the report.
+A count small enough to be suppressed in the report, or hidden with small ones so that they
+cannot be worked out by subtraction, is drawn as a hatched bar (a hollow point) of the
+suppression height, labelled as the report shows it (``<3``, ``hidden``), so the chart reveals
+no more than the report.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import json
 from dataclasses import dataclass
 
 from bot.engagement.report import Report
+from bot.small_counts import HIDDEN
 from bot.text import truncate
 
 # Colour-blind-safe (Okabe-Ito) and distinct in greyscale too.
@@ -21,7 +24,7 @@ MAX_LABELLED_SESSIONS = 16  # beyond this, only every n-th session's date is wri
 MAX_BAR_SESSIONS = 40
 FOOTNOTE = (
     "Took part: members who RSVP'd going or shared out about the session under their name (not a headcount). "
-    "{small}: fewer than {threshold}, not shown exactly."
+    "{small}: fewer than {threshold} or hidden, not shown exactly."
 )
 
 
@@ -31,7 +34,7 @@ class Chart:
 
     png: bytes
     sessions: tuple[str, ...]  # a label for each session, in order
-    series: dict[str, tuple[str, ...]]  # values as shown ("12", "<3")
+    series: dict[str, tuple[str, ...]]  # values as shown ("12", "<3", "hidden")
 
     @property
     def filename(self) -> str:
@@ -91,9 +94,14 @@ def render(report: Report) -> Chart:
     return Chart(buffer.getvalue(), labels, series)
 
 
+def _suppressed(value: str) -> bool:
+    """Whether a value as shown stands for no number: small ("<3") or hidden with small ones."""
+    return value.startswith("<") or value == HIDDEN
+
+
 def _heights(values: tuple[str, ...], threshold: int) -> list[int]:
-    """Bar or point heights: a suppressed count ("<3") is drawn at ``threshold - 1``, no higher."""
-    return [threshold - 1 if value.startswith("<") else int(value) for value in values]
+    """Bar or point heights: a suppressed count ("<3", "hidden") is drawn at ``threshold - 1``, no higher."""
+    return [threshold - 1 if _suppressed(value) else int(value) for value in values]
 
 
 def _draw_bars(axes, labels: tuple[str, ...], series: dict[str, tuple[str, ...]], threshold: int) -> None:
@@ -104,7 +112,7 @@ def _draw_bars(axes, labels: tuple[str, ...], series: dict[str, tuple[str, ...]]
         heights = _heights(values, threshold)
         bars = axes.bar(offsets, heights, width, label=name, color=COLOURS[name], edgecolor="white", linewidth=0.6)
         for bar, value in zip(bars, values, strict=True):
-            if value.startswith("<"):
+            if _suppressed(value):
                 bar.set_hatch("///")
                 bar.set_alpha(0.55)
         if len(labels) <= MAX_LABELLED_SESSIONS * 2:
@@ -115,7 +123,7 @@ def _draw_lines(axes, series: dict[str, tuple[str, ...]], threshold: int) -> Non
     for name, values in series.items():
         heights = _heights(values, threshold)
         axes.plot(range(len(values)), heights, label=name, color=COLOURS[name], linewidth=1.6)
-        small = [n for n, value in enumerate(values) if value.startswith("<")]
+        small = [n for n, value in enumerate(values) if _suppressed(value)]
         axes.scatter(small, [heights[n] for n in small], s=18, facecolors="white", edgecolors=COLOURS[name], zorder=3)
 
 

@@ -12,9 +12,12 @@ the sessions', each session's RSVPs and participation, every breakdown, monthly 
 the daily figures and the trend): a count from 1 to ``threshold - 1`` is shown as
 ``"<threshold"`` and never leaves this module as a number, and a share is shown only when
 neither it nor what it leaves out rests on such a count. A breakdown adds up to a figure shown
-beside it, so where subtraction would give its small counts away, the smallest other count is
-hidden with them (:meth:`Suppressor.tallies`). Only the number of sessions is always exact: it
-says nothing about who came.
+beside it, and so do the sessions' columns of RSVPs, headcounts and share-outs and the daily
+columns but members engaged (members who took part, or were engaged, are counted once however
+many sessions or days they came back): where subtraction would give their small counts away,
+the smallest other count is hidden with them (:meth:`Suppressor.tallies`,
+:meth:`Suppressor.column`). Only the number of sessions is always exact: it says nothing about
+who came.
 """
 
 from __future__ import annotations
@@ -367,7 +370,7 @@ def compute(
     lookups = _event_groups(db, tables, period, events.GLOSSARY_LOOKUP, "subject", hit=1)
     misses = _event_groups(db, tables, period, events.GLOSSARY_LOOKUP, "query", hit=0)
     sheets = _event_groups(db, tables, period, events.TIPSHEET_VIEW, "subject")
-    titles = {row.id: _session_label(row, period) for row in sessions}
+    titles = {row.id: _session_label(row.starts_at, row.title, period) for row in sessions}
     recorded = [row.attended.key for row in sessions if row.held and row.attended.shown != NOT_RECORDED]
     counted = attendance.headcounts(db, recorded)
     return Report(
@@ -680,7 +683,9 @@ def _participation(
 def _sessions(
     db: sqlite_utils.Database, tables: _Tables, period: Period, now: datetime, suppress: Suppressor, attended: Counter[str]
 ) -> list[SessionRow]:
-    """The sessions that start in the period, oldest first, with their per-session counts."""
+    """The sessions that start in the period, oldest first, with their per-session counts: RSVPs,
+    headcounts and share-outs hidden column by column where they add up to a headline figure, members
+    who took part (counted once in the period however many sessions they came to) one by one."""
     if not tables.sessions:
         return []
     window = {**_window(period), "now": now.timestamp()}
@@ -708,34 +713,48 @@ def _sessions(
                 window,
             )
         )
-    headcounts = attendance.headcounts(db, [row[0] for row in rows])
-    found = []
-    for occurrence_id, series_id, title, starts_at, status in rows:
-        found.append(
-            SessionRow(
-                id=occurrence_id,
-                series_id=series_id,
-                title=str(title),
-                starts_at=datetime.fromtimestamp(starts_at, UTC),
-                status=status,
-                held=status != "cancelled" and starts_at <= now.timestamp(),
-                going=suppress.tally("going", "RSVPs going", rsvps.get((occurrence_id, "going"), 0)),
-                not_going=suppress.tally("not_going", "RSVPs not going", rsvps.get((occurrence_id, "not_going"), 0)),
-                took_part=suppress.tally("took_part", "Took part", attended.get(occurrence_id, 0)),
-                attended=(
-                    suppress.tally(occurrence_id, ATTENDED, headcounts[occurrence_id])
-                    if occurrence_id in headcounts
-                    else Tally(occurrence_id, ATTENDED, NOT_RECORDED, None)
-                ),
-                shareouts=suppress.tally(occurrence_id, str(title), shared.get(occurrence_id, 0)),
-            )
+    ids = [row[0] for row in rows]
+    headcounts = attendance.headcounts(db, ids)
+    starts = [datetime.fromtimestamp(row[3], UTC) for row in rows]
+    counted = [status != "cancelled" for *_, status in rows]  # the sessions whose RSVPs the headline figures count
+    held = [status != "cancelled" and starts_at <= now.timestamp() for *_, starts_at, status in rows]
+    going = _column(suppress, [("going", "RSVPs going", rsvps.get((id_, "going"), 0)) for id_ in ids], counted)
+    not_going = _column(suppress, [("not_going", "RSVPs not going", rsvps.get((id_, "not_going"), 0)) for id_ in ids], counted)
+    recorded = [was_held and id_ in headcounts for was_held, id_ in zip(held, ids, strict=True)]
+    headcount = _column(suppress, [(id_, ATTENDED, headcounts.get(id_, 0)) for id_ in ids], recorded)
+    # Labelled as in "Share-outs by session", so that both hide the same one of equal counts.
+    labels = [_session_label(start, str(row[2]), period) for start, row in zip(starts, rows, strict=True)]
+    shareouts = suppress.column((id_, label, shared.get(id_, 0)) for id_, label in zip(ids, labels, strict=True))
+    return [
+        SessionRow(
+            id=occurrence_id,
+            series_id=series_id,
+            title=str(title),
+            starts_at=starts[n],
+            status=status,
+            held=held[n],
+            going=going[n],
+            not_going=not_going[n],
+            took_part=suppress.tally("took_part", "Took part", attended.get(occurrence_id, 0)),
+            attended=headcount[n] if occurrence_id in headcounts else Tally(occurrence_id, ATTENDED, NOT_RECORDED, None),
+            shareouts=shareouts[n],
         )
-    return found
+        for n, (occurrence_id, series_id, title, _, status) in enumerate(rows)
+    ]
 
 
-def _session_label(row: SessionRow, period: Period) -> str:
-    local = row.starts_at.astimezone(period.tz)
-    return f"{local:%b} {local.day} · {row.title}"
+def _column(suppress: Suppressor, cells: list[tuple[str, str, int]], counted: list[bool]) -> list[Tally]:
+    """A column's ``(key, label, count)`` cells as tallies, in row order: those of the ``counted``
+    rows, which add up to a headline figure, hidden together (:meth:`Suppressor.column`), the
+    others each on its own."""
+    together = iter(suppress.column(cell for cell, adds_up in zip(cells, counted, strict=True) if adds_up))
+    return [next(together) if adds_up else suppress.tally(*cell) for cell, adds_up in zip(cells, counted, strict=True)]
+
+
+def _session_label(starts_at: datetime, title: str, period: Period) -> str:
+    """A session as "Share-outs by session" names it: its local date and title."""
+    local = starts_at.astimezone(period.tz)
+    return f"{local:%b} {local.day} · {title}"
 
 
 def _occurrence_label(db: sqlite_utils.Database, tables: _Tables, occurrence_id: str, period: Period) -> str:
@@ -944,9 +963,15 @@ def daily(store: Store, period: Period, *, threshold: int) -> list[Day]:
         params,
     ).fetchall()
     names = ("members_engaged", "shareouts", "glossary_lookups", "glossary_misses", "tipsheet_views", events.SAFETY_NET)
-    return [
-        Day(day, *(suppress.tally(name, name, count) for name, count in zip(names, counts, strict=True))) for day, *counts in rows
+    # Each column adds up to the period's headline figure, but members engaged: a member active on
+    # two days is one member of the period, so their days add up to no figure shown.
+    columns = [
+        [suppress.tally(name, day, counts[n]) for day, *counts in rows]
+        if name == "members_engaged"
+        else suppress.column((name, day, counts[n]) for day, *counts in rows)
+        for n, name in enumerate(names)
     ]
+    return [Day(row[0], *cells) for row, *cells in zip(rows, *columns, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -981,20 +1006,12 @@ def detail_of(store: Store, report: Report) -> Detail:
         return report.detail
     period, threshold = report.period, report.threshold
     days, rounds = daily(store, period, threshold=threshold), connection_rounds(store, period, threshold=threshold)
-    return Detail(tuple(days), tuple(rounds), _rsvp_rows(store, report))
+    return Detail(tuple(days), tuple(rounds), _rsvp_rows(report))
 
 
-def _rsvp_rows(store: Store, report: Report) -> tuple[RsvpRow, ...]:
-    """Members by answer for each session of the report (counts only: no member id leaves here)."""
-    ids = [row.id for row in report.sessions]
-    if not ids or not _Tables(store.db).sessions:
-        return ()
-    suppress = Suppressor(report.threshold)
-    found = store.db.execute(
-        f"select occurrence_id, response, count(*) from rsvps where occurrence_id in ({', '.join('?' * len(ids))}) "
-        "group by 1, 2",
-        ids,
-    )
+def _rsvp_rows(report: Report) -> tuple[RsvpRow, ...]:
+    """Members by answer for each session of the report that has any (counts only: no member id
+    leaves here), as its sessions' table shows them: hidden where it hides them."""
     return tuple(
-        RsvpRow(occurrence, suppress.tally(response, response, count)) for occurrence, response, count in found
+        RsvpRow(row.id, members) for row in report.sessions for members in (row.going, row.not_going) if members.shown != "0"
     )
