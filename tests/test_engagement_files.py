@@ -153,6 +153,9 @@ def test_the_cli_prints_a_table_and_draws_the_chart(store, tmp_path):
     assert result.exit_code == 0, result.output
     assert result.output.startswith("Engagement report: Nov 1 – Nov 25, 2026")
     assert "School-based clinician" in result.output and "<3" in result.output
+    table = result.output.split("\nSessions\n")[1].split("\n\n")[0].splitlines()[1:]  # below its header
+    statuses = [line.split()[2] for line in table]
+    assert statuses == ["held", "cancelled", "held"]  # Nov 10, 17 and 24: a past session reads held, not scheduled
     assert chart.read_bytes().startswith(b"\x89PNG")
 
 

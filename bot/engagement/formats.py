@@ -37,7 +37,7 @@ def as_table(report: Report) -> str:
         for row in report.sessions:
             local = row.starts_at.astimezone(report.period.tz)
             lines.append(
-                f"  {local:%Y-%m-%d %H:%M}  {row.status:<10}  {row.going.shown:>5}  {row.not_going.shown:>9}  "
+                f"  {local:%Y-%m-%d %H:%M}  {'held' if row.held else row.status:<10}  {row.going.shown:>5}  {row.not_going.shown:>9}  "
                 f"{row.took_part.shown:>9}  {row.attended.shown:>12}  {row.shareouts.shown:>10}  {row.title}"
             )
     if report.threshold > 1:
