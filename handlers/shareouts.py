@@ -14,7 +14,7 @@ import json
 import logging
 import re
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
@@ -244,10 +244,13 @@ def _delete(heart: Heart, click: Click, client: WebClient, respond: Respond) -> 
     if not shareout_posts.remove(client, shareout):
         respond(notice("I couldn't remove its post in the channel, so nothing was deleted. Please try again.").to_response())
         return
+    # Deleted in a hard moment, the words go; where to turn, and the offer of a check-in, stay in view.
+    crisis = heart.content.shareout.crisis.hears(shareout.text) if shareout.text else None
     core.delete(heart.store, shareout.id, owner)
-    post = " and its post in the channel" if shareout.message_ts else ""
-    note = f":wastebasket: Your share-out{post} is deleted."
-    respond(_mine(heart, owner, note=note).to_response(replace_original=True))
+    post = " and its post in the channel are" if shareout.message_ts else " is"
+    note = f":wastebasket: Your share-out{post} deleted."
+    kept = blocks.safety_blocks(0, **_safety_note(heart, crisis)) if crisis else ()
+    respond(_mine(heart, owner, note=note, kept=kept).to_response(replace_original=True))
 
 
 def _check_in(heart: Heart, click: Click, client: WebClient, respond: Respond) -> None:
@@ -290,8 +293,10 @@ def _quick_shareout(heart: Heart, ack: Ack, respond: Respond, request: Command, 
     # Slack gives each command its own trigger id: a repeat of the same request saves nothing new.
     key = f"command:{request.trigger_id}"
     concerns = deidentify.concerns(draft.text)
-    if concerns:
-        ack(blocks.check_first_message(draft.text, concerns, _hold(key, draft.text)).to_dict())
+    if concerns:  # nothing is saved yet, but what the safety net hears is answered now
+        crisis = heart.content.shareout.crisis.hears(draft.text)
+        note = safety.note_for(crisis) if crisis else None
+        ack(blocks.check_first_message(draft.text, concerns, _hold(key, draft.text), note).to_dict())
         return
     saving = _save_quick(heart, draft, request.user_id, key)
     # The safety net reads the text while the share-out is written and synced to disk.
@@ -486,10 +491,10 @@ def _sync_post(
 # ----------------------------------------------------------------------------- yours
 
 
-def _mine(heart: Heart, owner: Owner, offset: int = 0, note: str | None = None) -> Message:
+def _mine(heart: Heart, owner: Owner, offset: int = 0, note: str | None = None, kept: Sequence[Block] = ()) -> Message:
     page = core.mine(heart.store, owner, limit=blocks.PAGE_SIZE, offset=offset)
     sessions = core.occurrences_by_id(heart.store, (s.occurrence_id for s in page.shareouts))
-    return blocks.mine_message(page, sessions, heart.settings.timezone, note=note)
+    return blocks.mine_message(page, sessions, heart.settings.timezone, note=note, kept=kept)
 
 
 def _export(heart: Heart, ack: Ack, client: WebClient, user_id: str, context: BoltContext, body: dict) -> None:

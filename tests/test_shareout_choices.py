@@ -84,6 +84,14 @@ def test_a_quick_share_out_that_seems_to_identify_someone_is_asked_about_before_
     assert query(server, "select 1 from events where kind = 'shareout' and user_id = ?", user) == []
 
 
+def test_distress_beside_a_phone_number_is_answered_before_the_number_is_asked_about(server):
+    answer = server.command("/shareout", "I want to die. my number is 617-555-0123", user="UHURTING")
+    said = json.dumps(answer.json["blocks"])
+    assert said.index("988") < said.index("This looks like it may include")  # where to turn comes first
+    assert "Nothing is saved yet." in said and set(buttons(answer.json)) == {"Save as it is", "Edit"}
+    assert rows_of(server, "UHURTING") == []
+
+
 def test_save_as_it_is_saves_once_for_coordinators_and_edit_opens_the_form_without_saving(server, slack):
     text = "Maria Lopez in 7th grade called from 617-555-0134"
     asked = server.command("/shareout", text, user="UKEEP")

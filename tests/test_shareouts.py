@@ -286,16 +286,27 @@ def test_mine_lists_your_share_outs_with_edit_and_delete_and_delete_removes_the_
     delete = buttons(mine.json)["Delete"]
     assert delete["confirm"]["confirm"]["text"] == "Delete"
     assert delete["confirm"]["text"]["text"] == (  # backups keep it a while: the README's retention, said plainly
-        "This deletes it and its post in the channel from heart-bot, and it can't be undone. "
+        "This deletes it and takes its post out of the channel, and it can't be undone. "
         "Backups made before still hold it until they are deleted, within 32 days."
     )
     assert server.click(delete["action_id"], delete["value"], user="USTRANGER").status == 200
     assert len(texts_of(author, server)) == 1  # nobody else can delete it
     click = server.click(delete["action_id"], delete["value"], user=author)
-    assert "and its post in the channel is deleted" in json.dumps(slack.responses(click.response_url))
+    assert "and its post in the channel are deleted" in json.dumps(slack.responses(click.response_url))
     (removed,) = slack.wait_for("chat.delete")
     assert removed.args["ts"] == post.answer["ts"] and removed.args["channel"] == "C0HEART"
     assert query(server, "select 1 from shareouts where user_id = ?", author) == []
+
+
+def test_a_share_out_deleted_in_a_hard_moment_leaves_where_to_turn_in_view(server, slack):
+    saved = server.command("/shareout", "i can't do this anymore, i want to die", user="UHARDDAY")
+    assert "988" in saved.body
+    delete = buttons(saved.json)["Delete"]
+    click = server.click(delete["action_id"], delete["value"], user="UHARDDAY")
+    (after,) = slack.responses(click.response_url)
+    assert after["replace_original"] and "Your share-out is deleted." in json.dumps(after)
+    assert "988" in json.dumps(after) and "You have no share-outs saved." in json.dumps(after)
+    assert texts_of("UHARDDAY", server) == []
 
 
 def test_export_sends_csv_and_json_by_dm(server, slack):

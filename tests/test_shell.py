@@ -46,7 +46,7 @@ def test_home_opens_the_home_tab_with_your_data(tmp_path):
 def test_a_button_that_asks_first_asks_and_does_nothing_unless_told_yes(tmp_path):
     db = str(tmp_path / "kept.db")
     result = run_shell(tmp_path, "/shareout a reflection to keep\n2\nno\n/shareout mine\n", "--db", db)
-    assert "Delete this share-out? This deletes it from heart-bot, and it can't be undone. " in result.stdout
+    assert "Delete this share-out? This deletes it, and it can't be undone. " in result.stdout
     assert "Backups made before still hold it until they are deleted, within 32 days. [y/N]" in result.stdout
     assert "Nothing was done." in result.stdout
     assert result.stdout.count("a reflection to keep") >= 2  # still listed under mine

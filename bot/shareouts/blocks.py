@@ -23,6 +23,7 @@ from slack_sdk.models.blocks import (
     PlainTextInputElement,
     PlainTextObject,
     RadioButtonsElement,
+    SectionBlock,
     StaticMultiSelectElement,
     StaticSelectElement,
 )
@@ -228,12 +229,14 @@ def concern_text(concerns: Iterable[Concern]) -> str:
     )
 
 
-def check_first_message(text: str, concerns: Iterable[Concern], value: str | None) -> Message:
+def check_first_message(text: str, concerns: Iterable[Concern], value: str | None, note: NoteFor | None = None) -> Message:
     """The quick path's gentle question, asked before anything is stored: *Save as it is* (its
     ``value`` carries the text; None when the text is too long for a button, and then only the
-    text is given back) or *Edit* in the form."""
+    text is given back) or *Edit* in the form. Where the safety net heard distress (``note``),
+    its words come first: where to turn cannot wait for a name to be taken out."""
     lead = concern_text(concerns) + " Nothing is saved yet."
-    blocks: list[Block] = [section(lead), *quoted(text)]
+    blocks: list[Block] = [safety_section(note), DividerBlock()] if note else []
+    blocks += [section(lead), *quoted(text)]
     if value is None:
         blocks.append(context("Please edit it and send `/shareout` again; your words are above."))
     else:
@@ -364,11 +367,9 @@ _SAVED_FOR = {  # the end of "Your share-out is saved ..." in the safety net's n
 }
 
 
-def safety_blocks(
-    shareout_id: int, check_in: CheckIn, note: NoteFor = NoteFor.SELF, saved: Visibility | None = None
-) -> list[Block]:
-    """The safety net, worded for ``note``: not a crisis service, where to turn, and the offer to tell a coordinator.
-    ``saved``: who the share-out was saved for (None once it is gone)."""
+def safety_section(note: NoteFor, saved: Visibility | None = None) -> SectionBlock:
+    """The safety net's words, worded for ``note``: not a crisis service, and where to turn; who
+    the share-out was ``saved`` for (None when it is not, or no longer, saved)."""
     lines = "\n".join(f"• *{escape(r.name)}*: {escape(r.how)}" for r in resources_for(note))
     text = _SAFETY_NOTES[note].format(service=escape(NOT_A_CRISIS_SERVICE))
     if note is NoteFor.HELPER_CHILD:
@@ -376,12 +377,18 @@ def safety_blocks(
     aside = "" if note in (NoteFor.HELPER, NoteFor.HELPER_CHILD) else (
         "If you were writing about your work rather than yourself, you can set this aside. "
     )
-    blocks: list[Block] = [
-        section(
-            f":seedling: *Thank you for sharing this.* {text}\n{lines}\n"
-            f"{aside}Only you see this note.{f' Your share-out is saved {_SAVED_FOR[saved]}.' if saved else ''}"
-        ),
-    ]
+    return section(
+        f":seedling: *Thank you for sharing this.* {text}\n{lines}\n"
+        f"{aside}Only you see this note.{f' Your share-out is saved {_SAVED_FOR[saved]}.' if saved else ''}"
+    )
+
+
+def safety_blocks(
+    shareout_id: int, check_in: CheckIn, note: NoteFor = NoteFor.SELF, saved: Visibility | None = None
+) -> list[Block]:
+    """The safety net, worded for ``note``: not a crisis service, where to turn, and the offer to tell a coordinator.
+    ``saved``: who the share-out was saved for (None once it is gone)."""
+    blocks: list[Block] = [safety_section(note, saved)]
     if check_in is CheckIn.NOT_DELIVERED:
         blocks.append(
             context(
@@ -556,11 +563,11 @@ def too_long_message(text: str) -> Message:
 
 
 def _delete_button(value: str, *, posted: bool) -> ButtonElement:
-    post = " and its post in the channel" if posted else ""
+    post = " and takes its post out of the channel" if posted else ""
     confirm = ConfirmObject(
         title="Delete this share-out?",
         text=(
-            f"This deletes it{post} from heart-bot, and it can't be undone. "
+            f"This deletes it{post}, and it can't be undone. "
             f"Backups made before still hold it until they are deleted, within {GONE_FROM_BACKUPS_DAYS} days."
         ),
         confirm="Delete",
@@ -570,14 +577,20 @@ def _delete_button(value: str, *, posted: bool) -> ButtonElement:
     return button("Delete", DELETE_ACTION, value, confirm=confirm)
 
 
-def mine_message(page: Page, sessions: dict[str, Occurrence], timezone: str, *, note: str | None = None) -> Message:
-    """A page of the member's own share-outs, each with Edit and Delete."""
+def mine_message(
+    page: Page, sessions: dict[str, Occurrence], timezone: str, *, note: str | None = None, kept: Sequence[Block] = ()
+) -> Message:
+    """A page of the member's own share-outs, each with Edit and Delete, under a ``note`` on what
+    was just done and the blocks ``kept`` in view (the safety net's, after its share-out is deleted)."""
     blocks: list[Block] = [header("Your share-outs")]
     if note:
         blocks.append(section(note))
+    if kept:
+        blocks += [*kept, DividerBlock()]
     if not page.total:
-        blocks.append(section("You haven't shared out yet. Type `/shareout` to share a reflection."))
-        return Message(text="You haven't shared out yet.", blocks=blocks)
+        none = "You have no share-outs saved." if note else "You haven't shared out yet."
+        blocks.append(section(f"{none} Type `/shareout` to share a reflection."))
+        return Message(text=none, blocks=blocks)
     blocks.append(context(f"{page.total} in all, newest first. Only you can see this list."))
     for shareout in page.shareouts:
         occurrence = sessions.get(shareout.occurrence_id or "")
