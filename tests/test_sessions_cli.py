@@ -110,6 +110,13 @@ def test_the_same_series_added_twice_is_refused_and_nothing_is_added(tmp_path):
     assert add("1pm").exit_code == 0  # the same title at another time is another series
 
 
+def test_sessions_recorded_twice_are_refused_the_second_time(tmp_path):
+    record = ("add", "--title", "November circle", "--date", in_days(-20), "--time", "3:30pm", "--past")
+    assert cli(tmp_path, *record).exit_code == 0
+    again = cli(tmp_path, *record)
+    assert again.exit_code != 0 and "already on the calendar, as november-circle: nothing was added." in again.output
+
+
 def test_a_session_200_days_ahead_is_added_and_listed_from_the_command_line(tmp_path):
     far = in_days(200)  # beyond the 120 days over which a series' sessions are made
     added = cli(tmp_path, "add", "--title", "Spring conference", "--date", far, "--time", "10:00")

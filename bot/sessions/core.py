@@ -537,12 +537,7 @@ def add_series(store: Store, series: Series, *, now: datetime, created_by: str, 
         and first session) is already on the calendar: a command run twice, a form sent twice.
     """
     with store.transaction() as db:
-        twin = db.execute(
-            "select id from series where status = 'active' and lower(title) = lower(?) and first_start = ?",
-            (series.title, series.recurrence.first_start.isoformat()),
-        ).fetchone()
-        if twin:
-            raise SessionError(f"{series.title} at that time is already on the calendar, as {twin[0]}: nothing was added.")
+        _refuse_twin(db, series, (ACTIVE,))  # an ended one may be started again
         series = _insert_series(db, series, now, created_by)
         created = _create_occurrences(db, series, now)
         if not created:  # rolls the whole series back
@@ -552,6 +547,20 @@ def add_series(store: Store, series: Series, *, now: datetime, created_by: str, 
         if topic:
             db.execute("update occurrences set topic = ? where id = ?", (topic, created[0]))
     return series
+
+
+def _refuse_twin(db: sqlite_utils.Database, series: Series, statuses: tuple[str, ...]) -> None:
+    """Refuse ``series`` when one of ``statuses`` has its title and first session: a command run
+    twice, a form sent twice.
+
+    :raises SessionError: naming the series already there.
+    """
+    twin = db.execute(
+        f"select id from series where status in ({', '.join('?' * len(statuses))}) and lower(title) = lower(?) and first_start = ?",
+        (*statuses, series.title, series.recurrence.first_start.isoformat()),
+    ).fetchone()
+    if twin:
+        raise SessionError(f"{series.title} at that time is already on the calendar, as {twin[0]}: nothing was added.")
 
 
 def _insert_series(db: sqlite_utils.Database, series: Series, now: datetime, created_by: str) -> Series:
@@ -627,6 +636,7 @@ def add_past_series(
         raise SessionError("None of those sessions is over yet: add sessions still to come without --past.")
     record = replace(series, channel_id=None, reminder_offsets=(), status=ENDED)
     with store.transaction() as db:
+        _refuse_twin(db, record, (ACTIVE, ENDED))  # its sessions are on record already, either way
         record = _insert_series(db, record, now, created_by)
         created = _insert_starts(db, record, past, now)
         if topic:
