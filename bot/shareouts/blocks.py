@@ -361,8 +361,8 @@ _MANDATED_REPORTER = (
 
 _SAVED_FOR = {  # the end of "Your share-out is saved ..." in the safety net's note
     Visibility.COORDINATORS: "for coordinators only, with your name",
-    Visibility.CHANNEL_ANONYMOUS: "to post in the channel, without your name",
-    Visibility.CHANNEL_NAMED: "to post in the channel, with your name",
+    Visibility.CHANNEL_ANONYMOUS: "and posted in the channel without your name (`/shareout mine` takes it down)",
+    Visibility.CHANNEL_NAMED: "and posted in the channel with your name (`/shareout mine` takes it down)",
     Visibility.ANONYMOUS: "for coordinators only, without your name",
 }
 
