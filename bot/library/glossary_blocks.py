@@ -53,14 +53,15 @@ def suggestions_message(lookup: Lookup, typed: str) -> Message:
         where = "Those words appear in these entries:"
     else:
         where = "The closest entries:"
-    lead = (
-        f"I'm not sure the glossary has *{escape(truncate(typed, 100))}*. {where}\n"
-        "Coordinators will see this search, so the glossary can grow."
-    )
+    lead = f"I'm not sure the glossary has *{escape(truncate(typed, 100))}*. {where}"
     buttons = [button(e.term, f"{LOOKUP_ACTION}:{e.id}", e.id) for e in lookup.suggestions]
     return Message(
         text=f"Did you mean: {', '.join(e.term for e in lookup.suggestions)}?",
-        blocks=[section(lead), actions(buttons, block_id=SUGGESTIONS_BLOCK)],
+        blocks=[
+            section(lead),
+            actions(buttons, block_id=SUGGESTIONS_BLOCK),
+            context("Coordinators will see this search, so the glossary can grow."),
+        ],
     )
 
 
