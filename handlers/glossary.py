@@ -83,7 +83,7 @@ def _lookup_reply(heart: Heart, typed: str, user_id: str) -> str:
     # event names the entry it opened, as a click on an entry does.
     query = (normalize(offered.term) if offered else None) if crisis else lookup.query
     heart.record(events.Event(events.GLOSSARY_LOOKUP, user_id, offered.id if offered else None, query, hit))
-    return blocks.lookup_reply(lookup, typed, heart.glossary, heart.categories)
+    return blocks.lookup_reply(lookup, typed, heart.glossary, heart.categories, crisis=crisis)
 
 
 def _list_reply(heart: Heart, typed_category: str) -> Message:

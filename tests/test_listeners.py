@@ -92,7 +92,7 @@ def test_a_lookup_about_a_crisis_keeps_the_entry_it_opened_never_the_words_typed
     heart = build_heart(dataclasses.replace(settings, content_dir=REAL_CONTENT))
     typed = "i want to kill myself tonight"
     answer = glossary.glossary_command(ack=Recorder(), command=command("/glossary", typed), context={HEART: heart})
-    assert "988" in answer.body
+    assert "988" in answer.body and "you don't have to work it out alone" in answer.body
     heart.recorder.flush()
     ((subject, query, hit),) = heart.store.db.execute("select subject, query, hit from events").fetchall()
     assert (query, hit) == ("988 suicide crisis lifeline", 1) and subject is not None

@@ -19,16 +19,18 @@ MAX_RELATED_BUTTONS = 4
 SUGGESTIONS_BLOCK = "glossary_suggestions"  # an entry chosen from here replaces the suggestions
 
 
-def entry_message(entry: GlossaryEntry, index: GlossaryIndex, category: Category, *, shared_by: str | None = None) -> Message:
+def entry_message(
+    entry: GlossaryEntry, index: GlossaryIndex, category: Category, *, shared_by: str | None = None, lead: str | None = None
+) -> Message:
     """An entry: term, definition, aliases, sources, related-term buttons, and Share.
 
     ``shared_by`` (a Slack user id) marks the in-channel copy and drops the buttons that
-    only make sense to the member who looked it up.
+    only make sense to the member who looked it up; ``lead`` is said before the definition.
     """
     details = [f"*{escape(category.name)}*"]
     if entry.distinct_aliases:
         details.append("Also: " + ", ".join(escape(a) for a in entry.distinct_aliases))
-    blocks = [header(entry.term), section(escape(entry.definition))]
+    blocks = [header(entry.term), *([section(lead)] if lead else []), section(escape(entry.definition))]
     if entry.more:
         blocks.append(context(f"*More:* {escape(entry.more)}"))
     blocks += [
@@ -45,6 +47,12 @@ def entry_message(entry: GlossaryEntry, index: GlossaryIndex, category: Category
         blocks.append(context("Related terms:"))
     blocks += [actions(buttons), context(SHARE_IN_CHANNEL_NOTE)]
     return Message(text=f"{entry.term}: {entry.definition}", blocks=blocks)
+
+
+CRISIS_LEAD = (
+    ":seedling: If you're looking this up because of something happening to you or someone near you "
+    "right now, you don't have to work it out alone: call or text *988*, any time. It's free and confidential."
+)
 
 
 def suggestions_message(lookup: Lookup, typed: str) -> Message:
@@ -94,10 +102,15 @@ def miss_message(typed: str) -> Message:
     return Message(text=f"No glossary entry for {escape(truncate(typed, 100))} yet.", blocks=[section(text)])
 
 
-def lookup_reply(lookup: Lookup, typed: str, index: GlossaryIndex, categories: dict[str, Category]) -> str:
-    """The reply to ``/glossary TERM`` for any outcome, as Slack's JSON text."""
+def lookup_reply(
+    lookup: Lookup, typed: str, index: GlossaryIndex, categories: dict[str, Category], *, crisis: bool = False
+) -> str:
+    """The reply to ``/glossary TERM`` for any outcome, as Slack's JSON text; where the safety net
+    heard the search (``crisis``), an entry opens with a word for someone in a hard moment."""
     if lookup.outcome is Outcome.HIT and lookup.compared:
         return comparison_message(lookup.answered).to_json()
+    if lookup.outcome is Outcome.HIT and lookup.entry and crisis:
+        return entry_message(lookup.entry, index, categories[lookup.entry.category], lead=CRISIS_LEAD).to_json()
     if lookup.outcome is Outcome.HIT and lookup.entry:
         return _entry_reply(lookup.entry, index, categories[lookup.entry.category])
     if lookup.outcome is Outcome.CHOICE:
