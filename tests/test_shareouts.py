@@ -343,6 +343,8 @@ CRISIS_FACTS = (
 
 
 def test_crisis_words_bring_the_resources_privately_and_still_save(server, slack):
+    counted = "select user_id, subject, query from events where kind = 'safety_net'"
+    before = len(query(server, counted))  # other tests of this server's may have counted theirs
     answer = server.command("/shareout", f"{MARK} honestly I want to end my life", user="UCRISIS")
     assert answer.json["response_type"] == "ephemeral"
     # The quick path chose for the member; the note says what that was.
@@ -351,8 +353,8 @@ def test_crisis_words_bring_the_resources_privately_and_still_save(server, slack
         assert fact in answer.body
     assert "press 3" not in answer.body.lower()
     assert texts_of("UCRISIS", server) == [f"{MARK} honestly I want to end my life"]
-    assert eventually(lambda: query(server, "select user_id, subject, query from events where kind = 'safety_net'"))
-    assert query(server, "select user_id, subject, query from events where kind = 'safety_net'") == [(None, None, None)]
+    assert eventually(lambda: len(query(server, counted)) == before + 1)  # counted once...
+    assert set(query(server, counted)) == {(None, None, None)}  # ...and never who, about what, or the words
     assert slack.calls_to("chat.postMessage") == []  # nothing escalated by itself
 
 
