@@ -363,7 +363,8 @@ def test_the_check_in_offer_says_what_coordinators_are_told_and_what_they_could_
     offer = "If you ask, the coordinators get a direct message right away that someone asked for a check-in after a share-out."
     assert offer in reply and "Your share-out's words aren't in it." in reply
     assert "*With my name:* they'll know it's you, and that you shared out." in reply
-    assert "*Without my name:* they aren't told who asked, but if only a few people shared out around then" in reply
+    # A quick share-out is saved for coordinators with the member's name: the message names no one, the share-out does.
+    assert "*Without my name:* the message doesn't say who asked, but your share-out is saved with your name" in reply
     assert "won't know who asked" not in reply
 
 

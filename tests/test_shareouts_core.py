@@ -380,6 +380,9 @@ def test_a_note_about_someone_else_speaks_to_a_helper_and_a_child_brings_the_man
 def test_the_note_says_who_the_share_out_was_saved_for_and_nothing_once_it_is_gone():
     channel = json.dumps([b.to_dict() for b in blocks.safety_blocks(1, CheckIn.OFFERED, saved=Visibility.CHANNEL_ANONYMOUS)])
     assert "Only you see this note. Your share-out is saved and posted in the channel without your name (`/shareout mine` takes it down)." in channel
+    assert "if only a few people shared out around then, they could guess" in channel
+    named = json.dumps([b.to_dict() for b in blocks.safety_blocks(1, CheckIn.OFFERED, saved=Visibility.COORDINATORS)])
+    assert "*Without my name:* the message doesn't say who asked, but your share-out is saved with your name" in named
     gone = json.dumps([b.to_dict() for b in blocks.safety_message(CheckIn.TOLD_NAMED, NoteFor.SELF).blocks])
     assert "Only you see this note." in gone and "Your share-out is saved" not in gone
 

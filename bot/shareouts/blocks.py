@@ -404,8 +404,7 @@ def safety_blocks(
                 f"Would you like a coordinator to check in {about}? If you ask, the coordinators get a direct message right away "
                 "that someone asked for a check-in after a share-out. Your share-out's words aren't in it.\n"
                 "*With my name:* they'll know it's you, and that you shared out.\n"
-                "*Without my name:* they aren't told who asked, but if only a few people shared out around then, "
-                "they could guess."
+                f"*Without my name:* {_UNNAMED_CHECK_IN[saved in _SAVED_WITH_NAME]}"
             ),
             actions(
                 [
@@ -417,6 +416,13 @@ def safety_blocks(
     else:
         blocks.append(context(_CHECK_IN_DONE[check_in]))
     return blocks
+
+
+_SAVED_WITH_NAME = (Visibility.COORDINATORS, Visibility.CHANNEL_NAMED)
+_UNNAMED_CHECK_IN = {  # by whether the share-out itself carries the member's name
+    False: "they aren't told who asked, but if only a few people shared out around then, they could guess.",
+    True: "the message doesn't say who asked, but your share-out is saved with your name, so they may well guess.",
+}
 
 
 _CHECK_IN_DONE = {
