@@ -40,8 +40,8 @@ def as_table(report: Report) -> str:
                 f"  {local:%Y-%m-%d %H:%M}  {'held' if row.held else row.status:<10}  {row.going.shown:>5}  {row.not_going.shown:>9}  "
                 f"{row.took_part.shown:>9}  {row.attended.shown:>12}  {row.shareouts.shown:>10}  {row.title}"
             )
-    if report.threshold > 1:
-        lines += ["", f"Counts from 1 to {report.threshold - 1} are shown as <{report.threshold}. {SECONDARY_NOTE}"]
+    if note := _small_counts(report):
+        lines += ["", note]
     if report.kept_note:
         lines += ["", report.kept_note]
     return "\n".join(lines) + "\n"
@@ -58,14 +58,23 @@ def as_csv(report: Report) -> str:
         writer.writerow(["summary", name, value, change.was if change else "", change.change if change else ""])
     for title, rows in report.breakdowns():
         writer.writerows([title, row.label, row.shown, "", ""] for row in rows)
+    if note := _small_counts(report):
+        writer.writerow(["note", note, "", "", ""])
     if report.kept_at:
         writer.writerow(["kept", report.kept_note, report.kept_at.isoformat(), "", ""])
     return buffer.getvalue()
 
 
 def as_json(report: Report) -> str:
-    """The whole report as JSON."""
-    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    """The whole report as JSON, with what its hidden counts mean."""
+    return json.dumps({**report.to_dict(), "small_counts": _small_counts(report)}, indent=2, ensure_ascii=False) + "\n"
+
+
+def _small_counts(report: Report) -> str | None:
+    """What "<3" and "hidden" mean, for every format that shows them (None when nothing is hidden)."""
+    if report.threshold <= 1:
+        return None
+    return f"Counts from 1 to {report.threshold - 1} are shown as <{report.threshold}. {SECONDARY_NOTE}"
 
 
 FORMATS = {"table": as_table, "csv": as_csv, "json": as_json}
