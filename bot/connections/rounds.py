@@ -191,8 +191,10 @@ def plan_round(
     due: datetime,
     planned_by: str,
     now: datetime,
+    proposal: Proposal | None = None,
 ) -> tuple[Round, bool]:
-    """Plan the round starting at ``due``: pair its members and write its groups, once.
+    """Plan the round starting at ``due``: pair its members (or take the ``proposal`` already
+    made for it) and write its groups, once.
 
     :returns: the round, and False when it had already been planned (or skipped) before.
     """
@@ -200,7 +202,7 @@ def plan_round(
     existing = get_round(store, rid)
     if existing is not None:
         return existing, False
-    proposal = propose(store, content, rid)
+    proposal = proposal or propose(store, content, rid)
     ends = schedule.next_after(due)
     if ends - due < MIN_GAP:  # that start will be skipped: this round runs until the one after
         ends = schedule.next_after(ends)
@@ -242,12 +244,13 @@ def start_now(store: Store, content: ConnectionsContent, schedule: Schedule, *, 
             "meeting. Start the next one two weeks after it at the earliest."
         )
     due = now.replace(second=0, microsecond=0)
-    if not propose(store, content, round_id(due, schedule.timezone)).pairing.groups:
+    proposal = propose(store, content, round_id(due, schedule.timezone))
+    if not proposal.pairing.groups:
         raise ConnectionsError(
             "No round was started: nobody has joined monthly connections yet (or too few members are in to make "
             "a pair). Nothing was changed, and the next round starts on schedule."
         )
-    planned, _ = plan_round(store, content, schedule, due=due, planned_by=by, now=now)
+    planned, _ = plan_round(store, content, schedule, due=due, planned_by=by, now=now, proposal=proposal)
     return planned
 
 
