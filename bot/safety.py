@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot import cache
 from bot.memo import Memo
-from bot.word_model import GAP, Counted, WordModel, word_pairs
+from bot.word_model import GAP, WordModel
 
 if TYPE_CHECKING:
     from bot.pattern_set import PatternSet
@@ -375,8 +375,8 @@ class SafetyNet:
         tokens = list(map(self._spelling.__getitem__, _tokens(text)))
         line = self._read(tokens)
         past = self._past(line)
-        # Counted once for both models (the word model's judgement and the whom model's).
-        words = self._counted(line, past) if self.model is not None or self.whom is not None else Counted.of([])
+        # Read once for both models (the word model's judgement and the whom model's).
+        words = self._model_words(line, past) if self.model is not None or self.whom is not None else []
         heard = self._heard(line, past)
         cleared = bool(heard) and self._cleared(line, heard)
         if heard and not cleared and self.model is not None and self._calm_to_the_model(line, heard, words):
@@ -452,7 +452,7 @@ class SafetyNet:
         }
         return {line.sentence_of(start) for start, _ in then} - now
 
-    def _calm_to_the_model(self, line: _Line, heard: list[tuple[Rule, int, int]], words: Counted) -> bool:
+    def _calm_to_the_model(self, line: _Line, heard: list[tuple[Rule, int, int]], words: list[str]) -> bool:
         """True when the word model is sure that what the rules ``heard`` is said calmly, and
         the writer does not doubt that it is ("I'm not convinced"): a doubt is the writer
         insisting, and the model has seen too few of them to outweigh it.
@@ -468,11 +468,11 @@ class SafetyNet:
         if sentences >= LONG_TEXT:  # the few sentences first: where the rules heard a risk, seldom calm
             heard_in = {line.sentence_of(start) for _, start, _ in heard}
             near = {n + step for n in heard_in for step in (-1, 0, 1)}
-            if not model.sure_calm(self._counted(line, set(range(sentences)) - near)):
+            if not model.sure_calm(self._model_words(line, set(range(sentences)) - near)):
                 return False
         return model.sure_calm(words)
 
-    def _sure_whom(self, words: Counted) -> Who | None:
+    def _sure_whom(self, words: list[str]) -> Who | None:
         """Whom the whole share-out (read as ``words``) is about, where the whom model is sure:
         the writer at its threshold or over, someone else at one minus it or under; None
         between, where the words for people decide."""
@@ -519,13 +519,13 @@ class SafetyNet:
             if others <= past:  # nothing left to set aside: the model heard the whole text, whose start is set aside
                 return [found for found in heard if found not in theirs]
             past = past | others
-            heard = self._heard(line, past) or self._leaning(line, past, self._counted(line, past))
+            heard = self._heard(line, past) or self._leaning(line, past, self._model_words(line, past))
         return heard
 
     def _who_of(self, tokens: list[str], rule: Rule, start: int, end: int) -> Who:
         return self._about(tokens, start, end, rule)[0]
 
-    def _leaning(self, line: _Line, past: set[int], words: Counted) -> list[tuple[Rule, int, int]]:
+    def _leaning(self, line: _Line, past: set[int], words: list[str]) -> list[tuple[Rule, int, int]]:
         """The word model's judgement on ``words`` (read with ``past`` set aside), when the rules
         heard nothing: it hears how words lean together ("part of me hoped the scan would show
         something") where no rule was written."""
@@ -551,14 +551,6 @@ class SafetyNet:
         one ``|``): see :meth:`_sentence_words`."""
         by_sentence = self._sentence_words(line)
         return list(chain.from_iterable((GAP,) if n in past else words for n, words in enumerate(by_sentence)))
-
-    def _counted(self, line: _Line, past: set[int]) -> Counted:
-        """The words the model reads in ``line`` and their pairs, counted, with the ``past``
-        sentences set aside: each sentence's pairs are made once a line (no pair crosses a
-        sentence's end, which the model reads as a gap)."""
-        words = self._model_words(line, past)
-        assert line.model_pairs is not None  # made with the words
-        return Counted.of(words, chain.from_iterable(pairs for n, pairs in enumerate(line.model_pairs) if n not in past))
 
     def _sentence_words(self, line: _Line) -> list[list[str]]:
         """The words the model reads in each sentence of ``line``: each word (``not_word``
@@ -592,7 +584,7 @@ class SafetyNet:
                         words += emitted[token]
                     negated -= 1
             by_sentence.append(words)
-        line.model_words, line.model_pairs = by_sentence, list(map(word_pairs, by_sentence))
+        line.model_words = by_sentence
         return by_sentence
 
     def _words_for_token(self, token: str) -> tuple[str, ...]:
@@ -791,13 +783,12 @@ class _Line:
         self.scanned: dict[PatternSet, dict[int, list[int]]] = {}  # where each set's matches end in it, once searched
         self.blanked_from: _Line | None = None  # for a blanked copy (with_tokens), the line as written
         self.model_words: list[list[str]] | None = None  # each sentence's words as the word model reads them, once read
-        self.model_pairs: list[list[tuple[str, str]]] | None = None  # ...and the pairs of them its tables can hold
 
     def with_tokens(self, tokens: list[str]) -> _Line:
         """The same line with some words replaced by others of the same length (blanked)."""
         line = copy.copy(self)
         line.tokens, line.text, line.found, line.blanked_from = tokens, " ".join(tokens) + " ", {}, self
-        line.model_words = line.model_pairs = None
+        line.model_words = None
         return line
 
     @property

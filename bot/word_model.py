@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import functools
 import math
-import sys
 from array import array
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import chain, compress
-from typing import Any
+from itertools import chain
+from typing import TYPE_CHECKING, Any
 
 from bot.memo import Memo
+
+if TYPE_CHECKING:
+    from bot.feature_table import FeatureTable
 
 MODEL_FIELDS = {
     *("about", "trained_on", "threshold", "calm_below", "intercept", "min_words", "sure_words", "sure_above"),
@@ -45,14 +46,7 @@ def word_features(words: Sequence[str]) -> list[str]:
     """The word block's features of a text: its words, then each pair of neighbours (``a b``)
     that no gap parts and neither of which is a word family's tag (``{pills}``)."""
     plain = [w for w in words if w != GAP]
-    return plain + [f"{a} {b}" for a, b in word_pairs(words)]
-
-
-def word_pairs(words: Sequence[str]) -> list[tuple[str, str]]:
-    """Each pair of neighbours in ``words`` that no gap parts and neither of which is a word
-    family's tag: the only pairs a model's table can hold."""
-    # The checks of _pairable written out: this runs on every pair of every share-out.
-    return [(a, b) for a, b in zip(words, words[1:]) if a != GAP and b != GAP and a[0] != "{" and b[0] != "{"]
+    return plain + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False) if _pairable(a) and _pairable(b)]
 
 
 def letter_features(word: str, sizes: tuple[int, int]) -> tuple[str, ...]:
@@ -64,37 +58,27 @@ def letter_features(word: str, sizes: tuple[int, int]) -> tuple[str, ...]:
     return tuple(padded[i : i + n] for n in range(low, high + 1) for i in range(len(padded) - n + 1))
 
 
-def _interned(feature: str) -> str | tuple[str, ...]:
-    """A word feature as the model looks it up: a word, or a pair as (first, second), interned."""
-    words = tuple(map(sys.intern, feature.split(" ")))
-    return words if len(words) > 1 else words[0]
-
-
-def _terms_of(table: Mapping[str, tuple[float, float]], key: Callable[[str], Any]) -> dict[Any, complex]:
-    """A table of (idf, weight) as the model reads it: each feature (made the key it is looked
-    up by) with its terms, idf * weight and idf * idf, as one complex number, the lowest idf
-    (the commonest feature) first."""
+def _terms_of(table: Mapping[str, tuple[float, float]]) -> dict[str, complex]:
+    """A table of (idf, weight) as the model reads it: each feature with its terms, idf *
+    weight and idf * idf, as one complex number, the lowest idf (the commonest feature) first."""
     ordered = sorted(table.items(), key=lambda item: item[1][0])
-    return {key(feature): complex(idf * weight, idf * idf) for feature, (idf, weight) in ordered}
+    return {feature: complex(idf * weight, idf * idf) for feature, (idf, weight) in ordered}
 
 
 class Weights(Mapping[str, tuple[float, float]]):
     """A table of terms read back as each feature's (idf, weight); a pair of words is named
     by its words joined by a space."""
 
-    def __init__(self, terms: Mapping[Any, complex], key: Callable[[str], Any] = str) -> None:
-        self._terms, self._key = terms, key
+    def __init__(self, terms: Mapping[str, complex]) -> None:
+        self._terms = terms
 
     def __getitem__(self, feature: str) -> tuple[float, float]:
-        term = self._terms[self._key(feature)]
+        term = self._terms[feature]
         idf = math.sqrt(term.imag)
         return idf, term.real / idf
 
-    def __contains__(self, feature: object) -> bool:
-        return isinstance(feature, str) and self._key(feature) in self._terms
-
     def __iter__(self) -> Iterator[str]:
-        return (key if isinstance(key, str) else " ".join(key) for key in self._terms)
+        return iter(self._terms)
 
     def __len__(self) -> int:
         return len(self._terms)
@@ -105,39 +89,17 @@ def _pairable(word: str) -> bool:
 
 
 @dataclass(frozen=True)
-class Counted:
-    """A text's words and pairs of neighbours, each counted: counted once, a text is scored by
-    any number of models (the safety net's word model and whom model read the same words)."""
-
-    words: Counter[str]
-    pairs: Counter[tuple[str, str]]
-
-    @classmethod
-    def of(cls, words: Sequence[str], pairs: Iterable[tuple[str, str]] | None = None) -> Counted:
-        """``words`` counted, with their pairs of neighbours that a table can hold
-        (:func:`word_pairs`), or the ``pairs`` given, when the caller has made them already."""
-        return cls(Counter(words), Counter(word_pairs(words) if pairs is None else pairs))
-
-
-@dataclass(frozen=True)
 class WordModel:
     """Features with their terms; a text scores above ``threshold`` when its words lean in.
 
     Made from tables of (idf, weight) by :meth:`of`. Each feature's two products, idf *
     weight (its term of the dot product) and idf * idf (its term of the norm), are kept as
-    one complex number: sum() adds both at once, in C; a table holds one small object per
-    feature, not a pair of floats beside a second table made from them; and plain complex
-    numbers are not tracked by the garbage collector (when they were objects of a class of
-    ours, each full collection walked some 126,000 of them, 40 ms). The tables are made
-    commonest feature (lowest idf) first: a text's features are mostly common ones, and made
-    one after another they lie together in memory, so a text misses the CPU's caches less
-    (the tables are megabytes; on a busy machine, cache misses are most of the model's time).
+    one complex number, so that both add up at once: the words and pairs in a
+    :class:`~bot.feature_table.FeatureTable`, which scores a text's hundreds of them in a few
+    array operations; the letters' n-grams in a dict, read only for a word not seen before.
     """
 
-    # Each word, or pair of words as (first, second) as zip() gives a text's neighbours, with
-    # its terms. Its words are interned, as the safety net's words are: a lookup of a word it
-    # holds then ends at the word itself, without reading its letters.
-    terms: Mapping[str | tuple[str, ...], complex]
+    table: FeatureTable  # each word, and each pair of words as "first second", with its terms
     intercept: float
     threshold: float
     min_words: int = 1  # fewer of its words than this and the model stays silent: one word can't lean
@@ -158,12 +120,15 @@ class WordModel:
     ) -> WordModel:
         """A model from its tables of (idf, weight): ``words`` by word or "word word", ``grams``
         by character n-gram; ``settings`` are the other fields."""
-        return cls(terms=_terms_of(words, _interned), gram_terms=_terms_of(grams or {}, str), **settings)
+        # Imported here: numpy takes a tenth of a second to load, and a start builds no model.
+        from bot.feature_table import FeatureTable
+
+        return cls(table=FeatureTable.of(_terms_of(words)), gram_terms=_terms_of(grams or {}), **settings)
 
     @property
     def words(self) -> Weights:
         """Each word and word pair's (idf, weight)."""
-        return Weights(self.terms, key=_interned)
+        return Weights(self.table)
 
     @property
     def grams(self) -> Weights:
@@ -172,16 +137,14 @@ class WordModel:
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickled without the memo of words' n-grams (below), made again when first used,
-        and with each table packed as its features in one string and its terms in one array:
-        unpickled object by object, the tables took twice the memory they keep."""
+        and with the n-grams packed as their names in one string and their terms in one
+        array: unpickled object by object, the table took twice the memory it keeps."""
         state = {name: value for name, value in self.__dict__.items() if name not in _MADE_WHEN_USED}
-        state["terms"] = _packed(self.words, self.terms.values())
-        state["gram_terms"] = _packed(self.grams, self.gram_terms.values())
+        state["gram_terms"] = _packed(self.gram_terms, self.gram_terms.values())
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        terms, gram_terms = _unpacked(state["terms"], _interned), _unpacked(state["gram_terms"], str)
-        self.__dict__.update({**state, "terms": terms, "gram_terms": gram_terms})
+        self.__dict__.update({**state, "gram_terms": _unpacked(state["gram_terms"])})
 
     @functools.cached_property
     def _word_grams(self) -> Memo[str, complex]:
@@ -195,11 +158,11 @@ class WordModel:
 
         return Memo(grams_of, CACHED_WORDS)
 
-    def probability(self, words: Sequence[str] | Counted) -> float:
+    def probability(self, words: Sequence[str]) -> float:
         """The model's probability that a text with these ``words`` belongs to its class."""
         return _sigmoid(self.score(words)[1])
 
-    def leans(self, words: Sequence[str] | Counted) -> bool:
+    def leans(self, words: Sequence[str]) -> bool:
         """True when the text's words lean in: see :meth:`speaks`."""
         return self.speaks(*self.score(words))
 
@@ -211,7 +174,7 @@ class WordModel:
             return _sigmoid(z) >= self.threshold
         return self.sure_above is not None and held >= self.sure_words and _sigmoid(z) >= self.sure_above
 
-    def sure_calm(self, words: Sequence[str] | Counted) -> bool:
+    def sure_calm(self, words: Sequence[str]) -> bool:
         """True when the model is sure the text is calm: see :meth:`calms`."""
         return self.calms(*self.score(words))
 
@@ -220,33 +183,18 @@ class WordModel:
         is sure to be calm: at least ``min_words`` of them, scoring under ``calm_below``."""
         return held >= self.min_words and _sigmoid(z) < self.calm_below
 
-    def score(self, words: Sequence[str] | Counted) -> tuple[int, float]:
-        """How many of ``words`` the model knows, and the text's score (its log-odds)."""
-        # Each distinct word and pair of neighbours is looked up once, all in C
-        # (None is what a table lacks).
-        counted = words if isinstance(words, Counted) else Counted.of(words)
-        terms, word_counts, pair_counts = self.terms, counted.words, counted.pairs
-        word_terms = list(map(terms.get, word_counts))
-        pair_terms = list(map(terms.get, pair_counts))
-        # Each feature's terms are summed once, as if it occurred once: most features do,
-        # and their sublinear tf-idf is idf itself. The few that recur add the rest of 1 + log(n).
-        ready = sum(filter(None, word_terms), 0j) + sum(filter(None, pair_terms), 0j)
-        dot, square = ready.real, ready.imag
-        word_n, pair_n = word_counts.values(), pair_counts.values()
-        recurring = chain(  # only the features that recur are walked in Python: a few dozen of hundreds
-            compress(zip(word_terms, word_n), map((1).__lt__, word_n)), compress(zip(pair_terms, pair_n), map((1).__lt__, pair_n))
-        )
-        for term, n in recurring:
-            if term is not None:
-                tf = 1 + math.log(n)
-                dot, square = dot + (tf - 1) * term.real, square + (tf * tf - 1) * term.imag
+    def score(self, words: Sequence[str]) -> tuple[int, float]:
+        """How many of ``words`` the model knows (each time they occur), and the text's score
+        (its log-odds)."""
+        held, dot, square = self.table.score(words)
         z = self.intercept
         if square:
             z += dot / math.sqrt(square)
-        total = sum(map(self._word_grams.__getitem__, word_counts), 0j) if self.gram_terms else 0j
-        if total.imag:  # each distinct word's n-grams count once however often the word occurs
+        # Each distinct word's n-grams count once however often the word occurs.
+        total = sum(map(self._word_grams.__getitem__, set(words)), 0j) if self.gram_terms else 0j
+        if total.imag:
             z += self.gram_scale * total.real / math.sqrt(total.imag)
-        return sum(compress(word_counts.values(), word_terms)), z  # the words it knows, each time they occur
+        return held, z
 
 
 def _packed(features: Iterable[str], terms: Iterable[complex]) -> tuple[str, array[float]]:
@@ -254,12 +202,12 @@ def _packed(features: Iterable[str], terms: Iterable[complex]) -> tuple[str, arr
     return "\n".join(features), array("d", chain.from_iterable((term.real, term.imag) for term in terms))
 
 
-def _unpacked(packed: tuple[str, array[float]], key: Callable[[str], Any]) -> dict[Any, complex]:
-    """A table packed by :func:`_packed`, each feature made the key it is looked up by."""
+def _unpacked(packed: tuple[str, array[float]]) -> dict[str, complex]:
+    """A table packed by :func:`_packed`."""
     features, parts = packed
     if not features:
         return {}
-    return dict(zip(map(key, features.split("\n")), map(complex, parts[0::2], parts[1::2])))
+    return dict(zip(features.split("\n"), map(complex, parts[0::2], parts[1::2]), strict=True))
 
 
 def read_word_model(data: Any) -> WordModel:

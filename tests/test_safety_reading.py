@@ -11,6 +11,7 @@ tuning share-outs, long share-outs made of them and texts chosen to be awkward.
 from __future__ import annotations
 
 import math
+import pickle
 import random
 import re
 import unicodedata
@@ -23,7 +24,7 @@ import pytest
 from bot.memo import Memo
 from bot.runtime import load_content
 from bot.safety import BLANK, CLAUSE, NEGATION_REACH, QUOTE, SENTENCE, _Line, _tokens
-from bot.word_model import Counted, WordModel, letter_features, word_features
+from bot.word_model import WordModel, letter_features, word_features
 from tests.safety_corpus.report import cases
 
 CONTENT = Path(__file__).parent.parent / "content"
@@ -166,9 +167,6 @@ def test_the_model_reads_each_sentence_as_reading_the_whole_line_does(net, texts
         for past in [set(), set(sentences), {0}, set(rng.sample(sentences, len(sentences) // 2))]:
             read, plain = net._model_words(line, past), plain_model_words(net, line, past)
             assert word_features(read) == word_features(plain), (text, past)
-            # ...and counted with its pairs made sentence by sentence, as every pair of the whole.
-            counted = net._counted(line, past)
-            assert counted.words == Counter(read) and counted.pairs == Counted.of(plain).pairs, (text, past)
         for sentence in sentences:  # a sentence alone, as the loudest one is found
             alone = net._sentence_words(line)[sentence]
             assert word_features(alone) == word_features(plain_model_words(net, line, set(sentences) - {sentence})), text
@@ -193,6 +191,22 @@ def test_features_with_the_same_terms_are_still_counted_apart():
     )
     for words in (["sad", "blue"], ["sad", "blue", "sad", "blue", "sad"], ["blue", "|", "blue"], ["sad"]):
         assert model.probability(words) == pytest.approx(plain_probability(model, words), abs=1e-12), words
+
+
+def test_a_model_reads_back_its_tables_and_scores_alike_once_pickled():
+    words = {"sad": (2.0, 0.5), "{pills}": (1.5, 0.4), "not_sad": (1.2, -0.3), "sad blue": (2.5, 0.25), "blue sad": (3.0, -0.75)}
+    grams = {" sa": (1.5, 0.3), "lue": (1.5, -0.2)}
+    model = WordModel.of(words=words, grams=grams, intercept=-1.0, threshold=0.5, gram_sizes=(3, 3))
+    again = pickle.loads(pickle.dumps(model))
+    for read in (model, again):
+        for table, given in ((read.words, words), (read.grams, grams)):
+            assert sorted(table) == sorted(given)
+            assert all(table[feature] == pytest.approx(weights) for feature, weights in given.items())
+        assert "blue" not in read.words and "sad sad" not in read.words  # a word only in pairs is no feature
+        # A tag parts no pair ("{pills} sad" is never a feature), and a gap or a word the table lacks parts them too.
+        for text in (["sad", "blue", "sad"], ["{pills}", "sad", "blue"], ["sad", "|", "blue"], ["sad", "grey", "blue"], []):
+            assert read.score(text) == pytest.approx(model.score(text), abs=1e-12)
+            assert read.probability(text) == pytest.approx(plain_probability(model, text), abs=1e-12), text
 
 
 def test_a_line_blanked_by_the_quiet_patterns_is_searched_afresh(net):

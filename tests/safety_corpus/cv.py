@@ -86,8 +86,8 @@ def out_of_fold(read: Sequence[Sequence[str]], alert: Sequence[bool], seed: int 
 
 def settings(threshold: float) -> WordModel:
     """A model with no features and train.py's settings at ``threshold``: it judges scores."""
-    return WordModel(
-        terms={}, intercept=0.0, threshold=threshold, min_words=MIN_WORDS, calm_below=CALM_BELOW,
+    return WordModel.of(
+        {}, intercept=0.0, threshold=threshold, min_words=MIN_WORDS, calm_below=CALM_BELOW,
         sure_words=SURE_WORDS, sure_above=SURE_ABOVE,
     )
 

@@ -1,0 +1,109 @@
+"""A word model's words and word pairs, packed in arrays and scored a whole text at a time.
+
+Looking each of a text's few hundred words and pairs up in a dict of a hundred thousand
+features cost the safety net more than anything else it did: a dict that size, its keys
+and its values lie all over memory, and each lookup waited on it several times. Here
+each word the table names has a number; a pair is the two numbers in one integer; the
+pairs are sorted, so a text's pairs are found with one binary search of them all
+(:func:`numpy.searchsorted`), and every term lies in one array. numpy is imported with
+this module, which only a model's loading imports (a start does not wait for it).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from itertools import repeat
+
+import numpy as np
+
+_SHIFT = 32  # a pair's key: its first word's number shifted this far, joined with its second's
+
+
+class FeatureTable(Mapping[str, complex]):
+    """Words and pairs of words (``"a b"``) with their terms, as a model scores a text's.
+
+    A term is a complex number: idf * weight (its part of the dot product) and idf * idf
+    (its part of the norm), so both add up at once.
+    """
+
+    def __init__(self, words: Sequence[str], terms: np.ndarray, known: np.ndarray, pair_keys: np.ndarray) -> None:
+        # Word number n is words[n - 1]; 0 stands for a gap, and for any word the table lacks.
+        self.words = tuple(map(sys.intern, words))  # interned as the safety net's words are
+        self._numbers = dict(zip(self.words, range(1, len(self.words) + 1), strict=True))
+        self._terms = terms  # word n's term at n (0 where n is only part of pairs), then pair i's after the words'
+        self._known = known  # the words that are features themselves
+        self._pair_keys = pair_keys  # sorted: first word's number << _SHIFT | second's
+        # Every word may begin or end a pair but a word family's tag ("{pills}"), as word_features() pairs them.
+        self._pairable = np.array([False, *(not word.startswith("{") for word in self.words)], dtype=bool)
+
+    @classmethod
+    def of(cls, terms: Mapping[str, complex]) -> FeatureTable:
+        """A table of ``terms`` by feature: a word, or a pair of words joined by a space."""
+        numbers: dict[str, int] = {}
+        for feature in terms:
+            for word in feature.split(" "):
+                numbers.setdefault(word, len(numbers) + 1)
+        word_terms = np.zeros(len(numbers) + 1, dtype=complex)
+        known = np.zeros(len(numbers) + 1, dtype=bool)
+        pairs: dict[int, complex] = {}
+        for feature, term in terms.items():
+            first, _, second = feature.partition(" ")
+            if second:
+                pairs[numbers[first] << _SHIFT | numbers[second]] = term
+            else:
+                word_terms[numbers[first]], known[numbers[first]] = term, True
+        keys = sorted(pairs)
+        terms_in_order = np.concatenate((word_terms, np.array([pairs[key] for key in keys], dtype=complex)))
+        return cls(list(numbers), terms_in_order, known, np.array(keys, dtype=np.int64))
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        """Pickled as its arrays' bytes and its words in one string."""
+        return _unpacked, ("\n".join(self.words), self._terms, self._known, self._pair_keys)
+
+    def __len__(self) -> int:
+        return int(self._known.sum()) + len(self._pair_keys)
+
+    def __iter__(self) -> Iterator[str]:
+        """Each feature: the words that are features, then each pair as ``"a b"``."""
+        words = self.words
+        yield from (words[n - 1] for n in np.flatnonzero(self._known).tolist())
+        for key in self._pair_keys.tolist():
+            yield f"{words[(key >> _SHIFT) - 1]} {words[(key & (1 << _SHIFT) - 1) - 1]}"
+
+    def __getitem__(self, feature: str) -> complex:
+        """One feature's term."""
+        numbers = [self._numbers.get(word, 0) for word in feature.split(" ")]
+        if len(numbers) == 1 and self._known[numbers[0]]:
+            return complex(self._terms[numbers[0]])
+        if len(numbers) == 2 and 0 not in numbers:
+            key = numbers[0] << _SHIFT | numbers[1]
+            at = int(np.searchsorted(self._pair_keys, key))
+            if at < len(self._pair_keys) and self._pair_keys[at] == key:
+                return complex(self._terms[len(self.words) + 1 + at])
+        raise KeyError(feature)
+
+    def score(self, words: Sequence[str]) -> tuple[int, float, float]:
+        """How many of ``words`` are features, and the text's dot product and squared norm:
+        each word and each pair of neighbours (no gap or tag between them) that the table
+        holds, weighed by sublinear tf (1 + log of how often it occurs)."""
+        numbers = np.fromiter(map(self._numbers.get, words, repeat(0)), dtype=np.int64, count=len(words))
+        words_held = numbers[self._known[numbers]]
+        first, second = numbers[:-1], numbers[1:]
+        paired = self._pairable[first] & self._pairable[second]
+        keys = first[paired] << _SHIFT | second[paired]
+        features = words_held
+        if len(self._pair_keys) and len(keys):
+            at = np.searchsorted(self._pair_keys, keys)
+            at[at == len(self._pair_keys)] = 0  # past the last: no match (checked below)
+            found = at[self._pair_keys[at] == keys] + (len(self.words) + 1)
+            features = np.concatenate((words_held, found))
+        if not len(features):
+            return 0, 0.0, 0.0
+        held, counts = np.unique(features, return_counts=True)
+        terms, tf = self._terms[held], 1.0 + np.log(counts)
+        return len(words_held), float(tf @ terms.real), float((tf * tf) @ terms.imag)
+
+
+def _unpacked(words: str, terms: np.ndarray, known: np.ndarray, pair_keys: np.ndarray) -> FeatureTable:
+    return FeatureTable(words.split("\n") if words else [], terms, known, pair_keys)
