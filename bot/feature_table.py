@@ -34,6 +34,7 @@ class FeatureTable(Mapping[str, complex]):
         self._terms = terms  # word n's term at n (0 where n is only part of pairs), then pair i's after the words'
         self._known = known  # the words that are features themselves
         self._pair_keys = pair_keys  # sorted: first word's number << _SHIFT | second's
+        self._searched = np.append(pair_keys, np.iinfo(np.int64).max)  # ...and one larger than any, searched in
         # Every word may begin or end a pair but a word family's tag ("{pills}"), as word_features() pairs them.
         self._pairable = np.array([False, *(not word.startswith("{") for word in self.words)], dtype=bool)
 
@@ -89,21 +90,25 @@ class FeatureTable(Mapping[str, complex]):
         holds, weighed by sublinear tf (1 + log of how often it occurs)."""
         numbers = np.fromiter(map(self._numbers.get, words, repeat(0)), dtype=np.int64, count=len(words))
         words_held = numbers[self._known[numbers]]
-        first, second = numbers[:-1], numbers[1:]
-        paired = self._pairable[first] & self._pairable[second]
-        keys = first[paired] << _SHIFT | second[paired]
-        features = words_held
-        if len(self._pair_keys) and len(keys):
-            at = np.searchsorted(self._pair_keys, keys)
-            at[at == len(self._pair_keys)] = 0  # past the last: no match (checked below)
-            found = at[self._pair_keys[at] == keys] + (len(self.words) + 1)
-            features = np.concatenate((words_held, found))
+        pairable = self._pairable[numbers]
+        keys = (numbers[:-1] << _SHIFT | numbers[1:])[pairable[:-1] & pairable[1:]]
+        # Searched in the keys and one larger than any pair's: where a key would go is then always
+        # a place in the array, whether it is there or not.
+        at = np.searchsorted(self._searched, keys)
+        found = at[self._searched[at] == keys] + (len(self.words) + 1)
+        features = np.concatenate((words_held, found))
         if not len(features):
             return 0, 0.0, 0.0
-        held, counts = np.unique(features, return_counts=True)
-        terms, tf = self._terms[held], 1.0 + np.log(counts)
+        # Each feature once, with how often it occurs: sorted, a run of one feature is where
+        # the value changes (np.unique's work, without the checks that cost it more than this).
+        features.sort()
+        edges = np.empty(len(features) + 1, dtype=bool)
+        edges[0] = edges[-1] = True
+        np.not_equal(features[1:], features[:-1], out=edges[1:-1])
+        bounds = np.flatnonzero(edges)
+        firsts, counts = bounds[:-1], bounds[1:] - bounds[:-1]
+        terms, tf = self._terms[features[firsts]], 1.0 + np.log(counts)
         return len(words_held), float(tf @ terms.real), float((tf * tf) @ terms.imag)
-
 
 def _unpacked(words: str, terms: np.ndarray, known: np.ndarray, pair_keys: np.ndarray) -> FeatureTable:
     return FeatureTable(words.split("\n") if words else [], terms, known, pair_keys)
