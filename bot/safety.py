@@ -542,50 +542,46 @@ class SafetyNet:
         """The tokens of the sentence the model leans on most: the one whose words alone it
         scores highest (worked out only once the model has spoken, so rarely)."""
         assert self.model is not None
-        model, by_sentence = self.model, self._sentence_words(line)
-        live = [s for s in range(len(by_sentence)) if s not in past] or [0]
-        return line.tokens_of(max(live, key=lambda s: model.probability(by_sentence[s])))
+        model, read = self.model, self._token_words(line)
+        sentences = [line.tokens_of(s) for s in range(len(line.ends)) if s not in past] or [line.tokens_of(0)]
+        return max(sentences, key=lambda tokens: model.probability(list(chain.from_iterable(read[tokens.start : tokens.stop]))))
 
     def _model_words(self, line: _Line, past: set[int]) -> list[str]:
-        """The words the model reads in ``line``, with the ``past`` sentences set aside (each
-        one ``|``): see :meth:`_sentence_words`."""
-        by_sentence = self._sentence_words(line)
-        return list(chain.from_iterable((GAP,) if n in past else words for n, words in enumerate(by_sentence)))
+        """The words the model reads in ``line`` (see :meth:`_token_words`), with each of the
+        ``past`` sentences set aside as one ``|``."""
+        read = self._token_words(line)
+        if not past:
+            return list(chain.from_iterable(read))
+        kept: list[list[tuple[str, ...]]] = []
+        start = 0
+        for sentence in sorted(past):
+            tokens = line.tokens_of(sentence)
+            kept += [read[start : tokens.start], [(GAP,)]]
+            start = tokens.stop
+        kept.append(read[start:])
+        return list(chain.from_iterable(chain.from_iterable(kept)))
 
-    def _sentence_words(self, line: _Line) -> list[list[str]]:
-        """The words the model reads in each sentence of ``line``: each word (``not_word``
-        within a negation's reach), then the rules' word families it belongs to (``{pills}``
-        after ``xanax``, so the model hears a family's words it never saw); ``|`` for marks
-        and blanked words. Read once a line: the model reads the same sentences again for
-        the whole text, the sentences around what was heard, and each sentence alone; no
-        negation crosses a sentence's end, so each sentence reads the same on its own."""
+    def _token_words(self, line: _Line) -> list[tuple[str, ...]]:
+        """The words the model reads for each token of ``line``: the word (``not_word`` for the
+        three after a negation, within its clause), after the rules' word families it belongs
+        to (``{pills}`` before ``xanax``, so the model hears a family's words it never saw);
+        ``|`` for marks and blanked words. Read once a line: the model reads the same line
+        again for the whole text, the sentences around what was heard, and each sentence alone."""
         if line.model_words is not None:
             return line.model_words
-        families, negations, tokens, emitted, gaps = self.families, self.negations, line.tokens, self._emitted, self._gaps
-        by_sentence: list[list[str]] = []
-        for first, end in zip([0, *line.ends], line.ends):
-            if negations.isdisjoint(tokens[first:end]):  # most sentences: each word read alone, in C
-                by_sentence.append(list(chain.from_iterable(map(emitted.__getitem__, tokens[first:end]))))
+        tokens, gaps, negations = line.tokens, self._gaps, self.negations
+        read = list(map(self._emitted.__getitem__, tokens))  # each token alone, in C: most are read so
+        for at in compress(range(len(tokens)), map(negations.__contains__, tokens)):
+            if tokens[at] in gaps:
                 continue
-            words: list[str] = []
-            negated, append = 0, words.append
-            for token in tokens[first:end]:  # a sentence with a negation: word by word
-                if token in gaps or token[0] == BLANK:
-                    negated = 0
-                    append(GAP)
-                elif token in negations:
-                    negated = NEGATION_REACH
-                    append(token)
-                else:
-                    if negated > 0:
-                        words += [sys.intern("not_" + tag) for tag in families.get(token, ())]
-                        append(sys.intern("not_" + token))  # as the model's words are
-                    else:
-                        words += emitted[token]
-                    negated -= 1
-            by_sentence.append(words)
-        line.model_words = by_sentence
-        return by_sentence
+            read[at] = (tokens[at],)  # a negation is read as itself, with no family
+            for i in range(at + 1, min(at + 1 + NEGATION_REACH, len(tokens))):
+                token = tokens[i]
+                if token in gaps or token[0] == BLANK or token in negations:
+                    break  # a clause ends the negation's reach; the next negation starts its own
+                read[i] = (*(sys.intern("not_" + tag) for tag in self.families.get(token, ())), sys.intern("not_" + token))
+        line.model_words = read
+        return read
 
     def _words_for_token(self, token: str) -> tuple[str, ...]:
         """The words the model reads for ``token`` outside a negation's reach: its word families'
@@ -782,7 +778,7 @@ class _Line:
         self.found: dict[_Index, dict[int, list[tuple[int, int]]]] = {}  # each index's matches, once searched
         self.scanned: dict[PatternSet, dict[int, list[int]]] = {}  # where each set's matches end in it, once searched
         self.blanked_from: _Line | None = None  # for a blanked copy (with_tokens), the line as written
-        self.model_words: list[list[str]] | None = None  # each sentence's words as the word model reads them, once read
+        self.model_words: list[tuple[str, ...]] | None = None  # each token's words as the word model reads them, once read
 
     def with_tokens(self, tokens: list[str]) -> _Line:
         """The same line with some words replaced by others of the same length (blanked)."""

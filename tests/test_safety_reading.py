@@ -168,7 +168,8 @@ def test_the_model_reads_each_sentence_as_reading_the_whole_line_does(net, texts
             read, plain = net._model_words(line, past), plain_model_words(net, line, past)
             assert word_features(read) == word_features(plain), (text, past)
         for sentence in sentences:  # a sentence alone, as the loudest one is found
-            alone = net._sentence_words(line)[sentence]
+            tokens = line.tokens_of(sentence)
+            alone = [word for words in net._token_words(line)[tokens.start : tokens.stop] for word in words]
             assert word_features(alone) == word_features(plain_model_words(net, line, set(sentences) - {sentence})), text
 
 
