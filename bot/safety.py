@@ -33,6 +33,7 @@ import functools
 import gzip
 import importlib.resources
 import json
+import operator
 import re
 import sys
 from bisect import bisect_left, bisect_right
@@ -114,7 +115,9 @@ def _tokens(text: str) -> list[str]:
         text = "".join(pieces)
     text = _QUOTES.sub(' " ', text)
     marked = [piece if piece.isalnum() else _MARKS.get(piece[0], CLAUSE) for piece in _PIECES.findall(text)]
-    tokens = [t for t, before in zip(marked, [SENTENCE, *marked]) if t != SENTENCE or before != SENTENCE]
+    # Kept: each token but a sentence mark right after another (or first), in C.
+    not_marks = list(map(SENTENCE.__ne__, marked))
+    tokens = list(compress(marked, map(operator.or_, not_marks, chain((False,), not_marks))))
     if tokens and tokens[-1] != SENTENCE:
         tokens.append(SENTENCE)
     return tokens
@@ -773,7 +776,7 @@ class _Line:
         # Each token's offset, then the end; each sentence's first token after it; each
         # sentence's first offset, and the offset after its end mark (where the next begins).
         self.starts = starts = list(accumulate(map((1).__add__, map(len, tokens)), initial=0))
-        self.ends = [i + 1 for i, t in enumerate(tokens) if t == SENTENCE] or [len(tokens)]
+        self.ends = list(compress(range(1, len(tokens) + 1), map(SENTENCE.__eq__, tokens))) or [len(tokens)]
         self.stops = [starts[end] for end in self.ends]
         self.found: dict[_Index, dict[int, list[tuple[int, int]]]] = {}  # each index's matches, once searched
         self.scanned: dict[PatternSet, dict[int, list[int]]] = {}  # where each set's matches end in it, once searched
