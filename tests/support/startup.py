@@ -4,7 +4,7 @@ once (or a rolling deploy) does.
 Each process runs the start-up ``python -m bot serve`` runs (the database check made before the
 port is taken, then the worker's core, listeners and scheduler) and asks ``/healthz`` of its own
 WSGI app (bot.web.SlackFront). The processes come from a ``forkserver`` that has imported heart-bot and read the test
-content once, so twenty rounds take seconds, and none of them inherits the test runner's threads.
+content (its safety net built) once, so twenty rounds take seconds, and none of them inherits the test runner's threads.
 (Reading the content shares nothing between processes: it is what serve does apart from the
 database, and takes most of a start.)
 """

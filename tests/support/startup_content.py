@@ -8,3 +8,6 @@ from bot.runtime import load_content
 
 CONTENT_DIR = PROJECT_ROOT / "tests" / "fixtures" / "content"
 CONTENT = load_content(CONTENT_DIR)
+# Its safety net too, which a start builds in the background (bot.runtime.Heart.start_services)
+# and closing it waits for: built here once, not in each process (most of a second a round).
+CONTENT.shareout.crisis  # noqa: B018 (built on first use)
