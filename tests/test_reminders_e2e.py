@@ -3,7 +3,8 @@ real SQLite file and the real scheduler. Never missed, never doubled: through a 
 two processes on one database, through 429s and 500s, and for 300 subscribers at once.
 
 Each test writes a session straight into the database, due a few seconds ahead, then starts
-the bot; waits are for events (messages arriving, deliveries settling), never fixed sleeps.
+the bot (or starts it first, to kill it before the reminder); waits are for events (messages
+arriving, deliveries settling, the bot's rounds), never fixed sleeps.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from bot.offline.localslack import Failure, LocalSlack
 from bot.offline.server import BotServer
 from bot.sessions import core as sessions
 from bot.store import Store
+from tests.reliability.checks import reconciled_twice
 from tests.support.session_helpers import migrated, one_session, soon
 from tests.support.waiting import eventually
 
@@ -81,9 +83,12 @@ def test_a_session_added_200_days_before_it_starts_is_reminded_by_the_running_ap
 
 def test_killed_before_the_reminder_and_started_after_it_sends_exactly_one(slack, db_path):
     store = migrated(db_path)
-    occurrence = one_session(store, soon(60 + 20), offsets=(1,))  # 20 s: time for a loaded machine to start the bot
+    first = BotServer(slack, db_path, env={**ENV, "LOG_LEVEL": "DEBUG"}).start()
+    # Added once the bot serves (however long a loaded machine took to start it), due 8 s later:
+    # time for two of its rounds, a second apart, to schedule the reminder.
+    occurrence = one_session(store, soon(60 + 8), offsets=(1,))
     due = occurrence.starts_at.timestamp() - 60
-    first = BotServer(slack, db_path, env=ENV).start()
+    reconciled_twice(first)
     first.kill()  # kill -9: no goodbye, the job it had scheduled dies with it
     assert delivered(slack) == {}
     eventually(lambda: time.time() > due + 1, timeout=30, what="the reminder's time to pass")
