@@ -84,9 +84,10 @@ def test_a_session_added_200_days_before_it_starts_is_reminded_by_the_running_ap
 def test_killed_before_the_reminder_and_started_after_it_sends_exactly_one(slack, db_path):
     store = migrated(db_path)
     first = BotServer(slack, db_path, env={**ENV, "LOG_LEVEL": "DEBUG"}).start()
-    # Added once the bot serves (however long a loaded machine took to start it), due 8 s later:
-    # time for two of its rounds, a second apart, to schedule the reminder.
-    occurrence = one_session(store, soon(60 + 8), offsets=(1,))
+    # Added once the bot serves (however long a loaded machine took to start it), due 12 s later:
+    # time for two of its rounds, a second apart, to schedule the reminder, with room for a
+    # machine busy with other tests.
+    occurrence = one_session(store, soon(60 + 12), offsets=(1,))
     due = occurrence.starts_at.timestamp() - 60
     reconciled_twice(first)
     first.kill()  # kill -9: no goodbye, the job it had scheduled dies with it
