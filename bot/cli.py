@@ -676,7 +676,7 @@ def connections_preview(database_path: Path | None) -> None:
     figures = [
         hide.tally("members", "members to pair", len(proposal.candidates)),
         hide.tally("groups", "groups", len(proposal.pairing.groups)),
-        *hide.tallies(mix, lambda key: _SECTOR_MIX[key]),
+        *hide.tallies(mix, lambda key: _SECTOR_MIX[key], together="groups across sectors and within one"),
         hide.tally("left_out", "left out (nobody they could be paired with)", len(proposal.pairing.left_out)),
         hide.tally("skipping", "skipping this round", len(proposal.skipping)),
     ]

@@ -14,10 +14,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 HIDDEN = "hidden"  # a figure that would give away a small count
+TOGETHER = "together"  # the key of a breakdown's hidden rows shown as one...
+TOGETHER_LABEL = "All together (too few to show one by one)"  # ...and its label, unless the breakdown names one
 SECONDARY_NOTE = (
     "A breakdown's rows, and a column of counts session by session or day by day, add up to a figure shown "
-    "with them, so where their small counts could be worked out by subtraction, the smallest other count is "
-    "hidden with them and these counts read hidden."
+    "with them, so where their small counts could be worked out by subtraction, the smallest other count (or a 0) "
+    "is hidden with them and these counts read hidden; a breakdown whose rows are all one small count is shown as one row."
 )
 
 
@@ -57,15 +59,23 @@ class Suppressor:
         percent = round(part * 100 / whole)
         return Tally(key, label, f"{percent}%", percent)
 
-    def tallies(self, counts: Iterable[tuple[str, int]], label: Callable[[str], str]) -> tuple[Tally, ...]:
+    def tallies(
+        self, counts: Iterable[tuple[str, int]], label: Callable[[str], str], together: str = TOGETHER_LABEL
+    ) -> tuple[Tally, ...]:
         """The rows of a breakdown for ``(key, count)`` pairs: the counts shown, largest first, then
         the hidden ones by label (in order of size, they would tell a 2 from a 1).
 
         A breakdown's rows add up to a figure shown beside it (share-outs by sector to the
         share-outs, members reached by state to the members engaged), so they are hidden as
-        :meth:`column` hides a column's counts.
+        :meth:`column` hides a column's counts; and rows all of one small count are one row, labelled
+        ``together``, since how many there are would tell it.
         """
         ordered = sorted(counts, key=lambda pair: (-pair[1], label(pair[0]).casefold()))
+        values = {count for _, count in ordered}
+        if len(ordered) > 1 and len(values) == 1 and 0 < min(values) < self.threshold:
+            # Rows all of one small count: their number and the total they add up to would tell
+            # it (three hidden rows under a total of 3 are 1 each), so they are shown as one.
+            return (Tally(TOGETHER, together, HIDDEN, None),)
         rows = self.column((key, label(key), count) for key, count in ordered)
         hidden = sorted((row for row in rows if row.count is None), key=lambda row: row.label.casefold())
         return (*(row for row in rows if row.count is not None), *hidden)
@@ -78,7 +88,9 @@ class Suppressor:
         Small counts hidden on their own could be worked out by subtraction: a lone one, or
         several of the same number (two cells of "<3" that add up to 2 can only be 1 and 1).
         Then the smallest count shown is hidden too (of equal ones, the last by label), and every
-        hidden cell reads "hidden" (see :data:`SECONDARY_NOTE`).
+        hidden cell reads "hidden" (see :data:`SECONDARY_NOTE`). Where every count shown is 0,
+        a 0 is hidden instead: three hidden cells adding up to 3 could only be 1 each, but three
+        hidden cells and a hidden 0 could be 2, 1 and 0 as well.
         """
         cells = list(cells)
         rows = [self.tally(key, label, count) for key, label, count in cells]
@@ -88,7 +100,9 @@ class Suppressor:
 
 
 def _hide_smallest_shown(rows: list[Tally]) -> tuple[Tally, ...]:
-    """``rows`` with the smallest count shown (but 0) hidden too, and every hidden row reading "hidden"."""
-    shown = [(-row.count, row.label.casefold(), n) for n, row in enumerate(rows) if row.count]
-    also = max(shown)[2] if shown else None
+    """``rows`` with the smallest count shown hidden too (a 0 only where no other count is
+    shown), and every hidden row reading "hidden"."""
+    shown = [n for n, row in enumerate(rows) if row.count is not None]
+    candidates = [n for n in shown if rows[n].count] or shown  # a 0 only where no other count is shown
+    also = max(candidates, key=lambda n: (-(rows[n].count or 0), rows[n].label.casefold()), default=None)
     return tuple(Tally(row.key, row.label, HIDDEN, None) if row.count is None or n == also else row for n, row in enumerate(rows))

@@ -8,7 +8,7 @@ from bot.engagement import attendance
 from bot.engagement.blocks import summary_message
 from bot.engagement.periods import parse_period
 from bot.engagement.report import TOO_FEW_SCORES, Trend, compute, series_catalog
-from bot.small_counts import Suppressor
+from bot.small_counts import TOGETHER_LABEL, Suppressor
 from bot.runtime import MIGRATION_SETS
 from bot.store import Store
 from tests.support.engagement_data import (
@@ -79,7 +79,9 @@ def test_a_sessions_column_hides_what_subtraction_from_its_headline_figure_would
     column = {name: [getattr(row, name).shown for row in sessions] for name in ("going", "not_going", "took_part", "shareouts")}
     # Share-outs 3, 0, 1 and 1 beside 5 share-outs: with the 3 shown, the two 1s would be 5 - 3 = 2, so 1 and 1.
     assert column["shareouts"] == ["hidden", "0", "hidden", "hidden"]
-    assert column["not_going"] == ["hidden", "0", "hidden", "0"]
+    # Not going 1, 0, 1 and 0 beside 2: two hidden cells would be 1 each, so Nov 30's 0 is hidden with them
+    # (the cancelled session's cell is not in the column).
+    assert column["not_going"] == ["hidden", "0", "hidden", "hidden"]
     # Going 3, 2 and 1 beside 6 going (the cancelled session's RSVP is not among them): 6 - 3 = 3 is 2 and 1 either way.
     assert column["going"] == ["3", "<3", "<3", "<3"]
     # Members who took part are counted once in the period however many sessions they came to: their
@@ -193,6 +195,23 @@ def test_small_counts_of_one_number_are_hidden_like_a_lone_one_but_a_mix_is_not(
     assert [(row.label, row.shown) for row in same] == [("A", "hidden"), ("B", "hidden"), ("C", "hidden")]
     mixed = suppress.tallies([("a", 10), ("c", 2), ("b", 1)], str.upper)  # 3: 1 and 2, or 2 and 1
     assert [(row.label, row.shown) for row in mixed] == [("A", "10"), ("B", "<3"), ("C", "<3")]  # by label, not size
+
+
+def test_rows_all_of_one_small_count_are_shown_as_one_row():
+    # Three hidden rows under a total of 3 would each be 1, and two under 4 each 2: one row tells neither.
+    for counts in ([("a", 1), ("b", 1), ("c", 1)], [("a", 2), ("b", 2)]):
+        assert [(row.label, row.shown) for row in Suppressor(3).tallies(counts, str.upper)] == [(TOGETHER_LABEL, "hidden")]
+    mixed = Suppressor(3).tallies([("a", 2), ("b", 1)], str.upper)  # 3: a 2 and a 1, but which is which stays untold
+    assert [(row.label, row.shown) for row in mixed] == [("A", "<3"), ("B", "<3")]
+    assert [row.shown for row in Suppressor(1).tallies([("a", 1), ("b", 1)], str.upper)] == ["1", "1"]  # nothing to hide
+
+
+def test_where_no_other_count_is_shown_a_0_is_hidden_with_the_small_ones():
+    # Day by day, 1, 1 and 1 under a total of 3 would each be 1; with a 0 hidden too, they may be 2, 1 and 0.
+    cells = [("mon", "Mon", 1), ("tue", "Tue", 0), ("wed", "Wed", 1), ("thu", "Thu", 0), ("fri", "Fri", 1)]
+    assert [row.shown for row in Suppressor(3).column(cells)] == ["hidden", "hidden", "hidden", "0", "hidden"]
+    with_others = [*cells, ("sat", "Sat", 7)]  # a count shown is hidden rather than a 0
+    assert [row.shown for row in Suppressor(3).column(with_others)] == ["hidden", "0", "hidden", "0", "hidden", "hidden"]
 
 
 def test_the_threshold_is_configurable(store):

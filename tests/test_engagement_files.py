@@ -127,6 +127,7 @@ def test_rsvp_counts_read_as_the_sessions_file_shows_them(store):
         ("nov-24", "going", "<3"),
         ("nov-24", "not_going", "hidden"),
         ("nov-30-late", "going", "<3"),
+        ("nov-30-late", "not_going", "hidden"),  # a 0, hidden as in the sessions' column (left out, it would read 0)
     ]
     assert all(sessions[session][f"rsvps_{response}"] == members for session, response, members in rsvps)
 
