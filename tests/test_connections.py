@@ -207,6 +207,16 @@ def test_a_round_of_nobody_is_refused_and_leaves_the_schedule_as_it_was(store):
     assert groups(store, rounds.start_now(store, CONNECTING, SCHEDULE, by="UCOORD1", now=early)) == [{"UANA", "UBEN"}]
 
 
+def test_a_scheduled_round_of_nobody_is_skipped_and_a_coordinator_may_start_one_once_members_join(store):
+    skipped = rounds.plan_scheduled(store, CONNECTING, SCHEDULE, due=MONDAY, now=MONDAY)
+    assert (skipped.status, skipped.detail) == (rounds.SKIPPED, rounds.NOBODY_TO_PAIR)
+    assert rounds.scheduled_start_due(store, SCHEDULE, MONDAY + timedelta(hours=1)) is None  # recorded: not again
+    join(store, "UANA", "school-staff")
+    join(store, "UBEN", "community-health-center")
+    started = rounds.start_now(store, CONNECTING, SCHEDULE, by="UCOORD1", now=MONDAY + timedelta(days=1))
+    assert groups(store, started) == [{"UANA", "UBEN"}]
+
+
 def test_connections_run_at_the_terminal_refuses_a_round_of_nobody_every_time(tmp_path):
     for _ in range(2):  # the first refusal puts nothing in the way of the next try
         result = CliRunner().invoke(main, ["connections", "run", "--db", str(tmp_path / "heart.db")])

@@ -33,6 +33,7 @@ PLANNED, SKIPPED = "planned", "skipped"
 MIN_GAP = timedelta(days=14)  # a scheduled round this soon after another one is skipped
 CATCH_UP = timedelta(days=7)  # a scheduled round missed while the bot was down starts this late at most
 SCHEDULE = "schedule"
+NOBODY_TO_PAIR = "nobody had joined monthly connections, or too few to make a pair"
 
 
 @dataclass(frozen=True)
@@ -226,6 +227,16 @@ def plan_round(
         # The skips this round honoured are used up (one asked for since it was decided waits for the next).
         db.conn.executemany("update connection_members set skip_next = 0 where user_id = ?", [(u,) for u in proposal.skipping])
     return get_round(store, rid), True  # type: ignore[return-value]
+
+
+def plan_scheduled(store: Store, content: ConnectionsContent, schedule: Schedule, *, due: datetime, now: datetime) -> Round:
+    """Plan the scheduled round starting at ``due``, or record it as skipped when it would have
+    no group: a planned round of nobody would hold off a coordinator's "start a round now" for
+    two weeks, while its members (none) were "still meeting"."""
+    proposal = propose(store, content, round_id(due, schedule.timezone))
+    if not proposal.pairing.groups:
+        return skip_round(store, schedule, due, NOBODY_TO_PAIR, now=now)
+    return plan_round(store, content, schedule, due=due, planned_by=SCHEDULE, now=now, proposal=proposal)[0]
 
 
 def start_now(store: Store, content: ConnectionsContent, schedule: Schedule, *, by: str, now: datetime) -> Round:

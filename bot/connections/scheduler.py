@@ -80,8 +80,8 @@ class ConnectionsScheduler:
                 rounds.skip_round(self.store, schedule, start, reason or "connections were paused", now=now)
                 log.info("skipped the round of %s: %s", rounds.round_id(start, schedule.timezone), reason or "paused")
             else:
-                planned, _ = rounds.plan_round(self.store, self.content, schedule, due=start, planned_by=rounds.SCHEDULE, now=now)
-                log.info("planned the round of %s", planned.id)
+                planned = rounds.plan_scheduled(self.store, self.content, schedule, due=start, now=now)
+                log.info("%s the round of %s%s", planned.status, planned.id, f": {planned.detail}" if planned.detail else "")
         wake = [schedule.next_after(now)]
         if not paused:
             owed = rounds.rounds_owing(self.store, now, INTRODUCTION_USEFUL)
