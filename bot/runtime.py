@@ -121,8 +121,9 @@ def load_content(root: Path) -> Content:
 
 
 CONTENT_CACHE = "content"
-# The libraries whose reading of the files is part of the content (parsing, stems, the typo reader's words).
-CONTENT_LIBRARIES = ("PyYAML", "python-frontmatter", "markdown-it-py", "snowballstemmer", "pyspellchecker", "rapidfuzz")
+# The libraries whose reading of the files is part of the content (parsing, stems, the typo reader's words),
+# or whose objects it pickles (the word models' arrays).
+CONTENT_LIBRARIES = ("PyYAML", "python-frontmatter", "markdown-it-py", "snowballstemmer", "pyspellchecker", "rapidfuzz", "numpy")
 
 
 def _content_version(root: Path) -> str:
