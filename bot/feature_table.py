@@ -11,6 +11,7 @@ this module, which only a model's loading imports (a start does not wait for it)
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from itertools import repeat
@@ -77,12 +78,15 @@ class FeatureTable(Mapping[str, complex]):
         numbers = [self._numbers.get(word, 0) for word in feature.split(" ")]
         if len(numbers) == 1 and self._known[numbers[0]]:
             return complex(self._terms[numbers[0]])
-        if len(numbers) == 2 and 0 not in numbers:
-            key = numbers[0] << _SHIFT | numbers[1]
-            at = int(np.searchsorted(self._pair_keys, key))
-            if at < len(self._pair_keys) and self._pair_keys[at] == key:
-                return complex(self._terms[len(self.words) + 1 + at])
+        if len(numbers) == 2 and (at := self._pair_places.get(numbers[0] << _SHIFT | numbers[1])) is not None:
+            return complex(self._terms[len(self.words) + 1 + at])
         raise KeyError(feature)
+
+    @functools.cached_property
+    def _pair_places(self) -> dict[int, int]:
+        """Each pair's key, with its place: made the first time a pair is read by name (a test, a
+        check), never by scoring a text."""
+        return {key: at for at, key in enumerate(self._pair_keys.tolist())}
 
     def score(self, words: Sequence[str]) -> tuple[int, float, float]:
         """How many of ``words`` are features, and the text's dot product and squared norm:
