@@ -46,7 +46,7 @@ def tuning_tallies(hears):
     return tally(hears, "tuning")
 
 
-def test_the_tuning_corpus_is_heard_and_quiet_share_outs_stay_quiet(tuning_tallies):
+def test_the_tuning_corpus_is_heard_for_whoever_is_at_risk_and_quiet_share_outs_stay_quiet(tuning_tallies):
     heard, alerts = totals(tuning_tallies, alert=True)
     quiet, calm = totals(tuning_tallies, alert=False)
     assert alerts >= 200 and calm >= 200
@@ -54,10 +54,8 @@ def test_the_tuning_corpus_is_heard_and_quiet_share_outs_stay_quiet(tuning_talli
     assert 1 - quiet / calm <= 0.05
     for t in tuning_tallies:
         assert t.rate >= (0.97 if t.alert else 0.90), t
-
-
-def test_the_note_speaks_to_whoever_is_at_risk(tuning_tallies):
-    _, alerts = totals(tuning_tallies, alert=True)
+    # ...and the note speaks to whoever is at risk (checked here, not in a test of its own, which
+    # a parallel run could give another worker, to read the whole tuning part again).
     assert sum(t.wrong_person for t in tuning_tallies) <= 0.01 * alerts
 
 
