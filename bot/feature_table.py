@@ -114,5 +114,7 @@ class FeatureTable(Mapping[str, complex]):
         terms, tf = self._terms[features[firsts]], 1.0 + np.log(counts)
         return len(words_held), float(tf @ terms.real), float((tf * tf) @ terms.imag)
 
+
 def _unpacked(words: str, terms: np.ndarray, known: np.ndarray, pair_keys: np.ndarray) -> FeatureTable:
+    """A table pickled by :meth:`FeatureTable.__reduce__`."""
     return FeatureTable(words.split("\n") if words else [], terms, known, pair_keys)
