@@ -81,6 +81,14 @@ def test_one_request_saves_one_row(store, commits):
     assert store.db["shareouts"].count == 1
 
 
+def test_a_share_out_deleted_while_a_members_list_is_read_is_left_out(store, commits):
+    # Two presses of "delete my data" at work at once: one has read the ids when the other deletes a row.
+    kept, gone = (save(commits, Draft(text), ALICE, request_key=text, now=NOW, zone=ZONE).result().shareout for text in ("kept", "gone"))
+    ids = shareouts_core._my_ids(store.db, ALICE)
+    delete(store, gone.id, ALICE)
+    assert shareouts_core._load_all(store.db, ids) == [kept]
+
+
 def test_anonymous_to_everyone_stores_only_the_keyed_hash(store, commits):
     saved = save(commits, Draft("mine alone", Visibility.ANONYMOUS), ALICE, request_key="k", now=NOW, zone=ZONE).result().shareout
     row = store.db["shareouts"].get(saved.id)

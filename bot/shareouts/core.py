@@ -620,12 +620,13 @@ def _my_ids(db: sqlite_utils.Database, owner: Owner) -> list[int]:
 
 
 def _load_all(db: sqlite_utils.Database, ids: list[int]) -> list[Shareout]:
-    """The share-outs ``ids``, in that order."""
+    """The share-outs ``ids``, in that order; one deleted since its id was read (a member's two
+    presses of "delete my data", both at work) is left out."""
     if not ids:
         return []
     rows = db.execute(f"select {_COLUMNS} from shareouts where id in (select value from json_each(?))", [json.dumps(ids)])
     found = {shareout.id: shareout for shareout in _shareouts(db, rows.fetchall())}
-    return [found[shareout_id] for shareout_id in ids]
+    return [found[shareout_id] for shareout_id in ids if shareout_id in found]
 
 
 def get(store: Store, shareout_id: int, owner: Owner) -> Shareout | None:
