@@ -5,7 +5,8 @@ connections' counts) goes through a :class:`Suppressor`: a small count is shown 
 ``"<threshold"`` and kept as no number, a share is shown only when neither it nor what it
 leaves out rests on one, and a breakdown, or a table's column (share-outs session by session,
 lookups day by day), hides one more count where subtraction from the figure its counts add up
-to would give a small one away.
+to would give a small one away; where nothing more in the column would do, that figure is
+hidden instead.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ TOGETHER_LABEL = "All together (too few to show one by one)"  # ...and its label
 SECONDARY_NOTE = (
     "A breakdown's rows, and a column of counts session by session or day by day, add up to a figure shown "
     "with them, so where their small counts could be worked out by subtraction, the smallest other count (or a 0) "
-    "is hidden with them and these counts read hidden; a breakdown whose rows are all one small count is shown as one row."
+    "is hidden with them and these counts read hidden; a breakdown whose rows are all one small count is shown as one row, "
+    "and a headline figure whose column's counts are all one small count is hidden."
 )
 
 
@@ -42,6 +44,7 @@ class Suppressor:
 
     def __init__(self, threshold: int):
         self.threshold = threshold
+        self.given_away: set[str] = set()  # figures that a column's counts would all be told by (see column)
 
     def tally(self, key: str, label: str, count: int) -> Tally:
         """One row; small counts become ``"<threshold"`` with no number kept."""
@@ -80,7 +83,7 @@ class Suppressor:
         hidden = sorted((row for row in rows if row.count is None), key=lambda row: row.label.casefold())
         return (*(row for row in rows if row.count is not None), *hidden)
 
-    def column(self, cells: Iterable[tuple[str, str, int]]) -> tuple[Tally, ...]:
+    def column(self, cells: Iterable[tuple[str, str, int]], adds_up_to: str = "") -> tuple[Tally, ...]:
         """The counts of ``(key, label, count)`` cells that add up to a figure shown elsewhere (a
         table's column: share-outs session by session to the share-outs, lookups day by day to
         the lookups), as tallies in the same order.
@@ -91,12 +94,28 @@ class Suppressor:
         hidden cell reads "hidden" (see :data:`SECONDARY_NOTE`). Where every count shown is 0,
         a 0 is hidden instead: three hidden cells adding up to 3 could only be 1 each, but three
         hidden cells and a hidden 0 could be 2, 1 and 0 as well.
+
+        Where every count is the same small number, nothing more in the column can be hidden
+        (three cells of 1 under a total of 3 are 1 each): the figure they add up to, named
+        ``adds_up_to``, is then given away, and :meth:`total` hides it.
         """
         cells = list(cells)
         rows = [self.tally(key, label, count) for key, label, count in cells]
-        if len({count for _, _, count in cells if 0 < count < self.threshold}) == 1:
-            return _hide_smallest_shown(rows)
-        return tuple(rows)
+        small = {count for _, _, count in cells if 0 < count < self.threshold}
+        if len(small) != 1:
+            return tuple(rows)
+        if adds_up_to and all(count in small for _, _, count in cells):
+            self.given_away.add(adds_up_to)
+        return _hide_smallest_shown(rows)
+
+    def total(self, key: str, label: str, count: int) -> Tally:
+        """A figure that a column's counts add up to (a headline figure, named ``key`` as the
+        column names it): shown as :meth:`tally` shows it, and hidden where it would be shown
+        but the column gave it away."""
+        tally = self.tally(key, label, count)
+        if key in self.given_away and tally.count is not None:
+            return Tally(key, label, HIDDEN, None)
+        return tally
 
 
 def _hide_smallest_shown(rows: list[Tally]) -> tuple[Tally, ...]:

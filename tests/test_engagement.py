@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from bot import events
 from bot.engagement import attendance
 from bot.engagement.blocks import summary_message
 from bot.engagement.periods import parse_period
 from bot.engagement.report import TOO_FEW_SCORES, Trend, compute, series_catalog
-from bot.small_counts import TOGETHER_LABEL, Suppressor
+from bot.small_counts import TOGETHER_LABEL, Suppressor, Tally
 from bot.runtime import MIGRATION_SETS
 from bot.store import Store
 from tests.support.engagement_data import (
@@ -18,8 +19,10 @@ from tests.support.engagement_data import (
     OCTOBER_TAIL,
     SERIES,
     SERIES_TITLE,
+    add_event,
     add_rsvp,
     add_session,
+    add_shareout,
     at,
     community_at,
 )
@@ -212,6 +215,37 @@ def test_where_no_other_count_is_shown_a_0_is_hidden_with_the_small_ones():
     assert [row.shown for row in Suppressor(3).column(cells)] == ["hidden", "hidden", "hidden", "0", "hidden"]
     with_others = [*cells, ("sat", "Sat", 7)]  # a count shown is hidden rather than a 0
     assert [row.shown for row in Suppressor(3).column(with_others)] == ["hidden", "0", "hidden", "0", "hidden", "hidden"]
+
+
+def test_a_column_all_of_one_small_count_hides_the_figure_it_adds_up_to_instead():
+    # Three days of one lookup each under a total of 3 would each be 1, with no other count to hide
+    # with them: the total is hidden. A total that is itself small stays "<3"; a mix tells nothing.
+    suppress = Suppressor(3)
+    ones = [("mon", "Mon", 1), ("tue", "Tue", 1), ("wed", "Wed", 1)]
+    assert [row.shown for row in suppress.column(ones, adds_up_to="lookups")] == ["hidden", "hidden", "hidden"]
+    assert suppress.total("lookups", "Lookups", 3) == Tally("lookups", "Lookups", "hidden", None)
+    suppress.column([("mon", "Mon", 1), ("tue", "Tue", 1)], adds_up_to="misses")
+    assert suppress.total("misses", "Misses", 2).shown == "<3"
+    for cells in ([("mon", "Mon", 2), ("tue", "Tue", 1)], [*ones, ("thu", "Thu", 0)], [*ones, ("thu", "Thu", 4)]):
+        mixed = Suppressor(3)
+        mixed.column(cells, adds_up_to="views")
+        assert mixed.total("views", "Views", sum(count for *_, count in cells)).count is not None, cells
+
+
+def test_a_report_hides_a_headline_figure_its_sessions_or_days_would_tell(store):
+    with store.transaction() as db:
+        for day in (6, 7, 8):  # a session a day, one share-out about each, one glossary lookup a day
+            add_session(db, f"dec-{day}", at(2026, 12, day))
+            add_shareout(db, at(2026, 12, day, 17), user_id=f"U{day}", occurrence_id=f"dec-{day}")
+            add_event(db, at(2026, 12, day, 18), events.GLOSSARY_LOOKUP, f"U{day}", "burnout", "burnout", True)
+    report = november(store, "2026-12-06..2026-12-08")
+    headline = dict(report.headline())
+    assert headline["Share-outs"] == "hidden" and headline["Glossary lookups"] == "hidden"
+    assert headline["Sessions held"] == "3" and headline["Members engaged"] == "3"  # no column adds up to these
+    assert [row.shareouts.shown for row in report.sessions] == ["hidden", "hidden", "hidden"]
+    trend = {trend.name: trend for trend in report.trend}
+    assert trend["Share-outs"].current is None and trend["Glossary lookups"].current is None
+    assert report.to_dict()["summary"]["Share-outs"] == "hidden" and '"count": 3' not in str(report.to_dict()["shareouts"])
 
 
 def test_the_threshold_is_configurable(store):

@@ -116,10 +116,14 @@ class Trend:
     threshold: int = 1
 
     @classmethod
-    def of(cls, name: str, current: int, previous: int, threshold: int, *, exact: bool = False) -> Trend:
-        """The trend of two counts, suppressing the small ones unless ``exact`` (sessions held)."""
+    def of(
+        cls, name: str, current: int, previous: int, threshold: int, *, exact: bool = False, given_away: bool = False
+    ) -> Trend:
+        """The trend of two counts, suppressing the small ones unless ``exact`` (sessions held), and
+        the current one where a column of the report gave it away (:meth:`Suppressor.total`)."""
         hide = Suppressor(1 if exact else threshold)
-        return cls(name, hide.tally("", name, current).count, hide.tally("", name, previous).count, threshold)
+        now = None if given_away else hide.tally("", name, current).count
+        return cls(name, now, hide.tally("", name, previous).count, threshold)
 
     @property
     def was(self) -> str:
@@ -365,6 +369,9 @@ def compute(
     current["members_engaged"], before["members_engaged"], reached = _members(db, tables, period, previous)
     attended, participants, repeat_participants = _participation(db, tables, period, now)
     sessions = _sessions(db, tables, period, now, suppress, attended)
+    # The export's columns day by day add up to headline figures too: read here for the figures
+    # they would give away (Suppressor.total), as the sessions' columns just were.
+    _day_columns(suppress, _day_counts(db, tables, period))
     shared = _shareout_counts(db, tables, period)
     answers, tries, scores = _pulse(db, period)
     lookups = _event_groups(db, tables, period, events.GLOSSARY_LOOKUP, "subject", hit=1)
@@ -373,6 +380,7 @@ def compute(
     titles = {row.id: _session_label(row.starts_at, row.title, period) for row in sessions}
     recorded = [row.attended.key for row in sessions if row.held and row.attended.shown != NOT_RECORDED]
     counted = attendance.headcounts(db, recorded)
+    given_away = suppress.given_away
     return Report(
         period=period,
         previous=previous,
@@ -382,19 +390,19 @@ def compute(
         sessions_cancelled=current["sessions_cancelled"],
         sessions_upcoming=_upcoming(db, tables, period, now),
         sessions_recorded=len(recorded),
-        attended=suppress.tally("attended", ATTENDED, sum(counted.values())),
-        rsvps_going=suppress.tally("rsvps_going", "RSVPs going", current["rsvps_going"]),
-        rsvps_not_going=suppress.tally("rsvps_not_going", "RSVPs not going", current["rsvps_not_going"]),
+        attended=suppress.total("attended", ATTENDED, sum(counted.values())),
+        rsvps_going=suppress.total("rsvps_going", "RSVPs going", current["rsvps_going"]),
+        rsvps_not_going=suppress.total("rsvps_not_going", "RSVPs not going", current["rsvps_not_going"]),
         members_engaged=suppress.tally("members_engaged", "Members engaged", current["members_engaged"]),
         participants=suppress.tally("participants", PARTICIPANTS, participants),
         repeat_participants=suppress.tally("repeat_participants", "Repeat participants", repeat_participants),
-        shareouts=suppress.tally("shareouts", "Share-outs", current["shareouts"]),
-        glossary_lookups=suppress.tally("glossary_lookups", "Glossary lookups", current["glossary_lookups"]),
-        glossary_misses=suppress.tally("glossary_misses", "Glossary misses", current["glossary_misses"]),
-        tipsheet_views=suppress.tally("tipsheet_views", "Tip-sheet views", current["tipsheet_views"]),
-        safety_net=suppress.tally(events.SAFETY_NET, "Safety-net triggers", current["safety_net"]),
+        shareouts=suppress.total("shareouts", "Share-outs", current["shareouts"]),
+        glossary_lookups=suppress.total("glossary_lookups", "Glossary lookups", current["glossary_lookups"]),
+        glossary_misses=suppress.total("glossary_misses", "Glossary misses", current["glossary_misses"]),
+        tipsheet_views=suppress.total("tipsheet_views", "Tip-sheet views", current["tipsheet_views"]),
+        safety_net=suppress.total(events.SAFETY_NET, "Safety-net triggers", current["safety_net"]),
         trend=tuple(
-            Trend.of(name, current[key], before[key], threshold, exact=key == "sessions_held")
+            Trend.of(name, current[key], before[key], threshold, exact=key == "sessions_held", given_away=key in given_away)
             for key, name in _TREND
             if period.series_id is None or key in _SERIES_TREND
         ),
@@ -718,13 +726,16 @@ def _sessions(
     starts = [datetime.fromtimestamp(row[3], UTC) for row in rows]
     counted = [status != "cancelled" for *_, status in rows]  # the sessions whose RSVPs the headline figures count
     held = [status != "cancelled" and starts_at <= now.timestamp() for *_, starts_at, status in rows]
-    going = _column(suppress, [("going", "RSVPs going", rsvps.get((id_, "going"), 0)) for id_ in ids], counted)
-    not_going = _column(suppress, [("not_going", "RSVPs not going", rsvps.get((id_, "not_going"), 0)) for id_ in ids], counted)
+    going = _column(suppress, [("going", "RSVPs going", rsvps.get((id_, "going"), 0)) for id_ in ids], counted, "rsvps_going")
+    not_going = _column(
+        suppress, [("not_going", "RSVPs not going", rsvps.get((id_, "not_going"), 0)) for id_ in ids], counted, "rsvps_not_going"
+    )
     recorded = [was_held and id_ in headcounts for was_held, id_ in zip(held, ids, strict=True)]
-    headcount = _column(suppress, [(id_, ATTENDED, headcounts.get(id_, 0)) for id_ in ids], recorded)
+    headcount = _column(suppress, [(id_, ATTENDED, headcounts.get(id_, 0)) for id_ in ids], recorded, "attended")
     # Labelled as in "Share-outs by session", so that both hide the same one of equal counts.
     labels = [_session_label(start, str(row[2]), period) for start, row in zip(starts, rows, strict=True)]
-    shareouts = suppress.column((id_, label, shared.get(id_, 0)) for id_, label in zip(ids, labels, strict=True))
+    cells = [(id_, label, shared.get(id_, 0)) for id_, label in zip(ids, labels, strict=True)]
+    shareouts = suppress.column(cells, adds_up_to="shareouts")
     return [
         SessionRow(
             id=occurrence_id,
@@ -743,11 +754,11 @@ def _sessions(
     ]
 
 
-def _column(suppress: Suppressor, cells: list[tuple[str, str, int]], counted: list[bool]) -> list[Tally]:
+def _column(suppress: Suppressor, cells: list[tuple[str, str, int]], counted: list[bool], adds_up_to: str) -> list[Tally]:
     """A column's ``(key, label, count)`` cells as tallies, in row order: those of the ``counted``
-    rows, which add up to a headline figure, hidden together (:meth:`Suppressor.column`), the
-    others each on its own."""
-    together = iter(suppress.column(cell for cell, adds_up in zip(cells, counted, strict=True) if adds_up))
+    rows, which add up to the headline figure ``adds_up_to``, hidden together
+    (:meth:`Suppressor.column`), the others each on its own."""
+    together = iter(suppress.column((cell for cell, adds_up in zip(cells, counted, strict=True) if adds_up), adds_up_to))
     return [next(together) if adds_up else suppress.tally(*cell) for cell, adds_up in zip(cells, counted, strict=True)]
 
 
@@ -938,9 +949,16 @@ def daily(store: Store, period: Period, *, threshold: int) -> list[Day]:
     Members engaged, glossary and tip-sheet figures are community-wide, so a series
     report leaves them at 0.
     """
-    db = store.db
-    tables = _Tables(db)
-    suppress = Suppressor(threshold)
+    rows = _day_counts(store.db, _Tables(store.db), period)
+    columns = _day_columns(Suppressor(threshold), rows)
+    return [Day(row[0], *cells) for row, *cells in zip(rows, *columns, strict=True)]
+
+
+_DAY_COLUMNS = ("members_engaged", "shareouts", "glossary_lookups", "glossary_misses", "tipsheet_views", events.SAFETY_NET)
+
+
+def _day_counts(db: sqlite_utils.Database, tables: _Tables, period: Period) -> list[tuple[Any, ...]]:
+    """A row a day of the period, oldest first: its ISO date, then a count for each of :data:`_DAY_COLUMNS`."""
     starts = period.day_starts()
     params: dict[str, Any] = {"series": period.series_id}
     for n, (start, end) in enumerate(zip(starts, [*starts[1:], period.end], strict=True)):
@@ -956,22 +974,25 @@ def daily(store: Store, period: Period, *, threshold: int) -> list[Day]:
     engaged = "(select count(distinct user_id) from events where at >= d.lo and at < d.hi)" if community else "0"
     shareouts = f"(select count(*) from shareouts where {in_day}{series})" if tables.shareouts else "0"
     # One row a day; every count is a range lookup on an index.
-    rows = db.execute(
+    return db.execute(
         f"with d(day, lo, hi) as (values {days}) select day, {engaged}, {shareouts}, {events_of(events.GLOSSARY_LOOKUP)}, "
         f"{events_of(events.GLOSSARY_LOOKUP, ' and hit = 0')}, {events_of(events.TIPSHEET_VIEW)}, {events_of(events.SAFETY_NET)} "
         "from d order by day",
         params,
     ).fetchall()
-    names = ("members_engaged", "shareouts", "glossary_lookups", "glossary_misses", "tipsheet_views", events.SAFETY_NET)
-    # Each column adds up to the period's headline figure, but members engaged: a member active on
-    # two days is one member of the period, so their days add up to no figure shown.
-    columns = [
+
+
+def _day_columns(suppress: Suppressor, rows: list[tuple[Any, ...]]) -> list[list[Tally]]:
+    """The day-by-day counts of ``rows`` (:func:`_day_counts`) as columns of tallies, each of
+    :data:`_DAY_COLUMNS` in turn."""
+    # Each column adds up to the period's headline figure of the same name, but members engaged:
+    # a member active on two days is one member of the period, so their days add up to no figure shown.
+    return [
         [suppress.tally(name, day, counts[n]) for day, *counts in rows]
         if name == "members_engaged"
-        else suppress.column((name, day, counts[n]) for day, *counts in rows)
-        for n, name in enumerate(names)
+        else list(suppress.column(((name, day, counts[n]) for day, *counts in rows), adds_up_to=name))
+        for n, name in enumerate(_DAY_COLUMNS)
     ]
-    return [Day(row[0], *cells) for row, *cells in zip(rows, *columns, strict=True)]
 
 
 @dataclass(frozen=True)
