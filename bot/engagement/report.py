@@ -369,9 +369,7 @@ def compute(
     current["members_engaged"], before["members_engaged"], reached = _members(db, tables, period, previous)
     attended, participants, repeat_participants = _participation(db, tables, period, now)
     sessions = _sessions(db, tables, period, now, suppress, attended)
-    # The export's columns day by day add up to headline figures too: read here for the figures
-    # they would give away (Suppressor.total), as the sessions' columns just were.
-    _day_columns(suppress, _day_counts(db, tables, period))
+    _read_day_columns(db, tables, period, current, suppress)
     shared = _shareout_counts(db, tables, period)
     answers, tries, scores = _pulse(db, period)
     lookups = _event_groups(db, tables, period, events.GLOSSARY_LOOKUP, "subject", hit=1)
@@ -980,6 +978,22 @@ def _day_counts(db: sqlite_utils.Database, tables: _Tables, period: Period) -> l
         "from d order by day",
         params,
     ).fetchall()
+
+
+def _read_day_columns(
+    db: sqlite_utils.Database, tables: _Tables, period: Period, totals: dict[str, int], suppress: Suppressor
+) -> None:
+    """Read the export's columns day by day, which add up to headline figures too, for the figures
+    they would give away (:meth:`Suppressor.total`), as the sessions' columns are read.
+
+    Only a figure that is a whole number of small counts a day (one lookup a day over a week)
+    can be given away, and only then is the period counted day by day: over a year of a busy
+    community, that costs more than the rest of the report.
+    """
+    days = len(period.day_starts())
+    could_be = {days * count for count in range(1, suppress.threshold)}
+    if any(totals[name] in could_be for name in _DAY_COLUMNS if name != "members_engaged"):
+        _day_columns(suppress, _day_counts(db, tables, period))
 
 
 def _day_columns(suppress: Suppressor, rows: list[tuple[Any, ...]]) -> list[list[Tally]]:
