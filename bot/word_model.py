@@ -18,22 +18,21 @@ from __future__ import annotations
 
 import functools
 import math
-from array import array
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from itertools import chain
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.memo import Memo
 
 if TYPE_CHECKING:
-    from bot.feature_table import FeatureTable
+    from bot.feature_table import FeatureTable, GramTable
 
 MODEL_FIELDS = {
     *("about", "trained_on", "threshold", "calm_below", "intercept", "min_words", "sure_words", "sure_above"),
     *("words", "grams", "gram_sizes", "gram_scale"),
 }
 GAP = "|"  # a mark, a blanked word or a dropped sentence in the words read: no pair spans it
+LONGEST_GRAM = 8  # characters in a character n-gram at most: its table packs each in 64 bits
 CACHED_WORDS = 50_000  # words whose letters' features are remembered; beyond this the memory starts over
 _MADE_WHEN_USED = {"_word_grams"}  # WordModel's memo of words' n-grams, not pickled
 
@@ -110,7 +109,7 @@ class WordModel:
     sure_words: int = 1
     sure_above: float | None = None
     trained_on: str = ""
-    gram_terms: Mapping[str, complex] = field(default_factory=dict)  # character n-gram -> its terms
+    gram_terms: GramTable | None = None  # character n-gram -> its terms (None: no letters' block)
     gram_sizes: tuple[int, int] = (3, 5)
     gram_scale: float = 1.0  # the letters' block's weight beside the words' block
 
@@ -121,9 +120,9 @@ class WordModel:
         """A model from its tables of (idf, weight): ``words`` by word or "word word", ``grams``
         by character n-gram; ``settings`` are the other fields."""
         # Imported here: numpy takes a tenth of a second to load, and a start builds no model.
-        from bot.feature_table import FeatureTable
+        from bot.feature_table import FeatureTable, GramTable
 
-        return cls(table=FeatureTable.of(_terms_of(words)), gram_terms=_terms_of(grams or {}), **settings)
+        return cls(table=FeatureTable.of(_terms_of(words)), gram_terms=GramTable.of(_terms_of(grams or {})), **settings)
 
     @property
     def words(self) -> Weights:
@@ -133,18 +132,14 @@ class WordModel:
     @property
     def grams(self) -> Weights:
         """Each character n-gram's (idf, weight)."""
-        return Weights(self.gram_terms)
+        return Weights(self.gram_terms or {})
 
     def __getstate__(self) -> dict[str, Any]:
-        """Pickled without the memo of words' n-grams (below), made again when first used,
-        and with the n-grams packed as their names in one string and their terms in one
-        array: unpickled object by object, the table took twice the memory it keeps."""
-        state = {name: value for name, value in self.__dict__.items() if name not in _MADE_WHEN_USED}
-        state["gram_terms"] = _packed(self.gram_terms, self.gram_terms.values())
-        return state
+        """Pickled without the memo of words' n-grams (below), made again when first used."""
+        return {name: value for name, value in self.__dict__.items() if name not in _MADE_WHEN_USED}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update({**state, "gram_terms": _unpacked(state["gram_terms"])})
+        self.__dict__.update(state)
 
     @functools.cached_property
     def _word_grams(self) -> Memo[str, complex]:
@@ -152,9 +147,10 @@ class WordModel:
         once and remembered (up to a bound): a text's letters' block is the sum of its
         distinct words'."""
         terms, sizes = self.gram_terms, self.gram_sizes
+        assert terms is not None  # a model without n-grams reads none
 
         def grams_of(word: str) -> complex:
-            return sum(map(terms.__getitem__, set(letter_features(word, sizes)) & terms.keys()), 0j)
+            return terms.sum_of(letter_features(word, sizes))
 
         return Memo(grams_of, CACHED_WORDS)
 
@@ -197,19 +193,6 @@ class WordModel:
         return held, z
 
 
-def _packed(features: Iterable[str], terms: Iterable[complex]) -> tuple[str, array[float]]:
-    """A table as its features' names, one a line, and their terms' parts, in order, in one array."""
-    return "\n".join(features), array("d", chain.from_iterable((term.real, term.imag) for term in terms))
-
-
-def _unpacked(packed: tuple[str, array[float]]) -> dict[str, complex]:
-    """A table packed by :func:`_packed`."""
-    features, parts = packed
-    if not features:
-        return {}
-    return dict(zip(features.split("\n"), map(complex, parts[0::2], parts[1::2]), strict=True))
-
-
 def read_word_model(data: Any) -> WordModel:
     """A model from its parsed JSON.
 
@@ -226,6 +209,8 @@ def read_word_model(data: Any) -> WordModel:
         raise ModelError("words must map each word to [idf, weight]")
     if not isinstance(grams, dict) or not all(_pair(v) for v in grams.values()):
         raise ModelError("grams must map each character n-gram to [idf, weight]")
+    if not all(0 < len(gram) <= LONGEST_GRAM and gram.isascii() and "\0" not in gram for gram in grams):
+        raise ModelError(f"each character n-gram must be 1 to {LONGEST_GRAM} ASCII characters (words are folded to ASCII)")
     threshold, intercept, min_words = data["threshold"], data["intercept"], data.get("min_words", 1)
     if not _number(intercept) or not _number(threshold) or not 0 < threshold < 1:
         raise ModelError("intercept must be a number and threshold a probability between 0 and 1")
@@ -240,8 +225,9 @@ def read_word_model(data: Any) -> WordModel:
     if sure_above is not None and (not _number(sure_above) or not threshold <= sure_above < 1):
         raise ModelError("sure_above must be a probability from the threshold to under 1 (or absent: silent on fewer than min_words)")
     sizes, scale = data.get("gram_sizes", [3, 5]), data.get("gram_scale", 1.0)
-    if not (isinstance(sizes, list) and len(sizes) == 2 and all(_whole(s) for s in sizes) and 1 <= sizes[0] <= sizes[1]):
-        raise ModelError("gram_sizes must be [shortest, longest] character n-gram, whole numbers from 1")
+    shaped = isinstance(sizes, list) and len(sizes) == 2 and all(map(_whole, sizes))
+    if not (shaped and 1 <= sizes[0] <= sizes[1] <= LONGEST_GRAM):
+        raise ModelError(f"gram_sizes must be [shortest, longest] character n-gram, whole numbers from 1 to {LONGEST_GRAM}")
     if not _number(scale):
         raise ModelError("gram_scale must be a number")
     return WordModel.of(

@@ -195,6 +195,15 @@ def test_a_model_that_would_overrule_what_it_would_say_itself_is_refused():
         read_word_model({**document, "sure_words": document["min_words"] + 1})
 
 
+def test_a_model_whose_n_grams_its_table_cannot_pack_is_refused():
+    document = json.loads((CONTENT / CRISIS_MODEL).read_text())
+    with pytest.raises(ModelError, match="gram_sizes"):
+        read_word_model({**document, "gram_sizes": [3, 9]})
+    for gram in ("día", "ninelongs", ""):  # words are folded to ASCII; a table key holds eight letters
+        with pytest.raises(ModelError, match="n-gram must be 1 to 8 ASCII"):
+            read_word_model({**document, "grams": {**document["grams"], gram: [1.0, 0.5]}})
+
+
 @pytest.mark.parametrize(
     "text, note",
     [

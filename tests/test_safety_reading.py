@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.feature_table import GramTable
 from bot.memo import Memo
 from bot.runtime import load_content
 from bot.safety import BLANK, CLAUSE, NEGATION_REACH, QUOTE, SENTENCE, WORD_START, _Index, _Line, _tokens
@@ -233,6 +234,19 @@ def test_a_model_reads_back_its_tables_and_scores_alike_once_pickled():
         for text in (["sad", "blue", "sad"], ["{pills}", "sad", "blue"], ["sad", "|", "blue"], ["sad", "grey", "blue"], []):
             assert read.score(text) == pytest.approx(model.score(text), abs=1e-12)
             assert read.probability(text) == pytest.approx(plain_probability(model, text), abs=1e-12), text
+
+
+def test_a_words_n_grams_are_read_from_their_packed_table_each_once():
+    grams = GramTable.of({" sa": 1 + 2j, "sad": 0.5 + 1j, "ad ": -0.25 + 3j, "lue": 2 + 0.5j, "12345678": 1j})
+    assert dict(grams) == {" sa": 1 + 2j, "sad": 0.5 + 1j, "ad ": -0.25 + 3j, "lue": 2 + 0.5j, "12345678": 1j}
+    assert dict(pickle.loads(pickle.dumps(grams))) == dict(grams)
+    assert grams.sum_of([" sa", "sad", "sad", "ad ", "xyz", "ünï", "far too long"]) == (1 + 2j) + (0.5 + 1j) + (-0.25 + 3j)
+    assert grams.sum_of([]) == 0
+    for missing in ("xyz", "sa", "ünï", "far too long", ""):
+        with pytest.raises(KeyError):
+            grams[missing]
+    with pytest.raises(ValueError, match="ASCII"):
+        GramTable.of({"día": 1j})
 
 
 def test_a_line_blanked_by_the_quiet_patterns_is_searched_afresh(net):
