@@ -34,8 +34,8 @@ class FeatureTable(Mapping[str, complex]):
         self._numbers = dict(zip(self.words, range(1, len(self.words) + 1), strict=True))
         self._terms = terms  # word n's term at n (0 where n is only part of pairs), then pair i's after the words'
         self._known = known  # the words that are features themselves
-        self._pair_keys = pair_keys  # sorted: first word's number << _SHIFT | second's
-        self._searched = np.append(pair_keys, np.iinfo(np.int64).max)  # ...and one larger than any, searched in
+        self._searched = _searchable(pair_keys)  # sorted: first word's number << _SHIFT | second's
+        self._pair_keys = self._searched[:-1]
         # Every word may begin or end a pair but a word family's tag ("{pills}"), as word_features() pairs them.
         self._pairable = np.array([False, *(not word.startswith("{") for word in self.words)], dtype=bool)
 
@@ -96,10 +96,7 @@ class FeatureTable(Mapping[str, complex]):
         words_held = numbers[self._known[numbers]]
         pairable = self._pairable[numbers]
         keys = (numbers[:-1] << _SHIFT | numbers[1:])[pairable[:-1] & pairable[1:]]
-        # Searched in the keys and one larger than any pair's: where a key would go is then always
-        # a place in the array, whether it is there or not.
-        at = np.searchsorted(self._searched, keys)
-        found = at[self._searched[at] == keys] + (len(self.words) + 1)
+        found = _places(self._searched, keys) + (len(self.words) + 1)
         features = np.concatenate((words_held, found))
         if not len(features):
             return 0, 0.0, 0.0
@@ -127,9 +124,9 @@ class GramTable(Mapping[str, complex]):
     over 6 MB (a string and a complex number each, and the dict); packed, 1.2 MB."""
 
     def __init__(self, keys: np.ndarray, terms: np.ndarray) -> None:
-        self._keys = keys  # sorted
+        self._searched = _searchable(keys)
+        self._keys = self._searched[:-1]
         self._terms = terms  # in the keys' order
-        self._searched = np.append(keys, np.iinfo(np.int64).max)  # ...and one larger than any, searched in
 
     @classmethod
     def of(cls, terms: Mapping[str, complex]) -> GramTable:
@@ -157,18 +154,17 @@ class GramTable(Mapping[str, complex]):
             key = gram_key(gram)
         except ValueError:
             raise KeyError(gram) from None
-        at = int(np.searchsorted(self._searched, key))
-        if self._searched[at] != key:
+        found = _places(self._searched, np.array([key], dtype=np.int64))
+        if not len(found):
             raise KeyError(gram)
-        return complex(self._terms[at])
+        return complex(self._terms[found[0]])
 
     def sum_of(self, grams: Iterable[str]) -> complex:
         """The sum of the terms of those of ``grams`` the table holds, each counted once."""
-        # (Keyed as gram_key() keys them, without a call for each: a new word's twenty-odd n-grams
-        # are read in the time of a few lookups.)
-        keys = np.array(list({int.from_bytes(gram.encode(), "big") for gram in grams if len(gram) <= 8 and gram.isascii()}), dtype=np.int64)
-        at = np.searchsorted(self._searched, keys)
-        return complex(self._terms[at[self._searched[at] == keys]].sum())
+        # Keyed as gram_key() keys them, without a call for each (one the table can't hold is left out).
+        keyed = {int.from_bytes(gram.encode(), "big") for gram in grams if len(gram) <= 8 and gram.isascii()}
+        keys = np.array(list(keyed), dtype=np.int64)
+        return complex(self._terms[_places(self._searched, keys)].sum())
 
 
 def gram_key(gram: str) -> int:
@@ -180,3 +176,16 @@ def gram_key(gram: str) -> int:
     if not (0 < len(gram) <= 8 and gram.isascii()) or "\0" in gram:
         raise ValueError(f"an n-gram must be one to eight ASCII letters: {gram!r}")
     return int.from_bytes(gram.encode(), "big")
+
+
+def _searchable(keys: np.ndarray) -> np.ndarray:
+    """Sorted ``keys`` and, after them, one larger than any: where a key would go is then always
+    a place in the array, whether the key is there or not. (The keys are the view without it:
+    one copy of them, not two.)"""
+    return np.append(keys, np.iinfo(np.int64).max)
+
+
+def _places(searched: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """The places in ``searched`` (made by :func:`_searchable`) of those of ``keys`` it holds."""
+    at = np.searchsorted(searched, keys)
+    return at[searched[at] == keys]
