@@ -14,8 +14,10 @@ import ctypes.util
 import functools
 import gc
 import logging
+import os
 import pickle
 import sqlite3
+import subprocess
 import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -92,7 +94,7 @@ class Content:
     connections: ConnectionsContent = field(default_factory=ConnectionsContent)
 
 
-def load_content(root: Path) -> Content:
+def load_content(root: Path, *, apart: bool = False) -> Content:
     """Read and validate all content under ``root``, each feature its own part.
 
     Content that was read and found valid before, by the same code and libraries, is taken
@@ -101,20 +103,18 @@ def load_content(root: Path) -> Content:
     under ``root``, to heart-bot's code or to the libraries that read content is a new key,
     so it is read and checked afresh; invalid content is never cached.
 
+    :param apart: where the cache lacks the content, read and check it in a child process
+        that keeps it there, and take it from the cache (a serving process: see :func:`_read_apart`).
     :raises ContentError: listing every problem, one per line.
     """
     root = Path(root)
     if not root.is_dir():
         raise ContentError(f"{root}: the content folder does not exist (set CONTENT_DIR or restore content/)")
     version = _content_version(root)
-    if (kept := cache.read(CONTENT_CACHE, version)) is not None:
-        try:
-            content = pickle.loads(kept)  # noqa: S301 (written by this code, in a folder only its user writes)
-        except Exception as error:  # a file cut short or from another Python: read the content instead
-            log.debug("cached content unreadable (%s): reading %s", error, root)
-        else:
-            if isinstance(content, Content):
-                return content
+    if (content := _cached_content(version)) is not None:
+        return content
+    if apart and _read_apart(root) and (content := _cached_content(version)) is not None:
+        return content
     pickled = pickle.dumps(_read_content(root), protocol=pickle.HIGHEST_PROTOCOL)
     cache.write(CONTENT_CACHE, version, pickled)
     # Returned as the cache returns it next time: the safety net still pickled until first used,
@@ -122,6 +122,43 @@ def load_content(root: Path) -> Content:
     # memory they took goes back to the system (kept, they left a start after a deploy about
     # 7 MB larger for the life of the process).
     return pickle.loads(pickled)  # noqa: S301 (bytes pickled just above)
+
+
+def _cached_content(version: str) -> Content | None:
+    """The content kept in the cache folder for ``version``, if any (and readable)."""
+    if (kept := cache.read(CONTENT_CACHE, version)) is None:
+        return None
+    try:
+        content = pickle.loads(kept)  # noqa: S301 (written by this code, in a folder only its user writes)
+    except Exception as error:  # a file cut short or from another Python: read the content instead
+        log.debug("cached content unreadable (%s): reading it afresh", error)
+        return None
+    return content if isinstance(content, Content) else None
+
+
+def _read_apart(root: Path) -> bool:
+    """Read and check the content under ``root`` in a child process (``python -m bot check
+    --content``), which keeps it in the cache folder; True if the child succeeded.
+
+    Reading and checking make far more objects than the content keeps (the safety net's
+    patterns compiled into one search, every rule's examples heard), and, freed, they left the
+    process that made them some 13 MB larger for its life: a serving process started with the
+    cache empty (after a deploy, or on a host whose disk starts empty) ends as small as one
+    started from the cache. A child that fails (invalid content, a cache folder it can't write)
+    leaves the reading to this process, which tells the problems.
+    """
+    command = [sys.executable, "-m", "bot", "check", "--content"]
+    try:
+        done = subprocess.run(
+            command, env={**os.environ, "CONTENT_DIR": str(root)}, capture_output=True, timeout=READ_APART_TIMEOUT, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        log.warning("could not read the content in a child process (%s): reading it here", error)
+        return False
+    return done.returncode == 0
+
+
+READ_APART_TIMEOUT = 300  # seconds: compiling the patterns takes some 7 of CPU; past this, this process reads them
 
 
 CONTENT_CACHE = "content"
@@ -504,7 +541,7 @@ def check_start(settings: Settings, *, online: bool = True) -> Checked:
     """
     if problems := settings.slack_problems():
         raise ConfigError("\n".join(problems))
-    content = load_content(settings.content_dir)
+    content = load_content(settings.content_dir, apart=True)
     check_database(settings.database_path)
     if not online:
         return Checked(content)

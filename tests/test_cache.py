@@ -3,6 +3,8 @@
 import os
 import pickle
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -105,6 +107,42 @@ def test_invalid_content_is_refused_even_after_a_valid_version_was_cached(folder
         load_content(content_dir)
     with pytest.raises(ContentError, match="shareout.yml"):  # and the problem is not cached either
         load_content(content_dir)
+
+
+LOAD = """
+import sys
+from pathlib import Path
+from bot.runtime import load_content
+load_content(Path(sys.argv[1]), apart=sys.argv[2] == "apart")
+print("compiled here" if "bot.pattern_set" in sys.modules else "taken from the cache")
+"""
+
+
+def test_a_serving_start_with_an_empty_cache_reads_the_content_in_a_child_and_takes_it_from_the_cache(folder, tmp_path):
+    # Reading and checking the content makes far more than the content keeps: read in a child,
+    # it leaves the serving process none of it (not even the safety net's compiled patterns).
+    content_dir = tmp_path / "content"
+    shutil.copytree(FIXTURE_CONTENT, content_dir)
+    env = {**os.environ, "HEART_CACHE_DIR": str(folder)}
+
+    def start(how: str) -> str:
+        ran = subprocess.run([sys.executable, "-c", LOAD, str(content_dir), how], env=env, capture_output=True, text=True)
+        assert ran.returncode == 0, ran.stderr
+        return ran.stdout.strip()
+
+    assert start("apart") == "taken from the cache"
+    assert len(cached_files(folder, runtime.CONTENT_CACHE)) == 1
+    shutil.rmtree(folder)
+    assert start("here") == "compiled here"  # the same start, reading the files itself
+
+
+def test_invalid_content_read_apart_is_refused_here_with_its_problems(folder, tmp_path):
+    content_dir = tmp_path / "content"
+    shutil.copytree(FIXTURE_CONTENT, content_dir)
+    (content_dir / "shareout.yml").write_text("sectors: [\n", encoding="utf-8")
+    with pytest.raises(ContentError, match="shareout.yml"):
+        load_content(content_dir, apart=True)
+    assert cached_files(folder, runtime.CONTENT_CACHE) == []
 
 
 def test_a_damaged_cache_file_is_read_past(folder, tmp_path):
