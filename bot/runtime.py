@@ -155,6 +155,8 @@ def _read_apart(root: Path) -> bool:
     except (OSError, subprocess.TimeoutExpired) as error:
         log.warning("could not read the content in a child process (%s): reading it here", error)
         return False
+    if done.returncode:
+        log.debug("reading the content in a child process failed (exit %s): reading it here", done.returncode)
     return done.returncode == 0
 
 
