@@ -161,8 +161,9 @@ class GramTable(Mapping[str, complex]):
 
     def sum_of(self, grams: Iterable[str]) -> complex:
         """The sum of the terms of those of ``grams`` the table holds, each counted once."""
-        # Keyed as gram_key() keys them, without a call for each (one the table can't hold is left out).
-        keyed = {int.from_bytes(gram.encode(), "big") for gram in grams if len(gram) <= 8 and gram.isascii()}
+        # Keyed as gram_key() keys them, without a call for each (one it would refuse, the table can't hold).
+        held = (gram for gram in grams if 0 < len(gram) <= 8 and gram.isascii() and "\0" not in gram)
+        keyed = {int.from_bytes(gram.encode(), "big") for gram in held}
         keys = np.array(list(keyed), dtype=np.int64)
         return complex(self._terms[_places(self._searched, keys)].sum())
 
