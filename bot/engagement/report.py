@@ -987,8 +987,8 @@ def _read_day_columns(
     they would give away (:meth:`Suppressor.total`), as the sessions' columns are read.
 
     Only a figure that is a whole number of small counts a day (one lookup a day over a week)
-    can be given away, and only then is the period counted day by day: over a year of a busy
-    community, that costs more than the rest of the report.
+    can be given away, and only then is the period counted day by day (a range count a day for
+    each column: 365 of them for a year's report, which needs none of them otherwise).
     """
     days = len(period.day_starts())
     could_be = {days * count for count in range(1, suppress.threshold)}
