@@ -36,6 +36,16 @@ def cached_files(folder: Path, name: str) -> list[Path]:
     return sorted(folder.glob(f"{name}-*"))
 
 
+@pytest.fixture
+def without_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A cache folder holding what the run's holds (the safety net's compiled patterns, the typo
+    reader's words) but no content: a start reads the content, and compiles nothing."""
+    where = tmp_path / "cache"
+    shutil.copytree(os.environ["HEART_CACHE_DIR"], where, ignore=shutil.ignore_patterns(f"{runtime.CONTENT_CACHE}-*"))
+    monkeypatch.setenv("HEART_CACHE_DIR", str(where))
+    return where
+
+
 def test_a_file_is_read_back_only_for_its_own_version(folder):
     assert cache.read("words", cache.key("a")) is None
     cache.write("words", cache.key("a"), b"first")
@@ -114,16 +124,16 @@ import sys
 from pathlib import Path
 from bot.runtime import load_content
 load_content(Path(sys.argv[1]), apart=sys.argv[2] == "apart")
-print("compiled here" if "bot.pattern_set" in sys.modules else "taken from the cache")
+print("built here" if "bot.pattern_set" in sys.modules else "taken from the cache")
 """
 
 
-def test_a_serving_start_with_an_empty_cache_reads_the_content_in_a_child_and_takes_it_from_the_cache(folder, tmp_path):
+def test_a_serving_start_without_the_content_cached_reads_it_in_a_child_then_from_the_cache(without_content, tmp_path):
     # Reading and checking the content makes far more than the content keeps: read in a child,
-    # it leaves the serving process none of it (not even the safety net's compiled patterns).
+    # it leaves the serving process none of it (the safety net is not even built there).
     content_dir = tmp_path / "content"
     shutil.copytree(FIXTURE_CONTENT, content_dir)
-    env = {**os.environ, "HEART_CACHE_DIR": str(folder)}
+    env = {**os.environ, "HEART_CACHE_DIR": str(without_content)}
 
     def start(how: str) -> str:
         ran = subprocess.run([sys.executable, "-c", LOAD, str(content_dir), how], env=env, capture_output=True, text=True)
@@ -131,18 +141,18 @@ def test_a_serving_start_with_an_empty_cache_reads_the_content_in_a_child_and_ta
         return ran.stdout.strip()
 
     assert start("apart") == "taken from the cache"
-    assert len(cached_files(folder, runtime.CONTENT_CACHE)) == 1
-    shutil.rmtree(folder)
-    assert start("here") == "compiled here"  # the same start, reading the files itself
+    [kept] = cached_files(without_content, runtime.CONTENT_CACHE)
+    kept.unlink()
+    assert start("here") == "built here"  # the same start, reading the files itself
 
 
-def test_invalid_content_read_apart_is_refused_here_with_its_problems(folder, tmp_path):
+def test_invalid_content_read_apart_is_refused_here_with_its_problems(without_content, tmp_path):
     content_dir = tmp_path / "content"
     shutil.copytree(FIXTURE_CONTENT, content_dir)
     (content_dir / "shareout.yml").write_text("sectors: [\n", encoding="utf-8")
     with pytest.raises(ContentError, match="shareout.yml"):
         load_content(content_dir, apart=True)
-    assert cached_files(folder, runtime.CONTENT_CACHE) == []
+    assert cached_files(without_content, runtime.CONTENT_CACHE) == []
 
 
 def test_a_damaged_cache_file_is_read_past(folder, tmp_path):
