@@ -19,6 +19,7 @@ from itertools import repeat
 import numpy as np
 
 _SHIFT = 32  # a pair's key: its first word's number shifted this far, joined with its second's
+GRAM_LETTERS = 8  # characters in a character n-gram at most: its table packs each in 64 bits
 
 
 class FeatureTable(Mapping[str, complex]):
@@ -147,7 +148,7 @@ class GramTable(Mapping[str, complex]):
 
     def __iter__(self) -> Iterator[str]:
         for key in self._keys.tolist():
-            yield key.to_bytes(8, "big").lstrip(b"\0").decode("ascii")
+            yield key.to_bytes(GRAM_LETTERS, "big").lstrip(b"\0").decode("ascii")
 
     def __getitem__(self, gram: str) -> complex:
         try:
@@ -161,9 +162,8 @@ class GramTable(Mapping[str, complex]):
 
     def sum_of(self, grams: Iterable[str]) -> complex:
         """The sum of the terms of those of ``grams`` the table holds, each counted once."""
-        # Keyed as gram_key() keys them, without a call for each (one it would refuse, the table can't hold).
-        held = (gram for gram in grams if 0 < len(gram) <= 8 and gram.isascii() and "\0" not in gram)
-        keyed = {int.from_bytes(gram.encode(), "big") for gram in held}
+        # Keyed as gram_key() keys them (one it would refuse, the table can't hold), without raising.
+        keyed = {int.from_bytes(gram.encode(), "big") for gram in grams if packable(gram)}
         keys = np.array(list(keyed), dtype=np.int64)
         return complex(self._terms[_places(self._searched, keys)].sum())
 
@@ -174,9 +174,14 @@ def gram_key(gram: str) -> int:
 
     :raises ValueError: for an n-gram that is not ASCII or longer than eight letters.
     """
-    if not (0 < len(gram) <= 8 and gram.isascii()) or "\0" in gram:
+    if not packable(gram):
         raise ValueError(f"an n-gram must be one to eight ASCII letters: {gram!r}")
     return int.from_bytes(gram.encode(), "big")
+
+
+def packable(gram: str) -> bool:
+    """True when :func:`gram_key` can key ``gram``: 1 to :data:`GRAM_LETTERS` ASCII characters, no NUL."""
+    return 0 < len(gram) <= GRAM_LETTERS and gram.isascii() and "\0" not in gram
 
 
 def _searchable(keys: np.ndarray) -> np.ndarray:

@@ -32,7 +32,6 @@ MODEL_FIELDS = {
     *("words", "grams", "gram_sizes", "gram_scale"),
 }
 GAP = "|"  # a mark, a blanked word or a dropped sentence in the words read: no pair spans it
-LONGEST_GRAM = 8  # characters in a character n-gram at most: its table packs each in 64 bits
 CACHED_WORDS = 50_000  # words whose letters' features are remembered; beyond this the memory starts over
 _MADE_WHEN_USED = {"_word_grams"}  # WordModel's memo of words' n-grams, not pickled
 
@@ -209,8 +208,11 @@ def read_word_model(data: Any) -> WordModel:
         raise ModelError("words must map each word to [idf, weight]")
     if not isinstance(grams, dict) or not all(_pair(v) for v in grams.values()):
         raise ModelError("grams must map each character n-gram to [idf, weight]")
-    if not all(0 < len(gram) <= LONGEST_GRAM and gram.isascii() and "\0" not in gram for gram in grams):
-        raise ModelError(f"each character n-gram must be 1 to {LONGEST_GRAM} ASCII characters (words are folded to ASCII)")
+    # Imported here, as WordModel.of imports it: numpy comes with it.
+    from bot.feature_table import GRAM_LETTERS, packable
+
+    if not all(map(packable, grams)):
+        raise ModelError(f"each character n-gram must be 1 to {GRAM_LETTERS} ASCII characters (words are folded to ASCII)")
     threshold, intercept, min_words = data["threshold"], data["intercept"], data.get("min_words", 1)
     if not _number(intercept) or not _number(threshold) or not 0 < threshold < 1:
         raise ModelError("intercept must be a number and threshold a probability between 0 and 1")
@@ -226,8 +228,8 @@ def read_word_model(data: Any) -> WordModel:
         raise ModelError("sure_above must be a probability from the threshold to under 1 (or absent: silent on fewer than min_words)")
     sizes, scale = data.get("gram_sizes", [3, 5]), data.get("gram_scale", 1.0)
     shaped = isinstance(sizes, list) and len(sizes) == 2 and all(map(_whole, sizes))
-    if not (shaped and 1 <= sizes[0] <= sizes[1] <= LONGEST_GRAM):
-        raise ModelError(f"gram_sizes must be [shortest, longest] character n-gram, whole numbers from 1 to {LONGEST_GRAM}")
+    if not (shaped and 1 <= sizes[0] <= sizes[1] <= GRAM_LETTERS):
+        raise ModelError(f"gram_sizes must be [shortest, longest] character n-gram, whole numbers from 1 to {GRAM_LETTERS}")
     if not _number(scale):
         raise ModelError("gram_scale must be a number")
     return WordModel.of(
