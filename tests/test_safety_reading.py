@@ -11,6 +11,7 @@ tuning share-outs, long share-outs made of them and texts chosen to be awkward.
 from __future__ import annotations
 
 import functools
+import json
 import math
 import pickle
 import random
@@ -131,31 +132,37 @@ def test_each_index_finds_what_searching_the_whole_line_finds(net, texts):
             assert index.matches(blanked) == whole_line_matches(blanked, index), text
 
 
-def plain_probability(model, words: list[str]) -> float:
-    """The model's probability summed feature by feature from its tables, as scikit-learn scores."""
+Table = dict[str, tuple[float, float]]  # a feature's (idf, weight), as a model file lists them
+
+
+def plain_probability(model, words: list[str], tables: tuple[Table, Table] | None = None) -> float:
+    """The model's probability summed feature by feature from its tables, as scikit-learn scores:
+    ``tables`` of words and of n-grams as plain dicts, or else the model's own read back."""
+    word_table, gram_table = tables or (dict(model.words), dict(model.grams))
     z, dot, square = model.intercept, 0.0, 0.0
     for feature, n in Counter(word_features(words)).items():
-        if feature in model.words:
-            idf, weight = model.words[feature]
+        if feature in word_table:
+            idf, weight = word_table[feature]
             value = (1 + math.log(n)) * idf
             dot, square = dot + value * weight, square + value * value
     if square:
         z += dot / math.sqrt(square)
     # Each distinct word's n-grams, each once a word: an n-gram two words share counts twice.
-    grams = Counter(g for word in set(words) for g in set(letter_features(word, model.gram_sizes)) if g in model.grams)
+    grams = Counter(g for word in set(words) for g in set(letter_features(word, model.gram_sizes)) if g in gram_table)
     if grams:
-        lean = sum(n * idf * weight for g, n in grams.items() for idf, weight in [model.grams[g]])
-        square = sum(n * idf * idf for g, n in grams.items() for idf, _ in [model.grams[g]])
+        lean = sum(n * idf * weight for g, n in grams.items() for idf, weight in [gram_table[g]])
+        square = sum(n * idf * idf for g, n in grams.items() for idf, _ in [gram_table[g]])
         z += model.gram_scale * lean / math.sqrt(square)
     return 1 / (1 + math.exp(-z))
 
 
-def test_the_word_model_scores_as_its_tables_say(net, texts):
-    model = net.model
+def test_the_word_model_scores_as_its_model_file_says(net, texts):
+    model, written = net.model, json.loads((CONTENT / "crisis-model.json").read_text(encoding="utf-8"))
+    tables = ({word: tuple(terms) for word, terms in written["words"].items()}, {gram: tuple(terms) for gram, terms in written["grams"].items()})
     for text in texts:
         words = net.words_for_model(text)
-        assert model.probability(words) == pytest.approx(plain_probability(model, words), abs=1e-12), text
-        held, probability = sum(word in model.words for word in words), plain_probability(model, words)
+        held, probability = sum(word in tables[0] for word in words), plain_probability(model, words, tables)
+        assert model.probability(words) == pytest.approx(probability, abs=1e-12), text
         if held >= model.min_words:
             assert model.leans(words) == (probability >= model.threshold)
         else:  # on fewer words, only when sure
