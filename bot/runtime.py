@@ -19,11 +19,12 @@ import pickle
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import sqlite_utils
 
@@ -57,12 +58,14 @@ from bot.sessions.content import load_session_content
 from bot.sessions.core import Series
 from bot.sessions.scheduler import SessionScheduler
 from bot.shareouts import core as shareouts
-from bot.shareouts.content import ShareoutContent, load_shareout_content
+from bot.shareouts.content import ShareoutContent, load_shareout_content, shareout_files
 from bot.shareouts.posts import TAKEDOWNS_PER_SECOND, apply_retention
 from bot.slack_client import last_success, web_client
 from bot.store import MIGRATION_WAIT_SECONDS, Store
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # Every feature's tables, in the order they are made.
 MIGRATION_SETS = [
@@ -111,9 +114,9 @@ def load_content(root: Path, *, apart: bool = False) -> Content:
     if not root.is_dir():
         raise ContentError(f"{root}: the content folder does not exist (set CONTENT_DIR or restore content/)")
     version = _content_version(root)
-    if (content := _cached_content(version)) is not None:
+    if (content := _cached(CONTENT_CACHE, version, Content)) is not None:
         return content
-    if apart and _read_apart(root) and (content := _cached_content(version)) is not None:
+    if apart and _read_apart(root) and (content := _cached(CONTENT_CACHE, version, Content)) is not None:
         return content
     pickled = pickle.dumps(_read_content(root), protocol=pickle.HIGHEST_PROTOCOL)
     cache.write(CONTENT_CACHE, version, pickled)
@@ -124,16 +127,16 @@ def load_content(root: Path, *, apart: bool = False) -> Content:
     return pickle.loads(pickled)  # noqa: S301 (bytes pickled just above)
 
 
-def _cached_content(version: str) -> Content | None:
-    """The content kept in the cache folder for ``version``, if any (and readable)."""
-    if (kept := cache.read(CONTENT_CACHE, version)) is None:
+def _cached(name: str, version: str, kind: type[T]) -> T | None:
+    """The ``kind`` of content kept in the cache folder as ``name`` for ``version``, if any (and readable)."""
+    if (kept := cache.read(name, version)) is None:
         return None
     try:
         content = pickle.loads(kept)  # noqa: S301 (written by this code, in a folder only its user writes)
     except Exception as error:  # a file cut short or from another Python: read the content instead
-        log.debug("cached content unreadable (%s): reading it afresh", error)
+        log.debug("cached %s unreadable (%s): reading it afresh", name, error)
         return None
-    return content if isinstance(content, Content) else None
+    return content if isinstance(content, kind) else None
 
 
 def _read_apart(root: Path) -> bool:
@@ -164,27 +167,37 @@ READ_APART_TIMEOUT = 300  # seconds: compiling the patterns takes some 7 of CPU;
 
 
 CONTENT_CACHE = "content"
+SHAREOUT_CACHE = "shareout-content"  # the share-out form and the safety net, kept apart too (see _shareout_content)
 # The libraries whose reading of the files is part of the content (parsing, stems, the typo reader's words),
 # or whose objects it pickles (the word models' arrays).
 CONTENT_LIBRARIES = ("PyYAML", "python-frontmatter", "markdown-it-py", "snowballstemmer", "pyspellchecker", "rapidfuzz", "numpy")
 
 
 def _content_version(root: Path) -> str:
-    """The cache key of the content under ``root``: every file there, heart-bot's code, the
-    libraries that read it and the Python that pickles it."""
-    parts: list[str | bytes] = [sys.version]
-    parts += [f"{name} {metadata.version(name)}" for name in CONTENT_LIBRARIES]
-    for folder in (root, Path(__file__).parent):
-        for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix != ".pyc"):
-            parts += [str(path.relative_to(folder)), path.read_bytes()]
-    return cache.key(*parts)
+    """The cache key of the content under ``root``: every file there, and what reads them (:func:`_reader_version`)."""
+    return cache.key(_reader_version(), *_file_parts(root, root.rglob("*")))
+
+
+@functools.cache
+def _reader_version() -> str:
+    """The part of every content key that is not the files: heart-bot's code, the libraries
+    that read content and the Python that pickles it."""
+    code = Path(__file__).parent
+    libraries = [f"{name} {metadata.version(name)}" for name in CONTENT_LIBRARIES]
+    return cache.key(sys.version, *libraries, *_file_parts(code, (p for p in code.rglob("*") if p.suffix != ".pyc")))
+
+
+def _file_parts(folder: Path, paths: Iterable[Path]) -> list[str | bytes]:
+    """Each of the files among ``paths``, in order of name, as its name in ``folder`` and its bytes."""
+    files = sorted(path for path in paths if path.is_file())
+    return [part for path in files for part in (str(path.relative_to(folder)), path.read_bytes())]
 
 
 def _read_content(root: Path) -> Content:
     """:func:`load_content`, read from the files."""
     problems = Problems(root)
     library = load_library(root, problems.read_yaml, problems.add)
-    shareout = load_shareout_content(root, problems.read_yaml, problems.add)
+    shareout = _shareout_content(root, problems)
     declared = load_session_content(root, problems.read_yaml, problems.add)
     # Connections offer the share-out form's sectors and themes, and draw starters from the tip sheets.
     connected = load_connections_content(
@@ -200,6 +213,21 @@ def _read_content(root: Path) -> Content:
     )
     problems.raise_if_any()
     return Content(library.categories, library.glossary, library.tipsheets, shareout, declared, connected)
+
+
+def _shareout_content(root: Path, problems: Problems) -> ShareoutContent:
+    """The share-out form and the safety net, taken from the cache folder when their own
+    files were read before, by the same code: building the safety net is most of the work
+    of reading the content (seconds), and an editor changes the glossary, the tip sheets
+    or the sessions far more often than the crisis rules. Kept only when valid."""
+    version = cache.key(_reader_version(), *_file_parts(root, shareout_files(root)))
+    if (content := _cached(SHAREOUT_CACHE, version, ShareoutContent)) is not None:
+        return content
+    known = len(problems.lines)
+    content = load_shareout_content(root, problems.read_yaml, problems.add)
+    if len(problems.lines) == known:
+        cache.write(SHAREOUT_CACHE, version, pickle.dumps(content, protocol=pickle.HIGHEST_PROTOCOL))
+    return content
 
 
 def report_labels(content: Content) -> Labels:

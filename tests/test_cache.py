@@ -41,7 +41,8 @@ def without_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A cache folder holding what the run's holds (the safety net's compiled patterns, the typo
     reader's words) but no content: a start reads the content, and compiles nothing."""
     where = tmp_path / "cache"
-    shutil.copytree(os.environ["HEART_CACHE_DIR"], where, ignore=shutil.ignore_patterns(f"{runtime.CONTENT_CACHE}-*"))
+    content = shutil.ignore_patterns(f"{runtime.CONTENT_CACHE}-*", f"{runtime.SHAREOUT_CACHE}-*")
+    shutil.copytree(os.environ["HEART_CACHE_DIR"], where, ignore=content)
     monkeypatch.setenv("HEART_CACHE_DIR", str(where))
     return where
 
@@ -108,6 +109,34 @@ def test_a_changed_file_is_read_afresh(folder, tmp_path):
     assert any(s.title.startswith("Revised ") for s in after.tipsheets)
 
 
+def test_a_changed_glossary_reuses_the_safety_net_read_before_and_a_changed_rule_rebuilds_it(folder, tmp_path):
+    # Building the safety net is most of reading the content: it is kept apart, under a key
+    # of its own files, so an editor's change to the glossary is checked in a moment.
+    content_dir = tmp_path / "content"
+    shutil.copytree(FIXTURE_CONTENT, content_dir)
+    load_content(content_dir)
+    entries = next(content_dir.glob("glossary/*.yml"))
+    entries.write_text(entries.read_text(encoding="utf-8").replace("definition: ", "definition: Revised. ", 1), encoding="utf-8")
+    compiled = runtime.load_shareout_content
+    builds: list[Path] = []
+
+    def counted(root, *args):
+        builds.append(root)
+        return compiled(root, *args)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(runtime, "load_shareout_content", counted)
+        revised = load_content(content_dir)
+        assert builds == []  # the net was taken from the cache...
+        assert any(entry.definition.startswith("Revised. ") for entry in revised.glossary)
+        assert revised.shareout.crisis.hears("I want to die") is not None
+        crisis = content_dir / "crisis.yml"
+        crisis.write_text(crisis.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+        load_content(content_dir)
+        assert builds == [content_dir]  # ...and built afresh once one of its own files changed
+    assert len(cached_files(folder, runtime.SHAREOUT_CACHE)) == 2
+
+
 def test_invalid_content_is_refused_even_after_a_valid_version_was_cached(folder, tmp_path):
     content_dir = tmp_path / "content"
     shutil.copytree(FIXTURE_CONTENT, content_dir)
@@ -141,8 +170,8 @@ def test_a_serving_start_without_the_content_cached_reads_it_in_a_child_then_fro
         return ran.stdout.strip()
 
     assert start("apart") == "taken from the cache"
-    [kept] = cached_files(without_content, runtime.CONTENT_CACHE)
-    kept.unlink()
+    for kept in cached_files(without_content, runtime.CONTENT_CACHE) + cached_files(without_content, runtime.SHAREOUT_CACHE):
+        kept.unlink()
     assert start("here") == "built here"  # the same start, reading the files itself
 
 

@@ -66,6 +66,12 @@ def _label(choices: tuple[Choice, ...], choice_id: str | None) -> str | None:
     return next((c.label for c in choices if c.id == choice_id), choice_id)
 
 
+def shareout_files(root: Path) -> list[Path]:
+    """The files under ``root`` that :func:`load_shareout_content` reads, of those that are there."""
+    named = [root / "shareout.yml", *root.glob("crisis*.yml"), root / CRISIS_MODEL, root / CRISIS_WHOM]
+    return sorted(path for path in named if path.is_file())
+
+
 def load_shareout_content(root: Path, read_yaml: ReadYaml, problem: Problem) -> ShareoutContent:
     """Read and check ``shareout.yml`` and every ``crisis*.yml`` under ``root``, reporting each problem."""
     form_path = root / "shareout.yml"
