@@ -83,6 +83,29 @@ def test_each_problem_names_file_entry_and_fix(content_dir, entry, problem):
     assert problem in str(error.value)
 
 
+def test_an_entry_with_a_problem_is_reported_once_not_again_where_others_name_it(content_dir):
+    write(
+        content_dir / "glossary" / "wellness-equity.yml",
+        """
+        - term: Burnout
+          definition: One. Two. Three. Four.
+          sources: [X]
+          reviewed: 2026-11-01
+        - term: Compassion fatigue
+          definition: Tired of caring.
+          sources: [X]
+          related: [Burnout, Nothing like it]
+          reviewed: 2026-11-01
+        """,
+    )
+    with pytest.raises(ContentError) as error:
+        load_content(content_dir)
+    assert str(error.value).splitlines() == [
+        "glossary/wellness-equity.yml: Burnout: definition is over 3 sentences (move detail to `more`)",
+        "glossary/wellness-equity.yml: Compassion fatigue: related entry 'Nothing like it' is not a term in the glossary",
+    ]
+
+
 def test_an_unknown_category_file_is_reported(content_dir):
     write(content_dir / "glossary" / "misc.yml", "[]\n")
     with pytest.raises(ContentError, match="misc.yml: file name must be a category id"):

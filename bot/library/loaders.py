@@ -101,14 +101,17 @@ def _load_glossary(folder: Path, categories: list[Category], read_yaml: ReadYaml
         _check_searched_as(path, entry, owners, report)
 
     ids = {normalize(e.term): e.id for e in entries}
+    # A term whose own entry has a problem is still a term: that problem is told once, at the
+    # entry, not again at every entry that names it as related.
+    named = {normalize(str(item.get("term") or "")) for _, _, item in raw}
     resolved: dict[str, tuple[str, ...]] = {}
     for path, term, related in pending_related:
         targets = []
         for name in related:
             target = ids.get(normalize(name))
-            if target is None:
+            if target is None and normalize(name) not in named:
                 report(path, term, f"related entry {name!r} is not a term in the glossary")
-            else:
+            elif target is not None:
                 targets.append(target)
         resolved[term] = tuple(targets)
     return [replace(e, related=resolved.get(e.term, ())) for e in entries]
