@@ -41,24 +41,23 @@ class FeatureTable(Mapping[str, complex]):
         self._pairable = np.array([False, *(not word.startswith("{") for word in self.words)], dtype=bool)
 
     @classmethod
-    def of(cls, terms: Mapping[str, complex]) -> FeatureTable:
-        """A table of ``terms`` by feature: a word, or a pair of words joined by a space."""
+    def of(cls, features: Sequence[str], terms: np.ndarray) -> FeatureTable:
+        """A table of features (a word, or a pair of words joined by a space) with their ``terms``,
+        in the same order; each word is numbered where it first appears."""
         numbers: dict[str, int] = {}
-        for feature in terms:
-            for word in feature.split(" "):
-                numbers.setdefault(word, len(numbers) + 1)
+        firsts, seconds = [], []
+        for feature in features:
+            first, _, second = feature.partition(" ")
+            firsts.append(numbers.setdefault(first, len(numbers) + 1))
+            seconds.append(numbers.setdefault(second, len(numbers) + 1) if second else 0)
+        first_numbers, second_numbers = np.array(firsts, dtype=np.int64), np.array(seconds, dtype=np.int64)
+        pair = second_numbers > 0
         word_terms = np.zeros(len(numbers) + 1, dtype=complex)
         known = np.zeros(len(numbers) + 1, dtype=bool)
-        pairs: dict[int, complex] = {}
-        for feature, term in terms.items():
-            first, _, second = feature.partition(" ")
-            if second:
-                pairs[numbers[first] << _SHIFT | numbers[second]] = term
-            else:
-                word_terms[numbers[first]], known[numbers[first]] = term, True
-        keys = sorted(pairs)
-        terms_in_order = np.concatenate((word_terms, np.array([pairs[key] for key in keys], dtype=complex)))
-        return cls(list(numbers), terms_in_order, known, np.array(keys, dtype=np.int64))
+        word_terms[first_numbers[~pair]], known[first_numbers[~pair]] = terms[~pair], True
+        keys = first_numbers[pair] << _SHIFT | second_numbers[pair]
+        order = np.argsort(keys, kind="stable")
+        return cls(list(numbers), np.concatenate((word_terms, terms[pair][order])), known, keys[order])
 
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
         """Pickled as its arrays' bytes and its words in one string."""
@@ -130,14 +129,14 @@ class GramTable(Mapping[str, complex]):
         self._terms = terms  # in the keys' order
 
     @classmethod
-    def of(cls, terms: Mapping[str, complex]) -> GramTable:
-        """A table of ``terms`` by n-gram.
+    def of(cls, grams: Sequence[str], terms: np.ndarray) -> GramTable:
+        """A table of n-grams with their ``terms``, in the same order.
 
         :raises ValueError: for an n-gram that is not ASCII or longer than eight letters.
         """
-        keys = np.array([gram_key(gram) for gram in terms], dtype=np.int64)
+        keys = np.array([gram_key(gram) for gram in grams], dtype=np.int64)
         order = np.argsort(keys, kind="stable")
-        return cls(keys[order], np.array(list(terms.values()), dtype=complex)[order])
+        return cls(keys[order], np.asarray(terms, dtype=complex)[order])
 
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
         """Pickled as its arrays' bytes."""
@@ -166,6 +165,19 @@ class GramTable(Mapping[str, complex]):
         keyed = {int.from_bytes(gram.encode(), "big") for gram in grams if packable(gram)}
         keys = np.array(list(keyed), dtype=np.int64)
         return complex(self._terms[_places(self._searched, keys)].sum())
+
+
+def terms_of(weights: Mapping[str, Sequence[float]]) -> tuple[list[str], np.ndarray]:
+    """A table of (idf, weight) by feature as a model reads it: its features, the lowest idf
+    (the commonest feature) first, and each one's terms, idf * weight and idf * idf, as one
+    complex number."""
+    features = list(weights)
+    if not features:
+        return [], np.zeros(0, dtype=complex)
+    idf, weight = np.array(list(weights.values()), dtype=float).T
+    order = np.argsort(idf, kind="stable")
+    terms = idf * weight + 1j * (idf * idf)
+    return [features[at] for at in order.tolist()], terms[order]
 
 
 def gram_key(gram: str) -> int:

@@ -20,6 +20,7 @@ import functools
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from bot.memo import Memo
@@ -54,13 +55,6 @@ def letter_features(word: str, sizes: tuple[int, int]) -> tuple[str, ...]:
         return ()
     padded, (low, high) = f" {word} ", sizes
     return tuple(padded[i : i + n] for n in range(low, high + 1) for i in range(len(padded) - n + 1))
-
-
-def _terms_of(table: Mapping[str, tuple[float, float]]) -> dict[str, complex]:
-    """A table of (idf, weight) as the model reads it: each feature with its terms, idf *
-    weight and idf * idf, as one complex number, the lowest idf (the commonest feature) first."""
-    ordered = sorted(table.items(), key=lambda item: item[1][0])
-    return {feature: complex(idf * weight, idf * idf) for feature, (idf, weight) in ordered}
 
 
 class Weights(Mapping[str, tuple[float, float]]):
@@ -114,14 +108,14 @@ class WordModel:
 
     @classmethod
     def of(
-        cls, words: Mapping[str, tuple[float, float]], grams: Mapping[str, tuple[float, float]] | None = None, **settings: Any
+        cls, words: Mapping[str, Sequence[float]], grams: Mapping[str, Sequence[float]] | None = None, **settings: Any
     ) -> WordModel:
         """A model from its tables of (idf, weight): ``words`` by word or "word word", ``grams``
         by character n-gram; ``settings`` are the other fields."""
         # Imported here: numpy takes a tenth of a second to load, and a start builds no model.
-        from bot.feature_table import FeatureTable, GramTable
+        from bot.feature_table import FeatureTable, GramTable, terms_of
 
-        return cls(table=FeatureTable.of(_terms_of(words)), gram_terms=GramTable.of(_terms_of(grams or {})), **settings)
+        return cls(table=FeatureTable.of(*terms_of(words)), gram_terms=GramTable.of(*terms_of(grams or {})), **settings)
 
     @property
     def words(self) -> Weights:
@@ -204,9 +198,9 @@ def read_word_model(data: Any) -> WordModel:
     if unknown := set(data) - MODEL_FIELDS:
         raise ModelError(f"has unknown field(s) {', '.join(sorted(unknown))}")
     words, grams = data["words"], data.get("grams", {})
-    if not isinstance(words, dict) or not all(_pair(v) for v in words.values()):
+    if not _table(words):
         raise ModelError("words must map each word to [idf, weight]")
-    if not isinstance(grams, dict) or not all(_pair(v) for v in grams.values()):
+    if not _table(grams):
         raise ModelError("grams must map each character n-gram to [idf, weight]")
     # Imported here, as WordModel.of imports it: numpy comes with it.
     from bot.feature_table import GRAM_LETTERS, packable
@@ -233,7 +227,7 @@ def read_word_model(data: Any) -> WordModel:
     if not _number(scale):
         raise ModelError("gram_scale must be a number")
     return WordModel.of(
-        words={w: (float(v[0]), float(v[1])) for w, v in words.items()},
+        words=words,
         intercept=float(intercept),
         threshold=float(threshold),
         min_words=min_words,
@@ -241,14 +235,22 @@ def read_word_model(data: Any) -> WordModel:
         sure_words=sure_words,
         sure_above=None if sure_above is None else float(sure_above),
         trained_on=str(data.get("trained_on", "")),
-        grams={g: (float(v[0]), float(v[1])) for g, v in grams.items()},
+        grams=grams,
         gram_sizes=(sizes[0], sizes[1]),
         gram_scale=float(scale),
     )
 
 
-def _pair(value: Any) -> bool:
-    return isinstance(value, list) and len(value) == 2 and all(_number(v) for v in value)
+def _table(table: Any) -> bool:
+    """True for a table of features, each to a list of two finite numbers, [idf, weight]
+    (checked a kind at a time, in C: a model holds a hundred thousand of them)."""
+    if not isinstance(table, dict):
+        return False
+    rows = list(table.values())
+    if not set(map(type, rows)) <= {list} or not set(map(len, rows)) <= {2}:
+        return False
+    numbers = list(chain.from_iterable(rows))
+    return set(map(type, numbers)) <= {int, float} and all(map(math.isfinite, numbers))
 
 
 def _number(value: Any) -> bool:

@@ -21,6 +21,7 @@ from bisect import bisect_left
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.feature_table import GramTable
@@ -244,8 +245,9 @@ def test_a_model_reads_back_its_tables_and_scores_alike_once_pickled():
 
 
 def test_a_words_n_grams_are_read_from_their_packed_table_each_once():
-    grams = GramTable.of({" sa": 1 + 2j, "sad": 0.5 + 1j, "ad ": -0.25 + 3j, "lue": 2 + 0.5j, "12345678": 1j})
-    assert dict(grams) == {" sa": 1 + 2j, "sad": 0.5 + 1j, "ad ": -0.25 + 3j, "lue": 2 + 0.5j, "12345678": 1j}
+    terms = {" sa": 1 + 2j, "sad": 0.5 + 1j, "ad ": -0.25 + 3j, "lue": 2 + 0.5j, "12345678": 1j}
+    grams = GramTable.of(list(terms), np.array(list(terms.values())))
+    assert dict(grams) == terms
     assert dict(pickle.loads(pickle.dumps(grams))) == dict(grams)
     read = [" sa", "sad", "sad", "ad ", "xyz", "ünï", "far too long", "\0lue", ""]  # "\0lue" is not "lue"
     assert grams.sum_of(read) == (1 + 2j) + (0.5 + 1j) + (-0.25 + 3j)
@@ -254,7 +256,7 @@ def test_a_words_n_grams_are_read_from_their_packed_table_each_once():
         with pytest.raises(KeyError):
             grams[missing]
     with pytest.raises(ValueError, match="ASCII"):
-        GramTable.of({"día": 1j})
+        GramTable.of(["día"], np.array([1j]))
 
 
 def test_a_line_blanked_by_the_quiet_patterns_is_searched_afresh(net):
