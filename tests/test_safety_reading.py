@@ -123,6 +123,14 @@ def whole_line_matches(line: _Line, index: _Index) -> dict[int, list[tuple[int, 
     return found
 
 
+def test_every_pattern_compiles_to_an_expression_python_searches_with(net):
+    indexes = (net._rule_index, net._quiet_index, net._past_index, net._now_index, net._cleared_index, net._doubt_index)
+    patterns = [pattern for index in (*indexes, net._owned_index) for pattern in index.patterns] + list(net.topics)
+    assert len(patterns) > 2_000
+    for pattern in patterns:  # compiled when first used, so never at the start: each is compiled here
+        assert pattern.regex.pattern == pattern.expression, pattern.source
+
+
 def test_each_index_finds_what_searching_the_whole_line_finds(net, texts):
     for text in texts:
         tokens = list(map(net._spelling.__getitem__, _tokens(text)))
