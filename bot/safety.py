@@ -192,7 +192,8 @@ class Pattern:
 
 
 def compile_pattern(source: str, families: Mapping[str, Sequence[str]]) -> Pattern:
-    """Compile one pattern over folded, space-separated tokens (see the module docstring)."""
+    """Compile one pattern over folded, space-separated tokens (see the module docstring),
+    with ``families``' words folded (:func:`fold`)."""
     pieces: list[str] = []
     named: set[str] = set()
     anchor_found = False
@@ -240,7 +241,7 @@ def _slot_words(slot: str, families: Mapping[str, Sequence[str]], source: str) -
             family = families.get(part[1:-1])
             if family is None:
                 raise PatternError(f"{source!r} uses {part}, which is not a word family")
-            words += [fold(w) for w in family]
+            words += family
         elif part in _SPECIAL:
             words.append(part)
         elif fold(part.rstrip("*")):
@@ -1026,7 +1027,7 @@ def build_safety_net(
     breaks: set[str] = set()
     for name, data in files:
         for family, words in _mapping_of_lists(name, "words", data.get("words"), problem).items():
-            families[family] += words
+            families[family] += map(fold, words)  # folded once, not in each of the patterns naming the family
         for kind, words in _mapping_of_lists(name, "people", data.get("people"), problem).items():
             if kind not in PEOPLE_FIELDS:
                 problem(f"{name} people", f"unknown kind {kind!r}; use {', '.join(sorted(PEOPLE_FIELDS))}")
@@ -1080,10 +1081,10 @@ def build_safety_net(
 
 
 def _family_tags(families: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, ...]]:
-    """Each one-word member of a word family, with the families it belongs to as ``{name}``."""
+    """Each one-word member of a word family (folded), with the families it belongs to as ``{name}``."""
     tags: dict[str, list[str]] = defaultdict(list)
     for name, words in sorted(families.items()):
-        for word in {fold(w) for w in words}:
+        for word in set(words):
             if word and " " not in word:
                 tags[word].append(f"{{{name}}}")
     return {word: tuple(found) for word, found in tags.items()}
