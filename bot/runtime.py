@@ -46,7 +46,7 @@ from bot.group_commit import GroupCommit
 from bot.instances import Instance
 from bot.library.entries import Category, GlossaryEntry, TipSheet
 from bot.library.glossary import GlossaryIndex
-from bot.library.loaders import load_library
+from bot.library.loaders import load_library, tipsheet_files
 from bot.library.mrkdwn import tips
 from bot.library.tipsheets import TipSheetLibrary
 from bot.members.coordinators import Coordinators
@@ -210,6 +210,7 @@ def _read_content(root: Path) -> Content:
             sheet.slug: Sheet(sheet.title, {heading: tuple(found) for heading, found in tips(sheet.body).items()})
             for sheet in library.tipsheets
         },
+        sheet_files=tipsheet_files(root).keys(),
     )
     problems.raise_if_any()
     return Content(library.categories, library.glossary, library.tipsheets, shareout, declared, connected)

@@ -106,6 +106,25 @@ def test_an_entry_with_a_problem_is_reported_once_not_again_where_others_name_it
     ]
 
 
+def test_a_tip_sheet_with_a_problem_is_reported_at_the_sheet_not_again_where_connections_name_it(content_dir):
+    sheet = content_dir / "tipsheets" / "best-practices-for-collaboration.md"
+    sheet.write_text(sheet.read_text(encoding="utf-8").replace("title: ", "titel: ", 1), encoding="utf-8")
+    (content_dir / "connections.yml").write_text(
+        "topics:\n  - theme: collaboration\n    starters: best-practices-for-collaboration\n"
+        "  - theme: staff-wellness\n    starters: best-practice-for-collaboration\n"
+        "  - tipsheet: best-practices-for-collaboration\n"
+        "default_starters: best-practices-for-collaboration\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ContentError) as error:
+        load_content(content_dir)
+    assert str(error.value).splitlines() == [
+        "tipsheets/best-practices-for-collaboration.md: unknown front matter field(s) titel",
+        "tipsheets/best-practices-for-collaboration.md: front matter needs a title",
+        "connections.yml: topics item 2: starters: 'best-practice-for-collaboration' is not a tip sheet",  # a typo still is
+    ]
+
+
 def test_an_unknown_category_file_is_reported(content_dir):
     write(content_dir / "glossary" / "misc.yml", "[]\n")
     with pytest.raises(ContentError, match="misc.yml: file name must be a category id"):

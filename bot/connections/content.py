@@ -14,7 +14,7 @@ hands :func:`load_connections_content` the sectors, themes and tip sheets it nee
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,12 +78,15 @@ def load_connections_content(
     sectors: tuple[Choice, ...],
     themes: Mapping[str, str],
     sheets: Mapping[str, Sheet],
+    sheet_files: Collection[str] = (),
 ) -> ConnectionsContent:
     """Read and check ``connections.yml`` under ``root``.
 
     :param sectors: the share-out form's sectors.
     :param themes: the share-out themes' labels by id.
     :param sheets: the tip sheets by slug.
+    :param sheet_files: the slug of every tip sheet's file, read or not: naming one that could
+        not be read is not another problem (its own problems are told at the sheet).
     """
     path = root / "connections.yml"
     data = read_yaml(path)
@@ -99,7 +102,7 @@ def load_connections_content(
     topics: list[Choice] = []
     starters: dict[str, tuple[Starter, ...]] = {}
     for index, item in enumerate(items, start=1):
-        found = _topic(path, f"topics item {index}", item, themes, sheets, problem)
+        found = _topic(path, f"topics item {index}", item, themes, sheets, sheet_files, problem)
         if found is None:
             continue
         topic, drawn = found
@@ -109,7 +112,7 @@ def load_connections_content(
         topics.append(topic)
         starters[topic.id] = drawn
     default = str(data.get("default_starters") or "")
-    if default not in sheets:
+    if default not in sheets and default not in sheet_files:
         problem(path, "default_starters", f"must be a tip sheet's slug ({', '.join(sorted(sheets))})")
     return ConnectionsContent(
         sectors=sectors,
@@ -120,9 +123,16 @@ def load_connections_content(
 
 
 def _topic(
-    path: Path, where: str, item: Any, themes: Mapping[str, str], sheets: Mapping[str, Sheet], problem: Problem
+    path: Path,
+    where: str,
+    item: Any,
+    themes: Mapping[str, str],
+    sheets: Mapping[str, Sheet],
+    sheet_files: Collection[str],
+    problem: Problem,
 ) -> tuple[Choice, tuple[Starter, ...]] | None:
-    """One topic and its starters, or None after reporting what is wrong with it."""
+    """One topic and its starters, or None after reporting what is wrong with it (naming a
+    tip sheet that could not be read is not: see :func:`load_connections_content`)."""
     if not isinstance(item, dict) or set(item) - _TOPIC_FIELDS or ("theme" in item) == ("tipsheet" in item):
         problem(path, where, "must name a theme or a tipsheet, with starters (a tip sheet) and optional sections")
         return None
@@ -135,7 +145,8 @@ def _topic(
     else:
         topic_id = str(item["tipsheet"])
         if topic_id not in sheets:
-            problem(path, where, f"tipsheet {topic_id!r} is not a tip sheet")
+            if topic_id not in sheet_files:
+                problem(path, where, f"tipsheet {topic_id!r} is not a tip sheet")
             return None
         label, source = sheets[topic_id].title, str(item.get("starters") or topic_id)
     if not _ID.match(topic_id):
@@ -143,7 +154,8 @@ def _topic(
         return None
     sheet = sheets.get(source)
     if sheet is None:
-        problem(path, where, f"starters: {source!r} is not a tip sheet")
+        if source not in sheet_files:
+            problem(path, where, f"starters: {source!r} is not a tip sheet")
         return None
     sections = item.get("sections") or ()
     if not isinstance(sections, list | tuple) or any(str(s) not in sheet.tips for s in sections):

@@ -34,8 +34,14 @@ def load_library(root: Path, read_yaml: ReadYaml, report: Problem) -> Library:
     """The glossary and the tip sheets under ``root``, each problem reported through ``report``."""
     categories = _load_categories(root / "glossary" / "categories.yml", read_yaml, report)
     glossary = _load_glossary(root / "glossary", categories, read_yaml, report)
-    tipsheets = _load_tipsheets(root / "tipsheets", report)
+    tipsheets = _load_tipsheets(root, report)
     return Library(tuple(categories), tuple(glossary), tuple(tipsheets))
+
+
+def tipsheet_files(root: Path) -> dict[str, Path]:
+    """Every tip sheet's file under ``root`` by its slug (its name without ``.md``), whether or
+    not it reads as a tip sheet."""
+    return {path.stem: path for path in sorted((root / "tipsheets").glob("*.md"))}
 
 
 def _load_categories(path: Path, read_yaml: ReadYaml, report: Problem) -> list[Category]:
@@ -185,12 +191,12 @@ def _check_searched_as(path: Path, entry: GlossaryEntry, owners: dict[str, tuple
         seen.add(key)
 
 
-def _load_tipsheets(folder: Path, report: Problem) -> list[TipSheet]:
+def _load_tipsheets(root: Path, report: Problem) -> list[TipSheet]:
     sheets: list[TipSheet] = []
     seen: dict[str, str] = {}
     import frontmatter  # imported when content is read, not when it comes from the cache
 
-    for path in sorted(folder.glob("*.md")):
+    for path in tipsheet_files(root).values():
         try:
             post = frontmatter.loads(path.read_text(encoding="utf-8"))
         except (yaml.YAMLError, ValueError) as error:
@@ -233,7 +239,7 @@ def _load_tipsheets(folder: Path, report: Problem) -> list[TipSheet]:
             )
         )
     if not sheets:
-        report(folder, "", "no tip sheets found (*.md)")
+        report(root / "tipsheets", "", "no tip sheets found (*.md)")
     if len(sheets) > MAX_TIPSHEETS:
-        report(folder, "", f"{len(sheets)} tip sheets: /tipsheet lists them in one message, which holds {MAX_TIPSHEETS} at most")
+        report(root / "tipsheets", "", f"{len(sheets)} tip sheets: /tipsheet lists them in one message, which holds {MAX_TIPSHEETS} at most")
     return sorted(sheets, key=lambda s: (s.order, s.title))
