@@ -106,6 +106,17 @@ def test_an_entry_with_a_problem_is_reported_once_not_again_where_others_name_it
     ]
 
 
+def test_while_a_glossary_file_cannot_be_read_its_terms_named_as_related_elsewhere_are_not_reported(content_dir):
+    school = content_dir / "glossary" / "school-systems.yml"
+    school.write_text(school.read_text(encoding="utf-8") + "- term: [unclosed\n", encoding="utf-8")
+    trauma = content_dir / "glossary" / "trauma-resilience.yml"
+    trauma.write_text(trauma.read_text(encoding="utf-8").replace("related: []", "related: [Multi-tiered system of supports]", 1))
+    with pytest.raises(ContentError) as error:
+        load_content(content_dir)
+    [line] = str(error.value).splitlines()  # the file's own problem, once: not "'Multi-tiered...' is not a term"
+    assert line.startswith("glossary/school-systems.yml: line ") and "not valid YAML" in line
+
+
 def test_a_tip_sheet_with_a_problem_is_reported_at_the_sheet_not_again_where_connections_name_it(content_dir):
     sheet = content_dir / "tipsheets" / "best-practices-for-collaboration.md"
     sheet.write_text(sheet.read_text(encoding="utf-8").replace("title: ", "titel: ", 1), encoding="utf-8")

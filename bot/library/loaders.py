@@ -65,17 +65,21 @@ def _text_list(value: Any) -> tuple[str, ...] | None:
 def _load_glossary(folder: Path, categories: list[Category], read_yaml: ReadYaml, report: Problem) -> list[GlossaryEntry]:
     known = {c.id for c in categories}
     raw: list[tuple[Path, str, dict[str, Any]]] = []
+    every_file_read = True  # else a term named as related may be in the file that could not be read
     for path in sorted(folder.glob("*.yml")):
         if path.name == "categories.yml":
             continue
         if path.stem not in known:
             report(path, "", f"file name must be a category id ({', '.join(sorted(known))})")
+            every_file_read = False
             continue
         data = read_yaml(path)
         if data is None:
+            every_file_read = False
             continue
         if not isinstance(data, list):
             report(path, "", "must be a list of entries")
+            every_file_read = False
             continue
         for index, item in enumerate(data, start=1):
             if not isinstance(item, dict):
@@ -108,14 +112,15 @@ def _load_glossary(folder: Path, categories: list[Category], read_yaml: ReadYaml
 
     ids = {normalize(e.term): e.id for e in entries}
     # A term whose own entry has a problem is still a term: that problem is told once, at the
-    # entry, not again at every entry that names it as related.
+    # entry, not again at every entry that names it as related. And while a file can't be read,
+    # which terms exist is not known: related entries are checked once every file reads.
     named = {normalize(str(item.get("term") or "")) for _, _, item in raw}
     resolved: dict[str, tuple[str, ...]] = {}
     for path, term, related in pending_related:
         targets = []
         for name in related:
             target = ids.get(normalize(name))
-            if target is None and normalize(name) not in named:
+            if target is None and normalize(name) not in named and every_file_read:
                 report(path, term, f"related entry {name!r} is not a term in the glossary")
             elif target is not None:
                 targets.append(target)
