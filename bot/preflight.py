@@ -20,17 +20,14 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import yaml
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.config import PROJECT_ROOT, Settings
-from bot.content import SAFE_LOADER
+from bot import manifest
+from bot.config import Settings
 from bot.slack_client import web_client
 
-MANIFEST = PROJECT_ROOT / "manifest.yml"
 CHECK_TIMEOUT = 5  # seconds per call: a check that hangs helps nobody
 SCHEDULE_AHEAD = 100 * 86400  # Slack schedules up to 120 days ahead; deleted at once anyway
 
@@ -49,12 +46,6 @@ class SlackFindings:
     def problems(self) -> list[str]:
         """Every problem, fatal first."""
         return [*self.fatal, *self.warnings]
-
-
-def manifest_scopes(path: Path = MANIFEST) -> set[str]:
-    """The bot scopes ``manifest.yml`` asks for."""
-    manifest = yaml.load(path.read_text(), Loader=SAFE_LOADER)  # noqa: S506 (a safe loader; libyaml's: every start reads it)
-    return set(manifest["oauth_config"]["scopes"]["bot"])
 
 
 def _header(headers: Mapping[str, object], name: str) -> str | None:
@@ -100,7 +91,7 @@ def check_slack(
     findings.ok.append(f"Slack token ok: the bot {auth.get('user_id')} in workspace {auth.get('team') or auth.get('team_id')}")
 
     granted_header = _header(auth.headers, "x-oauth-scopes")
-    needed = manifest_scopes() if scopes is None else scopes
+    needed = manifest.scopes() if scopes is None else scopes
     if granted_header is None:
         findings.ok.append("scopes not reported by Slack; not checked")
     else:

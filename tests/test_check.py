@@ -10,7 +10,8 @@ import sys
 
 import pytest
 
-from bot.offline.localslack import Failure, LocalSlack, manifest_scopes
+from bot import manifest
+from bot.offline.localslack import Failure, LocalSlack
 from bot.offline.server import BOT_TOKEN, SHAREOUT_HASH_SECRET, SIGNING_SECRET, free_port
 from tests.support.harness import ROOT, run_cache
 
@@ -82,7 +83,7 @@ def test_check_reports_missing_scopes(tmp_path, slack):
     try:
         result = run_bot(tmp_path, "check", slack=slack)
     finally:
-        slack.scopes = manifest_scopes()
+        slack.scopes = sorted(manifest.scopes())
     assert result.returncode == 1
     [problem] = problems(result)
     assert problem.startswith("the app lacks the scopes files:write, im:write: add them under OAuth & Permissions")

@@ -5,6 +5,7 @@ import sqlite3
 from datetime import date, timedelta
 from pathlib import Path
 
+from bot import manifest
 from tests.support.harness import ROOT, run_shell
 
 
@@ -29,6 +30,14 @@ def test_the_shell_is_kind_about_mistakes_and_ends_cleanly(tmp_path):
     assert "Start with a slash command" in result.stdout
     assert "There is no button 7" in result.stdout
     assert "<!channel>" in result.stdout  # shown as typed, unescaped for reading, never sent to Slack
+
+
+def test_help_lists_every_slash_command_the_app_declares(tmp_path):
+    result = run_shell(tmp_path, "help\n")
+    listed = result.stdout.split("Slash commands, as in Slack:\n", 1)[1]
+    for command, description in manifest.commands().items():
+        assert re.search(rf"^  {re.escape(command)} +{re.escape(description)}$", listed, re.MULTILINE), command
+    assert "--coordinator" in listed
 
 
 def test_the_shell_can_act_as_another_member(tmp_path):

@@ -27,11 +27,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from pathlib import Path
 from urllib.parse import parse_qsl, urlparse
 
-import yaml
-
+from bot import manifest
 from bot.offline.slack_requests import TEAM_ID
 
 BOT_USER_ID = "UHEARTBOT"
@@ -39,12 +37,6 @@ BOT_ID, APP_ID = "BHEART", "AHEART"
 # Slack takes up to 5 posts to one response URL, within 30 minutes; beyond, it answers 404.
 RESPONSE_URL_POSTS = 5
 RESPONSE_URL_LIFETIME = 30 * 60
-MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
-
-
-def manifest_scopes() -> list[str]:
-    """The bot scopes the app's manifest asks for: what this workspace granted, unless told otherwise."""
-    return list(yaml.safe_load(MANIFEST.read_text())["oauth_config"]["scopes"]["bot"])
 
 
 @dataclass
@@ -106,7 +98,7 @@ class LocalSlack:
         self.usergroups: dict[str, list[str]] = {}
         self.socket_mode_url: str | None = None  # what apps.connections.open hands out (a ws:// endpoint)
         # The scopes granted to the token, sent as Slack does in every answer's x-oauth-scopes header.
-        self.scopes: list[str] = manifest_scopes()
+        self.scopes: list[str] = sorted(manifest.scopes())  # what the workspace granted, unless a test says otherwise
         self.files: dict[str, dict[str, Any]] = {}  # file id: the name it was announced with and the bytes uploaded
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
         self._limits: dict[str, tuple[float, deque[float]]] = {}

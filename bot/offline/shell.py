@@ -28,6 +28,7 @@ from typing import Any, TextIO
 
 from slack_bolt import App
 
+from bot import manifest
 from bot.app import create_app, dispatch_signed
 from bot.claims import Claims
 from bot.config import Settings
@@ -52,6 +53,18 @@ INTRO = (
     "to see the reminders and prompts sent meanwhile (commands and buttons still act now), 'help' for this "
     "text, Ctrl-D or 'quit' to leave."
 )
+
+
+def commands_help() -> str:
+    """The slash commands the app declares (``manifest.yml``), one a line, for the shell's help."""
+    declared = manifest.commands()
+    width = max(map(len, declared))
+    lines = [f"  {command:<{width}}  {description}" for command, description in declared.items()]
+    return "\n".join(
+        ["Slash commands, as in Slack:", *lines, "(/heart answers coordinators: start the shell with --coordinator to act as one.)"]
+    )
+
+
 FORM_HELP = "Fill in the form: answer each field and press Enter (Enter alone keeps what it holds); 'cancel' closes it unsent."
 _DURATION = re.compile(r"^(\d+)\s*([dhm])$")
 _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
@@ -351,7 +364,7 @@ class Session:
             if line in ("quit", "exit"):
                 break
             if line in ("help", "?"):
-                self.say(INTRO)
+                self.say(f"{INTRO}\n{commands_help()}")
                 continue
             if line.isdigit():
                 replies = self.press(int(line))
