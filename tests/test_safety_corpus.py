@@ -195,6 +195,17 @@ def test_a_model_that_would_overrule_what_it_would_say_itself_is_refused():
         read_word_model({**document, "sure_words": document["min_words"] + 1})
 
 
+@pytest.mark.parametrize("terms", [[1.0], [1.0, 0.5, 2.0], [1.0, True], [1.0, float("nan")], [float("inf"), 0.5], [1.0, "0.5"], 1.0, None])
+def test_a_model_whose_tables_hold_anything_but_two_finite_numbers_a_feature_is_refused(terms):
+    document = json.loads((CONTENT / CRISIS_MODEL).read_text())
+    with pytest.raises(ModelError, match=r"words must map each word to \[idf, weight\]"):
+        read_word_model({**document, "words": {**document["words"], "die": terms}})
+    with pytest.raises(ModelError, match=r"grams must map each character n-gram to \[idf, weight\]"):
+        read_word_model({**document, "grams": {**document["grams"], " di": terms}})
+    with pytest.raises(ModelError, match="words must map"):
+        read_word_model({**document, "words": [["die", 1.0, 0.5]]})
+
+
 def test_a_model_whose_n_grams_its_table_cannot_pack_is_refused():
     document = json.loads((CONTENT / CRISIS_MODEL).read_text())
     with pytest.raises(ModelError, match="gram_sizes"):
