@@ -131,9 +131,6 @@ class WordModel:
         """Pickled without the memo of words' n-grams (below), made again when first used."""
         return {name: value for name, value in self.__dict__.items() if name not in _MADE_WHEN_USED}
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-
     @functools.cached_property
     def _word_grams(self) -> Memo[str, complex]:
         """The sum of each word's own n-grams' terms (each n-gram once a word), worked out

@@ -69,7 +69,7 @@ def _label(choices: tuple[Choice, ...], choice_id: str | None) -> str | None:
 def shareout_files(root: Path) -> list[Path]:
     """The files under ``root`` that :func:`load_shareout_content` reads, of those that are there."""
     named = [root / "shareout.yml", *root.glob("crisis*.yml"), root / CRISIS_MODEL, root / CRISIS_WHOM]
-    return sorted(path for path in named if path.is_file())
+    return [path for path in named if path.is_file()]
 
 
 def load_shareout_content(root: Path, read_yaml: ReadYaml, problem: Problem) -> ShareoutContent:
