@@ -363,6 +363,19 @@ def test_words_of_now_inside_words_of_the_past_leave_a_sentence_in_the_past(cont
     assert content.crisis.hears("Ten years ago I tried to take my life. This week I want to end my life again.") is not None
 
 
+@pytest.mark.parametrize(
+    "past, brought_back",
+    [
+        ("In high school I wanted to die.", "In high school I wanted to die. I still do."),
+        ("In college I wanted to die.", "In college I wanted to die and honestly I want to die now too."),
+        ("The old me would have wanted to die.", "The old me would have laughed, but now I just want to die."),
+    ],
+)
+def test_a_past_brought_back_to_now_in_the_next_sentence_or_the_same_one_is_heard(content, past, brought_back):
+    assert content.crisis.hears(past) is None
+    assert content.crisis.hears(brought_back) is not None
+
+
 def test_the_crisis_resources_are_exactly_the_published_ones():
     text = json.dumps([b.to_dict() for b in blocks.safety_blocks(1, CheckIn.OFFERED)])
     assert "*988 Suicide &amp; Crisis Lifeline*: call or text 988, or chat at 988lifeline.org" in text
