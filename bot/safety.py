@@ -412,7 +412,7 @@ class SafetyNet:
             return None
         abouts = [self._about(tokens, start, end, rule) for rule, start, end in heard]
         whos = {who for who, _ in abouts}
-        # Where the whom model is sure, it decides ("My ex is parked outside my building...": the
+        # Where the whom model is sure, it decides ("My ex keeps showing up at my building...": the
         # writer); but not once a worry about someone else is set aside: what is left is the writer's.
         about = None if cleared else self._sure_whom(words)
         if about is None:
