@@ -314,6 +314,7 @@ class SafetyNet:
 
     rules: tuple[Rule, ...] = ()
     quiet: tuple[Pattern, ...] = ()
+    personal: tuple[Pattern, ...] = ()  # work words said of oneself ("my own suicide risk"): the quiet patterns leave them
     negations: frozenset[str] = frozenset()
     clause_breaks: frozenset[str] = frozenset()  # "but", "and": negation does not reach past them
     people: People = field(default_factory=People)
@@ -328,6 +329,7 @@ class SafetyNet:
     families: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # word -> "{family}" tags, for the model
     _rule_index: _Index = field(init=False, repr=False, compare=False)
     _quiet_index: _Index = field(init=False, repr=False, compare=False)
+    _personal_index: _Index = field(init=False, repr=False, compare=False)
     _past_index: _Index = field(init=False, repr=False, compare=False)
     _now_index: _Index = field(init=False, repr=False, compare=False)
     _cleared_index: _Index = field(init=False, repr=False, compare=False)
@@ -350,6 +352,7 @@ class SafetyNet:
         groups = {
             "_rule_index": [p for rule in self.rules for p in rule.patterns],
             "_quiet_index": self.quiet,
+            "_personal_index": self.personal,
             "_past_index": self.past,
             "_now_index": self.now,
             "_cleared_index": self.cleared,
@@ -453,12 +456,16 @@ class SafetyNet:
         return self._model_words(line, self._past(line))
 
     def _read(self, tokens: list[str]) -> _Line:
-        """The searchable line of ``tokens``, with the quiet patterns blanked out."""
+        """The searchable line of ``tokens``, with the quiet patterns blanked out, but where
+        they share a word with work words the writer says of themselves ("my own suicide
+        risk": the "suicide risk" of work talk, turned on oneself)."""
         line = _Line(tokens)
         blanked = list(tokens)
+        personal = [span for spans in self._personal_index.matches(line).values() for span in spans]
         for spans in self._quiet_index.matches(line).values():
             for start, end in spans:
-                blanked[start:end] = [BLANK * len(t) for t in blanked[start:end]]
+                if not any(first < end and start < last for first, last in personal):
+                    blanked[start:end] = [BLANK * len(t) for t in blanked[start:end]]
         return line.with_tokens(blanked)
 
     def _past(self, line: _Line) -> set[int]:
@@ -477,8 +484,9 @@ class SafetyNet:
 
     def _calm_to_the_model(self, line: _Line, heard: list[tuple[Rule, int, int]], words: list[str]) -> bool:
         """True when the word model is sure that what the rules ``heard`` is said calmly, and
-        the writer does not doubt that it is ("I'm not convinced"): a doubt is the writer
-        insisting, and the model has seen too few of them to outweigh it.
+        the writer does not doubt that it is ("I'm not convinced") nor says work words of
+        themselves ("my own suicide risk"): a doubt is the writer insisting, and the model has
+        seen too few of either to outweigh them.
 
         The model reads the whole share-out (``words``), and in a long one it must be as sure
         of the sentences around what was heard (each one's sentence and its neighbours):
@@ -486,7 +494,9 @@ class SafetyNet:
         """
         assert self.model is not None
         model, sentences = self.model, len(line.ends)
-        if self._doubt_index.matches(line):
+        # Nor where the writer turns work words on themselves: the model learnt those words
+        # from calm work talk ("suicide screening"), and hears "on myself" too seldom to weigh it.
+        if self._doubt_index.matches(line) or self._personal_index.matches(line):
             return False
         if sentences >= LONG_TEXT:  # the few sentences first: where the rules heard a risk, seldom calm
             heard_in = {line.sentence_of(start) for _, start, _ in heard}
@@ -1006,9 +1016,9 @@ Problem = Callable[[str, str], None]  # (where, what is wrong)
 RULE_FIELDS = {"id", "category", "about", "say", "together", "examples"}
 FILE_FIELDS = {
     *("reviewed", "language", "words", "people", "negation", "clause_breaks"),
-    *("quiet", "past", "now", "cleared", "doubt", "owned", "topics", "rules"),
+    *("quiet", "personal", "past", "now", "cleared", "doubt", "owned", "topics", "rules"),
 }
-PATTERN_LISTS = ("quiet", "topics", "past", "now", "cleared", "doubt", "owned")  # each a list of patterns, file by file
+PATTERN_LISTS = ("quiet", "personal", "topics", "past", "now", "cleared", "doubt", "owned")  # each a list of patterns, file by file
 PEOPLE_FIELDS = {"self", "other", "children", "reporting", "possessive", "objects", "dropped", "helping", "harming"}
 
 

@@ -337,6 +337,31 @@ def test_a_quiet_idiom_never_hides_a_rule_elsewhere_in_the_text():
     assert net.hears("Dying.") is not None
 
 
+def test_work_words_a_member_says_of_themselves_are_not_blanked_as_work_talk():
+    files = {
+        "rules": [{"id": "own-risk", "category": "ideation", "say": ["suicide risk ** high"], "examples": ["my own suicide risk is high"]}],
+        "quiet": ["suicide risk"],  # as crisis.yml blanks the work talk of "suicide risk assessment"
+        "personal": ["my own suicide risk"],
+    }
+    net = build_safety_net([("crisis.yml", files)], problem=lambda where, what: pytest.fail(f"{where}: {what}"))
+    assert net.hears("The suicide risk of our clients is high this winter.") is None
+    assert net.hears("My own suicide risk feels high tonight.") is not None
+
+
+@pytest.mark.parametrize(
+    "text, heard",
+    [
+        ("My own suicide risk feels high tonight.", True),
+        ("I did the suicide screening on myself and I scored high risk.", True),
+        ("We updated the suicide risk assessment protocol today.", False),
+        ("Practiced the suicide screening on myself at the training and it was negative.", False),
+        ("My own suicide risk is low, I'm good, just tired.", False),
+    ],
+)
+def test_a_member_telling_their_own_risk_in_screening_words_is_heard(content, text, heard):
+    # The word model learnt "suicide screening" from calm work talk: it may not overrule these.
+    assert (content.crisis.hears(text) is not None) is heard
+
 def test_a_worry_about_someone_else_told_as_cleared_stays_quiet_unless_doubted_or_about_the_writer(content):
     cleared = "A kid said 'I want to die' at her flu shot. She meant the needle, we laughed."
     assert content.crisis.hears(cleared) is None
