@@ -86,8 +86,12 @@ PLAIN_WORDS = {
     "ideation": ["I'm going to kill myself", "I might kill myself tonight", "I keep thinking about killing myself",
                  "I want to die", "I'm thinking about ending my life", "kms", "I'm not going to make it to Christmas"],
     "passive": ["I wish I could go to sleep and not wake up"],
-    "hopelessness": ["everyone would be better off without me"],
-    "plan": ["I have a plan and I bought a gun", "I wrote goodbye letters to my kids"],
+    # A burden told as no one having to carry the writer any more, in Spanish and in Portuguese.
+    "hopelessness": ["everyone would be better off without me", "Después nadie va a tener que cargar conmigo.",
+                     "Depois ninguém vai precisar lidar comigo."],
+    # ...and affairs put in order by someone else, told in the asking.
+    "plan": ["I have a plan and I bought a gun", "I wrote goodbye letters to my kids",
+             "My coworker updated her will and asked if I'd be the one to take her dog."],
     "self-harm": ["I cut myself again last night", "I've been hurting myself"],
     "overdose": ["I took too many pills", "I overdosed last night", "I doubled my meds on purpose",
                  "She took a whole bottle of pills and won't wake up"],
