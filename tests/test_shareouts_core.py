@@ -362,6 +362,43 @@ def test_a_member_telling_their_own_risk_in_screening_words_is_heard(content, te
     # The word model learnt "suicide screening" from calm work talk: it may not overrule these.
     assert (content.crisis.hears(text) is not None) is heard
 
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My friend told me she wants to die. We got her to the ER and she's safe. Honestly I feel that too.",
+        "My student said she's been cutting. She's with the counselor now and she's okay. I have the same marks, fresh from this week.",
+        "A kid in homeroom joked 'im gonna kms' over the quiz and they all laughed, he's fine. But me, when I say it, I mean it.",
+        "My coworker said she's done with life, and we got her to the ED, she's safe now. The hardest part is me, I'm done too.",
+    ],
+)
+def test_a_member_who_shares_the_risk_they_tell_of_someone_else_gets_the_note_for_themselves(content, text):
+    concern = content.crisis.hears(text)
+    assert concern is not None and concern.about is Who.SELF
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My brother said he wants to go to sleep and not wake up, and I thought he meant the night shifts. He's been giving his tools away.",
+        "My sister told me she wants to disappear for good. I figured she was joking, she laughs everything off. She gave me her dog's leash today.",
+    ],
+)
+def test_a_clearing_the_writer_believed_at_first_clears_nothing(content, text):
+    concern = content.crisis.hears(text)
+    assert concern is not None and concern.about is Who.OTHER
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A 7th grader's notebook said 'I want to disappear forever.' She was copying a line from the song they learned in music.",
+        "Charting in-service today: we rewrote sample notes that said 'pt reports SI w/o plan' into full risk formulations.",
+    ],
+)
+def test_words_copied_from_a_song_or_a_sample_note_stay_quiet(content, text):
+    assert content.crisis.hears(text) is None
+
 def test_a_worry_about_someone_else_told_as_cleared_stays_quiet_unless_doubted_or_about_the_writer(content):
     cleared = "A kid said 'I want to die' at her flu shot. She meant the needle, we laughed."
     assert content.crisis.hears(cleared) is None
