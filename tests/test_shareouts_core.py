@@ -364,29 +364,21 @@ def test_a_member_telling_their_own_risk_in_screening_words_is_heard(content, te
 
 
 @pytest.mark.parametrize(
-    "text",
+    "text, who",
     [
-        "My friend told me she wants to die. We got her to the ER and she's safe. Honestly I feel that too.",
-        "My student said she's been cutting. She's with the counselor now and she's okay. I have the same marks, fresh from this week.",
-        "A kid in homeroom joked 'im gonna kms' over the quiz and they all laughed, he's fine. But me, when I say it, I mean it.",
-        "My coworker said she's done with life, and we got her to the ED, she's safe now. The hardest part is me, I'm done too.",
+        # A member who shares the risk they tell of someone else: the note is for them.
+        ("My friend told me she wants to die. We got her to the ER and she's safe. Honestly I feel that too.", Who.SELF),
+        ("My student said she's been cutting. She's with the counselor now and she's okay. I have the same marks, fresh from this week.", Who.SELF),
+        ("A kid in homeroom joked 'im gonna kms' over the quiz and they all laughed, he's fine. But me, when I say it, I mean it.", Who.SELF),
+        ("My coworker said she's done with life, and we got her to the ED, she's safe now. The hardest part is me, I'm done too.", Who.SELF),
+        # A clearing the writer believed at first clears nothing: the note is for a helper.
+        ("My brother said he wants to go to sleep and not wake up, and I thought he meant the night shifts. He's been giving his tools away.", Who.OTHER),
+        ("My sister told me she wants to disappear for good. I figured she was joking, she laughs everything off. She gave me her dog's leash today.", Who.OTHER),
     ],
 )
-def test_a_member_who_shares_the_risk_they_tell_of_someone_else_gets_the_note_for_themselves(content, text):
+def test_the_note_is_for_whoever_the_member_says_is_at_risk_now(content, text, who):
     concern = content.crisis.hears(text)
-    assert concern is not None and concern.about is Who.SELF
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "My brother said he wants to go to sleep and not wake up, and I thought he meant the night shifts. He's been giving his tools away.",
-        "My sister told me she wants to disappear for good. I figured she was joking, she laughs everything off. She gave me her dog's leash today.",
-    ],
-)
-def test_a_clearing_the_writer_believed_at_first_clears_nothing(content, text):
-    concern = content.crisis.hears(text)
-    assert concern is not None and concern.about is Who.OTHER
+    assert concern is not None and concern.about is who
 
 
 @pytest.mark.parametrize(
