@@ -94,7 +94,9 @@ PLAIN_WORDS = {
              "My coworker updated her will and asked if I'd be the one to take her dog."],
     "self-harm": ["I cut myself again last night", "I've been hurting myself"],
     "overdose": ["I took too many pills", "I overdosed last night", "I doubled my meds on purpose",
-                 "She took a whole bottle of pills and won't wake up"],
+                 "She took a whole bottle of pills and won't wake up", "Got a bag tonight and I'm not going to be careful with it.",
+                 # a relapse "for the first time in years" is now, not the past
+                 "I bought pills for the first time in five years and I want to overdose on them."],
     "abuse": ["he hits me and I'm scared to go home"],
 }
 
@@ -144,6 +146,15 @@ def test_a_rule_is_overruled_only_where_the_model_is_sure_the_whole_share_out_is
     assert dataclasses.replace(net, model=None).hears(calm) is not None  # the rules alone hear "I'd rather die"
     assert net.hears(calm) is None
     assert net.hears("I'd rather die") is not None  # too few words for the model to be sure of anything
+
+
+def test_a_helper_who_says_the_one_they_helped_is_safe_and_they_are_not_is_never_overruled(net):
+    text = "School nurse, Lowell. Long day. Not ok. I want to end my life. The student I sent to the ER this morning is safe; I'm not."
+    # A model sure that everything is calm (whatever the fitted one makes of it)...
+    calm = dataclasses.replace(net.model, intercept=net.model.intercept - 20)
+    assert calm.sure_calm(net.words_for_model(text))
+    concern = dataclasses.replace(net, model=calm).hears(text)  # ...may not overrule the writer's "I'm not"
+    assert concern is not None and concern.about is Who.SELF
 
 
 WORK_TALK = (

@@ -371,6 +371,7 @@ def test_a_member_telling_their_own_risk_in_screening_words_is_heard(content, te
         ("My student said she's been cutting. She's with the counselor now and she's okay. I have the same marks, fresh from this week.", Who.SELF),
         ("A kid in homeroom joked 'im gonna kms' over the quiz and they all laughed, he's fine. But me, when I say it, I mean it.", Who.SELF),
         ("My coworker said she's done with life, and we got her to the ED, she's safe now. The hardest part is me, I'm done too.", Who.SELF),
+        ("A boy in my class said he wanted to die when his hamster died; he's with the counselor and fine. I've been wanting to die too.", Who.SELF),
         # A clearing the writer believed at first clears nothing: the note is for a helper.
         ("My brother said he wants to go to sleep and not wake up, and I thought he meant the night shifts. He's been giving his tools away.", Who.OTHER),
         ("My sister told me she wants to disappear for good. I figured she was joking, she laughs everything off. She gave me her dog's leash today.", Who.OTHER),
@@ -386,6 +387,7 @@ def test_the_note_is_for_whoever_the_member_says_is_at_risk_now(content, text, w
     [
         "A 7th grader's notebook said 'I want to disappear forever.' She was copying a line from the song they learned in music.",
         "Charting in-service today: we rewrote sample notes that said 'pt reports SI w/o plan' into full risk formulations.",
+        "At the refresher we read the question 'have you wished you could go to sleep and not wake up?' out loud until it felt natural.",
     ],
 )
 def test_words_copied_from_a_song_or_a_sample_note_stay_quiet(content, text):
