@@ -40,7 +40,7 @@ import unicodedata
 from collections import defaultdict
 from itertools import accumulate, chain, compress
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -438,10 +438,17 @@ class SafetyNet:
         return self._topic_memo(query)
 
     def _crisis_topic(self, query: str) -> bool:
-        if self.hears(query) is not None:
+        if self._rules_alone.hears(query) is not None:
             return True
         line = fold(query) + " "
         return any(p.regex.search(line) for p in self.topics)
+
+    @functools.cached_property
+    def _rules_alone(self) -> SafetyNet:
+        """The same net without its models, which a lookup is read by: a query is a few words,
+        and on so few the word model leant on everyday ones ("taking care of yourself as a
+        teacher") and never heard a crisis query the rules and topics did not (glossary probe)."""
+        return replace(self, model=None, whom=None)
 
     def rules_heard(self, text: str) -> set[str]:
         """The ids of every rule heard in ``text`` (for checks and reports)."""

@@ -399,6 +399,13 @@ def test_a_glossary_lookup_about_a_crisis_opens_the_988_entry(net, query):
     assert found.entry is not None and found.entry.term == CRISIS_ENTRY
 
 
+@pytest.mark.parametrize("query", ["taking care of yourself as a teacher", "student with no place to live"])
+def test_a_lookup_is_read_by_the_rules_alone_never_by_the_word_model(net, query):
+    # On a few everyday words the word model may lean: a lookup opens the crisis help only where
+    # a rule or a crisis topic is named.
+    assert not net.is_crisis_topic(query)
+
+
 def test_an_entry_named_exactly_still_opens_itself(net):
     index = GlossaryIndex(load_content(CONTENT).glossary)
     query = "suicide risk screening"
