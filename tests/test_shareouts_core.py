@@ -323,6 +323,10 @@ def test_crisis_phrases_are_found(content, text):
         "the deadline is killing me",
         "my laptop died mid-session",
         "",
+        # Words copied from a song, a sample note or a screener read aloud in a training
+        "A 7th grader's notebook said 'I want to disappear forever.' She was copying a line from the song they learned in music.",
+        "Charting in-service today: we rewrote sample notes that said 'pt reports SI w/o plan' into full risk formulations.",
+        "At the refresher we read the question 'have you wished you could go to sleep and not wake up?' out loud until it felt natural.",
     ],
 )
 def test_idioms_and_work_talk_are_not_crisis_phrases(content, text):
@@ -381,17 +385,6 @@ def test_the_note_is_for_whoever_the_member_says_is_at_risk_now(content, text, w
     concern = content.crisis.hears(text)
     assert concern is not None and concern.about is who
 
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "A 7th grader's notebook said 'I want to disappear forever.' She was copying a line from the song they learned in music.",
-        "Charting in-service today: we rewrote sample notes that said 'pt reports SI w/o plan' into full risk formulations.",
-        "At the refresher we read the question 'have you wished you could go to sleep and not wake up?' out loud until it felt natural.",
-    ],
-)
-def test_words_copied_from_a_song_or_a_sample_note_stay_quiet(content, text):
-    assert content.crisis.hears(text) is None
 
 def test_a_worry_about_someone_else_told_as_cleared_stays_quiet_unless_doubted_or_about_the_writer(content):
     cleared = "A kid said 'I want to die' at her flu shot. She meant the needle, we laughed."
