@@ -503,7 +503,8 @@ class SafetyNet:
         model, sentences = self.model, len(line.ends)
         # Nor where the writer turns work words on themselves: the model learnt those words
         # from calm work talk ("suicide screening"), and hears "on myself" too seldom to weigh it.
-        if self._doubt_index.matches(line) or self._personal_index.matches(line):
+        # (Their matches as written, found once by _read: no quiet pattern blanks one of them.)
+        if self._doubt_index.matches(line) or self._personal_index.matches(line.written):
             return False
         if sentences >= LONG_TEXT:  # the few sentences first: where the rules heard a risk, seldom calm
             heard_in = {line.sentence_of(start) for _, start, _ in heard}
