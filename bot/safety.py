@@ -10,7 +10,8 @@ a plan...) and a few short patterns; a pattern is words separated by spaces, whe
 - ``#`` is any number (``took # pills``), ``####`` a year, and ``.`` the end of a sentence.
 
 A rule with ``together`` fires when all of its patterns are heard within a few words
-of each other (hopelessness *and* feeling trapped). Text is folded first (case,
+of each other (hopelessness *and* feeling trapped); the word model never overrules a
+``firm`` rule. Text is folded first (case,
 accents and apostrophes ignored), a word one typo away from a long word of the rules
 is read as that word (``sucidal``), and the ``quiet`` patterns (idioms such as
 "killing it", work talk such as "suicide prevention training") are blanked out. A
@@ -273,6 +274,7 @@ class Rule:
     together: bool = False  # ...or, when True, all of them within WINDOW words
     about: Who | None = None  # fixed by the rule ("kill herself"); None: read from the sentence
     examples: tuple[str, ...] = ()
+    firm: bool = False  # the word model never overrules it: told calmly, it still reads as risk
 
 
 @dataclass(frozen=True)
@@ -492,8 +494,8 @@ class SafetyNet:
     def _calm_to_the_model(self, line: _Line, heard: list[tuple[Rule, int, int]], words: list[str]) -> bool:
         """True when the word model is sure that what the rules ``heard`` is said calmly, and
         the writer does not doubt that it is ("I'm not convinced") nor says work words of
-        themselves ("my own suicide risk"): a doubt is the writer insisting, and the model has
-        seen too few of either to outweigh them.
+        themselves ("my own suicide risk"), and no rule heard is firm (a next attempt): a doubt
+        is the writer insisting, and the model has seen too few of any of them to outweigh them.
 
         The model reads the whole share-out (``words``), and in a long one it must be as sure
         of the sentences around what was heard (each one's sentence and its neighbours):
@@ -505,6 +507,10 @@ class SafetyNet:
         # from calm work talk ("suicide screening"), and hears "on myself" too seldom to weigh it.
         # (Their matches as written, found once by _read: no quiet pattern blanks one of them.)
         if self._doubt_index.matches(line) or self._personal_index.matches(line.written):
+            return False
+        # Nor a firm rule: a next attempt told calmly ("I survived my first attempt in 2019 and
+        # I'm planning the second") is read by the model as the calm recoveries it learnt from.
+        if any(rule.firm for rule, _, _ in heard):
             return False
         if sentences >= LONG_TEXT:  # the few sentences first: where the rules heard a risk, seldom calm
             heard_in = {line.sentence_of(start) for _, start, _ in heard}
@@ -1021,7 +1027,7 @@ def _deletions(word: str) -> set[str]:
 
 
 Problem = Callable[[str, str], None]  # (where, what is wrong)
-RULE_FIELDS = {"id", "category", "about", "say", "together", "examples"}
+RULE_FIELDS = {"id", "category", "about", "say", "together", "examples", "firm"}
 FILE_FIELDS = {
     *("reviewed", "language", "words", "people", "negation", "clause_breaks"),
     *("quiet", "personal", "past", "now", "cleared", "doubt", "owned", "topics", "rules"),
@@ -1133,10 +1139,14 @@ def _rule(where: str, item: Any, families: Mapping[str, Sequence[str]], problem:
     examples = _list(where, "examples", item.get("examples"), problem)
     if not examples:
         problem(where, "needs at least one example that fires it")
+    firm = item.get("firm", False)
+    if not isinstance(firm, bool):
+        problem(where, "firm must be true or false")
+        firm = False
     patterns = _patterns(where, "say", sources, families, problem)
     if len(patterns) != len(sources):
         return None
-    return Rule(rule_id, category, tuple(patterns), together is not None, Who(about) if about else None, tuple(examples))
+    return Rule(rule_id, category, tuple(patterns), together is not None, Who(about) if about else None, tuple(examples), firm)
 
 
 def _patterns(where: str, name: str, sources: Iterable[str], families: Mapping[str, Sequence[str]], problem: Problem) -> list[Pattern]:

@@ -157,6 +157,21 @@ def test_a_helper_who_says_the_one_they_helped_is_safe_and_they_are_not_is_never
     assert concern is not None and concern.about is Who.SELF
 
 
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I survived my first attempt in 2019 and I'm planning the second.",
+        "My anniversary was last month. I woke up thinking this is the year I finish it, and I feel calm about it.",
+    ],
+)
+def test_a_next_attempt_told_calmly_is_firm_the_model_never_overrules_it(net, text):
+    # A model sure that everything is calm (whatever the fitted one makes of it)...
+    calm = dataclasses.replace(net.model, intercept=net.model.intercept - 20)
+    assert calm.sure_calm(net.words_for_model(text))
+    concern = dataclasses.replace(net, model=calm).hears(text)  # ...may not overrule a firm rule
+    assert concern is not None and concern.rules == {"attempt-again"} and concern.about is Who.SELF
+
 WORK_TALK = (
     "Great week in the counseling office. The 6th graders loved the new SEL lessons and the kindness wall is full. "
     "Our attendance team met on Tuesday and chronic absence is down three points. The coat drive reached 80 coats. "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import re
@@ -22,6 +23,7 @@ from bot.group_commit import GroupCommit
 from bot.runtime import MIGRATION_SETS, load_content
 from bot.blocks import MAX_SECTION_TEXT
 from bot.safety import NoteFor, Who, build_safety_net
+from bot.word_model import read_word_model
 from bot.sessions.core import Occurrence
 from bot.shareouts import blocks
 from bot.shareouts import core as shareouts_core
@@ -351,6 +353,27 @@ def test_work_words_a_member_says_of_themselves_are_not_blanked_as_work_talk():
     assert net.hears("The suicide risk of our clients is high this winter.") is None
     assert net.hears("My own suicide risk feels high tonight.") is not None
 
+
+
+def test_a_firm_rule_is_heard_where_the_word_model_would_keep_any_other_quiet():
+    files = {
+        "rules": [
+            {"id": "plain", "category": "plan", "say": ["planning the second"], "examples": ["planning the second"]},
+            {"id": "firm", "category": "plan", "say": ["planning the next"], "examples": ["planning the next"], "firm": True},
+        ]
+    }
+    net = build_safety_net([("crisis.yml", files)], problem=lambda where, what: pytest.fail(f"{where}: {what}"))
+    calm = read_word_model({"threshold": 0.5, "intercept": -30.0, "calm_below": 0.4, "words": {"planning": [1.0, 0.0]}})
+    sure = dataclasses.replace(net, model=calm)  # sure that every share-out it reads is calm
+    assert sure.hears("Survived the first one, planning the second.") is None
+    assert sure.hears("Survived the first one, planning the next.") is not None
+
+
+def test_firm_must_be_true_or_false():
+    problems = []
+    rule = {"id": "firm", "category": "plan", "say": ["planning the next"], "examples": ["planning the next"], "firm": "yes"}
+    build_safety_net([("crisis.yml", {"rules": [rule]})], problem=lambda where, what: problems.append(what))
+    assert problems == ["firm must be true or false"]
 
 @pytest.mark.parametrize(
     "text, heard",
