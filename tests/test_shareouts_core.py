@@ -409,6 +409,39 @@ def test_the_note_is_for_whoever_the_member_says_is_at_risk_now(content, text, w
     assert concern is not None and concern.about is who
 
 
+
+@pytest.mark.parametrize(
+    "text, who",
+    [
+        # A past told in the sentence does not set aside what is happening now beside it.
+        ("I used to cut in high school and I'm forty-three and I did it in the staff bathroom today.", Who.SELF),
+        ("I spend all day asking kids if they're safe at home, and I go home and think about dying because I'm not.", Who.SELF),
+        ("I was suicidal in college, in 2017, and lately I want to die most days.", Who.SELF),
+        ("A kindergartener said daddy hurts mommy and then hurts her too, and she had a bruise on her back when she changed.", Who.OTHER),
+        # A clearing the writer believed at first is no clearing.
+        ("my cousin keeps saying 'ima unalive myself' and i thought it was a meme but she just gave me her dog", Who.OTHER),
+    ],
+)
+def test_what_is_happening_now_is_heard_beside_a_past_or_a_question(content, text, who):
+    for net in (content.crisis, dataclasses.replace(content.crisis, model=None, whom=None)):  # the rules alone too
+        concern = net.hears(text)
+        assert concern is not None and concern.about is who
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I used to cut in high school. It's been nineteen years and I'm doing well.",
+        "Back when we lived in Fall River I wanted to die most days. That was 2009; I run the survivors' group now.",
+        "Team retreat walking the Bridge of Flowers in Shelburne Falls. Absolutely overdosing on dahlias.",
+        "He told me he hasn't had any thoughts of dying since last winter, and he has a job interview Friday.",
+        "Keep the role-play where the student says they've been thinking about killing themselves, and practice asking about a plan.",
+    ],
+)
+def test_a_past_told_as_past_and_words_used_otherwise_stay_quiet(content, text):
+    assert content.crisis.hears(text) is None
+    assert dataclasses.replace(content.crisis, model=None).hears(text) is None  # the rules alone too
+
 def test_a_worry_about_someone_else_told_as_cleared_stays_quiet_unless_doubted_or_about_the_writer(content):
     cleared = "A kid said 'I want to die' at her flu shot. She meant the needle, we laughed."
     assert content.crisis.hears(cleared) is None
