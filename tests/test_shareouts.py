@@ -344,6 +344,7 @@ CRISIS_FACTS = (
 
 def test_crisis_words_bring_the_resources_privately_and_still_save(server, slack):
     counted = "select user_id, subject, query from events where kind = 'safety_net'"
+    events_written(server)  # an earlier test's concern, counted in the background, is in before this one's
     before = len(query(server, counted))  # other tests of this server's may have counted theirs
     answer = server.command("/shareout", f"{MARK} honestly I want to end my life", user="UCRISIS")
     assert answer.json["response_type"] == "ephemeral"
