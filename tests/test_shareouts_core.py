@@ -402,12 +402,12 @@ def test_a_member_telling_their_own_risk_in_screening_words_is_heard(content, te
         # A clearing the writer believed at first clears nothing: the note is for a helper.
         ("My brother said he wants to go to sleep and not wake up, and I thought he meant the night shifts. He's been giving his tools away.", Who.OTHER),
         ("My sister told me she wants to disappear for good. I figured she was joking, she laughs everything off. She gave me her dog's leash today.", Who.OTHER),
+        ("my cousin keeps saying 'ima unalive myself' and i thought it was a meme but she just gave me her dog", Who.OTHER),
     ],
 )
 def test_the_note_is_for_whoever_the_member_says_is_at_risk_now(content, text, who):
     concern = content.crisis.hears(text)
     assert concern is not None and concern.about is who
-
 
 
 @pytest.mark.parametrize(
@@ -418,8 +418,6 @@ def test_the_note_is_for_whoever_the_member_says_is_at_risk_now(content, text, w
         ("I spend all day asking kids if they're safe at home, and I go home and think about dying because I'm not.", Who.SELF),
         ("I was suicidal in college, in 2017, and lately I want to die most days.", Who.SELF),
         ("A kindergartener said daddy hurts mommy and then hurts her too, and she had a bruise on her back when she changed.", Who.OTHER),
-        # A clearing the writer believed at first is no clearing.
-        ("my cousin keeps saying 'ima unalive myself' and i thought it was a meme but she just gave me her dog", Who.OTHER),
     ],
 )
 def test_what_is_happening_now_is_heard_beside_a_past_or_a_question(content, text, who):
