@@ -418,6 +418,11 @@ def test_the_note_is_for_whoever_the_member_says_is_at_risk_now(content, text, w
         ("I spend all day asking kids if they're safe at home, and I go home and think about dying because I'm not.", Who.SELF),
         ("I was suicidal in college, in 2017, and lately I want to die most days.", Who.SELF),
         ("A kindergartener said daddy hurts mommy and then hurts her too, and she had a bruise on her back when she changed.", Who.OTHER),
+        # ...nor in the sentences after it, where the writer says it is back.
+        ("Back in high school I wanted to kill myself most days. I'm 26 now. This week it's most days again.", Who.SELF),
+        ("A kid I worked with for cutting in 2019 showed up today with new cuts on her thighs and said she can't stop.", Who.OTHER),
+        # A check that found nothing, overturned by what was said after it.
+        ("The nurse ran through the screening questions with my mom. She said no to all of them. Tonight she told me she's been saving up her oxycodone.", Who.OTHER),
     ],
 )
 def test_what_is_happening_now_is_heard_beside_a_past_or_a_question(content, text, who):
@@ -431,6 +436,9 @@ def test_what_is_happening_now_is_heard_beside_a_past_or_a_question(content, tex
     [
         "I used to cut in high school. It's been nineteen years and I'm doing well.",
         "Back when we lived in Fall River I wanted to die most days. That was 2009; I run the survivors' group now.",
+        "In 2012 I wanted to die. Then I found this group. I'm happy again.",
+        "The winter of 2017 I was sure everyone would be better off without me. Seven winters later I bought a house in Biddeford.",
+        "She asked me about sleep, intrusive images, and any thoughts of harming myself. All no, and I'm back to normal today.",
         "Team retreat walking the Bridge of Flowers in Shelburne Falls. Absolutely overdosing on dahlias.",
         "He told me he hasn't had any thoughts of dying since last winter, and he has a job interview Friday.",
         "Keep the role-play where the student says they've been thinking about killing themselves, and practice asking about a plan.",
