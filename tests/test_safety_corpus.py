@@ -19,7 +19,7 @@ import pytest
 from bot.library.glossary import CRISIS_ENTRY, GlossaryIndex
 from bot.library.tipsheets import TipSheetLibrary
 from bot.runtime import load_content
-from bot.safety import Concern, NoteFor, Who, note_for
+from bot.safety import Concern, NoteFor, SafetyNet, Who, note_for
 from bot.shareouts.content import CRISIS_MODEL
 from bot.word_model import ModelError, read_word_model
 from tests.safety_corpus.report import cases, tally, totals
@@ -94,7 +94,8 @@ PLAIN_WORDS = {
              "My coworker updated her will and asked if I'd be the one to take her dog."],
     "self-harm": ["I cut myself again last night", "I've been hurting myself"],
     "overdose": ["I took too many pills", "I overdosed last night", "I doubled my meds on purpose",
-                 "She took a whole bottle of pills and won't wake up", "Got a bag tonight and I'm not going to be careful with it.",
+                 "She took a whole bottle of pills and won't wake up",
+                 "Got a bag tonight and I'm not going to be careful with it.",
                  # a relapse "for the first time in years" is now, not the past
                  "I bought pills for the first time in five years and I want to overdose on them."],
     "abuse": ["he hits me and I'm scared to go home"],
@@ -148,14 +149,21 @@ def test_a_rule_is_overruled_only_where_the_model_is_sure_the_whole_share_out_is
     assert net.hears("I'd rather die") is not None  # too few words for the model to be sure of anything
 
 
-def test_a_helper_who_says_the_one_they_helped_is_safe_and_they_are_not_is_never_overruled(net):
-    text = "School nurse, Lowell. Long day. Not ok. I want to end my life. The student I sent to the ER this morning is safe; I'm not."
-    # A model sure that everything is calm (whatever the fitted one makes of it)...
+def sure_all_is_calm(net: SafetyNet, text: str) -> SafetyNet:
+    """The net with a word model sure that every share-out is calm (whatever the fitted one makes of
+    ``text``), to show what it may not overrule."""
     calm = dataclasses.replace(net.model, intercept=net.model.intercept - 20)
     assert calm.sure_calm(net.words_for_model(text))
-    concern = dataclasses.replace(net, model=calm).hears(text)  # ...may not overrule the writer's "I'm not"
-    assert concern is not None and concern.about is Who.SELF
+    return dataclasses.replace(net, model=calm)
 
+
+def test_a_helper_who_says_the_one_they_helped_is_safe_and_they_are_not_is_never_overruled(net):
+    text = (
+        "School nurse, Lowell. Long day. Not ok. I want to end my life. "
+        "The student I sent to the ER this morning is safe; I'm not."
+    )
+    concern = sure_all_is_calm(net, text).hears(text)  # may not overrule the writer's "I'm not"
+    assert concern is not None and concern.about is Who.SELF
 
 
 @pytest.mark.parametrize(
@@ -166,11 +174,9 @@ def test_a_helper_who_says_the_one_they_helped_is_safe_and_they_are_not_is_never
     ],
 )
 def test_a_next_attempt_told_calmly_is_firm_the_model_never_overrules_it(net, text):
-    # A model sure that everything is calm (whatever the fitted one makes of it)...
-    calm = dataclasses.replace(net.model, intercept=net.model.intercept - 20)
-    assert calm.sure_calm(net.words_for_model(text))
-    concern = dataclasses.replace(net, model=calm).hears(text)  # ...may not overrule a firm rule
+    concern = sure_all_is_calm(net, text).hears(text)  # may not overrule a firm rule
     assert concern is not None and concern.rules == {"attempt-again"} and concern.about is Who.SELF
+
 
 WORK_TALK = (
     "Great week in the counseling office. The 6th graders loved the new SEL lessons and the kindness wall is full. "
