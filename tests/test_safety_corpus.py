@@ -178,6 +178,15 @@ def test_a_next_attempt_told_calmly_is_firm_the_model_never_overrules_it(net, te
     assert concern is not None and concern.rules == {"attempt-again"} and concern.about is Who.SELF
 
 
+def test_a_screening_answered_yes_throughout_is_firm_and_a_protocol_told_stays_quiet(net):
+    screened = "The student I screened said yes to every ASQ question this morning."
+    concern = sure_all_is_calm(net, screened).hears(screened)  # in calm work words, still heard
+    assert concern is not None and concern.rules == {"screened-yes-to-all"}
+    assert net.hears(screened).about is Who.OTHER
+    assert net.hears("Students who say yes to all ASQ questions get a same-day assessment.") is None
+    assert net.hears("If a student says yes to every ASQ item, walk them to the counselor.") is None
+
+
 WORK_TALK = (
     "Great week in the counseling office. The 6th graders loved the new SEL lessons and the kindness wall is full. "
     "Our attendance team met on Tuesday and chronic absence is down three points. The coat drive reached 80 coats. "

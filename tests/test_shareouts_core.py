@@ -432,6 +432,24 @@ def test_what_is_happening_now_is_heard_beside_a_past_or_a_question(content, tex
 
 
 @pytest.mark.parametrize(
+    "text, who",
+    [
+        # Getting ready told as logistics: accounts closed, a day named, a child left alone for days.
+        ("Cancelled all my sessions and deleted my Instagram. I've made my decision.", Who.SELF),
+        ("The twins go to my mother's on Saturday. That's when.", Who.SELF),
+        ("I'm not doing this much longer, I've decided.", Who.SELF),
+        ("When they scheduled my MRI for June I thought, hopefully I'm gone by then.", Who.SELF),
+        ("My neighbor's 4 year old was home alone again today, her dad took off and hasn't come home in two days.", Who.OTHER),
+        ("She has the bottle and told her mom 'I'm not giving it back, I'm done.'", Who.OTHER),
+    ],
+)
+def test_getting_ready_told_as_logistics_is_heard(content, text, who):
+    for net in (content.crisis, dataclasses.replace(content.crisis, model=None, whom=None)):  # the rules alone too
+        concern = net.hears(text)
+        assert concern is not None and concern.about is who
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "I used to cut in high school. It's been nineteen years and I'm doing well.",
@@ -442,6 +460,17 @@ def test_what_is_happening_now_is_heard_beside_a_past_or_a_question(content, tex
         "Team retreat walking the Bridge of Flowers in Shelburne Falls. Absolutely overdosing on dahlias.",
         "He told me he hasn't had any thoughts of dying since last winter, and he has a job interview Friday.",
         "Keep the role-play where the student says they've been thinking about killing themselves, and practice asking about a plan.",
+        "It's been more than twenty years since I last hurt myself, and I teach yoga in Keene now.",
+        "The year after my daughter was born I wrote letters to my family. I got help; she's nine now and bossy.",
+        "My grandfather tried to end his life after the war. I was little. He lived to ninety-one.",
+        "When I was 19 I planned it all. My roommate noticed I'd given away my records and told our RA. I'm fifty now.",
+        "My son cut himself in 8th grade. He's at UConn now and calls every Sunday.",
+        "Twelve years free of the pills I took from my dad's cabinet; I'm a pharmacist now.",
+        "Checked on my teammate's bandage: a burn from the oven at Thanksgiving, and she's fine.",
+        "Putting my affairs in order, by which I mean the shared drive finally has folders.",
+        "Wrote goodbye cards for my seniors before they graduate. Cried the whole time.",
+        "The new report card system makes me want to jump out a window.",
+        "For anyone who got my out of office saying I won't be back: I meant until Monday.",
     ],
 )
 def test_a_past_told_as_past_and_words_used_otherwise_stay_quiet(content, text):
