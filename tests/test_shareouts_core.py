@@ -441,9 +441,17 @@ def test_what_is_happening_now_is_heard_beside_a_past_or_a_question(content, tex
         ("When they scheduled my MRI for June I thought, hopefully I'm gone by then.", Who.SELF),
         ("My neighbor's 4 year old was home alone again today, her dad took off and hasn't come home in two days.", Who.OTHER),
         ("She has the bottle and told her mom 'I'm not giving it back, I'm done.'", Who.OTHER),
+        ("Told my roommate goodbye this morning. She thought I meant see you tonight. I meant for good.", Who.SELF),
+        ("swore id never do this again and i have all my pills out on the bed", Who.SELF),
+        # ...and the wish or the hurt told without its name, or brought back after years.
+        ("My aunt lights a candle for my health every week. I pray for the opposite.", Who.SELF),
+        ("Long sleeves again and it's 88 degrees in the gym.", Who.SELF),
+        ("Four years clean and I bought a bag today. I know what I'm using it for.", Who.SELF),
+        ("My dad died in 2015 and I got through it, and this winter I'm right back to wishing I was dead too.", Who.SELF),
+        ("I seriously considered suicide this week for the first time in years.", Who.SELF),
     ],
 )
-def test_getting_ready_told_as_logistics_is_heard(content, text, who):
+def test_risk_told_sideways_as_logistics_or_without_its_name_is_heard(content, text, who):
     for net in (content.crisis, dataclasses.replace(content.crisis, model=None, whom=None)):  # the rules alone too
         concern = net.hears(text)
         assert concern is not None and concern.about is who
@@ -471,6 +479,11 @@ def test_getting_ready_told_as_logistics_is_heard(content, text, who):
         "Wrote goodbye cards for my seniors before they graduate. Cried the whole time.",
         "The new report card system makes me want to jump out a window.",
         "For anyone who got my out of office saying I won't be back: I meant until Monday.",
+        "The cuts on my arm are from the cat, I promise.",
+        "At my physical the question about hurting yourself was a flat zero.",
+        "The share of high schoolers reporting they seriously considered suicide dropped in the new YRBS.",
+        "When I said I wanted to disappear I meant to a cabin in Maine with no email.",
+        "Spring 2016 was when I wanted to die every day. I'm a peer specialist in Lowell now.",
     ],
 )
 def test_a_past_told_as_past_and_words_used_otherwise_stay_quiet(content, text):
