@@ -410,6 +410,13 @@ def test_the_note_is_for_whoever_the_member_says_is_at_risk_now(content, text, w
     assert concern is not None and concern.about is who
 
 
+def assert_heard_for(crisis, text: str, who: Who) -> None:
+    """``text`` is heard, and its note worded for ``who``, by the net and by its rules alone."""
+    for net in (crisis, dataclasses.replace(crisis, model=None, whom=None)):
+        concern = net.hears(text)
+        assert concern is not None and concern.about is who
+
+
 @pytest.mark.parametrize(
     "text, who",
     [
@@ -426,9 +433,7 @@ def test_the_note_is_for_whoever_the_member_says_is_at_risk_now(content, text, w
     ],
 )
 def test_what_is_happening_now_is_heard_beside_a_past_or_a_question(content, text, who):
-    for net in (content.crisis, dataclasses.replace(content.crisis, model=None, whom=None)):  # the rules alone too
-        concern = net.hears(text)
-        assert concern is not None and concern.about is who
+    assert_heard_for(content.crisis, text, who)
 
 
 @pytest.mark.parametrize(
@@ -452,9 +457,7 @@ def test_what_is_happening_now_is_heard_beside_a_past_or_a_question(content, tex
     ],
 )
 def test_risk_told_sideways_as_logistics_or_without_its_name_is_heard(content, text, who):
-    for net in (content.crisis, dataclasses.replace(content.crisis, model=None, whom=None)):  # the rules alone too
-        concern = net.hears(text)
-        assert concern is not None and concern.about is who
+    assert_heard_for(content.crisis, text, who)
 
 
 @pytest.mark.parametrize(
