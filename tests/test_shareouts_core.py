@@ -448,6 +448,9 @@ def test_what_is_happening_now_is_heard_beside_a_past_or_a_question(content, tex
         ("She has the bottle and told her mom 'I'm not giving it back, I'm done.'", Who.OTHER),
         ("Told my roommate goodbye this morning. She thought I meant see you tonight. I meant for good.", Who.SELF),
         ("swore id never do this again and i have all my pills out on the bed", Who.SELF),
+        ("I know how and I know when. I only logged in because the link popped up.", Who.SELF),
+        ("Her essay ended: 'I'm not planning to be alive to read your comments.' She's with the counselor now.", Who.OTHER),
+        ("Un estudiante subió una foto del puente con 'adiós a todos, los quiero.' La policía lo está buscando.", Who.OTHER),
         # ...and the wish or the hurt told without its name, or brought back after years.
         ("My aunt lights a candle for my health every week. I pray for the opposite.", Who.SELF),
         ("Long sleeves again and it's 88 degrees in the gym.", Who.SELF),
@@ -487,6 +490,8 @@ def test_risk_told_sideways_as_logistics_or_without_its_name_is_heard(content, t
         "The share of high schoolers reporting they seriously considered suicide dropped in the new YRBS.",
         "When I said I wanted to disappear I meant to a cabin in Maine with no email.",
         "Spring 2016 was when I wanted to die every day. I'm a peer specialist in Lowell now.",
+        "During grad school I cut myself for about a year. I stopped in 2012 and haven't since.",
+        "Sorry to be a burden on the group chat with my questions, but is the session recorded?",
     ],
 )
 def test_a_past_told_as_past_and_words_used_otherwise_stay_quiet(content, text):
