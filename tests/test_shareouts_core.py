@@ -22,7 +22,7 @@ from bot.errors import ContentError
 from bot.group_commit import GroupCommit
 from bot.runtime import MIGRATION_SETS, load_content
 from bot.blocks import MAX_SECTION_TEXT
-from bot.safety import NoteFor, Who, build_safety_net
+from bot.safety import NoteFor, SafetyNet, Who, build_safety_net
 from bot.word_model import read_word_model
 from bot.sessions.core import Occurrence
 from bot.shareouts import blocks
@@ -410,7 +410,7 @@ def test_the_note_is_for_whoever_the_member_says_is_at_risk_now(content, text, w
     assert concern is not None and concern.about is who
 
 
-def assert_heard_for(crisis, text: str, who: Who) -> None:
+def assert_heard_for(crisis: SafetyNet, text: str, who: Who) -> None:
     """``text`` is heard, and its note worded for ``who``, by the net and by its rules alone."""
     for net in (crisis, dataclasses.replace(crisis, model=None, whom=None)):
         concern = net.hears(text)
@@ -497,6 +497,7 @@ def test_risk_told_sideways_as_logistics_or_without_its_name_is_heard(content, t
 def test_a_past_told_as_past_and_words_used_otherwise_stay_quiet(content, text):
     assert content.crisis.hears(text) is None
     assert dataclasses.replace(content.crisis, model=None).hears(text) is None  # the rules alone too
+
 
 def test_a_worry_about_someone_else_told_as_cleared_stays_quiet_unless_doubted_or_about_the_writer(content):
     cleared = "A kid said 'I want to die' at her flu shot. She meant the needle, we laughed."
