@@ -14,11 +14,14 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from itertools import repeat
+from itertools import chain, repeat
 
 import numpy as np
 
 _SHIFT = 32  # a pair's key: its first word's number shifted this far, joined with its second's
+# Features counted text by text (FeatureTable.scores): a feature's place, with its text's shifted above it.
+_TEXT_SHIFT = 40
+_FEATURE_MASK = (1 << _TEXT_SHIFT) - 1
 GRAM_LETTERS = 8  # characters in a character n-gram at most: its table packs each in 64 bits
 
 
@@ -100,16 +103,46 @@ class FeatureTable(Mapping[str, complex]):
         features = np.concatenate((words_held, found))
         if not len(features):
             return 0, 0.0, 0.0
-        # Each feature once, with how often it occurs: sorted, a run of one feature is where
-        # the value changes (np.unique's work, without the checks that cost it more than this).
-        features.sort()
-        edges = np.empty(len(features) + 1, dtype=bool)
-        edges[0] = edges[-1] = True
-        np.not_equal(features[1:], features[:-1], out=edges[1:-1])
-        bounds = np.flatnonzero(edges)
-        firsts, counts = bounds[:-1], bounds[1:] - bounds[:-1]
+        firsts, counts = _runs(features)
         terms, tf = self._terms[features[firsts]], 1.0 + np.log(counts)
         return len(words_held), float(tf @ terms.real), float((tf * tf) @ terms.imag)
+
+    def scores(self, texts: Sequence[Sequence[str]]) -> tuple[list[int], list[float], list[float]]:
+        """:meth:`score` of each of ``texts`` (the words held, the dot products and the squared
+        norms, text by text), read in one pass: the texts' words are numbered together, and
+        each feature is counted within its text by keying it with the text's place."""
+        lengths = list(map(len, texts))
+        words = list(chain.from_iterable(texts))
+        numbers = np.fromiter(map(self._numbers.get, words, repeat(0)), dtype=np.int64, count=len(words))
+        text_of = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+        held = self._known[numbers]
+        pairable = self._pairable[numbers]
+        paired = pairable[:-1] & pairable[1:] & (text_of[:-1] == text_of[1:])  # no pair spans two texts
+        keys = (numbers[:-1] << _SHIFT | numbers[1:])[paired]
+        at = np.searchsorted(self._searched, keys)
+        hit = self._searched[at] == keys
+        features = np.concatenate((numbers[held], at[hit] + (len(self.words) + 1)))
+        owners = np.concatenate((text_of[held], text_of[:-1][paired][hit]))
+        keyed = owners << _TEXT_SHIFT | features
+        firsts, counts = _runs(keyed)
+        runs = keyed[firsts]
+        terms, tf, owner = self._terms[runs & _FEATURE_MASK], 1.0 + np.log(counts), runs >> _TEXT_SHIFT
+        size = len(texts)
+        dots = np.bincount(owner, weights=tf * terms.real, minlength=size)
+        squares = np.bincount(owner, weights=tf * tf * terms.imag, minlength=size)
+        return np.bincount(text_of[held], minlength=size).tolist(), dots.tolist(), squares.tolist()
+
+
+def _runs(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each distinct value of ``features`` (sorted here, in place) as the place of its first
+    occurrence and how often it occurs: np.unique's work, without the checks that cost it more
+    than this (sorted, a run of one value ends where the value changes)."""
+    features.sort()
+    edges = np.empty(len(features) + 1, dtype=bool)
+    edges[0] = edges[-1] = True
+    np.not_equal(features[1:], features[:-1], out=edges[1:-1])
+    bounds = np.flatnonzero(edges)
+    return bounds[:-1], bounds[1:] - bounds[:-1]
 
 
 def _unpacked(words: str, terms: np.ndarray, known: np.ndarray, pair_keys: np.ndarray) -> FeatureTable:

@@ -591,7 +591,8 @@ class SafetyNet:
         assert self.model is not None
         model, read = self.model, self._token_words(line)
         sentences = [line.tokens_of(s) for s in range(len(line.ends)) if s not in past] or [line.tokens_of(0)]
-        return max(sentences, key=lambda tokens: model.probability(list(chain.from_iterable(read[tokens.start : tokens.stop]))))
+        scores = model.probabilities([list(chain.from_iterable(read[tokens.start : tokens.stop])) for tokens in sentences])
+        return sentences[scores.index(max(scores))]
 
     def _model_words(self, line: _Line, past: set[int]) -> list[str]:
         """The words the model reads in ``line`` (see :meth:`_token_words`), with each of the

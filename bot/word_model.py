@@ -173,6 +173,16 @@ class WordModel:
         """How many of ``words`` the model knows (each time they occur), and the text's score
         (its log-odds)."""
         held, dot, square = self.table.score(words)
+        return held, self._log_odds(words, dot, square)
+
+    def probabilities(self, texts: Sequence[Sequence[str]]) -> list[float]:
+        """:meth:`probability` of each of ``texts`` (each a text's words), their words and pairs
+        looked up in one pass (:meth:`~bot.feature_table.FeatureTable.scores`)."""
+        _, dots, squares = self.table.scores(texts)
+        return [_sigmoid(self._log_odds(words, dot, square)) for words, dot, square in zip(texts, dots, squares, strict=True)]
+
+    def _log_odds(self, words: Sequence[str], dot: float, square: float) -> float:
+        """A text's score from its words' and pairs' dot product and squared norm, with its letters' block."""
         z = self.intercept
         if square:
             z += dot / math.sqrt(square)
@@ -180,7 +190,7 @@ class WordModel:
         total = sum(map(self._word_grams.__getitem__, set(words)), 0j) if self.gram_terms else 0j
         if total.imag:
             z += self.gram_scale * total.real / math.sqrt(total.imag)
-        return held, z
+        return z
 
 
 def read_word_model(data: Any) -> WordModel:

@@ -236,6 +236,31 @@ def test_features_with_the_same_terms_are_still_counted_apart():
         assert model.probability(words) == pytest.approx(plain_probability(model, words), abs=1e-12), words
 
 
+def test_texts_scored_together_score_as_each_alone_and_no_pair_spans_two_of_them():
+    model = WordModel.of(
+        words={"sad": (2.0, 0.5), "blue": (1.0, 0.25), "sad blue": (2.5, 0.25), "blue sad": (3.0, -0.75)},
+        grams={" sa": (1.5, 0.3), "lue": (1.5, -0.2)},
+        intercept=-1.0,
+        threshold=0.5,
+        gram_sizes=(3, 3),
+    )
+    # "sad" ends the first text and "blue" opens the second: together they'd be the pair "sad blue".
+    texts = [["blue", "sad"], ["blue", "blue", "sad"], [], ["|", "grey"], ["sad", "sad", "blue"]]
+    assert model.probabilities(texts) == pytest.approx([plain_probability(model, words) for words in texts], abs=1e-12)
+    held, dots, squares = model.table.scores(texts)
+    for words, *together in zip(texts, held, dots, squares, strict=True):
+        assert together == pytest.approx(list(model.table.score(words)), abs=1e-12), words
+
+
+def test_the_sentences_of_a_share_out_score_together_as_each_alone(net, texts):
+    for text in texts:
+        line = net._read(list(map(net._spelling.__getitem__, _tokens(text))))
+        read = net._token_words(line)
+        sentences = [[word for words in read[line.tokens_of(n).start : line.tokens_of(n).stop] for word in words] for n in range(len(line.ends))]
+        for model in (net.model, net.whom):
+            assert model.probabilities(sentences) == pytest.approx([model.probability(words) for words in sentences], abs=1e-9), text
+
+
 def test_a_model_reads_back_its_tables_and_scores_alike_once_pickled():
     words = {"sad": (2.0, 0.5), "{pills}": (1.5, 0.4), "not_sad": (1.2, -0.3), "sad blue": (2.5, 0.25), "blue sad": (3.0, -0.75)}
     grams = {" sa": (1.5, 0.3), "lue": (1.5, -0.2)}
