@@ -39,7 +39,7 @@ import sys
 from bisect import bisect_left, bisect_right
 import unicodedata
 from collections import defaultdict
-from itertools import accumulate, chain, compress
+from itertools import accumulate, chain, compress, takewhile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
@@ -308,6 +308,7 @@ REMEMBERED_QUERIES = 4096  # lookups whose crisis reading is kept...
 REMEMBERED_LENGTH = 100  # ...when no longer than this
 WINDOW = 30  # words within which the parts of a ``together`` rule must all be heard
 NEGATION_REACH = 3  # words before a match in which a negation quiets it
+SAID_AFTER = 8  # words after a closing quote in which whose words they were is told ("..." my student wrote)
 
 
 @dataclass(frozen=True)
@@ -722,7 +723,9 @@ class SafetyNet:
     def _who(self, tokens: list[str], start: int, end: int) -> Who:
         people = self.people
         quote = _open_quote(tokens, start)
-        if quote is not None and (self._told_me(tokens, quote) or self._subject_before(tokens, quote) is Who.OTHER):
+        if quote is not None and (
+            self._told_me(tokens, quote) or self._subject_before(tokens, quote) is Who.OTHER or self._said_after(tokens, start)
+        ):
             return Who.OTHER  # someone else's words, quoted: who said them is who is at risk
         said = [t for i, t in enumerate(tokens[start:end], start) if not _beside(tokens, i, people.reporting)]
         if any(t in people.self_words for t in said):
@@ -735,6 +738,20 @@ class SafetyNet:
         """True when the words quoted at ``quote`` were said to the member ("she texted me: "...")."""
         before = [t for t in tokens[max(0, quote - 4) : quote] if t not in (SENTENCE, CLAUSE)]
         return any(a in self.people.reporting and b == "me" for a, b in zip(before, before[1:]))
+
+    def _said_after(self, tokens: list[str], index: int) -> bool:
+        """True when the quotation holding ``index`` is followed, in its sentence, by whose words
+        they were, someone else's (the "I want to die" line *my student wrote*): a word of
+        reporting within a few words after the quote closes, and the first person word there
+        not the writer."""
+        people = self.people
+        close = next((i for i in range(index, len(tokens)) if tokens[i] == QUOTE), None)
+        if close is None:
+            return False
+        after = list(takewhile(lambda t: t not in (SENTENCE, QUOTE), tokens[close + 1 : close + 1 + SAID_AFTER]))
+        named = [t for t in after if t not in people.objects and t not in people.possessive]
+        first = next((t for t in named if t in people.other_words or t in people.self_words), None)
+        return first in people.other_words and any(t in people.reporting for t in after)
 
     def _subject_before(self, tokens: list[str], index: int) -> Who | None:
         """The nearest person word before ``index``, in its sentence or the one before.
