@@ -187,6 +187,20 @@ def test_a_screening_answered_yes_throughout_is_firm_and_a_protocol_told_stays_q
     assert net.hears("If a student says yes to every ASQ item, walk them to the counselor.") is None
 
 
+@pytest.mark.parametrize(
+    "text, rule",
+    [
+        ("My husband's shotgun lives in my closet now, for when I'm ready.", "means-kept-close"),
+        ("If my clinic gave me the Columbia tonight I'd answer yes to the first three questions.", "my-own-screening"),
+        ("My own PHQ-9 item 9 would be a 3 this week.", "my-own-score"),
+        ("I can't remember the last day I didn't think about dying.", "every-day-now"),
+    ],
+)
+def test_means_kept_in_reach_and_risk_told_in_work_words_or_by_its_exceptions_are_firm(net, text, rule):
+    concern = sure_all_is_calm(net, text).hears(text)  # told calmly, or through a negation: never overruled
+    assert concern is not None and rule in concern.rules and concern.about is Who.SELF
+
+
 WORK_TALK = (
     "Great week in the counseling office. The 6th graders loved the new SEL lessons and the kindness wall is full. "
     "Our attendance team met on Tuesday and chronic absence is down three points. The coat drive reached 80 coats. "

@@ -410,6 +410,20 @@ def test_the_note_is_for_whoever_the_member_says_is_at_risk_now(content, text, w
     assert concern is not None and concern.about is who
 
 
+@pytest.mark.parametrize(
+    "text, who",
+    [
+        ("'I want to die' is what my student wrote on her exit ticket, so we walked her down to the counselor.", Who.OTHER),
+        ("\"I want to die,\" the boy in my advisory said, and he wouldn't look up.", Who.OTHER),
+        ("\"I want to die,\" I told my therapist today, and she asked me to come in tomorrow.", Who.SELF),
+    ],
+)
+def test_quoted_words_are_about_whoever_the_words_after_the_quote_say_spoke_them(content, text, who):
+    rules = dataclasses.replace(content.crisis, model=None, whom=None)  # the words for people alone decide
+    concern = rules.hears(text)
+    assert concern is not None and concern.about is who
+
+
 def assert_heard_for(crisis: SafetyNet, text: str, who: Who) -> None:
     """``text`` is heard, and its note worded for ``who``, by the net and by its rules alone."""
     for net in (crisis, dataclasses.replace(crisis, model=None, whom=None)):
@@ -457,6 +471,13 @@ def test_what_is_happening_now_is_heard_beside_a_past_or_a_question(content, tex
         ("Four years clean and I bought a bag today. I know what I'm using it for.", Who.SELF),
         ("My dad died in 2015 and I got through it, and this winter I'm right back to wishing I was dead too.", Who.SELF),
         ("I seriously considered suicide this week for the first time in years.", Who.SELF),
+        # ...or kept in reach and said what for, or told in the screening words of one's own work.
+        ("My brother's old deer rifle lives under my bed now. It's not for protection.", Who.SELF),
+        ("If I ran the ASQ on my own kid self tonight I'd have to answer yes to the first two.", Who.SELF),
+        ("I can't remember the last morning I didn't think about ending it.", Who.SELF),
+        ("The reasons-to-live box on my safety plan is empty.", Who.SELF),
+        ("There isn't going to be a next Christmas for me.", Who.SELF),
+        ("im not safe tonite can someone please answer", Who.SELF),
     ],
 )
 def test_risk_told_sideways_as_logistics_or_without_its_name_is_heard(content, text, who):
@@ -492,6 +513,8 @@ def test_risk_told_sideways_as_logistics_or_without_its_name_is_heard(content, t
         "Spring 2016 was when I wanted to die every day. I'm a peer specialist in Lowell now.",
         "During grad school I cut myself for about a year. I stopped in 2012 and haven't since.",
         "Sorry to be a burden on the group chat with my questions, but is the session recorded?",
+        "My old self-harm scars are part of my story, and I show them when a kid needs to see that people get through.",
+        "The self-harm flag on the referral was a burn from the stove; the nurse confirmed it.",
     ],
 )
 def test_a_past_told_as_past_and_words_used_otherwise_stay_quiet(content, text):
