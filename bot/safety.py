@@ -308,6 +308,7 @@ REMEMBERED_QUERIES = 4096  # lookups whose crisis reading is kept...
 REMEMBERED_LENGTH = 100  # ...when no longer than this
 WINDOW = 30  # words within which the parts of a ``together`` rule must all be heard
 NEGATION_REACH = 3  # words before a match in which a negation quiets it
+TOLD_BEFORE = 6  # tokens before an opening quote in which it is told to the member ("she texted me at 2am: ")
 SAID_AFTER = 8  # words after a closing quote in which whose words they were is told ("..." my student wrote)
 
 
@@ -736,7 +737,7 @@ class SafetyNet:
 
     def _told_me(self, tokens: list[str], quote: int) -> bool:
         """True when the words quoted at ``quote`` were said to the member ("she texted me: "...")."""
-        before = [t for t in tokens[max(0, quote - 4) : quote] if t not in (SENTENCE, CLAUSE)]
+        before = [t for t in tokens[max(0, quote - TOLD_BEFORE) : quote] if t not in (SENTENCE, CLAUSE)]
         return any(a in self.people.reporting and b == "me" for a, b in zip(before, before[1:]))
 
     def _said_after(self, tokens: list[str], index: int) -> bool:

@@ -416,6 +416,8 @@ def test_the_note_is_for_whoever_the_member_says_is_at_risk_now(content, text, w
         ("'I want to die' is what my student wrote on her exit ticket, so we walked her down to the counselor.", Who.OTHER),
         ("\"I want to die,\" the boy in my advisory said, and he wouldn't look up.", Who.OTHER),
         ("\"I want to die,\" I told my therapist today, and she asked me to come in tomorrow.", Who.SELF),
+        # ...and whoever told the member the words, a few words before the quote opens.
+        ("A man I've sponsored for years messaged me at 5am today: 'I have the pills counted out.'", Who.OTHER),
     ],
 )
 def test_quoted_words_are_about_whoever_the_words_after_the_quote_say_spoke_them(content, text, who):
@@ -475,6 +477,7 @@ def test_what_is_happening_now_is_heard_beside_a_past_or_a_question(content, tex
         ("My brother's old deer rifle lives under my bed now. It's not for protection.", Who.SELF),
         ("If I ran the ASQ on my own kid self tonight I'd have to answer yes to the first two.", Who.SELF),
         ("I can't remember the last morning I didn't think about ending it.", Who.SELF),
+        ("Honestly I can't remember the last week I didn't think about ending my life.", Who.SELF),
         ("The reasons-to-live box on my safety plan is empty.", Who.SELF),
         ("There isn't going to be a next Christmas for me.", Who.SELF),
         ("im not safe tonite can someone please answer", Who.SELF),
