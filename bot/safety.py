@@ -309,6 +309,7 @@ REMEMBERED_LENGTH = 100  # ...when no longer than this
 WINDOW = 30  # words within which the parts of a ``together`` rule must all be heard
 NEGATION_REACH = 3  # words before a match in which a negation quiets it
 TOLD_BEFORE = 6  # tokens before an opening quote in which it is told to the member ("she texted me at 2am: ")
+ASIDE_OPENERS = frozenset({"who", "whose", "whom"})  # an aside about someone: "my dad, who tried in 2016, called"
 SAID_AFTER = 8  # words after a closing quote in which whose words they were is told ("..." my student wrote)
 
 
@@ -403,8 +404,7 @@ class SafetyNet:
         whole share-out as calm, and the writer's own words are what is left).
         """
         tokens = list(map(self._spelling.__getitem__, _tokens(text)))
-        line = self._read(tokens)
-        past = self._past(line)
+        line, past = self._past(self._read(tokens))
         # Read once for both models (the word model's judgement and the whom model's).
         words = self._model_words(line, past) if self.model is not None or self.whom is not None else []
         heard = self._heard(line, past)
@@ -463,8 +463,7 @@ class SafetyNet:
 
     def words_for_model(self, text: str) -> list[str]:
         """The words the word model reads in ``text`` (for training it on the corpus)."""
-        line = self._read(list(map(self._spelling.__getitem__, _tokens(text))))
-        return self._model_words(line, self._past(line))
+        return self._model_words(*self._past(self._read(list(map(self._spelling.__getitem__, _tokens(text))))))
 
     def _read(self, tokens: list[str]) -> _Line:
         """The searchable line of ``tokens``, with the quiet patterns blanked out, but where
@@ -479,19 +478,32 @@ class SafetyNet:
                     blanked[start:end] = [BLANK * len(t) for t in blanked[start:end]]
         return line.with_tokens(blanked)
 
-    def _past(self, line: _Line) -> set[int]:
+    def _past(self, line: _Line) -> tuple[_Line, set[int]]:
         """The sentences told of another time or asked about, and not brought back to now (by
-        words of now outside the words of the past: "ten years ago this week" stays past)."""
+        words of now outside the words of the past: "ten years ago this week" stays past).
+
+        A past told in an aside about someone ("my dad, *who tried when I was a kid*, called me
+        Tuesday...") says who they are, not when the sentence happens: the aside is blanked out
+        of the line returned, and its sentence is read by the rest of its words.
+        """
         then = [span for spans in self._past_index.matches(line).values() for span in spans]
         if not then:
-            return set()
-        now = {
-            line.sentence_of(start)
+            return line, set()
+        now = [
+            (start, end)
             for spans in self._now_index.matches(line).values()
             for start, end in spans
             if not any(first <= start and end <= last for first, last in then)
-        }
-        return {line.sentence_of(start) for start, _ in then} - now
+        ]
+        asides = {aside for start, end in then if (aside := _aside(line.tokens, start, end))}
+        asides = {(first, last) for first, last in asides if not any(first <= start < last for start, _ in now)}
+        if asides:
+            then = [(start, end) for start, end in then if not any(first <= start and end <= last for first, last in asides)]
+            blanked = list(line.tokens)
+            for first, last in asides:
+                blanked[first:last] = [BLANK * len(t) for t in blanked[first:last]]
+            line = line.with_tokens(blanked)
+        return line, {line.sentence_of(start) for start, _ in then} - {line.sentence_of(start) for start, _ in now}
 
     def _calm_to_the_model(self, line: _Line, heard: list[tuple[Rule, int, int]], words: list[str]) -> bool:
         """True when the word model is sure that what the rules ``heard`` is said calmly, and
@@ -849,7 +861,7 @@ class _Line:
     def with_tokens(self, tokens: list[str]) -> _Line:
         """The same line with some words replaced by others of the same length (blanked)."""
         line = copy.copy(self)
-        line.tokens, line.text, line.found, line.blanked_from = tokens, " ".join(tokens) + " ", {}, self
+        line.tokens, line.text, line.found, line.blanked_from = tokens, " ".join(tokens) + " ", {}, self.written
         line.model_words = None
         return line
 
@@ -912,6 +924,23 @@ def _sentence_start(tokens: list[str], index: int) -> int:
     while i >= 0 and tokens[i] != SENTENCE:
         i -= 1
     return i + 1
+
+
+def _aside(tokens: list[str], start: int, end: int) -> tuple[int, int] | None:
+    """The aside about someone that holds the words at ``start:end``, as the positions from its
+    "who" to the comma closing it (", who tried in 2016,"), if they lie in one: opened by a comma
+    after a word of its sentence, closed by a comma in the same sentence."""
+    opening = start - 1
+    while opening >= 0 and tokens[opening] not in (CLAUSE, SENTENCE):
+        opening -= 1
+    if opening < 1 or tokens[opening] != CLAUSE or tokens[opening - 1] in (CLAUSE, SENTENCE, QUOTE):
+        return None
+    if tokens[opening + 1] not in ASIDE_OPENERS or any(t in (CLAUSE, SENTENCE) for t in tokens[start:end]):
+        return None
+    closing = end
+    while closing < len(tokens) and tokens[closing] not in (CLAUSE, SENTENCE):
+        closing += 1
+    return (opening + 1, closing) if closing < len(tokens) and tokens[closing] == CLAUSE else None
 
 
 def _open_quote(tokens: list[str], index: int) -> int | None:

@@ -446,6 +446,8 @@ def assert_heard_for(crisis: SafetyNet, text: str, who: Who) -> None:
         ("A kid I worked with for cutting in 2019 showed up today with new cuts on her thighs and said she can't stop.", Who.OTHER),
         # A check that found nothing, overturned by what was said after it.
         ("The nurse ran through the screening questions with my mom. She said no to all of them. Tonight she told me she's been saving up her oxycodone.", Who.OTHER),
+        # A past in an aside about someone says who they are, not when the sentence happens...
+        ("My brother, who attempted when he was 19, has his pills lined up on the counter.", Who.OTHER),
     ],
 )
 def test_what_is_happening_now_is_heard_beside_a_past_or_a_question(content, text, who):
@@ -518,6 +520,9 @@ def test_risk_told_sideways_as_logistics_or_without_its_name_is_heard(content, t
         "Sorry to be a burden on the group chat with my questions, but is the session recorded?",
         "My old self-harm scars are part of my story, and I show them when a kid needs to see that people get through.",
         "The self-harm flag on the referral was a burn from the stove; the nurse confirmed it.",
+        "My sister, who attempted in 2015, is a nurse in Worcester now.",
+        "My mom, who was hospitalized in 2019 for an overdose, is doing great and just ran her first 5K.",
+        "I cut myself, when I was 14, and I'm 30 now.",
     ],
 )
 def test_a_past_told_as_past_and_words_used_otherwise_stay_quiet(content, text):
