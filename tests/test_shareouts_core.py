@@ -448,6 +448,8 @@ def assert_heard_for(crisis: SafetyNet, text: str, who: Who) -> None:
         ("The nurse ran through the screening questions with my mom. She said no to all of them. Tonight she told me she's been saving up her oxycodone.", Who.OTHER),
         # A past in an aside about someone says who they are, not when the sentence happens...
         ("My brother, who attempted when he was 19, has his pills lined up on the counter.", Who.OTHER),
+        # ...and a run-on line says its present with "now" beside the past.
+        ("i wanted to die back in 2016 and honestly i want to die even more now", Who.SELF),
     ],
 )
 def test_what_is_happening_now_is_heard_beside_a_past_or_a_question(content, text, who):
