@@ -485,6 +485,7 @@ def test_what_is_happening_now_is_heard_beside_a_past_or_a_question(content, tex
         ("The reasons-to-live box on my safety plan is empty.", Who.SELF),
         ("There isn't going to be a next Christmas for me.", Who.SELF),
         ("im not safe tonite can someone please answer", Who.SELF),
+        ("Just wanted to say this group meant so much to me. Tonight will probably be my last session.", Who.SELF),
     ],
 )
 def test_risk_told_sideways_as_logistics_or_without_its_name_is_heard(content, text, who):
