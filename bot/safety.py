@@ -495,8 +495,8 @@ class SafetyNet:
             for start, end in spans
             if not any(first <= start and end <= last for first, last in then)
         ]
-        asides = {aside for start, end in then if (aside := _aside(line.tokens, start, end))}
-        asides = {(first, last) for first, last in asides if not any(first <= start < last for start, _ in now)}
+        # An aside holding a word of now is left as it was: it is not only who they are.
+        asides = {aside for start, end in then if (aside := _aside(line.tokens, start, end)) and not _holds(aside, now)}
         if asides:
             then = [(start, end) for start, end in then if not any(first <= start and end <= last for first, last in asides)]
             blanked = list(line.tokens)
@@ -924,6 +924,12 @@ def _sentence_start(tokens: list[str], index: int) -> int:
     while i >= 0 and tokens[i] != SENTENCE:
         i -= 1
     return i + 1
+
+
+def _holds(span: tuple[int, int], spans: Iterable[tuple[int, int]]) -> bool:
+    """True when one of ``spans`` starts inside ``span``."""
+    first, last = span
+    return any(first <= start < last for start, _ in spans)
 
 
 def _aside(tokens: list[str], start: int, end: int) -> tuple[int, int] | None:
